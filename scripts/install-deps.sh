@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# install-deps.sh - install the Debian packages SecureMail builds, tests and
+# benchmarks with. Idempotent: does nothing when everything is present.
+# Never downloads anything but Debian packages.
+set -euo pipefail
+
+BUILD_PKGS=(
+  build-essential cmake pkg-config ccache
+  libssl-dev libasio-dev libc-ares-dev libsqlite3-dev
+  libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev
+)
+TEST_PKGS=(
+  openssl swaks postfix python3 python3-pytest python3-aiosmtpd
+)
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Postfix asks how to configure the system MTA; we only use its binaries in
+# private instances, so the system one stays unconfigured.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

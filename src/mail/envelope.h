@@ -1,0 +1,57 @@
+// envelope.h - the SMTP envelope every stage shares: sender, recipients with
+// their RFC 3461 DSN parameters and delivery state, and where it came from.
+//
+// This is vocabulary only: no I/O, no parsing of the wire protocol (smtp/)
+// and no storage format (queue/).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sm::mail {
+
+// RFC 3461 NOTIFY as a bit set; 0 means "not given" (default: FAILURE,DELAY).
+enum Notify : unsigned {
+  kNotifyNever = 1,
+  kNotifySuccess = 2,
+  kNotifyFailure = 4,
+  kNotifyDelay = 8,
+};
+
+enum class RecipientState { pending, delivered, failed };
+
+struct Recipient {
+  std::string address;   // mailbox as given in RCPT TO, without <>
+  std::string orcpt;     // RFC 3461 ORCPT as received ("rfc822;addr", xtext decoded), may be empty
+  unsigned notify = 0;   // Notify bits
+  RecipientState state = RecipientState::pending;
+  std::string last_reply;  // last reply from the next hop, or our own reason
+
+  bool wants(Notify n) const {
+    if (notify == 0) return n == kNotifyFailure || n == kNotifyDelay;
+    return (notify & n) != 0;
+  }
+};
+
+enum class Ret { unspecified, full, hdrs };  // RFC 3461 RET
+
+struct Envelope {
+  std::string id;        // queue id, assigned by the queue
+  std::string sender;    // reverse-path without <>; empty for the null sender
+  std::vector<Recipient> recipients;
+  Ret ret = Ret::unspecified;
+  std::string envid;     // RFC 3461 ENVID (xtext decoded)
+  bool body_8bit = false;
+  std::string listener;  // "relay" or "inbound": which door it came through
+  std::string client_address;  // peer IP
+  std::string helo;
+  std::int64_t arrival = 0;    // unix seconds when accepted
+  std::uint64_t size = 0;      // message size in octets as stored
+};
+
+// "local@domain" -> "domain", lower-cased; "" when there is no '@'.
+std::string domain_of(std::string_view address);
+
+}  // namespace sm::mail

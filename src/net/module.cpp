@@ -1,0 +1,2 @@
+// placeholder so the target exists until the module lands
+namespace sm {}

@@ -1,0 +1,86 @@
+// server.h - the SMTP server side of the protocol (RFC 5321), one session
+// per accepted connection, as an Asio coroutine.
+//
+// The session owns the wire: greeting, EHLO keywords (PIPELINING, SIZE,
+// 8BITMIME, ENHANCEDSTATUSCODES, STARTTLS, DSN), command grammar, limits,
+// time-outs, STARTTLS with discard of pipelined input, DATA with the
+// CRLF.CRLF terminator and dot-unstuffing, rejecting bare CR / bare LF.
+// What to accept is not its business: every envelope decision and the
+// body's destination go through TransactionHandler, whose Error values are
+// sent back as replies. It never touches the queue or policy directly.
+#pragma once
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mail/envelope.h"
+#include "util/error.h"
+
+namespace sm::smtp {
+
+struct ServerLimits {
+  std::size_t max_line = 1000;                  // octets incl. CRLF, commands and text lines (RFC 5321 4.5.3.1.6)
+  std::size_t max_recipients = 1000;            // per transaction; N+1 gets 452 4.5.3
+  std::uint64_t max_message_size = 50u << 20;   // SIZE; larger gets 552 5.3.4
+  std::size_t max_errors = 10;                  // bad commands before 421 4.7.0 and close
+  std::chrono::seconds command_timeout{300};    // per command (and per DATA chunk)
+  std::chrono::seconds session_timeout{1800};   // whole session
+};
+
+struct ServerOptions {
+  std::string hostname;       // in the greeting, EHLO reply and Received:
+  std::string listener;       // "relay" or "inbound", copied into the envelope
+  ServerLimits limits;
+  std::shared_ptr<asio::ssl::context> tls;  // null: STARTTLS not offered
+};
+
+// Facts about the connection the handler may decide on.
+struct SessionInfo {
+  std::string listener;
+  std::string peer_address;
+  std::uint16_t peer_port = 0;
+  std::string helo;
+  bool tls = false;
+  std::string tls_version;  // e.g. "TLSv1.3" when tls
+  std::string tls_cipher;
+};
+
+// Where DATA goes. write() is called with the dot-unstuffed message in
+// chunks (CRLF line ends preserved); commit() is awaited after the final
+// CRLF.CRLF and must only return success once the message is on stable
+// storage. A sink destroyed without commit() discards what it holds.
+class MessageSink {
+ public:
+  virtual ~MessageSink() = default;
+  virtual Result<void> write(std::string_view chunk) = 0;
+  // On success the string is the queue id, sent in "250 2.0.0 Ok: queued as ID".
+  virtual asio::awaitable<Result<std::string>> commit() = 0;
+};
+
+class TransactionHandler {
+ public:
+  virtual ~TransactionHandler() = default;
+  // After a syntactically valid MAIL FROM (env.sender, ret, envid, body_8bit set).
+  virtual Result<void> on_mail(const SessionInfo&, const mail::Envelope& env) = 0;
+  // For each syntactically valid RCPT TO before it is added to env.
+  virtual Result<void> on_rcpt(const SessionInfo&, const mail::Envelope& env,
+                               const mail::Recipient& rcpt) = 0;
+  // At DATA with at least one accepted recipient. The sink receives the
+  // message, starting with whatever trace header the handler chooses to
+  // write first.
+  virtual Result<std::unique_ptr<MessageSink>> on_data(const SessionInfo&,
+                                                       const mail::Envelope& env) = 0;
+};
+
+// Run one session on an accepted TCP socket until QUIT, error or time-out.
+// Never throws; every failure is logged and the connection closed.
+asio::awaitable<void> serve_session(asio::ip::tcp::socket socket, const ServerOptions& options,
+                                    TransactionHandler& handler);
+
+}  // namespace sm::smtp
