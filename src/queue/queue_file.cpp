@@ -1,0 +1,178 @@
+// queue_file.cpp - formatting and parsing of queue files and state sidecars.
+#include "queue/queue_file.h"
+
+#include <charconv>
+#include <sstream>
+#include <vector>
+
+#include "mail/xtext.h"
+
+namespace sm::queue {
+namespace {
+
+constexpr std::string_view kMagic = "securemail-queue 1";
+
+std::string token(std::string_view raw) { return raw.empty() ? "-" : mail::xtext_encode(raw); }
+
+std::optional<std::string> untoken(std::string_view t) {
+  if (t == "-") return std::string();
+  return mail::xtext_decode(t);
+}
+
+std::vector<std::string_view> split_words(std::string_view line) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    auto j = line.find(' ', i);
+    if (j == std::string_view::npos) j = line.size();
+    if (j > i) words.push_back(line.substr(i, j - i));
+    i = j + 1;
+  }
+  return words;
+}
+
+template <class Int>
+bool to_int(std::string_view s, Int& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+const char* ret_name(mail::Ret r) {
+  switch (r) {
+    case mail::Ret::full: return "full";
+    case mail::Ret::hdrs: return "hdrs";
+    default: return "-";
+  }
+}
+
+const char* state_name(mail::RecipientState s) {
+  switch (s) {
+    case mail::RecipientState::delivered: return "delivered";
+    case mail::RecipientState::failed: return "failed";
+    default: return "pending";
+  }
+}
+
+}  // namespace
+
+std::string format_envelope(const mail::Envelope& env) {
+  std::ostringstream o;
+  o << kMagic << "\n"
+    << "id " << env.id << "\n"
+    << "sender " << token(env.sender) << "\n"
+    << "arrival " << env.arrival << "\n"
+    << "ret " << ret_name(env.ret) << "\n"
+    << "envid " << token(env.envid) << "\n"
+    << "body " << (env.body_8bit ? "8bit" : "7bit") << "\n"
+    << "listener " << token(env.listener) << "\n"
+    << "client " << token(env.client_address) << "\n"
+    << "helo " << token(env.helo) << "\n";
+  for (const auto& r : env.recipients)
+    o << "rcpt " << r.notify << " " << token(r.orcpt) << " " << token(r.address) << "\n";
+  o << "\n";
+  return o.str();
+}
+
+Result<mail::Envelope> parse_envelope(std::string_view head, std::uint64_t& body_offset) {
+  auto bad = [](std::string what) { return fail(451, "4.3.0", "corrupt queue file: " + what); };
+  auto end = head.find("\n\n");
+  if (end == std::string_view::npos) return bad("no end of envelope");
+  body_offset = end + 2;
+  std::string_view block = head.substr(0, end + 1);
+  mail::Envelope env;
+  bool magic = false;
+  std::size_t pos = 0;
+  while (pos < block.size()) {
+    auto nl = block.find('\n', pos);
+    std::string_view line = block.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (!magic) {
+      if (line != kMagic) return bad("not a securemail queue file");
+      magic = true;
+      continue;
+    }
+    auto w = split_words(line);
+    if (w.empty()) return bad("empty envelope line");
+    std::string_view key = w[0];
+    if (key == "rcpt") {
+      mail::Recipient r;
+      std::optional<std::string> orcpt, addr;
+      if (w.size() != 4 || !to_int(w[1], r.notify) || !(orcpt = untoken(w[2])) || !(addr = untoken(w[3])))
+        return bad("bad rcpt line");
+      r.orcpt = *orcpt;
+      r.address = *addr;
+      env.recipients.push_back(std::move(r));
+      continue;
+    }
+    if (w.size() != 2) return bad("bad line for " + std::string(key));
+    std::optional<std::string> v = untoken(w[1]);
+    if (!v) return bad("bad value for " + std::string(key));
+    if (key == "id") env.id = *v;
+    else if (key == "sender") env.sender = *v;
+    else if (key == "arrival") { if (!to_int(*v, env.arrival)) return bad("bad arrival"); }
+    else if (key == "ret") env.ret = *v == "full" ? mail::Ret::full : *v == "hdrs" ? mail::Ret::hdrs : mail::Ret::unspecified;
+    else if (key == "envid") env.envid = *v;
+    else if (key == "body") env.body_8bit = (*v == "8bit");
+    else if (key == "listener") env.listener = *v;
+    else if (key == "client") env.client_address = *v;
+    else if (key == "helo") env.helo = *v;
+    // Unknown keys from a newer version are ignored, not fatal.
+  }
+  if (!magic || env.id.empty()) return bad("missing id");
+  if (env.recipients.empty()) return bad("no recipients");
+  return env;
+}
+
+std::string format_state(const mail::Envelope& env, const DeliveryState& s) {
+  std::ostringstream o;
+  o << "attempts " << s.attempts << "\nlast " << s.last_attempt << "\nnext " << s.next_attempt
+    << "\ndelay_notified " << (s.delay_notified ? 1 : 0) << "\n";
+  for (std::size_t i = 0; i < env.recipients.size(); ++i) {
+    const auto& r = env.recipients[i];
+    o << "r " << i << " " << state_name(r.state) << " " << token(r.last_reply) << "\n";
+  }
+  o << "end\n";  // a torn write lacks this line and is ignored
+  return o.str();
+}
+
+bool parse_state(std::string_view text, mail::Envelope& env, DeliveryState& s) {
+  if (text.size() < 4 || text.substr(text.size() - 4) != "end\n") return false;
+  DeliveryState parsed;
+  std::vector<std::pair<mail::RecipientState, std::string>> rcpts(env.recipients.size());
+  std::vector<bool> seen(env.recipients.size(), false);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    auto w = split_words(text.substr(pos, nl - pos));
+    pos = nl + 1;
+    if (w.empty()) return false;
+    if (w[0] == "end") break;
+    if (w[0] == "r" && w.size() == 4) {
+      std::size_t i;
+      auto reply = untoken(w[3]);
+      if (!to_int(w[1], i) || i >= rcpts.size() || !reply) return false;
+      rcpts[i].first = w[2] == "delivered" ? mail::RecipientState::delivered
+                       : w[2] == "failed"  ? mail::RecipientState::failed
+                                           : mail::RecipientState::pending;
+      rcpts[i].second = *reply;
+      seen[i] = true;
+      continue;
+    }
+    if (w.size() != 2) return false;
+    long long v;
+    if (!to_int(w[1], v)) return false;
+    if (w[0] == "attempts") parsed.attempts = static_cast<int>(v);
+    else if (w[0] == "last") parsed.last_attempt = v;
+    else if (w[0] == "next") parsed.next_attempt = v;
+    else if (w[0] == "delay_notified") parsed.delay_notified = v != 0;
+  }
+  for (std::size_t i = 0; i < rcpts.size(); ++i) {
+    if (!seen[i]) continue;
+    env.recipients[i].state = rcpts[i].first;
+    env.recipients[i].last_reply = rcpts[i].second;
+  }
+  s = parsed;
+  return true;
+}
+
+}  // namespace sm::queue

@@ -1,0 +1,48 @@
+// queue_file.h - the on-disk format of one queued message.
+//
+// A queue file is an envelope block followed by the message:
+//
+//   securemail-queue 1
+//   id 4F3A2B1C0D5E6000
+//   sender alice+40a.example      (xtext, so every value is one token)
+//   ...
+//   rcpt <notify> <orcpt-xtext|-> <address-xtext>
+//   <empty line>
+//   <message octets, CRLF line ends, exactly as received after unstuffing>
+//
+// The file is written once and never modified. Delivery progress lives in a
+// small sidecar "state" file (per-recipient state and reply, attempts, next
+// attempt), replaced atomically; a lost or torn sidecar only means a
+// recipient may be tried again (delivery is at least once).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mail/envelope.h"
+#include "util/error.h"
+
+namespace sm::queue {
+
+// Delivery progress, kept beside the queue file.
+struct DeliveryState {
+  int attempts = 0;
+  std::int64_t last_attempt = 0;  // unix seconds, 0 = never
+  std::int64_t next_attempt = 0;  // unix seconds, 0 = as soon as possible
+  bool delay_notified = false;    // a "delayed" DSN went out already
+};
+
+// The envelope block for a new queue file, ending with the empty line.
+std::string format_envelope(const mail::Envelope& env);
+
+// Parse an envelope block from the start of a queue file. On success
+// body_offset is where the message starts. Error text says what is wrong.
+Result<mail::Envelope> parse_envelope(std::string_view file_head, std::uint64_t& body_offset);
+
+// Sidecar: state plus each recipient's state and last reply.
+std::string format_state(const mail::Envelope& env, const DeliveryState& state);
+// Applies a sidecar to env's recipients; false if it is unreadable.
+bool parse_state(std::string_view text, mail::Envelope& env, DeliveryState& state);
+
+}  // namespace sm::queue

@@ -1,0 +1,227 @@
+// queue_spool_test.cpp - queue file format, durable commit, recovery and
+// operator moves on a real directory with real fsync.
+#include "queue/retry.h"
+#include "queue/spool.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+using namespace sm;
+using namespace sm::queue;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/sm-queue-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+mail::Envelope sample_envelope() {
+  mail::Envelope env;
+  env.sender = "alice@a.example";
+  env.arrival = 1700000000;
+  env.ret = mail::Ret::hdrs;
+  env.envid = "env id+1";
+  env.listener = "relay";
+  env.client_address = "127.0.0.1";
+  env.helo = "client.example";
+  mail::Recipient r1;
+  r1.address = "bob@b.example";
+  r1.notify = mail::kNotifyFailure | mail::kNotifySuccess;
+  r1.orcpt = "rfc822;bob@b.example";
+  mail::Recipient r2;
+  r2.address = "\"odd user\"@c.example";
+  env.recipients = {r1, r2};
+  return env;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+}  // namespace
+
+TEST(QueueFile, EnvelopeRoundTrips) {
+  auto env = sample_envelope();
+  env.id = new_queue_id();
+  std::string text = format_envelope(env) + "Subject: x\r\n\r\nbody\r\n";
+  std::uint64_t off = 0;
+  auto parsed = parse_envelope(text, off);
+  ASSERT_TRUE(parsed) << parsed.error().text;
+  EXPECT_EQ(text.substr(off), "Subject: x\r\n\r\nbody\r\n");
+  EXPECT_EQ(parsed->sender, env.sender);
+  EXPECT_EQ(parsed->envid, env.envid);
+  EXPECT_EQ(parsed->ret, mail::Ret::hdrs);
+  ASSERT_EQ(parsed->recipients.size(), 2u);
+  EXPECT_EQ(parsed->recipients[1].address, "\"odd user\"@c.example");
+  EXPECT_EQ(parsed->recipients[0].orcpt, "rfc822;bob@b.example");
+  EXPECT_EQ(parsed->recipients[0].notify, env.recipients[0].notify);
+}
+
+TEST(QueueFile, RejectsGarbageAndTruncation) {
+  std::uint64_t off;
+  EXPECT_FALSE(parse_envelope("hello\n\nbody", off));
+  EXPECT_FALSE(parse_envelope("securemail-queue 1\nid X\n", off));  // no end of envelope
+  EXPECT_FALSE(parse_envelope("securemail-queue 1\nid ABC\n\n", off));  // no recipients
+  EXPECT_FALSE(parse_envelope("securemail-queue 1\nid ABC\nrcpt x - a\n\n", off));
+}
+
+TEST(QueueFile, TornStateIsIgnored) {
+  auto env = sample_envelope();
+  DeliveryState st{3, 10, 20, true};
+  env.recipients[0].state = mail::RecipientState::delivered;
+  env.recipients[0].last_reply = "250 2.0.0 ok";
+  std::string text = format_state(env, st);
+  auto fresh = sample_envelope();
+  DeliveryState out;
+  ASSERT_TRUE(parse_state(text, fresh, out));
+  EXPECT_EQ(out.attempts, 3);
+  EXPECT_EQ(out.next_attempt, 20);
+  EXPECT_EQ(fresh.recipients[0].state, mail::RecipientState::delivered);
+  EXPECT_EQ(fresh.recipients[0].last_reply, "250 2.0.0 ok");
+  auto again = sample_envelope();
+  EXPECT_FALSE(parse_state(text.substr(0, text.size() - 3), again, out));
+}
+
+TEST(Spool, CommitMakesMessageLoadable) {
+  TempDir d;
+  auto spool = Spool::open(d.path);
+  ASSERT_TRUE(spool);
+  auto w = (*spool)->create(sample_envelope());
+  ASSERT_TRUE(w);
+  ASSERT_TRUE((*w)->write("Subject: hi\r\n\r\n"));
+  ASSERT_TRUE((*w)->write("hello\r\n"));
+  std::string id = (*w)->id();
+  EXPECT_TRUE((*spool)->active_ids().empty()) << "not visible before commit";
+  auto r = (*spool)->commit(std::move(*w));
+  ASSERT_TRUE(r) << r.error().text;
+  EXPECT_EQ(*r, id);
+  EXPECT_EQ((*spool)->active_ids(), std::vector<std::string>{id});
+  auto m = (*spool)->load(id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->envelope.size, 22u);
+  EXPECT_EQ(slurp(m->path).substr(m->body_offset), "Subject: hi\r\n\r\nhello\r\n");
+  EXPECT_EQ(fs::status(m->path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST(Spool, FsyncModeAndConcurrentGroupCommit) {
+  TempDir d;
+  auto spool = Spool::open(d.path, SyncMode::fsync);
+  ASSERT_TRUE(spool);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto w = (*spool)->create(sample_envelope());
+        if (!w || !(*w)->write("x\r\n")) continue;
+        if ((*spool)->commit(std::move(*w))) ++ok;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 80);
+  EXPECT_EQ((*spool)->active_ids().size(), 80u);
+}
+
+TEST(Spool, AbandonedWriterLeavesNothing) {
+  TempDir d;
+  auto spool = Spool::open(d.path);
+  {
+    auto w = (*spool)->create(sample_envelope());
+    ASSERT_TRUE((*w)->write("partial"));
+  }
+  EXPECT_TRUE(fs::is_empty(d.path / "tmp"));
+  EXPECT_TRUE((*spool)->active_ids().empty());
+}
+
+TEST(Spool, RecoverRemovesUncommittedAndOrphanState) {
+  TempDir d;
+  {
+    auto spool = Spool::open(d.path);
+    std::ofstream(d.path / "tmp" / "0000000000000001") << "half a message";
+    std::ofstream(d.path / "state" / "0000000000000002") << "attempts 1\nend\n";
+    EXPECT_EQ((*spool)->recover(), 1u);
+  }
+  EXPECT_TRUE(fs::is_empty(d.path / "tmp"));
+  EXPECT_TRUE(fs::is_empty(d.path / "state"));
+}
+
+TEST(Spool, HoldReleaseDeleteAndState) {
+  TempDir d;
+  auto spool = Spool::open(d.path);
+  auto w = (*spool)->create(sample_envelope());
+  (*w)->write("x\r\n");
+  std::string id = *(*spool)->commit(std::move(*w));
+  ASSERT_TRUE((*spool)->hold(id));
+  EXPECT_TRUE((*spool)->active_ids().empty());
+  EXPECT_EQ((*spool)->held_ids().size(), 1u);
+  auto m = (*spool)->load(id);
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->held);
+  EXPECT_FALSE((*spool)->hold(id)) << "already held";
+  ASSERT_TRUE((*spool)->release(id));
+  m = (*spool)->load(id);
+  m->state.attempts = 2;
+  m->envelope.recipients[1].state = mail::RecipientState::failed;
+  m->envelope.recipients[1].last_reply = "550 5.1.1 no such user";
+  ASSERT_TRUE((*spool)->save_state(*m));
+  auto again = (*spool)->load(id);
+  EXPECT_EQ(again->state.attempts, 2);
+  EXPECT_EQ(again->envelope.recipients[1].last_reply, "550 5.1.1 no such user");
+  ASSERT_TRUE((*spool)->remove(id));
+  EXPECT_FALSE((*spool)->load(id));
+  EXPECT_FALSE((*spool)->remove(id));
+  EXPECT_FALSE((*spool)->load("../../etc/passwd")) << "ids are validated before building paths";
+}
+
+TEST(Spool, DiskFullAnswers452AndKeepsNothing) {
+  TempDir d;
+  auto spool = Spool::open(d.path);
+  auto w = (*spool)->create(sample_envelope());
+  ASSERT_TRUE(w);
+  // RLIMIT_FSIZE makes write(2) fail with EFBIG after SIGXFSZ is ignored;
+  // we simulate ENOSPC-class failure by the same code path.
+  signal(SIGXFSZ, SIG_IGN);
+  rlimit old{};
+  getrlimit(RLIMIT_FSIZE, &old);
+  rlimit small{4096, old.rlim_max};
+  setrlimit(RLIMIT_FSIZE, &small);
+  auto r = (*w)->write(std::string(8192, 'x'));
+  setrlimit(RLIMIT_FSIZE, &old);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().temporary()) << r.error().reply();
+  EXPECT_FALSE((*w)->write("more")) << "errors are sticky";
+  auto c = (*spool)->commit(std::move(*w));
+  EXPECT_FALSE(c);
+  EXPECT_TRUE((*spool)->active_ids().empty());
+  EXPECT_TRUE(fs::is_empty(d.path / "tmp"));
+}
+
+TEST(Retry, ExponentialBackoffCapped) {
+  RetryPolicy p{std::chrono::seconds(60), std::chrono::seconds(600), std::chrono::seconds(3600)};
+  EXPECT_EQ(p.next_attempt(1000, 1), 1060);
+  EXPECT_EQ(p.next_attempt(1000, 2), 1120);
+  EXPECT_EQ(p.next_attempt(1000, 4), 1480);
+  EXPECT_EQ(p.next_attempt(1000, 30), 1600);
+  EXPECT_FALSE(p.expired(1000, 4599));
+  EXPECT_TRUE(p.expired(1000, 4600));
+}
+
+TEST(QueueId, UniqueAndValid) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; ++i) ids.insert(new_queue_id());
+  EXPECT_EQ(ids.size(), 1000u);
+  EXPECT_TRUE(valid_queue_id(*ids.begin()));
+  EXPECT_FALSE(valid_queue_id("0000000000000g00"));
+}
