@@ -8,7 +8,7 @@ BUILD_PKGS=(
   build-essential cmake pkg-config ccache
   libssl-dev libasio-dev libc-ares-dev libsqlite3-dev
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev
+  libcpp-httplib-dev libgtest-dev libgmock-dev
 )
 TEST_PKGS=(
   openssl swaks postfix python3 python3-pytest python3-aiosmtpd
