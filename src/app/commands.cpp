@@ -1,19 +1,52 @@
 // commands.cpp - CLI11 dispatcher for the securemail subcommands.
+// Exit codes: 0 success, 1 the operation failed, 2 bad usage or bad config.
 #include "app/commands.h"
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
+#include "app/load_config.h"
+#include "app/queue_command.h"
+#include "gateway/gateway.h"
+#include "util/log.h"
+
 namespace sm::app {
+namespace {
+
+void add_run_command(CLI::App& app, std::function<int()>& action) {
+  auto file = std::make_shared<std::string>();
+  CLI::App* run = app.add_subcommand("run", "Run the gateway in the foreground (SIGTERM stops, mail stays queued)");
+  run->add_option("-c,--config", *file, "Config file (default: the embedded default, data in ./securemail-data)");
+  run->callback([&action, file] {
+    action = [file]() -> int {
+      auto cfg = load_config(*file);
+      if (!cfg) return 2;
+      log::setup(config::to_string(cfg->log_level));
+      std::cerr << "# securemail: effective configuration ("
+                << (file->empty() ? "embedded default: no --config given" : cfg->source) << ")\n"
+                << config::describe(*cfg) << std::flush;
+      return gateway::run(*cfg);
+    };
+  });
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"SecureMail: signed and encrypted email between organisations' gateways"};
+  app.set_version_flag("--version", "securemail 0.1.0");
   app.require_subcommand(1);
+  std::function<int()> action;
+  add_run_command(app, action);
+  add_queue_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
   }
-  return 0;
+  return action ? action() : 0;
 }
 
 }  // namespace sm::app

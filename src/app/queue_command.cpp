@@ -1,0 +1,175 @@
+// queue_command.cpp - list, show, flush, hold, release and delete queued
+// messages. Works on the spool files directly (renames and unlinks are
+// atomic), then wakes a running gateway through its control socket.
+#include "app/queue_command.h"
+
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "app/load_config.h"
+#include "gateway/gateway.h"
+#include "queue/spool.h"
+
+namespace sm::app {
+namespace {
+
+struct QueueArgs {
+  std::string config_file;
+  std::string id;
+  bool json = false;
+};
+
+std::string arrival_text(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a %b %d %H:%M:%S", std::localtime(&tt));
+  return buf;
+}
+
+const char* state_text(mail::RecipientState s) {
+  switch (s) {
+    case mail::RecipientState::delivered: return "delivered";
+    case mail::RecipientState::failed: return "failed";
+    default: return "pending";
+  }
+}
+
+nlohmann::json to_json(const queue::QueuedMessage& m) {
+  nlohmann::json rcpts = nlohmann::json::array();
+  for (const auto& r : m.envelope.recipients)
+    rcpts.push_back({{"address", r.address}, {"state", state_text(r.state)}, {"last_reply", r.last_reply}});
+  return {{"id", m.envelope.id},         {"held", m.held},
+          {"sender", m.envelope.sender}, {"arrival", m.envelope.arrival},
+          {"size", m.envelope.size},     {"attempts", m.state.attempts},
+          {"next_attempt", m.state.next_attempt}, {"recipients", rcpts}};
+}
+
+int list(queue::Spool& spool, bool json) {
+  std::vector<std::string> ids = spool.active_ids();
+  auto held = spool.held_ids();
+  ids.insert(ids.end(), held.begin(), held.end());
+  nlohmann::json all = nlohmann::json::array();
+  std::uint64_t bytes = 0;
+  if (!json && !ids.empty()) std::cout << "-Queue ID-       --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
+  for (const auto& id : ids) {
+    auto m = spool.load(id);
+    if (!m) continue;  // delivered meanwhile
+    bytes += m->envelope.size;
+    if (json) {
+      all.push_back(to_json(*m));
+      continue;
+    }
+    std::printf("%-16s%s %8llu %20s  %s\n", id.c_str(), m->held ? "!" : " ",
+                static_cast<unsigned long long>(m->envelope.size), arrival_text(m->envelope.arrival).c_str(),
+                m->envelope.sender.empty() ? "MAILER-DAEMON" : m->envelope.sender.c_str());
+    for (const auto& r : m->envelope.recipients) {
+      if (r.state != mail::RecipientState::pending) continue;
+      if (!r.last_reply.empty()) std::printf("%47s(%s)\n", "", r.last_reply.c_str());
+      std::printf("%47s%s\n", "", r.address.c_str());
+    }
+    std::cout << "\n";
+  }
+  if (json) std::cout << all.dump(2) << "\n";
+  else if (ids.empty()) std::cout << "Mail queue is empty\n";
+  else std::cout << "-- " << (bytes + 1023) / 1024 << " Kbytes in " << ids.size() << " Request"
+                 << (ids.size() == 1 ? "" : "s") << ".\n";
+  return 0;
+}
+
+int show(queue::Spool& spool, const std::string& id, bool json) {
+  auto m = spool.load(id);
+  if (!m) {
+    std::cerr << "securemail queue show: " << m.error().text << "\n";
+    return 1;
+  }
+  if (json) {
+    std::cout << to_json(*m).dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "*** ENVELOPE RECORDS " << id << (m->held ? " (held)" : "") << " ***\n"
+            << "sender: " << m->envelope.sender << "\narrival: " << arrival_text(m->envelope.arrival)
+            << "\nsize: " << m->envelope.size << "\nattempts: " << m->state.attempts << "\n";
+  for (const auto& r : m->envelope.recipients)
+    std::cout << "recipient: " << r.address << " (" << state_text(r.state) << ")"
+              << (r.last_reply.empty() ? "" : " " + r.last_reply) << "\n";
+  std::cout << "*** MESSAGE CONTENTS " << id << " ***\n";
+  std::ifstream in(m->path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(m->body_offset));
+  std::cout << in.rdbuf();
+  return 0;
+}
+
+// Move every deferred message's next attempt to now, so that a stopped
+// gateway delivers them at start and a running one on the next scan.
+int flush(queue::Spool& spool, const config::Config& config) {
+  for (const auto& id : spool.active_ids()) {
+    auto m = spool.load(id);
+    if (!m || m->state.next_attempt == 0) continue;
+    m->state.next_attempt = 0;
+    spool.save_state(*m);
+  }
+  if (!gateway::notify_running_gateway(config.data_dir, "flush"))
+    std::cerr << "securemail queue flush: gateway not running; messages are due at its next start\n";
+  return 0;
+}
+
+int change(queue::Spool& spool, const config::Config& config, const std::string& what, const std::string& id) {
+  Result<void> r = what == "hold" ? spool.hold(id) : what == "release" ? spool.release(id) : spool.remove(id);
+  if (!r) {
+    std::cerr << "securemail queue " << what << ": " << r.error().text << "\n";
+    return 1;
+  }
+  if (what == "release") gateway::notify_running_gateway(config.data_dir, "rescan");
+  std::cerr << "securemail queue " << what << ": " << id << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_queue_command(CLI::App& app, std::function<int()>& action) {
+  auto args = std::make_shared<QueueArgs>();
+  CLI::App* q = app.add_subcommand("queue", "Inspect and manage the mail queue (running or stopped gateway)");
+  q->require_subcommand(1);
+  q->add_option("-c,--config", args->config_file, "Config file (default: the embedded default)");
+  q->fallthrough();
+  auto with_spool = [args](std::function<int(queue::Spool&, const config::Config&)> fn) {
+    return [args, fn]() -> int {
+      auto cfg = load_config(args->config_file);
+      if (!cfg) return 2;
+      auto spool = queue::Spool::open(cfg->data_dir / "queue");
+      if (!spool) {
+        std::cerr << "securemail queue: " << spool.error().text << "\n";
+        return 1;
+      }
+      return fn(**spool, *cfg);
+    };
+  };
+  auto* l = q->add_subcommand("list", "List queued messages (like mailq)");
+  l->add_flag("--json", args->json, "Machine-readable output");
+  l->callback([&action, with_spool, args] {
+    action = with_spool([args](queue::Spool& s, const config::Config&) { return list(s, args->json); });
+  });
+  auto* s = q->add_subcommand("show", "Show one message: envelope, delivery state, contents");
+  s->add_option("ID", args->id, "Queue id")->required();
+  s->add_flag("--json", args->json, "Envelope and state as JSON, without contents");
+  s->callback([&action, with_spool, args] {
+    action = with_spool([args](queue::Spool& sp, const config::Config&) { return show(sp, args->id, args->json); });
+  });
+  q->add_subcommand("flush", "Attempt delivery of every deferred message now")->callback([&action, with_spool] {
+    action = with_spool([](queue::Spool& sp, const config::Config& c) { return flush(sp, c); });
+  });
+  for (const char* what : {"hold", "release", "delete"}) {
+    std::string help = std::string(what) == "hold"      ? "Keep a message from delivery until released"
+                       : std::string(what) == "release" ? "Return a held message to delivery"
+                                                        : "Remove a message from the queue (no bounce)";
+    auto* c = q->add_subcommand(what, help);
+    c->add_option("ID", args->id, "Queue id")->required();
+    c->callback([&action, with_spool, args, w = std::string(what)] {
+      action = with_spool([args, w](queue::Spool& sp, const config::Config& cfg) { return change(sp, cfg, w, args->id); });
+    });
+  }
+}
+
+}  // namespace sm::app

@@ -1,0 +1,141 @@
+// smtp_client.h - the outbound SMTP (RFC 5321) and LMTP (RFC 2033) client:
+// one session to one next hop, carrying one or more messages, as an Asio
+// coroutine. What Postfix's smtp(8)/lmtp(8) do for one connection:
+//
+//   connect   mx: MX lookup, then each host in preference order, each of its
+//             addresses (bounded by ClientOptions::max_addresses);
+//             smtp/lmtp: the configured host:port. Each try has a connect
+//             time-out; a non-220 greeting moves on to the next address.
+//   hello     EHLO (LHLO for LMTP), HELO if EHLO is rejected (SMTP only).
+//   STARTTLS  when offered (opportunistic). If the handshake fails the
+//             connection is closed and the same address retried in clear,
+//             and a warning is logged; with require_tls it fails instead.
+//   send      MAIL/RCPT/DATA, pipelined when offered; SIZE=, BODY=8BITMIME,
+//             SMTPUTF8 and the RFC 3461 DSN parameters when offered; the
+//             body streamed from the queue file, dot-stuffed; RSET before
+//             each further message on the same connection (and a new
+//             connection if that RSET finds the old one dead).
+//   quit      QUIT and close.
+//
+// Outcomes are per recipient. Remote replies keep their code and enhanced
+// status ("550 5.1.1 host mx.example[192.0.2.1]:25 said: unknown user (in
+// reply to RCPT TO command)"); connection-level trouble (refused, time-out,
+// 421, lost connection, TLS failure) is a temporary error for every
+// recipient still open, and names the host.
+//
+// Threading: an SmtpClient belongs to one executor (use a strand on a
+// multi-threaded io_context) and runs one operation at a time; never call
+// send() again before the previous one completed.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ssl/context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "delivery/transport.h"
+#include "mail/envelope.h"
+#include "net/dns.h"
+#include "net/tls.h"  // ClientOptions::tls; callers build contexts with it
+#include "util/error.h"
+
+namespace sm::delivery {
+
+struct ClientOptions {
+  std::string helo_name = "localhost";          // our name in EHLO/LHLO/HELO
+  std::chrono::milliseconds connect_timeout{30'000};
+  std::chrono::milliseconds command_timeout{300'000};  // greeting and each command reply
+  std::chrono::milliseconds data_timeout{600'000};     // each body write and the end-of-DATA reply
+  bool starttls = true;                          // use STARTTLS when the server offers it
+  bool require_tls = false;                      // never send in clear (temporary failure instead)
+  bool verify_tls_name = false;                  // check the certificate names the host (needs a verifying context)
+  std::shared_ptr<asio::ssl::context> tls;       // null: net::client_tls_context()
+  std::size_t max_addresses = 5;                 // addresses tried per connect (Postfix smtp_mx_address_limit)
+};
+
+// What the server said it supports (after the last EHLO/LHLO).
+struct ServerCapabilities {
+  bool esmtp = false;  // EHLO/LHLO accepted (false after a HELO fallback)
+  bool pipelining = false;
+  bool size = false;
+  std::uint64_t size_limit = 0;  // 0: no limit announced
+  bool eightbitmime = false;
+  bool dsn = false;
+  bool starttls = false;
+  bool smtputf8 = false;
+  bool enhanced_status = false;
+};
+
+class SmtpClient {
+ public:
+  // `hop` must be mx (hop.host = the recipient domain), smtp or lmtp.
+  // `resolver` is required for mx and for host names; may be null when the
+  // host is an IP literal (names then go through the system resolver).
+  SmtpClient(asio::any_io_executor executor, NextHop hop, ClientOptions options,
+             std::shared_ptr<net::Resolver> resolver);
+  ~SmtpClient();
+  SmtpClient(const SmtpClient&) = delete;
+  SmtpClient& operator=(const SmtpClient&) = delete;
+
+  // Open the session (greeting, hello, STARTTLS). send() calls it when
+  // needed; calling it first lets the caller learn about connection
+  // failures before picking messages. No-op when already connected.
+  asio::awaitable<Result<void>> connect();
+
+  // Deliver one message to env.recipients[i] for each i in
+  // `recipient_indexes`. Returns one outcome per index, in the same order.
+  asio::awaitable<std::vector<RecipientOutcome>> send(const mail::Envelope& env,
+                                                      const std::vector<std::size_t>& recipient_indexes,
+                                                      const StoredMessage& message);
+
+  // QUIT (best effort) and close. The client may connect() again later.
+  asio::awaitable<void> quit();
+
+  bool connected() const;
+  // "mx.example.com[192.0.2.1]:25" of the current/last connection.
+  const std::string& peer() const { return peer_; }
+  bool tls_active() const;
+  // "TLSv1.3 TLS_AES_256_GCM_SHA384" when tls_active().
+  std::string tls_description() const;
+  const ServerCapabilities& capabilities() const { return caps_; }
+  const NextHop& next_hop() const { return hop_; }
+  std::size_t messages_sent() const { return messages_; }
+
+  struct Conn;
+  struct Reply;
+
+ private:
+  asio::awaitable<Result<void>> try_address(std::string host, asio::ip::tcp::endpoint ep,
+                                            bool allow_tls, bool& tls_failed);
+  asio::awaitable<Result<void>> hello();
+  asio::awaitable<Result<Reply>> command(std::string_view line, const char* what);
+  asio::awaitable<Result<Reply>> read_reply(std::chrono::milliseconds timeout, const char* stage);
+  asio::awaitable<Result<void>> write(std::string_view data, std::chrono::milliseconds timeout,
+                                      const char* stage);
+  asio::awaitable<Result<std::vector<asio::ip::tcp::endpoint>>> addresses(std::string host,
+                                                                          std::uint16_t port);
+  asio::awaitable<void> transaction(const mail::Envelope& env,
+                                    const std::vector<std::size_t>& indexes,
+                                    const StoredMessage& message,
+                                    std::vector<RecipientOutcome>& out);
+  Error remote_error(const Reply& reply, const char* in_reply_to) const;
+  void close();
+
+  asio::any_io_executor executor_;
+  NextHop hop_;
+  ClientOptions opts_;
+  std::shared_ptr<net::Resolver> resolver_;
+  std::shared_ptr<Conn> conn_;
+  std::string peer_;
+  ServerCapabilities caps_;
+  std::size_t messages_ = 0;
+  bool lmtp_ = false;
+};
+
+}  // namespace sm::delivery

@@ -1,0 +1,300 @@
+// gateway.cpp - process wiring of the daemon: listeners with connection
+// limits, queue, delivery agent, admin and control sockets, signals.
+#include "gateway/gateway.h"
+
+#include <sys/stat.h>
+
+#include <asio.hpp>
+#include <fstream>
+#include <map>
+
+#include "admin/http_server.h"
+#include "gateway/bouncer.h"
+#include "gateway/delivery_agent.h"
+#include "gateway/receiver.h"
+#include "net/dns.h"
+#include "net/tls.h"
+#include "queue/spool.h"
+#include "smtp/server.h"
+#include "util/log.h"
+#include "util/metrics.h"
+
+namespace fs = std::filesystem;
+using asio::ip::tcp;
+
+namespace sm::gateway {
+namespace {
+
+metrics::Counter sessions_total("securemail_smtp_sessions_total", "SMTP sessions accepted");
+metrics::Counter sessions_refused_total("securemail_smtp_sessions_refused_total",
+                                        "SMTP connections refused by connection limits");
+metrics::Counter sessions_open("securemail_smtp_sessions", "SMTP sessions open now", true);
+
+// One SMTP listener: accepts, enforces connection limits, runs sessions.
+class Listener {
+ public:
+  Listener(asio::io_context& io, smtp::ServerOptions options, const config::Config::Limits& limits,
+           smtp::TransactionHandler& handler)
+      : acceptor_(io), options_(std::move(options)), limits_(limits), handler_(handler) {}
+
+  Result<tcp::endpoint> bind(const config::Endpoint& at) {
+    std::error_code ec;
+    auto addr = asio::ip::make_address(at.host == "localhost" ? "127.0.0.1" : at.host, ec);
+    if (ec) return local_error("listen." + options_.listener + ": not an IP address: " + at.host);
+    tcp::endpoint ep(addr, at.port);
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return local_error("listen." + options_.listener + ": cannot listen on " + at.str() + ": " + ec.message());
+    return acceptor_.local_endpoint();
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      std::error_code ec;
+      tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      if (ec) {
+        log::warn("{} listener: accept: {}", options_.listener, ec.message());
+        continue;
+      }
+      std::string ip = socket.remote_endpoint(ec).address().to_string();
+      if (open_ >= limits_.max_connections || per_ip_[ip] >= limits_.max_connections_per_ip) {
+        refuse(std::move(socket), ip);
+        continue;
+      }
+      ++open_;
+      ++per_ip_[ip];
+      sessions_total.add();
+      sessions_open.add();
+      asio::co_spawn(acceptor_.get_executor(), session(std::move(socket), ip), asio::detached);
+    }
+  }
+
+  void close() {
+    std::error_code ec;
+    acceptor_.close(ec);
+  }
+  std::size_t open_sessions() const { return open_; }
+
+ private:
+  asio::awaitable<void> session(tcp::socket socket, std::string ip) {
+    co_await smtp::serve_session(std::move(socket), options_, handler_);
+    --open_;
+    if (--per_ip_[ip] == 0) per_ip_.erase(ip);
+    sessions_open.add(-1);
+  }
+
+  void refuse(tcp::socket socket, const std::string& ip) {
+    sessions_refused_total.add();
+    log::warn("{} listener: too many connections, refusing {}", options_.listener, ip);
+    auto s = std::make_shared<tcp::socket>(std::move(socket));
+    static const std::string reply = "421 4.7.0 Too many connections, try again later\r\n";
+    asio::async_write(*s, asio::buffer(reply), [s](std::error_code, std::size_t) {
+      std::error_code ec;
+      s->shutdown(tcp::socket::shutdown_both, ec);
+    });
+  }
+
+  tcp::acceptor acceptor_;
+  smtp::ServerOptions options_;
+  const config::Config::Limits& limits_;
+  smtp::TransactionHandler& handler_;
+  std::size_t open_ = 0;
+  std::map<std::string, std::size_t> per_ip_;
+};
+
+smtp::ServerLimits server_limits(const config::Config& c) {
+  smtp::ServerLimits l;
+  l.max_line = c.limits.max_line_length;
+  l.max_recipients = c.limits.max_recipients;
+  l.max_message_size = c.limits.max_message_size;
+  l.max_errors = c.limits.max_errors;
+  l.command_timeout = c.limits.command_timeout;
+  l.session_timeout = c.limits.session_timeout;
+  return l;
+}
+
+Result<void> write_listeners_file(const fs::path& run_dir, const std::map<std::string, std::string>& bound) {
+  std::string json = "{";
+  for (const auto& [name, at] : bound) json += (json.size() > 1 ? ", \"" : "\"") + name + "\": \"" + at + "\"";
+  json += "}\n";
+  fs::path tmp = run_dir / "listeners.json.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json;
+    if (!out) return local_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, run_dir / "listeners.json");
+  return {};
+}
+
+// The control socket: one line per connection ("flush", "rescan").
+asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& acceptor, DeliveryAgent& agent) {
+  for (;;) {
+    std::error_code ec;
+    auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    std::string line;
+    co_await asio::async_read_until(socket, asio::dynamic_buffer(line, 256), '\n',
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    std::string reply = "ok\n";
+    if (line.starts_with("flush")) agent.flush();
+    else if (line.starts_with("rescan")) agent.rescan();
+    else reply = "unknown command\n";
+    co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+queue::SyncMode sync_mode(config::SyncMode m) {
+  return m == config::SyncMode::fsync ? queue::SyncMode::fsync : queue::SyncMode::syncfs;
+}
+
+}  // namespace
+
+fs::path control_socket_path(const fs::path& data_dir) { return data_dir / "run" / "control.sock"; }
+
+bool notify_running_gateway(const fs::path& data_dir, const std::string& command) {
+  asio::io_context io;
+  asio::local::stream_protocol::socket s(io);
+  std::error_code ec;
+  s.connect(control_socket_path(data_dir).string(), ec);
+  if (ec) return false;
+  asio::write(s, asio::buffer(command + "\n"), ec);
+  std::string reply;
+  asio::read_until(s, asio::dynamic_buffer(reply, 256), '\n', ec);
+  return reply == "ok\n";
+}
+
+int run(const config::Config& config) {
+  std::error_code ec;
+  fs::create_directories(config.data_dir / "run", ec);
+  if (ec) {
+    log::error("cannot create data folder {}: {}", config.data_dir.string(), ec.message());
+    return 1;
+  }
+  ::chmod(config.data_dir.c_str(), 0700);
+
+  fs::path cert = config.tls.cert, key = config.tls.key;
+  if (config.tls.development()) {
+    cert = config::Config::Tls::dev_cert(config.data_dir);
+    key = config::Config::Tls::dev_key(config.data_dir);
+    if (auto r = net::ensure_self_signed(cert, key, config.hostname); !r) {
+      log::error("tls: {}", r.error().text);
+      return 1;
+    }
+  }
+  auto tls = net::server_tls_context(cert, key);
+  if (!tls) {
+    log::error("tls: {}", tls.error().text);
+    return 1;
+  }
+
+  auto spool = queue::Spool::open(config.data_dir / "queue", sync_mode(config.queue.sync));
+  if (!spool) {
+    log::error("{}", spool.error().text);
+    return 1;
+  }
+  if (std::size_t n = (*spool)->recover(); n > 0)
+    log::info("queue recovery: removed {} incomplete message(s) that were never acknowledged", n);
+
+  net::ResolverOptions ropts;
+  for (const auto& ns : config.dns.nameservers) ropts.nameservers.push_back(ns.str());
+  auto resolver = net::Resolver::create(ropts);
+  if (!resolver) {
+    log::error("dns: {}", resolver.error().text);
+    return 1;
+  }
+
+  asio::io_context io;
+  DeliveryAgent* agent_ptr = nullptr;
+  auto on_queued = [&agent_ptr](const std::string& id) {
+    if (agent_ptr) agent_ptr->submit(id);
+  };
+  // Bounces are committed on the queue's committer thread; hand them to the
+  // event loop before the agent sees them.
+  Bouncer bouncer(config, **spool, [&io, &on_queued](const std::string& id) {
+    asio::post(io, [&on_queued, id] { on_queued(id); });
+  });
+  DeliveryAgent agent(io, **spool, config, *resolver, bouncer);
+  agent_ptr = &agent;
+  Receiver receiver(config, **spool, on_queued);
+
+  std::map<std::string, std::string> bound;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  for (auto [name, at] : {std::pair{"relay", config.listen.relay}, std::pair{"inbound", config.listen.inbound}}) {
+    if (!at.enabled()) continue;
+    smtp::ServerOptions opts{config.hostname, name, server_limits(config), *tls};
+    auto l = std::make_unique<Listener>(io, std::move(opts), config.limits, receiver);
+    auto ep = l->bind(at);
+    if (!ep) {
+      log::error("{}", ep.error().text);
+      return 1;
+    }
+    bound[name] = config::Endpoint{ep->address().to_string(), ep->port()}.str();
+    listeners.push_back(std::move(l));
+  }
+
+  admin::AdminServer admin_server([&spool] {
+    return admin::Health{true, "queue " + (*spool)->root().string()};
+  });
+  if (config.listen.admin.enabled()) {
+    auto port = admin_server.listen(config.listen.admin.host, config.listen.admin.port);
+    if (!port) {
+      log::error("{}", port.error().text);
+      return 1;
+    }
+    bound["admin"] = config::Endpoint{config.listen.admin.host, static_cast<std::uint16_t>(*port)}.str();
+  }
+
+  fs::path control = control_socket_path(config.data_dir);
+  fs::remove(control, ec);
+  asio::local::stream_protocol::acceptor control_acceptor(io, control.string());
+  ::chmod(control.c_str(), 0600);
+
+  for (auto& l : listeners) asio::co_spawn(io, l->accept_loop(), asio::detached);
+  asio::co_spawn(io, control_loop(control_acceptor, agent), asio::detached);
+  agent.rescan();
+
+  if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
+  for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);
+  log::info("ready: queue {} ({} messages waiting)", (config.data_dir / "queue").string(), agent.deferred());
+
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  asio::steady_timer grace(io);
+  std::function<void(std::error_code, int)> on_signal = [&](std::error_code, int sig) {
+    if (sig == SIGHUP) {
+      log::info("SIGHUP: configuration reload applies on restart; listeners keep running");
+      signals.async_wait(on_signal);
+      return;
+    }
+    log::info("signal {}: stopping (accepted mail stays queued)", sig);
+    for (auto& l : listeners) l->close();
+    control_acceptor.close();
+    agent.stop();
+    admin_server.stop();
+    // Give running sessions and deliveries a moment, then stop regardless.
+    grace.expires_after(std::chrono::seconds(10));
+    grace.async_wait([&io](std::error_code) { io.stop(); });
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      asio::steady_timer t(io);
+      for (;;) {
+        std::size_t open = 0;
+        for (auto& l : listeners) open += l->open_sessions();
+        if (open == 0 && agent.in_flight() == 0) break;
+        t.expires_after(std::chrono::milliseconds(50));
+        co_await t.async_wait(asio::use_awaitable);
+      }
+      io.stop();
+    }, asio::detached);
+  };
+  signals.async_wait(on_signal);
+
+  io.run();
+  fs::remove(control, ec);
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace sm::gateway

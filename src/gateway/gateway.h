@@ -1,0 +1,31 @@
+// gateway.h - the `securemail run` daemon: listeners, the queue, the
+// delivery agent, the admin listener and the control socket, in one
+// process with one event loop thread (plus the queue's committer thread,
+// a small pool for blocking deliveries, and the admin HTTP threads).
+//
+// Start-up order: config is already validated; open and recover the
+// queue; bind every listener (so a port conflict fails before anything is
+// accepted); write data_dir/run/listeners.json; schedule the queue; serve.
+// SIGTERM/SIGINT: stop accepting, let running sessions and deliveries end
+// (up to a grace period), exit 0. Accepted mail is on disk throughout, so
+// a hard kill loses nothing either. SIGHUP: logged; listeners keep running.
+#pragma once
+
+#include <filesystem>
+
+#include "config/config.h"
+
+namespace sm::gateway {
+
+// Runs until stopped by a signal. Returns the process exit code.
+int run(const config::Config& config);
+
+// Path of the control socket of the gateway using this data folder; the
+// `securemail queue` command uses it to wake a running gateway.
+std::filesystem::path control_socket_path(const std::filesystem::path& data_dir);
+
+// Tell a running gateway something ("flush", "rescan"). False when no
+// gateway is listening (not an error: the change is on disk either way).
+bool notify_running_gateway(const std::filesystem::path& data_dir, const std::string& command);
+
+}  // namespace sm::gateway

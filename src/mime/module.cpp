@@ -1,2 +1,0 @@
-// placeholder so the target exists until the module lands
-namespace sm {}

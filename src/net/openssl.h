@@ -1,0 +1,39 @@
+// openssl.h - RAII owners for OpenSSL objects: one std::unique_ptr alias per
+// type, each with its matching *_free. Code outside this header never calls
+// a *_free function by hand; it takes ownership in one of these at once.
+#pragma once
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+#include <string>
+
+namespace sm::net {
+
+template <auto Fn>
+struct OpensslDeleter {
+  template <class T>
+  void operator()(T* p) const noexcept { Fn(p); }
+};
+
+using BioPtr = std::unique_ptr<BIO, OpensslDeleter<BIO_free_all>>;
+using X509Ptr = std::unique_ptr<X509, OpensslDeleter<X509_free>>;
+using X509NamePtr = std::unique_ptr<X509_NAME, OpensslDeleter<X509_NAME_free>>;
+using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpensslDeleter<X509_EXTENSION_free>>;
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpensslDeleter<EVP_PKEY_free>>;
+using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpensslDeleter<EVP_PKEY_CTX_free>>;
+using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpensslDeleter<ASN1_INTEGER_free>>;
+using BignumPtr = std::unique_ptr<BIGNUM, OpensslDeleter<BN_free>>;
+using SslCtxPtr = std::unique_ptr<SSL_CTX, OpensslDeleter<SSL_CTX_free>>;
+
+// The oldest error on this thread's OpenSSL error queue as text (and the
+// queue cleared), or `fallback` when the queue is empty.
+std::string openssl_error(const char* fallback = "unknown OpenSSL error");
+
+}  // namespace sm::net

@@ -1,0 +1,48 @@
+// tls.h - TLS contexts for the SMTP server and the SMTP client, and a
+// development self-signed certificate when the operator has none yet.
+//
+// Server: TLS 1.2+, forward-secret AEAD ciphers only. Client: opportunistic
+// STARTTLS (RFC 3207) without verification by default, as Postfix's
+// "smtp_tls_security_level = may"; a ClientTlsPolicy turns verification on
+// for destinations that must be authenticated.
+#pragma once
+
+#include <asio/ssl/context.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "util/error.h"
+
+namespace sm::net {
+
+// TLS server context from a PEM certificate chain and a PEM private key.
+// Errors name the file that could not be used.
+Result<std::shared_ptr<asio::ssl::context>> server_tls_context(
+    const std::filesystem::path& cert_path, const std::filesystem::path& key_path);
+
+// When neither file exists: generate an EC P-256 key and a self-signed
+// certificate for `hostname` (CN and SAN dNSName, valid one year) and write
+// both atomically (key mode 0600, certificate 0644). When both exist:
+// nothing. When only one exists: an error (never overwrite a real key).
+Result<void> ensure_self_signed(const std::filesystem::path& cert_path,
+                                const std::filesystem::path& key_path,
+                                const std::string& hostname);
+
+// How a client connection authenticates its peer.
+struct ClientTlsPolicy {
+  bool verify = false;     // verify the chain (and, per connection, the name)
+  std::string ca_file;     // PEM bundle; empty: the system default paths
+};
+
+// Opportunistic client context: TLS 1.2+, no peer verification. Shared by
+// all outbound connections.
+std::shared_ptr<asio::ssl::context> client_tls_context();
+
+// Client context for a given policy; errors if the CA file cannot be loaded.
+// With verify set, the caller also sets the expected host name on each
+// stream (asio::ssl::host_name_verification / SSL_set1_host).
+Result<std::shared_ptr<asio::ssl::context>> client_tls_context(const ClientTlsPolicy& policy);
+
+}  // namespace sm::net

@@ -1,0 +1,83 @@
+// session_commands.cpp - EHLO/HELO, MAIL, RCPT and RSET: sequence rules,
+// limits, and handing each envelope decision to the TransactionHandler.
+#include <chrono>
+
+#include "smtp/reply.h"
+#include "smtp/session.h"
+#include "util/log.h"
+
+namespace sm::smtp {
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void Session::do_hello(const Command& cmd) {
+  reset_transaction();  // RFC 5321 4.1.4: EHLO/HELO imply RSET
+  info_.helo = cmd.argument;
+  esmtp_ = cmd.verb == Verb::ehlo;
+  if (!esmtp_) {
+    out_ += format_multiline(250, {options_.hostname});
+    return;
+  }
+  std::vector<std::string> lines{options_.hostname, "PIPELINING",
+                                 "SIZE " + std::to_string(options_.limits.max_message_size),
+                                 "8BITMIME", "ENHANCEDSTATUSCODES", "DSN"};
+  if (options_.tls && !info_.tls) lines.push_back("STARTTLS");
+  out_ += format_multiline(250, lines);
+}
+
+void Session::do_mail(const Command& cmd) {
+  if (info_.helo.empty()) return protocol_error(503, "5.5.1", "Error: send HELO/EHLO first");
+  if (envelope_) return protocol_error(503, "5.5.1", "Error: nested MAIL command");
+  if (cmd.has_params && !esmtp_)
+    return protocol_error(555, "5.5.4", "Error: MAIL parameters require EHLO");
+  if (cmd.size && *cmd.size > options_.limits.max_message_size)
+    return reply(552, "5.3.4", "Message size exceeds fixed limit");
+  mail::Envelope env;
+  env.sender = cmd.address;
+  env.ret = cmd.ret;
+  env.envid = cmd.envid.value_or("");
+  env.body_8bit = cmd.body == Body::eight_bit_mime;
+  env.listener = options_.listener;
+  env.client_address = info_.peer_address;
+  env.helo = info_.helo;
+  env.arrival = unix_now();
+  if (auto r = handler_.on_mail(info_, env); !r) {
+    log::info("smtpd: reject MAIL from [{}]: from=<{}>: {}", info_.peer_address, env.sender, r.error().reply());
+    return reply(r.error());
+  }
+  envelope_ = std::move(env);
+  reply(250, "2.1.0", "Ok");
+}
+
+void Session::do_rcpt(const Command& cmd) {
+  if (!envelope_) return protocol_error(503, "5.5.1", "Error: need MAIL command");
+  if (cmd.has_params && !esmtp_)
+    return protocol_error(555, "5.5.4", "Error: RCPT parameters require EHLO");
+  if (envelope_->recipients.size() >= options_.limits.max_recipients)
+    return reply(452, "4.5.3", "Error: too many recipients");
+  mail::Recipient rcpt;
+  rcpt.address = cmd.address;
+  rcpt.orcpt = cmd.orcpt.value_or("");
+  rcpt.notify = cmd.notify;
+  if (auto r = handler_.on_rcpt(info_, *envelope_, rcpt); !r) {
+    log::info("smtpd: reject RCPT from [{}]: from=<{}> to=<{}>: {}", info_.peer_address,
+              envelope_->sender, rcpt.address, r.error().reply());
+    return reply(r.error());
+  }
+  envelope_->recipients.push_back(std::move(rcpt));
+  reply(250, "2.1.5", "Ok");
+}
+
+void Session::do_rset() {
+  reset_transaction();
+  reply(250, "2.0.0", "Ok");
+}
+
+}  // namespace sm::smtp

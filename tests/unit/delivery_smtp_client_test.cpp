@@ -1,0 +1,625 @@
+// delivery_smtp_client_test.cpp - SmtpClient against peers on loopback:
+// a scripted Asio SMTP/LMTP server inside the test (records every command
+// and the raw DATA octets; can refuse, close, stall, offer STARTTLS or break
+// the TLS handshake), and a real aiosmtpd (STARTTLS) when available.
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "delivery/smtp_client.h"
+#include "net/dns.h"
+#include "net/tls.h"
+
+namespace fs = std::filesystem;
+using namespace sm::delivery;
+using ::testing::HasSubstr;
+
+namespace {
+
+struct ServerConfig {
+  bool lmtp = false;
+  std::vector<std::string> caps = {"PIPELINING", "SIZE 10000000", "8BITMIME", "DSN",
+                                   "ENHANCEDSTATUSCODES"};
+  bool strict_pipelining = false;    // hold MAIL/RCPT replies until DATA: a lock-step client stalls
+  bool reject_ehlo = false;
+  std::string greeting = "220 fake.test ESMTP";
+  std::set<std::string> reject_rcpt;          // 550 5.1.1
+  std::map<std::string, std::string> lmtp_reply;  // per recipient reply after DATA
+  std::string close_on;                       // command (or "BODY") on which to drop the connection
+  bool stall = false;                         // never send the greeting
+  std::shared_ptr<asio::ssl::context> tls;    // offer STARTTLS
+  bool break_tls = false;                     // answer 220 to STARTTLS, then garbage
+};
+
+struct Session {
+  std::vector<std::string> commands;
+  std::vector<std::string> raw_data;  // DATA octets as on the wire, terminator excluded
+  bool tls = false;
+};
+
+class FakeServer {
+ public:
+  explicit FakeServer(ServerConfig cfg) : cfg_(std::move(cfg)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~FakeServer() {
+    io_.stop();
+    thread_.join();
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::vector<Session> sessions() {
+    std::lock_guard l(mu_);
+    return sessions_;
+  }
+
+ private:
+  using Stream = asio::ssl::stream<asio::ip::tcp::socket>;
+
+  asio::awaitable<void> accept_loop() {
+    while (true) {
+      auto sock = co_await acceptor_.async_accept(asio::use_awaitable);
+      std::size_t id;
+      {
+        std::lock_guard l(mu_);
+        id = sessions_.size();
+        sessions_.emplace_back();
+      }
+      asio::co_spawn(io_, session(std::move(sock), id), asio::detached);
+    }
+  }
+
+  void record(std::size_t id, const std::function<void(Session&)>& f) {
+    std::lock_guard l(mu_);
+    f(sessions_[id]);
+  }
+
+  asio::awaitable<void> session(asio::ip::tcp::socket sock, std::size_t id) {
+    asio::ssl::context dummy(asio::ssl::context::tls_server);
+    Stream s(std::move(sock), cfg_.tls ? *cfg_.tls : dummy);
+    bool tls = false;
+    std::string buf;
+    auto write = [&](std::string text) -> asio::awaitable<void> {
+      if (tls) co_await asio::async_write(s, asio::buffer(text), asio::use_awaitable);
+      else co_await asio::async_write(s.next_layer(), asio::buffer(text), asio::use_awaitable);
+    };
+    auto read_line = [&]() -> asio::awaitable<std::string> {
+      std::size_t n;
+      if (tls) n = co_await asio::async_read_until(s, asio::dynamic_buffer(buf), "\r\n", asio::use_awaitable);
+      else n = co_await asio::async_read_until(s.next_layer(), asio::dynamic_buffer(buf), "\r\n", asio::use_awaitable);
+      std::string line = buf.substr(0, n - 2);
+      buf.erase(0, n);
+      co_return line;
+    };
+    try {
+      if (cfg_.stall) {
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(30));
+        co_await t.async_wait(asio::use_awaitable);
+        co_return;
+      }
+      co_await write(cfg_.greeting + "\r\n");
+      std::vector<std::string> accepted;
+      std::string pending;  // held replies (strict pipelining)
+      while (true) {
+        std::string line = co_await read_line();
+        record(id, [&](Session& x) { x.commands.push_back(line); });
+        std::string verb = line.substr(0, line.find_first_of(" :"));
+        for (auto& c : verb) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (!cfg_.close_on.empty() && verb == cfg_.close_on) co_return;  // drop, no reply
+        if (verb == "EHLO" || verb == "LHLO") {
+          if (cfg_.reject_ehlo || (verb == "LHLO") != cfg_.lmtp) {
+            co_await write("502 5.5.2 Error: command not recognized\r\n");
+            continue;
+          }
+          std::string r = "250-fake.test\r\n";
+          auto caps = cfg_.caps;
+          if (cfg_.tls && !tls) caps.push_back("STARTTLS");
+          for (std::size_t i = 0; i < caps.size(); ++i) r += (i + 1 == caps.size() ? "250 " : "250-") + caps[i] + "\r\n";
+          if (caps.empty()) r = "250 fake.test\r\n";
+          co_await write(r);
+        } else if (verb == "HELO") {
+          co_await write("250 fake.test\r\n");
+        } else if (verb == "STARTTLS") {
+          co_await write("220 2.0.0 Ready to start TLS\r\n");
+          if (cfg_.break_tls) {
+            co_await write("this is not a TLS record, sorry\r\n");
+            co_return;
+          }
+          co_await s.async_handshake(asio::ssl::stream_base::server, asio::use_awaitable);
+          tls = true;
+          record(id, [&](Session& x) { x.tls = true; });
+        } else if (verb == "MAIL") {
+          accepted.clear();
+          std::string r = "250 2.1.0 Ok\r\n";
+          if (cfg_.strict_pipelining) pending += r; else co_await write(r);
+        } else if (verb == "RCPT") {
+          auto lt = line.find('<'), gt = line.find('>');
+          std::string addr = line.substr(lt + 1, gt - lt - 1);
+          std::string r;
+          if (cfg_.reject_rcpt.count(addr)) {
+            r = "550 5.1.1 <" + addr + ">: Recipient address rejected: User unknown\r\n";
+          } else {
+            accepted.push_back(addr);
+            r = "250 2.1.5 Ok\r\n";
+          }
+          if (cfg_.strict_pipelining) pending += r; else co_await write(r);
+        } else if (verb == "DATA") {
+          if (accepted.empty()) {
+            co_await write(pending + "554 5.5.1 Error: no valid recipients\r\n");
+            pending.clear();
+            continue;
+          }
+          co_await write(pending + "354 End data with <CR><LF>.<CR><LF>\r\n");
+          pending.clear();
+          std::string raw;
+          while (true) {
+            std::string l = co_await read_line();
+            if (cfg_.close_on == "BODY") co_return;
+            if (l == ".") break;
+            raw += l + "\r\n";
+          }
+          record(id, [&](Session& x) { x.raw_data.push_back(raw); });
+          if (cfg_.lmtp) {
+            std::string r;
+            for (const auto& a : accepted) {
+              auto it = cfg_.lmtp_reply.find(a);
+              r += (it != cfg_.lmtp_reply.end() ? it->second : "250 2.0.0 <" + a + "> delivered") + "\r\n";
+            }
+            co_await write(r);
+          } else {
+            co_await write("250 2.0.0 Ok: queued as ABC" + std::to_string(id) + "\r\n");
+          }
+        } else if (verb == "RSET") {
+          accepted.clear();
+          co_await write("250 2.0.0 Ok\r\n");
+        } else if (verb == "QUIT") {
+          co_await write("221 2.0.0 Bye\r\n");
+          co_return;
+        } else {
+          co_await write("502 5.5.2 Error: command not recognized\r\n");
+        }
+      }
+    } catch (const std::exception&) {
+    }
+  }
+
+  ServerConfig cfg_;
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Session> sessions_;
+};
+
+class SmtpClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("sm_smtpc_" + std::to_string(::getpid()) + "_" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    opts.helo_name = "client.test";
+    opts.connect_timeout = std::chrono::milliseconds(2000);
+    opts.command_timeout = std::chrono::milliseconds(2000);
+    opts.data_timeout = std::chrono::milliseconds(2000);
+    env.id = "Q1";
+    env.sender = "alice@example.org";
+    for (auto a : {"bob@example.net", "bad@example.net", "carol@example.net"}) {
+      sm::mail::Recipient r;
+      r.address = a;
+      env.recipients.push_back(r);
+    }
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  StoredMessage store(const std::string& body) {
+    auto p = dir / ("msg" + std::to_string(++n_));
+    std::ofstream(p, std::ios::binary) << "ENVELOPE-JUNK\n" << body;
+    return StoredMessage{p, 14, body.size()};
+  }
+  NextHop hop(std::uint16_t port, bool lmtp = false) {
+    NextHop h;
+    h.kind = lmtp ? NextHop::Kind::lmtp : NextHop::Kind::smtp;
+    h.host = "127.0.0.1";
+    h.port = port;
+    return h;
+  }
+  template <class T>
+  T run(std::function<asio::awaitable<T>()> f) {
+    std::optional<T> out;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> { out.emplace(co_await f()); }, asio::detached);
+    io.restart();
+    io.run();
+    return std::move(*out);
+  }
+  std::vector<RecipientOutcome> deliver(SmtpClient& c, const std::vector<std::size_t>& idx,
+                                        const StoredMessage& m, bool quit = true) {
+    return run<std::vector<RecipientOutcome>>([&]() -> asio::awaitable<std::vector<RecipientOutcome>> {
+      auto r = co_await c.send(env, idx, m);
+      if (quit) co_await c.quit();
+      co_return r;
+    });
+  }
+
+  fs::path dir;
+  int n_ = 0;
+  asio::io_context io;
+  ClientOptions opts;
+  sm::mail::Envelope env;
+  std::string body = "Subject: test\r\n\r\n.leading dot\r\nmiddle\r\n..two dots\r\n.\r\nno final newline";
+};
+
+TEST_F(SmtpClientTest, PipelinedDeliveryWithDotStuffingAndOneRejectedRecipient) {
+  ServerConfig cfg;
+  cfg.strict_pipelining = true;  // a client that does not pipeline times out here
+  cfg.reject_rcpt = {"bad@example.net"};
+  FakeServer srv(cfg);
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto out = deliver(c, {0, 1, 2}, store(body));
+
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].index, 0u);
+  ASSERT_TRUE(out[0].result) << out[0].result.error().text;
+  EXPECT_EQ(*out[0].result, "250 2.0.0 Ok: queued as ABC0");
+  ASSERT_TRUE(out[2].result);
+  ASSERT_FALSE(out[1].result);
+  EXPECT_EQ(out[1].result.error().code, 550);
+  EXPECT_EQ(out[1].result.error().enhanced, "5.1.1");
+  EXPECT_THAT(out[1].result.error().text, HasSubstr("127.0.0.1:" + std::to_string(srv.port())));
+  EXPECT_THAT(out[1].result.error().text, HasSubstr("User unknown"));
+  EXPECT_THAT(out[1].result.error().text, HasSubstr("RCPT TO"));
+
+  auto s = srv.sessions();
+  ASSERT_EQ(s.size(), 1u);
+  ASSERT_EQ(s[0].raw_data.size(), 1u);
+  EXPECT_EQ(s[0].raw_data[0],
+            "Subject: test\r\n\r\n..leading dot\r\nmiddle\r\n...two dots\r\n..\r\nno final newline\r\n");
+  EXPECT_EQ(s[0].commands.front(), "EHLO client.test");
+  EXPECT_THAT(s[0].commands, ::testing::Contains("MAIL FROM:<alice@example.org> SIZE=" +
+                                                 std::to_string(body.size()) ));
+  EXPECT_EQ(s[0].commands.back(), "QUIT");
+}
+
+TEST_F(SmtpClientTest, DsnAnd8bitParametersWhenOffered) {
+  FakeServer srv(ServerConfig{});
+  env.body_8bit = true;
+  env.ret = sm::mail::Ret::hdrs;
+  env.envid = "id+1=x";
+  env.recipients[0].notify = sm::mail::kNotifySuccess | sm::mail::kNotifyFailure;
+  env.recipients[0].orcpt = "rfc822;Bob+orig@example.net";
+  env.recipients[2].notify = sm::mail::kNotifyNever;
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto out = deliver(c, {0, 2}, store("x\r\n"));
+  ASSERT_TRUE(out[0].result);
+  auto cmds = srv.sessions().at(0).commands;
+  EXPECT_THAT(cmds, ::testing::Contains("MAIL FROM:<alice@example.org> SIZE=3 BODY=8BITMIME RET=HDRS ENVID=id+2B1+3Dx"));
+  EXPECT_THAT(cmds, ::testing::Contains("RCPT TO:<bob@example.net> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob+2Borig@example.net"));
+  EXPECT_THAT(cmds, ::testing::Contains("RCPT TO:<carol@example.net> NOTIFY=NEVER ORCPT=rfc822;carol@example.net"));
+}
+
+TEST_F(SmtpClientTest, NoExtensionsMeansPlainCommandsInLockStep) {
+  ServerConfig cfg;
+  cfg.caps = {};
+  FakeServer srv(cfg);
+  env.body_8bit = true;
+  env.recipients[0].notify = sm::mail::kNotifySuccess;
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto out = deliver(c, {0}, store("x\r\n"));
+  ASSERT_TRUE(out[0].result) << out[0].result.error().text;
+  auto cmds = srv.sessions().at(0).commands;
+  EXPECT_THAT(cmds, ::testing::Contains("MAIL FROM:<alice@example.org>"));
+  EXPECT_THAT(cmds, ::testing::Contains("RCPT TO:<bob@example.net>"));
+}
+
+TEST_F(SmtpClientTest, MxHopThroughResolverWithDomainLiteral) {
+  FakeServer srv(ServerConfig{});
+  auto resolver = sm::net::Resolver::create();
+  ASSERT_TRUE(resolver);
+  NextHop h;
+  h.kind = NextHop::Kind::mx;
+  h.host = "[127.0.0.1]";
+  h.port = srv.port();
+  SmtpClient c(io.get_executor(), h, opts, *resolver);
+  auto out = deliver(c, {0}, store("x\r\n"));
+  ASSERT_TRUE(out[0].result) << out[0].result.error().text;
+  EXPECT_EQ(c.peer(), "127.0.0.1:" + std::to_string(srv.port()));
+}
+
+TEST_F(SmtpClientTest, HeloFallbackWhenEhloRejected) {
+  ServerConfig cfg;
+  cfg.reject_ehlo = true;
+  FakeServer srv(cfg);
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto out = deliver(c, {0}, store("x\r\n"));
+  ASSERT_TRUE(out[0].result) << out[0].result.error().text;
+  auto cmds = srv.sessions().at(0).commands;
+  EXPECT_EQ(cmds.at(0), "EHLO client.test");
+  EXPECT_EQ(cmds.at(1), "HELO client.test");
+}
+
+TEST_F(SmtpClientTest, TwoMessagesOnOneConnectionWithRset) {
+  FakeServer srv(ServerConfig{});
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto m1 = store("first\r\n"), m2 = store("second\r\n");
+  auto out = run<std::vector<RecipientOutcome>>([&]() -> asio::awaitable<std::vector<RecipientOutcome>> {
+    std::vector<std::size_t> first{0}, second{2};
+    auto a = co_await c.send(env, first, m1);
+    auto b = co_await c.send(env, second, m2);
+    co_await c.quit();
+    a.insert(a.end(), b.begin(), b.end());
+    co_return a;
+  });
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].result);
+  EXPECT_TRUE(out[1].result);
+  auto s = srv.sessions();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].raw_data, (std::vector<std::string>{"first\r\n", "second\r\n"}));
+  EXPECT_EQ(std::count(s[0].commands.begin(), s[0].commands.end(), "RSET"), 1);
+  EXPECT_EQ(c.messages_sent(), 2u);
+}
+
+TEST_F(SmtpClientTest, AllRecipientsRejectedSkipsDataAndResets) {
+  ServerConfig cfg;
+  cfg.reject_rcpt = {"bob@example.net", "bad@example.net"};
+  FakeServer srv(cfg);
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto out = deliver(c, {0, 1}, store("x\r\n"));
+  for (auto& o : out) {
+    ASSERT_FALSE(o.result);
+    EXPECT_TRUE(o.result.error().permanent());
+  }
+  auto s = srv.sessions().at(0);
+  EXPECT_TRUE(s.raw_data.empty());
+  EXPECT_THAT(s.commands, ::testing::Contains("RSET"));
+}
+
+TEST_F(SmtpClientTest, PeerClosingMidSessionIsTemporaryForAll) {
+  ServerConfig cfg;
+  cfg.close_on = "RCPT";
+  FakeServer srv(cfg);
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto out = deliver(c, {0, 2}, store("x\r\n"));
+  for (auto& o : out) {
+    ASSERT_FALSE(o.result);
+    EXPECT_TRUE(o.result.error().temporary());
+    EXPECT_THAT(o.result.error().text, HasSubstr("lost connection with 127.0.0.1:" + std::to_string(srv.port())));
+  }
+  EXPECT_FALSE(c.connected());
+}
+
+TEST_F(SmtpClientTest, PeerClosingDuringBodyIsTemporary) {
+  ServerConfig cfg;
+  cfg.close_on = "BODY";
+  FakeServer srv(cfg);
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  std::string big(3 * 1024 * 1024, 'a');
+  for (std::size_t i = 70; i < big.size(); i += 72) big[i - 1] = '\r', big[i] = '\n';
+  auto out = deliver(c, {0}, store(big));
+  ASSERT_FALSE(out[0].result);
+  EXPECT_EQ(out[0].result.error().code, 451);
+  EXPECT_THAT(out[0].result.error().text, HasSubstr("127.0.0.1"));
+}
+
+TEST_F(SmtpClientTest, ConnectRefusedNamesTheHost) {
+  std::uint16_t port;
+  {
+    asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
+    port = a.local_endpoint().port();
+  }
+  SmtpClient c(io.get_executor(), hop(port), opts, nullptr);
+  auto out = deliver(c, {0, 1}, store("x\r\n"));
+  for (auto& o : out) {
+    ASSERT_FALSE(o.result);
+    EXPECT_EQ(o.result.error().code, 451);
+    EXPECT_EQ(o.result.error().enhanced, "4.4.1");
+    EXPECT_EQ(o.result.error().text, "connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused");
+  }
+}
+
+TEST_F(SmtpClientTest, SilentServerTimesOut) {
+  ServerConfig cfg;
+  cfg.stall = true;
+  FakeServer srv(cfg);
+  opts.command_timeout = std::chrono::milliseconds(300);
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto t0 = std::chrono::steady_clock::now();
+  auto out = deliver(c, {0}, store("x\r\n"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  ASSERT_FALSE(out[0].result);
+  EXPECT_TRUE(out[0].result.error().temporary());
+  EXPECT_THAT(out[0].result.error().text, HasSubstr("timed out while receiving the initial server greeting"));
+}
+
+TEST_F(SmtpClientTest, MissingQueueFileIsLocalTemporaryWithoutConnecting) {
+  FakeServer srv(ServerConfig{});
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto out = deliver(c, {0}, StoredMessage{dir / "gone", 0, 10});
+  ASSERT_FALSE(out[0].result);
+  EXPECT_EQ(out[0].result.error().code, 451);
+  EXPECT_TRUE(srv.sessions().empty());
+}
+
+TEST_F(SmtpClientTest, MessageOverServerSizeLimitIsPermanent) {
+  ServerConfig cfg;
+  cfg.caps = {"PIPELINING", "SIZE 10"};
+  FakeServer srv(cfg);
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto out = deliver(c, {0}, store(std::string(100, 'x')));
+  ASSERT_FALSE(out[0].result);
+  EXPECT_EQ(out[0].result.error().code, 552);
+  EXPECT_EQ(out[0].result.error().enhanced, "5.3.4");
+}
+
+TEST_F(SmtpClientTest, LmtpRepliesPerRecipient) {
+  ServerConfig cfg;
+  cfg.lmtp = true;
+  cfg.lmtp_reply = {{"carol@example.net", "452 4.2.2 <carol@example.net> Mailbox full"}};
+  cfg.reject_rcpt = {"bad@example.net"};
+  FakeServer srv(cfg);
+  SmtpClient c(io.get_executor(), hop(srv.port(), true), opts, nullptr);
+  auto out = deliver(c, {0, 1, 2}, store("hello\r\n"));
+  ASSERT_TRUE(out[0].result) << out[0].result.error().text;
+  EXPECT_EQ(*out[0].result, "250 2.0.0 <bob@example.net> delivered");
+  ASSERT_FALSE(out[1].result);
+  EXPECT_EQ(out[1].result.error().code, 550);
+  ASSERT_FALSE(out[2].result);
+  EXPECT_EQ(out[2].result.error().code, 452);
+  EXPECT_EQ(out[2].result.error().enhanced, "4.2.2");
+  EXPECT_EQ(srv.sessions().at(0).commands.at(0), "LHLO client.test");
+}
+
+class SmtpTlsTest : public SmtpClientTest {
+ protected:
+  void SetUp() override {
+    SmtpClientTest::SetUp();
+    cert = dir / "cert.pem";
+    key = dir / "key.pem";
+    ASSERT_TRUE(sm::net::ensure_self_signed(cert, key, "fake.test"));
+    auto ctx = sm::net::server_tls_context(cert, key);
+    ASSERT_TRUE(ctx);
+    server_tls = *ctx;
+  }
+  fs::path cert, key;
+  std::shared_ptr<asio::ssl::context> server_tls;
+};
+
+TEST_F(SmtpTlsTest, StartTlsWhenOffered) {
+  ServerConfig cfg;
+  cfg.tls = server_tls;
+  FakeServer srv(cfg);
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  bool was_tls = false;
+  auto out = run<std::vector<RecipientOutcome>>([&]() -> asio::awaitable<std::vector<RecipientOutcome>> {
+    std::vector<std::size_t> idx{0};
+    auto m = store("secret\r\n");
+    auto r = co_await c.send(env, idx, m);
+    was_tls = c.tls_active();
+    co_await c.quit();
+    co_return r;
+  });
+  ASSERT_TRUE(out[0].result) << out[0].result.error().text;
+  EXPECT_TRUE(was_tls);
+  auto s = srv.sessions();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_TRUE(s[0].tls);
+  // EHLO, STARTTLS, EHLO again, then the transaction.
+  EXPECT_EQ(s[0].commands.at(1), "STARTTLS");
+  EXPECT_EQ(s[0].commands.at(2), "EHLO client.test");
+  EXPECT_EQ(s[0].raw_data.at(0), "secret\r\n");
+}
+
+TEST_F(SmtpTlsTest, FailedHandshakeRetriesWithoutTls) {
+  ServerConfig cfg;
+  cfg.tls = server_tls;
+  cfg.break_tls = true;
+  FakeServer srv(cfg);
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto out = deliver(c, {0}, store("x\r\n"));
+  ASSERT_TRUE(out[0].result) << out[0].result.error().text;
+  auto s = srv.sessions();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_THAT(s[0].commands, ::testing::Contains("STARTTLS"));
+  EXPECT_THAT(s[1].commands, ::testing::Not(::testing::Contains("STARTTLS")));
+  EXPECT_EQ(s[1].raw_data.size(), 1u);
+}
+
+TEST_F(SmtpTlsTest, RequireTlsRefusesPlainServer) {
+  FakeServer srv(ServerConfig{});
+  opts.require_tls = true;
+  SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  auto out = deliver(c, {0}, store("x\r\n"));
+  ASSERT_FALSE(out[0].result);
+  EXPECT_EQ(out[0].result.error().enhanced, "4.7.4");
+  EXPECT_TRUE(srv.sessions().at(0).raw_data.empty());
+}
+
+// A real peer: aiosmtpd with STARTTLS, run with the system Python.
+TEST_F(SmtpTlsTest, RealAiosmtpdPeerWithStartTls) {
+  if (::access("/usr/bin/python3", X_OK) != 0 ||
+      std::system("/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null") != 0) {
+    GTEST_SKIP() << "no /usr/bin/python3 with aiosmtpd";
+  }
+  fs::path script = dir / "peer.py", outdir = dir / "out", portfile = dir / "port";
+  fs::create_directories(outdir);
+  std::ofstream(script) << R"PY(
+import asyncio, os, ssl, sys
+from aiosmtpd.smtp import SMTP
+cert, key, outdir, portfile = sys.argv[1:5]
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+class Handler:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith('reject'):
+            return '550 5.1.1 no such user'
+        envelope.rcpt_tos.append(address)
+        return '250 2.1.5 OK'
+    async def handle_DATA(self, server, session, envelope):
+        n = len(os.listdir(outdir))
+        with open(os.path.join(outdir, '%d.eml' % n), 'wb') as f:
+            head = 'TLS=%s\nFROM=%s\nTO=%s\n\n' % (session.ssl is not None, envelope.mail_from, ','.join(envelope.rcpt_tos))
+            f.write(head.encode() + envelope.original_content)
+        return '250 2.0.0 Ok queued'
+async def main():
+    loop = asyncio.get_running_loop()
+    srv = await loop.create_server(lambda: SMTP(Handler(), hostname='peer.test', tls_context=ctx, require_starttls=False), '127.0.0.1', 0)
+    with open(portfile + '.tmp', 'w') as f:
+        f.write(str(srv.sockets[0].getsockname()[1]))
+    os.rename(portfile + '.tmp', portfile)
+    await asyncio.sleep(60)
+asyncio.run(main())
+)PY";
+  std::string cmd = "/usr/bin/python3 " + script.string() + " " + cert.string() + " " + key.string() +
+                    " " + outdir.string() + " " + portfile.string() + " >/dev/null 2>&1 & echo $!";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_TRUE(p);
+  int pid = 0;
+  ASSERT_EQ(std::fscanf(p, "%d", &pid), 1);
+  ::pclose(p);
+  struct Killer {
+    int pid;
+    ~Killer() { ::kill(pid, SIGTERM); }
+  } killer{pid};
+  for (int i = 0; i < 100 && !fs::exists(portfile); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(fs::exists(portfile)) << "aiosmtpd did not start";
+  std::uint16_t port = 0;
+  std::ifstream(portfile) >> port;
+
+  env.recipients[1].address = "reject@example.net";
+  SmtpClient c(io.get_executor(), hop(port), opts, nullptr);
+  auto m1 = store(body), m2 = store("second\r\n");
+  auto out = run<std::vector<RecipientOutcome>>([&]() -> asio::awaitable<std::vector<RecipientOutcome>> {
+    std::vector<std::size_t> all{0, 1, 2}, first{0};
+    auto a = co_await c.send(env, all, m1);
+    auto b = co_await c.send(env, first, m2);
+    co_await c.quit();
+    a.insert(a.end(), b.begin(), b.end());
+    co_return a;
+  });
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_TRUE(out[0].result) << out[0].result.error().text;
+  ASSERT_FALSE(out[1].result);
+  EXPECT_EQ(out[1].result.error().code, 550);
+  EXPECT_TRUE(out[2].result);
+  EXPECT_TRUE(out[3].result);
+  std::stringstream first;
+  first << std::ifstream(outdir / "0.eml", std::ios::binary).rdbuf();
+  EXPECT_EQ(first.str(), "TLS=True\nFROM=alice@example.org\nTO=bob@example.net,carol@example.net\n\n" + body + "\r\n");
+  EXPECT_TRUE(fs::exists(outdir / "1.eml"));
+}
+
+}  // namespace

@@ -1,0 +1,823 @@
+// smtp_session_test.cpp - serve_session over real loopback sockets with a
+// recording fake TransactionHandler / MessageSink: transactions,
+// pipelining, dot-unstuffing, SMTP smuggling variants, line / recipient /
+// size limits, time-outs, error limit, STARTTLS and its injection defence.
+//
+// Harness: a server running serve_session on a 2-thread io_context and a
+// client whose every operation gives up after a time-out (plain or TLS).
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "smtp/server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
+namespace smtp_test {
+
+using namespace std::chrono_literals;
+using asio::ip::tcp;
+
+struct Recorded {
+  std::vector<sm::mail::Envelope> mails;       // on_mail
+  std::vector<sm::mail::Recipient> rcpts;      // on_rcpt
+  std::vector<sm::mail::Envelope> data_envs;   // on_data
+  std::vector<sm::smtp::SessionInfo> data_infos;
+  std::vector<std::string> committed;          // bodies of committed messages
+  std::vector<std::size_t> chunk_sizes;        // every write() size
+  int discarded = 0;                           // sinks dropped without commit
+};
+
+class FakeHandler;
+
+class FakeSink : public sm::smtp::MessageSink {
+ public:
+  explicit FakeSink(FakeHandler& h) : h_(h) {}
+  ~FakeSink() override;
+  sm::Result<void> write(std::string_view chunk) override;
+  asio::awaitable<sm::Result<std::string>> commit() override;
+
+ private:
+  FakeHandler& h_;
+  std::string body_;
+  bool committed_ = false;
+};
+
+class FakeHandler : public sm::smtp::TransactionHandler {
+ public:
+  std::mutex mutex;
+  Recorded rec;
+  // Optional policies; return an Error to reject.
+  std::function<sm::Result<void>(const sm::mail::Envelope&)> mail_policy;
+  std::function<sm::Result<void>(const sm::mail::Recipient&)> rcpt_policy;
+  std::optional<sm::Error> data_error, write_error, commit_error;
+  int next_id = 1;
+
+  Recorded snapshot() {
+    std::lock_guard lock(mutex);
+    return rec;
+  }
+  sm::Result<void> on_mail(const sm::smtp::SessionInfo&, const sm::mail::Envelope& env) override {
+    std::lock_guard lock(mutex);
+    rec.mails.push_back(env);
+    return mail_policy ? mail_policy(env) : sm::Result<void>{};
+  }
+  sm::Result<void> on_rcpt(const sm::smtp::SessionInfo&, const sm::mail::Envelope&,
+                           const sm::mail::Recipient& r) override {
+    std::lock_guard lock(mutex);
+    rec.rcpts.push_back(r);
+    return rcpt_policy ? rcpt_policy(r) : sm::Result<void>{};
+  }
+  sm::Result<std::unique_ptr<sm::smtp::MessageSink>> on_data(const sm::smtp::SessionInfo& info,
+                                                             const sm::mail::Envelope& env) override {
+    std::lock_guard lock(mutex);
+    rec.data_envs.push_back(env);
+    rec.data_infos.push_back(info);
+    if (data_error) return std::unexpected(*data_error);
+    return std::make_unique<FakeSink>(*this);
+  }
+};
+
+inline FakeSink::~FakeSink() {
+  if (committed_) return;
+  std::lock_guard lock(h_.mutex);
+  ++h_.rec.discarded;
+}
+
+inline sm::Result<void> FakeSink::write(std::string_view chunk) {
+  std::lock_guard lock(h_.mutex);
+  h_.rec.chunk_sizes.push_back(chunk.size());
+  if (h_.write_error) return std::unexpected(*h_.write_error);
+  body_.append(chunk);
+  return {};
+}
+
+inline asio::awaitable<sm::Result<std::string>> FakeSink::commit() {
+  std::lock_guard lock(h_.mutex);
+  if (h_.commit_error) co_return std::unexpected(*h_.commit_error);
+  committed_ = true;
+  h_.rec.committed.push_back(body_);
+  co_return "ID" + std::to_string(h_.next_id++);
+}
+
+// serve_session on every accepted loopback connection.
+class Server {
+ public:
+  Server(sm::smtp::ServerOptions options, sm::smtp::TransactionHandler& handler)
+      : options_(std::move(options)), handler_(handler),
+        acceptor_(ctx_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
+    asio::co_spawn(ctx_, accept_loop(), asio::detached);
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ctx_.run(); });
+  }
+  ~Server() {
+    ctx_.stop();
+    for (auto& t : threads_) t.join();
+  }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  int finished() const { return finished_; }
+
+ private:
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto socket = co_await acceptor_.async_accept(asio::use_awaitable);
+      asio::co_spawn(ctx_, run_one(std::move(socket)), asio::detached);
+    }
+  }
+  asio::awaitable<void> run_one(tcp::socket socket) {
+    co_await sm::smtp::serve_session(std::move(socket), options_, handler_);
+    ++finished_;
+  }
+
+  sm::smtp::ServerOptions options_;
+  sm::smtp::TransactionHandler& handler_;
+  asio::io_context ctx_{2};
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  std::atomic<int> finished_{0};
+};
+
+// A client whose every operation gives up after `timeout`.
+class Client {
+ public:
+  explicit Client(unsigned short port, std::chrono::milliseconds timeout = 5s)
+      : socket_(io_), timeout_(timeout) {
+    socket_.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port));
+    socket_.set_option(tcp::no_delay(true));
+  }
+
+  void send(std::string_view data) {
+    std::error_code result = asio::error::timed_out;
+    auto done = [&](std::error_code ec, std::size_t) { result = ec; };
+    if (tls_) asio::async_write(*tls_, asio::buffer(data), done);
+    else asio::async_write(socket_, asio::buffer(data), done);
+    if (!run()) result = asio::error::timed_out;
+    if (result) throw std::runtime_error("send: " + result.message());
+  }
+
+  // One read_some; "" on EOF; throws on time-out unless allow_timeout.
+  std::string read_some(bool allow_timeout = false) {
+    char buf[65536];
+    std::error_code result = asio::error::timed_out;
+    std::size_t n = 0;
+    auto done = [&](std::error_code ec, std::size_t k) { result = ec; n = k; };
+    if (tls_) tls_->async_read_some(asio::buffer(buf), done);
+    else socket_.async_read_some(asio::buffer(buf), done);
+    if (!run()) result = asio::error::timed_out;
+    if (result == asio::error::timed_out && allow_timeout) return "<timeout>";
+    if (result == asio::error::eof || result == asio::ssl::error::stream_truncated) return "";
+    if (result) throw std::runtime_error("read: " + result.message());
+    return std::string(buf, n);
+  }
+
+  // One complete (possibly multi-line) reply; "" on EOF.
+  std::string reply() {
+    std::string out;
+    for (;;) {
+      auto lf = pending_.find("\r\n");
+      if (lf == std::string::npos) {
+        std::string more = read_some();
+        if (more.empty()) return out;
+        pending_ += more;
+        continue;
+      }
+      std::string line = pending_.substr(0, lf + 2);
+      pending_.erase(0, lf + 2);
+      out += line;
+      if (line.size() < 4 || line[3] != '-') return out;
+    }
+  }
+
+  // True if the server closes the connection within the time-out.
+  bool closed() {
+    if (!pending_.empty()) return false;
+    std::string more = read_some(true);
+    if (more == "<timeout>") return false;
+    pending_ += more;
+    return more.empty();
+  }
+
+  // True if nothing at all arrives for `quiet` (the server is still waiting).
+  bool quiet_for(std::chrono::milliseconds quiet) {
+    auto saved = timeout_;
+    timeout_ = quiet;
+    std::string more = read_some(true);
+    timeout_ = saved;
+    if (more == "<timeout>") return true;
+    pending_ += more;
+    return false;
+  }
+
+  void start_tls(asio::ssl::context& ctx) {
+    tls_.emplace(socket_, ctx);
+    std::error_code result = asio::error::timed_out;
+    tls_->async_handshake(asio::ssl::stream_base::client, [&](std::error_code ec) { result = ec; });
+    if (!run()) result = asio::error::timed_out;
+    if (result) throw std::runtime_error("handshake: " + result.message());
+  }
+
+ private:
+  // Run the pending operation; false if it timed out (then it is cancelled).
+  bool run() {
+    io_.restart();
+    io_.run_for(timeout_);
+    if (io_.stopped()) return true;
+    std::error_code ignored;
+    socket_.cancel(ignored);
+    io_.restart();
+    io_.run();
+    return false;
+  }
+
+  asio::io_context io_;
+  tcp::socket socket_;
+  std::optional<asio::ssl::stream<tcp::socket&>> tls_;
+  std::chrono::milliseconds timeout_;
+  std::string pending_;
+};
+
+}  // namespace smtp_test
+
+using namespace smtp_test;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+namespace {
+
+sm::smtp::ServerOptions test_options() {
+  sm::smtp::ServerOptions o;
+  o.hostname = "mx.test.example";
+  o.listener = "inbound";
+  o.limits.max_message_size = 1 << 20;
+  o.limits.command_timeout = std::chrono::seconds(10);
+  return o;
+}
+
+class SmtpSession : public ::testing::Test {
+ protected:
+  void start(sm::smtp::ServerOptions o = test_options()) {
+    server_ = std::make_unique<Server>(std::move(o), handler_);
+  }
+  // Read the greeting and say EHLO.
+  void greet(Client& c, std::string_view hello = "EHLO client.example\r\n") {
+    EXPECT_EQ(c.reply(), "220 mx.test.example ESMTP SecureMail\r\n");
+    c.send(hello);
+    EXPECT_THAT(c.reply(), StartsWith("250"));
+  }
+  // MAIL + one RCPT + DATA, expecting 354.
+  void begin_data(Client& c) {
+    c.send("MAIL FROM:<a@b.example>\r\n");
+    ASSERT_THAT(c.reply(), StartsWith("250 2.1.0"));
+    c.send("RCPT TO:<c@d.example>\r\n");
+    ASSERT_THAT(c.reply(), StartsWith("250 2.1.5"));
+    c.send("DATA\r\n");
+    ASSERT_EQ(c.reply(), "354 End data with <CR><LF>.<CR><LF>\r\n");
+  }
+
+  FakeHandler handler_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(SmtpSession, GreetingAndEhloKeywords) {
+  start();
+  Client c(server_->port());
+  EXPECT_EQ(c.reply(), "220 mx.test.example ESMTP SecureMail\r\n");
+  c.send("EHLO client.example\r\n");
+  EXPECT_EQ(c.reply(),
+            "250-mx.test.example\r\n250-PIPELINING\r\n250-SIZE 1048576\r\n250-8BITMIME\r\n"
+            "250-ENHANCEDSTATUSCODES\r\n250 DSN\r\n");  // no STARTTLS without a TLS context
+  c.send("HELO client.example\r\n");
+  EXPECT_EQ(c.reply(), "250 mx.test.example\r\n");
+  c.send("QUIT\r\n");
+  EXPECT_EQ(c.reply(), "221 2.0.0 Bye\r\n");
+  EXPECT_TRUE(c.closed());
+}
+
+TEST_F(SmtpSession, NormalTransactionFillsEnvelope) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<alice@a.example> SIZE=100 BODY=8BITMIME RET=HDRS ENVID=env+2B1\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.0 Ok\r\n");
+  c.send("RCPT TO:<bob@b.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob+40b.example\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.5 Ok\r\n");
+  c.send("RCPT TO:<carol@b.example>\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.5 Ok\r\n");
+  c.send("DATA\r\n");
+  EXPECT_EQ(c.reply(), "354 End data with <CR><LF>.<CR><LF>\r\n");
+  c.send("Subject: hi\r\n\r\nbody\r\n.\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok: queued as ID1\r\n");
+  c.send("QUIT\r\n");
+  EXPECT_EQ(c.reply(), "221 2.0.0 Bye\r\n");
+
+  auto rec = handler_.snapshot();
+  ASSERT_EQ(rec.committed.size(), 1u);
+  EXPECT_EQ(rec.committed[0], "Subject: hi\r\n\r\nbody\r\n");
+  ASSERT_EQ(rec.data_envs.size(), 1u);
+  const auto& env = rec.data_envs[0];
+  EXPECT_EQ(env.sender, "alice@a.example");
+  EXPECT_EQ(env.ret, sm::mail::Ret::hdrs);
+  EXPECT_EQ(env.envid, "env+1");
+  EXPECT_TRUE(env.body_8bit);
+  EXPECT_EQ(env.listener, "inbound");
+  EXPECT_EQ(env.client_address, "127.0.0.1");
+  EXPECT_EQ(env.helo, "client.example");
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_NEAR(static_cast<double>(env.arrival), static_cast<double>(now), 5.0);
+  ASSERT_EQ(env.recipients.size(), 2u);
+  EXPECT_EQ(env.recipients[0].address, "bob@b.example");
+  EXPECT_EQ(env.recipients[0].notify, sm::mail::kNotifySuccess | sm::mail::kNotifyFailure);
+  EXPECT_EQ(env.recipients[0].orcpt, "rfc822;bob@b.example");
+  EXPECT_EQ(env.recipients[1].address, "carol@b.example");
+  EXPECT_EQ(env.recipients[1].notify, 0u);
+  const auto& info = rec.data_infos[0];
+  EXPECT_EQ(info.peer_address, "127.0.0.1");
+  EXPECT_NE(info.peer_port, 0);
+  EXPECT_EQ(info.helo, "client.example");
+  EXPECT_EQ(info.listener, "inbound");
+  EXPECT_FALSE(info.tls);
+}
+
+TEST_F(SmtpSession, PipelinedBatchGetsAllRepliesInOneWrite) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nRCPT TO:<bad@d.example>\r\n"
+         "RCPT TO:<e@d.example>\r\nDATA\r\n");
+  std::string first = c.read_some();  // one write from the server carries every reply
+  EXPECT_EQ(first, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+                   "354 End data with <CR><LF>.<CR><LF>\r\n");
+  c.send("x\r\n.\r\nRSET\r\nNOOP\r\n");
+  EXPECT_EQ(c.read_some(), "250 2.0.0 Ok: queued as ID1\r\n250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n");
+}
+
+TEST_F(SmtpSession, PipelinedRejectionsAnsweredInOrder) {
+  handler_.rcpt_policy = [](const sm::mail::Recipient& r) -> sm::Result<void> {
+    if (r.address.starts_with("bad")) return sm::fail(550, "5.1.1", "No such user");
+    return {};
+  };
+  start();
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<a@b.example>\r\nRCPT TO:<bad@d.example>\r\nRCPT TO:<ok@d.example>\r\nDATA\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.0 Ok\r\n");
+  EXPECT_EQ(c.reply(), "550 5.1.1 No such user\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(c.reply(), "354 End data with <CR><LF>.<CR><LF>\r\n");
+  c.send(".\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok: queued as ID1\r\n");
+  auto rec = handler_.snapshot();
+  ASSERT_EQ(rec.data_envs.size(), 1u);
+  ASSERT_EQ(rec.data_envs[0].recipients.size(), 1u);
+  EXPECT_EQ(rec.data_envs[0].recipients[0].address, "ok@d.example");
+}
+
+TEST_F(SmtpSession, DotUnstuffing) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  begin_data(c);
+  c.send("..leading dot\r\n.\r\n...\r\nend.\r\n.\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok: queued as ID1\r\n");
+  auto rec = handler_.snapshot();
+  ASSERT_EQ(rec.committed.size(), 1u);
+  // ".\r\n" on its own line after "..leading dot" is the real end only at CRLF.CRLF:
+  // here it comes right after a CRLF, so it ends the message.
+  EXPECT_EQ(rec.committed[0], ".leading dot\r\n");
+  // The rest was read as commands: "...", "end." and "." are not commands.
+  EXPECT_THAT(c.reply(), StartsWith("500 5.5.2"));
+  EXPECT_THAT(c.reply(), StartsWith("500 5.5.2"));
+  EXPECT_THAT(c.reply(), StartsWith("500 5.5.2"));
+  c.send("NOOP\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");
+}
+
+TEST_F(SmtpSession, DotUnstuffingKeepsStuffedLines) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  begin_data(c);
+  c.send("..a\r\n...\r\n.b.\r\n.\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok: queued as ID1\r\n");
+  EXPECT_EQ(handler_.snapshot().committed.at(0), ".a\r\n..\r\nb.\r\n");
+}
+
+// Every smuggling "end of data" must neither end DATA nor let the
+// smuggled message through; the genuine CRLF.CRLF ends it with a rejection.
+const char* const kSmuggled[] = {"\n.\n",   "\r.\r",   "\r.\n",   "\n.\r",    "\r\n.\n",
+                                 "\n.\r\n", "\r.\r\n", "\r\n.\r", "\r\n\0.\r\n", "\r\n.\0\r\n"};
+
+// The fake terminator i (the NUL variants need their explicit length).
+std::string fake_end(std::size_t i) {
+  if (i == 8) return std::string("\r\n\0.\r\n", 6);
+  if (i == 9) return std::string("\r\n.\0\r\n", 6);
+  return kSmuggled[i];
+}
+
+TEST_F(SmtpSession, SmuggledEndDoesNotEndData) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  for (std::size_t i = 0; i < std::size(kSmuggled); ++i) {
+    SCOPED_TRACE(::testing::PrintToString(fake_end(i)));
+    begin_data(c);
+    c.send("Subject: one\r\n\r\nhello" + fake_end(i));
+    EXPECT_TRUE(c.quiet_for(200ms)) << "DATA ended early";
+    c.send("\r\n.\r\n");
+    EXPECT_THAT(c.reply(), StartsWith("554 5.6.0"));
+    c.send("NOOP\r\n");
+    EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");
+  }
+  auto rec = handler_.snapshot();
+  EXPECT_TRUE(rec.committed.empty());
+  EXPECT_EQ(rec.discarded, static_cast<int>(std::size(kSmuggled)));
+}
+
+TEST_F(SmtpSession, SmuggledSecondMessageIsNotAccepted) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  for (std::size_t i = 0; i < std::size(kSmuggled); ++i) {
+    SCOPED_TRACE(::testing::PrintToString(fake_end(i)));
+    begin_data(c);
+    c.send("Subject: one\r\n\r\nhello" + fake_end(i) +
+           "MAIL FROM:<evil@x.example>\r\nRCPT TO:<victim@d.example>\r\nDATA\r\n"
+           "Subject: smuggled\r\n\r\nsmuggled\r\n.\r\nNOOP\r\n");
+    EXPECT_THAT(c.reply(), StartsWith("554 5.6.0"));
+    EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");  // the NOOP: still in step
+  }
+  auto rec = handler_.snapshot();
+  EXPECT_TRUE(rec.committed.empty());
+  for (const auto& m : rec.mails) EXPECT_NE(m.sender, "evil@x.example");
+  EXPECT_EQ(rec.mails.size(), std::size(kSmuggled));
+}
+
+TEST_F(SmtpSession, BareLfAndCrInCommands) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  c.send("NOOP\n");
+  EXPECT_EQ(c.reply(), "500 5.5.2 Error: bare CR or LF not allowed in commands\r\n");
+  c.send("NO\rOP\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("500 5.5.2"));
+  c.send("NOOP\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");
+}
+
+TEST_F(SmtpSession, CommandLineLimit) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  std::string ok_line = "NOOP " + std::string(1000 - 5 - 2, 'x') + "\r\n";
+  ASSERT_EQ(ok_line.size(), 1000u);
+  c.send(ok_line);
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");
+  std::string long_line = "NOOP " + std::string(1000 - 5 - 1, 'x') + "\r\n";
+  ASSERT_EQ(long_line.size(), 1001u);
+  c.send(long_line + "NOOP\r\n");
+  EXPECT_EQ(c.reply(), "500 5.5.2 Error: line too long\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");
+  // A huge line is skipped without being buffered, and the session recovers.
+  c.send(std::string(300000, 'y') + "\r\nNOOP\r\n");
+  EXPECT_EQ(c.reply(), "500 5.5.2 Error: line too long\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");
+}
+
+TEST_F(SmtpSession, DataLineLimit) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  begin_data(c);
+  c.send(std::string(998, 'x') + "\r\n.\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok: queued as ID1\r\n");
+  begin_data(c);
+  c.send(std::string(999, 'x') + "\r\nmore\r\n.\r\n");
+  EXPECT_EQ(c.reply(), "500 5.5.2 Message rejected: line too long\r\n");
+  c.send("NOOP\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(handler_.snapshot().committed.size(), 1u);
+}
+
+TEST_F(SmtpSession, RecipientLimit) {
+  auto o = test_options();
+  o.limits.max_recipients = 3;
+  start(o);
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<a@b.example>\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.0 Ok\r\n");
+  for (int i = 0; i < 3; ++i) {
+    c.send("RCPT TO:<r" + std::to_string(i) + "@d.example>\r\n");
+    EXPECT_EQ(c.reply(), "250 2.1.5 Ok\r\n");
+  }
+  c.send("RCPT TO:<r3@d.example>\r\n");
+  EXPECT_EQ(c.reply(), "452 4.5.3 Error: too many recipients\r\n");
+  c.send("DATA\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("354"));
+  c.send("x\r\n.\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("250 2.0.0"));
+  EXPECT_EQ(handler_.snapshot().data_envs.at(0).recipients.size(), 3u);
+}
+
+TEST_F(SmtpSession, MessageSizeLimit) {
+  auto o = test_options();
+  o.limits.max_message_size = 1000;
+  start(o);
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<a@b.example> SIZE=1001\r\n");
+  EXPECT_EQ(c.reply(), "552 5.3.4 Message size exceeds fixed limit\r\n");
+  c.send("MAIL FROM:<a@b.example> SIZE=1000\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.0 Ok\r\n");
+  c.send("RCPT TO:<c@d.example>\r\nDATA\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("250"));
+  EXPECT_THAT(c.reply(), StartsWith("354"));
+  std::string body = std::string(98, 'x') + "\r\n";  // 100 octets
+  std::string exact;
+  for (int i = 0; i < 10; ++i) exact += body;
+  c.send(exact + ".\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok: queued as ID1\r\n");
+  begin_data(c);
+  c.send("y" + exact + ".\r\n");  // 1001 octets
+  EXPECT_EQ(c.reply(), "552 5.3.4 Message size exceeds fixed limit\r\n");
+  c.send("NOOP\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");
+  auto rec = handler_.snapshot();
+  ASSERT_EQ(rec.committed.size(), 1u);
+  EXPECT_EQ(rec.committed[0], exact);
+  EXPECT_EQ(rec.discarded, 1);
+}
+
+TEST_F(SmtpSession, LargeMessageIsStreamedInChunks) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  begin_data(c);
+  std::string line = std::string(78, 'z') + "\r\n";
+  std::string body;
+  while (body.size() < 600 * 1024) body += line;
+  c.send(body + ".\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok: queued as ID1\r\n");
+  auto rec = handler_.snapshot();
+  ASSERT_EQ(rec.committed.size(), 1u);
+  EXPECT_EQ(rec.committed[0], body);
+  EXPECT_GE(rec.chunk_sizes.size(), 5u);
+  for (auto n : rec.chunk_sizes) EXPECT_LE(n, 128u * 1024);
+}
+
+TEST_F(SmtpSession, CommandTimeout) {
+  auto o = test_options();
+  o.limits.command_timeout = std::chrono::seconds(1);
+  start(o);
+  Client c(server_->port());
+  greet(c);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(c.reply(), "421 4.4.2 mx.test.example Error: timeout exceeded\r\n");
+  EXPECT_TRUE(c.closed());
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, 900ms);
+  EXPECT_LE(waited, 3s);
+}
+
+TEST_F(SmtpSession, CommandTimeoutDuringData) {
+  auto o = test_options();
+  o.limits.command_timeout = std::chrono::seconds(1);
+  start(o);
+  Client c(server_->port());
+  greet(c);
+  begin_data(c);
+  c.send("partial message\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("421 4.4.2"));
+  EXPECT_TRUE(c.closed());
+  auto rec = handler_.snapshot();
+  EXPECT_TRUE(rec.committed.empty());
+  EXPECT_EQ(rec.discarded, 1);
+}
+
+TEST_F(SmtpSession, SessionTimeout) {
+  auto o = test_options();
+  o.limits.session_timeout = std::chrono::seconds(2);
+  start(o);
+  Client c(server_->port());
+  greet(c);
+  std::string last;
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(400ms);
+    c.send("NOOP\r\n");
+    last = c.reply();
+    if (last != "250 2.0.0 Ok\r\n") break;
+  }
+  EXPECT_EQ(last, "421 4.4.2 mx.test.example Error: session time limit exceeded\r\n");
+  EXPECT_TRUE(c.closed());
+}
+
+TEST_F(SmtpSession, TooManyErrors) {
+  auto o = test_options();
+  o.limits.max_errors = 3;
+  start(o);
+  Client c(server_->port());
+  greet(c);
+  c.send("BOGUS\r\nRCPT TO:<a@b.example>\r\nMAIL FROM:broken\r\nNOOP\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("502 5.5.1"));
+  EXPECT_THAT(c.reply(), StartsWith("503 5.5.1"));
+  EXPECT_THAT(c.reply(), StartsWith("501 5.5.4"));
+  EXPECT_EQ(c.reply(), "421 4.7.0 mx.test.example Error: too many errors\r\n");
+  EXPECT_TRUE(c.closed());
+}
+
+TEST_F(SmtpSession, SequenceAndMiscCommands) {
+  start();
+  Client c(server_->port());
+  c.reply();
+  c.send("MAIL FROM:<a@b.example>\r\n");
+  EXPECT_EQ(c.reply(), "503 5.5.1 Error: send HELO/EHLO first\r\n");
+  c.send("HELO client.example\r\n");
+  EXPECT_EQ(c.reply(), "250 mx.test.example\r\n");
+  c.send("MAIL FROM:<a@b.example> SIZE=10\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("555 5.5.4"));  // parameters need EHLO
+  c.send("RCPT TO:<c@d.example>\r\n");
+  EXPECT_EQ(c.reply(), "503 5.5.1 Error: need MAIL command\r\n");
+  c.send("DATA\r\n");
+  EXPECT_EQ(c.reply(), "503 5.5.1 Error: need MAIL command\r\n");
+  c.send("MAIL FROM:<>\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.0 Ok\r\n");
+  c.send("MAIL FROM:<>\r\n");
+  EXPECT_EQ(c.reply(), "503 5.5.1 Error: nested MAIL command\r\n");
+  c.send("DATA\r\n");
+  EXPECT_EQ(c.reply(), "554 5.5.1 Error: no valid recipients\r\n");
+  c.send("RSET\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");
+  c.send("RCPT TO:<c@d.example>\r\n");
+  EXPECT_EQ(c.reply(), "503 5.5.1 Error: need MAIL command\r\n");  // RSET ended the transaction
+  c.send("VRFY bob\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("252 2.5.0"));
+  c.send("HELP\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("214 2.0.0"));
+  c.send("EXPN staff\r\n");
+  EXPECT_EQ(c.reply(), "502 5.5.1 Command not implemented\r\n");
+  c.send("STARTTLS\r\n");
+  EXPECT_EQ(c.reply(), "502 5.5.1 Error: command not implemented\r\n");
+  c.send("MAIL FROM:<a@b.example>\r\nEHLO again.example\r\nRCPT TO:<c@d.example>\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("250 2.1.0"));
+  EXPECT_THAT(c.reply(), StartsWith("250-mx.test.example"));
+  EXPECT_EQ(c.reply(), "503 5.5.1 Error: need MAIL command\r\n");  // EHLO reset the transaction
+}
+
+TEST_F(SmtpSession, HandlerErrorsBecomeReplies) {
+  handler_.mail_policy = [](const sm::mail::Envelope& e) -> sm::Result<void> {
+    if (e.sender == "spam@x.example") return sm::fail(550, "5.7.1", "Sender refused");
+    return {};
+  };
+  start();
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<spam@x.example>\r\n");
+  EXPECT_EQ(c.reply(), "550 5.7.1 Sender refused\r\n");
+  handler_.data_error = sm::Error{451, "4.3.0", "Queue unavailable"};
+  c.send("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
+  c.reply();
+  c.reply();
+  EXPECT_EQ(c.reply(), "451 4.3.0 Queue unavailable\r\n");
+  {
+    std::lock_guard lock(handler_.mutex);
+    handler_.data_error.reset();
+    handler_.commit_error = sm::Error{452, "4.3.1", "Insufficient\r\nsystem storage"};
+  }
+  c.send("DATA\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("354"));
+  c.send("x\r\n.\r\n");
+  EXPECT_EQ(c.reply(), "452 4.3.1 Insufficient??system storage\r\n");  // CR/LF never reach the wire
+  {
+    std::lock_guard lock(handler_.mutex);
+    handler_.commit_error.reset();
+    handler_.write_error = sm::Error{552, "5.3.4", "Sink full"};
+  }
+  begin_data(c);
+  c.send("x\r\n.\r\n");
+  EXPECT_EQ(c.reply(), "552 5.3.4 Sink full\r\n");
+  EXPECT_TRUE(handler_.snapshot().committed.empty());
+}
+
+TEST_F(SmtpSession, HandlerExceptionClosesOnlyThatSession) {
+  handler_.mail_policy = [](const sm::mail::Envelope&) -> sm::Result<void> {
+    throw std::runtime_error("boom");
+  };
+  start();
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<a@b.example>\r\n");
+  EXPECT_EQ(c.reply(), "");  // closed without a reply
+  {
+    std::lock_guard lock(handler_.mutex);
+    handler_.mail_policy = nullptr;
+  }
+  Client d(server_->port());
+  greet(d);
+  d.send("NOOP\r\n");
+  EXPECT_EQ(d.reply(), "250 2.0.0 Ok\r\n");
+}
+
+// --- STARTTLS ---------------------------------------------------------------
+
+class SmtpTls : public SmtpSession {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/smtp-tls-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                      "-keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem -days 1 "
+                      "-subj /CN=mx.test.example >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    auto server_ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    server_ctx->use_certificate_chain_file(dir_ + "/cert.pem");
+    server_ctx->use_private_key_file(dir_ + "/key.pem", asio::ssl::context::pem);
+    auto o = test_options();
+    o.tls = server_ctx;
+    start(o);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string dir_;
+  asio::ssl::context client_ctx_{asio::ssl::context::tls_client};  // verify_none by default
+};
+
+TEST_F(SmtpTls, StartTlsThenTransaction) {
+  Client c(server_->port());
+  c.reply();
+  c.send("EHLO client.example\r\n");
+  EXPECT_THAT(c.reply(), HasSubstr("250 STARTTLS\r\n"));
+  c.send("STARTTLS\r\n");
+  EXPECT_EQ(c.reply(), "220 2.0.0 Ready to start TLS\r\n");
+  c.start_tls(client_ctx_);
+  c.send("MAIL FROM:<a@b.example>\r\n");
+  EXPECT_EQ(c.reply(), "503 5.5.1 Error: send HELO/EHLO first\r\n");  // state was reset
+  c.send("EHLO client.example\r\n");
+  EXPECT_THAT(c.reply(), Not(HasSubstr("STARTTLS")));
+  c.send("STARTTLS\r\n");
+  EXPECT_EQ(c.reply(), "503 5.5.1 Error: TLS already active\r\n");
+  begin_data(c);
+  c.send("secret\r\n.\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok: queued as ID1\r\n");
+  c.send("QUIT\r\n");
+  EXPECT_EQ(c.reply(), "221 2.0.0 Bye\r\n");
+  auto rec = handler_.snapshot();
+  ASSERT_EQ(rec.data_infos.size(), 1u);
+  EXPECT_TRUE(rec.data_infos[0].tls);
+  EXPECT_THAT(rec.data_infos[0].tls_version, StartsWith("TLSv1."));
+  EXPECT_FALSE(rec.data_infos[0].tls_cipher.empty());
+  EXPECT_EQ(rec.committed.at(0), "secret\r\n");
+}
+
+TEST_F(SmtpTls, PipelinedCommandAfterStartTlsIsDiscarded) {
+  Client c(server_->port());
+  c.reply();
+  c.send("EHLO client.example\r\n");
+  c.reply();
+  c.send("STARTTLS\r\nMAIL FROM:<evil@x.example>\r\n");  // one write
+  EXPECT_EQ(c.reply(), "220 2.0.0 Ready to start TLS\r\n");
+  c.start_tls(client_ctx_);
+  c.send("NOOP\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok\r\n");  // the first reply over TLS is the NOOP's
+  c.send("EHLO client.example\r\n");
+  c.reply();
+  c.send("MAIL FROM:<good@x.example>\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.0 Ok\r\n");  // no transaction was left open by the injection
+  auto rec = handler_.snapshot();
+  ASSERT_EQ(rec.mails.size(), 1u);
+  EXPECT_EQ(rec.mails[0].sender, "good@x.example");
+}
+
+TEST_F(SmtpTls, StartTlsRefusedDuringTransaction) {
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<a@b.example>\r\nSTARTTLS\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("250 2.1.0"));
+  EXPECT_EQ(c.reply(), "503 5.5.1 Error: MAIL transaction in progress\r\n");
+}
+
+TEST_F(SmtpTls, GarbageHandshakeClosesSession) {
+  Client c(server_->port());
+  c.reply();
+  c.send("STARTTLS\r\n");
+  EXPECT_EQ(c.reply(), "220 2.0.0 Ready to start TLS\r\n");
+  c.send("this is not a TLS ClientHello\r\n");
+  EXPECT_TRUE(c.closed());
+}
+
+}  // namespace
