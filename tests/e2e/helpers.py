@@ -55,7 +55,7 @@ class Sink:
             s.close()
         self.port = port
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=port,
-                                     server_kwargs={"decode_data": False},
+                                     decode_data=False,
                                      ready_timeout=10)
         self.controller.start()
 
