@@ -11,13 +11,6 @@
 namespace sm::smtp {
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  return out;
-}
-
 std::optional<Verb> find_verb(std::string_view word) {
   static constexpr std::array<std::pair<std::string_view, Verb>, 11> verbs{{
       {"EHLO", Verb::ehlo}, {"HELO", Verb::helo}, {"MAIL", Verb::mail}, {"RCPT", Verb::rcpt},

@@ -12,13 +12,6 @@
 namespace sm::smtp {
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  return out;
-}
-
 bool valid_keyword(std::string_view k) {
   if (k.empty()) return false;
   for (std::size_t i = 0; i < k.size(); ++i) {
@@ -158,6 +151,14 @@ Result<void> rcpt_param(const std::string& k, std::string_view v, Command& cmd) 
 }
 
 }  // namespace
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
 
 Result<void> parse_mail_params(std::string_view params, Command& cmd) {
   return for_each_param(params, cmd, mail_param);

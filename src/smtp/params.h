@@ -3,6 +3,7 @@
 // Internal to the command parser.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "smtp/command.h"
@@ -14,5 +15,8 @@ namespace sm::smtp {
 // duplicates 501 5.5.4.
 Result<void> parse_mail_params(std::string_view params, Command& cmd);
 Result<void> parse_rcpt_params(std::string_view params, Command& cmd);
+
+// ASCII upper case (verbs and ESMTP keywords are case-insensitive).
+std::string upper(std::string_view s);
 
 }  // namespace sm::smtp
