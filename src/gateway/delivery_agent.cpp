@@ -189,7 +189,7 @@ asio::awaitable<void> DeliveryAgent::deliver_smtp(Destination& dest, std::unique
       for (auto& j : failed) {
         std::vector<delivery::RecipientOutcome> outcomes;
         for (auto i : j.recipients) outcomes.push_back({i, std::unexpected(c.error())});
-        record(j.id, outcomes, dest.hop.to_string(), false);
+        record(j.id, outcomes, dest.hop.to_string(), false, true);
         job_done(j.id);
       }
       co_return;
@@ -198,7 +198,8 @@ asio::awaitable<void> DeliveryAgent::deliver_smtp(Destination& dest, std::unique
     sent_on_connection = 0;
   }
   auto outcomes = co_await client->send(msg.envelope, job.recipients, stored(msg));
-  record(job.id, outcomes, client->peer(), dest.hop.kind == delivery::NextHop::Kind::lmtp);
+  // The SMTP client already logged one line per recipient.
+  record(job.id, outcomes, client->peer(), dest.hop.kind == delivery::NextHop::Kind::lmtp, false);
   job_done(job.id);
   if (!client->connected() || ++sent_on_connection >= static_cast<int>(config_.delivery.messages_per_connection)) {
     if (client->connected()) co_await client->quit();
@@ -218,15 +219,17 @@ asio::awaitable<void> DeliveryAgent::deliver_maildir(const delivery::NextHop& ho
                              : Result<std::string>(std::unexpected(r.error()))});
   }
   co_await asio::post(io_.get_executor(), asio::use_awaitable);
-  record(job.id, outcomes, "maildir", true);
+  record(job.id, outcomes, "maildir", true, true);
   job_done(job.id);
 }
 
 // final_delivery: the mail reached its mailbox (Maildir, LMTP), so a
 // NOTIFY=SUCCESS request is answered here; an SMTP next hop got the DSN
 // parameters passed on and answers it itself (RFC 3461 5.2.2).
+// log_lines: write the per-recipient status line (the SMTP client writes
+// its own).
 void DeliveryAgent::record(const std::string& id, const std::vector<delivery::RecipientOutcome>& outcomes,
-                           const std::string& via, bool final_delivery) {
+                           const std::string& via, bool final_delivery, bool log_lines) {
   auto& f = inflight_.at(id);
   auto& rcpts = f.message.envelope.recipients;
   for (const auto& o : outcomes) {
@@ -236,17 +239,17 @@ void DeliveryAgent::record(const std::string& id, const std::vector<delivery::Re
       r.last_reply = *o.result;
       if (final_delivery) f.newly_delivered.push_back(o.index);
       delivered_total.add();
-      log::info("{}: to=<{}>, relay={}, status=sent ({})", id, r.address, via, *o.result);
+      if (log_lines) log::info("{}: to=<{}>, relay={}, status=sent ({})", id, r.address, via, *o.result);
     } else if (o.result.error().permanent()) {
       r.state = mail::RecipientState::failed;
       r.last_reply = o.result.error().reply();
       f.newly_failed.push_back(o.index);
       bounced_total.add();
-      log::info("{}: to=<{}>, relay={}, status=bounced ({})", id, r.address, via, r.last_reply);
+      if (log_lines) log::info("{}: to=<{}>, relay={}, status=bounced ({})", id, r.address, via, r.last_reply);
     } else {
       r.last_reply = o.result.error().reply();
       deferred_total.add();
-      log::info("{}: to=<{}>, relay={}, status=deferred ({})", id, r.address, via, r.last_reply);
+      if (log_lines) log::info("{}: to=<{}>, relay={}, status=deferred ({})", id, r.address, via, r.last_reply);
     }
   }
 }

@@ -76,7 +76,7 @@ class DeliveryAgent {
                                      int& sent_on_connection, Job job);
   asio::awaitable<void> deliver_maildir(const delivery::NextHop& hop, Job job);
   void record(const std::string& id, const std::vector<delivery::RecipientOutcome>& outcomes,
-              const std::string& via, bool final_delivery);
+              const std::string& via, bool final_delivery, bool log_lines);
   void job_done(const std::string& id);
   void finish(InFlight& f);
   delivery::StoredMessage stored(const queue::QueuedMessage& m) const;

@@ -34,6 +34,9 @@ def test_relay_delivers_to_route_with_swaks(gateway_factory, sink):
     assert b"\r\n.leading dot\r\n" in m["data"]
     assert m["data"].startswith(b"Received: from ")
     assert gw.wait_queue_empty()
+    assert wait_for(lambda: "removed" in gw.log_text())
+    sent = [l for l in gw.log_text().splitlines() if "to=<carol@c.example>" in l and "status=sent" in l]
+    assert len(sent) == 1, sent  # one log line per delivered recipient
 
 
 def test_inbound_delivers_own_domain_to_maildir(gateway_factory, sink):
