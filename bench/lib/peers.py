@@ -237,6 +237,9 @@ admin = "{host}:{admin}"
 [routes]
 default = "smtp://{host}:{sink_port}"
 """
+# Extra TOML appended to the SecureMail config, for experiments such as
+# SECUREMAIL_BENCH_EXTRA='[queue]\nsync = "fsync"'.
+SECUREMAIL_EXTRA = os.environ.get("SECUREMAIL_BENCH_EXTRA", "").replace("\\n", "\n")
 
 
 class SecureMail:
@@ -258,6 +261,8 @@ class SecureMail:
             f.write(SECUREMAIL_CONFIG.format(data_dir=self.data_dir, host=HOST, relay=self.port,
                                              inbound=self.inbound_port, admin=self.admin_port,
                                              sink_port=self.sink_port))
+            if SECUREMAIL_EXTRA:
+                f.write(SECUREMAIL_EXTRA + "\n")
 
     def _listeners(self):
         try:
