@@ -60,6 +60,8 @@ class Listener {
         continue;
       }
       std::string ip = socket.remote_endpoint(ec).address().to_string();
+      // Replies are small and complete: send each at once (no Nagle delay).
+      socket.set_option(tcp::no_delay(true), ec);
       if (open_ >= limits_.max_connections || per_ip_[ip] >= limits_.max_connections_per_ip) {
         refuse(std::move(socket), ip);
         continue;
