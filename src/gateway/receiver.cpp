@@ -2,7 +2,6 @@
 #include "gateway/receiver.h"
 
 #include "mime/header.h"
-#include "util/log.h"
 #include "util/metrics.h"
 
 namespace sm::gateway {
@@ -15,15 +14,13 @@ metrics::Counter relay_denied_total("securemail_relay_denied_total", "Recipients
 class QueueSink : public smtp::MessageSink {
  public:
   QueueSink(queue::Spool& spool, std::unique_ptr<queue::SpoolWriter> writer,
-            std::function<void(const std::string&)> committed, std::string summary)
-      : spool_(spool), writer_(std::move(writer)), committed_(std::move(committed)),
-        summary_(std::move(summary)) {}
+            std::function<void(const std::string&)> committed)
+      : spool_(spool), writer_(std::move(writer)), committed_(std::move(committed)) {}
 
   Result<void> write(std::string_view chunk) override { return writer_->write(chunk); }
 
   asio::awaitable<Result<std::string>> commit() override {
     auto exec = co_await asio::this_coro::executor;
-    std::uint64_t size = writer_->size();
     auto result = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Result<std::string>)>(
         [&](auto handler) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
@@ -33,8 +30,7 @@ class QueueSink : public smtp::MessageSink {
         },
         asio::use_awaitable);
     if (result) {
-      accepted_total.add();
-      log::info("{}: {}, size={}", *result, summary_, size);
+      accepted_total.add();  // the session logs the accepted message
       committed_(*result);
     }
     co_return result;
@@ -44,7 +40,6 @@ class QueueSink : public smtp::MessageSink {
   queue::Spool& spool_;
   std::unique_ptr<queue::SpoolWriter> writer_;
   std::function<void(const std::string&)> committed_;
-  std::string summary_;
 };
 
 std::string local_part_of(const std::string& address) {
@@ -76,12 +71,10 @@ Receiver::Receiver(const config::Config& config, queue::Spool& spool,
 
 Result<void> Receiver::on_mail(const smtp::SessionInfo&, const mail::Envelope&) { return {}; }
 
+// The session logs the rejection with the client's address.
 Result<void> Receiver::on_rcpt(const smtp::SessionInfo& session, const mail::Envelope&,
                                const mail::Recipient& rcpt) {
-  auto r = check_relay(config_, session.listener, rcpt.address);
-  if (!r) log::info("reject: RCPT from {}[{}]: {}; from listener {}", session.helo, session.peer_address,
-                    r.error().reply(), session.listener);
-  return r;
+  return check_relay(config_, session.listener, rcpt.address);
 }
 
 Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::SessionInfo& session,
@@ -98,9 +91,7 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   trace.tls = session.tls ? session.tls_version + " " + session.tls_cipher : "";
   trace.when = env.arrival;
   if (auto w = (*writer)->write(mime::received_header(trace)); !w) return std::unexpected(w.error());
-  std::string summary = "from=<" + env.sender + ">, nrcpt=" + std::to_string(env.recipients.size()) +
-                        ", client=" + session.peer_address + ", listener=" + session.listener;
-  return std::make_unique<QueueSink>(spool_, std::move(*writer), committed_, std::move(summary));
+  return std::make_unique<QueueSink>(spool_, std::move(*writer), committed_);
 }
 
 }  // namespace sm::gateway

@@ -128,12 +128,12 @@ struct Resolver::Impl {
 
   void run() {
     while (true) {
-      std::vector<std::function<void(ares_channel)>> todo;
+      std::vector<std::function<void(ares_channel)>> queued;
       {
         std::lock_guard lock(mu);
-        todo.swap(jobs);
+        queued.swap(jobs);
       }
-      for (auto& job : todo) job(channel);
+      for (auto& job : queued) job(channel);
       if (stopping) break;
 
       ares_socket_t socks[ARES_GETSOCK_MAXNUM];
