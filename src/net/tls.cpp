@@ -14,18 +14,11 @@
 #include <cstring>
 #include <string_view>
 
-#include "net/openssl.h"
+#include "pki/openssl.h"
 
 namespace sm::net {
 
-std::string openssl_error(const char* fallback) {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return fallback;
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
+using namespace sm::ossl;
 
 namespace {
 

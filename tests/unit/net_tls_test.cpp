@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-#include "net/openssl.h"
+#include "pki/openssl.h"
 #include "net/tls.h"
 
 namespace fs = std::filesystem;
@@ -35,13 +35,13 @@ TEST_F(TlsTest, GeneratesKeyAndCertificateOnce) {
   EXPECT_EQ(st.st_mode & 0777, 0600);
   auto mtime = fs::last_write_time(cert);
 
-  sm::net::BioPtr bio(BIO_new_file(cert.c_str(), "r"));
+  sm::ossl::BioPtr bio(BIO_new_file(cert.c_str(), "r"));
   ASSERT_TRUE(bio);
-  sm::net::X509Ptr x(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  sm::ossl::X509Ptr x(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(x);
   EXPECT_EQ(X509_check_host(x.get(), "mail.example.test", 0, 0, nullptr), 1);
   EXPECT_NE(X509_check_host(x.get(), "other.example.test", 0, 0, nullptr), 1);
-  sm::net::EvpPkeyPtr pk(X509_get_pubkey(x.get()));
+  sm::ossl::EvpPkeyPtr pk(X509_get_pubkey(x.get()));
   EXPECT_EQ(EVP_PKEY_get_base_id(pk.get()), EVP_PKEY_EC);
   int days = 0, secs = 0;
   ASSERT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x.get()), X509_get0_notAfter(x.get())), 1);

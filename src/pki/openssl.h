@@ -1,4 +1,4 @@
-// openssl.h - RAII owners for OpenSSL objects: one std::unique_ptr alias per
+// openssl.h - RAII owners for OpenSSL objects (used by pki, smime, net): one std::unique_ptr alias per
 // type, each with its matching *_free. Code outside this header never calls
 // a *_free function by hand; it takes ownership in one of these at once.
 #pragma once
@@ -6,15 +6,18 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/cms.h>
 #include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include <memory>
 #include <string>
 
-namespace sm::net {
+namespace sm::ossl {
 
 template <auto Fn>
 struct OpensslDeleter {
@@ -31,9 +34,25 @@ using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpensslDeleter<EVP_PKEY_CTX_
 using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpensslDeleter<ASN1_INTEGER_free>>;
 using BignumPtr = std::unique_ptr<BIGNUM, OpensslDeleter<BN_free>>;
 using SslCtxPtr = std::unique_ptr<SSL_CTX, OpensslDeleter<SSL_CTX_free>>;
+using CmsPtr = std::unique_ptr<CMS_ContentInfo, OpensslDeleter<CMS_ContentInfo_free>>;
+using X509StorePtr = std::unique_ptr<X509_STORE, OpensslDeleter<X509_STORE_free>>;
+using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpensslDeleter<X509_STORE_CTX_free>>;
+using X509CrlPtr = std::unique_ptr<X509_CRL, OpensslDeleter<X509_CRL_free>>;
+using X509ReqPtr = std::unique_ptr<X509_REQ, OpensslDeleter<X509_REQ_free>>;
+using Pkcs12Ptr = std::unique_ptr<PKCS12, OpensslDeleter<PKCS12_free>>;
+using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OpensslDeleter<EVP_CIPHER_CTX_free>>;
+using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpensslDeleter<EVP_MD_CTX_free>>;
+using Asn1TimePtr = std::unique_ptr<ASN1_TIME, OpensslDeleter<ASN1_TIME_free>>;
+using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpensslDeleter<GENERAL_NAMES_free>>;
+
+// An owning STACK_OF(X509): the stack and every certificate in it.
+struct X509StackDeleter {
+  void operator()(STACK_OF(X509)* s) const noexcept { sk_X509_pop_free(s, X509_free); }
+};
+using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
 
 // The oldest error on this thread's OpenSSL error queue as text (and the
 // queue cleared), or `fallback` when the queue is empty.
 std::string openssl_error(const char* fallback = "unknown OpenSSL error");
 
-}  // namespace sm::net
+}  // namespace sm::ossl
