@@ -6,8 +6,12 @@
 
 #include <iostream>
 
+#include "app/init_command.h"
+#include "app/keys_command.h"
 #include "app/load_config.h"
+#include "app/pki_command.h"
 #include "app/queue_command.h"
+#include "app/smime_command.h"
 #include "gateway/gateway.h"
 #include "util/log.h"
 
@@ -39,7 +43,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::function<int()> action;
   add_run_command(app, action);
+  add_init_command(app, action);
+  add_pki_command(app, action);
+  add_keys_command(app, action);
   add_queue_command(app, action);
+  add_smime_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,6 +7,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/cms.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
@@ -44,12 +45,35 @@ using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OpensslDeleter<EVP_CIPHE
 using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpensslDeleter<EVP_MD_CTX_free>>;
 using Asn1TimePtr = std::unique_ptr<ASN1_TIME, OpensslDeleter<ASN1_TIME_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpensslDeleter<GENERAL_NAMES_free>>;
+using X509SigPtr = std::unique_ptr<X509_SIG, OpensslDeleter<X509_SIG_free>>;
+using Pkcs8PrivKeyInfoPtr =
+    std::unique_ptr<PKCS8_PRIV_KEY_INFO, OpensslDeleter<PKCS8_PRIV_KEY_INFO_free>>;
+using X509RevokedPtr = std::unique_ptr<X509_REVOKED, OpensslDeleter<X509_REVOKED_free>>;
+using Asn1EnumeratedPtr = std::unique_ptr<ASN1_ENUMERATED, OpensslDeleter<ASN1_ENUMERATED_free>>;
+
+// Memory OpenSSL hands back for the caller to release with OPENSSL_free
+// (BN_bn2hex, PEM_read_bio names and data, PKCS12_get_friendlyname, ...).
+inline void openssl_free(void* p) noexcept { OPENSSL_free(p); }
+using OpensslCharPtr = std::unique_ptr<char, OpensslDeleter<openssl_free>>;
+using OpensslBytePtr = std::unique_ptr<unsigned char, OpensslDeleter<openssl_free>>;
 
 // An owning STACK_OF(X509): the stack and every certificate in it.
 struct X509StackDeleter {
   void operator()(STACK_OF(X509)* s) const noexcept { sk_X509_pop_free(s, X509_free); }
 };
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
+
+// Owning stacks used to build and read PKCS#12 files.
+struct SafebagStackDeleter {
+  void operator()(STACK_OF(PKCS12_SAFEBAG)* s) const noexcept {
+    sk_PKCS12_SAFEBAG_pop_free(s, PKCS12_SAFEBAG_free);
+  }
+};
+using SafebagStackPtr = std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), SafebagStackDeleter>;
+struct Pkcs7StackDeleter {
+  void operator()(STACK_OF(PKCS7)* s) const noexcept { sk_PKCS7_pop_free(s, PKCS7_free); }
+};
+using Pkcs7StackPtr = std::unique_ptr<STACK_OF(PKCS7), Pkcs7StackDeleter>;
 
 // The oldest error on this thread's OpenSSL error queue as text (and the
 // queue cleared), or `fallback` when the queue is empty.

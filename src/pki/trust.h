@@ -1,0 +1,77 @@
+// trust.h - chain validation against the SecureMail authority: RFC 5280
+// path building with OpenSSL's X509_STORE, validity dates, key usage and
+// extended key usage for the purpose, and CRL revocation checks, each
+// failure reported as its own status.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pki/openssl.h"
+#include "util/error.h"
+
+namespace sm::pki {
+
+struct TrustOptions {
+  // Revocation: with require_crl, a leaf whose issuer has no CRL loaded, or
+  // whose CRL is past nextUpdate, fails as crl_unavailable. Without it the
+  // CRL is checked when one is loaded and ignored otherwise.
+  bool require_crl = true;
+};
+
+// The trust anchors (the authority certificates) and their CRLs.
+class TrustStore {
+ public:
+  static Result<TrustStore> make(std::vector<ossl::X509Ptr> anchors,
+                                 std::vector<ossl::X509CrlPtr> crls,
+                                 TrustOptions options = {});
+  // anchors_pem: one or more CA certificates. crl_pem: may be empty path
+  // or a missing file (then no CRL is loaded).
+  static Result<TrustStore> load(const std::filesystem::path& anchors_pem,
+                                 const std::filesystem::path& crl_pem,
+                                 TrustOptions options = {});
+
+  X509_STORE* get() const { return store_.get(); }
+  const TrustOptions& options() const { return options_; }
+  const std::vector<ossl::X509Ptr>& anchors() const { return anchors_; }
+  const std::vector<ossl::X509CrlPtr>& crls() const { return crls_; }
+
+ private:
+  ossl::X509StorePtr store_;
+  std::vector<ossl::X509Ptr> anchors_;
+  std::vector<ossl::X509CrlPtr> crls_;
+  TrustOptions options_;
+};
+
+// smime_encrypt accepts keyEncipherment (RSA) or keyAgreement (EC) on the
+// leaf; OpenSSL's own S/MIME-encrypt purpose would refuse every EC leaf.
+enum class Purpose { smime_sign, smime_encrypt, tls_server, tls_client };
+
+enum class ChainStatus {
+  ok,
+  untrusted,         // no path to an anchor (foreign CA, self-signed, missing intermediate)
+  expired,           // the leaf or an issuer is past notAfter
+  not_yet_valid,
+  revoked,
+  crl_unavailable,   // CRL required but missing, expired or not yet valid, or its signature is bad
+  wrong_usage,       // keyUsage / extendedKeyUsage / basicConstraints do not allow the purpose
+  invalid,           // anything else (bad signature on a certificate, malformed)
+};
+std::string_view to_string(ChainStatus status);  // "untrusted", "expired", ...
+
+struct ChainResult {
+  ChainStatus status = ChainStatus::invalid;
+  std::string detail;               // OpenSSL's verify error text and depth
+  std::vector<std::string> chain;   // subjects, leaf first, when a path was built
+  bool ok() const { return status == ChainStatus::ok; }
+};
+
+// Validate leaf (with optional untrusted intermediates) for the purpose.
+// at_time: unix seconds to validate at; 0 = now.
+ChainResult verify_chain(const TrustStore& trust, X509* leaf, STACK_OF(X509)* intermediates,
+                         Purpose purpose, std::int64_t at_time = 0);
+
+}  // namespace sm::pki

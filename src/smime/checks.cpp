@@ -1,0 +1,34 @@
+// checks.cpp - media type of an entity and whether it is S/MIME.
+#include "smime/checks.h"
+
+#include <openssl/cms.h>
+
+#include <cctype>
+
+namespace sm::smime::detail {
+
+std::string media_type(const mime::HeaderBlock& header) {
+  auto ct = header.get("Content-Type");
+  if (!ct) return "text/plain";
+  std::string_view v = *ct;
+  v = v.substr(0, v.find(';'));
+  std::string out;
+  for (char c : v)
+    if (c != ' ' && c != '\t') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out.empty() ? "text/plain" : out;
+}
+
+int smime_read_flags(std::string_view text, const mime::HeaderBlock& header) {
+  std::size_t at = header.header_size();
+  bool bare_lf = header.ended_with_empty_line() && at < text.size() && text[at] == '\n';
+  return CMS_BINARY | (bare_lf ? 0 : SMIME_CRLFEOL);
+}
+
+SmimeForm smime_form(const mime::HeaderBlock& header) {
+  std::string t = media_type(header);
+  if (t == "multipart/signed") return SmimeForm::multipart_signed;
+  if (t == "application/pkcs7-mime" || t == "application/x-pkcs7-mime") return SmimeForm::pkcs7_mime;
+  return SmimeForm::none;
+}
+
+}  // namespace sm::smime::detail

@@ -1,0 +1,161 @@
+// crlf_bio.cpp - the LF -> CRLF filter BIO (see crlf_bio.h).
+//
+// The write side never holds data back: each write is converted and passed
+// to the next BIO at once, so flushing (or not) changes nothing here. The
+// read side keeps at most one converted chunk pending.
+#include "smime/crlf_bio.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <string>
+
+namespace sm::smime::detail {
+namespace {
+
+struct CrlfState {
+  FlushMode flush = FlushMode::pass;
+  bool write_after_cr = false;  // the last octet written was CR
+  bool read_after_cr = false;   // the last octet read from below was CR
+  std::string pending;          // converted input not yet handed out
+  std::size_t pending_off = 0;
+
+  std::size_t pending_left() const { return pending.size() - pending_off; }
+};
+
+CrlfState* state_of(BIO* b) { return static_cast<CrlfState*>(BIO_get_data(b)); }
+
+bool write_all(BIO* next, const char* p, std::size_t n) {
+  while (n > 0) {
+    int w = BIO_write(next, p, static_cast<int>(std::min<std::size_t>(n, 1 << 30)));
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+int crlf_write(BIO* b, const char* in, int inl) {
+  CrlfState* st = state_of(b);
+  BIO* next = BIO_next(b);
+  if (st == nullptr || next == nullptr || in == nullptr || inl <= 0) return 0;
+  BIO_clear_retry_flags(b);
+  std::size_t start = 0;
+  for (int i = 0; i < inl; ++i) {
+    bool after_cr = i == 0 ? st->write_after_cr : in[i - 1] == '\r';
+    if (in[i] != '\n' || after_cr) continue;
+    // Flush what precedes the bare LF, then the CR it lacks; the LF itself
+    // starts the next segment.
+    if (!write_all(next, in + start, static_cast<std::size_t>(i) - start) ||
+        !write_all(next, "\r", 1))
+      return -1;
+    start = static_cast<std::size_t>(i);
+  }
+  if (!write_all(next, in + start, static_cast<std::size_t>(inl) - start)) return -1;
+  st->write_after_cr = in[inl - 1] == '\r';
+  return inl;
+}
+
+int crlf_puts(BIO* b, const char* str) { return crlf_write(b, str, static_cast<int>(std::strlen(str))); }
+
+int crlf_read(BIO* b, char* out, int outl) {
+  CrlfState* st = state_of(b);
+  BIO* next = BIO_next(b);
+  if (st == nullptr || next == nullptr || out == nullptr || outl <= 0) return 0;
+  BIO_clear_retry_flags(b);
+  if (st->pending_left() == 0) {
+    char buf[16384];
+    int n = BIO_read(next, buf, std::min<int>(outl, static_cast<int>(sizeof buf)));
+    if (n <= 0) {
+      BIO_copy_next_retry(b);
+      return n;
+    }
+    st->pending.clear();
+    st->pending_off = 0;
+    for (int i = 0; i < n; ++i) {
+      bool after_cr = i == 0 ? st->read_after_cr : buf[i - 1] == '\r';
+      if (buf[i] == '\n' && !after_cr) st->pending += '\r';
+      st->pending += buf[i];
+    }
+    st->read_after_cr = buf[n - 1] == '\r';
+  }
+  std::size_t k = std::min<std::size_t>(st->pending_left(), static_cast<std::size_t>(outl));
+  std::memcpy(out, st->pending.data() + st->pending_off, k);
+  st->pending_off += k;
+  return static_cast<int>(k);
+}
+
+long crlf_ctrl(BIO* b, int cmd, long num, void* ptr) {
+  CrlfState* st = state_of(b);
+  BIO* next = BIO_next(b);
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:
+      if (st != nullptr && st->flush == FlushMode::stop) return 1;
+      break;
+    case BIO_CTRL_RESET:
+      if (st != nullptr) *st = CrlfState{st->flush};
+      break;
+    case BIO_CTRL_PENDING:
+      if (st != nullptr && st->pending_left() > 0) return static_cast<long>(st->pending_left());
+      break;
+    case BIO_CTRL_EOF:
+      if (st != nullptr && st->pending_left() > 0) return 0;
+      break;
+    case BIO_CTRL_DUP:
+      return 0;  // not supported: nothing in the engine duplicates chains
+    default:
+      break;
+  }
+  if (next == nullptr) return 0;
+  return BIO_ctrl(next, cmd, num, ptr);
+}
+
+long crlf_callback_ctrl(BIO* b, int cmd, BIO_info_cb* fp) {
+  BIO* next = BIO_next(b);
+  return next == nullptr ? 0 : BIO_callback_ctrl(next, cmd, fp);
+}
+
+int crlf_create(BIO* b) {
+  auto* st = new (std::nothrow) CrlfState;
+  if (st == nullptr) return 0;
+  BIO_set_data(b, st);
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+int crlf_destroy(BIO* b) {
+  delete state_of(b);
+  BIO_set_data(b, nullptr);
+  BIO_set_init(b, 0);
+  return 1;
+}
+
+// Built once and kept for the life of the process (OpenSSL's own methods
+// are static too; freeing at exit would race with OpenSSL's cleanup).
+const BIO_METHOD* crlf_method() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_FILTER, "LF to CRLF filter");
+    if (m == nullptr) return m;
+    BIO_meth_set_write(m, crlf_write);
+    BIO_meth_set_read(m, crlf_read);
+    BIO_meth_set_puts(m, crlf_puts);
+    BIO_meth_set_ctrl(m, crlf_ctrl);
+    BIO_meth_set_callback_ctrl(m, crlf_callback_ctrl);
+    BIO_meth_set_create(m, crlf_create);
+    BIO_meth_set_destroy(m, crlf_destroy);
+    return m;
+  }();
+  return method;
+}
+
+}  // namespace
+
+ossl::BioPtr new_crlf_filter(FlushMode mode) {
+  const BIO_METHOD* method = crlf_method();
+  if (method == nullptr) return nullptr;
+  ossl::BioPtr bio(BIO_new(method));
+  if (bio) state_of(bio.get())->flush = mode;
+  return bio;
+}
+
+}  // namespace sm::smime::detail

@@ -1,0 +1,145 @@
+// decrypt.cpp - RecipientInfo matching and content decryption for open().
+//
+// We match RecipientInfos to our certificates ourselves (issuer and serial
+// or subject key identifier) so "not encrypted to us" (not_for_us) is told
+// apart from "ours, but the unwrap, padding or tag failed"
+// (decrypt_failed). CMS_DEBUG_DECRYPT makes OpenSSL report a failed key
+// unwrap instead of going on with a random key (its MMA counter-measure,
+// meant for callers that do not know which RecipientInfo is theirs); both
+// failures end in the same reason, so no new oracle is exposed.
+#include "smime/decrypt.h"
+
+#include <openssl/err.h>
+
+#include <cctype>
+
+#include "smime/bio_chain.h"
+#include "smime/checks.h"
+
+namespace sm::smime::detail {
+namespace {
+
+bool recipient_matches(CMS_RecipientInfo* ri, X509* cert) {
+  switch (CMS_RecipientInfo_type(ri)) {
+    case CMS_RECIPINFO_TRANS:
+      return CMS_RecipientInfo_ktri_cert_cmp(ri, cert) == 0;
+    case CMS_RECIPINFO_AGREE: {
+      STACK_OF(CMS_RecipientEncryptedKey)* reks = CMS_RecipientInfo_kari_get0_reks(ri);
+      for (int i = 0; i < sk_CMS_RecipientEncryptedKey_num(reks); ++i)
+        if (CMS_RecipientEncryptedKey_cert_cmp(sk_CMS_RecipientEncryptedKey_value(reks, i), cert) == 0)
+          return true;
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
+CMS_RecipientInfo* find_recipient(CMS_ContentInfo* cms, X509* cert) {
+  STACK_OF(CMS_RecipientInfo)* ris = CMS_get0_RecipientInfos(cms);
+  for (int i = 0; i < sk_CMS_RecipientInfo_num(ris); ++i)
+    if (recipient_matches(sk_CMS_RecipientInfo_value(ris, i), cert)) return sk_CMS_RecipientInfo_value(ris, i);
+  return nullptr;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string key_management_of(CMS_RecipientInfo* ri) {
+  switch (CMS_RecipientInfo_type(ri)) {
+    case CMS_RECIPINFO_TRANS: {
+      X509_ALGOR* alg = nullptr;
+      if (CMS_RecipientInfo_ktri_get0_algs(ri, nullptr, nullptr, &alg) <= 0 || alg == nullptr) return "rsa";
+      const ASN1_OBJECT* oid = nullptr;
+      X509_ALGOR_get0(&oid, nullptr, nullptr, alg);
+      int nid = OBJ_obj2nid(oid);
+      if (nid == NID_rsaesOaep) return "rsa-oaep";
+      if (nid == NID_rsaEncryption) return "rsa-pkcs1";
+      return nid == NID_undef ? "unknown" : lower(OBJ_nid2sn(nid));
+    }
+    case CMS_RECIPINFO_AGREE: return "ecdh";
+    case CMS_RECIPINFO_KEK: return "kek";
+    case CMS_RECIPINFO_PASS: return "password";
+    default: return "unknown";
+  }
+}
+
+// Decrypt the content with the content key already unwrapped. Returns null
+// (and `error`) when padding or the GCM tag does not check.
+ossl::BioPtr decrypt_content(CMS_ContentInfo* cms, Verdict& v, std::string& error) {
+  ossl::BioPtr chain(CMS_dataInit(cms, nullptr));
+  ossl::BioPtr plain(BIO_new(BIO_s_mem()));
+  if (!chain || !plain) {
+    error = ossl::openssl_error("cannot set up content decryption");
+    return nullptr;
+  }
+  if (BIO_method_type(chain.get()) == BIO_TYPE_CIPHER) {
+    EVP_CIPHER_CTX* ctx = nullptr;
+    BIO_get_cipher_ctx(chain.get(), &ctx);
+    if (ctx != nullptr && EVP_CIPHER_CTX_get0_cipher(ctx) != nullptr)
+      v.content_encryption = OBJ_nid2ln(EVP_CIPHER_CTX_get_nid(ctx));
+  }
+  char buf[16384];
+  int n;
+  while ((n = BIO_read(chain.get(), buf, sizeof buf)) > 0)
+    if (!write_all(plain.get(), std::string_view(buf, static_cast<std::size_t>(n)))) {
+      error = "out of memory";
+      return nullptr;
+    }
+  bool ok = n == 0 && (BIO_method_type(chain.get()) != BIO_TYPE_CIPHER || BIO_get_cipher_status(chain.get()) > 0);
+  if (!ok) {
+    error = ossl::openssl_error(v.authenticated_encryption ? "authentication tag mismatch" : "bad padding");
+    return nullptr;
+  }
+  BIO_set_mem_eof_return(plain.get(), 0);  // a plain end of data, not "retry later", for the readers after us
+  return plain;
+}
+
+}  // namespace
+
+Result<ossl::BioPtr> decrypt(CMS_ContentInfo* cms, const OpenOptions& options, Verdict& v) {
+  int type = OBJ_obj2nid(CMS_get0_type(cms));
+  v.encrypted = true;
+  v.authenticated_encryption = type == NID_id_smime_ct_authEnvelopedData;
+  if (!v.authenticated_encryption && !options.allow_cbc) {
+    note_failure(v, Reason::cbc_not_allowed, "EnvelopedData (no authenticated encryption)");
+    return nullptr;
+  }
+  ERR_clear_error();
+  // Only sets the debug flag (no key, no output): report unwrap failures.
+  CMS_decrypt(cms, nullptr, nullptr, nullptr, nullptr, CMS_DEBUG_DECRYPT);
+  ERR_clear_error();
+
+  bool ours = false;
+  std::string error;
+  for (const Identity& id : options.keys) {
+    if (id.key == nullptr || id.cert == nullptr) continue;
+    auto* cert = const_cast<X509*>(id.cert);
+    CMS_RecipientInfo* ri = find_recipient(cms, cert);
+    if (ri == nullptr) continue;
+    ours = true;
+    v.key_management = key_management_of(ri);
+    ERR_clear_error();
+    if (CMS_decrypt_set1_pkey_and_peer(cms, const_cast<EVP_PKEY*>(id.key), cert, nullptr) <= 0) {
+      error = "key unwrap with " + id.id + " failed: " + ossl::openssl_error();
+      continue;  // another of our keys may share this certificate
+    }
+    ossl::BioPtr plain = decrypt_content(cms, v, error);
+    if (!plain) break;  // the content key was ours: the content itself is bad
+    v.decrypted_with = id.id;
+    return plain;
+  }
+  if (!ours) {
+    int n = sk_CMS_RecipientInfo_num(CMS_get0_RecipientInfos(cms));
+    note_failure(v, Reason::not_for_us,
+                 std::to_string(n) + " recipient(s), none for our " + std::to_string(options.keys.size()) + " key(s)");
+  } else {
+    note_failure(v, Reason::decrypt_failed, error);
+  }
+  return nullptr;
+}
+
+}  // namespace sm::smime::detail

@@ -1,0 +1,114 @@
+// engine.h - the S/MIME engine (RFC 8551 on OpenSSL 3 CMS): sign, seal
+// (sign, then encrypt), and open/verify with a typed verdict.
+//
+// Sealed message layout (what seal() writes):
+//   outer header: From, To, Cc, Date, Subject, Message-ID, Reply-To,
+//     In-Reply-To, References copied from the original, then
+//     MIME-Version: 1.0
+//     Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data; name="smime.p7m"
+//       (smime-type=enveloped-data for AES-CBC)
+//     Content-Transfer-Encoding: base64
+//     Content-Disposition: attachment; filename="smime.p7m"
+//   body: base64 CMS AuthEnvelopedData (AES-256-GCM, RFC 5083/5084) or
+//     EnvelopedData (AES-256-CBC), whose content is a MIME entity:
+//       multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256
+//         part 1: the original message, every header field and the body,
+//                 byte for byte (RFC 9788-style header protection: the
+//                 protected header fields are the signed copy)
+//         part 2: application/pkcs7-signature, CMS SignedData, detached
+//     or, with opaque signing, application/pkcs7-mime; smime-type=signed-data.
+// Recipients: RSA key transport (OAEP with SHA-256 unless the peer needs
+// PKCS#1 v1.5) and ECDH key agreement (RFC 5753, dhSinglePass-stdDH with
+// SHA-256 KDF, AES-256 key wrap) for EC certificates.
+// Signature: SHA-256 (SHA-384 for P-384 keys), RSA PKCS#1 v1.5 or ECDSA,
+// with signingTime and SMIMECapabilities signed attributes and the signer's
+// certificate and chain included.
+//
+// Everything streams through BIOs when sealing and signing, so memory stays
+// bounded whatever the message size. Line ends in all output are CRLF.
+// Nothing here throws; every failure is a Result error (local trouble: I/O,
+// out of memory) or a Verdict (the message is bad).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pki/openssl.h"
+#include "smime/source.h"
+#include "smime/verdict.h"
+#include "util/error.h"
+
+namespace sm::smime {
+
+// A key we hold and its certificate (non-owning; pki::Keyring owns them).
+struct Identity {
+  const EVP_PKEY* key = nullptr;
+  const X509* cert = nullptr;
+  std::vector<const X509*> chain;  // intermediates to include when signing
+  std::string id;                  // key set ID, reported in verdicts
+};
+
+enum class Cipher { aes256_gcm, aes256_cbc };
+std::string_view to_string(Cipher cipher);  // "aes-256-gcm", "aes-256-cbc"
+
+struct Recipient {
+  const X509* cert = nullptr;
+  bool rsa_oaep = true;  // RSA only: OAEP-SHA256; false: PKCS#1 v1.5 (gpgsm, older clients)
+};
+
+struct SignOptions {
+  bool opaque = false;  // application/pkcs7-mime signed-data instead of multipart/signed
+};
+
+struct SealOptions {
+  Cipher cipher = Cipher::aes256_gcm;
+  SignOptions sign;
+};
+
+// Sign a whole message (CRLF canonical). Output: outer header copied as for
+// seal(), then the multipart/signed (or opaque) entity whose first part is
+// the original message.
+Result<> sign(const MessageSource& message, BIO* out, const Identity& signer,
+              const SignOptions& options = {});
+
+// Sign, then encrypt to every recipient (at least one). Our own certificate
+// is not added as a recipient unless the caller lists it.
+Result<> seal(const MessageSource& message, BIO* out, const Identity& signer,
+              std::span<const Recipient> recipients, const SealOptions& options = {});
+
+struct OpenOptions {
+  std::vector<Identity> keys;        // every key we hold, active and retired; tried in order
+  X509_STORE* trust = nullptr;       // pki::TrustStore::get(); required
+  // The signer's certificate must name this domain (SAN dNSName). Empty:
+  // the domain of the signed (inner) From: address.
+  std::string expected_signer_domain;
+  // When not empty, the signer certificate's sha256 fingerprint must be one
+  // of these (the directory's binding of member to certificate).
+  std::vector<std::string> allowed_signer_fingerprints;
+  bool require_encryption = true;    // false: a signed-only message may pass (smime verify)
+  bool allow_cbc = true;             // accept EnvelopedData (AES-CBC) at all
+  bool require_crl = true;           // passed to chain validation
+  std::int64_t at_time = 0;          // validate at this unix time; 0 = now
+  std::size_t max_size = 256u << 20; // refuse larger input (552 5.3.4)
+};
+
+// Decrypt (if encrypted) and verify. Writes the restored inner message
+// (the signed original, byte for byte) to `out` only when it may be handed
+// out: when the verdict is pass, or the content was signed-only or came
+// under authenticated encryption (GCM) and the signature checks failed
+// after decryption - then the caller decides (deliver with smime=fail,
+// quarantine, refuse). Never for CBC content that did not verify (EFAIL),
+// nor for content whose decryption or integrity check failed.
+// Precisely: released on pass, and on not_encrypted, bad_signature, the
+// signer_* / untrusted_signer / revocation_unknown reasons, from_invalid
+// and header_mismatch when the content was signed-only or GCM; never on
+// unsigned_content, malformed or any encryption-layer reason. `out` may be
+// null (verify only). Verdict::released says whether anything was written.
+// Memory: not streamed (OpenSSL's S/MIME reader has no streaming mode);
+// the peak is about 4x the message size, so max_size bounds it.
+Result<Verdict> open(const MessageSource& message, BIO* out, const OpenOptions& options);
+
+}  // namespace sm::smime

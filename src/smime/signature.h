@@ -1,0 +1,32 @@
+// signature.h - the signature layer of open(): the SignedData and the
+// content it signs, checking the signature, and validating the signer's
+// certificate chain against the authority.
+#pragma once
+
+#include <string_view>
+
+#include "pki/openssl.h"
+#include "smime/engine.h"
+#include "smime/verdict.h"
+
+namespace sm::smime::detail {
+
+struct SignedMessage {
+  ossl::CmsPtr cms;        // SignedData
+  ossl::BioPtr detached;   // multipart/signed: the first part (memory); null when opaque
+
+  // The signed content: the first part, or the encapsulated content.
+  std::string_view content() const;
+};
+
+// Check the signature over the content (bad_signature), fill the signature
+// fields of `v`, and return the signer's certificate (owned by the CMS) or
+// null when it is not in the message.
+X509* check_signature(SignedMessage& message, Verdict& v);
+
+// Validate the signer's chain for S/MIME signing at options.at_time
+// (untrusted_signer, signer_expired, ..., revocation_unknown) and fill
+// v.chain and v.revocation.
+void check_signer_chain(SignedMessage& message, X509* signer, const OpenOptions& options, Verdict& v);
+
+}  // namespace sm::smime::detail
