@@ -58,7 +58,14 @@ Result<const pki::KeySet*> pick_signer(const pki::Keyring& ring, const std::stri
   return s;
 }
 
-Result<smime::MessageSource> read_message(const std::string& in) {
+// streamable: sign and seal read a named file in place (the engine turns
+// bare LF into CRLF as it reads), so memory stays bounded for any size;
+// stdin and open/verify take the message into memory, canonicalised.
+Result<smime::MessageSource> read_message(const std::string& in, bool streamable) {
+  if (streamable && !in.empty() && in != "-") {
+    if (!fs::is_regular_file(in)) return local_error("--in " + in + ": not a readable file");
+    return smime::MessageSource::file(in);
+  }
   auto text = read_input(in);
   if (!text) return std::unexpected(text.error());
   return smime::MessageSource::memory(smime::canonicalize_crlf(*text));
@@ -92,7 +99,7 @@ int sign_or_seal(const SmimeArgs& a, bool seal) {
     if (!c) return failed(what, "--to " + f + ": " + c.error().text);
     certs.push_back(std::move(*c));
   }
-  auto message = read_message(a.in);
+  auto message = read_message(a.in, true);
   if (!message) return failed(what, message.error().text);
   Output out;
   if (auto r = out.open(a.out); !r) return failed(what, r.error().text);
@@ -143,7 +150,7 @@ int open_or_verify(const SmimeArgs& a, bool open) {
   o.allow_cbc = !a.no_cbc;
   o.require_crl = !a.no_crl;
 
-  auto message = read_message(a.in);
+  auto message = read_message(a.in, false);
   if (!message) return failed(what, message.error().text);
   Output out;
   if (auto r = out.open(a.out); !r) return failed(what, r.error().text);

@@ -78,6 +78,9 @@ class Authority {
   static std::filesystem::path crl_file(const std::filesystem::path& dir) { return dir / "crl.pem"; }
 
   const X509* certificate() const { return cert_.get(); }
+  // The CA private key (for signing what the authority publishes, such as
+  // the directory feed); owned by this object.
+  const EVP_PKEY* key() const { return key_.get(); }
   const std::filesystem::path& dir() const { return dir_; }
   const std::string& name() const { return name_; }
 

@@ -18,6 +18,7 @@ struct CrlfState {
   bool write_after_cr = false;  // the last octet written was CR
   bool read_after_cr = false;   // the last octet read from below was CR
   std::string pending;          // converted input not yet handed out
+  std::string write_buffer;     // reused for each converted write
   std::size_t pending_off = 0;
 
   std::size_t pending_left() const { return pending.size() - pending_off; }
@@ -35,24 +36,33 @@ bool write_all(BIO* next, const char* p, std::size_t n) {
   return true;
 }
 
+// Append in[0..n) to out with a CR inserted before every bare LF; after_cr
+// carries "the previous octet was CR" across calls. Scans with memchr, so
+// text without bare LFs is copied in one piece.
+void append_converted(const char* in, std::size_t n, bool& after_cr, std::string& out) {
+  std::size_t start = 0;
+  while (start < n) {
+    const void* hit = std::memchr(in + start, '\n', n - start);
+    std::size_t lf = hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - in) : n;
+    out.append(in + start, lf - start);
+    if (lf == n) break;
+    bool cr_before = lf == 0 ? after_cr : in[lf - 1] == '\r';
+    if (!cr_before) out += '\r';
+    out += '\n';
+    start = lf + 1;
+  }
+  if (n > 0) after_cr = in[n - 1] == '\r';
+}
+
 int crlf_write(BIO* b, const char* in, int inl) {
   CrlfState* st = state_of(b);
   BIO* next = BIO_next(b);
   if (st == nullptr || next == nullptr || in == nullptr || inl <= 0) return 0;
   BIO_clear_retry_flags(b);
-  std::size_t start = 0;
-  for (int i = 0; i < inl; ++i) {
-    bool after_cr = i == 0 ? st->write_after_cr : in[i - 1] == '\r';
-    if (in[i] != '\n' || after_cr) continue;
-    // Flush what precedes the bare LF, then the CR it lacks; the LF itself
-    // starts the next segment.
-    if (!write_all(next, in + start, static_cast<std::size_t>(i) - start) ||
-        !write_all(next, "\r", 1))
-      return -1;
-    start = static_cast<std::size_t>(i);
-  }
-  if (!write_all(next, in + start, static_cast<std::size_t>(inl) - start)) return -1;
-  st->write_after_cr = in[inl - 1] == '\r';
+  std::string& out = st->write_buffer;
+  out.clear();
+  append_converted(in, static_cast<std::size_t>(inl), st->write_after_cr, out);
+  if (!write_all(next, out.data(), out.size())) return -1;
   return inl;
 }
 
@@ -72,12 +82,7 @@ int crlf_read(BIO* b, char* out, int outl) {
     }
     st->pending.clear();
     st->pending_off = 0;
-    for (int i = 0; i < n; ++i) {
-      bool after_cr = i == 0 ? st->read_after_cr : buf[i - 1] == '\r';
-      if (buf[i] == '\n' && !after_cr) st->pending += '\r';
-      st->pending += buf[i];
-    }
-    st->read_after_cr = buf[n - 1] == '\r';
+    append_converted(buf, static_cast<std::size_t>(n), st->read_after_cr, st->pending);
   }
   std::size_t k = std::min<std::size_t>(st->pending_left(), static_cast<std::size_t>(outl));
   std::memcpy(out, st->pending.data() + st->pending_off, k);
