@@ -1,14 +1,75 @@
-// http_server.cpp - routes of the admin listener.
+// http_server.cpp - routes of the admin listener, and the adapter between
+// httplib and the HttpRequest/HttpResponse routes see.
 #include "admin/http_server.h"
+#include "admin/http_socket.h"
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <cctype>
+
+#include "util/log.h"
 #include "util/metrics.h"
 
 namespace sm::admin {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+HttpRequest to_request(const httplib::Request& req) {
+  HttpRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  for (std::size_t i = 1; i < req.matches.size(); ++i) r.captures.push_back(req.matches[i].str());
+  for (const auto& [k, v] : req.params) r.query.emplace(k, v);
+  for (const auto& [k, v] : req.headers) r.headers.emplace(lower(k), v);
+  r.body = req.body;
+  return r;
+}
+
+void write_response(const HttpResponse& from, httplib::Response& res) {
+  res.status = from.status;
+  for (const auto& [k, v] : from.headers) res.set_header(k, v);
+  // 204 and 304 carry no body (RFC 9110 15.3.5, 15.4.5).
+  if (from.status != 204 && from.status != 304) res.set_content(from.body, from.content_type);
+}
+
+// A fixed JSON error body; the texts here never need escaping.
+std::string json_error(std::string_view text) { return "{\"error\":\"" + std::string(text) + "\"}\n"; }
+
+}  // namespace
+
+bool etag_matches(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    auto comma = header.find(',');
+    std::string_view tag = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == "*" || tag == etag) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> HttpRequest::param(std::string_view name) const {
+  auto it = query.find(std::string(name));
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string HttpRequest::header(std::string_view name) const {
+  auto it = headers.find(lower(name));
+  return it == headers.end() ? std::string() : it->second;
+}
 
 AdminServer::AdminServer(std::function<Health()> health)
     : server_(std::make_unique<httplib::Server>()), health_(std::move(health)) {
+  tune_listener(*server_);
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     Health h = health_();
     res.status = h.ok ? 200 : 503;
@@ -17,12 +78,47 @@ AdminServer::AdminServer(std::function<Health()> health)
   server_->Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics::render(), "text/plain; version=0.0.4");
   });
-  server_->set_payload_max_length(64 * 1024);
+  // Errors httplib produces itself (no route, body too large, bad request)
+  // get a JSON body; responses a route already filled are left alone.
+  server_->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const char* text = res.status == 404   ? "not found"
+                       : res.status == 405 ? "method not allowed"
+                       : res.status == 413 ? "request body too large"
+                       : res.status == 414 ? "request URI too long"
+                       : res.status >= 500 ? "internal error"
+                                           : "bad request";
+    res.set_content(json_error(text), "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  server_->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+    log::error("admin: {} {}: handler failed", req.method, req.path);
+    res.status = 500;
+    res.set_content(json_error("internal error"), "application/json");
+  });
+  server_->set_payload_max_length(kMaxRequestBody);
   server_->set_read_timeout(10, 0);
-  server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
 }
 
 AdminServer::~AdminServer() { stop(); }
+
+void AdminServer::handle(std::string_view method, const std::string& pattern, HttpHandler handler) {
+  auto adapter = [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    try {
+      write_response(handler(to_request(req)), res);
+    } catch (const std::exception& e) {
+      log::error("admin: {} {}: {}", req.method, req.path, e.what());
+      res.status = 500;
+      res.set_content(json_error("internal error"), "application/json");
+    }
+  };
+  if (method == "GET") server_->Get(pattern, std::move(adapter));
+  else if (method == "POST") server_->Post(pattern, std::move(adapter));
+  else if (method == "PUT") server_->Put(pattern, std::move(adapter));
+  else if (method == "DELETE") server_->Delete(pattern, std::move(adapter));
+  else log::error("admin: route {} {}: unsupported method", method, pattern);
+}
 
 Result<int> AdminServer::listen(const std::string& host, int port) {
   int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);

@@ -1,15 +1,24 @@
-// http_server.h - the admin listener: GET /healthz and GET /metrics
-// (Prometheus text), on cpp-httplib in its own threads so a slow scraper
-// never touches the mail event loop.
+// http_server.h - the admin listener: GET /healthz, GET /metrics
+// (Prometheus text) and the routes other modules add with handle() (the
+// directory API), on cpp-httplib in its own threads so a slow client never
+// touches the mail event loop.
 //
-// Later issues add the directory API and the dashboard here; the handlers
-// only read thread-safe state (atomic counters, snapshots).
+// Handlers only read thread-safe state (atomic counters, snapshots) or
+// lock their own; they run on the HTTP threads. httplib stays behind this
+// header: routes see HttpRequest/HttpResponse only. A handler that throws
+// answers 500 (JSON) and never takes the listener down; unknown paths and
+// oversized bodies answer JSON errors too.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "util/error.h"
 
@@ -24,11 +33,46 @@ struct Health {
   std::string detail;  // one line shown by /healthz
 };
 
+struct HttpRequest {
+  std::string method;
+  std::string path;                              // without the query
+  std::vector<std::string> captures;             // the pattern's groups, in order
+  std::multimap<std::string, std::string> query;  // decoded
+  std::map<std::string, std::string> headers;    // names lower-cased
+  std::string body;
+
+  // The first value of a query parameter, if given.
+  std::optional<std::string> param(std::string_view name) const;
+  // A header's value (name case-insensitive), "" when absent.
+  std::string header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// RFC 9110 13.1.2: does an If-None-Match value ("*" or a list of entity
+// tags, weak ones compared weakly) match this strong etag ("\"...\"")?
+bool etag_matches(std::string_view if_none_match, std::string_view etag);
+
+// Largest request body accepted (larger ones get 413).
+inline constexpr std::size_t kMaxRequestBody = 64 * 1024;
+
 class AdminServer {
  public:
   // health is called from an HTTP thread for every /healthz request.
   explicit AdminServer(std::function<Health()> health);
   ~AdminServer();
+
+  // Add a route: method "GET", "POST", "PUT" or "DELETE"; pattern a regular
+  // expression matched against the whole path, its groups passed as
+  // HttpRequest::captures. Call before listen().
+  void handle(std::string_view method, const std::string& pattern, HttpHandler handler);
 
   // Bind host:port (port 0: the OS chooses); returns the bound port.
   Result<int> listen(const std::string& host, int port);

@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "app/directory_command.h"
 #include "app/init_command.h"
 #include "app/keys_command.h"
 #include "app/load_config.h"
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   add_keys_command(app, action);
   add_queue_command(app, action);
   add_smime_command(app, action);
+  add_directory_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,9 +6,11 @@
 // All problems are collected, sorted by line and reported together, so one
 // run shows every mistake in the file. Defaults are written as the same
 // text a user would write and go through the same parsers.
+//
+// This file holds the core sections and the public entry points; the
+// typed key helpers are in loader.cpp, [directory] in directory_section.cpp.
 #include "config/config.h"
 
-#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,47 +18,16 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
-#include <set>
 #include <sstream>
+
+#include "config/loader.h"
 
 namespace sm::config {
 namespace fs = std::filesystem;
+using namespace detail;
 namespace {
 
 constexpr std::string_view kEmbeddedName = "<embedded default>";
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date/time";
-  }
-}
 
 std::string default_hostname() {
   char buf[HOST_NAME_MAX + 1] = {};
@@ -65,377 +36,200 @@ std::string default_hostname() {
   return is_hostname(name) ? name : "localhost";
 }
 
-fs::path resolve(const fs::path& base, const std::string& text) {
-  fs::path p(text);
-  return (p.is_absolute() ? p : base / p).lexically_normal();
-}
-
-// One [section] (or the root) being read: remembers which keys were taken.
-struct Section {
-  const toml::table* table = nullptr;  // null when the section is absent
-  std::string prefix;                  // "limits." or "" for the root
-  std::set<std::string, std::less<>> known;
-};
-
-class Loader {
- public:
-  Loader(std::string source, fs::path base) : source_(std::move(source)), base_(std::move(base)) {}
-
-  std::expected<Config, std::string> load(std::string_view text) {
-    toml::table root;
-    try {
-      root = toml::parse(text, source_);
-    } catch (const toml::parse_error& e) {
-      std::ostringstream out;
-      out << source_ << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
-          << e.description();
-      return std::unexpected(out.str());
-    }
-    Config c;
-    c.source = source_;
-    read(root, c);
-    if (errors_.empty()) validate(c);
-    if (!errors_.empty()) {
-      std::stable_sort(errors_.begin(), errors_.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      std::string all;
-      for (auto& [line, msg] : errors_) all += (all.empty() ? "" : "\n") + msg;
-      return std::unexpected(all);
-    }
-    return c;
-  }
-
- private:
-  void error(std::uint32_t line, std::string_view key, const std::string& msg) {
-    std::string where = source_ + (line ? ":" + std::to_string(line) : std::string()) + ": ";
-    errors_.emplace_back(line, where + std::string(key) + ": " + msg);
-  }
-
-  Section section(Section& root, std::string_view name) {
-    Section s;
-    s.prefix = std::string(name) + ".";
-    if (const toml::node* n = take(root, name)) {
-      s.table = n->as_table();
-      if (!s.table) error(n->source().begin.line, name, "expected a table, got " + type_name(*n));
-    }
-    return s;
-  }
-
-  const toml::node* take(Section& s, std::string_view key) {
-    s.known.emplace(key);
-    const toml::node* n = s.table ? s.table->get(key) : nullptr;
-    if (n) lines_[s.prefix + std::string(key)] = n->source().begin.line;
-    return n;
-  }
-
-  void finish(const Section& s) {
-    if (!s.table) return;
-    for (auto&& [k, v] : *s.table) {
-      if (s.known.contains(k.str())) continue;
-      std::string msg = "unknown key";
-      for (auto& good : s.known)
-        if (edit_distance(k.str(), good) <= 2) msg += " (did you mean \"" + good + "\"?)";
-      error(k.source().begin.line, s.prefix + std::string(k.str()), msg);
-    }
-  }
-
-  std::uint32_t line_of(const std::string& k) const {
-    auto it = lines_.find(k);
-    return it == lines_.end() ? 0 : it->second;
-  }
-
-  std::string key(const Section& s, std::string_view k) const { return s.prefix + std::string(k); }
-
-  // A string value, or the default. want_text describes what the string should be.
-  std::string text(Section& s, std::string_view k, std::string_view def) {
-    const toml::node* n = take(s, k);
-    if (!n) return std::string(def);
-    if (auto v = n->value<std::string>(); v && n->is_string()) return *v;
-    error(n->source().begin.line, key(s, k), "expected a string, got " + type_name(*n));
-    return std::string(def);
-  }
-
-  std::uint64_t count(Section& s, std::string_view k, std::uint64_t def, std::int64_t min) {
-    const toml::node* n = take(s, k);
-    if (!n) return def;
-    if (!n->is_integer()) {
-      error(n->source().begin.line, key(s, k), "expected an integer, got " + type_name(*n));
-      return def;
-    }
-    std::int64_t v = n->as_integer()->get();
-    if (v < min) {
-      error(n->source().begin.line, key(s, k),
-            "must be at least " + std::to_string(min) + ", got " + std::to_string(v));
-      return def;
-    }
-    return static_cast<std::uint64_t>(v);
-  }
-
-  // Durations and sizes: an integer (seconds, bytes) or a string with a unit.
-  template <class T, class Parse>
-  T with_unit(Section& s, std::string_view k, std::string_view def, Parse parse, const char* what) {
-    const toml::node* n = take(s, k);
-    std::string textual(def);
-    if (n && n->is_integer()) {
-      std::int64_t v = n->as_integer()->get();
-      if (v < 0) {
-        error(n->source().begin.line, key(s, k), "must not be negative, got " + std::to_string(v));
-        return *parse(def);
-      }
-      textual = std::to_string(v);
-    } else if (n && n->is_string()) {
-      textual = n->as_string()->get();
-    } else if (n) {
-      error(n->source().begin.line, key(s, k),
-            std::string("expected ") + what + ", got " + type_name(*n));
-      return *parse(def);
-    }
-    auto v = parse(textual);
-    if (!v) {
-      error(n ? n->source().begin.line : 0, key(s, k), v.error());
-      return *parse(def);
-    }
-    return *v;
-  }
-
-  std::chrono::seconds duration(Section& s, std::string_view k, std::string_view def) {
-    auto d = with_unit<std::chrono::seconds>(s, k, def, parse_duration,
-                                             "a duration (e.g. \"5m\" or seconds)");
-    if (d.count() == 0) {
-      error(line_of(key(s, k)), key(s, k), "must be at least 1s");
-      return *parse_duration(def);
-    }
-    return d;
-  }
-
-  std::uint64_t size(Section& s, std::string_view k, std::string_view def) {
-    return with_unit<std::uint64_t>(s, k, def, parse_size, "a size (e.g. \"50M\" or bytes)");
-  }
-
-  std::vector<std::pair<std::uint32_t, std::string>> strings(Section& s, std::string_view k) {
-    std::vector<std::pair<std::uint32_t, std::string>> out;
-    const toml::node* n = take(s, k);
-    if (!n) return out;
-    const toml::array* a = n->as_array();
-    if (!a) {
-      error(n->source().begin.line, key(s, k), "expected an array of strings, got " + type_name(*n));
-      return out;
-    }
-    for (const toml::node& e : *a) {
-      if (!e.is_string()) {
-        error(e.source().begin.line, key(s, k), "expected an array of strings, found " + type_name(e));
-        continue;
-      }
-      out.emplace_back(e.source().begin.line, e.as_string()->get());
-    }
-    return out;
-  }
-
-  Endpoint listener(Section& s, std::string_view k, std::string_view def) {
-    std::string v = text(s, k, def);
-    if (v.empty()) return {};
-    auto ep = parse_endpoint(v, true);
-    if (!ep) {
-      error(line_of(key(s, k)), key(s, k), ep.error());
-      return {};
-    }
-    return *ep;
-  }
-
-  std::string domain_name(std::uint32_t line, std::string_view k, const std::string& v) {
-    std::string d = lower(v);
-    if (!d.empty() && d.back() == '.') d.pop_back();
-    if (!is_hostname(d)) error(line, k, "bad domain \"" + v + "\" (IDNs in A-label form, xn--...)");
-    return d;
-  }
-
-  void read(const toml::table& root_table, Config& c) {
-    Section root{&root_table, "", {}};
-    std::string domain = text(root, "domain", "localhost");
-    c.domain = domain_name(line_of("domain"), "domain", domain);
-    c.domains.push_back(c.domain);
-    for (auto& [line, d] : strings(root, "domains")) {
-      std::string name = domain_name(line, "domains", d);
-      if (std::find(c.domains.begin(), c.domains.end(), name) == c.domains.end())
-        c.domains.push_back(name);
-    }
-    std::size_t before = errors_.size();
-    c.hostname = lower(text(root, "hostname", ""));
-    if (!lines_.contains("hostname") || errors_.size() != before) c.hostname = default_hostname();
-    else if (!is_hostname(c.hostname))
-      error(line_of("hostname"), "hostname", "bad host name \"" + c.hostname + "\"");
-    before = errors_.size();
-    std::string dd = text(root, "data_dir", "./securemail-data");
-    if (dd.empty() && line_of("data_dir") && errors_.size() == before) error(line_of("data_dir"), "data_dir", "must not be empty");
-    c.data_dir = resolve(base_, dd.empty() ? "./securemail-data" : dd);
-    read_log_level(root, c);
-
-    Section listen = section(root, "listen");
-    c.listen.relay = listener(listen, "relay", "127.0.0.1:10025");
-    c.listen.inbound = listener(listen, "inbound", "127.0.0.1:10026");
-    c.listen.admin = listener(listen, "admin", "127.0.0.1:10080");
-    c.listen.submission = listener(listen, "submission", "");
-    finish(listen);
-
-    Section tls = section(root, "tls");
-    if (auto cert = text(tls, "cert", ""); !cert.empty()) c.tls.cert = resolve(base_, cert);
-    if (auto k = text(tls, "key", ""); !k.empty()) c.tls.key = resolve(base_, k);
-    finish(tls);
-
-    Section deliver = section(root, "deliver");
-    std::string internal = text(deliver, "internal", "maildir:" + (c.data_dir / "maildir").string());
-    if (auto t = parse_target(internal, false, base_)) c.deliver.internal = *t;
-    else error(line_of("deliver.internal"), "deliver.internal", t.error());
-    finish(deliver);
-
-    read_routes(root, c);
-    read_queue(root, c);
-    read_limits(root, c);
-    read_delivery(root, c);
-    read_dns(root, c);
-    finish(root);
-  }
-
-  void read_log_level(Section& root, Config& c) {
-    std::string v = text(root, "log_level", "info");
-    if (v == "debug") c.log_level = LogLevel::debug;
-    else if (v == "info") c.log_level = LogLevel::info;
-    else if (v == "warning") c.log_level = LogLevel::warning;
-    else if (v == "error") c.log_level = LogLevel::error;
-    else error(line_of("log_level"), "log_level",
-               "bad level \"" + v + "\" (use debug, info, warning or error)");
-  }
-
-  void read_routes(Section& root, Config& c) {
-    Section routes = section(root, "routes");
-    c.routes.fallback = Target{};
-    if (!routes.table) return;
-    for (auto&& [k, v] : *routes.table) {
-      std::string name(k.str());
-      std::string full = "routes." + name;
-      std::uint32_t line = k.source().begin.line;
-      routes.known.insert(name);
-      if (!v.is_string()) {
-        error(line, full, "expected a string, got " + type_name(v));
-        continue;
-      }
-      auto t = parse_target(v.as_string()->get(), true, base_);
-      if (!t) {
-        error(line, full, t.error());
-        continue;
-      }
-      if (name == "default") {
-        c.routes.fallback = *t;
-        continue;
-      }
-      std::string d = domain_name(line, full, name);
-      if (!c.routes.by_domain.emplace(d, *t).second)
-        error(line, full, "route for \"" + d + "\" given twice");
-    }
-  }
-
-  void read_queue(Section& root, Config& c) {
-    Section q = section(root, "queue");
-    c.queue.lifetime = duration(q, "lifetime", "5d");
-    c.queue.min_backoff = duration(q, "min_backoff", "5m");
-    c.queue.max_backoff = duration(q, "max_backoff", "1h");
-    c.queue.scan_interval = duration(q, "scan_interval", "1m");
-    std::string sync = text(q, "sync", "syncfs");
-    if (sync == "syncfs") c.queue.sync = SyncMode::syncfs;
-    else if (sync == "fsync") c.queue.sync = SyncMode::fsync;
-    else error(line_of("queue.sync"), "queue.sync", "bad value \"" + sync + "\" (use syncfs or fsync)");
-    finish(q);
-  }
-
-  void read_limits(Section& root, Config& c) {
-    Section l = section(root, "limits");
-    auto& m = c.limits;
-    m.max_message_size = size(l, "max_message_size", "50M");
-    m.max_recipients = count(l, "max_recipients", 1000, 1);
-    m.max_line_length = count(l, "max_line_length", 1000, 512);
-    m.max_connections = count(l, "max_connections", 200, 1);
-    m.max_connections_per_ip = count(l, "max_connections_per_ip", 50, 1);
-    m.max_errors = count(l, "max_errors", 10, 1);
-    m.command_timeout = duration(l, "command_timeout", "5m");
-    m.session_timeout = duration(l, "session_timeout", "30m");
-    finish(l);
-  }
-
-  void read_delivery(Section& root, Config& c) {
-    Section d = section(root, "delivery");
-    auto& m = c.delivery;
-    m.max_connections = count(d, "max_connections", 50, 1);
-    m.max_per_destination = count(d, "max_per_destination", 20, 1);
-    m.messages_per_connection = count(d, "messages_per_connection", 100, 1);
-    m.connect_timeout = duration(d, "connect_timeout", "30s");
-    m.command_timeout = duration(d, "command_timeout", "5m");
-    m.data_timeout = duration(d, "data_timeout", "10m");
-    finish(d);
-  }
-
-  void read_dns(Section& root, Config& c) {
-    Section d = section(root, "dns");
-    for (auto& [line, v] : strings(d, "nameservers")) {
-      // A bare address (IPv4 or IPv6) means port 53.
-      std::expected<Endpoint, std::string> ep = Endpoint{v, 53};
-      if (!is_ip_literal(v)) {
-        ep = parse_endpoint(v, false);
-        if (ep && !is_ip_literal(ep->host)) ep = std::unexpected("\"" + v + "\" is not an IP address");
-      }
-      if (!ep) error(line, "dns.nameservers", ep.error() + " (use IP or IP:PORT, e.g. 192.0.2.53 or [2001:db8::53]:53)");
-      else c.dns.nameservers.push_back(*ep);
-    }
-    finish(d);
-  }
-
-  void validate(const Config& c) {
-    auto line = [&](const char* k) { return line_of(k); };
-    if (c.queue.min_backoff > c.queue.max_backoff) {
-      const char* k = line("queue.max_backoff") ? "queue.max_backoff" : "queue.min_backoff";
-      error(line(k), k, "queue.min_backoff (" + format_duration(c.queue.min_backoff) +
-                            ") is longer than queue.max_backoff (" +
-                            format_duration(c.queue.max_backoff) + ")");
-    }
-    if (c.tls.cert.empty() != c.tls.key.empty()) {
-      const char* k = c.tls.cert.empty() ? "tls.key" : "tls.cert";
-      error(line(k), k, "tls.cert and tls.key must be given together (or both left empty)");
-    }
-    const std::pair<const char*, const Endpoint*> listeners[] = {
-        {"listen.relay", &c.listen.relay}, {"listen.inbound", &c.listen.inbound},
-        {"listen.admin", &c.listen.admin}, {"listen.submission", &c.listen.submission}};
-    for (std::size_t i = 0; i < std::size(listeners); ++i)
-      for (std::size_t j = 0; j < i; ++j) {
-        const Endpoint& a = *listeners[i].second;
-        if (a.enabled() && a.port != 0 && a == *listeners[j].second)
-          error(line(listeners[i].first), listeners[i].first,
-                "\"" + a.str() + "\" is also " + listeners[j].first);
-      }
-  }
-
-  std::string source_;
-  fs::path base_;
-  std::vector<std::pair<std::uint32_t, std::string>> errors_;
-  std::map<std::string, std::uint32_t> lines_;  // key -> line, for keys present in the file
-};
-
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char ch : s) {
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += static_cast<char>(ch);
-    } else if (ch < 0x20 || ch == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04X", ch);
-      out += buf;
-    } else {
-      out += static_cast<char>(ch);
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace
+
+namespace detail {
+
+std::expected<Config, std::string> Loader::load(std::string_view text) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream out;
+    out << source_ << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+        << e.description();
+    return std::unexpected(out.str());
+  }
+  Config c;
+  c.source = source_;
+  read(root, c);
+  if (errors_.empty()) validate(c);
+  if (!errors_.empty()) {
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string all;
+    for (auto& [line, msg] : errors_) all += (all.empty() ? "" : "\n") + msg;
+    return std::unexpected(all);
+  }
+  return c;
+}
+
+void Loader::read(const toml::table& root_table, Config& c) {
+  Section root{&root_table, "", {}};
+  std::string domain = text(root, "domain", "localhost");
+  c.domain = domain_name(line_of("domain"), "domain", domain);
+  c.domains.push_back(c.domain);
+  for (auto& [line, d] : strings(root, "domains")) {
+    std::string name = domain_name(line, "domains", d);
+    if (std::find(c.domains.begin(), c.domains.end(), name) == c.domains.end())
+      c.domains.push_back(name);
+  }
+  std::size_t before = errors_.size();
+  c.hostname = lower(text(root, "hostname", ""));
+  if (!lines_.contains("hostname") || errors_.size() != before) c.hostname = default_hostname();
+  else if (!is_hostname(c.hostname))
+    error(line_of("hostname"), "hostname", "bad host name \"" + c.hostname + "\"");
+  before = errors_.size();
+  std::string dd = text(root, "data_dir", "./securemail-data");
+  if (dd.empty() && line_of("data_dir") && errors_.size() == before) error(line_of("data_dir"), "data_dir", "must not be empty");
+  c.data_dir = resolve(base_, dd.empty() ? "./securemail-data" : dd);
+  read_log_level(root, c);
+
+  Section listen = section(root, "listen");
+  c.listen.relay = listener(listen, "relay", "127.0.0.1:10025");
+  c.listen.inbound = listener(listen, "inbound", "127.0.0.1:10026");
+  c.listen.admin = listener(listen, "admin", "127.0.0.1:10080");
+  c.listen.submission = listener(listen, "submission", "");
+  finish(listen);
+
+  Section tls = section(root, "tls");
+  if (auto cert = text(tls, "cert", ""); !cert.empty()) c.tls.cert = resolve(base_, cert);
+  if (auto k = text(tls, "key", ""); !k.empty()) c.tls.key = resolve(base_, k);
+  finish(tls);
+
+  Section deliver = section(root, "deliver");
+  std::string internal = text(deliver, "internal", "maildir:" + (c.data_dir / "maildir").string());
+  if (auto t = parse_target(internal, false, base_)) c.deliver.internal = *t;
+  else error(line_of("deliver.internal"), "deliver.internal", t.error());
+  finish(deliver);
+
+  read_routes(root, c);
+  read_queue(root, c);
+  read_limits(root, c);
+  read_delivery(root, c);
+  read_dns(root, c);
+  read_directory(root, c);
+  finish(root);
+}
+
+void Loader::read_log_level(Section& root, Config& c) {
+  std::string v = text(root, "log_level", "info");
+  if (v == "debug") c.log_level = LogLevel::debug;
+  else if (v == "info") c.log_level = LogLevel::info;
+  else if (v == "warning") c.log_level = LogLevel::warning;
+  else if (v == "error") c.log_level = LogLevel::error;
+  else error(line_of("log_level"), "log_level",
+             "bad level \"" + v + "\" (use debug, info, warning or error)");
+}
+
+void Loader::read_routes(Section& root, Config& c) {
+  Section routes = section(root, "routes");
+  c.routes.fallback = Target{};
+  if (!routes.table) return;
+  for (auto&& [k, v] : *routes.table) {
+    std::string name(k.str());
+    std::string full = "routes." + name;
+    std::uint32_t line = k.source().begin.line;
+    routes.known.insert(name);
+    if (!v.is_string()) {
+      error(line, full, "expected a string, got " + type_name(v));
+      continue;
+    }
+    auto t = parse_target(v.as_string()->get(), true, base_);
+    if (!t) {
+      error(line, full, t.error());
+      continue;
+    }
+    if (name == "default") {
+      c.routes.fallback = *t;
+      continue;
+    }
+    std::string d = domain_name(line, full, name);
+    if (!c.routes.by_domain.emplace(d, *t).second)
+      error(line, full, "route for \"" + d + "\" given twice");
+  }
+}
+
+void Loader::read_queue(Section& root, Config& c) {
+  Section q = section(root, "queue");
+  c.queue.lifetime = duration(q, "lifetime", "5d");
+  c.queue.min_backoff = duration(q, "min_backoff", "5m");
+  c.queue.max_backoff = duration(q, "max_backoff", "1h");
+  c.queue.scan_interval = duration(q, "scan_interval", "1m");
+  std::string sync = text(q, "sync", "syncfs");
+  if (sync == "syncfs") c.queue.sync = SyncMode::syncfs;
+  else if (sync == "fsync") c.queue.sync = SyncMode::fsync;
+  else error(line_of("queue.sync"), "queue.sync", "bad value \"" + sync + "\" (use syncfs or fsync)");
+  finish(q);
+}
+
+void Loader::read_limits(Section& root, Config& c) {
+  Section l = section(root, "limits");
+  auto& m = c.limits;
+  m.max_message_size = size(l, "max_message_size", "50M");
+  m.max_recipients = count(l, "max_recipients", 1000, 1);
+  m.max_line_length = count(l, "max_line_length", 1000, 512);
+  m.max_connections = count(l, "max_connections", 200, 1);
+  m.max_connections_per_ip = count(l, "max_connections_per_ip", 50, 1);
+  m.max_errors = count(l, "max_errors", 10, 1);
+  m.command_timeout = duration(l, "command_timeout", "5m");
+  m.session_timeout = duration(l, "session_timeout", "30m");
+  finish(l);
+}
+
+void Loader::read_delivery(Section& root, Config& c) {
+  Section d = section(root, "delivery");
+  auto& m = c.delivery;
+  m.max_connections = count(d, "max_connections", 50, 1);
+  m.max_per_destination = count(d, "max_per_destination", 20, 1);
+  m.messages_per_connection = count(d, "messages_per_connection", 100, 1);
+  m.connect_timeout = duration(d, "connect_timeout", "30s");
+  m.command_timeout = duration(d, "command_timeout", "5m");
+  m.data_timeout = duration(d, "data_timeout", "10m");
+  finish(d);
+}
+
+void Loader::read_dns(Section& root, Config& c) {
+  Section d = section(root, "dns");
+  for (auto& [line, v] : strings(d, "nameservers")) {
+    // A bare address (IPv4 or IPv6) means port 53.
+    std::expected<Endpoint, std::string> ep = Endpoint{v, 53};
+    if (!is_ip_literal(v)) {
+      ep = parse_endpoint(v, false);
+      if (ep && !is_ip_literal(ep->host)) ep = std::unexpected("\"" + v + "\" is not an IP address");
+    }
+    if (!ep) error(line, "dns.nameservers", ep.error() + " (use IP or IP:PORT, e.g. 192.0.2.53 or [2001:db8::53]:53)");
+    else c.dns.nameservers.push_back(*ep);
+  }
+  finish(d);
+}
+
+void Loader::validate(const Config& c) {
+  auto line = [&](const char* k) { return line_of(k); };
+  if (c.queue.min_backoff > c.queue.max_backoff) {
+    const char* k = line("queue.max_backoff") ? "queue.max_backoff" : "queue.min_backoff";
+    error(line(k), k, "queue.min_backoff (" + format_duration(c.queue.min_backoff) +
+                          ") is longer than queue.max_backoff (" +
+                          format_duration(c.queue.max_backoff) + ")");
+  }
+  if (c.tls.cert.empty() != c.tls.key.empty()) {
+    const char* k = c.tls.cert.empty() ? "tls.key" : "tls.cert";
+    error(line(k), k, "tls.cert and tls.key must be given together (or both left empty)");
+  }
+  const std::pair<const char*, const Endpoint*> listeners[] = {
+      {"listen.relay", &c.listen.relay}, {"listen.inbound", &c.listen.inbound},
+      {"listen.admin", &c.listen.admin}, {"listen.submission", &c.listen.submission}};
+  for (std::size_t i = 0; i < std::size(listeners); ++i)
+    for (std::size_t j = 0; j < i; ++j) {
+      const Endpoint& a = *listeners[i].second;
+      if (a.enabled() && a.port != 0 && a == *listeners[j].second)
+        error(line(listeners[i].first), listeners[i].first,
+              "\"" + a.str() + "\" is also " + listeners[j].first);
+    }
+}
+
+}  // namespace detail
+
 
 bool Config::receives_for(std::string_view domain) const {
   std::string d = lower(domain);
@@ -531,7 +325,7 @@ std::string describe(const Config& c) {
   list = "[";
   for (auto& ns : c.dns.nameservers) list += (list.size() > 1 ? ", " : "") + quote(ns.str());
   line("dns.nameservers", list + "]", c.dns.nameservers.empty() ? "system resolver (/etc/resolv.conf)" : "");
-  return o.str();
+  return o.str() + describe_directory(c);
 }
 
 }  // namespace sm::config

@@ -48,6 +48,20 @@ struct Target {
   bool operator==(const Target&) const = default;
 };
 
+// Where the member directory feed comes from: [directory] feed.
+struct FeedSource {
+  enum class Kind { none, file, http, https };
+  Kind kind = Kind::none;       // none: no directory
+  std::filesystem::path file;   // file: absolute
+  std::string host;             // http, https: name or IP literal (IPv6 without [])
+  std::uint16_t port = 0;       // http, https: 1..65535 (80/443 when not given)
+  std::string path;             // http, https: "/..." with any query
+
+  bool enabled() const { return kind != Kind::none; }
+  std::string str() const;  // "", "file:/srv/feed.cms", "https://dir.example:8443/feed.cms"
+  bool operator==(const FeedSource&) const = default;
+};
+
 enum class LogLevel { debug, info, warning, error };
 enum class SyncMode { syncfs, fsync };  // queue group-commit strategy
 
@@ -119,6 +133,15 @@ struct Config {
     std::vector<Endpoint> nameservers;  // empty: /etc/resolv.conf
   } dns;
 
+  struct Directory {
+    FeedSource feed;                     // none: the gateway runs without a directory
+    std::filesystem::path authority;     // absolute; default data_dir/pki/authority.pem
+    std::chrono::seconds refresh{300};   // how often the feed is fetched
+    std::chrono::seconds max_age{72 * 3600};  // older feeds are stale: refused, and an alert
+    std::string admin_contact;           // notices by email; default securemailadmin@domain
+    bool notify_admin = true;
+  } directory;
+
   // True when mail for this domain is ours (case-insensitive).
   bool receives_for(std::string_view domain) const;
 };
@@ -151,6 +174,11 @@ std::expected<Endpoint, std::string> parse_endpoint(std::string_view text, bool 
 // base_dir: resolves a relative maildir path. allow_mx: [routes] only.
 std::expected<Target, std::string> parse_target(std::string_view text, bool allow_mx,
                                                 const std::filesystem::path& base_dir);
+
+// [directory] feed: "" (none), "file:PATH" (base_dir resolves a relative
+// path), "http://HOST[:PORT]/PATH" or "https://HOST[:PORT]/PATH".
+std::expected<FeedSource, std::string> parse_feed_source(std::string_view text,
+                                                         const std::filesystem::path& base_dir);
 
 // A DNS host or domain name: dot-separated labels of letters, digits, "-"
 // (and "_", which real resolvers tolerate), at most 253 octets.

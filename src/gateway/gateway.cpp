@@ -11,6 +11,7 @@
 #include "admin/http_server.h"
 #include "gateway/bouncer.h"
 #include "gateway/delivery_agent.h"
+#include "gateway/directory_runtime.h"
 #include "gateway/receiver.h"
 #include "net/dns.h"
 #include "net/tls.h"
@@ -214,11 +215,12 @@ int run(const config::Config& config) {
   auto on_queued = [&agent_ptr](const std::string& id) {
     if (agent_ptr) agent_ptr->submit(id);
   };
-  // Bounces are committed on the queue's committer thread; hand them to the
-  // event loop before the agent sees them.
-  Bouncer bouncer(config, **spool, [&io, &on_queued](const std::string& id) {
+  // Bounces and directory notices are committed on the queue's committer
+  // thread; hand them to the event loop before the agent sees them.
+  auto on_committed = [&io, &on_queued](const std::string& id) {
     asio::post(io, [&on_queued, id] { on_queued(id); });
-  });
+  };
+  Bouncer bouncer(config, **spool, on_committed);
   DeliveryAgent agent(io, **spool, config, *resolver, bouncer);
   agent_ptr = &agent;
   Receiver receiver(config, **spool, on_queued);
@@ -238,9 +240,16 @@ int run(const config::Config& config) {
     listeners.push_back(std::move(l));
   }
 
-  admin::AdminServer admin_server([&spool] {
-    return admin::Health{true, "queue " + (*spool)->root().string()};
+  auto directory = DirectoryRuntime::open(config, **spool, on_committed);
+  if (!directory) {
+    log::error("directory: {}", directory.error().text);
+    return 1;
+  }
+  admin::AdminServer admin_server([&spool, &directory] {
+    std::string dir = (*directory)->health();
+    return admin::Health{true, "queue " + (*spool)->root().string() + (dir.empty() ? "" : "; " + dir)};
   });
+  (*directory)->register_routes(admin_server);
   if (config.listen.admin.enabled()) {
     auto port = admin_server.listen(config.listen.admin.host, config.listen.admin.port);
     if (!port) {
@@ -258,6 +267,7 @@ int run(const config::Config& config) {
   for (auto& l : listeners) asio::co_spawn(io, l->accept_loop(), asio::detached);
   asio::co_spawn(io, control_loop(control_acceptor, agent), asio::detached);
   agent.rescan();
+  (*directory)->start();
 
   if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
   for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);
@@ -267,7 +277,8 @@ int run(const config::Config& config) {
   asio::steady_timer grace(io);
   std::function<void(std::error_code, int)> on_signal = [&](std::error_code, int sig) {
     if (sig == SIGHUP) {
-      log::info("SIGHUP: configuration reload applies on restart; listeners keep running");
+      log::info("SIGHUP: fetching the directory now; configuration reload applies on restart");
+      (*directory)->refresh_now();
       signals.async_wait(on_signal);
       return;
     }
@@ -294,6 +305,7 @@ int run(const config::Config& config) {
   signals.async_wait(on_signal);
 
   io.run();
+  (*directory)->stop();  // after the loop: waits for a fetch in progress
   fs::remove(control, ec);
   log::info("stopped");
   return 0;

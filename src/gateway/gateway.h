@@ -8,7 +8,9 @@
 // accepted); write data_dir/run/listeners.json; schedule the queue; serve.
 // SIGTERM/SIGINT: stop accepting, let running sessions and deliveries end
 // (up to a grace period), exit 0. Accepted mail is on disk throughout, so
-// a hard kill loses nothing either. SIGHUP: logged; listeners keep running.
+// a hard kill loses nothing either. SIGHUP: fetches the directory feed now;
+// listeners keep running. With [directory] feed set, the directory service
+// (directory_runtime.h) runs beside them on threads of its own.
 #pragma once
 
 #include <filesystem>

@@ -213,3 +213,132 @@ class PkiWorld:
 @pytest.fixture(scope="module")
 def pki_world(tmp_path_factory):
     return PkiWorld(tmp_path_factory.mktemp("pki"))
+
+
+# ---------------------------------------------------------------------------
+# Member directory scenarios: an authority that edits, publishes and serves
+# its signed feed through the real `securemail directory` commands, and a
+# webhook receiver that checks every notice's HMAC like an application.
+
+class DirectoryAuthority:
+    """An authority folder (made with `securemail pki authority init`) and its feed server."""
+
+    def __init__(self, world: "PkiWorld", name="auth"):
+        self.world = world
+        self.dir = world.authority(name)
+        self.serve_proc = None
+        self.port = None
+
+    @property
+    def cert(self):
+        return self.dir / "ca.pem"
+
+    @property
+    def feed_file(self):
+        return self.dir / "directory" / "feed.cms"
+
+    def member_gateway(self, domain):
+        """Gateway keys and certificate for a member domain (`securemail init`)."""
+        return self.world.gateway(domain, self.dir, name=f"{self.dir.name}-{domain}")
+
+    def add(self, member_id, org, domain, endpoint="127.0.0.1:2525"):
+        gw = self.member_gateway(domain)
+        securemail("directory", "add", "--authority", self.dir, "--id", member_id, "--org", org,
+                   "--domain", domain, "--endpoint", endpoint, "--cert", gw.cert(), check=True)
+
+    def remove(self, member_id):
+        securemail("directory", "remove", "--authority", self.dir, member_id, check=True)
+
+    def publish(self):
+        securemail("directory", "publish", "--authority", self.dir, check=True)
+        return self.feed_file.read_bytes()
+
+    def serve(self, port=0):
+        """Start `securemail directory serve`; returns the feed URL."""
+        self.serve_proc = subprocess.Popen(
+            [BIN, "directory", "serve", "--authority", str(self.dir), "--listen", f"127.0.0.1:{port}"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+        line = self.serve_proc.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"directory serve: {line}")
+        self.port = int(line.rsplit(":", 1)[1])
+        threading.Thread(target=self.serve_proc.stdout.read, daemon=True).start()  # keep the pipe drained
+        return self.feed_url
+
+    @property
+    def feed_url(self):
+        return f"http://127.0.0.1:{self.port}/feed.cms"
+
+    def stop_serving(self):
+        if self.serve_proc and self.serve_proc.poll() is None:
+            self.serve_proc.terminate()
+            self.serve_proc.wait(10)
+        self.serve_proc = None
+
+
+@pytest.fixture
+def directory_authority(tmp_path):
+    made = []
+
+    def make(name="auth"):
+        a = DirectoryAuthority(PkiWorld(tmp_path / "pki"), name)
+        made.append(a)
+        return a
+
+    yield make
+    for a in made:
+        a.stop_serving()
+
+
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1 that records POSTed notices; replies 200."""
+
+    def __init__(self):
+        import http.server
+
+        receiver = self
+        self.notices = []  # (headers dict, body bytes)
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.notices.append((dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, n, timeout=30):
+        return wait_for(lambda: len(self.notices) >= n, timeout)
+
+    @staticmethod
+    def verify(secret: str, headers: dict, body: bytes, tolerance=300):
+        """Check SecureMail-Signature (t=UNIX,v1=HEX) as an application would; returns the JSON."""
+        import hashlib
+        import hmac
+
+        fields = dict(p.split("=", 1) for p in headers["SecureMail-Signature"].split(","))
+        t = fields["t"]
+        expected = hmac.new(secret.encode(), t.encode() + b"." + body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(expected, fields["v1"]), "bad webhook signature"
+        assert abs(time.time() - int(t)) < tolerance, "webhook timestamp out of tolerance"
+        return json.loads(body)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook_receiver():
+    r = WebhookReceiver()
+    yield r
+    r.stop()

@@ -1,0 +1,86 @@
+// loader.h - the config loader's schema walker, shared by the files that
+// read one part of the file each (config.cpp: the core sections;
+// directory_section.cpp: [directory]). Internal to the config module:
+// nothing outside src/config includes it.
+//
+// A Loader takes keys from the parsed TOML tables with typed helpers; each
+// helper records the key as known (so finish() can report the rest as
+// unknown) and its line (for errors in cross-key checks), and on a bad
+// value records "FILE:LINE: key: reason" and returns the default.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <expected>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/config.h"
+
+namespace sm::config::detail {
+
+std::string lower(std::string_view s);
+// "a string", "an integer", ... for type errors.
+std::string type_name(const toml::node& n);
+// A TOML basic string with its quotes.
+std::string quote(std::string_view s);
+// text relative to base unless absolute, normalised.
+std::filesystem::path resolve(const std::filesystem::path& base, const std::string& text);
+
+// One [section] (or the root) being read: remembers which keys were taken.
+struct Section {
+  const toml::table* table = nullptr;  // null when the section is absent
+  std::string prefix;                  // "limits." or "" for the root
+  std::set<std::string, std::less<>> known;
+};
+
+class Loader {
+ public:
+  Loader(std::string source, std::filesystem::path base) : source_(std::move(source)), base_(std::move(base)) {}
+  std::expected<Config, std::string> load(std::string_view text);
+
+ private:
+  // Section readers (config.cpp unless noted).
+  void read(const toml::table& root, Config& c);
+  void read_log_level(Section& root, Config& c);
+  void read_routes(Section& root, Config& c);
+  void read_queue(Section& root, Config& c);
+  void read_limits(Section& root, Config& c);
+  void read_delivery(Section& root, Config& c);
+  void read_dns(Section& root, Config& c);
+  void read_directory(Section& root, Config& c);  // directory_section.cpp
+  void validate(const Config& c);
+
+  // Typed helpers (loader.cpp).
+  void error(std::uint32_t line, std::string_view key, const std::string& msg);
+  Section section(Section& root, std::string_view name);
+  const toml::node* take(Section& s, std::string_view key);
+  void finish(const Section& s);
+  std::uint32_t line_of(const std::string& key) const;
+  std::string key(const Section& s, std::string_view k) const { return s.prefix + std::string(k); }
+  std::string text(Section& s, std::string_view k, std::string_view def);
+  bool flag(Section& s, std::string_view k, bool def);
+  std::uint64_t count(Section& s, std::string_view k, std::uint64_t def, std::int64_t min);
+  std::chrono::seconds duration(Section& s, std::string_view k, std::string_view def);
+  std::uint64_t size(Section& s, std::string_view k, std::string_view def);
+  std::vector<std::pair<std::uint32_t, std::string>> strings(Section& s, std::string_view k);
+  Endpoint listener(Section& s, std::string_view k, std::string_view def);
+  std::string domain_name(std::uint32_t line, std::string_view k, const std::string& v);
+  template <class T, class Parse>
+  T with_unit(Section& s, std::string_view k, std::string_view def, Parse parse, const char* what);
+
+  std::string source_;
+  std::filesystem::path base_;
+  std::vector<std::pair<std::uint32_t, std::string>> errors_;
+  std::map<std::string, std::uint32_t> lines_;  // key -> line, for keys present in the file
+};
+
+// The [directory] lines of describe() (directory_section.cpp).
+std::string describe_directory(const Config& c);
+
+}  // namespace sm::config::detail

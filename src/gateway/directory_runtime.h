@@ -1,0 +1,44 @@
+// directory_runtime.h - the member directory as the daemon runs it: the
+// directory service, the webhooks and the admin notice wired together, so
+// gateway.cpp only starts, asks and stops one thing.
+//
+// With no [directory] feed nothing is started, and the directory routes
+// answer 503.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "admin/http_server.h"
+#include "config/config.h"
+#include "gateway/admin_notice.h"
+#include "gateway/directory_service.h"
+#include "gateway/webhooks.h"
+#include "queue/spool.h"
+
+namespace sm::gateway {
+
+class DirectoryRuntime {
+ public:
+  // Opens the replica and the subscriptions (errors: a missing authority
+  // certificate, an unusable database). queued gets the queue id of each
+  // admin notice, on the queue's committer thread.
+  static Result<std::unique_ptr<DirectoryRuntime>> open(const config::Config& config, queue::Spool& spool,
+                                                        std::function<void(const std::string&)> queued);
+  ~DirectoryRuntime();
+
+  void register_routes(admin::AdminServer& server);  // before the server listens
+  void start();                                      // first fetch now, then every refresh
+  void refresh_now();
+  void stop();
+  std::string health() const;  // "" without a directory
+
+ private:
+  DirectoryRuntime() = default;
+  std::unique_ptr<DirectoryService> service_;
+  std::unique_ptr<Webhooks> webhooks_;
+  std::unique_ptr<AdminNotifier> notifier_;
+};
+
+}  // namespace sm::gateway
