@@ -13,6 +13,7 @@
 #include "app/pki_command.h"
 #include "app/queue_command.h"
 #include "app/smime_command.h"
+#include "app/testnet_command.h"
 #include "gateway/gateway.h"
 #include "util/log.h"
 
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   add_queue_command(app, action);
   add_smime_command(app, action);
   add_directory_command(app, action);
+  add_testnet_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

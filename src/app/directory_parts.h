@@ -1,5 +1,6 @@
 // directory_parts.h - the pieces of `securemail directory` shared by its
-// implementation files (directory_*.cpp) and by nothing else:
+// implementation files (directory_*.cpp), and by testnet_command.cpp (which
+// calls add_member and publish_feed), and by nothing else:
 //
 //   directory_flags.cpp    member flags -> a validated directory::Member
 //   directory_members.cpp  the authority's list: add, update, status, remove, list, show, publish

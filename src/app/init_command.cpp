@@ -24,13 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct InitArgs {
-  std::vector<std::string> domains;
-  std::string authority, data, key_type, admin, org, passphrase_file, hostname;
-  std::vector<std::string> also;
-  int days = 0;
-};
-
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -78,6 +71,8 @@ Result<> make_data_dir(const fs::path& data) {
   if (ec) return local_error("cannot set mode 0700 on " + data.string() + ": " + ec.message());
   return {};
 }
+
+}  // namespace
 
 int run_init(InitArgs a) {
   const char* what = "init";
@@ -129,8 +124,6 @@ int run_init(InitArgs a) {
             << "Start it with: securemail run --config " << config_file.string() << "\n";
   return 0;
 }
-
-}  // namespace
 
 void add_init_command(CLI::App& app, std::function<int()>& action) {
   auto a = std::make_shared<InitArgs>();

@@ -1,0 +1,206 @@
+// testnet_command.cpp - `securemail testnet --dir DIR --domains a,b[,...]`.
+//
+//   DIR/authority/         the authority (unencrypted CA key: a test network)
+//   DIR/<domain>/          a gateway made by the `init` code path, its
+//                          config.toml extended with loopback listeners,
+//                          Maildir delivery, routes to the other gateways
+//                          and the directory feed
+//
+// Every gateway is added to the authority's directory (the `directory add`
+// code path) and one feed is published (`directory publish`). The directory
+// refuses port 0 endpoints, so ports are always fixed: --base-port N
+// (default 20000) gives gateway i relay N+10i, inbound N+10i+1, admin N+10i+2.
+#include "app/testnet_command.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <iostream>
+
+#include "app/cli_support.h"
+#include "app/directory_parts.h"
+#include "app/init_command.h"
+#include "config/config.h"
+#include "directory/registry.h"
+#include "pki/authority.h"
+#include "pki/key.h"
+
+namespace sm::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TestnetArgs {
+  std::string dir, domains, key_type;
+  int base_port = 20000;
+};
+
+struct Node {
+  std::string domain;
+  fs::path data;
+  int relay = 0, inbound = 0, admin = 0;
+};
+
+std::string member_id(std::string d) {
+  std::replace(d.begin(), d.end(), '.', '-');
+  return d;
+}
+
+std::string organisation(const std::string& d) {
+  std::string o = d;
+  if (!o.empty()) o[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(o[0])));
+  return o + " test organisation";
+}
+
+// "a.example,b.example" -> the domains, lower-case; an error text naming --domains.
+std::expected<std::vector<std::string>, std::string> parse_domains(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    auto comma = text.find(',', start);
+    std::string d = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!config::is_hostname(d) || d.find('.') == std::string::npos)
+      return std::unexpected("--domains: \"" + d + "\" is not a mail domain (e.g. a.example)");
+    if (std::find(out.begin(), out.end(), d) != out.end())
+      return std::unexpected("--domains: \"" + d + "\" is given twice");
+    out.push_back(std::move(d));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (out.size() < 2) return std::unexpected("--domains: give at least two domains, comma-separated (a.example,b.example)");
+  return out;
+}
+
+// A TOML basic string.
+std::string q(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string listen_at(int port) { return q("127.0.0.1:" + std::to_string(port)); }
+
+std::string testnet_config(const Node& n, const std::vector<Node>& all, const fs::path& feed) {
+  std::string t =
+      "\n# --- added by `securemail testnet` ---\n"
+      "[listen]\n"
+      "relay = " + listen_at(n.relay) + "\n"
+      "inbound = " + listen_at(n.inbound) + "\n"
+      "admin = " + listen_at(n.admin) + "\n"
+      "\n[deliver]\n"
+      "internal = " + q("maildir:" + (n.data / "maildir").string()) + "\n"
+      "\n[routes]\n";
+  for (const auto& o : all)
+    if (o.domain != n.domain) t += q(o.domain) + " = " + q("smtp://127.0.0.1:" + std::to_string(o.inbound)) + "\n";
+  t += "\n[directory]\n"
+       "feed = " + q("file:" + feed.string()) + "\n"
+       "refresh = \"30s\"\n";
+  return t;
+}
+
+// The certificate of the (only) key set `init` made in DATA.
+std::optional<fs::path> gateway_cert(const fs::path& data) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(data / "pki" / "keys", ec))
+    if (fs::exists(e.path() / "cert.pem")) return e.path() / "cert.pem";
+  return std::nullopt;
+}
+
+int run_testnet(const TestnetArgs& a) {
+  const char* what = "testnet";
+  auto domains = parse_domains(a.domains);
+  if (!domains) return bad_usage(what, domains.error());
+  int top = a.base_port + 10 * static_cast<int>(domains->size() - 1) + 2;
+  if (a.base_port < 1 || top > 65535)
+    return bad_usage(what, "--base-port: " + std::to_string(a.base_port) + " leaves no room for " +
+                               std::to_string(domains->size()) + " gateways (ports up to " + std::to_string(top) + ")");
+  fs::path dir = fs::absolute(a.dir).lexically_normal();
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
+    return failed(what, dir.string() + " already exists and is not empty; give a new or empty folder");
+  fs::create_directories(dir, ec);
+  if (ec) return failed(what, "cannot create " + dir.string() + ": " + ec.message());
+
+  // The authority: `pki authority init` without a passphrase.
+  fs::path auth = dir / "authority";
+  pki::AuthorityOptions ao;
+  ao.name = "SecureMail Testnet Authority";
+  ao.key_type = key_type_or_default(a.key_type, pki::kDefaultGatewayKey);
+  if (auto r = pki::init_authority(auth, ao); !r) return failed(what, "authority: " + r.error().text);
+  fs::path feed = fs::absolute(directory::Registry::feed_file(auth)).lexically_normal();
+
+  std::vector<Node> nodes;
+  for (std::size_t i = 0; i < domains->size(); ++i) {
+    int p = a.base_port + 10 * static_cast<int>(i);
+    nodes.push_back({(*domains)[i], dir / (*domains)[i], p, p + 1, p + 2});
+  }
+  for (const auto& n : nodes) {
+    InitArgs ia;
+    ia.domains = {n.domain};
+    ia.authority = auth.string();
+    ia.data = n.data.string();
+    ia.key_type = a.key_type;
+    ia.org = organisation(n.domain);
+    ia.hostname = "gw." + n.domain;
+    if (int rc = run_init(ia); rc != 0) {
+      failed(what, "init of " + n.domain + " failed (see above)");
+      return rc;
+    }
+    fs::path cfg = n.data / "config.toml";
+    auto text = pki::read_file(cfg, 1 << 20);
+    if (!text) return failed(what, text.error().text);
+    if (auto r = pki::write_file_atomic(cfg, *text + testnet_config(n, nodes, feed), 0644, true); !r)
+      return failed(what, r.error().text);
+    if (auto c = config::load_file(cfg); !c) return failed(what, "the config written does not load (a bug): " + c.error());
+
+    auto cert = gateway_cert(n.data);
+    if (!cert) return failed(what, "no certificate in " + (n.data / "pki" / "keys").string());
+    dir::Args da;
+    da.authority = auth.string();
+    da.member.id = member_id(n.domain);
+    da.member.org = organisation(n.domain);
+    da.member.domains = {n.domain};
+    da.member.endpoints = {"127.0.0.1:" + std::to_string(n.inbound)};
+    da.member.certs = {cert->string()};
+    da.member.given = {"id", "org", "domain", "endpoint", "cert"};
+    if (int rc = dir::add_member(da); rc != 0) return rc;
+  }
+  dir::Args pa;
+  pa.authority = auth.string();
+  if (int rc = dir::publish_feed(pa); rc != 0) return rc;
+
+  std::cout << "\nsecuremail testnet: " << nodes.size() << " gateways in " << dir.string() << "\n"
+            << "  authority  " << auth.string() << " (unencrypted CA key: for testing only)\n"
+            << "  feed       " << feed.string() << "\n";
+  for (const auto& n : nodes) {
+    std::cout << "\n" << n.domain << "\n"
+              << "  config     " << (n.data / "config.toml").string() << "\n"
+              << "  relay      127.0.0.1:" << n.relay << "  (your mail server sends outbound mail here)\n"
+              << "  inbound    127.0.0.1:" << n.inbound << "  (other gateways deliver here)\n"
+              << "  admin      127.0.0.1:" << n.admin << "\n"
+              << "  maildir    " << (n.data / "maildir").string() << "\n"
+              << "  start:     securemail run --config " << (n.data / "config.toml").string() << "\n";
+  }
+  std::cout << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+void add_testnet_command(CLI::App& app, std::function<int()>& action) {
+  auto a = std::make_shared<TestnetArgs>();
+  auto* cmd = app.add_subcommand("testnet", "Build a local test network: an authority, one gateway per domain, a signed directory feed");
+  cmd->add_option("--dir", a->dir, "The folder to create (must not exist, or be empty)")->required();
+  cmd->add_option("--domains", a->domains, "Comma-separated mail domains, one gateway each (a.example,b.example)")->required();
+  cmd->add_option("--base-port", a->base_port,
+                  "First port: gateway i listens on relay N+10i, inbound N+10i+1, admin N+10i+2 (127.0.0.1)")
+      ->capture_default_str();
+  cmd->add_option("--key-type", a->key_type, "Key type of the authority and gateways (default ec-p256)")->check(key_type_validator());
+  cmd->callback([&action, a] { action = [a] { return run_testnet(*a); }; });
+}
+
+}  // namespace sm::app
