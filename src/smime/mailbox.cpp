@@ -5,6 +5,8 @@
 // stray brackets, several addresses) is refused rather than guessed at.
 #include "smime/mailbox.h"
 
+#include "mail/atom.h"
+
 #include <cctype>
 
 namespace sm::smime::detail {
@@ -16,24 +18,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
   return s;
-}
-
-// RFC 5322 atext.
-bool is_atext(char c) {
-  if (std::isalnum(static_cast<unsigned char>(c))) return true;
-  return std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
-}
-
-bool is_dot_atom(std::string_view s) {
-  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '.') {
-      if (s[i + 1] == '.') return false;
-    } else if (!is_atext(s[i])) {
-      return false;
-    }
-  }
-  return true;
 }
 
 bool is_quoted_local(std::string_view s) {
@@ -67,7 +51,7 @@ bool is_addr_spec(std::string_view a) {
   std::size_t at = a.rfind('@');
   if (at == std::string_view::npos) return false;
   std::string_view local = a.substr(0, at);
-  return (is_dot_atom(local) || is_quoted_local(local)) && is_host_name(a.substr(at + 1));
+  return (mail::is_dot_atom(local) || is_quoted_local(local)) && is_host_name(a.substr(at + 1));
 }
 
 // Skip a comment starting at s[i] == '('; i ends after the ')'.

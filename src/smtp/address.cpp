@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "mail/atom.h"
 #include "smtp/command.h"
 
 namespace sm::smtp {
@@ -13,25 +14,6 @@ namespace {
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_let_dig(char c) { return is_alpha(c) || is_digit(c); }
-
-// RFC 5322 atext.
-bool is_atext(char c) {
-  if (is_let_dig(c)) return true;
-  static constexpr std::string_view specials = "!#$%&'*+-/=?^_`{|}~";
-  return specials.find(c) != std::string_view::npos;
-}
-
-bool valid_dot_string(std::string_view s) {
-  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '.') {
-      if (s[i + 1] == '.') return false;
-    } else if (!is_atext(s[i])) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Length of the quoted-string at the start of s (including both quotes), 0 if malformed.
 std::size_t quoted_string_length(std::string_view s) {
@@ -105,7 +87,7 @@ Result<std::string> parse_mailbox(std::string_view m, std::string_view enhanced)
   } else {
     local_len = m.find('@');  // a dot-string holds no "@"
     if (local_len == m.npos) return fail(501, std::string(enhanced), "Bad address syntax (no domain)");
-    if (!valid_dot_string(m.substr(0, local_len)))
+    if (!mail::is_dot_atom(m.substr(0, local_len)))
       return fail(501, std::string(enhanced), "Bad address syntax (local part)");
   }
   if (local_len > kMaxLocalPart) return fail(501, std::string(enhanced), "Local part too long");
