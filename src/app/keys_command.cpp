@@ -145,6 +145,9 @@ int rotate(const fs::path& data, const KeysArgs& a) {
   if (!auth) return failed(what, auth.error().text);
   auto id = issue_and_install(*auth, data, type, request);
   if (!id) return failed(what, id.error().text);
+  // The authority is at hand: bring the trust anchor and CRL up to date too.
+  if (auto r = install_authority_trust(*auth, data); !r)
+    return failed(what, "new key set " + *id + " installed, but the CRL was not refreshed: " + r.error().text);
   std::cerr << "securemail " << what << ": new active key set " << *id << " for " << join(request.domains) << "\n";
   if (!retiring.empty())
     std::cerr << "  retired " << retiring << " (kept: it still opens mail sealed to its certificate)\n";

@@ -395,6 +395,17 @@ def test_rotate_keeps_old_key_for_mail_sealed_before(pki_world, auth, gw_b):
         ("ec-p256", "active"), ("ec-p256", "retired"), ("rsa-3072", "active")]
 
 
+def test_rotate_refreshes_the_crl(pki_world, auth):
+    gw = pki_world.gateway("crlrot.example", auth)
+    held = (gw.data / "pki" / "crl.pem").read_bytes()
+    assert securemail("pki", "crl", "--authority", auth).returncode == 0  # a newer CRL at the authority
+    newer = (auth / "crl.pem").read_bytes()
+    assert newer != held
+    r = securemail("keys", "--data", gw.data, "rotate", "--authority", auth)
+    assert r.returncode == 0, text(r)
+    assert (gw.data / "pki" / "crl.pem").read_bytes() == newer
+
+
 def test_backup_restore_on_a_new_machine(pki_world, auth, gw_a, gw_b, secret, tmp_path):
     msg = message("bob@b.example", "alice@a.example", "before the disk died", "restore me\n")
     sealed = gw_b.smime("seal", "--to", gw_a.cert(), input=msg, check=True).stdout
