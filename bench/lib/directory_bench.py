@@ -47,12 +47,7 @@ GOAL_APPLY_S = 2.0
 GOAL_LOOKUP_P99_NS = 10_000
 
 
-class RunFailed(Exception):
-    pass
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
+from proctools import RunFailed, log, run_main  # noqa: E402  (shared by every benchmark)
 
 
 def parse_args(argv):
@@ -329,21 +324,7 @@ def main(argv):
     a = parse_args(argv)
     state = {}
 
-    def on_signal(signum, _frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-    try:
-        return bench(a, state)
-    except KeyboardInterrupt:
-        log("interrupted; stopping everything")
-        return 130
-    except RunFailed as e:
-        log(f"FAILED: {e}")
-        return 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    def cleanup():
         if state.get("gateway"):
             state["gateway"].stop()
         if state.get("workdir"):
@@ -351,7 +332,7 @@ def main(argv):
                 log(f"kept {state['workdir']}")
             else:
                 shutil.rmtree(state["workdir"], ignore_errors=True)
-
+    return run_main(lambda: bench(a, state), cleanup)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

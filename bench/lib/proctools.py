@@ -1,6 +1,6 @@
 """proctools.py - small process, port and /proc helpers for the benchmarks.
 
-Used by bench/relay_vs_postfix. Python standard library only, Linux only
+Used by every benchmark under bench/. Python standard library only, Linux only
 (reads /proc). Nothing here ever signals a process it was not handed by pid:
 cleanup is by recorded pid (and start time, so a recycled pid is never hit),
 never by process name.
@@ -9,9 +9,43 @@ never by process name.
 import os
 import signal
 import socket
+import sys
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class RunFailed(RuntimeError):
+    """A benchmark step failed: the run stops and says why."""
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_main(body, cleanup, failures=()):
+    """A benchmark's main: body() returns the exit status. SIGTERM and SIGHUP
+    end it (exit 128+N), Ctrl-C gives 130 (also when started in the
+    background with SIGINT ignored), RunFailed or one of `failures` gives 1
+    with its reason. cleanup() always runs, with SIGINT/SIGTERM ignored, as
+    an interrupt during cleanup would leave processes behind."""
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return body()
+    except KeyboardInterrupt:
+        log("interrupted; stopping everything")
+        return 130
+    except (RunFailed, *failures) as e:
+        log(f"FAILED: {e}")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        cleanup()
 
 
 def free_ports(count, host="127.0.0.1"):

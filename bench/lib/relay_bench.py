@@ -34,12 +34,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SENDER, RECIPIENT = "a@x.example", "b@y.example"
 
 
-class RunFailed(RuntimeError):
-    pass
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
+RunFailed, log = pt.RunFailed, pt.log
 
 
 def parse_args(argv):
@@ -322,28 +317,8 @@ class Bench:
 
 
 def main(argv):
-    args = parse_args(argv)
-    bench = Bench(args)
-
-    def on_signal(signum, _frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-    # Also when started in the background with SIGINT ignored.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        return bench.run()
-    except KeyboardInterrupt:
-        log("interrupted; stopping everything")
-        return 130
-    except (peers.StartError, RunFailed) as e:
-        log(f"FAILED: {e}")
-        return 1
-    finally:
-        # Ctrl-C during cleanup would leave processes behind: ignore it now.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        bench.cleanup()
+    bench = Bench(parse_args(argv))
+    return pt.run_main(bench.run, bench.cleanup, failures=(peers.StartError,))
 
 
 if __name__ == "__main__":

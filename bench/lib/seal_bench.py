@@ -26,12 +26,12 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from proctools import run_main  # noqa: E402
 from openssl_limit import fmt_limits, limit, measure_limits, merge_passes, pk_ops  # noqa: E402
 from seal_peers import (PEER, Driver, RunFailed, cli_tool, driver_tool, log, memory_test,  # noqa: E402
                         peer_test, run)
@@ -298,26 +298,8 @@ class Bench:
 
 
 def main(argv):
-    args = parse_args(argv)
-    bench = Bench(args)
-
-    def on_signal(signum, _frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        return bench.run()
-    except KeyboardInterrupt:
-        log("interrupted; stopping everything")
-        return 130
-    except RunFailed as e:
-        log(f"FAILED: {e}")
-        return 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        bench.cleanup()
+    bench = Bench(parse_args(argv))
+    return run_main(bench.run, bench.cleanup)
 
 
 if __name__ == "__main__":

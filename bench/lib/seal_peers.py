@@ -18,17 +18,11 @@ import shlex
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 
 
-class RunFailed(RuntimeError):
-    pass
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
+from proctools import RunFailed, log  # noqa: E402  (shared by every benchmark)
 
 
 def run(cmd, timeout, **kw):
