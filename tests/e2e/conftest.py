@@ -8,7 +8,6 @@ client. Nothing relies on a service already running on the machine.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -342,3 +341,25 @@ def webhook_receiver():
     r = WebhookReceiver()
     yield r
     r.stop()
+
+
+# The usual world of a PKI test module: one authority and two gateways
+# (a module may override gw_a/gw_b, e.g. to add an RSA key set).
+@pytest.fixture(scope="module")
+def auth(pki_world):
+    return pki_world.authority("auth")
+
+
+@pytest.fixture(scope="module")
+def gw_a(pki_world, auth):
+    return pki_world.gateway("a.example", auth)
+
+
+@pytest.fixture(scope="module")
+def gw_b(pki_world, auth):
+    return pki_world.gateway("b.example", auth)
+
+
+def text(r):
+    """A finished command's stdout and stderr as one text, for assertion messages."""
+    return r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")

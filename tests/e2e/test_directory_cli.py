@@ -16,22 +16,13 @@ import urllib.request
 
 import pytest
 
-from conftest import BIN, ROOT, securemail, wait_for
+from conftest import BIN, ROOT, securemail, wait_for, text
 from smime_peers import run
 
 PASS = "directory authority passphrase"
 
 
-def text(r):
-    return r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
-
-
 # ------------------------------------------------------------------ world
-
-@pytest.fixture(scope="module")
-def auth(pki_world):
-    return pki_world.authority("auth")
-
 
 @pytest.fixture(scope="module")
 def foreign_auth(pki_world):

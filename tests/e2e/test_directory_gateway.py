@@ -7,7 +7,6 @@ authority down, and raise the alarm when the feed goes stale."""
 import json
 import re
 import shutil
-import time
 import urllib.error
 import urllib.request
 

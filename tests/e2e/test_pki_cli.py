@@ -14,15 +14,10 @@ import time
 
 import pytest
 
-from conftest import BIN, Gateway, securemail
+from conftest import BIN, Gateway, securemail, text
 from smime_peers import message, run
 
 PASS = "correct horse battery staple"
-
-
-@pytest.fixture(scope="module")
-def auth(pki_world):
-    return pki_world.authority("auth")
 
 
 @pytest.fixture(scope="module")
@@ -36,20 +31,6 @@ def secret(pki_world):
 @pytest.fixture(scope="module")
 def enc_auth(pki_world, secret):
     return pki_world.authority("enc-auth", "--encrypt-key", "--passphrase-file", secret, "--key-type", "ec-p256")
-
-
-@pytest.fixture(scope="module")
-def gw_a(pki_world, auth):
-    return pki_world.gateway("a.example", auth)
-
-
-@pytest.fixture(scope="module")
-def gw_b(pki_world, auth):
-    return pki_world.gateway("b.example", auth)
-
-
-def text(r):
-    return r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
 
 
 def x509_text(pem):

@@ -22,11 +22,6 @@ from smime_peers import (Gpgsm, Nss, Openssl, header_value, legacy_p12, message,
 
 
 @pytest.fixture(scope="module")
-def auth(pki_world):
-    return pki_world.authority("auth")
-
-
-@pytest.fixture(scope="module")
 def gw_a(pki_world, auth):
     return pki_world.gateway("a.example", auth, "ec-p256", ("rsa-3072",))
 

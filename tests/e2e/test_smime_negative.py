@@ -16,21 +16,6 @@ from smime_peers import (Openssl, cbc_gadget, message, openssl_issue, outer_head
 
 
 @pytest.fixture(scope="module")
-def auth(pki_world):
-    return pki_world.authority("auth")
-
-
-@pytest.fixture(scope="module")
-def gw_a(pki_world, auth):
-    return pki_world.gateway("a.example", auth)
-
-
-@pytest.fixture(scope="module")
-def gw_b(pki_world, auth):
-    return pki_world.gateway("b.example", auth)
-
-
-@pytest.fixture(scope="module")
 def gw_c(pki_world, auth):
     return pki_world.gateway("c.example", auth)
 

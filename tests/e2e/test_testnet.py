@@ -13,13 +13,9 @@ import time
 
 import pytest
 
-from conftest import BIN, securemail, wait_for
+from conftest import BIN, securemail, text, wait_for
 
 DOMAINS = ["a.example", "b.example", "c.example"]
-
-
-def text(r):
-    return r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
 
 
 def free_base_port(count):
