@@ -205,7 +205,7 @@ std::unique_ptr<Receiver> load_receiver(const fs::path& dir, pki::KeyType type) 
   r->trust.emplace(need(pki::TrustStore::load(pki::Keyring::anchors_file(data),
                                               pki::Keyring::crl_file(data)), "load trust"));
   for (const auto& set : r->ring.sets()) r->options.keys.push_back(identity(set));
-  r->options.trust = r->trust->get();
+  r->options.trust = &*r->trust;
   return r;
 }
 

@@ -143,12 +143,11 @@ int open_or_verify(const SmimeArgs& a, bool open) {
 
   smime::OpenOptions o;
   for (const auto& s : ring->sets()) o.keys.push_back(identity_of(s));
-  o.trust = trust->get();
+  o.trust = &*trust;
   o.expected_signer_domain = a.signer_domain;
   for (const auto& fp : a.signer_fingerprints) o.allowed_signer_fingerprints.push_back(normalise_fingerprint(fp));
   o.require_encryption = open;
   o.allow_cbc = !a.no_cbc;
-  o.require_crl = !a.no_crl;
 
   auto message = read_message(a.in, false);
   if (!message) return failed(what, message.error().text);

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "pki/openssl.h"
+#include "pki/trust.h"
 #include "smime/source.h"
 #include "smime/verdict.h"
 #include "util/error.h"
@@ -81,7 +82,9 @@ Result<> seal(const MessageSource& message, BIO* out, const Identity& signer,
 
 struct OpenOptions {
   std::vector<Identity> keys;        // every key we hold, active and retired; tried in order
-  X509_STORE* trust = nullptr;       // pki::TrustStore::get(); required
+  // The authority and its CRLs; required. Its TrustOptions decide whether
+  // a CRL must be present (revocation_unknown when it is missing).
+  const pki::TrustStore* trust = nullptr;
   // The signer's certificate must name this domain (SAN dNSName). Empty:
   // the domain of the signed (inner) From: address.
   std::string expected_signer_domain;
@@ -90,7 +93,6 @@ struct OpenOptions {
   std::vector<std::string> allowed_signer_fingerprints;
   bool require_encryption = true;    // false: a signed-only message may pass (smime verify)
   bool allow_cbc = true;             // accept EnvelopedData (AES-CBC) at all
-  bool require_crl = true;           // passed to chain validation
   std::int64_t at_time = 0;          // validate at this unix time; 0 = now
   std::size_t max_size = 256u << 20; // refuse larger input (552 5.3.4)
 };

@@ -206,7 +206,7 @@ inline Opened open_string(const std::string& sealed, const OpenOptions& options)
 inline OpenOptions options_for(std::vector<Identity> keys, const pki::TrustStore& trust) {
   OpenOptions o;
   o.keys = std::move(keys);
-  o.trust = trust.get();
+  o.trust = &trust;
   return o;
 }
 

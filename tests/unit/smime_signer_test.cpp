@@ -64,7 +64,11 @@ TEST_F(Signer, MissingCrlIsRevocationUnknownWhenRequired) {
   auto opt = options_for({b.identity()}, *no_crl);
   auto o = open_with(sealed(), opt);
   EXPECT_EQ(o.verdict.reason, Reason::revocation_unknown) << o.verdict.detail;
-  opt.require_crl = false;
+  std::vector<ossl::X509Ptr> same;
+  same.push_back(pki::clone(p.authority().certificate()));
+  auto lenient = pki::TrustStore::make(std::move(same), {}, {false});
+  ASSERT_TRUE(lenient.has_value());
+  opt.trust = &*lenient;
   o = open_with(sealed(), opt);
   EXPECT_EQ(o.verdict.reason, Reason::none) << o.verdict.detail;
   EXPECT_EQ(o.verdict.revocation, "not checked (no CRL)");
