@@ -115,6 +115,10 @@ struct Config {
     std::uint64_t max_line_length = 1000;
     std::uint64_t max_connections = 200;  // per listener
     std::uint64_t max_connections_per_ip = 50;
+    // Inbound connections kept for member gateways on top of
+    // max_connections: a session that proves to be a member (TLS client
+    // certificate in the directory) may use them; others get 421 4.7.0.
+    std::uint64_t member_connections = 50;
     std::uint64_t max_errors = 10;
     std::chrono::seconds command_timeout{300};
     std::chrono::seconds session_timeout{1800};
@@ -127,6 +131,8 @@ struct Config {
     std::chrono::seconds connect_timeout{30};
     std::chrono::seconds command_timeout{300};
     std::chrono::seconds data_timeout{600};
+    // Outbound connections only priority-lane mail may use (of max_connections).
+    std::uint64_t priority_connections = 10;
   } delivery;
 
   struct Dns {
@@ -141,6 +147,33 @@ struct Config {
     std::string admin_contact;           // notices by email; default securemailadmin@domain
     bool notify_admin = true;
   } directory;
+
+  // [policy]: what happens to mail that fails verification.
+  struct Policy {
+    // forgery: mail claiming a member's From: domain that is unsealed,
+    // sealed by another member, altered or undecryptable.
+    //   reject     - 550 5.7.x at the end of DATA (the default: safe)
+    //   quarantine - accepted, held in the queue with smime=fail (queue release delivers it)
+    //   tag        - delivered with smime=fail and subject_tag before the Subject
+    enum class Forgery { reject, quarantine, tag };
+    Forgery forgery = Forgery::reject;
+    std::string subject_tag = "[SUSPECTED FORGERY]";  // forgery_subject_tag
+    // Sealed mail signed longer ago than this is refused (5.7.1), and seal
+    // ids are remembered this long to refuse replays.
+    std::chrono::seconds replay_window{7 * 86400};
+  } policy;
+
+  // [[relay_client]]: for a gateway service provider, which customer mail
+  // server may send as which domains through the relay listener. A client
+  // is recognised by source network or TLS client certificate. With none
+  // configured, the relay listener may send as any domain (own gateway).
+  struct RelayClient {
+    std::string name;                       // for logs
+    std::vector<std::string> networks;      // "192.0.2.0/24", "2001:db8::/32", "127.0.0.2" (normalised CIDR)
+    std::vector<std::string> certificates;  // SHA-256 fingerprints, lower-case hex without colons
+    std::vector<std::string> domains;       // lower-case; the envelope sender and From: must be one of these
+  };
+  std::vector<RelayClient> relay_clients;
 
   // True when mail for this domain is ours (case-insensitive).
   bool receives_for(std::string_view domain) const;

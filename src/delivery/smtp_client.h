@@ -57,6 +57,11 @@ struct ClientOptions {
   bool verify_tls_name = false;                  // check the certificate names the host (needs a verifying context)
   std::shared_ptr<asio::ssl::context> tls;       // null: net::client_tls_context()
   std::size_t max_addresses = 5;                 // addresses tried per connect (Postfix smtp_mx_address_limit)
+  // Certificate pinning for member gateways: when not empty, the server's
+  // certificate SHA-256 fingerprint (lower-case hex, no colons) must be one
+  // of these, else the connection fails with a temporary 4.7.5 error naming
+  // the host (and is never retried in clear). Implies require_tls.
+  std::vector<std::string> pinned_sha256;
 };
 
 // What the server said it supports (after the last EHLO/LHLO).

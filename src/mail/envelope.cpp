@@ -14,4 +14,6 @@ std::string domain_of(std::string_view address) {
   return d;
 }
 
+std::string_view to_string(Lane lane) { return lane == Lane::priority ? "priority" : "normal"; }
+
 }  // namespace sm::mail

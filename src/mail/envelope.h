@@ -37,6 +37,13 @@ struct Recipient {
 
 enum class Ret { unspecified, full, hdrs };  // RFC 3461 RET
 
+// Queue lanes: priority mail (verified mail from members, and what we
+// sealed for members) is scheduled and delivered ahead of normal mail and
+// has connections kept for it, so a flood of unauthenticated mail cannot
+// delay it.
+enum class Lane { normal, priority };
+std::string_view to_string(Lane lane);  // "normal", "priority"
+
 struct Envelope {
   std::string id;        // queue id, assigned by the queue
   std::string sender;    // reverse-path without <>; empty for the null sender
@@ -49,6 +56,9 @@ struct Envelope {
   std::string helo;
   std::int64_t arrival = 0;    // unix seconds when accepted
   std::uint64_t size = 0;      // message size in octets as stored
+  // Set by the gateway and kept in the queue file:
+  std::string sealed_for;      // member id this copy is sealed to (deliver only to that member's gateway, over pinned TLS); empty: plain
+  Lane lane = Lane::normal;
 };
 
 // "local@domain" -> "domain", lower-cased; "" when there is no '@'.

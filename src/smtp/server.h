@@ -49,6 +49,10 @@ struct SessionInfo {
   bool tls = false;
   std::string tls_version;  // e.g. "TLSv1.3" when tls
   std::string tls_cipher;
+  // SHA-256 fingerprint (lower-case hex) of the client's TLS certificate,
+  // when it presented one (the server asks, never requires); not verified
+  // here: the handler compares it with what it trusts (the directory).
+  std::string peer_cert_sha256;
 };
 
 // Where DATA goes. write() is called with the dot-unstuffed message in
