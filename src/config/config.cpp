@@ -8,7 +8,8 @@
 // text a user would write and go through the same parsers.
 //
 // This file holds the core sections and the public entry points; the
-// typed key helpers are in loader.cpp, [directory] in directory_section.cpp.
+// typed key helpers are in loader.cpp, [directory] in directory_section.cpp,
+// [policy] in policy_section.cpp, [[relay_client]] in relay_client_section.cpp.
 #include "config/config.h"
 
 #include <unistd.h>
@@ -109,6 +110,8 @@ void Loader::read(const toml::table& root_table, Config& c) {
   read_delivery(root, c);
   read_dns(root, c);
   read_directory(root, c);
+  read_policy(root, c);
+  read_relay_clients(root, c);
   finish(root);
 }
 
@@ -171,6 +174,7 @@ void Loader::read_limits(Section& root, Config& c) {
   m.max_line_length = count(l, "max_line_length", 1000, 512);
   m.max_connections = count(l, "max_connections", 200, 1);
   m.max_connections_per_ip = count(l, "max_connections_per_ip", 50, 1);
+  m.member_connections = count(l, "member_connections", 50, 0);
   m.max_errors = count(l, "max_errors", 10, 1);
   m.command_timeout = duration(l, "command_timeout", "5m");
   m.session_timeout = duration(l, "session_timeout", "30m");
@@ -186,6 +190,8 @@ void Loader::read_delivery(Section& root, Config& c) {
   m.connect_timeout = duration(d, "connect_timeout", "30s");
   m.command_timeout = duration(d, "command_timeout", "5m");
   m.data_timeout = duration(d, "data_timeout", "10m");
+  // Default 10, but always leave normal mail at least one connection.
+  m.priority_connections = count(d, "priority_connections", std::min<std::uint64_t>(10, m.max_connections - 1), 0);
   finish(d);
 }
 
@@ -212,6 +218,10 @@ void Loader::validate(const Config& c) {
                           ") is longer than queue.max_backoff (" +
                           format_duration(c.queue.max_backoff) + ")");
   }
+  if (line("delivery.priority_connections") && c.delivery.priority_connections >= c.delivery.max_connections)
+    error(line("delivery.priority_connections"), "delivery.priority_connections",
+          "must be less than delivery.max_connections (" + std::to_string(c.delivery.max_connections) +
+              "), got " + std::to_string(c.delivery.priority_connections) + ": normal mail needs a connection too");
   if (c.tls.cert.empty() != c.tls.key.empty()) {
     const char* k = c.tls.cert.empty() ? "tls.key" : "tls.cert";
     error(line(k), k, "tls.cert and tls.key must be given together (or both left empty)");
@@ -312,6 +322,7 @@ std::string describe(const Config& c) {
   line("limits.max_line_length", std::to_string(l.max_line_length));
   line("limits.max_connections", std::to_string(l.max_connections), "per listener");
   line("limits.max_connections_per_ip", std::to_string(l.max_connections_per_ip));
+  line("limits.member_connections", std::to_string(l.member_connections), "inbound, kept for member gateways");
   line("limits.max_errors", std::to_string(l.max_errors));
   line("limits.command_timeout", dur(l.command_timeout));
   line("limits.session_timeout", dur(l.session_timeout));
@@ -322,10 +333,12 @@ std::string describe(const Config& c) {
   line("delivery.connect_timeout", dur(d.connect_timeout));
   line("delivery.command_timeout", dur(d.command_timeout));
   line("delivery.data_timeout", dur(d.data_timeout));
+  line("delivery.priority_connections", std::to_string(d.priority_connections), "of max_connections, for priority mail only");
   list = "[";
   for (auto& ns : c.dns.nameservers) list += (list.size() > 1 ? ", " : "") + quote(ns.str());
   line("dns.nameservers", list + "]", c.dns.nameservers.empty() ? "system resolver (/etc/resolv.conf)" : "");
-  return o.str() + describe_directory(c);
+  // [[relay_client]] tables last: every key after a [[...]] header is theirs.
+  return o.str() + describe_directory(c) + describe_policy(c) + describe_relay_clients(c);
 }
 
 }  // namespace sm::config

@@ -1,6 +1,7 @@
 // loader.h - the config loader's schema walker, shared by the files that
 // read one part of the file each (config.cpp: the core sections;
-// directory_section.cpp: [directory]). Internal to the config module:
+// directory_section.cpp: [directory]; policy_section.cpp: [policy];
+// relay_client_section.cpp: [[relay_client]]). Internal to the config module:
 // nothing outside src/config includes it.
 //
 // A Loader takes keys from the parsed TOML tables with typed helpers; each
@@ -54,6 +55,12 @@ class Loader {
   void read_delivery(Section& root, Config& c);
   void read_dns(Section& root, Config& c);
   void read_directory(Section& root, Config& c);  // directory_section.cpp
+  void read_policy(Section& root, Config& c);     // policy_section.cpp
+  void read_relay_clients(Section& root, Config& c);  // relay_client_section.cpp
+  // claimed: "domain acme.example", "network 192.0.2.0/24", "certificate ab12..."
+  // -> the client that has it, so no two clients share one.
+  void read_relay_client(Section& client, Config::RelayClient& rc,
+                         std::map<std::string, std::string>& claimed);
   void validate(const Config& c);
 
   // Typed helpers (loader.cpp).
@@ -82,5 +89,10 @@ class Loader {
 
 // The [directory] lines of describe() (directory_section.cpp).
 std::string describe_directory(const Config& c);
+// The [policy] lines (policy_section.cpp).
+std::string describe_policy(const Config& c);
+// The [[relay_client]] tables (relay_client_section.cpp); they must come
+// last in describe(): every key after a [[...]] header belongs to it.
+std::string describe_relay_clients(const Config& c);
 
 }  // namespace sm::config::detail

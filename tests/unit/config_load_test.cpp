@@ -60,6 +60,10 @@ TEST(ConfigDefault, EveryKeyHasItsDocumentedDefault) {
   EXPECT_EQ(c.delivery.command_timeout, 5min);
   EXPECT_EQ(c.delivery.data_timeout, 10min);
   EXPECT_TRUE(c.dns.nameservers.empty());
+  EXPECT_EQ(c.limits.member_connections, 50u);
+  EXPECT_EQ(c.delivery.priority_connections, 10u);
+  EXPECT_EQ(c.policy.forgery, Config::Policy::Forgery::reject);
+  EXPECT_TRUE(c.relay_clients.empty());
 }
 
 TEST(ConfigLoad, FullFile) {
@@ -186,7 +190,9 @@ TEST(ConfigLoad, DescribeOfDefaultListsEveryKeyAndLoadsBack) {
                         "limits.max_errors =", "limits.command_timeout =", "limits.session_timeout =",
                         "delivery.max_connections =", "delivery.max_per_destination =",
                         "delivery.messages_per_connection =", "delivery.connect_timeout =",
-                        "delivery.command_timeout =", "delivery.data_timeout =", "dns.nameservers ="})
+                        "delivery.command_timeout =", "delivery.data_timeout =", "dns.nameservers =",
+                        "limits.member_connections =", "delivery.priority_connections =",
+                        "policy.forgery =", "policy.forgery_subject_tag =", "policy.replay_window ="})
     EXPECT_NE(text.find(std::string("\n") + k), std::string::npos) << k << "\n" << text;
   auto again = load_string(text, "described.toml", "/");
   ASSERT_TRUE(again) << again.error();

@@ -1,0 +1,64 @@
+// policy_section.cpp - [policy]: what the gateway does with mail that
+// claims a member's domain but fails verification (forgery), the subject
+// tag such mail gets when it is delivered anyway, and how long sealed mail
+// stays acceptable (replay_window).
+//
+// The default must stay the safe one: forgeries are rejected.
+#include <algorithm>
+
+#include "config/loader.h"
+
+namespace sm::config {
+namespace {
+
+constexpr std::size_t kMaxSubjectTag = 100;
+
+std::string_view to_string(Config::Policy::Forgery f) {
+  switch (f) {
+    case Config::Policy::Forgery::reject: return "reject";
+    case Config::Policy::Forgery::quarantine: return "quarantine";
+    case Config::Policy::Forgery::tag: return "tag";
+  }
+  return "reject";
+}
+
+}  // namespace
+
+namespace detail {
+
+void Loader::read_policy(Section& root, Config& c) {
+  Section p = section(root, "policy");
+  auto& policy = c.policy;
+  std::string forgery = text(p, "forgery", "reject");
+  if (forgery == "reject") policy.forgery = Config::Policy::Forgery::reject;
+  else if (forgery == "quarantine") policy.forgery = Config::Policy::Forgery::quarantine;
+  else if (forgery == "tag") policy.forgery = Config::Policy::Forgery::tag;
+  else error(line_of("policy.forgery"), "policy.forgery",
+             "bad value \"" + forgery + "\" (use reject, quarantine or tag)");
+
+  // The tag goes into a header field: no controls (a CR LF would start a
+  // header of the sender's choosing) and nothing that needs RFC 2047.
+  std::size_t before = errors_.size();
+  policy.subject_tag = text(p, "forgery_subject_tag", "[SUSPECTED FORGERY]");
+  const std::string& tag = policy.subject_tag;
+  bool printable = std::all_of(tag.begin(), tag.end(), [](unsigned char ch) { return ch >= 0x20 && ch < 0x7f; });
+  if (errors_.size() == before && (tag.empty() || tag.size() > kMaxSubjectTag || !printable))
+    error(line_of("policy.forgery_subject_tag"), "policy.forgery_subject_tag",
+          "must be 1.." + std::to_string(kMaxSubjectTag) + " printable ASCII characters, got " + quote(tag));
+
+  policy.replay_window = duration(p, "replay_window", "7d");
+  finish(p);
+}
+
+std::string describe_policy(const Config& c) {
+  const auto& p = c.policy;
+  std::string o;
+  o += "policy.forgery = " + quote(to_string(p.forgery)) + "\n";
+  o += "policy.forgery_subject_tag = " + quote(p.subject_tag) +
+       (p.forgery == Config::Policy::Forgery::tag ? "" : "  # used with forgery = \"tag\"") + "\n";
+  o += "policy.replay_window = " + quote(format_duration(p.replay_window)) + "\n";
+  return o;
+}
+
+}  // namespace detail
+}  // namespace sm::config

@@ -1,0 +1,137 @@
+// relay_client_section.cpp - [[relay_client]]: for a gateway service
+// provider, each customer mail server that may relay through this gateway,
+// how it is recognised (source networks, TLS client certificates) and the
+// domains it may send as.
+//
+// The point of the section is that one customer can never send as another,
+// so the loader refuses anything that would make that ambiguous: a domain,
+// network or certificate in two clients, a client nobody could recognise,
+// a client without domains. Values are normalised here (canonical CIDR,
+// lower-case hex, lower-case domains) so the gateway compares plain strings
+// and describe() prints them in the form they are matched in.
+#include <algorithm>
+#include <cctype>
+
+#include "config/client_identity.h"
+#include "config/loader.h"
+
+namespace sm::config {
+namespace {
+
+constexpr std::size_t kMaxName = 64;
+
+// Names appear in logs and in SMTP replies: keep them to a safe alphabet.
+bool is_client_name(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxName && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+    return std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
+  });
+}
+
+std::string toml_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (auto& i : items) out += (out.size() > 1 ? ", " : "") + detail::quote(i);
+  return out + "]";
+}
+
+template <class T>
+void add_once(std::vector<T>& list, T value) {
+  if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(std::move(value));
+}
+
+}  // namespace
+
+namespace detail {
+
+void Loader::read_relay_clients(Section& root, Config& c) {
+  const toml::node* n = take(root, "relay_client");
+  if (!n) return;
+  const toml::array* clients = n->as_array();
+  if (!clients) {
+    error(n->source().begin.line, "relay_client",
+          "expected an array of tables, got " + type_name(*n) +
+              (n->is_table() ? " (write [[relay_client]], with two brackets, once per client)" : ""));
+    return;
+  }
+  std::map<std::string, std::string> claimed;
+  for (std::size_t i = 0; i < clients->size(); ++i) {
+    const toml::node& entry = *clients->get(i);
+    std::string label = "relay_client[" + std::to_string(i) + "]";
+    if (!entry.is_table()) {
+      error(entry.source().begin.line, label, "expected a table, got " + type_name(entry));
+      continue;
+    }
+    Section s{entry.as_table(), label + ".", {}};
+    Config::RelayClient rc;
+    read_relay_client(s, rc, claimed);
+    finish(s);
+    c.relay_clients.push_back(std::move(rc));
+  }
+}
+
+void Loader::read_relay_client(Section& s, Config::RelayClient& rc, std::map<std::string, std::string>& claimed) {
+  const std::string label = s.prefix.substr(0, s.prefix.size() - 1);
+  const std::uint32_t header = s.table->source().begin.line;
+  std::size_t before = errors_.size();
+  rc.name = text(s, "name", "");
+  const std::string who = label + (rc.name.empty() ? "" : " (" + quote(rc.name) + ")");
+  // True when `what` is new; an error when another client has it already.
+  auto claim = [&](std::uint32_t line, std::string_view k, const std::string& what, const char* why) {
+    auto [it, fresh] = claimed.emplace(what, who);
+    if (!fresh && it->second != who) error(line, key(s, k), what + " is also in " + it->second + why);
+    return fresh;
+  };
+  if (errors_.size() == before) {
+    if (!line_of(key(s, "name"))) error(header, key(s, "name"), "missing: every relay client needs a name (for logs)");
+    else if (!is_client_name(rc.name))
+      error(line_of(key(s, "name")), key(s, "name"),
+            "bad name " + quote(rc.name) + " (1.." + std::to_string(kMaxName) + " letters, digits, '-', '_' or '.')");
+    else claim(line_of(key(s, "name")), "name", "name " + quote(lower(rc.name)), "");
+  }
+
+  const std::size_t before_ids = errors_.size();
+  for (auto& [line, v] : strings(s, "networks")) {
+    auto net = parse_network(v);
+    if (!net) error(line, key(s, "networks"), net.error());
+    else if (claim(line, "networks", "network " + net->str(), ": a client address must identify one client"))
+      add_once(rc.networks, net->str());
+  }
+  for (auto& [line, v] : strings(s, "certificates")) {
+    auto fp = parse_sha256_fingerprint(v);
+    if (!fp) error(line, key(s, "certificates"), fp.error());
+    else if (claim(line, "certificates", "certificate " + *fp, ": a certificate must identify one client"))
+      add_once(rc.certificates, *fp);
+  }
+  if (!line_of(key(s, "networks")) && !line_of(key(s, "certificates")))
+    error(header, label, "needs networks or certificates (or both): nothing would recognise this client");
+  else if (rc.networks.empty() && rc.certificates.empty() && errors_.size() == before_ids)
+    error(header, label, "networks and certificates are both empty: nothing would recognise this client");
+
+  const std::size_t before_domains = errors_.size();
+  for (auto& [line, v] : strings(s, "domains")) {
+    before = errors_.size();
+    std::string d = domain_name(line, key(s, "domains"), v);
+    if (errors_.size() == before &&
+        claim(line, "domains", "domain " + quote(d), ": one customer must never send as another"))
+      add_once(rc.domains, d);
+  }
+  if (!line_of(key(s, "domains")))
+    error(header, key(s, "domains"), "missing: the domains " + who + " may send as");
+  else if (rc.domains.empty() && errors_.size() == before_domains)
+    error(line_of(key(s, "domains")), key(s, "domains"), "must list at least one domain");
+}
+
+std::string describe_relay_clients(const Config& c) {
+  if (c.relay_clients.empty()) return "# [[relay_client]]: none (the relay listener may send as any domain)\n";
+  std::string o;
+  for (const auto& rc : c.relay_clients) {
+    o += "\n[[relay_client]]\n";
+    o += "name = " + quote(rc.name) + "\n";
+    o += "networks = " + toml_list(rc.networks) + "\n";
+    o += "certificates = " + toml_list(rc.certificates) + "\n";
+    o += "domains = " + toml_list(rc.domains) + "\n";
+  }
+  return o;
+}
+
+}  // namespace detail
+}  // namespace sm::config
