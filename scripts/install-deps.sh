@@ -11,7 +11,7 @@ BUILD_PKGS=(
   libcpp-httplib-dev libgtest-dev libgmock-dev
 )
 TEST_PKGS=(
-  openssl gpgsm libnss3-tools swaks postfix python3 python3-pytest python3-aiosmtpd
+  openssl gpgsm libnss3-tools swaks libnet-ssleay-perl postfix python3 python3-pytest python3-aiosmtpd
 )
 
 missing=()

@@ -111,6 +111,15 @@ std::string orcpt_param(const mail::Recipient& r) {
   return type + ";" + mail::xtext_encode(value);
 }
 
+// Pins compare as lower-case hex without colons, however they were written.
+std::string normalise_fingerprint(std::string_view fp) {
+  std::string out;
+  for (char c : fp) {
+    if (c != ':') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
 const std::shared_ptr<asio::ssl::context>& default_client_tls() {
   static const std::shared_ptr<asio::ssl::context> ctx = net::client_tls_context();
   return ctx;
@@ -174,6 +183,12 @@ SmtpClient::SmtpClient(asio::any_io_executor executor, NextHop hop, ClientOption
       resolver_(std::move(resolver)),
       lmtp_(hop_.kind == NextHop::Kind::lmtp) {
   if (!opts_.tls) opts_.tls = default_client_tls();
+  if (!opts_.pinned_sha256.empty()) {
+    // A pinned peer is a member gateway: TLS or nothing, never in clear.
+    opts_.starttls = true;
+    opts_.require_tls = true;
+    for (auto& pin : opts_.pinned_sha256) pin = normalise_fingerprint(pin);
+  }
 }
 
 SmtpClient::~SmtpClient() { close(); }
@@ -459,6 +474,11 @@ asio::awaitable<Result<void>> SmtpClient::try_address(std::string host, asio::ip
         co_return fail(451, "4.7.5", "TLS handshake with " + peer_ + " failed: " + why);
       }
       c->tls = true;
+      if (auto pinned = check_pin(); !pinned) {
+        log::warn("{}", pinned.error().text);
+        close();
+        co_return pinned;
+      }
       log::debug("TLS connection established to {}: {}", peer_, tls_description());
       if (auto h = co_await hello(); !h) {
         close();
@@ -482,6 +502,20 @@ asio::awaitable<Result<void>> SmtpClient::try_address(std::string host, asio::ip
     co_return fail(451, "4.7.4", "TLS is required, but was not offered by host " + peer_);
   }
   co_return Result<void>{};
+}
+
+Result<void> SmtpClient::check_pin() const {
+  if (opts_.pinned_sha256.empty()) return {};
+  std::string seen = net::peer_certificate_sha256(conn_->stream.native_handle());
+  if (seen.empty()) {
+    return fail(451, "4.7.5", "TLS certificate of host " + peer_ +
+                                  " does not match the directory entry: it presented none");
+  }
+  const auto& pins = opts_.pinned_sha256;
+  if (std::find(pins.begin(), pins.end(), seen) != pins.end()) return {};
+  return fail(451, "4.7.5", "TLS certificate of host " + peer_ +
+                                " does not match the directory entry (sha256 " + seen.substr(0, 16) +
+                                "...)");
 }
 
 asio::awaitable<Result<void>> SmtpClient::connect() {

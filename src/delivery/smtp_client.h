@@ -10,6 +10,9 @@
 //   STARTTLS  when offered (opportunistic). If the handshake fails the
 //             connection is closed and the same address retried in clear,
 //             and a warning is logged; with require_tls it fails instead.
+//             With pinned_sha256 TLS is required and, right after the
+//             handshake and before anything else is said, the server's
+//             certificate must be one of the pins (else 4.7.5, next address).
 //   send      MAIL/RCPT/DATA, pipelined when offered; SIZE=, BODY=8BITMIME,
 //             SMTPUTF8 and the RFC 3461 DSN parameters when offered; the
 //             body streamed from the queue file, dot-stuffed; RSET before
@@ -130,6 +133,9 @@ class SmtpClient {
                                     const StoredMessage& message,
                                     std::vector<RecipientOutcome>& out);
   Error remote_error(const Reply& reply, const char* in_reply_to) const;
+  // After the TLS handshake: the 4.7.5 error when pins are set and the
+  // server's certificate is not one of them.
+  Result<void> check_pin() const;
   void close();
 
   asio::any_io_executor executor_;

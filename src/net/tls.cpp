@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "pki/certificate.h"
 #include "pki/openssl.h"
 
 namespace sm::net {
@@ -105,6 +106,31 @@ Result<void> add_ext(X509* cert, int nid, const char* value) {
   return {};
 }
 
+// Load our certificate chain and its private key into `ctx`; errors name
+// the file at fault.
+Result<void> use_certificate_and_key(asio::ssl::context& ctx, const std::filesystem::path& cert_path,
+                                     const std::filesystem::path& key_path) {
+  if (auto r = check_readable(cert_path, "certificate"); !r) return r;
+  if (auto r = check_readable(key_path, "key"); !r) return r;
+  ERR_clear_error();
+  std::error_code ec;
+  ctx.use_certificate_chain_file(cert_path.string(), ec);
+  if (ec) {
+    return local_error("cannot load TLS certificate file " + cert_path.string() + ": " +
+                       openssl_error(ec.message().c_str()));
+  }
+  ctx.use_private_key_file(key_path.string(), asio::ssl::context::pem, ec);
+  if (ec) {
+    return local_error("cannot load TLS key file " + key_path.string() + ": " +
+                       openssl_error(ec.message().c_str()));
+  }
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    return local_error("TLS key file " + key_path.string() + " does not match certificate file " +
+                       cert_path.string());
+  }
+  return {};
+}
+
 void harden(asio::ssl::context& ctx) {
   SSL_CTX* c = ctx.native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
@@ -114,9 +140,8 @@ void harden(asio::ssl::context& ctx) {
 }  // namespace
 
 Result<std::shared_ptr<asio::ssl::context>> server_tls_context(
-    const std::filesystem::path& cert_path, const std::filesystem::path& key_path) {
-  if (auto r = check_readable(cert_path, "certificate"); !r) return std::unexpected(r.error());
-  if (auto r = check_readable(key_path, "key"); !r) return std::unexpected(r.error());
+    const std::filesystem::path& cert_path, const std::filesystem::path& key_path,
+    ClientCertificates client_certificates) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   harden(*ctx);
   SSL_CTX* c = ctx->native_handle();
@@ -124,22 +149,20 @@ Result<std::shared_ptr<asio::ssl::context>> server_tls_context(
   if (SSL_CTX_set_cipher_list(c, kServerCiphers) != 1) {
     return local_error("cannot set TLS cipher list: " + openssl_error());
   }
+  // Without a session id context OpenSSL refuses to resume sessions once
+  // peer verification is on ("session id context uninitialized").
   static const unsigned char sid[] = "securemail";
   SSL_CTX_set_session_id_context(c, sid, sizeof sid - 1);
-  std::error_code ec;
-  ctx->use_certificate_chain_file(cert_path.string(), ec);
-  if (ec) {
-    return local_error("cannot load TLS certificate file " + cert_path.string() + ": " +
-                       openssl_error(ec.message().c_str()));
+  if (client_certificates == ClientCertificates::ask) {
+    // Ask, never require (no SSL_VERIFY_FAIL_IF_NO_PEER_CERT), and accept
+    // whatever comes: the chain means nothing here, only the fingerprint
+    // the handler compares with the directory. No CA list is sent, so a
+    // client offers whichever certificate it has.
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
+                       [](int, X509_STORE_CTX*) { return 1; });
   }
-  ctx->use_private_key_file(key_path.string(), asio::ssl::context::pem, ec);
-  if (ec) {
-    return local_error("cannot load TLS key file " + key_path.string() + ": " +
-                       openssl_error(ec.message().c_str()));
-  }
-  if (SSL_CTX_check_private_key(c) != 1) {
-    return local_error("TLS key file " + key_path.string() + " does not match certificate file " +
-                       cert_path.string());
+  if (auto r = use_certificate_and_key(*ctx, cert_path, key_path); !r) {
+    return std::unexpected(r.error());
   }
   return ctx;
 }
@@ -156,6 +179,18 @@ Result<std::shared_ptr<asio::ssl::context>> client_tls_context(const ClientTlsPo
   ERR_clear_error();
   if (SSL_CTX_set_cipher_list(ctx->native_handle(), kClientCiphers) != 1) {
     return local_error("cannot set TLS cipher list: " + openssl_error());
+  }
+  if (policy.cert_file.empty() != policy.key_file.empty()) {
+    return local_error("TLS client " +
+                       (policy.cert_file.empty() ? "key file " + policy.key_file.string()
+                                                 : "certificate file " + policy.cert_file.string()) +
+                       " given without its " + (policy.cert_file.empty() ? "certificate" : "key") +
+                       " file");
+  }
+  if (!policy.cert_file.empty()) {
+    if (auto r = use_certificate_and_key(*ctx, policy.cert_file, policy.key_file); !r) {
+      return std::unexpected(r.error());
+    }
   }
   if (!policy.verify) {
     ctx->set_verify_mode(asio::ssl::verify_none);
@@ -174,6 +209,11 @@ Result<std::shared_ptr<asio::ssl::context>> client_tls_context(const ClientTlsPo
   }
   ctx->set_verify_mode(asio::ssl::verify_peer);
   return ctx;
+}
+
+std::string peer_certificate_sha256(const SSL* ssl) {
+  if (ssl == nullptr) return {};
+  return pki::fingerprint(SSL_get0_peer_certificate(ssl));
 }
 
 Result<void> ensure_self_signed(const std::filesystem::path& cert_path,

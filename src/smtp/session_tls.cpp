@@ -2,8 +2,11 @@
 // TLS" every octet the client sent before the handshake is thrown away
 // (STARTTLS command injection, CVE-2011-0411 and its 2021 relatives), and
 // all state learned in the clear (HELO/EHLO, transaction) is forgotten.
+// The fingerprint of a client certificate, if one was shown, goes into
+// SessionInfo unverified: which ones mean anything is the handler's call.
 #include <openssl/ssl.h>
 
+#include "net/tls.h"
 #include "smtp/reply.h"
 #include "smtp/session.h"
 #include "util/log.h"
@@ -44,10 +47,12 @@ asio::awaitable<Session::Io> Session::do_starttls() {
   info_.tls = true;
   info_.tls_version = SSL_get_version(ssl);
   info_.tls_cipher = SSL_get_cipher_name(ssl);
+  info_.peer_cert_sha256 = net::peer_certificate_sha256(ssl);  // unverified; the handler judges it
   info_.helo.clear();
   esmtp_ = false;
   reset_transaction();
-  log::info("smtpd: TLS from [{}]: {} {}", info_.peer_address, info_.tls_version, info_.tls_cipher);
+  log::info("smtpd: TLS from [{}]: {} {}{}", info_.peer_address, info_.tls_version, info_.tls_cipher,
+            info_.peer_cert_sha256.empty() ? "" : " client certificate sha256 " + info_.peer_cert_sha256);
   co_return Io::ok;
 }
 

@@ -1,7 +1,8 @@
 // smtp_session_test.cpp - serve_session over real loopback sockets with a
 // recording fake TransactionHandler / MessageSink: transactions,
 // pipelining, dot-unstuffing, SMTP smuggling variants, line / recipient /
-// size limits, time-outs, error limit, STARTTLS and its injection defence.
+// size limits, time-outs, error limit, STARTTLS and its injection defence,
+// and the client certificate fingerprint handed to the handler.
 //
 // Harness: a server running serve_session on a 2-thread io_context and a
 // client whose every operation gives up after a time-out (plain or TLS).
@@ -18,13 +19,18 @@
 #include <thread>
 #include <vector>
 
+#include "net/tls.h"
+#include "pki/certificate.h"
 #include "smtp/server.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 namespace smtp_test {
@@ -734,24 +740,42 @@ TEST_F(SmtpSession, HandlerExceptionClosesOnlyThatSession) {
 
 // --- STARTTLS ---------------------------------------------------------------
 
+// The server context is the product's (net::server_tls_context), so it asks
+// every client for a certificate; clients without one must not notice.
 class SmtpTls : public SmtpSession {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/smtp-tls-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                      "-keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem -days 1 "
-                      "-subj /CN=mx.test.example >/dev/null 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-    auto server_ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-    server_ctx->use_certificate_chain_file(dir_ + "/cert.pem");
-    server_ctx->use_private_key_file(dir_ + "/key.pem", asio::ssl::context::pem);
+    ASSERT_TRUE(sm::net::ensure_self_signed(dir_ + "/cert.pem", dir_ + "/key.pem", "mx.test.example"));
+    ASSERT_TRUE(sm::net::ensure_self_signed(client_cert(), client_key(), "gw.a.example"));
+    auto server_ctx = sm::net::server_tls_context(dir_ + "/cert.pem", dir_ + "/key.pem");
+    ASSERT_TRUE(server_ctx) << server_ctx.error().text;
     auto o = test_options();
-    o.tls = server_ctx;
+    o.tls = *server_ctx;
     start(o);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string client_cert() const { return dir_ + "/client/cert.pem"; }
+  std::string client_key() const { return dir_ + "/client/key.pem"; }
+  std::string client_fingerprint() const {
+    auto x = sm::pki::read_certificate(client_cert());
+    return x ? sm::pki::fingerprint(x->get()) : "unreadable";
+  }
+  // EHLO, STARTTLS with `ctx`, EHLO again, one message.
+  void send_over_tls(Client& c, asio::ssl::context& ctx) {
+    greet(c);
+    c.send("STARTTLS\r\n");
+    ASSERT_EQ(c.reply(), "220 2.0.0 Ready to start TLS\r\n");
+    c.start_tls(ctx);
+    c.send("EHLO client.example\r\n");
+    ASSERT_THAT(c.reply(), StartsWith("250"));
+    begin_data(c);
+    c.send("secret\r\n.\r\n");
+    ASSERT_THAT(c.reply(), StartsWith("250 2.0.0 Ok: queued as"));
+  }
 
   std::string dir_;
   asio::ssl::context client_ctx_{asio::ssl::context::tls_client};  // verify_none by default
@@ -781,7 +805,70 @@ TEST_F(SmtpTls, StartTlsThenTransaction) {
   EXPECT_TRUE(rec.data_infos[0].tls);
   EXPECT_THAT(rec.data_infos[0].tls_version, StartsWith("TLSv1."));
   EXPECT_FALSE(rec.data_infos[0].tls_cipher.empty());
+  EXPECT_EQ(rec.data_infos[0].peer_cert_sha256, "");  // asked, none shown, still welcome
   EXPECT_EQ(rec.committed.at(0), "secret\r\n");
+}
+
+TEST_F(SmtpTls, ClientCertificateFingerprintReachesHandler) {
+  sm::net::ClientTlsPolicy policy;
+  policy.cert_file = client_cert();
+  policy.key_file = client_key();
+  auto ctx = sm::net::client_tls_context(policy);
+  ASSERT_TRUE(ctx) << ctx.error().text;
+  Client c(server_->port());
+  send_over_tls(c, **ctx);
+  auto rec = handler_.snapshot();
+  ASSERT_EQ(rec.data_infos.size(), 1u);
+  EXPECT_EQ(rec.data_infos[0].peer_cert_sha256.size(), 64u);
+  EXPECT_EQ(rec.data_infos[0].peer_cert_sha256, client_fingerprint());
+
+  Client plain(server_->port());  // the next session starts without one
+  send_over_tls(plain, client_ctx_);
+  rec = handler_.snapshot();
+  ASSERT_EQ(rec.data_infos.size(), 2u);
+  EXPECT_EQ(rec.data_infos[1].peer_cert_sha256, "");
+}
+
+// Being asked for a certificate must not trouble ordinary clients: Python's
+// smtplib and swaks, each with and without one.
+TEST_F(SmtpTls, IndependentClientsWithAndWithoutCertificate) {
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  std::string script = dir_ + "/send.py";
+  std::ofstream(script) << R"PY(
+import smtplib, ssl, sys
+port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+if cert:
+    ctx.load_cert_chain(cert, key)
+with smtplib.SMTP('127.0.0.1', port, local_hostname='client.example', timeout=10) as s:
+    s.starttls(context=ctx)
+    s.sendmail('a@b.example', ['c@d.example'], b'Subject: t\r\n\r\nbody\r\n')
+)PY";
+  std::string port = std::to_string(server_->port());
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + script + " " + port + " '' ''").c_str()), 0);
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + script + " " + port + " " + client_cert() + " " +
+                         client_key()).c_str()), 0);
+  auto rec = handler_.snapshot();
+  ASSERT_EQ(rec.data_infos.size(), 2u);
+  EXPECT_TRUE(rec.data_infos[0].tls);
+  EXPECT_EQ(rec.data_infos[0].peer_cert_sha256, "");
+  EXPECT_EQ(rec.data_infos[1].peer_cert_sha256, client_fingerprint());
+
+  // swaks does TLS only with Net::SSLeay (Debian: libnet-ssleay-perl).
+  if (std::system("/usr/bin/swaks --version >/dev/null 2>&1 && perl -MNet::SSLeay -e1 2>/dev/null") != 0) {
+    GTEST_SKIP() << "no swaks with TLS support";
+  }
+  std::string swaks = "/usr/bin/swaks --silent 2 --server 127.0.0.1 --port " + port +
+                      " --helo client.example --from a@b.example --to c@d.example --tls";
+  ASSERT_EQ(std::system(swaks.c_str()), 0);
+  ASSERT_EQ(std::system((swaks + " --tls-cert " + client_cert() + " --tls-key " + client_key()).c_str()), 0);
+  rec = handler_.snapshot();
+  ASSERT_EQ(rec.data_infos.size(), 4u);
+  EXPECT_TRUE(rec.data_infos[2].tls);
+  EXPECT_EQ(rec.data_infos[2].peer_cert_sha256, "");
+  EXPECT_EQ(rec.data_infos[3].peer_cert_sha256, client_fingerprint());
 }
 
 TEST_F(SmtpTls, PipelinedCommandAfterStartTlsIsDiscarded) {
