@@ -1,6 +1,8 @@
 // admin_notice.cpp - the administrator's email about directory changes.
 #include "gateway/admin_notice.h"
 
+#include "gateway/local_mail.h"
+
 #include <algorithm>
 #include <ctime>
 #include <random>
@@ -75,22 +77,10 @@ AdminNotifier::AdminNotifier(const config::Config& config, queue::Spool& spool,
 void AdminNotifier::notify(const DirectoryChanges& changes) {
   const auto& d = config_.directory;
   std::string text = compose_admin_notice(changes, {config_.hostname, d.admin_contact, d.feed.str(), 0});
-  mail::Envelope env;
-  env.sender = "";  // like a bounce: nothing ever answers it
-  env.listener = "directory";
-  env.arrival = static_cast<std::int64_t>(std::time(nullptr));
-  env.body_8bit = has_8bit(text);
-  mail::Recipient to;
-  to.address = d.admin_contact;
-  env.recipients.push_back(to);
-  auto writer = spool_.create(env);
-  if (!writer || !(*writer)->write(text)) {
-    log::error("directory: cannot queue the notice of serial {} to {}", changes.serial, d.admin_contact);
-    return;
-  }
+  LocalMessage notice{"directory", d.admin_contact, text, 0, has_8bit(text)};
   // Runs on the committer thread, possibly after this notifier is gone:
   // it captures copies only.
-  spool_.commit_async(std::move(*writer), [queued = queued_, serial = changes.serial, to = d.admin_contact](Result<std::string> r) {
+  std::string id = queue_local_message(spool_, notice, [queued = queued_, serial = changes.serial, to = d.admin_contact](Result<std::string> r) {
     if (!r) {
       log::error("directory: notice of serial {} not queued: {}", serial, r.error().text);
       return;
@@ -98,6 +88,7 @@ void AdminNotifier::notify(const DirectoryChanges& changes) {
     log::info("{}: directory notice of serial {} to {}", *r, serial, to);
     queued(*r);
   });
+  if (id.empty()) log::error("directory: cannot queue the notice of serial {} to {}", changes.serial, d.admin_contact);
 }
 
 }  // namespace sm::gateway

@@ -1,6 +1,8 @@
 // bouncer.cpp - compose a DSN for the chosen recipients and queue it.
 #include "gateway/bouncer.h"
 
+#include "gateway/local_mail.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -75,21 +77,9 @@ std::string Bouncer::report(const queue::QueuedMessage& m, const std::vector<std
     return {};
   }
 
-  mail::Envelope dsn_env;
-  dsn_env.sender = "";  // reports go out with the null sender: they never bounce back
-  dsn_env.listener = "bounce";
-  dsn_env.arrival = report.now ? report.now : std::time(nullptr);
-  mail::Recipient to;
-  to.address = env.sender;
-  dsn_env.recipients.push_back(to);
-  auto writer = spool_.create(dsn_env);
-  if (!writer || !(*writer)->write(*text)) {
-    log::error("{}: cannot queue delivery status notification", env.id);
-    return {};
-  }
-  std::string dsn_id = (*writer)->id();
   std::string original_id = env.id;
-  spool_.commit_async(std::move(*writer), [this, original_id](Result<std::string> r) {
+  LocalMessage dsn{"bounce", env.sender, std::move(*text), report.now, false};
+  std::string dsn_id = queue_local_message(spool_, dsn, [this, original_id](Result<std::string> r) {
     if (!r) {
       log::error("{}: delivery status notification not queued: {}", original_id, r.error().text);
       return;
@@ -98,6 +88,7 @@ std::string Bouncer::report(const queue::QueuedMessage& m, const std::vector<std
     log::info("{}: sender delivery status notification: {}", original_id, *r);
     queued_(*r);
   });
+  if (dsn_id.empty()) log::error("{}: cannot queue delivery status notification", env.id);
   return dsn_id;
 }
 

@@ -1,10 +1,10 @@
-// delivery_agent.cpp - scheduling, per-destination connection reuse,
-// outcome bookkeeping, deferral and bounces.
+// delivery_agent.cpp - scheduling: which messages are due (priority lane
+// first), and splitting each message's recipients into destination jobs
+// (plain next hops from the router, or the member gateway of sealed mail).
 #include "gateway/delivery_agent.h"
 
 #include <chrono>
 
-#include "delivery/maildir.h"
 #include "gateway/router.h"
 #include "net/tls.h"
 #include "util/log.h"
@@ -13,22 +13,41 @@
 namespace sm::gateway {
 namespace {
 
-metrics::Counter delivered_total("securemail_recipients_delivered_total", "Recipients delivered");
-metrics::Counter deferred_total("securemail_recipients_deferred_total", "Recipient delivery attempts deferred");
-metrics::Counter bounced_total("securemail_recipients_bounced_total", "Recipients failed permanently");
 metrics::Counter queue_size("securemail_queue_messages", "Messages in the active queue being tracked", true);
-metrics::Counter outbound_connections("securemail_outbound_connections", "Open outbound connections", true);
+metrics::Counter queue_priority("securemail_queue_priority_messages",
+                                "Messages of the priority lane (verified member mail) being tracked", true);
+metrics::Counter queue_normal("securemail_queue_normal_messages", "Messages of the normal lane being tracked", true);
 
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
+// The TLS context for member gateways: our gateway certificate as client
+// certificate. Built once; without a usable certificate the connection
+// still goes out (the peer's certificate is what protects sealed mail).
+std::shared_ptr<asio::ssl::context> member_tls_context(const MemberDelivery& members) {
+  if (members.client_cert.empty()) return net::client_tls_context();
+  net::ClientTlsPolicy policy;
+  policy.cert_file = members.client_cert;
+  policy.key_file = members.client_key;
+  auto ctx = net::client_tls_context(policy);
+  if (ctx) return *ctx;
+  log::error("member delivery: cannot present our gateway certificate: {}", ctx.error().text);
+  return net::client_tls_context();
+}
+
 }  // namespace
 
 DeliveryAgent::DeliveryAgent(asio::io_context& io, queue::Spool& spool, const config::Config& config,
-                             std::shared_ptr<net::Resolver> resolver, Bouncer& bouncer)
-    : io_(io), spool_(spool), config_(config), resolver_(std::move(resolver)), bouncer_(bouncer), timer_(io) {
+                             std::shared_ptr<net::Resolver> resolver, Bouncer& bouncer, MemberDelivery members)
+    : io_(io),
+      spool_(spool),
+      config_(config),
+      resolver_(std::move(resolver)),
+      bouncer_(bouncer),
+      members_(std::move(members)),
+      timer_(io) {
   retry_.min_backoff = config.queue.min_backoff;
   retry_.max_backoff = config.queue.max_backoff;
   retry_.lifetime = config.queue.lifetime;
@@ -37,6 +56,11 @@ DeliveryAgent::DeliveryAgent(asio::io_context& io, queue::Spool& spool, const co
   client_options_.command_timeout = config.delivery.command_timeout;
   client_options_.data_timeout = config.delivery.data_timeout;
   client_options_.tls = net::client_tls_context();
+  member_tls_ = member_tls_context(members_);
+  // Config validation keeps priority_connections below max_connections;
+  // normal mail keeps at least one connection whatever it is given.
+  const auto& d = config.delivery;
+  normal_limit_ = d.max_connections > d.priority_connections ? d.max_connections - d.priority_connections : 1;
   asio::co_spawn(io_, scheduler_loop(), asio::detached);
 }
 
@@ -48,7 +72,7 @@ void DeliveryAgent::rescan() {
       spool_.quarantine(id);
       continue;
     }
-    schedule(id, m->state.next_attempt);
+    schedule(id, m->state.next_attempt, m->envelope.lane);
   }
 }
 
@@ -58,9 +82,9 @@ void DeliveryAgent::submit(const std::string& id) {
 
 void DeliveryAgent::flush() {
   rescan();
-  std::vector<std::string> ids;
-  for (const auto& [id, when] : due_) ids.push_back(id);
-  for (const auto& id : ids) schedule(id, 0);
+  std::vector<std::pair<std::string, mail::Lane>> ids;
+  for (const auto& [id, due] : due_) ids.emplace_back(id, due.lane);
+  for (const auto& [id, lane] : ids) schedule(id, 0, lane);
 }
 
 void DeliveryAgent::stop() {
@@ -68,10 +92,18 @@ void DeliveryAgent::stop() {
   timer_.cancel();
 }
 
-void DeliveryAgent::schedule(const std::string& id, std::int64_t when) {
-  due_[id] = when;
+void DeliveryAgent::track(mail::Lane lane, int delta) {
+  auto& n = tracked_[lane == mail::Lane::priority ? 1 : 0];
+  n = static_cast<std::size_t>(static_cast<std::int64_t>(n) + delta);
+  queue_normal.set(static_cast<std::int64_t>(tracked_[0]));
+  queue_priority.set(static_cast<std::int64_t>(tracked_[1]));
+  queue_size.set(static_cast<std::int64_t>(tracked_[0] + tracked_[1]));
+}
+
+void DeliveryAgent::schedule(const std::string& id, std::int64_t when, mail::Lane lane) {
+  auto [it, added] = due_.insert_or_assign(id, Due{when, lane});
+  if (added) track(lane, +1);
   due_order_.emplace(when, id);
-  queue_size.set(static_cast<std::int64_t>(due_.size() + inflight_.size()));
   wake();
 }
 
@@ -81,14 +113,21 @@ asio::awaitable<void> DeliveryAgent::scheduler_loop() {
   std::int64_t next_rescan = now_unix() + config_.queue.scan_interval.count();
   while (!stopping_) {
     std::int64_t now = now_unix();
+    // Everything due now, priority mail first so that it is first in line
+    // at every destination.
+    std::vector<std::string> due_now[2];
     while (!due_order_.empty() && due_order_.begin()->first <= now) {
       auto [when, id] = *due_order_.begin();
       due_order_.erase(due_order_.begin());
       auto it = due_.find(id);
-      if (it == due_.end() || it->second != when) continue;  // stale entry
+      if (it == due_.end() || it->second.when != when) continue;  // stale entry
+      mail::Lane lane = it->second.lane;
       due_.erase(it);
-      attempt(id);
+      track(lane, -1);
+      due_now[lane == mail::Lane::priority ? 0 : 1].push_back(std::move(id));
     }
+    for (const auto& ids : due_now)
+      for (const auto& id : ids) attempt(id);
     if (now >= next_rescan) {
       rescan();  // picks up released messages and anything the CLI changed
       next_rescan = now + config_.queue.scan_interval.count();
@@ -109,193 +148,79 @@ void DeliveryAgent::attempt(const std::string& id) {
   if (m->held) return;
   InFlight f;
   f.message = std::move(*m);
-  std::map<std::string, Job> jobs;
-  std::map<std::string, delivery::NextHop> hops;
-  auto& rcpts = f.message.envelope.recipients;
-  for (std::size_t i = 0; i < rcpts.size(); ++i) {
-    if (rcpts[i].state != mail::RecipientState::pending) continue;
-    delivery::NextHop hop = next_hop_for(config_, rcpts[i].address);
-    std::string key = hop.to_string();
-    jobs[key].id = id;
-    jobs[key].recipients.push_back(i);
-    hops.emplace(key, hop);
-  }
-  if (jobs.empty()) {
+  const auto& env = f.message.envelope;
+  std::vector<std::size_t> pending;
+  for (std::size_t i = 0; i < env.recipients.size(); ++i)
+    if (env.recipients[i].state == mail::RecipientState::pending) pending.push_back(i);
+  if (pending.empty()) {
     spool_.remove(id);
     return;
   }
+  std::map<std::string, Job> jobs;
+  if (!env.sealed_for.empty()) {
+    // A sealed copy can be opened only by its member: that gateway or nothing.
+    auto key = member_destination(env.sealed_for);
+    if (!key) return defer_unroutable(std::move(f), pending, key.error());
+    jobs[*key].recipients = pending;
+  } else {
+    for (auto i : pending) jobs[plain_destination(env.recipients[i].address)].recipients.push_back(i);
+  }
+  mail::Lane lane = env.lane;
   f.outstanding = static_cast<int>(jobs.size());
   inflight_.emplace(id, std::move(f));
-  queue_size.set(static_cast<std::int64_t>(due_.size() + inflight_.size()));
+  track(lane, +1);
   for (auto& [key, job] : jobs) {
-    auto [it, created] = destinations_.try_emplace(key);
-    if (created) it->second.hop = hops[key];
-    it->second.jobs.push_back(std::move(job));
-    start_workers(it->second);
+    job.id = id;
+    job.lane = lane;
+    auto& dest = destinations_.at(key);
+    (lane == mail::Lane::priority ? dest.priority : dest.normal).push_back(std::move(job));
+    start_workers(dest);
   }
 }
 
-void DeliveryAgent::start_workers(Destination& dest) {
-  std::size_t per_dest = std::max<std::uint64_t>(1, config_.delivery.max_per_destination);
-  while (static_cast<std::size_t>(dest.workers) < std::min(dest.jobs.size(), per_dest) &&
-         connections_ < config_.delivery.max_connections) {
-    ++dest.workers;
-    ++connections_;
-    outbound_connections.set(static_cast<std::int64_t>(connections_));
-    asio::co_spawn(io_, worker(dest.hop.to_string()), asio::detached);
-  }
-}
-
-delivery::StoredMessage DeliveryAgent::stored(const queue::QueuedMessage& m) const {
-  return delivery::StoredMessage{m.path, m.body_offset, m.envelope.size};
-}
-
-asio::awaitable<void> DeliveryAgent::worker(std::string key) {
-  Destination& dest = destinations_[key];
-  std::unique_ptr<delivery::SmtpClient> client;
-  int sent_on_connection = 0;
-  while (!dest.jobs.empty()) {
-    Job job = std::move(dest.jobs.front());
-    dest.jobs.pop_front();
-    if (dest.hop.kind == delivery::NextHop::Kind::maildir)
-      co_await deliver_maildir(dest.hop, std::move(job));
-    else
-      co_await deliver_smtp(dest, client, sent_on_connection, std::move(job));
-  }
-  if (client) co_await client->quit();
-  --dest.workers;
-  --connections_;
-  outbound_connections.set(static_cast<std::int64_t>(connections_));
-  // Another destination may have been waiting for a free connection slot.
-  for (auto& [k, d] : destinations_)
-    if (!d.jobs.empty()) start_workers(d);
-}
-
-asio::awaitable<void> DeliveryAgent::deliver_smtp(Destination& dest, std::unique_ptr<delivery::SmtpClient>& client,
-                                                  int& sent_on_connection, Job job) {
-  const auto& msg = inflight_.at(job.id).message;
-  if (!client) {
-    auto fresh = std::make_unique<delivery::SmtpClient>(io_.get_executor(), dest.hop, client_options_, resolver_);
-    auto c = co_await fresh->connect();
-    if (!c) {
-      // The destination is unreachable: this job and every job queued
-      // behind it for the same destination are deferred with the same reason
-      // (Postfix's "dead destination"), instead of each timing out in turn.
-      std::vector<Job> failed{std::move(job)};
-      while (!dest.jobs.empty()) {
-        failed.push_back(std::move(dest.jobs.front()));
-        dest.jobs.pop_front();
-      }
-      for (auto& j : failed) {
-        std::vector<delivery::RecipientOutcome> outcomes;
-        for (auto i : j.recipients) outcomes.push_back({i, std::unexpected(c.error())});
-        record(j.id, outcomes, dest.hop.to_string(), false, true);
-        job_done(j.id);
-      }
-      co_return;
-    }
-    client = std::move(fresh);
-    sent_on_connection = 0;
-  }
-  auto outcomes = co_await client->send(msg.envelope, job.recipients, stored(msg));
-  // The SMTP client already logged one line per recipient.
-  record(job.id, outcomes, client->peer(), dest.hop.kind == delivery::NextHop::Kind::lmtp, false);
-  job_done(job.id);
-  if (!client->connected() || ++sent_on_connection >= static_cast<int>(config_.delivery.messages_per_connection)) {
-    if (client->connected()) co_await client->quit();
-    client.reset();
-  }
-}
-
-asio::awaitable<void> DeliveryAgent::deliver_maildir(const delivery::NextHop& hop, Job job) {
-  const auto& msg = inflight_.at(job.id).message;
+// No destination for these recipients this time: each is deferred with the
+// reason, and the message waits for its next attempt like any other.
+void DeliveryAgent::defer_unroutable(InFlight f, const std::vector<std::size_t>& recipients, const Error& why) {
+  std::string id = f.message.envelope.id;
+  std::string via = "member:" + f.message.envelope.sealed_for;
+  mail::Lane lane = f.message.envelope.lane;
+  f.outstanding = 1;
+  inflight_.emplace(id, std::move(f));
+  track(lane, +1);
   std::vector<delivery::RecipientOutcome> outcomes;
-  auto sm = stored(msg);
-  // Maildir delivery writes and fsyncs files: do it off the event loop.
-  co_await asio::post(blocking_pool_.get_executor(), asio::use_awaitable);
-  for (auto i : job.recipients) {
-    auto r = delivery::deliver_maildir(hop.maildir, msg.envelope.recipients[i].address, msg.envelope, sm);
-    outcomes.push_back({i, r ? Result<std::string>("250 2.0.0 delivered to maildir")
-                             : Result<std::string>(std::unexpected(r.error()))});
-  }
-  co_await asio::post(io_.get_executor(), asio::use_awaitable);
-  record(job.id, outcomes, "maildir", true, true);
-  job_done(job.id);
+  for (auto i : recipients) outcomes.push_back({i, std::unexpected(why)});
+  record(id, outcomes, via, false, true);
+  job_done(id);
 }
 
-// final_delivery: the mail reached its mailbox (Maildir, LMTP), so a
-// NOTIFY=SUCCESS request is answered here; an SMTP next hop got the DSN
-// parameters passed on and answers it itself (RFC 3461 5.2.2).
-// log_lines: write the per-recipient status line (the SMTP client writes
-// its own).
-void DeliveryAgent::record(const std::string& id, const std::vector<delivery::RecipientOutcome>& outcomes,
-                           const std::string& via, bool final_delivery, bool log_lines) {
-  auto& f = inflight_.at(id);
-  auto& rcpts = f.message.envelope.recipients;
-  for (const auto& o : outcomes) {
-    auto& r = rcpts.at(o.index);
-    if (o.result) {
-      r.state = mail::RecipientState::delivered;
-      r.last_reply = *o.result;
-      if (final_delivery) f.newly_delivered.push_back(o.index);
-      delivered_total.add();
-      if (log_lines) log::info("{}: to=<{}>, relay={}, status=sent ({})", id, r.address, via, *o.result);
-    } else if (o.result.error().permanent()) {
-      r.state = mail::RecipientState::failed;
-      r.last_reply = o.result.error().reply();
-      f.newly_failed.push_back(o.index);
-      bounced_total.add();
-      if (log_lines) log::info("{}: to=<{}>, relay={}, status=bounced ({})", id, r.address, via, r.last_reply);
-    } else {
-      r.last_reply = o.result.error().reply();
-      deferred_total.add();
-      if (log_lines) log::info("{}: to=<{}>, relay={}, status=deferred ({})", id, r.address, via, r.last_reply);
-    }
+std::string DeliveryAgent::plain_destination(const std::string& recipient) {
+  delivery::NextHop hop = next_hop_for(config_, recipient);
+  std::string key = hop.to_string();
+  auto [it, created] = destinations_.try_emplace(key);
+  if (created) {
+    it->second.hops = {std::move(hop)};
+    it->second.options = client_options_;
   }
+  return key;
 }
 
-void DeliveryAgent::job_done(const std::string& id) {
-  auto it = inflight_.find(id);
-  if (--it->second.outstanding > 0) return;
-  finish(it->second);
-  inflight_.erase(it);
-  queue_size.set(static_cast<std::int64_t>(due_.size() + inflight_.size()));
-}
-
-// Every job of this attempt is back: bounce what failed, then remove the
-// message or defer it.
-void DeliveryAgent::finish(InFlight& f) {
-  auto& m = f.message;
-  const std::string& id = m.envelope.id;
-  std::int64_t now = now_unix();
-  m.state.last_attempt = now;
-  bool pending = false;
-  for (const auto& r : m.envelope.recipients) pending |= r.state == mail::RecipientState::pending;
-  if (pending) {
-    ++m.state.attempts;
-    if (retry_.expired(m.envelope.arrival, now)) {
-      for (std::size_t i = 0; i < m.envelope.recipients.size(); ++i) {
-        auto& r = m.envelope.recipients[i];
-        if (r.state != mail::RecipientState::pending) continue;
-        r.state = mail::RecipientState::failed;
-        r.last_reply = "554 5.4.7 delivery time expired; last error: " + r.last_reply;
-        f.newly_failed.push_back(i);
-        bounced_total.add();
-        log::info("{}: to=<{}>, status=expired, returned to sender", id, r.address);
-      }
-      pending = false;
-    }
-  }
-  if (!f.newly_failed.empty()) bouncer_.report(m, f.newly_failed, DsnAction::failed);
-  if (!f.newly_delivered.empty()) bouncer_.report(m, f.newly_delivered, DsnAction::delivered);
-  if (!pending) {
-    spool_.remove(id);
-    log::info("{}: removed", id);
-    return;
-  }
-  m.state.next_attempt = retry_.next_attempt(now, m.state.attempts);
-  if (auto s = spool_.save_state(m); !s) log::warn("{}: cannot save delivery state: {}", id, s.error().text);
-  if (!stopping_) schedule(id, m.state.next_attempt);
+// The member's gateway as the directory lists it now: its endpoints and
+// pinned certificates are refreshed on every attempt, so a key rotation or
+// a moved gateway applies to the next connection.
+Result<std::string> DeliveryAgent::member_destination(const std::string& member_id) {
+  std::shared_ptr<const directory::Directory> dir;
+  if (members_.directory) dir = members_.directory();
+  auto route = member_route(dir.get(), member_id, member_certs_);
+  if (!route) return std::unexpected(route.error());
+  std::string key = "member:" + member_id;
+  auto& dest = destinations_[key];
+  dest.member = member_id;
+  dest.hops = std::move(route->hops);
+  dest.options = client_options_;
+  dest.options.require_tls = true;
+  dest.options.pinned_sha256 = std::move(route->pinned_sha256);
+  dest.options.tls = member_tls_;
+  return key;
 }
 
 }  // namespace sm::gateway

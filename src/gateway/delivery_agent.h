@@ -10,6 +10,16 @@
 // deferred with exponential back-off until the queue lifetime runs out.
 // Failures are reported to the sender as DSNs (via Bouncer).
 //
+// Sealed mail (Envelope::sealed_for) goes to one destination only, the
+// member's gateway from the directory, over TLS pinned to the member's
+// certificates and showing our gateway certificate; when the member is
+// missing or suspended it waits (4.7.5) and never takes another route.
+//
+// Lanes: priority mail (Envelope::lane) is attempted first when several
+// messages are due, is taken before normal mail at every destination, and
+// has delivery.priority_connections of delivery.max_connections kept for
+// it: a normal job never takes one of the last priority_connections slots.
+//
 // Everything here runs on the gateway's io_context thread; blocking work
 // (Maildir writes with fsync) is moved to a worker pool.
 #pragma once
@@ -17,26 +27,35 @@
 #include <asio.hpp>
 
 #include <deque>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
 #include "delivery/smtp_client.h"
 #include "delivery/transport.h"
+#include "directory/directory.h"
 #include "gateway/bouncer.h"
+#include "gateway/member_certs.h"
 #include "net/dns.h"
 #include "queue/retry.h"
 #include "queue/spool.h"
 
 namespace sm::gateway {
 
+// What delivering sealed mail to member gateways needs.
+struct MemberDelivery {
+  std::function<std::shared_ptr<const directory::Directory>()> directory;  // null or returning null: no directory
+  std::filesystem::path client_cert, client_key;  // our gateway certificate, presented as TLS client certificate; empty: none
+};
+
 class DeliveryAgent {
  public:
   DeliveryAgent(asio::io_context& io, queue::Spool& spool, const config::Config& config,
-                std::shared_ptr<net::Resolver> resolver, Bouncer& bouncer);
+                std::shared_ptr<net::Resolver> resolver, Bouncer& bouncer, MemberDelivery members = {});
 
   // Schedule everything in active/ (start-up and "rescan").
   void rescan();
@@ -48,16 +67,28 @@ class DeliveryAgent {
   void stop();
   std::size_t in_flight() const { return inflight_.size(); }
   std::size_t deferred() const { return due_.size(); }
+  // Outbound connections (and Maildir writers) open now; of them, how many
+  // occupy a slot kept for priority mail.
+  std::size_t connections() const { return connections_; }
+  std::size_t priority_only_connections() const { return reserved_in_use_; }
 
  private:
   struct Job {
     std::string id;
     std::vector<std::size_t> recipients;
+    mail::Lane lane = mail::Lane::normal;
   };
   struct Destination {
-    delivery::NextHop hop;
-    std::deque<Job> jobs;
+    std::vector<delivery::NextHop> hops;  // tried in order when connecting fails
+    delivery::ClientOptions options;
+    std::string member;                   // sealed mail: the member id; empty: plain
+    std::deque<Job> priority, normal;     // priority jobs are always taken first
     int workers = 0;
+    std::size_t reserved_workers = 0;     // of workers, those in a priority-only slot
+    std::size_t jobs() const { return priority.size() + normal.size(); }
+    const delivery::NextHop& hop() const { return hops.front(); }
+    // The key in destinations_ and the relay= of log lines without a host.
+    std::string name() const { return member.empty() ? hop().to_string() : "member:" + member; }
   };
   struct InFlight {
     queue::QueuedMessage message;
@@ -65,15 +96,30 @@ class DeliveryAgent {
     std::vector<std::size_t> newly_failed;
     std::vector<std::size_t> newly_delivered;
   };
+  struct Due {
+    std::int64_t when = 0;
+    mail::Lane lane = mail::Lane::normal;
+  };
 
-  void schedule(const std::string& id, std::int64_t when);
+  // Scheduling (delivery_agent.cpp).
+  void schedule(const std::string& id, std::int64_t when, mail::Lane lane);
   void wake();
   asio::awaitable<void> scheduler_loop();
   void attempt(const std::string& id);
+  void defer_unroutable(InFlight f, const std::vector<std::size_t>& recipients, const Error& why);
+  std::string plain_destination(const std::string& recipient);
+  Result<std::string> member_destination(const std::string& member_id);
+  void track(mail::Lane lane, int delta);
+
+  // Connections and outcomes (delivery_agent_workers.cpp).
+  bool normal_slot_free() const;
   void start_workers(Destination& dest);
-  asio::awaitable<void> worker(std::string key);
+  void start_all_workers();
+  asio::awaitable<void> worker(std::string key, bool reserved);
+  bool next_job(Destination& dest, bool& reserved, Job& job);
   asio::awaitable<void> deliver_smtp(Destination& dest, std::unique_ptr<delivery::SmtpClient>& client,
                                      int& sent_on_connection, Job job);
+  asio::awaitable<Result<void>> open_connection(Destination& dest, std::unique_ptr<delivery::SmtpClient>& client);
   asio::awaitable<void> deliver_maildir(const delivery::NextHop& hop, Job job);
   void record(const std::string& id, const std::vector<delivery::RecipientOutcome>& outcomes,
               const std::string& via, bool final_delivery, bool log_lines);
@@ -86,16 +132,22 @@ class DeliveryAgent {
   const config::Config& config_;
   std::shared_ptr<net::Resolver> resolver_;
   Bouncer& bouncer_;
+  MemberDelivery members_;
+  MemberCertificates member_certs_;
   queue::RetryPolicy retry_;
   delivery::ClientOptions client_options_;
+  std::shared_ptr<asio::ssl::context> member_tls_;  // presents our gateway certificate
   asio::thread_pool blocking_pool_{2};
 
   std::map<std::string, InFlight> inflight_;
   std::map<std::string, Destination> destinations_;
-  std::map<std::string, std::int64_t> due_;             // deferred id -> due time
+  std::map<std::string, Due> due_;                      // deferred id -> due time and lane
   std::multimap<std::int64_t, std::string> due_order_;  // due time -> id (may hold stale entries)
   asio::steady_timer timer_;
   std::size_t connections_ = 0;
+  std::size_t reserved_in_use_ = 0;  // connections in a slot kept for priority mail
+  std::size_t normal_limit_ = 1;     // connections a normal job may use
+  std::size_t tracked_[2] = {0, 0};  // messages due or in flight, by lane
   bool stopping_ = false;
 };
 

@@ -43,6 +43,10 @@ void DirectoryRuntime::stop() {
   if (webhooks_) webhooks_->stop();
 }
 
+std::shared_ptr<const directory::Directory> DirectoryRuntime::current() const {
+  return service_ ? service_->current() : nullptr;
+}
+
 std::string DirectoryRuntime::health() const { return service_ ? service_->health() : std::string(); }
 
 }  // namespace sm::gateway

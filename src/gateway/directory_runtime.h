@@ -33,6 +33,8 @@ class DirectoryRuntime {
   void refresh_now();
   void stop();
   std::string health() const;  // "" without a directory
+  // The directory in force now, for lookups on any thread; null without one.
+  std::shared_ptr<const directory::Directory> current() const;
 
  private:
   DirectoryRuntime() = default;

@@ -3,6 +3,7 @@
 #include "gateway/gateway.h"
 
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <asio.hpp>
 #include <fstream>
@@ -12,6 +13,8 @@
 #include "gateway/bouncer.h"
 #include "gateway/delivery_agent.h"
 #include "gateway/directory_runtime.h"
+#include "gateway/gateway_keys.h"
+#include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
 #include "net/dns.h"
 #include "net/tls.h"
@@ -31,12 +34,39 @@ metrics::Counter sessions_refused_total("securemail_smtp_sessions_refused_total"
                                         "SMTP connections refused by connection limits");
 metrics::Counter sessions_open("securemail_smtp_sessions", "SMTP sessions open now", true);
 
+// A session admitted into the member reserve ([limits] member_connections,
+// beyond max_connections): it may only send once it has shown a member's
+// TLS client certificate; anyone else is told to come back later.
+class ReservedSlot : public smtp::TransactionHandler {
+ public:
+  explicit ReservedSlot(Receiver& receiver) : receiver_(receiver) {}
+  Result<void> on_mail(const smtp::SessionInfo& s, const mail::Envelope& env) override {
+    if (!receiver_.member_session(s)) {
+      sessions_refused_total.add();
+      return fail(421, "4.7.0", "Too many connections; the remaining ones are kept for member gateways, try again later");
+    }
+    return receiver_.on_mail(s, env);
+  }
+  Result<void> on_rcpt(const smtp::SessionInfo& s, const mail::Envelope& env, const mail::Recipient& r) override {
+    return receiver_.on_rcpt(s, env, r);
+  }
+  Result<std::unique_ptr<smtp::MessageSink>> on_data(const smtp::SessionInfo& s, const mail::Envelope& env) override {
+    return receiver_.on_data(s, env);
+  }
+
+ private:
+  Receiver& receiver_;
+};
+
 // One SMTP listener: accepts, enforces connection limits, runs sessions.
+// The inbound listener keeps member_connections beyond max_connections for
+// member gateways (the priority lane's door).
 class Listener {
  public:
   Listener(asio::io_context& io, smtp::ServerOptions options, const config::Config::Limits& limits,
-           smtp::TransactionHandler& handler)
-      : acceptor_(io), options_(std::move(options)), limits_(limits), handler_(handler) {}
+           Receiver& handler, std::uint64_t reserve)
+      : acceptor_(io), options_(std::move(options)), limits_(limits), handler_(handler), reserved_(handler),
+        reserve_(reserve) {}
 
   Result<tcp::endpoint> bind(const config::Endpoint& at) {
     std::error_code ec;
@@ -63,15 +93,16 @@ class Listener {
       std::string ip = socket.remote_endpoint(ec).address().to_string();
       // Replies are small and complete: send each at once (no Nagle delay).
       socket.set_option(tcp::no_delay(true), ec);
-      if (open_ >= limits_.max_connections || per_ip_[ip] >= limits_.max_connections_per_ip) {
+      if (open_ >= limits_.max_connections + reserve_ || per_ip_[ip] >= limits_.max_connections_per_ip) {
         refuse(std::move(socket), ip);
         continue;
       }
+      bool reserved = open_ >= limits_.max_connections;
       ++open_;
       ++per_ip_[ip];
       sessions_total.add();
       sessions_open.add();
-      asio::co_spawn(acceptor_.get_executor(), session(std::move(socket), ip), asio::detached);
+      asio::co_spawn(acceptor_.get_executor(), session(std::move(socket), ip, reserved), asio::detached);
     }
   }
 
@@ -82,8 +113,9 @@ class Listener {
   std::size_t open_sessions() const { return open_; }
 
  private:
-  asio::awaitable<void> session(tcp::socket socket, std::string ip) {
-    co_await smtp::serve_session(std::move(socket), options_, handler_);
+  asio::awaitable<void> session(tcp::socket socket, std::string ip, bool reserved) {
+    if (reserved) co_await smtp::serve_session(std::move(socket), options_, reserved_);
+    else co_await smtp::serve_session(std::move(socket), options_, handler_);
     --open_;
     if (--per_ip_[ip] == 0) per_ip_.erase(ip);
     sessions_open.add(-1);
@@ -104,6 +136,8 @@ class Listener {
   smtp::ServerOptions options_;
   const config::Config::Limits& limits_;
   smtp::TransactionHandler& handler_;
+  ReservedSlot reserved_;
+  std::uint64_t reserve_ = 0;
   std::size_t open_ = 0;
   std::map<std::string, std::size_t> per_ip_;
 };
@@ -162,7 +196,9 @@ bool notify_running_gateway(const fs::path& data_dir, const std::string& command
   asio::io_context io;
   asio::local::stream_protocol::socket s(io);
   std::error_code ec;
-  s.connect(control_socket_path(data_dir).string(), ec);
+  std::string path = control_socket_path(data_dir).string();
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) return false;  // no gateway can listen there
+  s.connect(asio::local::stream_protocol::endpoint(path), ec);
   if (ec) return false;
   asio::write(s, asio::buffer(command + "\n"), ec);
   std::string reply;
@@ -179,8 +215,18 @@ int run(const config::Config& config) {
   }
   ::chmod(config.data_dir.c_str(), 0700);
 
+  auto keys = GatewayKeys::load(config);
+  if (!keys) {
+    log::error("keys: {}", keys.error().text);
+    return 1;
+  }
+  // Member gateways pin the certificate the directory lists for us: with
+  // no [tls] files configured, the listeners present our gateway key.
   fs::path cert = config.tls.cert, key = config.tls.key;
-  if (config.tls.development()) {
+  if (auto own = (*keys)->tls_files(); config.tls.development() && own) {
+    cert = own->cert;
+    key = own->key;
+  } else if (config.tls.development()) {
     cert = config::Config::Tls::dev_cert(config.data_dir);
     key = config::Config::Tls::dev_key(config.data_dir);
     if (auto r = net::ensure_self_signed(cert, key, config.hostname); !r) {
@@ -220,17 +266,32 @@ int run(const config::Config& config) {
   auto on_committed = [&io, &on_queued](const std::string& id) {
     asio::post(io, [&on_queued, id] { on_queued(id); });
   };
+  auto directory = DirectoryRuntime::open(config, **spool, on_committed);
+  if (!directory) {
+    log::error("directory: {}", directory.error().text);
+    return 1;
+  }
+  auto replays = ReplayCache::open(config.data_dir, config.policy.replay_window);
+  if (!replays) {
+    log::error("replay cache: {}", replays.error().text);
+    return 1;
+  }
   Bouncer bouncer(config, **spool, on_committed);
-  DeliveryAgent agent(io, **spool, config, *resolver, bouncer);
+  DirectorySnapshot snapshot = [&directory] { return (*directory)->current(); };
+  MemberDelivery to_members{snapshot, {}, {}};
+  if (auto own = (*keys)->tls_files()) to_members.client_cert = own->cert, to_members.client_key = own->key;
+  DeliveryAgent agent(io, **spool, config, *resolver, bouncer, to_members);
   agent_ptr = &agent;
-  Receiver receiver(config, **spool, on_queued);
+  MemberCertificates member_certs;
+  Receiver receiver(config, **spool, on_queued, Security{*keys, snapshot, &member_certs, replays->get()});
 
   std::map<std::string, std::string> bound;
   std::vector<std::unique_ptr<Listener>> listeners;
   for (auto [name, at] : {std::pair{"relay", config.listen.relay}, std::pair{"inbound", config.listen.inbound}}) {
     if (!at.enabled()) continue;
     smtp::ServerOptions opts{config.hostname, name, server_limits(config), *tls};
-    auto l = std::make_unique<Listener>(io, std::move(opts), config.limits, receiver);
+    std::uint64_t reserve = std::string_view(name) == "inbound" ? config.limits.member_connections : 0;
+    auto l = std::make_unique<Listener>(io, std::move(opts), config.limits, receiver, reserve);
     auto ep = l->bind(at);
     if (!ep) {
       log::error("{}", ep.error().text);
@@ -240,11 +301,6 @@ int run(const config::Config& config) {
     listeners.push_back(std::move(l));
   }
 
-  auto directory = DirectoryRuntime::open(config, **spool, on_committed);
-  if (!directory) {
-    log::error("directory: {}", directory.error().text);
-    return 1;
-  }
   admin::AdminServer admin_server([&spool, &directory] {
     std::string dir = (*directory)->health();
     return admin::Health{true, "queue " + (*spool)->root().string() + (dir.empty() ? "" : "; " + dir)};
@@ -261,7 +317,24 @@ int run(const config::Config& config) {
 
   fs::path control = control_socket_path(config.data_dir);
   fs::remove(control, ec);
-  asio::local::stream_protocol::acceptor control_acceptor(io, control.string());
+  asio::local::stream_protocol::acceptor control_acceptor(io);
+  {
+    // A Unix socket path has a small fixed limit (sun_path): say so instead of failing obscurely.
+    asio::local::stream_protocol::endpoint at;
+    if (control.string().size() >= sizeof(sockaddr_un::sun_path)) {
+      log::error("data_dir {} is too long: the control socket {} must be under {} octets; use a shorter data_dir",
+                 config.data_dir.string(), control.string(), sizeof(sockaddr_un::sun_path));
+      return 1;
+    }
+    at = asio::local::stream_protocol::endpoint(control.string());
+    control_acceptor.open(at.protocol(), ec);
+    if (!ec) control_acceptor.bind(at, ec);
+    if (!ec) control_acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      log::error("control socket {}: {}", control.string(), ec.message());
+      return 1;
+    }
+  }
   ::chmod(control.c_str(), 0600);
 
   for (auto& l : listeners) asio::co_spawn(io, l->accept_loop(), asio::detached);

@@ -1,7 +1,14 @@
-// receiver.cpp - relay checks and the queue-backed message sink.
+// receiver.cpp - relay checks, and the sink that turns DATA into queued
+// copies: plain, sealed per member gateway, or opened and verified.
 #include "gateway/receiver.h"
 
+#include <asio/post.hpp>
+#include <fstream>
+
+#include "gateway/inbound.h"
+#include "gateway/sender_binding.h"
 #include "mime/header.h"
+#include "util/log.h"
 #include "util/metrics.h"
 
 namespace sm::gateway {
@@ -9,42 +16,121 @@ namespace {
 
 metrics::Counter accepted_total("securemail_messages_accepted_total", "Messages accepted (250 after DATA)");
 metrics::Counter relay_denied_total("securemail_relay_denied_total", "Recipients refused as relay attempts");
+metrics::Counter sealed_total("securemail_messages_sealed_total", "Sealed copies queued for member gateways");
 
-// Streams DATA into a spool writer; commit waits for the group commit.
+Result<std::string> read_message(const queue::SpoolWriter& w) {
+  std::ifstream in(w.path(), std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(w.message_offset()));
+  std::string s(w.size(), '\0');
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  if (!in) return local_error("cannot read back " + w.path().string());
+  return s;
+}
+
+mail::Envelope subset(const mail::Envelope& env, const std::vector<std::size_t>& recipients) {
+  mail::Envelope out = env;
+  out.recipients.clear();
+  for (auto i : recipients) out.recipients.push_back(env.recipients.at(i));
+  return out;
+}
+
+// One copy to commit: the writer and whether it is quarantined.
+struct Copy {
+  std::unique_ptr<queue::SpoolWriter> writer;
+  bool held = false;
+};
+
+// The copies a transaction resolved to, or the reply refusing it.
+struct Resolution {
+  std::vector<Copy> copies;
+  std::optional<EnvelopeBinding> binding;  // inbound: pairs to remember once committed
+  std::vector<std::string> bound_recipients;
+  std::string dropped_id;                  // inbound duplicate: nothing to commit, answer with this id
+};
+
+// Streams DATA into a spool writer; commit() resolves the copies (on the
+// crypto pool when sealing or opening), then waits for the group commit.
 class QueueSink : public smtp::MessageSink {
  public:
+  using Resolve = std::function<Result<Resolution>(std::unique_ptr<queue::SpoolWriter>)>;
+
   QueueSink(queue::Spool& spool, std::unique_ptr<queue::SpoolWriter> writer,
-            std::function<void(const std::string&)> committed)
-      : spool_(spool), writer_(std::move(writer)), committed_(std::move(committed)) {}
+            std::function<void(const std::string&)> committed, Resolve resolve, asio::thread_pool* pool,
+            ReplayCache* replays)
+      : spool_(spool), writer_(std::move(writer)), committed_(std::move(committed)), resolve_(std::move(resolve)),
+        pool_(pool), replays_(replays) {}
 
   Result<void> write(std::string_view chunk) override { return writer_->write(chunk); }
 
   asio::awaitable<Result<std::string>> commit() override {
     auto exec = co_await asio::this_coro::executor;
-    auto result = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Result<std::string>)>(
+    Resolution resolution;
+    if (!resolve_) {
+      resolution.copies.push_back({std::move(writer_), false});
+    } else {
+      co_await asio::post(pool_->get_executor(), asio::use_awaitable);
+      auto r = resolve_(std::move(writer_));
+      co_await asio::post(exec, asio::use_awaitable);
+      if (!r) co_return std::unexpected(r.error());
+      resolution = std::move(*r);
+    }
+    if (resolution.copies.empty()) co_return resolution.dropped_id;
+    std::vector<bool> held;
+    std::vector<Result<std::string>> results(resolution.copies.size(), std::unexpected(Error{}));
+    for (auto& c : resolution.copies) held.push_back(c.held);
+    // Commit every copy in one batch and wait for all of them.
+    auto remaining = std::make_shared<std::size_t>(resolution.copies.size());
+    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
         [&](auto handler) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          spool_.commit_async(std::move(writer_), [h, exec](Result<std::string> r) mutable {
-            asio::post(exec, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-          });
+          for (std::size_t i = 0; i < resolution.copies.size(); ++i)
+            spool_.commit_async(std::move(resolution.copies[i].writer), [h, exec, remaining, &results, i](Result<std::string> r) {
+              asio::post(exec, [h, remaining, &results, i, r = std::move(r)]() mutable {
+                results[i] = std::move(r);
+                if (--*remaining == 0) (*h)();
+              });
+            });
         },
         asio::use_awaitable);
-    if (result) {
-      accepted_total.add();  // the session logs the accepted message
-      committed_(*result);
+    std::optional<Error> failed;
+    std::string first;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (!results[i]) {
+        failed = results[i].error();
+        continue;
+      }
+      accepted_total.add();
+      if (first.empty()) first = *results[i];
+      if (!held[i]) committed_(*results[i]);
     }
-    co_return result;
+    if (failed) {
+      if (!first.empty()) log::warn("{}: some copies were queued before another failed; the client will retry them all", first);
+      co_return std::unexpected(*failed);
+    }
+    if (resolution.binding && replays_)
+      replays_->remember(resolution.binding->seal_id, resolution.bound_recipients, resolution.binding->sealed_at);
+    co_return first;
   }
 
  private:
   queue::Spool& spool_;
   std::unique_ptr<queue::SpoolWriter> writer_;
   std::function<void(const std::string&)> committed_;
+  Resolve resolve_;
+  asio::thread_pool* pool_;
+  ReplayCache* replays_;
 };
 
 std::string local_part_of(const std::string& address) {
   auto at = address.rfind('@');
   return at == std::string::npos ? address : address.substr(0, at);
+}
+
+Result<std::unique_ptr<queue::SpoolWriter>> new_copy(queue::Spool& spool, const mail::Envelope& env, std::string_view bytes) {
+  auto w = spool.create(env);
+  if (!w) return std::unexpected(w.error());
+  if (auto ok = (*w)->write(bytes); !ok) return std::unexpected(ok.error());
+  return w;
 }
 
 }  // namespace
@@ -66,20 +152,50 @@ Result<void> check_relay(const config::Config& config, const std::string& listen
 }
 
 Receiver::Receiver(const config::Config& config, queue::Spool& spool,
-                   std::function<void(const std::string&)> committed)
-    : config_(config), spool_(spool), committed_(std::move(committed)) {}
+                   std::function<void(const std::string&)> committed, Security security)
+    : config_(config), spool_(spool), committed_(std::move(committed)), security_(std::move(security)) {}
 
-Result<void> Receiver::on_mail(const smtp::SessionInfo&, const mail::Envelope&) { return {}; }
+Receiver::~Receiver() { crypto_pool_.join(); }
+
+std::shared_ptr<const directory::Directory> Receiver::directory() const {
+  return security_.directory ? security_.directory() : nullptr;
+}
+
+bool Receiver::member_session(const smtp::SessionInfo& session) const {
+  if (!security_.certificates || session.peer_cert_sha256.empty()) return false;
+  return security_.certificates->member_with_certificate(directory(), session.peer_cert_sha256) != nullptr;
+}
+
+Result<void> Receiver::on_mail(const smtp::SessionInfo& session, const mail::Envelope& env) {
+  if (session.listener != "relay" || config_.relay_clients.empty()) return {};
+  const auto* client = identify_relay_client(config_, session.peer_address, session.peer_cert_sha256);
+  return check_sender_domain(config_, client, "sender", env.sender);
+}
 
 // The session logs the rejection with the client's address.
 Result<void> Receiver::on_rcpt(const smtp::SessionInfo& session, const mail::Envelope&,
                                const mail::Recipient& rcpt) {
-  return check_relay(config_, session.listener, rcpt.address);
+  if (auto ok = check_relay(config_, session.listener, rcpt.address); !ok) return ok;
+  if (session.listener == "relay" && !config_.receives_for(mail::domain_of(rcpt.address))) {
+    auto dir = directory();
+    return check_member_recipient(dir.get(), rcpt.address);
+  }
+  return {};
 }
 
 Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::SessionInfo& session,
                                                              const mail::Envelope& env) {
-  auto writer = spool_.create(env);
+  // Relay: the plan decides which recipients the received file itself
+  // carries (the plain ones; all of them when every copy is sealed, and
+  // the file is then only read back and discarded).
+  std::optional<OutboundPlan> plan;
+  mail::Envelope stored = env;
+  const bool relay = session.listener == "relay";
+  if (relay) {
+    plan = plan_outbound(config_, directory(), env);
+    if (!plan->sealed.empty() && !plan->plain.empty()) stored = subset(env, plan->plain);
+  }
+  auto writer = spool_.create(stored);
   if (!writer) return std::unexpected(writer.error());
   mime::ReceivedInfo trace;
   trace.helo = session.helo;
@@ -91,7 +207,91 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   trace.tls = session.tls ? session.tls_version + " " + session.tls_cipher : "";
   trace.when = env.arrival;
   if (auto w = (*writer)->write(mime::received_header(trace)); !w) return std::unexpected(w.error());
-  return std::make_unique<QueueSink>(spool_, std::move(*writer), committed_);
+
+  QueueSink::Resolve resolve;
+  const auto* client = relay && !config_.relay_clients.empty()
+                           ? identify_relay_client(config_, session.peer_address, session.peer_cert_sha256)
+                           : nullptr;
+  bool check_from = relay && !config_.relay_clients.empty();
+  if (relay && (!plan->sealed.empty() || check_from)) {
+    resolve = [this, env, plan = std::move(*plan), client, check_from](std::unique_ptr<queue::SpoolWriter> received) -> Result<Resolution> {
+      auto message = read_message(*received);
+      if (!message) return std::unexpected(message.error());
+      const std::string id = received->id();
+      if (check_from) {
+        auto from = single_from_address(*message);
+        if (!from) return std::unexpected(from.error());
+        if (auto ok = check_sender_domain(config_, client, "From:", *from); !ok) {
+          log::warn("{}: refused: {}", id, ok.error().text);
+          return std::unexpected(ok.error());
+        }
+      }
+      Resolution res;
+      if (!security_.keys || !security_.certificates) {
+        if (!plan.sealed.empty()) return local_error("member recipients, but this gateway has no keys loaded");
+      }
+      Sealer sealer(security_.keys, *security_.certificates);
+      for (const auto& group : plan.sealed) {
+        for (auto i : group.recipients)
+          log::info("{}: to=<{}>: member {} (directory serial {}): sealing", id, env.recipients[i].address,
+                    group.member->id, plan.directory->serial());
+        auto sealed = sealer.seal(group, env, *message);
+        if (!sealed) {
+          log::warn("{}: cannot seal for member {}: {}", id, group.member->id, sealed.error().text);
+          return std::unexpected(sealed.error());
+        }
+        mail::Envelope copy_env = subset(env, group.recipients);
+        copy_env.sealed_for = group.member->id;
+        copy_env.lane = mail::Lane::priority;
+        auto copy = new_copy(spool_, copy_env, sealed->message);
+        if (!copy) return std::unexpected(copy.error());
+        log::info("{}: sealed for member {} as {}: {}, {} octets", id, group.member->id, (*copy)->id(), sealed->summary,
+                  sealed->message.size());
+        sealed_total.add();
+        res.copies.push_back({std::move(*copy), false});
+      }
+      if (!plan.plain.empty()) res.copies.insert(res.copies.begin(), Copy{std::move(received), false});
+      return res;
+    };
+  } else if (!relay) {
+    resolve = [this, env](std::unique_ptr<queue::SpoolWriter> received) -> Result<Resolution> {
+      auto message = read_message(*received);
+      if (!message) return std::unexpected(message.error());
+      const std::string id = received->id();
+      auto keys = security_.keys ? security_.keys : std::make_shared<const GatewayKeys>();
+      MemberCertificates none;
+      Opener opener(config_, keys, security_.directory, security_.certificates ? *security_.certificates : none,
+                    security_.replays);
+      InboundOutcome out = opener.process(env, std::move(*message));
+      Resolution res;
+      switch (out.action) {
+        case InboundOutcome::Action::reject:
+          log::warn("{}: from=<{}>: {}", id, env.sender, out.log);
+          return std::unexpected(out.rejection);
+        case InboundOutcome::Action::drop:
+          log::info("{}: from=<{}>: {}", id, env.sender, out.log);
+          res.dropped_id = id;
+          return res;
+        default:
+          break;
+      }
+      mail::Envelope final_env = subset(env, out.recipients);
+      final_env.lane = out.lane;
+      auto copy = new_copy(spool_, final_env, out.message);
+      if (!copy) return std::unexpected(copy.error());
+      bool held = out.action == InboundOutcome::Action::quarantine;
+      if (held) (*copy)->hold_on_commit();
+      log::info("{}: from=<{}>: {} -> queued as {}{}", id, env.sender, out.log, (*copy)->id(), held ? " (held)" : "");
+      if (out.binding) {
+        res.binding = out.binding;
+        for (auto i : out.recipients) res.bound_recipients.push_back(env.recipients[i].address);
+      }
+      res.copies.push_back({std::move(*copy), held});
+      return res;
+    };
+  }
+  return std::make_unique<QueueSink>(spool_, std::move(*writer), committed_, std::move(resolve), &crypto_pool_,
+                                     security_.replays);
 }
 
 }  // namespace sm::gateway

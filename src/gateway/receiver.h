@@ -1,28 +1,53 @@
 // receiver.h - the gateway's answer to every envelope question an SMTP
 // session asks (smtp::TransactionHandler), and where accepted mail goes:
-// into the durable queue, then straight to the delivery agent.
+// through the outbound or inbound processing into the durable queue, then
+// straight to the delivery agent.
 //
 // Relay policy (no open relay): the trusted relay listener may send to any
 // domain; the inbound listener only to our own domains, and never to a
 // local part that carries routing characters (`%`, `!`, `@` in a quoted
-// local part), which an internal server might still act on.
+// local part), which an internal server might still act on. With
+// [[relay_client]] entries, each client of the relay listener may only
+// send as its own domains (envelope sender and From:), 550 5.7.1 otherwise.
+//
+// At the end of DATA the message is in a spool file not yet committed.
+// Relay listener: copies for member gateways are sealed (outbound.h) and
+// each is committed as its own queue file; the rest stays plain. Inbound
+// listener: the message is opened and verified (inbound.h) and the result
+// committed (or held, or refused). The crypto runs on a worker pool, never
+// on the network thread, and every copy is on disk before the 250 reply.
 #pragma once
 
+#include <asio/thread_pool.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "config/config.h"
+#include "gateway/gateway_keys.h"
+#include "gateway/member_certs.h"
+#include "gateway/outbound.h"
+#include "gateway/replay_cache.h"
 #include "queue/spool.h"
 #include "smtp/server.h"
 
 namespace sm::gateway {
+
+// What sealing and opening need; a gateway without a directory leaves it empty.
+struct Security {
+  std::shared_ptr<const GatewayKeys> keys;
+  DirectorySnapshot directory;
+  MemberCertificates* certificates = nullptr;
+  ReplayCache* replays = nullptr;
+};
 
 class Receiver : public smtp::TransactionHandler {
  public:
   // committed is called on the session's executor after a message is
   // durably queued, before the 250 reply goes out.
   Receiver(const config::Config& config, queue::Spool& spool,
-           std::function<void(const std::string& id)> committed);
+           std::function<void(const std::string& id)> committed, Security security = {});
+  ~Receiver() override;
 
   Result<void> on_mail(const smtp::SessionInfo&, const mail::Envelope& env) override;
   Result<void> on_rcpt(const smtp::SessionInfo&, const mail::Envelope& env,
@@ -30,10 +55,18 @@ class Receiver : public smtp::TransactionHandler {
   Result<std::unique_ptr<smtp::MessageSink>> on_data(const smtp::SessionInfo&,
                                                      const mail::Envelope& env) override;
 
+  // Is this session a member gateway (its TLS client certificate is one the
+  // directory lists)? The inbound listener keeps connections for those.
+  bool member_session(const smtp::SessionInfo& session) const;
+
  private:
+  std::shared_ptr<const directory::Directory> directory() const;
+
   const config::Config& config_;
   queue::Spool& spool_;
   std::function<void(const std::string&)> committed_;
+  Security security_;
+  asio::thread_pool crypto_pool_{2};
 };
 
 // The relay decision alone, for tests: may this listener take mail for rcpt?

@@ -6,6 +6,8 @@
 //   id 4F3A2B1C0D5E6000
 //   sender alice+40a.example      (xtext, so every value is one token)
 //   ...
+//   sealed-for b-example          (only when the copy is sealed for a member)
+//   lane priority                 (only for the priority lane)
 //   rcpt <notify> <orcpt-xtext|-> <address-xtext>
 //   <empty line>
 //   <message octets, CRLF line ends, exactly as received after unstuffing>

@@ -92,6 +92,11 @@ SpoolWriter::SpoolWriter(std::string id, int fd, fs::path tmp_path, fs::path fin
 
 SpoolWriter::~SpoolWriter() { discard(); }
 
+void SpoolWriter::hold_on_commit() {
+  held_ = true;
+  final_path_ = final_path_.parent_path().parent_path() / "hold" / id_;
+}
+
 void SpoolWriter::discard() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
@@ -151,7 +156,9 @@ Result<std::unique_ptr<SpoolWriter>> Spool::create(mail::Envelope env) {
   if (fd < 0) return std::unexpected(io_error("create", errno));
   std::unique_ptr<SpoolWriter> w(new SpoolWriter(env.id, fd, tmp, root_ / "active" / env.id));
   int err = 0;
-  if (!write_all(fd, format_envelope(env), err)) return std::unexpected(io_error("write", err));
+  std::string block = format_envelope(env);
+  if (!write_all(fd, block, err)) return std::unexpected(io_error("write", err));
+  w->offset_ = block.size();
   return w;
 }
 
@@ -206,6 +213,21 @@ void Spool::commit_batch(std::vector<Pending>& batch) {
     if (errors[i]) continue;
     if (::rename(w.tmp_path_.c_str(), w.final_path_.c_str()) != 0) errors[i] = io_error("rename", errno);
     else renamed_any = w.committed_ = true;
+  }
+  // Quarantined messages were renamed into hold/: make those names durable too.
+  bool held_any = false;
+  for (std::size_t i = 0; i < batch.size(); ++i) held_any |= batch[i].writer->committed_ && batch[i].writer->held_;
+  if (held_any) {
+    int hold_fd = ::open((root_ / "hold").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int err = hold_fd < 0 || ::fsync(hold_fd) != 0 ? errno : 0;
+    if (hold_fd >= 0) ::close(hold_fd);
+    for (std::size_t i = 0; err != 0 && i < batch.size(); ++i) {
+      SpoolWriter& w = *batch[i].writer;
+      if (!w.committed_ || !w.held_) continue;
+      ::rename(w.final_path_.c_str(), w.tmp_path_.c_str());
+      w.committed_ = false;
+      errors[i] = io_error("fsync hold directory", err);
+    }
   }
   if (renamed_any && ::fsync(active_fd_) != 0) {
     // The names may not be durable: refuse them all and take them back.

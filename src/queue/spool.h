@@ -66,6 +66,14 @@ class SpoolWriter {
   Result<void> write(std::string_view octets);
   const std::string& id() const { return id_; }
   std::uint64_t size() const { return size_; }
+  // The file being written and where the message starts in it: the
+  // gateway reads a received message back (to seal or open it) before
+  // deciding what to commit.
+  const std::filesystem::path& path() const { return tmp_path_; }
+  std::uint64_t message_offset() const { return offset_; }
+  // Commit into hold/ instead of active/ (quarantine): durable, listed by
+  // `securemail queue`, delivered only after `queue release`.
+  void hold_on_commit();
 
  private:
   friend class Spool;
@@ -76,6 +84,8 @@ class SpoolWriter {
   int fd_ = -1;
   std::filesystem::path tmp_path_, final_path_;
   std::uint64_t size_ = 0;
+  std::uint64_t offset_ = 0;
+  bool held_ = false;
   std::optional<Error> error_;
   bool committed_ = false;
 };

@@ -36,7 +36,8 @@ class _Handler:
 class Sink:
     """An SMTP server on 127.0.0.1 with an OS-chosen port that records what it receives."""
 
-    def __init__(self):
+    def __init__(self, tls_context=None):
+        self.tls_context = tls_context  # offer STARTTLS with this ssl.SSLContext
         self.messages = []
         self.lock = threading.Lock()
         self.reject = {}        # address -> reply for RCPT
@@ -54,9 +55,10 @@ class Sink:
             port = s.getsockname()[1]
             s.close()
         self.port = port
+        extra = {"tls_context": self.tls_context} if self.tls_context else {}
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=port,
                                      decode_data=False,
-                                     ready_timeout=10)
+                                     ready_timeout=10, **extra)
         self.controller.start()
 
     def stop(self):

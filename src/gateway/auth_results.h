@@ -1,0 +1,38 @@
+// auth_results.h - the verification mark on delivered mail (RFC 8601
+// Authentication-Results with the smime method of RFC 7281), and removal
+// of any such mark naming our host that came from outside (a forger would
+// otherwise write "smime=pass" himself).
+//
+//   Authentication-Results: gw.b.example; smime=pass (signed by member
+//     a-example, aes-256-gcm) body.smime-identifier=alice@a.example
+//     body.smime-serial=1A2B...
+//   Authentication-Results: gw.b.example; smime=fail (bad-signature) ...
+//   Authentication-Results: gw.b.example; smime=none
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "smime/verdict.h"
+
+namespace sm::gateway {
+
+struct SmimeResult {
+  std::string result = "none";  // pass, fail, none (RFC 7281 result values)
+  std::string comment;          // reason or who signed; may be empty
+  std::string identifier;       // body.smime-identifier: the signer's From: address
+  std::string serial;           // body.smime-serial: the signer certificate's serial (hex)
+};
+
+// The complete header field, folded, ending in CRLF.
+std::string authentication_results(std::string_view host, const SmimeResult& result);
+
+// The message with every Authentication-Results field whose authserv-id is
+// `host` (case-insensitive) removed from its header block; everything else
+// byte for byte. Returns how many were removed.
+std::size_t strip_our_results(std::string& message, std::string_view host);
+
+// Prefix the Subject: with tag (adds a Subject: when there is none).
+void tag_subject(std::string& message, std::string_view tag);
+
+}  // namespace sm::gateway

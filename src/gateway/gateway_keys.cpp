@@ -1,0 +1,47 @@
+// gateway_keys.cpp - loading DATA/pki for the daemon.
+#include "gateway/gateway_keys.h"
+
+#include "pki/certificate.h"
+
+namespace sm::gateway {
+
+Result<std::shared_ptr<const GatewayKeys>> GatewayKeys::load(const config::Config& config) {
+  auto keys = std::make_shared<GatewayKeys>();
+  keys->data_dir_ = config.data_dir;
+  auto ring = pki::Keyring::load(config.data_dir);
+  if (!ring) return std::unexpected(ring.error());
+  keys->ring_ = std::move(*ring);
+  std::error_code ec;
+  auto anchors = pki::Keyring::anchors_file(config.data_dir);
+  if (std::filesystem::exists(anchors, ec)) {
+    auto trust = pki::TrustStore::load(anchors, pki::Keyring::crl_file(config.data_dir));
+    if (!trust) return std::unexpected(trust.error());
+    keys->trust_.emplace(std::move(*trust));
+  }
+  for (const auto& set : keys->ring_.sets()) keys->identities_.push_back(keys->identity(set));
+  return std::shared_ptr<const GatewayKeys>(std::move(keys));
+}
+
+const pki::KeySet* GatewayKeys::signer_for(std::string_view domain) const {
+  for (const auto& set : ring_.sets())
+    if (set.active() && pki::certificate_names_domain(set.cert.get(), domain)) return &set;
+  return nullptr;
+}
+
+smime::Identity GatewayKeys::identity(const pki::KeySet& set) const {
+  smime::Identity id;
+  id.key = set.key.get();
+  id.cert = set.cert.get();
+  for (const auto& c : set.chain) id.chain.push_back(c.get());
+  id.id = set.id;
+  return id;
+}
+
+std::optional<GatewayKeys::TlsFiles> GatewayKeys::tls_files() const {
+  const pki::KeySet* set = ring_.signing();
+  if (!set) return std::nullopt;
+  auto dir = pki::Keyring::dir(data_dir_) / "keys" / set->id;
+  return TlsFiles{dir / "cert.pem", dir / "key.pem"};
+}
+
+}  // namespace sm::gateway

@@ -1,0 +1,221 @@
+// inbound.cpp - sealed, plain or forged: what the inbound listener delivers.
+#include "gateway/inbound.h"
+
+#include <chrono>
+
+#include "gateway/auth_results.h"
+#include "mime/header.h"
+#include "pki/certificate.h"
+#include "smime/engine.h"
+#include "smime/mailbox.h"
+#include "util/metrics.h"
+
+namespace sm::gateway {
+namespace {
+
+metrics::LabeledCounter inbound_total("securemail_inbound_total", "Inbound messages by S/MIME result", "result",
+                                      {"pass", "fail", "none"});
+metrics::LabeledCounter forgeries_total("securemail_forgeries_total",
+                                        "Inbound messages claiming a member's From: domain that failed verification",
+                                        "reason");
+
+bool is_sealed(const mime::HeaderBlock& block) {
+  auto ct = block.get("Content-Type");
+  if (!ct) return false;
+  std::string v(ct->substr(0, ct->find(';')));
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+  return v == "application/pkcs7-mime" || v == "application/x-pkcs7-mime";
+}
+
+// Every address the From: field names; when it is not a clean mailbox list,
+// whatever follows an '@' (a forger's odd syntax must not hide a domain).
+std::vector<std::string> from_addresses(const mime::HeaderBlock& block) {
+  auto from = block.get("From");
+  if (!from) return {};
+  if (auto list = smime::detail::parse_mailbox_list(*from)) return *list;
+  std::vector<std::string> out;
+  std::string_view v = *from;
+  for (auto at = v.find('@'); at != std::string_view::npos; at = v.find('@', at + 1)) {
+    auto end = v.find_first_of(">,; \t\"()", at + 1);
+    out.push_back("x" + std::string(v.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at)));
+  }
+  return out;
+}
+
+// Our Received: field, written first into every queued message.
+std::string our_received(const mime::HeaderBlock& block) {
+  if (!block.fields().empty() && mime::iequals(block.fields().front().name, "Received")) return block.fields().front().raw;
+  return {};
+}
+
+const char* enhanced_for(smime::Reason r) {
+  switch (r) {
+    case smime::Reason::malformed:
+    case smime::Reason::not_encrypted:
+    case smime::Reason::cbc_not_allowed:
+    case smime::Reason::not_for_us:
+    case smime::Reason::decrypt_failed:
+    case smime::Reason::unsigned_content:
+      return "5.7.5";  // cryptographic failure (RFC 3463)
+    case smime::Reason::bad_signature:
+    case smime::Reason::header_mismatch:
+      return "5.7.7";  // message integrity failure
+    default:
+      return "5.7.1";
+  }
+}
+
+std::string mem_data(BIO* bio) {
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::vector<std::size_t> all_recipients(const mail::Envelope& env) {
+  std::vector<std::size_t> v(env.recipients.size());
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = i;
+  return v;
+}
+
+}  // namespace
+
+InboundOutcome Opener::process(const mail::Envelope& env, std::string received) {
+  auto block = mime::HeaderBlock::parse(received);
+  if (!block) {
+    InboundOutcome out;
+    out.action = InboundOutcome::Action::reject;
+    out.rejection = block.error();
+    out.log = "refused: " + block.error().text;
+    return out;
+  }
+  auto dir = directory_ ? directory_() : nullptr;
+  const directory::Member* claimed = nullptr;
+  std::string claimed_from;
+  if (dir)
+    for (const auto& a : from_addresses(*block))
+      if ((claimed = dir->lookup_address(a))) {
+        claimed_from = a;
+        break;
+      }
+  if (!claimed) {
+    // Ordinary mail (a user's own S/MIME to one of our users included).
+    strip_our_results(received, config_.hostname);
+    InboundOutcome out;
+    out.message = authentication_results(config_.hostname, {"none", "", "", ""}) + received;
+    out.recipients = all_recipients(env);
+    out.result = "none";
+    out.log = "smime=none (not from a member domain)";
+    inbound_total.add("none");
+    return out;
+  }
+  if (!is_sealed(*block))
+    return forgery("unsealed", "From: " + claimed_from + " is a domain of member " + claimed->id + ", but the message is not sealed",
+                   550, "5.7.1", std::move(received), env);
+  return open_sealed(*claimed, env, std::move(received));
+}
+
+InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::Envelope& env, std::string received) {
+  if (!keys_->trust()) {
+    InboundOutcome out;
+    out.action = InboundOutcome::Action::reject;
+    out.rejection = Error{451, "4.7.5", "this gateway has no authority certificate to verify sealed mail with"};
+    out.log = "deferred: " + out.rejection.text;
+    return out;
+  }
+  smime::OpenOptions o;
+  o.keys = keys_->identities();
+  o.trust = keys_->trust();
+  o.allowed_signer_fingerprints = certs_.fingerprints(member);
+  if (member.status != directory::Status::active || o.allowed_signer_fingerprints.empty())
+    o.allowed_signer_fingerprints = {"(member " + member.id + " is " + std::string(directory::to_string(member.status)) + ")"};
+  o.max_size = std::max<std::size_t>(o.max_size, config_.limits.max_message_size + 65536);
+  ossl::BioPtr out_bio(BIO_new(BIO_s_mem()));
+  if (!out_bio) return forgery("local", "out of memory", 451, "4.3.0", std::move(received), env);
+  auto verdict = smime::open(smime::MessageSource::memory(received), out_bio.get(), o);
+  if (!verdict) {
+    InboundOutcome out;
+    out.action = InboundOutcome::Action::reject;
+    out.rejection = verdict.error();
+    out.log = "deferred: " + verdict.error().text;
+    return out;
+  }
+  const smime::Verdict& v = *verdict;
+  std::string restored = v.released ? mem_data(out_bio.get()) : std::string();
+  auto keep = [&](std::string restored_or_empty) { return restored_or_empty.empty() ? std::move(received) : std::move(restored_or_empty); };
+  if (!v.verified()) {
+    if (v.reason == smime::Reason::too_large) return forgery("too-large", v.detail, 552, "5.3.4", keep(std::move(restored)), env);
+    return forgery(std::string(smime::to_string(v.reason)),
+                   std::string(smime::describe(v.reason)) + (v.detail.empty() ? "" : ": " + v.detail) +
+                       " (From: domain of member " + member.id + ")",
+                   550, enhanced_for(v.reason), keep(std::move(restored)), env);
+  }
+  auto dir = directory_ ? directory_() : nullptr;
+  if (!env.sender.empty() && (!dir || dir->lookup_address(env.sender) == nullptr ||
+                              dir->lookup_address(env.sender)->id != member.id))
+    return forgery("sender-not-member", "the envelope sender <" + env.sender + "> is not a domain of member " + member.id,
+                   550, "5.7.1", std::move(restored), env);
+  auto binding = take_binding(restored);
+  if (!binding) return forgery("envelope-binding", binding.error().text, 550, "5.7.1", std::move(restored), env);
+  InboundOutcome out;
+  out.recipients = all_recipients(env);
+  std::string bound = "no envelope binding";
+  if (*binding) {
+    if (auto ok = check_binding(**binding, env, now_unix(), config_.policy.replay_window); !ok)
+      return forgery("envelope-mismatch", ok.error().text, 550, "5.7.1", std::move(restored), env);
+    std::vector<std::size_t> fresh;
+    for (auto i : out.recipients)
+      if (!replays_ || !replays_->seen((*binding)->seal_id, env.recipients[i].address)) fresh.push_back(i);
+    if (fresh.empty()) {
+      out.action = InboundOutcome::Action::drop;
+      out.log = "duplicate of seal " + (*binding)->seal_id + ", already delivered to every recipient: discarded";
+      return out;
+    }
+    out.recipients = std::move(fresh);
+    out.binding = **binding;
+    bound = "envelope bound";
+  }
+  strip_our_results(restored, config_.hostname);
+  SmimeResult r;
+  r.result = "pass";
+  r.comment = "signed by member " + member.id + ", " + v.content_encryption + ", " + bound;
+  r.identifier = v.from;
+  if (auto block = mime::HeaderBlock::parse(received)) restored = our_received(*block) + restored;
+  out.message = authentication_results(config_.hostname, r) + restored;
+  out.lane = mail::Lane::priority;
+  out.result = "pass";
+  out.log = "sealed message from <" + env.sender + ">: decrypted with " + v.decrypted_with + " (" + v.content_encryption +
+            ", " + v.key_management + "); verified: signed by member " + member.id + " (From: " + v.from +
+            ", certificate " + v.signer_fingerprint.substr(0, 16) + "), smime=pass";
+  inbound_total.add("pass");
+  return out;
+}
+
+InboundOutcome Opener::forgery(std::string reason, std::string detail, int code, const char* enhanced,
+                               std::string message, const mail::Envelope& env) {
+  InboundOutcome out;
+  out.result = "fail";
+  inbound_total.add("fail");
+  forgeries_total.add(reason);
+  using F = config::Config::Policy::Forgery;
+  if (config_.policy.forgery == F::reject || code / 100 == 4 || code == 552) {
+    out.action = InboundOutcome::Action::reject;
+    out.rejection = Error{code, enhanced, "message refused: " + detail};
+    out.log = "FORGERY (" + reason + "): " + detail + ": rejected";
+    return out;
+  }
+  strip_our_results(message, config_.hostname);
+  if (config_.policy.forgery == F::tag) tag_subject(message, config_.policy.subject_tag);
+  out.message = authentication_results(config_.hostname, {"fail", reason, "", ""}) + message;
+  out.recipients = all_recipients(env);
+  out.action = config_.policy.forgery == F::quarantine ? InboundOutcome::Action::quarantine : InboundOutcome::Action::deliver;
+  out.log = "FORGERY (" + reason + "): " + detail +
+            (out.action == InboundOutcome::Action::quarantine ? ": quarantined (held; smime=fail)" : ": delivered with smime=fail and a subject tag");
+  return out;
+}
+
+}  // namespace sm::gateway

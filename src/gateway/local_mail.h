@@ -1,0 +1,28 @@
+// local_mail.h - mail the gateway writes itself (delivery status
+// notifications, directory notices): queued with the null sender, so
+// nothing ever answers it, and delivered by the normal path.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "queue/spool.h"
+
+namespace sm::gateway {
+
+struct LocalMessage {
+  std::string source;     // Envelope::listener: "bounce", "directory"
+  std::string recipient;
+  std::string text;       // the whole message, CRLF line ends
+  std::int64_t arrival = 0;  // 0: now
+  bool body_8bit = false;
+};
+
+// Write and commit asynchronously. done runs on the queue's committer
+// thread with the queue id or the error (the caller logs and schedules).
+// Returns the queue id, or "" when the message could not even be written
+// (nothing is queued, and done is not called).
+std::string queue_local_message(queue::Spool& spool, const LocalMessage& message,
+                         std::function<void(Result<std::string>)> done);
+
+}  // namespace sm::gateway

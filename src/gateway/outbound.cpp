@@ -1,0 +1,106 @@
+// outbound.cpp - planning recipients, and sealing one copy per member gateway.
+#include "gateway/outbound.h"
+
+#include <algorithm>
+#include <map>
+
+#include "gateway/envelope_binding.h"
+#include "mime/header.h"
+#include "pki/certificate.h"
+#include "smime/engine.h"
+#include "smime/mailbox.h"
+
+namespace sm::gateway {
+namespace {
+
+// Members reached through the same gateway share a sealed copy.
+std::string gateway_key(const directory::Member& m) {
+  std::vector<std::string> endpoints = m.endpoints, certs = m.certificates;
+  std::sort(endpoints.begin(), endpoints.end());
+  std::sort(certs.begin(), certs.end());
+  std::string key;
+  for (const auto& e : endpoints) key += e + "\n";
+  key += "--\n";
+  for (const auto& c : certs) key += c;
+  return key;
+}
+
+}  // namespace
+
+OutboundPlan plan_outbound(const config::Config& config, std::shared_ptr<const directory::Directory> directory,
+                           const mail::Envelope& env) {
+  OutboundPlan plan;
+  plan.directory = std::move(directory);
+  std::map<std::string, std::size_t> group_of;  // gateway key -> index in plan.sealed
+  for (std::size_t i = 0; i < env.recipients.size(); ++i) {
+    const std::string domain = mail::domain_of(env.recipients[i].address);
+    const directory::Member* m =
+        config.receives_for(domain) || !plan.directory ? nullptr : plan.directory->lookup_domain(domain);
+    if (!m || m->status != directory::Status::active) {
+      plan.plain.push_back(i);
+      continue;
+    }
+    auto [it, created] = group_of.try_emplace(gateway_key(*m), plan.sealed.size());
+    if (created) plan.sealed.push_back({m, {}, {}});
+    auto& g = plan.sealed[it->second];
+    if (std::find(g.member_ids.begin(), g.member_ids.end(), m->id) == g.member_ids.end()) g.member_ids.push_back(m->id);
+    g.recipients.push_back(i);
+  }
+  return plan;
+}
+
+Result<void> check_member_recipient(const directory::Directory* directory, const std::string& recipient) {
+  if (!directory) return {};
+  const directory::Member* m = directory->lookup_address(recipient);
+  if (m && m->status == directory::Status::suspended)
+    return fail(550, "5.7.1", "<" + recipient + ">: the recipient's organisation (" + m->id +
+                                  ") is suspended from the SecureMail directory; mail to it is not sent");
+  return {};
+}
+
+Result<std::string> single_from_address(std::string_view message) {
+  auto block = mime::HeaderBlock::parse(message);
+  if (!block) return std::unexpected(block.error());
+  auto from = block->get("From");
+  if (!from) return fail(550, "5.7.1", "the message has no From: field; sealed mail needs exactly one sender address");
+  auto list = smime::detail::parse_mailbox_list(*from);
+  if (!list || list->size() != 1)
+    return fail(550, "5.7.1", "the From: field must hold exactly one address for sealed mail");
+  return list->front();
+}
+
+Result<Sealer::Sealed> Sealer::seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message) {
+  auto from = single_from_address(message);
+  if (!from) return std::unexpected(from.error());
+  std::string from_domain = mail::domain_of(*from);
+  const pki::KeySet* key = keys_->signer_for(from_domain);
+  if (!key)
+    return fail(550, "5.7.1", "this gateway holds no key for the From: domain " + from_domain +
+                                  ", so mail to member " + group.member->id + " cannot be sealed");
+  if (!env.sender.empty() && !pki::certificate_names_domain(key->cert.get(), mail::domain_of(env.sender)))
+    return fail(550, "5.7.1", "the envelope sender <" + env.sender + "> is not of a domain the signing key (" + from_domain +
+                                  ") covers; the member would refuse it");
+  auto certs = certs_.of(*group.member);
+  if (!certs) return std::unexpected(certs.error());
+
+  smime::SealOptions options;
+  options.cipher = group.member->has(directory::kCapAuthEnveloped) ? smime::Cipher::aes256_gcm : smime::Cipher::aes256_cbc;
+  std::vector<smime::Recipient> recipients;
+  for (const auto& c : *certs) recipients.push_back({c.cert, group.member->has(directory::kCapRsaOaep)});
+
+  std::string input = format_binding(bind_envelope(env, group.recipients)) + message;
+  ossl::BioPtr out(BIO_new(BIO_s_mem()));
+  if (!out) return local_error("out of memory");
+  auto sealed = smime::seal(smime::MessageSource::memory(std::move(input)), out.get(), keys_->identity(*key), recipients, options);
+  if (!sealed) return std::unexpected(sealed.error());
+  char* data = nullptr;
+  long n = BIO_get_mem_data(out.get(), &data);
+  Sealed result;
+  result.message.assign(data, static_cast<std::size_t>(n));
+  result.summary = "signed by " + key->id + " (" + from_domain + "), encrypted " +
+                   std::string(smime::to_string(options.cipher)) + " to " + std::to_string(recipients.size()) +
+                   " certificate(s) of the member";
+  return result;
+}
+
+}  // namespace sm::gateway

@@ -1,0 +1,316 @@
+"""The gateway end to end on a three-gateway testnet (a, b, c): mail
+between members is sealed by the sending gateway and opened, verified and
+marked by the receiving one; everything else stays ordinary mail; forged,
+altered, replayed or misdirected mail is never delivered as verified; TLS
+to a member never falls back; member sessions have connections kept for
+them; a gateway service provider's clients can only send as their own
+domains.
+
+Policies: b rejects forgeries (the default), c delivers them tagged, a
+quarantines them."""
+import re
+import smtplib
+import socket
+import ssl
+import subprocess
+
+import pytest
+
+from conftest import securemail, text, wait_for
+from helpers import Sink
+from testnet_world import Testnet
+
+DOMAINS = ["a.example", "b.example", "c.example"]
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sealed")
+    plain = Sink()
+    plain.start()
+    n = Testnet(root, DOMAINS).build()
+    n.sink = plain
+    n.append_config("a.example", f'[routes]\n"other.example" = "smtp://127.0.0.1:{plain.port}"\n'
+                                 '[policy]\nforgery = "quarantine"\n')
+    n.append_config("c.example", '[policy]\nforgery = "tag"\n'
+                                 '[[relay_client]]\nname = "c-staff"\nnetworks = ["127.0.0.1"]\ndomains = ["c.example"]\n'
+                                 '[[relay_client]]\nname = "globex"\nnetworks = ["127.0.0.2"]\ndomains = ["globex.example"]\n')
+    n.replace_config("b.example", "[listen]", "[limits]\nmax_connections = 3\nmember_connections = 5\n\n[listen]")
+    try:
+        n.start()
+        yield n
+    finally:
+        n.stop()
+        plain.stop()
+
+
+def compose(from_addr, to_addrs, subject, body, extra=()):
+    lines = [f"From: {from_addr}", f"To: {', '.join(to_addrs)}", f"Subject: {subject}",
+             "Date: Mon, 23 Nov 2026 12:00:00 +0000", f"Message-ID: <{abs(hash(subject))}@test>", *extra, "", body, ""]
+    return "\r\n".join(lines).encode()
+
+
+def send(port, sender, rcpts, message, source=None):
+    """Send one message; (code, text) of the final reply (250 on success)."""
+    try:
+        with smtplib.SMTP("127.0.0.1", port, source_address=(source, 0) if source else None, timeout=30) as s:
+            refused = s.sendmail(sender, rcpts, message)
+            assert not refused, refused
+            return 250, "ok"
+    except smtplib.SMTPRecipientsRefused as e:
+        code, msg = next(iter(e.recipients.values()))
+        return code, msg.decode(errors="replace")
+    except smtplib.SMTPResponseException as e:
+        return e.smtp_code, e.smtp_error.decode(errors="replace")
+
+
+def results(msg, host):
+    return [v for v in msg.get_all("Authentication-Results", []) if v.split(";")[0].strip().lower() == host]
+
+
+def seal_by_hand(net, signer_domain, recipient_domain, message):
+    """`securemail smime seal` with signer_domain's keys to recipient_domain's gateway certificate."""
+    cert = next((net.dir / recipient_domain / "pki" / "keys").glob("*/cert.pem"))
+    r = securemail("smime", "--config", net.config(signer_domain), "seal", "--to", cert, input=message, check=True)
+    return r.stdout
+
+
+def flush(net, domain):
+    net.gateways[domain].queue("flush")
+
+
+def test_sealed_from_a_to_b_is_verified_and_restored(net):
+    body = "the quarterly figures, for bob only"
+    assert send(net.port("a.example", "relay"), "alice@a.example", ["bob@b.example"],
+                compose("Alice <alice@a.example>", ["bob@b.example"], "sealed one", body))[0] == 250
+    msg = net.wait_message("b.example", "bob", "sealed one")
+    ours = results(msg, "gw.b.example")
+    assert len(ours) == 1, msg.get_all("Authentication-Results")
+    assert "smime=pass" in ours[0] and "body.smime-identifier=alice@a.example" in ours[0]
+    assert "member a-example" in ours[0]
+    assert msg.get_payload().strip() == body
+    assert msg["SecureMail-Envelope"] is None  # the signed binding is taken off again
+    hops = " ".join(msg.get_all("Received"))
+    assert "by gw.a.example" in hops and "by gw.b.example" in hops
+    a_log, b_log = net.gateways["a.example"].log_text(), net.gateways["b.example"].log_text()
+    assert re.search(r"sealed for member b-example as \w+: signed by ec-p256-\S+ \(a\.example\), encrypted aes-256-gcm", a_log)
+    assert re.search(r"sent to 127\.0\.0\.1:\d+ over TLSv1\.[23] .*certificate matches the directory", a_log)
+    assert "verified: signed by member a-example" in b_log
+
+
+def test_non_member_gets_ordinary_mail(net):
+    before = net.sink.count()
+    assert send(net.port("a.example", "relay"), "alice@a.example", ["dave@other.example"],
+                compose("alice@a.example", ["dave@other.example"], "plain one", "hello outside"))[0] == 250
+    assert net.sink.wait(before + 1)
+    data = net.sink.messages[-1]["data"]
+    assert b"hello outside" in data and b"pkcs7" not in data
+
+
+def test_mixed_recipients_are_split(net):
+    before = net.sink.count()
+    rcpts = ["bob@b.example", "carol@c.example", "dave@other.example"]
+    assert send(net.port("a.example", "relay"), "alice@a.example", rcpts,
+                compose("alice@a.example", rcpts, "mixed one", "to all three"))[0] == 250
+    for d, u in (("b.example", "bob"), ("c.example", "carol")):
+        m = net.wait_message(d, u, "mixed one")
+        assert "smime=pass" in results(m, f"gw.{d}")[0]
+    assert net.sink.wait(before + 1)
+    plain = net.sink.messages[-1]
+    assert plain["to"] == ["dave@other.example"] and b"to all three" in plain["data"]
+    log = net.gateways["a.example"].log_text()
+    assert "sealed for member b-example" in log and "sealed for member c-example" in log
+
+
+def test_peer_down_queues_sealed_then_delivers_and_replays_fail(net):
+    b = net.gateways["b.example"]
+    b.stop()
+    a = net.gateways["a.example"]
+    try:
+        assert send(net.port("a.example", "relay"), "alice@a.example", ["bob@b.example"],
+                    compose("alice@a.example", ["bob@b.example"], "while down", "queued sealed"))[0] == 250
+        # What rests in a's queue is already sealed: no plaintext on disk.
+        def sealed_file():
+            files = [p for p in (a.data / "queue" / "active").iterdir() if p.is_file()]
+            return files and all(b"application/pkcs7-mime" in p.read_bytes() for p in files)
+        assert wait_for(sealed_file, 10), a.log_text()[-2000:]
+        queued = next(p for p in (a.data / "queue" / "active").iterdir()).read_bytes()
+        assert b"queued sealed" not in queued
+        captured = queued.split(b"\n\n", 1)[1]
+        assert wait_for(lambda: "status=deferred" in a.log_text(), 10)
+    finally:
+        b.start()
+    flush(net, "a.example")
+    net.wait_message("b.example", "bob", "while down")
+    assert a.wait_queue_empty(20)
+
+    # The captured sealed message, replayed to another recipient of b: refused.
+    code, reply = send(net.port("b.example", "inbound"), "alice@a.example", ["carol@b.example"], captured)
+    assert code == 550 and reply.startswith("5.7.1") and "carol@b.example" in reply, (code, reply)
+    # ... and to bob again: accepted (a retry looks the same) but not delivered twice.
+    assert send(net.port("b.example", "inbound"), "alice@a.example", ["bob@b.example"], captured)[0] == 250
+    assert wait_for(lambda: "already delivered to every recipient" in b.log_text(), 10)
+    assert len([m for m in net.messages("b.example", "bob") if m["Subject"] == "while down"]) == 1
+    # ... with another envelope sender: refused.
+    code, reply = send(net.port("b.example", "inbound"), "mallory@a.example", ["bob@b.example"], captured)
+    assert code == 550, reply
+
+
+def test_unsealed_mail_claiming_a_member_domain_is_rejected(net):
+    code, reply = send(net.port("b.example", "inbound"), "alice@a.example", ["bob@b.example"],
+                       compose("alice@a.example", ["bob@b.example"], "forged plain", "pay the invoice"))
+    assert code == 550 and reply.startswith("5.7.1"), reply
+    assert not [m for m in net.messages("b.example", "bob") if "forged plain" in (m["Subject"] or "")]
+    assert "FORGERY (unsealed)" in net.gateways["b.example"].log_text()
+    metrics = subprocess.run(["curl", "-s", f"http://127.0.0.1:{net.port('b.example', 'admin')}/metrics"],
+                             capture_output=True, text=True).stdout
+    assert re.search(r'securemail_forgeries_total\{reason="unsealed"\} [1-9]', metrics), metrics
+
+
+def test_sealed_by_another_member_is_rejected(net):
+    # c seals a message claiming to be from a (c's own, valid key).
+    msg = seal_by_hand(net, "c.example", "b.example",
+                       compose("alice@a.example", ["bob@b.example"], "c as a", "trust me"))
+    code, reply = send(net.port("b.example", "inbound"), "alice@a.example", ["bob@b.example"], msg)
+    assert code == 550 and reply.startswith("5.7.1"), reply
+    assert re.search(r"FORGERY \(signer-(domain-mismatch|not-member)\)", net.gateways["b.example"].log_text())
+
+
+def test_a_hand_sealed_message_from_a_passes_and_a_flipped_byte_fails(net):
+    msg = seal_by_hand(net, "a.example", "b.example",
+                       compose("alice@a.example", ["bob@b.example"], "by hand", "sealed with the CLI"))
+    assert send(net.port("b.example", "inbound"), "alice@a.example", ["bob@b.example"], msg)[0] == 250
+    m = net.wait_message("b.example", "bob", "by hand")
+    assert "smime=pass" in results(m, "gw.b.example")[0] and "no envelope binding" in results(m, "gw.b.example")[0]
+
+    head, body = msg.split(b"\r\n\r\n", 1)
+    i = len(body) // 2
+    while body[i:i + 1] in (b"\r", b"\n"):
+        i += 1
+    flipped = body[:i] + (b"A" if body[i:i + 1] != b"A" else b"B") + body[i + 1:]
+    code, reply = send(net.port("b.example", "inbound"), "alice@a.example", ["bob@b.example"], head + b"\r\n\r\n" + flipped)
+    assert code == 550 and reply[:5] in ("5.7.5", "5.7.7"), reply
+
+
+def test_forged_authentication_results_are_removed(net):
+    msg = compose("news@other.example", ["bob@b.example"], "outside news", "hi",
+                  extra=["Authentication-Results: gw.b.example; smime=pass body.smime-identifier=ceo@a.example"])
+    assert send(net.port("b.example", "inbound"), "news@other.example", ["bob@b.example"], msg)[0] == 250
+    m = net.wait_message("b.example", "bob", "outside news")
+    ours = results(m, "gw.b.example")
+    assert ours == ["gw.b.example; smime=none"], ours
+
+
+def test_tag_policy_delivers_forgeries_marked(net):
+    assert send(net.port("c.example", "inbound"), "alice@a.example", ["carol@c.example"],
+                compose("alice@a.example", ["carol@c.example"], "tag me", "forged"))[0] == 250
+    m = net.wait_message("c.example", "carol", "tag me")
+    assert m["Subject"].startswith("[SUSPECTED FORGERY]")
+    assert "smime=fail (unsealed)" in results(m, "gw.c.example")[0]
+
+
+def test_quarantine_policy_holds_forgeries(net):
+    a = net.gateways["a.example"]
+    assert send(net.port("a.example", "inbound"), "bob@b.example", ["alice@a.example"],
+                compose("bob@b.example", ["alice@a.example"], "hold me", "forged"))[0] == 250
+    assert wait_for(lambda: "quarantined" in a.log_text(), 10)
+    held = list((a.data / "queue" / "hold").iterdir())
+    assert held and b"smime=fail" in held[0].read_bytes()
+    assert not [m for m in net.messages("a.example", "alice") if m["Subject"] == "hold me"]
+
+
+def test_tls_to_a_member_is_pinned_and_never_downgraded(net, tmp_path):
+    b = net.gateways["b.example"]
+    port = net.port("b.example", "inbound")
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-subj", "/CN=gw.b.example", "-days", "1"], check=True,
+                   capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    b.stop()
+    a = net.gateways["a.example"]
+    impostor, clear = Sink(tls_context=ctx), Sink()
+    try:
+        impostor.start(port)
+        assert send(net.port("a.example", "relay"), "alice@a.example", ["bob@b.example"],
+                    compose("alice@a.example", ["bob@b.example"], "pinned", "only to the real b"))[0] == 250
+        assert wait_for(lambda: "4.7.5 TLS certificate of host" in a.log_text(), 15), a.log_text()[-2000:]
+        impostor.stop()
+        # A server that offers no STARTTLS at all: deferred again, never sent in clear.
+        clear.start(port)
+        flush(net, "a.example")
+        assert wait_for(lambda: "TLS is required, but was not offered" in a.log_text(), 15), a.log_text()[-2000:]
+        clear.stop()
+        assert impostor.count() == 0 and clear.count() == 0
+    finally:
+        impostor.stop()
+        clear.stop()
+        b.start()
+    flush(net, "a.example")
+    net.wait_message("b.example", "bob", "pinned")
+
+
+def test_member_gateways_get_connections_kept_for_them(net):
+    port = net.port("b.example", "inbound")
+    idle = []
+    try:
+        for _ in range(3):  # max_connections = 3: an Internet flood holds them all
+            s = socket.create_connection(("127.0.0.1", port))
+            assert s.recv(512).startswith(b"220")
+            idle.append(s)
+        # Another unauthenticated client is admitted into the member reserve, but may not send.
+        code, reply = send(port, "x@other.example", ["bob@b.example"],
+                           compose("x@other.example", ["bob@b.example"], "flood", "spam"))
+        assert code == 421, reply
+        # Gateway a, with its member certificate, still gets through.
+        assert send(net.port("a.example", "relay"), "alice@a.example", ["bob@b.example"],
+                    compose("alice@a.example", ["bob@b.example"], "priority", "members first"))[0] == 250
+        net.wait_message("b.example", "bob", "priority")
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_service_provider_clients_only_send_as_their_domains(net):
+    relay = net.port("c.example", "relay")
+    # globex's server (127.0.0.2) trying the envelope sender of c's own staff.
+    code, reply = send(relay, "carol@c.example", ["bob@b.example"],
+                       compose("carol@c.example", ["bob@b.example"], "spoof 1", "x"), source="127.0.0.2")
+    assert code == 550 and reply.startswith("5.7.1"), reply
+    # c's staff server with globex in the From: field.
+    code, reply = send(relay, "carol@c.example", ["bob@b.example"],
+                       compose("ceo@globex.example", ["bob@b.example"], "spoof 2", "x"))
+    assert code == 550 and reply.startswith("5.7.1") and "globex.example" in reply, reply
+    # Its own domain goes through, sealed.
+    assert send(relay, "carol@c.example", ["bob@b.example"],
+                compose("carol@c.example", ["bob@b.example"], "own domain", "fine"))[0] == 250
+    m = net.wait_message("b.example", "bob", "own domain")
+    assert "smime=pass" in results(m, "gw.b.example")[0]
+
+
+def test_mail_the_user_encrypted_passes_through(net, tmp_path):
+    # Alice's own mail client encrypted this to Bob's personal certificate.
+    key, cert = tmp_path / "bob.key", tmp_path / "bob.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-subj", "/CN=bob", "-days", "1"], check=True, capture_output=True)
+    inner = tmp_path / "inner.eml"
+    inner.write_bytes(b"Content-Type: text/plain\r\n\r\nfor bob's eyes only\r\n")
+    r = subprocess.run(["openssl", "cms", "-encrypt", "-aes256", "-in", inner, "-recip", cert], capture_output=True,
+                       check=True)
+    rcpts = ["bob@b.example", "dave@other.example"]
+    head = (f"From: alice@a.example\r\nTo: {', '.join(rcpts)}\r\nSubject: user encrypted\r\n"
+            "Date: Mon, 23 Nov 2026 12:00:00 +0000\r\nMessage-ID: <user-enc@test>\r\n").encode()
+    message = head + r.stdout.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    before = net.sink.count()
+    assert send(net.port("a.example", "relay"), "alice@a.example", rcpts, message)[0] == 250
+    # Sealed again for the member: b verifies the gateway layer, Bob gets his S/MIME message.
+    m = net.wait_message("b.example", "bob", "user encrypted")
+    assert "smime=pass" in results(m, "gw.b.example")[0]
+    assert m.get_content_type() == "application/pkcs7-mime"
+    opened = subprocess.run(["openssl", "cms", "-decrypt", "-inkey", key, "-recip", cert],
+                            input=m.as_bytes(), capture_output=True)
+    assert b"for bob's eyes only" in opened.stdout, opened.stderr
+    # Untouched for the non-member.
+    assert net.sink.wait(before + 1)
+    assert net.sink.messages[-1]["data"].endswith(message.split(b"\r\n\r\n", 1)[1])
