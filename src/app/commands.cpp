@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "app/demo_command.h"
 #include "app/directory_command.h"
 #include "app/init_command.h"
 #include "app/keys_command.h"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   add_smime_command(app, action);
   add_directory_command(app, action);
   add_testnet_command(app, action);
+  add_demo_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,19 +3,30 @@
 //   DIR/authority/         the authority (unencrypted CA key: a test network)
 //   DIR/<domain>/          a gateway made by the `init` code path, its
 //                          config.toml extended with loopback listeners,
-//                          Maildir delivery, routes to the other gateways
-//                          and the directory feed
+//                          Maildir delivery and the directory feed
 //
 // Every gateway is added to the authority's directory (the `directory add`
-// code path) and one feed is published (`directory publish`). The directory
-// refuses port 0 endpoints, so ports are always fixed: --base-port N
-// (default 20000) gives gateway i relay N+10i, inbound N+10i+1, admin N+10i+2.
+// code path, with its inbound endpoint) and one feed is published
+// (`directory publish`). There are no [routes] between the gateways: mail
+// for a member goes where the directory says, sealed. The directory refuses
+// port 0 endpoints, so ports are always fixed: --base-port N (default 20000)
+// gives gateway i relay N+10i, inbound N+10i+1, admin N+10i+2; N = 0 picks a
+// block whose ports are all free on 127.0.0.1 right now (tests, `demo`).
 #include "app/testnet_command.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <random>
 
 #include "app/cli_support.h"
 #include "app/directory_parts.h"
@@ -30,16 +41,54 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TestnetArgs {
-  std::string dir, domains, key_type;
-  int base_port = 20000;
-};
+using Node = TestnetNode;
 
-struct Node {
-  std::string domain;
-  fs::path data;
-  int relay = 0, inbound = 0, admin = 0;
-};
+// The three ports gateway i of a network based at N listens on.
+std::array<int, 3> ports_of(int base, std::size_t i) {
+  int p = base + 10 * static_cast<int>(i);
+  return {p, p + 1, p + 2};
+}
+
+// True when nobody listens on (or holds) 127.0.0.1:port right now.
+bool port_free(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<std::uint16_t>(port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The start of the kernel's ephemeral port range (outgoing connections take
+// their local ports from there, so a listener's port should not).
+int ephemeral_low() {
+  std::ifstream f("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  f >> low;
+  return low;
+}
+
+// --base-port 0: a base N (a multiple of 10) with every port of `gateways`
+// gateways free, below the ephemeral range when there is room. Free now:
+// another program may still take one before the gateways start.
+std::optional<int> free_base_port(std::size_t gateways) {
+  int span = 10 * static_cast<int>(gateways);
+  int low = 10000, high = ephemeral_low() - span;
+  if (high <= low) high = 65535 - span;
+  std::mt19937 pick(std::random_device{}());
+  std::uniform_int_distribution<int> base_at(low / 10, high / 10);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int base = base_at(pick) * 10;
+    bool all = true;
+    for (std::size_t i = 0; i < gateways && all; ++i)
+      for (int p : ports_of(base, i)) all = all && port_free(p);
+    if (all) return base;
+  }
+  return std::nullopt;
+}
 
 std::string member_id(std::string d) {
   std::replace(d.begin(), d.end(), '.', '-');
@@ -84,7 +133,7 @@ std::string q(const std::string& s) {
 
 std::string listen_at(int port) { return q("127.0.0.1:" + std::to_string(port)); }
 
-std::string testnet_config(const Node& n, const std::vector<Node>& all, const fs::path& feed) {
+std::string testnet_config(const Node& n, const fs::path& feed) {
   std::string t =
       "\n# --- added by `securemail testnet` ---\n"
       "[listen]\n"
@@ -93,12 +142,11 @@ std::string testnet_config(const Node& n, const std::vector<Node>& all, const fs
       "admin = " + listen_at(n.admin) + "\n"
       "\n[deliver]\n"
       "internal = " + q("maildir:" + (n.data / "maildir").string()) + "\n"
-      "\n[routes]\n";
-  for (const auto& o : all)
-    if (o.domain != n.domain) t += q(o.domain) + " = " + q("smtp://127.0.0.1:" + std::to_string(o.inbound)) + "\n";
-  t += "\n[directory]\n"
-       "feed = " + q("file:" + feed.string()) + "\n"
-       "refresh = \"30s\"\n";
+      "\n# Mail for the other gateways needs no [routes]: they are members, and\n"
+      "# the directory lists their inbound endpoints and certificates.\n"
+      "[directory]\n"
+      "feed = " + q("file:" + feed.string()) + "\n"
+      "refresh = \"30s\"\n";
   return t;
 }
 
@@ -110,18 +158,27 @@ std::optional<fs::path> gateway_cert(const fs::path& data) {
   return std::nullopt;
 }
 
-int run_testnet(const TestnetArgs& a) {
+}  // namespace
+
+int build_testnet(const TestnetArgs& a, Testnet* out) {
   const char* what = "testnet";
   auto domains = parse_domains(a.domains);
   if (!domains) return bad_usage(what, domains.error());
-  int top = a.base_port + 10 * static_cast<int>(domains->size() - 1) + 2;
-  if (a.base_port < 1 || top > 65535)
+  int base = a.base_port;
+  int top = base + 10 * static_cast<int>(domains->size() - 1) + 2;
+  if (base < 0 || top > 65535)
     return bad_usage(what, "--base-port: " + std::to_string(a.base_port) + " leaves no room for " +
-                               std::to_string(domains->size()) + " gateways (ports up to " + std::to_string(top) + ")");
+                               std::to_string(domains->size()) + " gateways (ports up to " + std::to_string(top) +
+                               "; 0 picks free ports)");
   fs::path dir = fs::absolute(a.dir).lexically_normal();
   std::error_code ec;
   if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
     return failed(what, dir.string() + " already exists and is not empty; give a new or empty folder");
+  if (base == 0) {
+    auto found = free_base_port(domains->size());
+    if (!found) return failed(what, "--base-port 0: found no block of free ports on 127.0.0.1");
+    base = *found;
+  }
   fs::create_directories(dir, ec);
   if (ec) return failed(what, "cannot create " + dir.string() + ": " + ec.message());
 
@@ -135,8 +192,8 @@ int run_testnet(const TestnetArgs& a) {
 
   std::vector<Node> nodes;
   for (std::size_t i = 0; i < domains->size(); ++i) {
-    int p = a.base_port + 10 * static_cast<int>(i);
-    nodes.push_back({(*domains)[i], dir / (*domains)[i], p, p + 1, p + 2});
+    auto [relay, inbound, admin] = ports_of(base, i);
+    nodes.push_back({(*domains)[i], dir / (*domains)[i], relay, inbound, admin});
   }
   for (const auto& n : nodes) {
     InitArgs ia;
@@ -153,7 +210,7 @@ int run_testnet(const TestnetArgs& a) {
     fs::path cfg = n.data / "config.toml";
     auto text = pki::read_file(cfg, 1 << 20);
     if (!text) return failed(what, text.error().text);
-    if (auto r = pki::write_file_atomic(cfg, *text + testnet_config(n, nodes, feed), 0644, true); !r)
+    if (auto r = pki::write_file_atomic(cfg, *text + testnet_config(n, feed), 0644, true); !r)
       return failed(what, r.error().text);
     if (auto c = config::load_file(cfg); !c) return failed(what, "the config written does not load (a bug): " + c.error());
 
@@ -172,18 +229,26 @@ int run_testnet(const TestnetArgs& a) {
   dir::Args pa;
   pa.authority = auth.string();
   if (int rc = dir::publish_feed(pa); rc != 0) return rc;
+  *out = Testnet{dir, auth, feed, std::move(nodes)};
+  return 0;
+}
 
-  std::cout << "\nsecuremail testnet: " << nodes.size() << " gateways in " << dir.string() << "\n"
-            << "  authority  " << auth.string() << " (unencrypted CA key: for testing only)\n"
-            << "  feed       " << feed.string() << "\n";
-  for (const auto& n : nodes) {
+namespace {
+
+int run_testnet(const TestnetArgs& a) {
+  Testnet net;
+  if (int rc = build_testnet(a, &net); rc != 0) return rc;
+  std::cout << "\nsecuremail testnet: " << net.gateways.size() << " gateways in " << net.dir.string() << "\n"
+            << "  authority  " << net.authority.string() << " (unencrypted CA key: for testing only)\n"
+            << "  feed       " << net.feed.string() << "\n";
+  for (const auto& n : net.gateways) {
     std::cout << "\n" << n.domain << "\n"
-              << "  config     " << (n.data / "config.toml").string() << "\n"
+              << "  config     " << n.config().string() << "\n"
               << "  relay      127.0.0.1:" << n.relay << "  (your mail server sends outbound mail here)\n"
               << "  inbound    127.0.0.1:" << n.inbound << "  (other gateways deliver here)\n"
               << "  admin      127.0.0.1:" << n.admin << "\n"
               << "  maildir    " << (n.data / "maildir").string() << "\n"
-              << "  start:     securemail run --config " << (n.data / "config.toml").string() << "\n";
+              << "  start:     securemail run --config " << n.config().string() << "\n";
   }
   std::cout << std::flush;
   return 0;
@@ -197,7 +262,8 @@ void add_testnet_command(CLI::App& app, std::function<int()>& action) {
   cmd->add_option("--dir", a->dir, "The folder to create (must not exist, or be empty)")->required();
   cmd->add_option("--domains", a->domains, "Comma-separated mail domains, one gateway each (a.example,b.example)")->required();
   cmd->add_option("--base-port", a->base_port,
-                  "First port: gateway i listens on relay N+10i, inbound N+10i+1, admin N+10i+2 (127.0.0.1)")
+                  "First port: gateway i listens on relay N+10i, inbound N+10i+1, admin N+10i+2 (127.0.0.1); "
+                  "0 picks a block of ports free now")
       ->capture_default_str();
   cmd->add_option("--key-type", a->key_type, "Key type of the authority and gateways (default ec-p256)")->check(key_type_validator());
   cmd->callback([&action, a] { action = [a] { return run_testnet(*a); }; });
