@@ -43,7 +43,8 @@ nlohmann::json to_json(const queue::QueuedMessage& m) {
   return {{"id", m.envelope.id},         {"held", m.held},
           {"sender", m.envelope.sender}, {"arrival", m.envelope.arrival},
           {"size", m.envelope.size},     {"attempts", m.state.attempts},
-          {"next_attempt", m.state.next_attempt}, {"recipients", rcpts}};
+          {"next_attempt", m.state.next_attempt}, {"lane", mail::to_string(m.envelope.lane)},
+          {"sealed_for", m.envelope.sealed_for},  {"recipients", rcpts}};
 }
 
 int list(queue::Spool& spool, bool json) {
@@ -61,9 +62,10 @@ int list(queue::Spool& spool, bool json) {
       all.push_back(to_json(*m));
       continue;
     }
-    std::printf("%-16s%s %8llu %20s  %s\n", id.c_str(), m->held ? "!" : " ",
+    std::printf("%-16s%s %8llu %20s  %s%s\n", id.c_str(), m->held ? "!" : " ",
                 static_cast<unsigned long long>(m->envelope.size), arrival_text(m->envelope.arrival).c_str(),
-                m->envelope.sender.empty() ? "MAILER-DAEMON" : m->envelope.sender.c_str());
+                m->envelope.sender.empty() ? "MAILER-DAEMON" : m->envelope.sender.c_str(),
+                m->envelope.sealed_for.empty() ? "" : ("  [sealed for " + m->envelope.sealed_for + "]").c_str());
     for (const auto& r : m->envelope.recipients) {
       if (r.state != mail::RecipientState::pending) continue;
       if (!r.last_reply.empty()) std::printf("%47s(%s)\n", "", r.last_reply.c_str());
@@ -90,7 +92,9 @@ int show(queue::Spool& spool, const std::string& id, bool json) {
   }
   std::cout << "*** ENVELOPE RECORDS " << id << (m->held ? " (held)" : "") << " ***\n"
             << "sender: " << m->envelope.sender << "\narrival: " << arrival_text(m->envelope.arrival)
-            << "\nsize: " << m->envelope.size << "\nattempts: " << m->state.attempts << "\n";
+            << "\nsize: " << m->envelope.size << "\nattempts: " << m->state.attempts
+            << "\nlane: " << mail::to_string(m->envelope.lane)
+            << (m->envelope.sealed_for.empty() ? "" : "\nsealed for: member " + m->envelope.sealed_for) << "\n";
   for (const auto& r : m->envelope.recipients)
     std::cout << "recipient: " << r.address << " (" << state_text(r.state) << ")"
               << (r.last_reply.empty() ? "" : " " + r.last_reply) << "\n";

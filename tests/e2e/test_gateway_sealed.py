@@ -137,6 +137,8 @@ def test_peer_down_queues_sealed_then_delivers_and_replays_fail(net):
         queued = next(p for p in (a.data / "queue" / "active").iterdir()).read_bytes()
         assert b"queued sealed" not in queued
         captured = queued.split(b"\n\n", 1)[1]
+        assert "[sealed for b-example]" in a.queue("list").stdout
+        assert '"lane": "priority"' in a.queue("list", "--json").stdout
         assert wait_for(lambda: "status=deferred" in a.log_text(), 10)
     finally:
         b.start()
