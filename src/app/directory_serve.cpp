@@ -27,6 +27,7 @@
 
 #include "admin/http_server.h"
 #include "admin/http_socket.h"
+#include "util/hex.h"
 #include "app/directory_parts.h"
 #include "config/config.h"
 #include "directory/registry.h"
@@ -63,10 +64,7 @@ std::string strong_etag(std::string_view body) {
   unsigned char md[EVP_MAX_MD_SIZE];
   std::size_t len = 0;
   if (!EVP_Q_digest(nullptr, "SHA256", nullptr, body.data(), body.size(), md, &len)) return {};
-  static const char* hex = "0123456789abcdef";
-  std::string out = "\"";
-  for (std::size_t i = 0; i < len; ++i) (out += hex[md[i] >> 4]) += hex[md[i] & 15];
-  return out + "\"";
+  return "\"" + to_hex(md, len) + "\"";
 }
 
 void serve_file(const ServedFile& f, const httplib::Request& req, httplib::Response& res) {

@@ -8,6 +8,7 @@
 
 #include "mail/xtext.h"
 #include "mime/header.h"
+#include "util/hex.h"
 
 namespace sm::gateway {
 namespace {
@@ -15,13 +16,7 @@ namespace {
 std::string random_hex(std::size_t octets) {
   std::vector<unsigned char> raw(octets);
   RAND_bytes(raw.data(), static_cast<int>(raw.size()));
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
+  return to_hex(raw.data(), raw.size());
 }
 
 std::string trim(std::string_view s) {

@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 
 #include "pki/certificate.h"
+#include "util/hex.h"
 
 namespace sm::gateway {
 
@@ -51,13 +52,7 @@ std::string pem_sha256(std::string_view pem) {
   std::size_t pad = b64.size() >= 2 ? (b64[b64.size() - 1] == '=') + (b64[b64.size() - 2] == '=') : 0;
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(der.data()), static_cast<std::size_t>(n) - pad, md);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : md) {
-    hex += digits[c >> 4];
-    hex += digits[c & 15];
-  }
-  return hex;
+  return to_hex(md, sizeof md);
 }
 
 }  // namespace

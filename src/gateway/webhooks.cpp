@@ -2,6 +2,8 @@
 // delivery thread with its back-off.
 #include "gateway/webhooks.h"
 
+#include "util/hex.h"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -32,16 +34,7 @@ CREATE TABLE subscriptions (
 );
 )sql"};
 
-std::string hex(const unsigned char* p, std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[p[i] >> 4];
-    out += digits[p[i] & 15];
-  }
-  return out;
-}
+std::string hex(const unsigned char* p, std::size_t n) { return to_hex(p, n); }
 
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> buf(bytes);

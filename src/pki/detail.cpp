@@ -1,6 +1,8 @@
 // detail.cpp - helpers shared by the pki implementation files (see detail.h).
 #include "pki/detail.h"
 
+#include "util/hex.h"
+
 #include <sys/stat.h>
 
 #include <cctype>
@@ -43,16 +45,7 @@ std::string to_upper(std::string_view s) {
   return out;
 }
 
-std::string hex(const unsigned char* data, std::size_t size, bool upper) {
-  const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
-}
+std::string hex(const unsigned char* data, std::size_t size, bool upper) { return to_hex(data, size, upper); }
 
 bool is_host_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
