@@ -350,7 +350,8 @@ int run(const config::Config& config) {
   asio::steady_timer grace(io);
   std::function<void(std::error_code, int)> on_signal = [&](std::error_code, int sig) {
     if (sig == SIGHUP) {
-      log::info("SIGHUP: fetching the directory now; configuration reload applies on restart");
+      log::info("SIGHUP: fetching the directory now and reloading the authority certificate and CRL; configuration reload applies on restart");
+      if (auto t = (*keys)->reload_trust(); !t) log::warn("SIGHUP: keeping the old CRL: {}", t.error().text);
       (*directory)->refresh_now();
       signals.async_wait(on_signal);
       return;

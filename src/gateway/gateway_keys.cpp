@@ -11,15 +11,28 @@ Result<std::shared_ptr<const GatewayKeys>> GatewayKeys::load(const config::Confi
   auto ring = pki::Keyring::load(config.data_dir);
   if (!ring) return std::unexpected(ring.error());
   keys->ring_ = std::move(*ring);
-  std::error_code ec;
-  auto anchors = pki::Keyring::anchors_file(config.data_dir);
-  if (std::filesystem::exists(anchors, ec)) {
-    auto trust = pki::TrustStore::load(anchors, pki::Keyring::crl_file(config.data_dir));
-    if (!trust) return std::unexpected(trust.error());
-    keys->trust_.emplace(std::move(*trust));
-  }
+  if (auto t = keys->reload_trust(); !t) return std::unexpected(t.error());
   for (const auto& set : keys->ring_.sets()) keys->identities_.push_back(keys->identity(set));
   return std::shared_ptr<const GatewayKeys>(std::move(keys));
+}
+
+Result<void> GatewayKeys::reload_trust() const {
+  std::error_code ec;
+  auto anchors = pki::Keyring::anchors_file(data_dir_);
+  std::shared_ptr<const pki::TrustStore> fresh;
+  if (std::filesystem::exists(anchors, ec)) {
+    auto trust = pki::TrustStore::load(anchors, pki::Keyring::crl_file(data_dir_));
+    if (!trust) return std::unexpected(trust.error());
+    fresh = std::make_shared<const pki::TrustStore>(std::move(*trust));
+  }
+  std::lock_guard lock(trust_mu_);
+  trust_ = std::move(fresh);
+  return {};
+}
+
+std::shared_ptr<const pki::TrustStore> GatewayKeys::trust() const {
+  std::lock_guard lock(trust_mu_);
+  return trust_;
 }
 
 const pki::KeySet* GatewayKeys::signer_for(std::string_view domain) const {

@@ -1,7 +1,8 @@
 // gateway_keys.h - the gateway's own keys and trust at run time: every key
 // set of DATA/pki (active ones sign, all of them open), the authority with
 // its CRL, and which certificate the gateway presents in TLS. Loaded once
-// at start-up; `keys rotate` takes effect on the next start.
+// at start-up; `keys rotate` takes effect on the next start, a new CRL
+// (from the directory feed, or on SIGHUP) at once.
 //
 // A gateway service provider holds one key set per customer organisation
 // (or one naming all their domains): signer_for() picks the active set
@@ -10,6 +11,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -34,7 +36,12 @@ class GatewayKeys {
   // Every key set, active and retired, for opening.
   const std::vector<smime::Identity>& identities() const { return identities_; }
   // The authority and CRL; null when DATA/pki/authority.pem is absent.
-  const pki::TrustStore* trust() const { return trust_ ? &*trust_ : nullptr; }
+  // Hold the pointer for as long as it is used: reload_trust() swaps it.
+  std::shared_ptr<const pki::TrustStore> trust() const;
+  // Read DATA/pki/authority.pem and crl.pem again (a new CRL from the
+  // directory feed, SIGHUP). On error the old store stays and the error
+  // is returned.
+  Result<void> reload_trust() const;
   // Certificate and key files of the first active set: what the inbound
   // listener presents, and the TLS client certificate towards members.
   struct TlsFiles {
@@ -45,7 +52,8 @@ class GatewayKeys {
  private:
   std::filesystem::path data_dir_;
   pki::Keyring ring_;
-  std::optional<pki::TrustStore> trust_;
+  mutable std::mutex trust_mu_;
+  mutable std::shared_ptr<const pki::TrustStore> trust_;
   std::vector<smime::Identity> identities_;
 };
 

@@ -120,7 +120,8 @@ InboundOutcome Opener::process(const mail::Envelope& env, std::string received) 
 }
 
 InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::Envelope& env, std::string received) {
-  if (!keys_->trust()) {
+  auto trust = keys_->trust();
+  if (!trust) {
     InboundOutcome out;
     out.action = InboundOutcome::Action::reject;
     out.rejection = Error{451, "4.7.5", "this gateway has no authority certificate to verify sealed mail with"};
@@ -129,7 +130,7 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
   }
   smime::OpenOptions o;
   o.keys = keys_->identities();
-  o.trust = keys_->trust();
+  o.trust = trust.get();
   o.allowed_signer_fingerprints = certs_.fingerprints(member);
   if (member.status != directory::Status::active || o.allowed_signer_fingerprints.empty())
     o.allowed_signer_fingerprints = {"(member " + member.id + " is " + std::string(directory::to_string(member.status)) + ")"};
@@ -149,6 +150,16 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
   auto keep = [&](std::string restored_or_empty) { return restored_or_empty.empty() ? std::move(received) : std::move(restored_or_empty); };
   if (!v.verified()) {
     if (v.reason == smime::Reason::too_large) return forgery("too-large", v.detail, 552, "5.3.4", keep(std::move(restored)), env);
+    // Our own CRL is missing or out of date: nothing is wrong with the
+    // message; the sender retries while the operator (or the next feed)
+    // brings a current CRL.
+    if (v.reason == smime::Reason::revocation_unknown) {
+      InboundOutcome out;
+      out.action = InboundOutcome::Action::reject;
+      out.rejection = Error{451, "4.7.5", "cannot check the signer's revocation status now (our CRL is missing or out of date); try again later"};
+      out.log = "deferred: revocation-unknown: " + v.detail;
+      return out;
+    }
     return forgery(std::string(smime::to_string(v.reason)),
                    std::string(smime::describe(v.reason)) + (v.detail.empty() ? "" : ": " + v.detail) +
                        " (From: domain of member " + member.id + ")",

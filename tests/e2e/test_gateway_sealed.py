@@ -316,3 +316,26 @@ def test_mail_the_user_encrypted_passes_through(net, tmp_path):
     # Untouched for the non-member.
     assert net.sink.wait(before + 1)
     assert net.sink.messages[-1]["data"].endswith(message.split(b"\r\n\r\n", 1)[1])
+
+
+def test_zz_revoked_signer_is_refused_after_the_crl_reaches_the_gateway(net):
+    """Last in this module: it revokes gateway a's certificate."""
+    import shutil
+    import signal
+    cert = next((net.dir / "a.example" / "pki" / "keys").glob("*/cert.pem"))
+    fp = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-fingerprint", "-sha256"], capture_output=True,
+                        text=True, check=True).stdout.split("=")[1].strip().replace(":", "")
+    securemail("pki", "revoke", fp, "--authority", net.dir / "authority", "--reason", "key-compromise", check=True)
+    b = net.gateways["b.example"]
+    # b still has the old CRL: a's mail passes.
+    assert send(net.port("a.example", "relay"), "alice@a.example", ["bob@b.example"],
+                compose("alice@a.example", ["bob@b.example"], "before the crl", "x"))[0] == 250
+    net.wait_message("b.example", "bob", "before the crl")
+    # The operator installs the new CRL and sends SIGHUP: no restart needed.
+    shutil.copy(net.dir / "authority" / "crl.pem", b.data / "pki" / "crl.pem")
+    b.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "reloading the authority certificate and CRL" in b.log_text(), 10)
+    assert send(net.port("a.example", "relay"), "alice@a.example", ["bob@b.example"],
+                compose("alice@a.example", ["bob@b.example"], "after the crl", "x"))[0] == 250
+    assert wait_for(lambda: "FORGERY (signer-revoked)" in b.log_text(), 15), b.log_text()[-2000:]
+    assert not [m for m in net.messages("b.example", "bob") if m["Subject"] == "after the crl"]
