@@ -12,6 +12,8 @@
 //   5. serial not below the held one -> rollback; issue time -> stale
 //   6. ids and domains unique, certificates chain and match -> duplicate_*,
 //      certificate_mismatch
+// The CRLs in the crls set are taken out as they are (verify_feed_with_crls);
+// they are neither covered by the feed's signature nor needed for it.
 #include <openssl/err.h>
 
 #include <ctime>
@@ -102,6 +104,20 @@ FeedResult<Verified> verify_signature(std::string_view der, const X509* authorit
   return Verified{std::move(*cms), view};
 }
 
+// An owning STACK_OF(X509_CRL) (pki/openssl.h has none yet).
+struct CrlStackDeleter {
+  void operator()(STACK_OF(X509_CRL)* s) const noexcept { sk_X509_CRL_pop_free(s, X509_CRL_free); }
+};
+using CrlStackPtr = std::unique_ptr<STACK_OF(X509_CRL), CrlStackDeleter>;
+
+// The CRLs of the SignedData's crls set (other revocation formats skipped).
+std::vector<ossl::X509CrlPtr> carried_crls(CMS_ContentInfo* cms) {
+  std::vector<ossl::X509CrlPtr> out;
+  CrlStackPtr crls(CMS_get1_crls(cms));
+  while (crls && sk_X509_CRL_num(crls.get()) > 0) out.emplace_back(sk_X509_CRL_shift(crls.get()));
+  return out;
+}
+
 FeedResult<void> check_fresh(const Feed& feed, const VerifyOptions& o) {
   std::int64_t now = o.now != 0 ? o.now : static_cast<std::int64_t>(std::time(nullptr));
   if (o.current_serial != 0 && feed.serial < o.current_serial)
@@ -155,7 +171,7 @@ FeedResult<Feed> parse_feed(std::string_view json, const pki::TrustStore* author
   return feed;
 }
 
-Result<std::string> sign_feed(const Feed& feed, const EVP_PKEY* key, const X509* cert) {
+Result<std::string> sign_feed(const Feed& feed, const EVP_PKEY* key, const X509* cert, const X509_CRL* crl) {
   if (key == nullptr || cert == nullptr) return local_error("signing a feed needs the authority key and certificate");
   ERR_clear_error();
   std::string json = canonical_json(feed);
@@ -167,6 +183,8 @@ Result<std::string> sign_feed(const Feed& feed, const EVP_PKEY* key, const X509*
   if (CMS_add1_signer(cms.get(), const_cast<X509*>(cert), const_cast<EVP_PKEY*>(key), EVP_sha256(),
                       flags) == nullptr)
     return local_error("cannot sign the feed with this key and certificate: " + ossl::openssl_error());
+  if (crl != nullptr && CMS_add1_crl(cms.get(), const_cast<X509_CRL*>(crl)) != 1)
+    return local_error("cannot add the CRL to the feed: " + ossl::openssl_error());
   if (CMS_final(cms.get(), data.get(), nullptr, flags) != 1)
     return local_error("CMS_final: " + ossl::openssl_error());
   unsigned char* raw = nullptr;
@@ -176,18 +194,25 @@ Result<std::string> sign_feed(const Feed& feed, const EVP_PKEY* key, const X509*
   return std::string(reinterpret_cast<const char*>(der.get()), static_cast<std::size_t>(size));
 }
 
-FeedResult<Feed> verify_feed(std::string_view signed_feed, const VerifyOptions& options) {
+FeedResult<VerifiedFeed> verify_feed_with_crls(std::string_view signed_feed, const VerifyOptions& options) {
   if (options.authority == nullptr)
     return refuse(Rejection::wrong_authority, "no authority certificate configured");
   auto verified = verify_signature(signed_feed, options.authority);
   if (!verified) return std::unexpected(std::move(verified.error()));
   auto feed = detail::feed_from_text(verified->content);
-  if (!feed) return feed;
+  if (!feed) return std::unexpected(std::move(feed.error()));
+  VerifiedFeed out{std::move(*feed), carried_crls(verified->cms.get())};
   verified->cms.reset();  // the content is parsed: free it before the expensive checks
-  if (auto r = check_fresh(*feed, options); !r) return std::unexpected(std::move(r.error()));
-  if (auto r = check_contents(*feed, options.trust, options.cache); !r)
+  if (auto r = check_fresh(out.feed, options); !r) return std::unexpected(std::move(r.error()));
+  if (auto r = check_contents(out.feed, options.trust, options.cache); !r)
     return std::unexpected(std::move(r.error()));
-  return feed;
+  return out;
+}
+
+FeedResult<Feed> verify_feed(std::string_view signed_feed, const VerifyOptions& options) {
+  auto verified = verify_feed_with_crls(signed_feed, options);
+  if (!verified) return std::unexpected(std::move(verified.error()));
+  return std::move(verified->feed);
 }
 
 }  // namespace sm::directory

@@ -10,6 +10,11 @@
 // means the same member list always gives the same bytes, so the signature
 // and ETags are stable.
 //
+// The SignedData's crls set carries the authority's current CRL (not part
+// of the signed JSON: its own signature by the authority makes it
+// trustworthy), so every gateway gets a fresh CRL with each feed; see
+// feed_crl.h for what a gateway accepts from it.
+//
 // Member certificates are checked as of the feed's issue time (so a feed
 // that verified once verifies again on restart); whoever uses a
 // certificate still checks it is valid at that moment.
@@ -79,7 +84,9 @@ FeedResult<Member> parse_member(std::string_view json);
 inline constexpr std::size_t kMaxFeedBytes = std::size_t{1} << 30;
 
 // Sign canonical_json(feed) with the authority key and certificate; DER.
-Result<std::string> sign_feed(const Feed& feed, const EVP_PKEY* key, const X509* cert);
+// A crl, when given, rides in the SignedData's crls set.
+Result<std::string> sign_feed(const Feed& feed, const EVP_PKEY* key, const X509* cert,
+                              const X509_CRL* crl = nullptr);
 
 struct VerifyOptions {
   const X509* authority = nullptr;   // the only certificate allowed to sign the feed
@@ -96,5 +103,13 @@ struct VerifyOptions {
 // Verify a signed feed (DER CMS) and return it parsed and validated.
 // The pointers in `options` must outlive the call (and a Replica holding them).
 FeedResult<Feed> verify_feed(std::string_view signed_feed, const VerifyOptions& options);
+
+// The same, keeping the CRLs found in the SignedData's crls set as they
+// are: not checked here (feed_crl.h decides which one a gateway takes).
+struct VerifiedFeed {
+  Feed feed;
+  std::vector<ossl::X509CrlPtr> crls;
+};
+FeedResult<VerifiedFeed> verify_feed_with_crls(std::string_view signed_feed, const VerifyOptions& options);
 
 }  // namespace sm::directory

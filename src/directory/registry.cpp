@@ -7,11 +7,18 @@
 // constraint the database keeps, not just a check here. The serial is
 // committed before the feed files are written: a crash in between burns a
 // serial (gaps are harmless) but never publishes two feeds with one serial.
+//
+// Every feed carries the authority's CRL beside the signed JSON, so the
+// gateways' CRLs are renewed with the directory; publish keeps that CRL at
+// least half its validity (15 of 30 days) away from expiry.
 #include "directory/registry.h"
+
+#include <openssl/err.h>
 
 #include <ctime>
 
 #include "directory/codec.h"
+#include "directory/feed_crl.h"
 #include "directory/syntax.h"
 #include "directory/validate.h"
 #include "pki/certificate.h"
@@ -41,6 +48,20 @@ CREATE TABLE publications (
 std::unexpected<Error> refused(std::string text) { return fail(550, "5.7.0", std::move(text)); }
 
 std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// The CRL is the authority's and has at least half its validity left.
+bool has_half_left(const X509_CRL* crl, const X509* authority, std::int64_t now) {
+  auto this_update = crl_time(X509_CRL_get0_lastUpdate(crl));
+  auto next_update = crl_time(X509_CRL_get0_nextUpdate(crl));
+  EVP_PKEY* key = X509_get0_pubkey(authority);
+  if (!this_update || !next_update || key == nullptr) return false;
+  if (X509_CRL_verify(const_cast<X509_CRL*>(crl), key) != 1) {
+    ERR_clear_error();  // not the authority's: a fresh one is made
+    return false;
+  }
+  std::int64_t left = *next_update - now;
+  return left > 0 && 2 * left >= *next_update - *this_update;
+}
 
 Result<Member> decode_row(std::string_view body) {
   auto member = parse_member(body);
@@ -183,11 +204,30 @@ Result<std::uint64_t> Registry::next_serial(std::int64_t issued) {
   return serial;
 }
 
-Result<Feed> Registry::publish(const pki::Authority& authority) {
-  return publish(authority.key(), authority.certificate());
+// The authority's CRL as it stands, or a fresh one when it has less than
+// half its validity left (or cannot be used): a feed is good for max_age
+// (72 h) and gateways keep the CRL of the last feed, so the one carried
+// must stay valid long after publication.
+Result<ossl::X509CrlPtr> Registry::fresh_crl(pki::Authority& authority) {
+  fs::path file = pki::Authority::crl_file(authority.dir());
+  if (auto held = pki::read_crl(file); held && has_half_left(held->get(), authority.certificate(), now_seconds()))
+    return std::move(*held);
+  auto crl = authority.publish_crl();
+  if (!crl) return std::unexpected(crl.error());
+  // Member certificates are checked against the CRL gateways will hold.
+  auto trust = pki::TrustStore::load(pki::Authority::certificate_file(authority.dir()), file, {.require_crl = false});
+  if (!trust) return std::unexpected(trust.error());
+  trust_ = std::move(*trust);
+  return crl;
 }
 
-Result<Feed> Registry::publish(const EVP_PKEY* key, const X509* cert) {
+Result<Feed> Registry::publish(pki::Authority& authority) {
+  auto crl = fresh_crl(authority);
+  if (!crl) return std::unexpected(crl.error());
+  return publish(authority.key(), authority.certificate(), crl->get());
+}
+
+Result<Feed> Registry::publish(const EVP_PKEY* key, const X509* cert, const X509_CRL* crl) {
   if (key == nullptr || cert == nullptr) return local_error("publishing needs the authority key and certificate");
   auto members = list();
   if (!members) return std::unexpected(members.error());
@@ -205,7 +245,7 @@ Result<Feed> Registry::publish(const EVP_PKEY* key, const X509* cert) {
   auto serial = next_serial(feed.issued);
   if (!serial) return std::unexpected(serial.error());
   feed.serial = *serial;
-  auto der = sign_feed(feed, key, cert);
+  auto der = sign_feed(feed, key, cert, crl);
   if (!der) return std::unexpected(der.error());
   if (auto r = tx->commit(); !r) return std::unexpected(r.error());
 

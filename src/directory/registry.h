@@ -42,9 +42,13 @@ class Registry {
   // now) and write AUTH/directory/feed.cms (DER) and feed.json atomically.
   // Returns the feed. Refuses (and burns no serial) when gateways would
   // refuse the feed, e.g. a member certificate revoked since it was added.
-  Result<Feed> publish(const pki::Authority& authority);
-  // The same with the authority's key and certificate given directly.
-  Result<Feed> publish(const EVP_PKEY* key, const X509* cert);
+  // The feed carries the authority's CRL (AUTH/crl.pem), published afresh
+  // first when it has less than half its validity left (or is missing, or
+  // not the authority's), so gateways always get one valid for weeks.
+  Result<Feed> publish(pki::Authority& authority);
+  // The same with the authority's key and certificate given directly, and
+  // the CRL to carry (none when null).
+  Result<Feed> publish(const EVP_PKEY* key, const X509* cert, const X509_CRL* crl = nullptr);
 
   static std::filesystem::path feed_file(const std::filesystem::path& authority_dir) {
     return authority_dir / "directory" / "feed.cms";
@@ -59,6 +63,7 @@ class Registry {
   Result<Member> checked(Member member, std::int64_t now) const;
   Result<> write(const Member& member, bool is_new);
   Result<std::uint64_t> next_serial(std::int64_t issued);
+  Result<ossl::X509CrlPtr> fresh_crl(pki::Authority& authority);
 
   std::filesystem::path dir_;
   mutable store::Database db_;

@@ -188,14 +188,14 @@ FeedResult<ApplyReport> Replica::apply(std::string_view signed_feed) {
   VerifyOptions o = options_;
   o.current_serial = has_feed ? held->serial() : 0;
   o.now = now;
-  auto feed = verify_feed(signed_feed, o);
-  if (!feed) return std::unexpected(std::move(feed.error()));
-  if (has_feed && feed->serial == held->serial()) {
+  auto verified = verify_feed_with_crls(signed_feed, o);
+  if (!verified) return std::unexpected(std::move(verified.error()));
+  if (has_feed && verified->feed.serial == held->serial()) {
     touch(now);
     return ApplyReport{false, held->serial(), {}, {}};
   }
 
-  std::shared_ptr<const Directory> next = Directory::build(std::move(*feed));
+  std::shared_ptr<const Directory> next = Directory::build(std::move(verified->feed));
   {
     std::lock_guard lock(mutex_);
     current_ = next;
@@ -205,7 +205,7 @@ FeedResult<ApplyReport> Replica::apply(std::string_view signed_feed) {
   }
   // Lookups see the new feed from here on; storing it is for restarts, so
   // a failure to store is reported but does not undo the apply.
-  ApplyReport report{true, next->serial(), diff(held->feed(), next->feed()), {}};
+  ApplyReport report{true, next->serial(), diff(held->feed(), next->feed()), {}, std::move(verified->crls)};
   if (auto r = store(signed_feed, next->feed(), now); !r) {
     report.store_error = r.error().text;
     log::warn("directory feed {} applied but not stored: {}", report.serial, report.store_error);

@@ -19,6 +19,7 @@
 #include "directory/certificate_cache.h"
 #include "directory/directory.h"
 #include "directory/feed.h"
+#include "directory/feed_crl.h"
 #include "store/sqlite.h"
 
 namespace sm::directory {
@@ -30,6 +31,11 @@ struct ApplyReport {
   // Not empty: the feed was applied (current() has it) but could not be
   // stored, so a restart would come back with the older copy.
   std::string store_error;
+  // The CRLs the applied feed carries, unchecked (feed_crl.h decides which
+  // one to install); empty when nothing was applied.
+  std::vector<ossl::X509CrlPtr> crls;
+  // Set by whoever installed one of them as the gateway's CRL file.
+  std::optional<CrlInstalled> crl_installed;
 };
 
 class Replica {

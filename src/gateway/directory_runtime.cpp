@@ -38,6 +38,10 @@ void DirectoryRuntime::refresh_now() {
   if (service_) service_->refresh_now();
 }
 
+void DirectoryRuntime::on_crl_installed(std::function<void()> observer) {
+  if (service_) service_->on_crl_installed(std::move(observer));
+}
+
 void DirectoryRuntime::stop() {
   if (service_) service_->stop();  // first: it may still publish to the webhooks
   if (webhooks_) webhooks_->stop();

@@ -31,6 +31,10 @@ class DirectoryRuntime {
   void register_routes(admin::AdminServer& server);  // before the server listens
   void start();                                      // first fetch now, then every refresh
   void refresh_now();
+  // Called on the directory thread when a CRL from the feed was installed
+  // as DATA/pki/crl.pem (see DirectoryService); never without a directory.
+  // Register before start().
+  void on_crl_installed(std::function<void()> observer);
   void stop();
   std::string health() const;  // "" without a directory
   // The directory in force now, for lookups on any thread; null without one.

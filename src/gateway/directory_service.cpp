@@ -2,9 +2,11 @@
 // thread of its own; metrics, warnings and change notices.
 #include "gateway/directory_service.h"
 
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
+#include "directory/feed_crl.h"
 #include "gateway/http_client.h"
 #include "pki/certificate.h"
 #include "pki/keyring.h"
@@ -43,7 +45,31 @@ Result<std::string> read_feed_file(const fs::path& file) {
   return buf.str();
 }
 
+// The feed's authority is one of the gateway's own trust anchors, so its
+// CRL is the one the gateway checks signers against.
+bool is_keyring_anchor(const fs::path& data_dir, const X509* authority) {
+  auto anchors = pki::read_certificates(pki::Keyring::anchors_file(data_dir));
+  if (!anchors) return false;
+  for (const auto& anchor : *anchors)
+    if (X509_cmp(anchor.get(), authority) == 0) return true;
+  return false;
+}
+
 }  // namespace
+
+void install_crl_from_feed(const LocalDirectory& local, directory::ApplyReport& report) {
+  if (report.crls.empty()) return;
+  if (local.crl_file.empty()) {
+    log::warn("directory: the feed carries a CRL but its authority is not in the gateway's trust anchors; not installed");
+    return;
+  }
+  auto now = static_cast<std::int64_t>(std::time(nullptr));
+  auto installed = directory::install_feed_crl(report.crls, local.authority.get(), local.crl_file, now);
+  if (!installed)
+    log::error("directory: cannot install the CRL of serial {}: {}", report.serial, installed.error().text);
+  else
+    report.crl_installed = *installed;
+}
 
 Result<LocalDirectory> open_local_directory(const config::Config& config) {
   const fs::path& anchors = config.directory.authority;
@@ -56,6 +82,7 @@ Result<LocalDirectory> open_local_directory(const config::Config& config) {
   LocalDirectory local;
   local.trust = std::make_unique<pki::TrustStore>(std::move(*trust));
   local.authority = pki::clone(local.trust->anchors().front().get());
+  if (is_keyring_anchor(config.data_dir, local.authority.get())) local.crl_file = pki::Keyring::crl_file(config.data_dir);
   directory::VerifyOptions options;
   options.authority = local.authority.get();
   options.trust = local.trust.get();
@@ -89,6 +116,7 @@ Result<directory::ApplyReport> fetch_once(const config::Config& config) {
   if (!bytes) return fail(451, "4.4.1", "unreachable: " + bytes.error().text);
   auto report = local->replica->apply(*bytes);
   if (!report) return local_error(report.error().text());
+  install_crl_from_feed(*local, *report);
   return std::move(*report);
 }
 
@@ -111,6 +139,10 @@ Result<std::unique_ptr<DirectoryService>> DirectoryService::open(const config::C
 DirectoryService::~DirectoryService() { stop(); }
 
 void DirectoryService::on_changes(Observer observer) { observers_.push_back(std::move(observer)); }
+
+void DirectoryService::on_crl_installed(std::function<void()> observer) {
+  crl_observers_.push_back(std::move(observer));
+}
 
 void DirectoryService::start() {
   thread_ = std::thread([this] { run(); });
@@ -148,8 +180,9 @@ void DirectoryService::run() {
   for (;;) {
     std::string result;
     std::optional<DirectoryChanges> changes;
+    bool crl_installed = false;
     try {
-      result = fetch_and_apply(changes);
+      result = fetch_and_apply(changes, crl_installed);
     } catch (const std::exception& e) {  // nothing may end the thread (bad_alloc on a huge feed, ...)
       log::error("directory: fetch failed: {}", e.what());
       result = "error";
@@ -161,6 +194,7 @@ void DirectoryService::run() {
       log::warn("{} - feed {}; lookups answer from {}", health(), settings_.feed.str(),
                 current()->serial() ? "this copy" : "an empty directory");
     if (changes) notify(*changes);
+    if (crl_installed) notify_crl_installed();
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, settings_.refresh, [this] { return stopping_ || wake_; });
     if (stopping_) return;
@@ -168,7 +202,7 @@ void DirectoryService::run() {
   }
 }
 
-std::string DirectoryService::fetch_and_apply(std::optional<DirectoryChanges>& changes) {
+std::string DirectoryService::fetch_and_apply(std::optional<DirectoryChanges>& changes, bool& crl_installed) {
   auto before = current();
   auto bytes = fetch_feed(settings_, *local_.trust);
   if (!bytes) {
@@ -190,6 +224,11 @@ std::string DirectoryService::fetch_and_apply(std::optional<DirectoryChanges>& c
   auto after = current();
   log::info("directory: applied serial {} ({} members, {} changes; was serial {})", after->serial(),
             after->feed().members.size(), report->changes.size(), before->serial());
+  install_crl_from_feed(local_, *report);
+  if (report->crl_installed) {
+    log::info("directory: installed {} from the feed", report->crl_installed->text());
+    crl_installed = true;
+  }
   if (!report->changes.empty())
     changes = DirectoryChanges{after->serial(), before->serial(), after->feed().issued, report->changes, before, after};
   return "ok";
@@ -201,6 +240,16 @@ void DirectoryService::notify(const DirectoryChanges& changes) {
       observer(changes);
     } catch (const std::exception& e) {
       log::error("directory: reporting the changes of serial {} failed: {}", changes.serial, e.what());
+    }
+  }
+}
+
+void DirectoryService::notify_crl_installed() {
+  for (const auto& observer : crl_observers_) {
+    try {
+      observer();
+    } catch (const std::exception& e) {
+      log::error("directory: reporting the installed CRL failed: {}", e.what());
     }
   }
 }

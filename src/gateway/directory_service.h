@@ -11,13 +11,21 @@
 // max_age (or an authority offering only a stale feed) sets
 // securemail_directory_stale to 1 and shows in /healthz.
 //
+// Each applied feed also brings the authority's CRL (in the SignedData's
+// crls set): when it is the authority's, current and newer than
+// DATA/pki/crl.pem it is installed there (directory/feed_crl.h) and the
+// on_crl_installed observers are called, so the gateway reloads its trust
+// store; without this the CRL would expire 30 days after `securemail init`
+// and every sealed message would be deferred as revocation-unknown.
+//
 // This thread never touches the mail event loop: lookups read the current
-// snapshot without locking, and observers (webhooks, the admin notice) are
-// called on this thread and must only queue their work.
+// snapshot without locking, and observers (webhooks, the admin notice, the
+// CRL reload) are called on this thread and must only queue their work.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -38,10 +46,20 @@ struct LocalDirectory {
   ossl::X509Ptr authority;                 // the only certificate allowed to sign the feed
   std::unique_ptr<pki::TrustStore> trust;  // member certificates must chain to it
   std::unique_ptr<directory::Replica> replica;
+  // Where a CRL the feed carries is installed: DATA/pki/crl.pem when the
+  // feed's authority is one of the gateway's trust anchors
+  // (DATA/pki/authority.pem); empty otherwise (never a foreign CRL).
+  std::filesystem::path crl_file;
 };
 // Opens DATA/directory.sqlite, verifying with [directory] authority (and
 // DATA/pki/crl.pem when present). Fails when the authority cannot be read.
 Result<LocalDirectory> open_local_directory(const config::Config& config);
+
+// After a feed was applied: install the CRL it carries into
+// local.crl_file when it is the authority's, current and newer than the
+// one held; report.crl_installed says what was installed. Failures and
+// refused CRLs are logged as warnings and errors.
+void install_crl_from_feed(const LocalDirectory& local, directory::ApplyReport& report);
 
 // The signed feed's bytes from [directory] feed: a file, or an HTTP(S) GET
 // (HTTPS trusts the system store and the authority's certificates).
@@ -51,6 +69,8 @@ Result<std::string> fetch_feed(const config::Config::Directory& settings, const 
 // data_dir. A refused feed is an error whose text starts with the reason
 // ("rollback: ..."); an unreachable one starts with "unreachable: ".
 // A running gateway notices the applied feed as "unchanged" (no notices).
+// The feed's CRL is installed as by the running gateway (report's
+// crl_installed); a running gateway picks it up on its next restart.
 Result<directory::ApplyReport> fetch_once(const config::Config& config);
 
 class DirectoryService {
@@ -63,6 +83,9 @@ class DirectoryService {
   // Called on the directory thread for every applied feed with changes.
   // Register before start().
   void on_changes(Observer observer);
+  // Called on the directory thread after a CRL from the feed was written
+  // to DATA/pki/crl.pem (after the change observers). Register before start().
+  void on_crl_installed(std::function<void()> observer);
   void start();
   void refresh_now();  // wake the thread for a fetch now
   void stop();         // joins the thread; waits for a fetch in progress
@@ -74,14 +97,17 @@ class DirectoryService {
  private:
   DirectoryService(const config::Config::Directory& settings, LocalDirectory local);
   void run();
-  // One attempt; the result label. Sets changes when a feed changed members.
-  std::string fetch_and_apply(std::optional<DirectoryChanges>& changes);
+  // One attempt; the result label. Sets changes when a feed changed
+  // members, crl_installed when it brought a newer CRL.
+  std::string fetch_and_apply(std::optional<DirectoryChanges>& changes, bool& crl_installed);
   void notify(const DirectoryChanges& changes);
+  void notify_crl_installed();
   void update_gauges();
 
   config::Config::Directory settings_;
   LocalDirectory local_;
   std::vector<Observer> observers_;
+  std::vector<std::function<void()>> crl_observers_;
   std::atomic<bool> offered_stale_{false};  // the last fetch was refused as stale
 
   std::mutex mu_;

@@ -306,6 +306,10 @@ int run(const config::Config& config) {
     return admin::Health{true, "queue " + (*spool)->root().string() + (dir.empty() ? "" : "; " + dir)};
   });
   (*directory)->register_routes(admin_server);
+  // A newer CRL from the feed takes effect for the next message.
+  (*directory)->on_crl_installed([&keys] {
+    if (auto t = (*keys)->reload_trust(); !t) log::warn("directory: new CRL not loaded: {}", t.error().text);
+  });
   if (config.listen.admin.enabled()) {
     auto port = admin_server.listen(config.listen.admin.host, config.listen.admin.port);
     if (!port) {
