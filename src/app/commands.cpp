@@ -41,6 +41,7 @@ void add_run_command(CLI::App& app, std::function<int()>& action) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  log::setup("info");  // library log lines go to stderr, never into a command's output
   CLI::App app{"SecureMail: signed and encrypted email between organisations' gateways"};
   app.set_version_flag("--version", "securemail 0.1.0");
   app.require_subcommand(1);

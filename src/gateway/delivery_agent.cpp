@@ -90,6 +90,8 @@ void DeliveryAgent::flush() {
 void DeliveryAgent::stop() {
   stopping_ = true;
   timer_.cancel();
+  for (auto& [key, dest] : destinations_)
+    for (auto* t : dest.idle) t->cancel();
 }
 
 void DeliveryAgent::track(mail::Lane lane, int delta) {

@@ -27,6 +27,7 @@
 #include <asio.hpp>
 
 #include <deque>
+#include <list>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -85,6 +86,9 @@ class DeliveryAgent {
     std::deque<Job> priority, normal;     // priority jobs are always taken first
     int workers = 0;
     std::size_t reserved_workers = 0;     // of workers, those in a priority-only slot
+    // Workers holding an open connection with nothing to send, waiting a
+    // moment for the next job (Postfix's connection cache): woken by a new job.
+    std::list<asio::steady_timer*> idle;
     std::size_t jobs() const { return priority.size() + normal.size(); }
     const delivery::NextHop& hop() const { return hops.front(); }
     // The key in destinations_ and the relay= of log lines without a host.

@@ -24,12 +24,18 @@ std::int64_t now_unix() {
       .count();
 }
 
+// How long a worker keeps an idle connection open for the next message
+// (Postfix: smtp_connection_cache_time_limit = 2s).
+constexpr std::chrono::seconds kConnectionCacheTime{2};
+
 }  // namespace
 
 // A slot any job may use: the connections not kept for priority mail.
 bool DeliveryAgent::normal_slot_free() const { return connections_ - reserved_in_use_ < normal_limit_; }
 
 void DeliveryAgent::start_workers(Destination& dest) {
+  // Idle workers keep an open connection: they take new jobs first.
+  for (auto* t : dest.idle) t->cancel();
   std::size_t per_dest = std::max<std::uint64_t>(1, config_.delivery.max_per_destination);
   while (static_cast<std::size_t>(dest.workers) < std::min(dest.jobs(), per_dest)) {
     bool reserved;
@@ -37,8 +43,14 @@ void DeliveryAgent::start_workers(Destination& dest) {
       reserved = false;
     else if (connections_ < config_.delivery.max_connections && dest.reserved_workers < dest.priority.size())
       reserved = true;  // a slot kept for priority mail, for a priority job only
-    else
+    else {
+      // Every slot is taken: idle cached connections elsewhere give theirs up
+      // (a woken worker with nothing to do quits, and the slot comes here).
+      for (auto& [key, other] : destinations_)
+        if (&other != &dest && other.jobs() == 0)
+          for (auto* t : other.idle) t->cancel();
       break;
+    }
     ++dest.workers;
     ++connections_;
     if (reserved) {
@@ -88,11 +100,23 @@ asio::awaitable<void> DeliveryAgent::worker(std::string key, bool reserved) {
   std::unique_ptr<delivery::SmtpClient> client;
   int sent_on_connection = 0;
   Job job;
-  while (next_job(dest, reserved, job)) {
-    if (dest.hop().kind == delivery::NextHop::Kind::maildir)
-      co_await deliver_maildir(dest.hop(), std::move(job));
-    else
-      co_await deliver_smtp(dest, client, sent_on_connection, std::move(job));
+  for (;;) {
+    while (next_job(dest, reserved, job)) {
+      if (dest.hop().kind == delivery::NextHop::Kind::maildir)
+        co_await deliver_maildir(dest.hop(), std::move(job));
+      else
+        co_await deliver_smtp(dest, client, sent_on_connection, std::move(job));
+    }
+    // Keep the connection a moment for the next message: a sealed copy for
+    // a member costs a TLS handshake with certificates each time otherwise.
+    if (!client || !client->connected() || stopping_) break;
+    asio::steady_timer wait(io_);
+    wait.expires_after(kConnectionCacheTime);
+    auto at = dest.idle.insert(dest.idle.end(), &wait);
+    std::error_code ec;
+    co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    dest.idle.erase(at);
+    if (dest.jobs() == 0 || stopping_) break;
   }
   if (client) co_await client->quit();
   --dest.workers;

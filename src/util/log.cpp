@@ -6,7 +6,10 @@
 namespace sm::log {
 
 void setup(std::string_view level) {
-  auto logger = spdlog::stderr_logger_mt("securemail");
+  // Called once early for every command (to stderr, never into a
+  // command's stdout), then again by `run` with the configured level.
+  auto logger = spdlog::get("securemail");
+  if (!logger) logger = spdlog::stderr_logger_mt("securemail");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l securemail[%P]: %v", spdlog::pattern_time_type::utc);
   logger->set_level(spdlog::level::from_str(std::string(level)));
   logger->flush_on(spdlog::level::info);

@@ -2,7 +2,8 @@
 //
 // Convention (as Postfix): a line about a message starts with its queue id,
 // "4F3A2B1C00000001: from=<a@b>, size=123". Never log message bodies or
-// header values other than envelope addresses and the Message-ID.
+// header values other than envelope addresses, the Message-ID and the
+// From: address the gateway verified (or a forgery claimed).
 #pragma once
 
 #include <spdlog/spdlog.h>
