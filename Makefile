@@ -27,6 +27,7 @@ test: unit e2e
 
 bench: build
 	bash bench/relay_vs_postfix
+	bash bench/sealed_vs_postfix
 	bash bench/seal_vs_openssl
 	bash bench/directory_100k
 

@@ -111,7 +111,7 @@ queue_directory = {queue}
 data_directory = {data}
 mail_owner = postfix
 setgid_group = postdrop
-myhostname = postfix-bench.localdomain
+myhostname = {instance}-bench.localdomain
 mydomain = localdomain
 myorigin = $myhostname
 inet_interfaces = loopback-only
@@ -137,10 +137,17 @@ QUEUE_SUBDIRS = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt"
 
 
 class Postfix:
-    name = "Postfix"
+    """A private Postfix instance relaying everything from 127.0.0.0/8 to
+    127.0.0.1:sink_port (smtp-sink, or another instance: a chain). Several
+    instances can run side by side: each has its own `instance` name, which
+    names its directory under workdir and its myhostname (two instances with
+    the same myhostname refuse to relay to each other: "loops back to
+    myself")."""
 
-    def __init__(self, workdir, port, sink_port):
-        self.base = os.path.join(workdir, "postfix")
+    def __init__(self, workdir, port, sink_port, instance="postfix", name="Postfix"):
+        self.name = name
+        self.instance = instance
+        self.base = os.path.join(workdir, instance)
         self.conf = os.path.join(self.base, "etc")
         self.queue = os.path.join(self.base, "spool")
         self.data = os.path.join(self.base, "lib")
@@ -158,7 +165,7 @@ class Postfix:
         with open(os.path.join(self.conf, "main.cf"), "w") as f:
             f.write(POSTFIX_MAIN_CF.format(conf=self.conf, queue=self.queue, data=self.data,
                                            host=HOST, sink_port=self.sink_port, log=self.log,
-                                           base=self.base))
+                                           base=self.base, instance=self.instance))
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
             f.write(POSTFIX_MASTER_CF.format(listen=f"{HOST}:{self.port}"))
 

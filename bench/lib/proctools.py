@@ -7,6 +7,7 @@ never by process name.
 """
 
 import os
+import random
 import signal
 import socket
 import sys
@@ -64,6 +65,27 @@ def free_ports(count, host="127.0.0.1"):
     finally:
         for s in socks:
             s.close()
+
+
+def free_port_range(count, host="127.0.0.1", low=30000, high=60000, tries=50):
+    """A base port N with N .. N+count-1 all free on `host`, for programs
+    that take fixed consecutive ports (`securemail testnet --base-port`).
+    Same small race as free_ports; RuntimeError when none is found."""
+    for _ in range(tries):
+        base = random.randrange(low, high - count, 10)
+        socks = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                socks.append(s)
+                s.bind((host, port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError(f"no {count} consecutive free ports on {host} in {tries} tries")
 
 
 def _read_stat(pid):

@@ -37,14 +37,14 @@ SENDER, RECIPIENT = "a@x.example", "b@y.example"
 RunFailed, log = pt.RunFailed, pt.log
 
 
-def parse_args(argv):
-    p = argparse.ArgumentParser(prog="bench/relay_vs_postfix",
-                                description="Relay throughput and CPU of SecureMail against a "
-                                            "private Postfix instance, measured in the same run.")
+def add_load_options(p, quick_messages):
+    """The load options of both relay benchmarks (relay_vs_postfix,
+    sealed_vs_postfix): --quick, --messages, --large-messages, --sessions,
+    --timeout, --json, --keep."""
     p.add_argument("--quick", action="store_true",
-                   help="smoke run: 500 x 4 KiB and 100 x 100 KiB messages")
+                   help=f"smoke run: {quick_messages} x 4 KiB and {quick_messages // 5} x 100 KiB messages")
     p.add_argument("--messages", type=int, metavar="N",
-                   help="4 KiB messages per relay (default 5000; --quick 500)")
+                   help=f"4 KiB messages per relay (default 5000; --quick {quick_messages})")
     p.add_argument("--large-messages", type=int, metavar="N",
                    help="100 KiB messages per relay (default: --messages / 5)")
     p.add_argument("--sessions", type=int, default=20, metavar="N",
@@ -52,21 +52,33 @@ def parse_args(argv):
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="time limit per run for every message to reach the sink "
                         "(default 60 + N / 20)")
-    p.add_argument("--only", choices=("postfix", "securemail"),
-                   help="measure one relay only (no ratios)")
-    p.add_argument("--big-mib", type=int, default=50, metavar="MIB",
-                   help="size of the single large message for the memory check (default 50; 0 skips)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.add_argument("--keep", action="store_true",
                    help="keep the temp dir (configs, logs, spools) and print its path")
+
+
+def parse_load_options(p, argv, quick_messages):
+    """Parse, then fill in the message counts add_load_options left open."""
     a = p.parse_args(argv)
     if a.messages is None:
-        a.messages = 500 if a.quick else 5000
+        a.messages = quick_messages if a.quick else 5000
     if a.large_messages is None:
         a.large_messages = max(1, a.messages // 5)
     if a.messages < 1 or a.large_messages < 1 or a.sessions < 1:
         p.error("counts must be positive")
     return a
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="bench/relay_vs_postfix",
+                                description="Relay throughput and CPU of SecureMail against a "
+                                            "private Postfix instance, measured in the same run.")
+    add_load_options(p, 500)
+    p.add_argument("--only", choices=("postfix", "securemail"),
+                   help="measure one relay only (no ratios)")
+    p.add_argument("--big-mib", type=int, default=50, metavar="MIB",
+                   help="size of the single large message for the memory check (default 50; 0 skips)")
+    return parse_load_options(p, argv, 500)
 
 
 def wait_drained(relay, timeout=60):
@@ -76,13 +88,16 @@ def wait_drained(relay, timeout=60):
                     f"({relay.queue_size()} files left)\n{relay.log_tail()}")
 
 
-def run_load(relay, sink, count, size, sessions, timeout, workdir):
-    """One measured run: smtp-source -> relay -> sink. Returns a result dict."""
+def run_load(relay, sink, count, size, sessions, timeout, workdir, sender=SENDER, recipient=RECIPIENT):
+    """One measured run: smtp-source -> relay -> sink. Returns a result dict.
+    `relay` is anything with name, port, cpu_seconds(), queue_size() and
+    log_tail(): one relay, or a chain of them (bench/lib/relay_chain.py).
+    smtp-source writes the headers From: <sender> and To: <recipient>."""
     wait_drained(relay)
     base = sink.count()
     out_path = os.path.join(workdir, "smtp-source.out")
     cmd = ["smtp-source", "-s", str(sessions), "-m", str(count), "-l", str(size),
-           "-f", SENDER, "-t", RECIPIENT, f"{peers.HOST}:{relay.port}"]
+           "-f", sender, "-t", recipient, f"{peers.HOST}:{relay.port}"]
     cpu0 = relay.cpu_seconds()
     t0 = time.monotonic()
     with open(out_path, "wb") as out:
@@ -180,13 +195,18 @@ def big_message(sm, sink, mib, workdir):
             "rss_at_start_kib": rss_at_start}
 
 
-def fmt_table(results):
-    lines = [f"{'relay':<11} {'size':>7} {'msgs':>6} {'accepted msg/s':>15} "
-             f"{'delivered msg/s':>16} {'CPU ms/msg':>11}"]
+def fmt_table(results, busy=False):
+    """The results table; busy=True adds "CPUs busy": CPU seconds of the
+    relay over the seconds until the sink had everything (well under the
+    number of CPUs means the relay waits, not computes)."""
+    w = max([11] + [len(r["relay"]) + 1 for r in results])
+    lines = [f"{'relay':<{w}} {'size':>7} {'msgs':>6} {'accepted msg/s':>15} "
+             f"{'delivered msg/s':>16} {'CPU ms/msg':>11}" + (f" {'CPUs busy':>10}" if busy else "")]
     for r in results:
-        lines.append(f"{r['relay']:<11} {r['size'] // 1024:>3} KiB {r['messages']:>6} "
+        lines.append(f"{r['relay']:<{w}} {r['size'] // 1024:>3} KiB {r['messages']:>6} "
                      f"{r['accepted_per_s']:>15.0f} {r['delivered_per_s']:>16.0f} "
-                     f"{r['cpu_ms_per_msg']:>11.3f}")
+                     f"{r['cpu_ms_per_msg']:>11.3f}"
+                     + (f" {r['cpu_seconds'] / r['deliver_seconds']:>10.2f}" if busy else ""))
     return "\n".join(lines)
 
 
@@ -227,6 +247,42 @@ class Bench:
         thing.start()
         return thing
 
+    def warm_up(self, relays, sink, failed, load=run_load):
+        """2 x sessions 4 KiB messages through each relay, not measured: starts
+        Postfix's daemons, fills caches. A relay that fails is dropped."""
+        a = self.args
+        for relay in list(relays):
+            try:
+                load(relay, sink, 2 * a.sessions, 4096, a.sessions, a.timeout or 60, self.workdir)
+            except RunFailed as e:
+                log(f"FAILED (warm-up): {e}")
+                failed.append("warm-up: " + str(e).splitlines()[0])
+                relays.remove(relay)
+
+    def measure(self, relays, sink, failed, load=run_load):
+        """The measured runs: for 4 KiB then 100 KiB, each relay in turn
+        (interleaved, so drift hits all alike). `load` is run_load or a
+        wrapper around it with the same arguments. A relay that fails is
+        dropped from later runs (its queue may not be empty). Returns the
+        result dicts."""
+        a = self.args
+        results = []
+        for size, count in ((4096, a.messages), (102400, a.large_messages)):
+            limit = a.timeout or 60 + count / 20
+            for relay in list(relays):
+                log(f"{relay.name}: {count} x {size // 1024} KiB, {a.sessions} sessions ...")
+                try:
+                    r = load(relay, sink, count, size, a.sessions, limit, self.workdir)
+                except RunFailed as e:
+                    log(f"FAILED: {e}")
+                    failed.append(str(e).splitlines()[0])
+                    relays.remove(relay)
+                    continue
+                results.append(r)
+                log(f"  accepted {r['accepted_per_s']:.0f}/s, delivered {r['delivered_per_s']:.0f}/s, "
+                    f"{r['cpu_ms_per_msg']:.3f} CPU ms/msg")
+        return results
+
     def run(self):
         a = self.args
         self.workdir = tempfile.mkdtemp(prefix="sm-relay-bench-")
@@ -248,28 +304,8 @@ class Bench:
                 failed.append(f"SecureMail did not start: {str(e).splitlines()[0]}")
         self.print_header(relays)
 
-        for relay in list(relays):  # warm up: start Postfix's daemons, fill caches
-            try:
-                run_load(relay, sink, 2 * a.sessions, 4096, a.sessions, a.timeout or 60, self.workdir)
-            except RunFailed as e:
-                log(f"FAILED (warm-up): {e}")
-                failed.append("warm-up: " + str(e).splitlines()[0])
-                relays.remove(relay)
-        results = []
-        for size, count in ((4096, a.messages), (102400, a.large_messages)):
-            limit = a.timeout or 60 + count / 20
-            for relay in list(relays):  # interleaved, so drift hits both alike
-                log(f"{relay.name}: {count} x {size // 1024} KiB, {a.sessions} sessions ...")
-                try:
-                    r = run_load(relay, sink, count, size, a.sessions, limit, self.workdir)
-                except RunFailed as e:
-                    log(f"FAILED: {e}")
-                    failed.append(str(e).splitlines()[0])
-                    relays.remove(relay)  # its queue may not be empty: no more runs
-                    continue
-                results.append(r)
-                log(f"  accepted {r['accepted_per_s']:.0f}/s, delivered {r['delivered_per_s']:.0f}/s, "
-                    f"{r['cpu_ms_per_msg']:.3f} CPU ms/msg")
+        self.warm_up(relays, sink, failed)
+        results = self.measure(relays, sink, failed)
 
         big = None
         sm = next((r for r in relays if r.name == "SecureMail"), None)
