@@ -18,6 +18,10 @@ metrics::Counter accepted_total("securemail_messages_accepted_total", "Messages 
 metrics::Counter relay_denied_total("securemail_relay_denied_total", "Recipients refused as relay attempts");
 metrics::Counter sealed_total("securemail_messages_sealed_total", "Sealed copies queued for member gateways");
 
+// A message that is processed (sealed, opened) before it is committed is
+// kept in memory up to this size, and goes to a spool file beyond it.
+constexpr std::size_t kInMemoryLimit = 1u << 20;
+
 Result<std::string> read_message(const queue::SpoolWriter& w) {
   std::ifstream in(w.path(), std::ios::binary);
   in.seekg(static_cast<std::streamoff>(w.message_offset()));
@@ -40,6 +44,18 @@ struct Copy {
   bool held = false;
 };
 
+// What DATA brought, before it is processed: in memory while small, in a
+// spool file (not committed) when large.
+struct Received {
+  std::string id;                            // the queue id in our Received: field
+  std::string message;                       // in memory (file is null)
+  std::unique_ptr<queue::SpoolWriter> file;  // spilled: the message is in this file
+  Result<std::string> text() {
+    if (!file) return std::move(message);
+    return read_message(*file);
+  }
+};
+
 // The copies a transaction resolved to, or the reply refusing it.
 struct Resolution {
   std::vector<Copy> copies;
@@ -52,15 +68,30 @@ struct Resolution {
 // crypto pool when sealing or opening), then waits for the group commit.
 class QueueSink : public smtp::MessageSink {
  public:
-  using Resolve = std::function<Result<Resolution>(std::unique_ptr<queue::SpoolWriter>)>;
+  using Resolve = std::function<Result<Resolution>(Received)>;
 
-  QueueSink(queue::Spool& spool, std::unique_ptr<queue::SpoolWriter> writer,
-            std::function<void(const std::string&)> committed, Resolve resolve, asio::thread_pool* pool,
-            ReplayCache* replays)
-      : spool_(spool), writer_(std::move(writer)), committed_(std::move(committed)), resolve_(std::move(resolve)),
-        pool_(pool), replays_(replays) {}
+  // writer: the queue file for a message committed as it is (resolve
+  // null); or null, and the message is held for resolve: in memory, or in
+  // a file for `stored` once it grows past kInMemoryLimit.
+  QueueSink(queue::Spool& spool, std::unique_ptr<queue::SpoolWriter> writer, mail::Envelope stored,
+            std::string received_field, std::function<void(const std::string&)> committed, Resolve resolve,
+            asio::thread_pool* pool, ReplayCache* replays)
+      : spool_(spool), writer_(std::move(writer)), stored_(std::move(stored)), buffer_(std::move(received_field)),
+        committed_(std::move(committed)), resolve_(std::move(resolve)), pool_(pool), replays_(replays) {}
 
-  Result<void> write(std::string_view chunk) override { return writer_->write(chunk); }
+  Result<void> write(std::string_view chunk) override {
+    if (writer_) return writer_->write(chunk);
+    if (buffer_.size() + chunk.size() <= kInMemoryLimit) {
+      buffer_.append(chunk);
+      return {};
+    }
+    auto w = spool_.create(stored_);
+    if (!w) return std::unexpected(w.error());
+    writer_ = std::move(*w);
+    if (auto ok = writer_->write(buffer_); !ok) return ok;
+    std::string().swap(buffer_);
+    return writer_->write(chunk);
+  }
 
   asio::awaitable<Result<std::string>> commit() override {
     auto exec = co_await asio::this_coro::executor;
@@ -69,7 +100,7 @@ class QueueSink : public smtp::MessageSink {
       resolution.copies.push_back({std::move(writer_), false});
     } else {
       co_await asio::post(pool_->get_executor(), asio::use_awaitable);
-      auto r = resolve_(std::move(writer_));
+      auto r = resolve_(Received{stored_.id, std::move(buffer_), std::move(writer_)});
       co_await asio::post(exec, asio::use_awaitable);
       if (!r) co_return std::unexpected(r.error());
       resolution = std::move(*r);
@@ -115,6 +146,8 @@ class QueueSink : public smtp::MessageSink {
  private:
   queue::Spool& spool_;
   std::unique_ptr<queue::SpoolWriter> writer_;
+  mail::Envelope stored_;
+  std::string buffer_;
   std::function<void(const std::string&)> committed_;
   Resolve resolve_;
   asio::thread_pool* pool_;
@@ -195,18 +228,17 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
     plan = plan_outbound(config_, directory(), env);
     if (!plan->sealed.empty() && !plan->plain.empty()) stored = subset(env, plan->plain);
   }
-  auto writer = spool_.create(stored);
-  if (!writer) return std::unexpected(writer.error());
+  stored.id = queue::new_queue_id();
   mime::ReceivedInfo trace;
   trace.helo = session.helo;
   trace.client_address = session.peer_address;
   trace.by = config_.hostname;
   trace.protocol = session.tls ? "ESMTPS" : "ESMTP";
-  trace.queue_id = (*writer)->id();
+  trace.queue_id = stored.id;
   if (env.recipients.size() == 1) trace.recipient = env.recipients.front().address;
   trace.tls = session.tls ? session.tls_version + " " + session.tls_cipher : "";
   trace.when = env.arrival;
-  if (auto w = (*writer)->write(mime::received_header(trace)); !w) return std::unexpected(w.error());
+  std::string received_field = mime::received_header(trace);
 
   QueueSink::Resolve resolve;
   const auto* client = relay && !config_.relay_clients.empty()
@@ -214,10 +246,10 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
                            : nullptr;
   bool check_from = relay && !config_.relay_clients.empty();
   if (relay && (!plan->sealed.empty() || check_from)) {
-    resolve = [this, env, plan = std::move(*plan), client, check_from](std::unique_ptr<queue::SpoolWriter> received) -> Result<Resolution> {
-      auto message = read_message(*received);
+    resolve = [this, env, stored, plan = std::move(*plan), client, check_from](Received received) -> Result<Resolution> {
+      const std::string id = received.id;
+      auto message = received.text();
       if (!message) return std::unexpected(message.error());
-      const std::string id = received->id();
       if (check_from) {
         auto from = single_from_address(*message);
         if (!from) return std::unexpected(from.error());
@@ -250,14 +282,20 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
         sealed_total.add();
         res.copies.push_back({std::move(*copy), false});
       }
-      if (!plan.plain.empty()) res.copies.insert(res.copies.begin(), Copy{std::move(received), false});
+      if (!plan.plain.empty()) {
+        // The plain recipients' copy: the spilled file itself, or written now.
+        auto plain = received.file ? Result<std::unique_ptr<queue::SpoolWriter>>(std::move(received.file))
+                                   : new_copy(spool_, stored, *message);
+        if (!plain) return std::unexpected(plain.error());
+        res.copies.insert(res.copies.begin(), Copy{std::move(*plain), false});
+      }
       return res;
     };
   } else if (!relay) {
-    resolve = [this, env](std::unique_ptr<queue::SpoolWriter> received) -> Result<Resolution> {
-      auto message = read_message(*received);
+    resolve = [this, env](Received received) -> Result<Resolution> {
+      const std::string id = received.id;
+      auto message = received.text();
       if (!message) return std::unexpected(message.error());
-      const std::string id = received->id();
       auto keys = security_.keys ? security_.keys : std::make_shared<const GatewayKeys>();
       MemberCertificates none;
       Opener opener(config_, keys, security_.directory, security_.certificates ? *security_.certificates : none,
@@ -290,8 +328,16 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
       return res;
     };
   }
-  return std::make_unique<QueueSink>(spool_, std::move(*writer), committed_, std::move(resolve), &crypto_pool_,
-                                     security_.replays);
+  std::unique_ptr<queue::SpoolWriter> writer;
+  if (!resolve) {  // committed as it is: straight into its queue file
+    auto w = spool_.create(stored);
+    if (!w) return std::unexpected(w.error());
+    if (auto ok = (*w)->write(received_field); !ok) return std::unexpected(ok.error());
+    writer = std::move(*w);
+    received_field.clear();
+  }
+  return std::make_unique<QueueSink>(spool_, std::move(writer), std::move(stored), std::move(received_field), committed_,
+                                     std::move(resolve), &crypto_pool_, security_.replays);
 }
 
 }  // namespace sm::gateway

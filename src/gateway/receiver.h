@@ -10,7 +10,8 @@
 // [[relay_client]] entries, each client of the relay listener may only
 // send as its own domains (envelope sender and From:), 550 5.7.1 otherwise.
 //
-// At the end of DATA the message is in a spool file not yet committed.
+// A message that is processed keeps arriving in memory (up to 1 MiB;
+// beyond that in a spool file not yet committed) until the end of DATA.
 // Relay listener: copies for member gateways are sealed (outbound.h) and
 // each is committed as its own queue file; the rest stays plain. Inbound
 // listener: the message is opened and verified (inbound.h) and the result

@@ -150,7 +150,7 @@ Result<std::unique_ptr<Spool>> Spool::open(const fs::path& root, SyncMode mode) 
 }
 
 Result<std::unique_ptr<SpoolWriter>> Spool::create(mail::Envelope env) {
-  env.id = new_queue_id();
+  if (!valid_queue_id(env.id)) env.id = new_queue_id();
   fs::path tmp = root_ / "tmp" / env.id;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return std::unexpected(io_error("create", errno));

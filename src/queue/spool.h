@@ -99,7 +99,9 @@ class Spool {
                                              SyncMode mode = SyncMode::syncfs);
   ~Spool();
 
-  // Start a new message: assigns the queue id, writes the envelope block.
+  // Start a new message: writes the envelope block. The queue id is
+  // env.id when that is a valid id not used yet (one new_queue_id() gave
+  // the caller), else a new one.
   Result<std::unique_ptr<SpoolWriter>> create(mail::Envelope env);
 
   // Group commit. `done` runs on the committer thread with the queue id or

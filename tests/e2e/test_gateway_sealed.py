@@ -122,6 +122,21 @@ def test_mixed_recipients_are_split(net):
     assert "sealed for member b-example" in log and "sealed for member c-example" in log
 
 
+def test_large_mixed_message_is_sealed_and_relayed(net):
+    # Over the 1 MiB the gateway keeps in memory while it decides.
+    line = "x" * 76
+    body = "\r\n".join(f"{i:06d} {line}" for i in range(30000))  # about 2.5 MB
+    before = net.sink.count()
+    rcpts = ["bob@b.example", "dave@other.example"]
+    assert send(net.port("a.example", "relay"), "alice@a.example", rcpts,
+                compose("alice@a.example", rcpts, "large one", body))[0] == 250
+    m = net.wait_message("b.example", "bob", "large one", timeout=30)
+    assert "smime=pass" in results(m, "gw.b.example")[0]
+    assert m.get_payload().replace("\r\n", "\n").strip() == body.replace("\r\n", "\n").strip()
+    assert net.sink.wait(before + 1)
+    assert body.encode() in net.sink.messages[-1]["data"].replace(b"\r\n", b"\r\n")
+
+
 def test_peer_down_queues_sealed_then_delivers_and_replays_fail(net):
     b = net.gateways["b.example"]
     b.stop()
