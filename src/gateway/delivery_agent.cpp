@@ -165,7 +165,19 @@ void DeliveryAgent::attempt(const std::string& id) {
     if (!key) return defer_unroutable(std::move(f), pending, key.error());
     jobs[*key].recipients = pending;
   } else {
-    for (auto i : pending) jobs[plain_destination(env.recipients[i].address)].recipients.push_back(i);
+    // Plain mail to a member's domain (a bounce, a notice the gateway wrote)
+    // also goes to the member's gateway, over the same pinned TLS, rather
+    // than by MX.
+    std::shared_ptr<const directory::Directory> dir = members_.directory ? members_.directory() : nullptr;
+    for (auto i : pending) {
+      const std::string& rcpt = env.recipients[i].address;
+      std::string key;
+      const directory::Member* m = dir ? dir->lookup_address(rcpt) : nullptr;
+      if (m && m->status == directory::Status::active && !config_.receives_for(mail::domain_of(rcpt)))
+        if (auto k = member_destination(m->id)) key = *k;
+      if (key.empty()) key = plain_destination(rcpt);
+      jobs[key].recipients.push_back(i);
+    }
   }
   mail::Lane lane = env.lane;
   f.outstanding = static_cast<int>(jobs.size());

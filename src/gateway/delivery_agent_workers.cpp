@@ -175,7 +175,7 @@ asio::awaitable<void> DeliveryAgent::deliver_smtp(Destination& dest, std::unique
   }
   auto outcomes = co_await client->send(msg.envelope, job.recipients, stored(msg));
   bool sent = std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.result.has_value(); });
-  if (sent && !dest.member.empty())
+  if (sent && !msg.envelope.sealed_for.empty())
     log::info("{}: sealed for member {}: sent to {} over {}, certificate matches the directory", job.id, dest.member,
               client->peer(), client->tls_description());
   // The SMTP client already logged one line per recipient.
