@@ -346,6 +346,20 @@ def test_mail_the_user_encrypted_passes_through(net, tmp_path):
     assert net.sink.messages[-1]["data"].endswith(message.split(b"\r\n\r\n", 1)[1])
 
 
+@pytest.mark.parametrize("body", [
+    b"not base64 at all !!!\r\n",
+    b"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\r\n",   # base64, not CMS
+    b"",
+])
+def test_garbage_claiming_to_be_sealed_is_refused_and_the_gateway_lives_on(net, body):
+    head = (b"From: alice@a.example\r\nTo: bob@b.example\r\nSubject: garbage\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=authEnveloped-data\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n")
+    code, reply = send(net.port("b.example", "inbound"), "alice@a.example", ["bob@b.example"], head + body)
+    assert code == 550 and reply[:5] in ("5.7.5", "5.7.1"), reply
+    assert net.gateways["b.example"].proc.poll() is None
+
+
 def test_zz_crl_from_the_feed_and_a_revoked_signer(net):
     """Last in this module: it revokes gateway a's certificate."""
     import shutil
@@ -374,3 +388,4 @@ def test_zz_crl_from_the_feed_and_a_revoked_signer(net):
                 compose("alice@a.example", ["bob@b.example"], "after the revocation", "x"))[0] == 250
     assert wait_for(lambda: "FORGERY (signer-revoked)" in b.log_text(), 15), b.log_text()[-2000:]
     assert not [m for m in net.messages("b.example", "bob") if m["Subject"] == "after the revocation"]
+
