@@ -19,6 +19,7 @@
 #include <expected>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -172,6 +173,10 @@ struct Config {
     std::vector<std::string> networks;      // "192.0.2.0/24", "2001:db8::/32", "127.0.0.2" (normalised CIDR)
     std::vector<std::string> certificates;  // SHA-256 fingerprints, lower-case hex without colons
     std::vector<std::string> domains;       // lower-case; the envelope sender and From: must be one of these
+    // This customer's own forgery policy for inbound mail to its domains
+    // (forgery, forgery_subject_tag); unset: [policy]'s.
+    std::optional<Policy::Forgery> forgery;
+    std::string subject_tag;                // empty: [policy] forgery_subject_tag
   };
   std::vector<RelayClient> relay_clients;
 

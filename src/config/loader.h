@@ -91,6 +91,11 @@ class Loader {
 std::string describe_directory(const Config& c);
 // The [policy] lines (policy_section.cpp).
 std::string describe_policy(const Config& c);
+// "reject", "quarantine", "tag" -> the value; nullopt for anything else.
+std::optional<Config::Policy::Forgery> parse_forgery(std::string_view text);
+std::string_view forgery_name(Config::Policy::Forgery f);
+// A forgery_subject_tag is 1..100 printable ASCII characters (it goes into a header field).
+bool valid_subject_tag(std::string_view tag);
 // The [[relay_client]] tables (relay_client_section.cpp); they must come
 // last in describe(): every key after a [[...]] header belongs to it.
 std::string describe_relay_clients(const Config& c);

@@ -13,7 +13,11 @@ namespace {
 
 constexpr std::size_t kMaxSubjectTag = 100;
 
-std::string_view to_string(Config::Policy::Forgery f) {
+}  // namespace
+
+namespace detail {
+
+std::string_view forgery_name(Config::Policy::Forgery f) {
   switch (f) {
     case Config::Policy::Forgery::reject: return "reject";
     case Config::Policy::Forgery::quarantine: return "quarantine";
@@ -22,17 +26,22 @@ std::string_view to_string(Config::Policy::Forgery f) {
   return "reject";
 }
 
-}  // namespace
+std::optional<Config::Policy::Forgery> parse_forgery(std::string_view text) {
+  for (auto f : {Config::Policy::Forgery::reject, Config::Policy::Forgery::quarantine, Config::Policy::Forgery::tag})
+    if (text == forgery_name(f)) return f;
+  return std::nullopt;
+}
 
-namespace detail {
+bool valid_subject_tag(std::string_view tag) {
+  return !tag.empty() && tag.size() <= kMaxSubjectTag &&
+         std::all_of(tag.begin(), tag.end(), [](unsigned char ch) { return ch >= 0x20 && ch < 0x7f; });
+}
 
 void Loader::read_policy(Section& root, Config& c) {
   Section p = section(root, "policy");
   auto& policy = c.policy;
   std::string forgery = text(p, "forgery", "reject");
-  if (forgery == "reject") policy.forgery = Config::Policy::Forgery::reject;
-  else if (forgery == "quarantine") policy.forgery = Config::Policy::Forgery::quarantine;
-  else if (forgery == "tag") policy.forgery = Config::Policy::Forgery::tag;
+  if (auto f = parse_forgery(forgery)) policy.forgery = *f;
   else error(line_of("policy.forgery"), "policy.forgery",
              "bad value \"" + forgery + "\" (use reject, quarantine or tag)");
 
@@ -41,8 +50,7 @@ void Loader::read_policy(Section& root, Config& c) {
   std::size_t before = errors_.size();
   policy.subject_tag = text(p, "forgery_subject_tag", "[SUSPECTED FORGERY]");
   const std::string& tag = policy.subject_tag;
-  bool printable = std::all_of(tag.begin(), tag.end(), [](unsigned char ch) { return ch >= 0x20 && ch < 0x7f; });
-  if (errors_.size() == before && (tag.empty() || tag.size() > kMaxSubjectTag || !printable))
+  if (errors_.size() == before && !valid_subject_tag(tag))
     error(line_of("policy.forgery_subject_tag"), "policy.forgery_subject_tag",
           "must be 1.." + std::to_string(kMaxSubjectTag) + " printable ASCII characters, got " + quote(tag));
 
@@ -53,7 +61,7 @@ void Loader::read_policy(Section& root, Config& c) {
 std::string describe_policy(const Config& c) {
   const auto& p = c.policy;
   std::string o;
-  o += "policy.forgery = " + quote(to_string(p.forgery)) + "\n";
+  o += "policy.forgery = " + quote(forgery_name(p.forgery)) + "\n";
   o += "policy.forgery_subject_tag = " + quote(p.subject_tag) +
        (p.forgery == Config::Policy::Forgery::tag ? "" : "  # used with forgery = \"tag\"") + "\n";
   o += "policy.replay_window = " + quote(format_duration(p.replay_window)) + "\n";

@@ -118,6 +118,17 @@ void Loader::read_relay_client(Section& s, Config::RelayClient& rc, std::map<std
     error(header, key(s, "domains"), "missing: the domains " + who + " may send as");
   else if (rc.domains.empty() && errors_.size() == before_domains)
     error(line_of(key(s, "domains")), key(s, "domains"), "must list at least one domain");
+
+  // The customer's own forgery policy for mail to its domains.
+  if (std::string f = text(s, "forgery", ""); line_of(key(s, "forgery"))) {
+    if (auto v = parse_forgery(f)) rc.forgery = v;
+    else error(line_of(key(s, "forgery")), key(s, "forgery"), "bad value " + quote(f) + " (use reject, quarantine or tag)");
+  }
+  before = errors_.size();
+  rc.subject_tag = text(s, "forgery_subject_tag", "");
+  if (errors_.size() == before && line_of(key(s, "forgery_subject_tag")) && !valid_subject_tag(rc.subject_tag))
+    error(line_of(key(s, "forgery_subject_tag")), key(s, "forgery_subject_tag"),
+          "must be 1..100 printable ASCII characters, got " + quote(rc.subject_tag));
 }
 
 std::string describe_relay_clients(const Config& c) {
@@ -129,6 +140,8 @@ std::string describe_relay_clients(const Config& c) {
     o += "networks = " + toml_list(rc.networks) + "\n";
     o += "certificates = " + toml_list(rc.certificates) + "\n";
     o += "domains = " + toml_list(rc.domains) + "\n";
+    if (rc.forgery) o += "forgery = " + quote(forgery_name(*rc.forgery)) + "\n";
+    if (!rc.subject_tag.empty()) o += "forgery_subject_tag = " + quote(rc.subject_tag) + "\n";
   }
   return o;
 }

@@ -1,6 +1,7 @@
 // inbound.cpp - sealed, plain or forged: what the inbound listener delivers.
 #include "gateway/inbound.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "gateway/auth_results.h"
@@ -80,6 +81,31 @@ std::vector<std::size_t> all_recipients(const mail::Envelope& env) {
   std::vector<std::size_t> v(env.recipients.size());
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = i;
   return v;
+}
+
+// The forgery policy for this envelope: a service provider's customer may
+// set its own ([[relay_client]] forgery) for mail to its domains. With
+// recipients under different policies the strictest wins (reject, then
+// quarantine, then tag): one message gets one treatment.
+std::pair<config::Config::Policy::Forgery, std::string> forgery_policy(const config::Config& c, const mail::Envelope& env) {
+  using F = config::Config::Policy::Forgery;
+  std::optional<F> chosen;
+  std::string tag = c.policy.subject_tag;
+  for (const auto& r : env.recipients) {
+    const std::string domain = mail::domain_of(r.address);
+    F f = c.policy.forgery;
+    std::string t = c.policy.subject_tag;
+    for (const auto& rc : c.relay_clients)
+      if (std::find(rc.domains.begin(), rc.domains.end(), domain) != rc.domains.end()) {
+        if (rc.forgery) f = *rc.forgery;
+        if (!rc.subject_tag.empty()) t = rc.subject_tag;
+      }
+    if (!chosen || static_cast<int>(f) < static_cast<int>(*chosen)) {
+      chosen = f;
+      tag = t;
+    }
+  }
+  return {chosen.value_or(c.policy.forgery), tag};
 }
 
 }  // namespace
@@ -213,17 +239,18 @@ InboundOutcome Opener::forgery(std::string reason, std::string detail, int code,
   inbound_total.add("fail");
   forgeries_total.add(reason);
   using F = config::Config::Policy::Forgery;
-  if (config_.policy.forgery == F::reject || code / 100 == 4 || code == 552) {
+  auto [policy, subject_tag] = forgery_policy(config_, env);
+  if (policy == F::reject || code / 100 == 4 || code == 552) {
     out.action = InboundOutcome::Action::reject;
     out.rejection = Error{code, enhanced, "message refused: " + detail};
     out.log = "FORGERY (" + reason + "): " + detail + ": rejected";
     return out;
   }
   strip_our_results(message, config_.hostname);
-  if (config_.policy.forgery == F::tag) tag_subject(message, config_.policy.subject_tag);
+  if (policy == F::tag) tag_subject(message, subject_tag);
   out.message = authentication_results(config_.hostname, {"fail", reason, "", ""}) + message;
   out.recipients = all_recipients(env);
-  out.action = config_.policy.forgery == F::quarantine ? InboundOutcome::Action::quarantine : InboundOutcome::Action::deliver;
+  out.action = policy == F::quarantine ? InboundOutcome::Action::quarantine : InboundOutcome::Action::deliver;
   out.log = "FORGERY (" + reason + "): " + detail +
             (out.action == InboundOutcome::Action::quarantine ? ": quarantined (held; smime=fail)" : ": delivered with smime=fail and a subject tag");
   return out;

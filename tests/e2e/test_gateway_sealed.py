@@ -34,7 +34,10 @@ def net(tmp_path_factory):
                                  '[policy]\nforgery = "quarantine"\n')
     n.append_config("c.example", '[policy]\nforgery = "tag"\n'
                                  '[[relay_client]]\nname = "c-staff"\nnetworks = ["127.0.0.1"]\ndomains = ["c.example"]\n'
-                                 '[[relay_client]]\nname = "globex"\nnetworks = ["127.0.0.2"]\ndomains = ["globex.example"]\n')
+                                 '[[relay_client]]\nname = "globex"\nnetworks = ["127.0.0.2"]\ndomains = ["globex.example"]\n'
+                                 'forgery = "reject"\n')
+    # c is a service provider that also receives for its customer globex.
+    n.replace_config("c.example", "[listen]", 'domains = ["globex.example"]\n\n[listen]')
     n.replace_config("b.example", "[listen]", "[limits]\nmax_connections = 3\nmember_connections = 5\n\n[listen]")
     try:
         n.start()
@@ -237,6 +240,18 @@ def test_tag_policy_delivers_forgeries_marked(net):
     m = net.wait_message("c.example", "carol", "tag me")
     assert m["Subject"].startswith("[SUSPECTED FORGERY]")
     assert "smime=fail (unsealed)" in results(m, "gw.c.example")[0]
+
+
+def test_a_customer_of_a_service_provider_has_its_own_policy(net):
+    # c tags forgeries for its own users, but its customer globex rejects them.
+    code, reply = send(net.port("c.example", "inbound"), "alice@a.example", ["ceo@globex.example"],
+                       compose("alice@a.example", ["ceo@globex.example"], "globex forged", "x"))
+    assert code == 550 and reply.startswith("5.7.1"), reply
+    # One message to both: the strictest policy (reject) applies to it.
+    code, reply = send(net.port("c.example", "inbound"), "alice@a.example", ["ceo@globex.example", "carol@c.example"],
+                       compose("alice@a.example", ["ceo@globex.example", "carol@c.example"], "both forged", "x"))
+    assert code == 550, reply
+    assert not [m for m in net.messages("c.example", "carol") if m["Subject"] and "both forged" in m["Subject"]]
 
 
 def test_quarantine_policy_holds_forgeries(net):

@@ -255,3 +255,41 @@ TEST(ConfigClientIdentity, Fingerprints) {
   EXPECT_FALSE(parse_sha256_fingerprint("g" + upper.substr(1)));
   EXPECT_FALSE(parse_sha256_fingerprint(""));
 }
+
+TEST(ConfigPolicy, ACustomerMaySetItsOwnForgeryPolicy) {
+  auto c = load_string(R"(domain = "gsp.example"
+[policy]
+forgery = "tag"
+[[relay_client]]
+name = "acme"
+networks = ["192.0.2.0/24"]
+domains = ["acme.example"]
+forgery = "reject"
+forgery_subject_tag = "[ACME: FORGED?]"
+[[relay_client]]
+name = "globex"
+networks = ["198.51.100.0/24"]
+domains = ["globex.example"]
+)", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->relay_clients[0].forgery, Config::Policy::Forgery::reject);
+  EXPECT_EQ(c->relay_clients[0].subject_tag, "[ACME: FORGED?]");
+  EXPECT_FALSE(c->relay_clients[1].forgery.has_value());
+  EXPECT_TRUE(c->relay_clients[1].subject_tag.empty());
+  // describe() keeps them, and loads back the same.
+  auto again = load_string(describe(*c), "described.toml", "/etc/securemail");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->relay_clients[0].forgery, Config::Policy::Forgery::reject);
+  EXPECT_EQ(again->relay_clients[0].subject_tag, "[ACME: FORGED?]");
+  EXPECT_FALSE(again->relay_clients[1].forgery.has_value());
+}
+
+TEST(ConfigPolicy, ACustomerPolicyIsChecked) {
+  std::string base = "[[relay_client]]\nname = \"acme\"\nnetworks = [\"192.0.2.0/24\"]\ndomains = [\"acme.example\"]\n";
+  EXPECT_NE(load_error(base + "forgery = \"drop\"\n").find("config.toml:5: relay_client[0].forgery: bad value \"drop\""),
+            std::string::npos);
+  EXPECT_NE(load_error(base + "forgery = \"\"\n").find("relay_client[0].forgery: bad value"), std::string::npos);
+  EXPECT_NE(load_error(base + "forgery_subject_tag = \"a\\r\\nBcc: x@y\"\n")
+                .find("config.toml:5: relay_client[0].forgery_subject_tag: must be 1..100 printable"),
+            std::string::npos);
+}
