@@ -36,7 +36,11 @@ OutboundPlan plan_outbound(const config::Config& config, std::shared_ptr<const d
     const std::string domain = mail::domain_of(env.recipients[i].address);
     const directory::Member* m =
         config.receives_for(domain) || !plan.directory ? nullptr : plan.directory->lookup_domain(domain);
-    if (!m || m->status != directory::Status::active) {
+    if (m && m->status == directory::Status::suspended) {
+      plan.suspended.push_back(i);
+      continue;
+    }
+    if (!m) {
       plan.plain.push_back(i);
       continue;
     }

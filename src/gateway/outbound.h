@@ -39,6 +39,7 @@ struct OutboundPlan {
   };
   std::vector<std::size_t> plain;  // our own domains and non-members
   std::vector<Sealed> sealed;
+  std::vector<std::size_t> suspended;  // a member suspended since RCPT: the message is refused, never sent plain
   std::shared_ptr<const directory::Directory> directory;  // keeps the members alive
 };
 

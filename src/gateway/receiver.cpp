@@ -245,7 +245,7 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
                            ? identify_relay_client(config_, session.peer_address, session.peer_cert_sha256)
                            : nullptr;
   bool check_from = relay && !config_.relay_clients.empty();
-  if (relay && (!plan->sealed.empty() || check_from)) {
+  if (relay && (!plan->sealed.empty() || !plan->suspended.empty() || check_from)) {
     resolve = [this, env, stored, plan = std::move(*plan), client, check_from](Received received) -> Result<Resolution> {
       const std::string id = received.id;
       auto message = received.text();
@@ -258,6 +258,9 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
           return std::unexpected(ok.error());
         }
       }
+      if (!plan.suspended.empty())
+        return fail(550, "5.7.1", "<" + env.recipients[plan.suspended.front()].address +
+                                      ">: the recipient's organisation was suspended from the SecureMail directory; mail to it is not sent");
       Resolution res;
       if (!security_.keys || !security_.certificates) {
         if (!plan.sealed.empty()) return local_error("member recipients, but this gateway has no keys loaded");

@@ -62,6 +62,13 @@ TEST(OutboundPlan, WithoutADirectoryEverythingIsPlain) {
   EXPECT_EQ(plan.plain.size(), 1u);
 }
 
+TEST(OutboundPlan, AMemberSuspendedAfterRcptIsNeverPlain) {
+  auto plan = plan_outbound(our_config(), members(), to({"dan@d.example", "bob@b.example"}));
+  EXPECT_EQ(plan.suspended, (std::vector<std::size_t>{0}));
+  EXPECT_TRUE(plan.plain.empty());
+  ASSERT_EQ(plan.sealed.size(), 1u);
+}
+
 TEST(OutboundPlan, SuspendedMembersAreRefusedAtRcpt) {
   auto dir = members();
   auto r = check_member_recipient(dir.get(), "dan@d.example");
