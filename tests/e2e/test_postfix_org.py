@@ -195,3 +195,16 @@ def test_from_another_members_domain_bounces_at_postfix_a(orgs):
     # Refused before gateway a queued anything: nothing can reach bob later.
     assert not orgs.testnet.gateways["a.example"].queue_ids()
     assert not [m for m in pf_b.mailbox("bob") if m["Subject"] == subject]
+
+
+def test_the_reply_goes_back_the_same_way(orgs):
+    """bob answers: Postfix B -> gateway b (seals) -> gateway a (verifies) -> Postfix A -> alice."""
+    subject = "Re: quarterly figures " + uuid.uuid4().hex[:8]
+    submit(orgs.postfix["b.example"], "bob@b.example", "alice@a.example",
+           compose("Bob <bob@b.example>", "Alice <alice@a.example>", subject, "Thanks, Alice.\n"))
+    got = wait_messages(orgs.postfix["a.example"], "alice", subject)
+    assert len(got) == 1, "alice got nothing at Postfix A\n" + orgs.logs()
+    results = results_of(got[0])
+    assert len(results) == 1 and results[0][0] == "gw.a.example", results
+    assert "smime=pass" in results[0][1] and "body.smime-identifier=bob@b.example" in results[0][1], results
+    assert body_of(got[0]) == b"Thanks, Alice.\n"
