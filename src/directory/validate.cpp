@@ -108,6 +108,7 @@ class FeedTrust {
 struct Examined {
   std::string problem;  // empty: one certificate, chains to the authority
   CertificateFacts facts;
+  bool revoked = false;  // the problem is only that the authority revoked it
 };
 
 Examined examine(std::string_view pem, const FeedTrust& trust) {
@@ -120,7 +121,7 @@ Examined examine(std::string_view pem, const FeedTrust& trust) {
   if (!chain.ok())
     return {"does not chain to the authority for S/MIME encryption: " +
                 std::string(pki::to_string(chain.status)) + " (" + chain.detail + ")",
-            {}};
+            {}, chain.status == pki::ChainStatus::revoked};
   pki::CertificateInfo info = pki::describe(cert);
   Examined e;
   e.facts = {info.not_before, info.not_after, trust.uses_crl(), std::move(info.dns_names)};
@@ -207,16 +208,21 @@ Distinct distinct_certificates(const Feed& feed) {
   return out;
 }
 
-// The first member certificate that is bad or does not name its member's domains.
+// The first member certificate that is bad or does not name its member's
+// domains. A suspended member may keep a revoked certificate: suspending a
+// member whose key was compromised is exactly when its certificate is
+// revoked, and gateways trust nothing of a suspended member anyway.
 std::optional<FeedError> first_mismatch(const Feed& feed, const std::vector<std::size_t>& order,
                                         const std::vector<const CertificateFacts*>& facts,
-                                        const std::vector<const std::string*>& problems) {
+                                        const std::vector<const std::string*>& problems,
+                                        const std::vector<bool>& revoked) {
   std::size_t next = 0;
   for (std::size_t i = 0; i < feed.members.size(); ++i) {
     const Member& m = feed.members[i];
     for (std::size_t j = 0; j < m.certificates.size(); ++j) {
       std::size_t k = order[next++];
       auto cert = [&] { return where(feed, i) + ".certificates[" + std::to_string(j) + "]"; };
+      if (problems[k] != nullptr && revoked[k] && m.status == Status::suspended) continue;
       if (problems[k] != nullptr) return FeedError{Rejection::certificate_mismatch, cert() + " " + *problems[k]};
       const auto& names = facts[k]->dns_names;
       for (const std::string& d : m.domains)
@@ -244,11 +250,13 @@ Checked check_certificates(const Feed& feed, const pki::TrustStore& trust, std::
   }
   std::vector<Examined> examined = examine_all(certs.pems, unknown, stores);
   std::vector<const std::string*> problems(certs.pems.size(), nullptr);
+  std::vector<bool> revoked(certs.pems.size(), false);
   for (std::size_t j = 0; j < unknown.size(); ++j) {
     if (examined[j].problem.empty()) facts[unknown[j]] = &examined[j].facts;
     else problems[unknown[j]] = &examined[j].problem;
+    revoked[unknown[j]] = examined[j].revoked;
   }
-  std::optional<FeedError> failure = first_mismatch(feed, certs.order, facts, problems);
+  std::optional<FeedError> failure = first_mismatch(feed, certs.order, facts, problems, revoked);
 
   if (cache != nullptr) {
     for (std::size_t j = 0; j < unknown.size(); ++j)

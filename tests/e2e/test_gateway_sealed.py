@@ -404,3 +404,11 @@ def test_zz_crl_from_the_feed_and_a_revoked_signer(net):
     assert wait_for(lambda: "FORGERY (signer-revoked)" in b.log_text(), 15), b.log_text()[-2000:]
     assert not [m for m in net.messages("b.example", "bob") if m["Subject"] == "after the revocation"]
 
+    # The authority then suspends the member, whose certificate is revoked:
+    # that feed is publishable, and b applies it.
+    securemail("directory", "suspend", "a-example", "--authority", auth, check=True)
+    securemail("directory", "publish", "--authority", auth, check=True)
+    b.proc.send_signal(signal.SIGHUP)
+    def suspended_at_b():
+        return "suspended" in text(securemail("directory", "lookup", "alice@a.example", "--config", net.config("b.example")))
+    assert wait_for(suspended_at_b, 15), b.log_text()[-2000:]

@@ -233,6 +233,27 @@ TEST_F(FeedTest, RevokedCertificateIsRefusedOnceTheCrlIsLoaded) {
   EXPECT_NE(r.error().detail.find("revoked"), std::string::npos) << r.error().text();
 }
 
+TEST_F(FeedTest, ASuspendedMemberMayKeepItsRevokedCertificate) {
+  // Key compromise: the authority revokes the certificate and suspends the
+  // member; the feed saying so must still be publishable and accepted.
+  TestAuthority authority("Compromise Authority");
+  Member m = make_member("alpha", {"a.example"}, &authority);
+  Member other = make_member("beta", {"b.example"}, &authority);
+  auto certs = pki::parse_certificates_pem(m.certificates[0]);
+  ASSERT_TRUE(certs);
+  ASSERT_TRUE(authority.authority().revoke(pki::fingerprint(certs->front().get())));
+  authority.reload_trust();
+  m.status = Status::suspended;
+  Feed f = make_feed(1, {m, other}, now_seconds() + 5, authority.subject());
+  auto r = verify_feed(authority.sign(f), authority.verify_options());
+  EXPECT_TRUE(r) << r.error().text();
+  // Active with the same revoked certificate: refused.
+  f.members[0].status = Status::active;
+  auto active = verify_feed(authority.sign(f), authority.verify_options());
+  ASSERT_FALSE(active);
+  EXPECT_NE(active.error().detail.find("revoked"), std::string::npos) << active.error().text();
+}
+
 TEST_F(FeedTest, ACrlIssuedAfterTheFeedDoesNotRefuseIt) {
   TestAuthority authority("Later CRL Authority");
   Feed f = make_feed(1, {make_member("alpha", {"a.example"}, &authority)}, now_seconds() - 120,
