@@ -27,11 +27,15 @@ std::string comment_text(std::string_view s) {
 }  // namespace
 
 std::string authentication_results(std::string_view host, const SmimeResult& r) {
+  // The result and its properties stay on the first line, as a filter
+  // matching "smime=pass body.smime-identifier=..." expects; the comment
+  // for people follows on a continuation line.
   std::string v = std::string("Authentication-Results: ") + std::string(host) + "; smime=" + r.result;
-  if (!r.comment.empty()) v += " (" + comment_text(r.comment) + ")";
   if (!r.identifier.empty()) v += " body.smime-identifier=" + r.identifier;
   if (!r.serial.empty()) v += " body.smime-serial=" + r.serial;
-  return mime::fold(v);
+  v += "\r\n";
+  if (!r.comment.empty()) v += "\t(" + comment_text(r.comment) + ")\r\n";
+  return v;
 }
 
 std::size_t strip_our_results(std::string& message, std::string_view host) {

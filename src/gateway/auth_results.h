@@ -3,10 +3,10 @@
 // of any such mark naming our host that came from outside (a forger would
 // otherwise write "smime=pass" himself).
 //
-//   Authentication-Results: gw.b.example; smime=pass (signed by member
-//     a-example, aes-256-gcm) body.smime-identifier=alice@a.example
-//     body.smime-serial=1A2B...
-//   Authentication-Results: gw.b.example; smime=fail (bad-signature) ...
+//   Authentication-Results: gw.b.example; smime=pass body.smime-identifier=alice@a.example
+//   \t(signed by member a-example, aes-256-gcm, envelope bound)
+//   Authentication-Results: gw.b.example; smime=fail
+//   \t(bad-signature)
 //   Authentication-Results: gw.b.example; smime=none
 #pragma once
 
@@ -24,7 +24,8 @@ struct SmimeResult {
   std::string serial;           // body.smime-serial: the signer certificate's serial (hex)
 };
 
-// The complete header field, folded, ending in CRLF.
+// The complete header field, ending in CRLF: result and properties on the
+// first line, the comment (if any) on a continuation line.
 std::string authentication_results(std::string_view host, const SmimeResult& result);
 
 // The message with every Authentication-Results field whose authserv-id is

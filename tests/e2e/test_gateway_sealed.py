@@ -68,7 +68,9 @@ def send(port, sender, rcpts, message, source=None):
 
 
 def results(msg, host):
-    return [v for v in msg.get_all("Authentication-Results", []) if v.split(";")[0].strip().lower() == host]
+    """Our Authentication-Results values, unfolded."""
+    values = [" ".join(v.split()) for v in msg.get_all("Authentication-Results", [])]
+    return [v for v in values if v.split(";")[0].strip().lower() == host]
 
 
 def seal_by_hand(net, signer_domain, recipient_domain, message):
@@ -91,6 +93,10 @@ def test_sealed_from_a_to_b_is_verified_and_restored(net):
     assert len(ours) == 1, msg.get_all("Authentication-Results")
     assert "smime=pass" in ours[0] and "body.smime-identifier=alice@a.example" in ours[0]
     assert "member a-example" in ours[0]
+    # The form DESIGN.md promises filters, on one line of the stored file.
+    raw = b"".join(p.read_bytes() for p in net.maildir("b.example", "bob").iterdir())
+    assert re.search(rb"^Authentication-Results: gw\.b\.example; smime=pass body\.smime-identifier=alice@a\.example\r?$",
+                     raw, re.M), raw[:600]
     assert msg.get_payload().strip() == body
     assert msg["SecureMail-Envelope"] is None  # the signed binding is taken off again
     hops = " ".join(msg.get_all("Received"))
