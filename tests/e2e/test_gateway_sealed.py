@@ -268,6 +268,11 @@ def test_quarantine_policy_holds_forgeries(net):
     held = list((a.data / "queue" / "hold").iterdir())
     assert held and b"smime=fail" in held[0].read_bytes()
     assert not [m for m in net.messages("a.example", "alice") if m["Subject"] == "hold me"]
+    # The operator looks at it and lets it through: delivered, still marked smime=fail.
+    assert "hold me" not in a.queue("list").stdout  # subjects are never shown
+    a.queue("release", held[0].name)
+    m = net.wait_message("a.example", "alice", "hold me")
+    assert results(m, "gw.a.example") == ["gw.a.example; smime=fail (unsealed)"]
 
 
 def test_tls_to_a_member_is_pinned_and_never_downgraded(net, tmp_path):
