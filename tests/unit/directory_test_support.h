@@ -3,6 +3,7 @@
 // issues gateway certificates, and builders for members and signed feeds.
 #pragma once
 
+#include "temp_dir.h"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -21,16 +22,7 @@ namespace sm::directory::testing {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sm-dir-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test_support::TempDir;
 
 inline std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
 

@@ -4,6 +4,7 @@
 // config whose [directory] feed points at that file.
 #pragma once
 
+#include "temp_dir.h"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -23,16 +24,7 @@ namespace sm::gateway::testing {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sm-gwdir-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test_support::TempDir;
 
 class DirectoryWorld {
  public:

@@ -3,6 +3,7 @@
 // real openssl command-line tool as an independent judge.
 #pragma once
 
+#include "temp_dir.h"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -18,16 +19,7 @@ namespace sm::pki::testing {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sm-pki-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test_support::TempDir;
 
 inline unsigned file_mode(const fs::path& p) {
   struct stat st {};

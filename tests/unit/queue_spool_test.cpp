@@ -1,5 +1,6 @@
 // queue_spool_test.cpp - queue file format, durable commit, recovery and
 // operator moves on a real directory with real fsync.
+#include "temp_dir.h"
 #include "queue/retry.h"
 #include "queue/spool.h"
 
@@ -17,14 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sm-queue-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test_support::TempDir;
 
 mail::Envelope sample_envelope() {
   mail::Envelope env;

@@ -4,6 +4,7 @@
 // helpers to seal, sign and open in memory and to run the openssl CLI.
 #pragma once
 
+#include "temp_dir.h"
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <unistd.h>
@@ -40,17 +41,7 @@ inline void spit(const fs::path& p, std::string_view data) {
 }
 
 // A temporary folder, removed with its contents when destroyed.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "smime-test-XXXXXX").string();
-    path = mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using test_support::TempDir;
 
 // A gateway's key and certificate.
 struct Gateway {

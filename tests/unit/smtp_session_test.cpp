@@ -7,6 +7,7 @@
 // Harness: a server running serve_session on a 2-thread io_context and a
 // client whose every operation gives up after a time-out (plain or TLS).
 
+#include "temp_dir.h"
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
@@ -745,9 +746,7 @@ TEST_F(SmtpSession, HandlerExceptionClosesOnlyThatSession) {
 class SmtpTls : public SmtpSession {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/smtp-tls-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path.string();
     ASSERT_TRUE(sm::net::ensure_self_signed(dir_ + "/cert.pem", dir_ + "/key.pem", "mx.test.example"));
     ASSERT_TRUE(sm::net::ensure_self_signed(client_cert(), client_key(), "gw.a.example"));
     auto server_ctx = sm::net::server_tls_context(dir_ + "/cert.pem", dir_ + "/key.pem");
@@ -756,7 +755,6 @@ class SmtpTls : public SmtpSession {
     o.tls = *server_ctx;
     start(o);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string client_cert() const { return dir_ + "/client/cert.pem"; }
   std::string client_key() const { return dir_ + "/client/key.pem"; }
@@ -777,6 +775,7 @@ class SmtpTls : public SmtpSession {
     ASSERT_THAT(c.reply(), StartsWith("250 2.0.0 Ok: queued as"));
   }
 
+  sm::test_support::TempDir tmp_;
   std::string dir_;
   asio::ssl::context client_ctx_{asio::ssl::context::tls_client};  // verify_none by default
 };

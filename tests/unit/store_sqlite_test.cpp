@@ -1,6 +1,7 @@
 // store_sqlite_test.cpp - the SQLite wrapper: WAL and durability settings,
 // numbered migrations, statements (text, blobs with NUL bytes, NULL) and
 // transactions that roll back unless committed.
+#include "temp_dir.h"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -16,14 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sm-store-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test_support::TempDir;
 
 constexpr std::array<std::string_view, 2> kSchema = {
     "CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB, n INTEGER);",
