@@ -47,6 +47,7 @@ DeliveryAgent::DeliveryAgent(asio::io_context& io, queue::Spool& spool, const co
       resolver_(std::move(resolver)),
       bouncer_(bouncer),
       members_(std::move(members)),
+      member_certs_(members_.certificates ? *members_.certificates : own_certs_),
       timer_(io) {
   retry_.min_backoff = config.queue.min_backoff;
   retry_.max_backoff = config.queue.max_backoff;

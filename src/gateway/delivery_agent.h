@@ -51,6 +51,7 @@ namespace sm::gateway {
 struct MemberDelivery {
   std::function<std::shared_ptr<const directory::Directory>()> directory;  // null or returning null: no directory
   std::filesystem::path client_cert, client_key;  // our gateway certificate, presented as TLS client certificate; empty: none
+  MemberCertificates* certificates = nullptr;     // the gateway's parsed-certificate cache; null: the agent keeps its own
 };
 
 class DeliveryAgent {
@@ -137,7 +138,8 @@ class DeliveryAgent {
   std::shared_ptr<net::Resolver> resolver_;
   Bouncer& bouncer_;
   MemberDelivery members_;
-  MemberCertificates member_certs_;
+  MemberCertificates own_certs_;       // used when MemberDelivery::certificates is null
+  MemberCertificates& member_certs_;
   queue::RetryPolicy retry_;
   delivery::ClientOptions client_options_;
   std::shared_ptr<asio::ssl::context> member_tls_;  // presents our gateway certificate

@@ -278,11 +278,11 @@ int run(const config::Config& config) {
   }
   Bouncer bouncer(config, **spool, on_committed);
   DirectorySnapshot snapshot = [&directory] { return (*directory)->current(); };
-  MemberDelivery to_members{snapshot, {}, {}};
+  MemberCertificates member_certs;  // one cache for sealing, opening, pinning and member sessions
+  MemberDelivery to_members{snapshot, {}, {}, &member_certs};
   if (auto own = (*keys)->tls_files()) to_members.client_cert = own->cert, to_members.client_key = own->key;
   DeliveryAgent agent(io, **spool, config, *resolver, bouncer, to_members);
   agent_ptr = &agent;
-  MemberCertificates member_certs;
   Receiver receiver(config, **spool, on_queued, Security{*keys, snapshot, &member_certs, replays->get()});
 
   std::map<std::string, std::string> bound;

@@ -77,6 +77,16 @@ std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// Refused for a reason that is not a verdict on the sender (unreadable
+// header, our own trust missing, local trouble): not counted as a forgery.
+InboundOutcome refusal(Error why, std::string log) {
+  InboundOutcome out;
+  out.action = InboundOutcome::Action::reject;
+  out.rejection = std::move(why);
+  out.log = std::move(log);
+  return out;
+}
+
 std::vector<std::size_t> all_recipients(const mail::Envelope& env) {
   std::vector<std::size_t> v(env.recipients.size());
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = i;
@@ -112,13 +122,7 @@ std::pair<config::Config::Policy::Forgery, std::string> forgery_policy(const con
 
 InboundOutcome Opener::process(const mail::Envelope& env, std::string received) {
   auto block = mime::HeaderBlock::parse(received);
-  if (!block) {
-    InboundOutcome out;
-    out.action = InboundOutcome::Action::reject;
-    out.rejection = block.error();
-    out.log = "refused: " + block.error().text;
-    return out;
-  }
+  if (!block) return refusal(block.error(), "refused: " + block.error().text);
   auto dir = directory_ ? directory_() : nullptr;
   const directory::Member* claimed = nullptr;
   std::string claimed_from;
@@ -148,11 +152,8 @@ InboundOutcome Opener::process(const mail::Envelope& env, std::string received) 
 InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::Envelope& env, std::string received) {
   auto trust = keys_->trust();
   if (!trust) {
-    InboundOutcome out;
-    out.action = InboundOutcome::Action::reject;
-    out.rejection = Error{451, "4.7.5", "this gateway has no authority certificate to verify sealed mail with"};
-    out.log = "deferred: " + out.rejection.text;
-    return out;
+    Error e{451, "4.7.5", "this gateway has no authority certificate to verify sealed mail with"};
+    return refusal(e, "deferred: " + e.text);
   }
   smime::OpenOptions o;
   o.keys = keys_->identities();
@@ -162,15 +163,9 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
     o.allowed_signer_fingerprints = {"(member " + member.id + " is " + std::string(directory::to_string(member.status)) + ")"};
   o.max_size = std::max<std::size_t>(o.max_size, config_.limits.max_message_size + 65536);
   ossl::BioPtr out_bio(BIO_new(BIO_s_mem()));
-  if (!out_bio) return forgery("local", "out of memory", 451, "4.3.0", std::move(received), env);
+  if (!out_bio) return refusal(Error{451, "4.3.0", "out of memory"}, "deferred: out of memory");
   auto verdict = smime::open(smime::MessageSource::memory(received), out_bio.get(), o);
-  if (!verdict) {
-    InboundOutcome out;
-    out.action = InboundOutcome::Action::reject;
-    out.rejection = verdict.error();
-    out.log = "deferred: " + verdict.error().text;
-    return out;
-  }
+  if (!verdict) return refusal(verdict.error(), "deferred: " + verdict.error().text);
   const smime::Verdict& v = *verdict;
   std::string restored = v.released ? mem_data(out_bio.get()) : std::string();
   auto keep = [&](std::string restored_or_empty) { return restored_or_empty.empty() ? std::move(received) : std::move(restored_or_empty); };
@@ -179,21 +174,18 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
     // Our own CRL is missing or out of date: nothing is wrong with the
     // message; the sender retries while the operator (or the next feed)
     // brings a current CRL.
-    if (v.reason == smime::Reason::revocation_unknown) {
-      InboundOutcome out;
-      out.action = InboundOutcome::Action::reject;
-      out.rejection = Error{451, "4.7.5", "cannot check the signer's revocation status now (our CRL is missing or out of date); try again later"};
-      out.log = "deferred: revocation-unknown: " + v.detail;
-      return out;
-    }
+    if (v.reason == smime::Reason::revocation_unknown)
+      return refusal(Error{451, "4.7.5",
+                           "cannot check the signer's revocation status now (our CRL is missing or out of date); try again later"},
+                     "deferred: revocation-unknown: " + v.detail);
     return forgery(std::string(smime::to_string(v.reason)),
                    std::string(smime::describe(v.reason)) + (v.detail.empty() ? "" : ": " + v.detail) +
                        " (From: domain of member " + member.id + ")",
                    550, enhanced_for(v.reason), keep(std::move(restored)), env);
   }
   auto dir = directory_ ? directory_() : nullptr;
-  if (!env.sender.empty() && (!dir || dir->lookup_address(env.sender) == nullptr ||
-                              dir->lookup_address(env.sender)->id != member.id))
+  const directory::Member* sender_member = dir && !env.sender.empty() ? dir->lookup_address(env.sender) : nullptr;
+  if (!env.sender.empty() && (!sender_member || sender_member->id != member.id))
     return forgery("sender-not-member", "the envelope sender <" + env.sender + "> is not a domain of member " + member.id,
                    550, "5.7.1", std::move(restored), env);
   auto binding = take_binding(restored);
@@ -240,7 +232,7 @@ InboundOutcome Opener::forgery(std::string reason, std::string detail, int code,
   forgeries_total.add(reason);
   using F = config::Config::Policy::Forgery;
   auto [policy, subject_tag] = forgery_policy(config_, env);
-  if (policy == F::reject || code / 100 == 4 || code == 552) {
+  if (policy == F::reject || code == 552) {  // too large to hand out: always refused
     out.action = InboundOutcome::Action::reject;
     out.rejection = Error{code, enhanced, "message refused: " + detail};
     out.log = "FORGERY (" + reason + "): " + detail + ": rejected";

@@ -262,9 +262,6 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
         return fail(550, "5.7.1", "<" + env.recipients[plan.suspended.front()].address +
                                       ">: the recipient's organisation was suspended from the SecureMail directory; mail to it is not sent");
       Resolution res;
-      if (!security_.keys || !security_.certificates) {
-        if (!plan.sealed.empty()) return local_error("member recipients, but this gateway has no keys loaded");
-      }
       Sealer sealer(security_.keys, *security_.certificates);
       for (const auto& group : plan.sealed) {
         for (auto i : group.recipients)
@@ -299,10 +296,7 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
       const std::string id = received.id;
       auto message = received.text();
       if (!message) return std::unexpected(message.error());
-      auto keys = security_.keys ? security_.keys : std::make_shared<const GatewayKeys>();
-      MemberCertificates none;
-      Opener opener(config_, keys, security_.directory, security_.certificates ? *security_.certificates : none,
-                    security_.replays);
+      Opener opener(config_, security_.keys, security_.directory, *security_.certificates, security_.replays);
       InboundOutcome out = opener.process(env, std::move(*message));
       Resolution res;
       switch (out.action) {

@@ -34,7 +34,9 @@
 
 namespace sm::gateway {
 
-// What sealing and opening need; a gateway without a directory leaves it empty.
+// What sealing and opening need. keys and certificates are required (a
+// gateway without DATA/pki has empty keys); directory may be empty or
+// return null (no directory: nothing is sealed or opened).
 struct Security {
   std::shared_ptr<const GatewayKeys> keys;
   DirectorySnapshot directory;
@@ -47,7 +49,7 @@ class Receiver : public smtp::TransactionHandler {
   // committed is called on the session's executor after a message is
   // durably queued, before the 250 reply goes out.
   Receiver(const config::Config& config, queue::Spool& spool,
-           std::function<void(const std::string& id)> committed, Security security = {});
+           std::function<void(const std::string& id)> committed, Security security);
   ~Receiver() override;
 
   Result<void> on_mail(const smtp::SessionInfo&, const mail::Envelope& env) override;
