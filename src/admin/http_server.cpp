@@ -10,15 +10,10 @@
 
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/text.h"
 
 namespace sm::admin {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 HttpRequest to_request(const httplib::Request& req) {
   HttpRequest r;
@@ -26,7 +21,7 @@ HttpRequest to_request(const httplib::Request& req) {
   r.path = req.path;
   for (std::size_t i = 1; i < req.matches.size(); ++i) r.captures.push_back(req.matches[i].str());
   for (const auto& [k, v] : req.params) r.query.emplace(k, v);
-  for (const auto& [k, v] : req.headers) r.headers.emplace(lower(k), v);
+  for (const auto& [k, v] : req.headers) r.headers.emplace(ascii_lower(k), v);
   r.body = req.body;
   return r;
 }
@@ -63,7 +58,7 @@ std::optional<std::string> HttpRequest::param(std::string_view name) const {
 }
 
 std::string HttpRequest::header(std::string_view name) const {
-  auto it = headers.find(lower(name));
+  auto it = headers.find(ascii_lower(name));
   return it == headers.end() ? std::string() : it->second;
 }
 

@@ -11,16 +11,12 @@
 #include "app/directory_parts.h"
 #include "config/config.h"
 #include "pki/certificate.h"
+#include "util/text.h"
 
 namespace sm::app::dir {
 namespace {
 
 using directory::Member;
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -38,7 +34,7 @@ const std::vector<std::string_view>& known_capabilities() {
 Checked<std::vector<std::string>> check_domains(const std::vector<std::string>& given) {
   std::vector<std::string> out;
   for (auto d : given) {
-    d = lower(d);
+    d = ascii_lower(d);
     if (!d.empty() && d.back() == '.') d.pop_back();
     if (!config::is_hostname(d) || d.find('.') == std::string::npos)
       return std::unexpected("--domain: \"" + d + "\" is not a mail domain (e.g. agency.example)");
@@ -79,7 +75,7 @@ Checked<std::vector<std::string>> read_certs(const std::vector<std::string>& fil
 
 std::string normalise_fingerprint(std::string text) {
   std::erase(text, ':');
-  return lower(text);
+  return ascii_lower(text);
 }
 
 // --add-cert and --remove-cert on top of the current list (rotation overlap).
@@ -109,7 +105,7 @@ Checked<> rotate_certs(const MemberFlags& f, std::vector<std::string>& certs) {
 Checked<std::vector<std::string>> check_capabilities(const std::vector<std::string>& given) {
   std::vector<std::string> out;
   for (auto c : given) {
-    c = lower(c);
+    c = ascii_lower(c);
     const auto& known = known_capabilities();
     if (std::find(known.begin(), known.end(), c) == known.end())
       return std::unexpected("--capability: unknown capability \"" + c +
@@ -146,7 +142,7 @@ Checked<directory::Certification> check_certified(const std::string& text) {
   const std::string what = "--certified: \"" + text + "\": ";
   auto a = text.find(':'), b = text.rfind(':');
   if (a == std::string::npos || a == b) return std::unexpected(what + "expected PROFILE:DATE:RESULT, e.g. 1.0:2026-11-01:pass");
-  directory::Certification c{text.substr(0, a), text.substr(a + 1, b - a - 1), lower(text.substr(b + 1))};
+  directory::Certification c{text.substr(0, a), text.substr(a + 1, b - a - 1), ascii_lower(text.substr(b + 1))};
   if (!all_of(c.profile, [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-'; }))
     return std::unexpected(what + "the profile version must be letters, digits, '.' or '-'");
   if (!is_iso_date(c.date)) return std::unexpected(what + "the date must be YYYY-MM-DD");

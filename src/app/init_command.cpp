@@ -18,21 +18,17 @@
 #include "config/config.h"
 #include "pki/certificate.h"
 #include "pki/keyring.h"
+#include "util/text.h"
 
 namespace sm::app {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string machine_hostname(const std::string& fallback) {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) == 0 && config::is_hostname(buf) && std::string_view(buf).find('.') != std::string_view::npos)
-    return lower(buf);
+    return ascii_lower(buf);
   return fallback;
 }
 
@@ -77,13 +73,13 @@ Result<> make_data_dir(const fs::path& data) {
 int run_init(InitArgs a) {
   const char* what = "init";
   for (auto& d : a.domains) {
-    d = lower(d);
+    d = ascii_lower(d);
     if (!d.empty() && d.back() == '.') d.pop_back();
     if (!config::is_hostname(d)) return bad_usage(what, "--domain: bad domain \"" + d + "\"");
   }
   if (!a.hostname.empty() && !config::is_hostname(a.hostname))
     return bad_usage(what, "--hostname: bad host name \"" + a.hostname + "\"");
-  std::string hostname = a.hostname.empty() ? machine_hostname("gw." + a.domains[0]) : lower(a.hostname);
+  std::string hostname = a.hostname.empty() ? machine_hostname("gw." + a.domains[0]) : ascii_lower(a.hostname);
   std::vector<pki::KeyType> types{key_type_or_default(a.key_type, pki::kDefaultGatewayKey)};
   for (const auto& t : a.also) {
     auto kt = pki::parse_key_type(t);

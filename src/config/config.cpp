@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "config/loader.h"
+#include "util/text.h"
 
 namespace sm::config {
 namespace fs = std::filesystem;
@@ -33,7 +34,7 @@ constexpr std::string_view kEmbeddedName = "<embedded default>";
 std::string default_hostname() {
   char buf[HOST_NAME_MAX + 1] = {};
   if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
-  std::string name = lower(buf);
+  std::string name = ascii_lower(buf);
   return is_hostname(name) ? name : "localhost";
 }
 
@@ -76,7 +77,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
       c.domains.push_back(name);
   }
   std::size_t before = errors_.size();
-  c.hostname = lower(text(root, "hostname", ""));
+  c.hostname = ascii_lower(text(root, "hostname", ""));
   if (!lines_.contains("hostname") || errors_.size() != before) c.hostname = default_hostname();
   else if (!is_hostname(c.hostname))
     error(line_of("hostname"), "hostname", "bad host name \"" + c.hostname + "\"");
@@ -242,13 +243,13 @@ void Loader::validate(const Config& c) {
 
 
 bool Config::receives_for(std::string_view domain) const {
-  std::string d = lower(domain);
+  std::string d = ascii_lower(domain);
   if (!d.empty() && d.back() == '.') d.pop_back();
   return std::find(domains.begin(), domains.end(), d) != domains.end();
 }
 
 const Target& Config::Routes::for_domain(std::string_view domain) const {
-  std::string d = lower(domain);
+  std::string d = ascii_lower(domain);
   if (!d.empty() && d.back() == '.') d.pop_back();
   auto it = by_domain.find(d);
   return it == by_domain.end() ? fallback : it->second;

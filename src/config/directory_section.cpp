@@ -9,6 +9,7 @@
 #include <cctype>
 
 #include "config/loader.h"
+#include "util/text.h"
 
 namespace sm::config {
 namespace {
@@ -46,7 +47,7 @@ std::expected<FeedSource, std::string> parse_url(std::string_view text, FeedSour
   std::string hostport = has_port ? std::string(authority) : std::string(authority) + ":" + std::to_string(default_port);
   auto ep = parse_endpoint(hostport, false);
   if (!ep) return std::unexpected(ep.error());
-  f.host = detail::lower(ep->host);
+  f.host = ascii_lower(ep->host);
   f.port = ep->port;
   return f;
 }
@@ -65,7 +66,7 @@ std::expected<FeedSource, std::string> parse_feed_source(std::string_view text, 
     f.file = detail::resolve(base_dir, std::string(p));
     return f;
   }
-  std::string scheme = detail::lower(text.substr(0, text.find("://") == std::string_view::npos ? 0 : text.find("://") + 3));
+  std::string scheme = ascii_lower(text.substr(0, text.find("://") == std::string_view::npos ? 0 : text.find("://") + 3));
   if (scheme == "https://") return parse_url(text, FeedSource::Kind::https, scheme.size());
   if (scheme == "http://") return parse_url(text, FeedSource::Kind::http, scheme.size());
   return std::unexpected("bad feed \"" + std::string(text) + "\"" + usage);

@@ -2,6 +2,7 @@
 // table, check its type and syntax, remember its line, and report unknown
 // keys (with a "did you mean" for near misses).
 #include "config/loader.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -37,12 +38,6 @@ std::string type_name(const toml::node& n) {
     case toml::node_type::boolean: return "a boolean";
     default: return "a date/time";
   }
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string quote(std::string_view s) {
@@ -210,7 +205,7 @@ Endpoint Loader::listener(Section& s, std::string_view k, std::string_view def) 
 }
 
 std::string Loader::domain_name(std::uint32_t line, std::string_view k, const std::string& v) {
-  std::string d = lower(v);
+  std::string d = ascii_lower(v);
   if (!d.empty() && d.back() == '.') d.pop_back();
   if (!is_hostname(d)) error(line, k, "bad domain \"" + v + "\" (IDNs in A-label form, xn--...)");
   return d;

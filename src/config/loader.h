@@ -25,7 +25,6 @@
 
 namespace sm::config::detail {
 
-std::string lower(std::string_view s);
 // "a string", "an integer", ... for type errors.
 std::string type_name(const toml::node& n);
 // A TOML basic string with its quotes.

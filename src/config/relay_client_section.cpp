@@ -14,6 +14,7 @@
 
 #include "config/client_identity.h"
 #include "config/loader.h"
+#include "util/text.h"
 
 namespace sm::config {
 namespace {
@@ -85,7 +86,7 @@ void Loader::read_relay_client(Section& s, Config::RelayClient& rc, std::map<std
     else if (!is_client_name(rc.name))
       error(line_of(key(s, "name")), key(s, "name"),
             "bad name " + quote(rc.name) + " (1.." + std::to_string(kMaxName) + " letters, digits, '-', '_' or '.')");
-    else claim(line_of(key(s, "name")), "name", "name " + quote(lower(rc.name)), "");
+    else claim(line_of(key(s, "name")), "name", "name " + quote(ascii_lower(rc.name)), "");
   }
 
   const std::size_t before_ids = errors_.size();

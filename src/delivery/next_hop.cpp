@@ -9,6 +9,7 @@
 #include <asio/ip/address.hpp>
 
 #include "delivery/transport.h"
+#include "util/text.h"
 
 namespace sm::delivery {
 
@@ -19,11 +20,6 @@ std::string trim(const std::string& s) {
   if (b == std::string::npos) return {};
   auto e = s.find_last_not_of(" \t\r\n");
   return s.substr(b, e - b + 1);
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 bool valid_hostname(const std::string& h) {
@@ -59,7 +55,7 @@ Result<NextHop> parse_next_hop(const std::string& raw) {
   std::string text = trim(raw);
   NextHop hop;
   if (text.empty()) return std::unexpected(bad(raw, "empty").error());
-  if (lower(text) == "mx") return hop;
+  if (ascii_lower(text) == "mx") return hop;
 
   auto colon = text.find(':');
   if (colon == std::string::npos) {
@@ -67,11 +63,11 @@ Result<NextHop> parse_next_hop(const std::string& raw) {
                                         "' (expected mx, smtp://HOST:PORT, lmtp://HOST:PORT or "
                                         "maildir:PATH)").error());
   }
-  std::string scheme = lower(text.substr(0, colon));
+  std::string scheme = ascii_lower(text.substr(0, colon));
   std::string rest = text.substr(colon + 1);
 
   if (scheme == "mx") {
-    std::string d = lower(rest);
+    std::string d = ascii_lower(rest);
     while (!d.empty() && d.back() == '.') d.pop_back();
     if (!valid_hostname(d)) return std::unexpected(bad(raw, "bad domain '" + rest + "'").error());
     hop.host = d;
@@ -127,7 +123,7 @@ Result<NextHop> parse_next_hop(const std::string& raw) {
     } else {
       host = rest;
     }
-    host = lower(host);
+    host = ascii_lower(host);
     if (!valid_hostname(host)) return std::unexpected(bad(raw, "bad host '" + host + "'").error());
   }
   if (have_port) {

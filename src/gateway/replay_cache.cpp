@@ -5,6 +5,7 @@
 #include <array>
 
 #include "util/log.h"
+#include "util/text.h"
 
 namespace sm::gateway {
 namespace {
@@ -14,11 +15,6 @@ constexpr std::array<std::string_view, 1> kMigrations = {
     " PRIMARY KEY (seal_id, recipient)) WITHOUT ROWID;"
     "CREATE INDEX delivered_age ON delivered (sealed_at);",
 };
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 }  // namespace
 
@@ -37,7 +33,7 @@ bool ReplayCache::seen(const std::string& seal_id, const std::string& recipient)
   std::lock_guard lock(mu_);
   auto st = db_.prepare("SELECT 1 FROM delivered WHERE seal_id = ?1 AND recipient = ?2");
   if (!st) return false;
-  st->bind(1, seal_id).bind(2, lower(recipient));
+  st->bind(1, seal_id).bind(2, ascii_lower(recipient));
   auto row = st->step();
   return row && *row;
 }
@@ -47,7 +43,7 @@ void ReplayCache::remember(const std::string& seal_id, const std::vector<std::st
   auto st = db_.prepare("INSERT OR IGNORE INTO delivered (seal_id, recipient, sealed_at) VALUES (?1, ?2, ?3)");
   if (!st) return;
   for (const auto& r : recipients) {
-    if (auto ok = st->bind(1, seal_id).bind(2, lower(r)).bind(3, sealed_at).run(); !ok)
+    if (auto ok = st->bind(1, seal_id).bind(2, ascii_lower(r)).bind(3, sealed_at).run(); !ok)
       log::warn("replay cache: {}", ok.error().text);
   }
   if (++writes_ % 1000 == 1) {

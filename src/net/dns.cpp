@@ -1,6 +1,7 @@
 // dns.cpp - c-ares on a dedicated thread, results posted back to the
 // awaiting coroutine's executor (see dns.h).
 #include "net/dns.h"
+#include "util/text.h"
 
 #include <ares.h>
 #include <arpa/inet.h>
@@ -37,15 +38,8 @@ struct MxReplyFree {
 };
 using MxReplyPtr = std::unique_ptr<ares_mx_reply, MxReplyFree>;
 
-std::string lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
 std::string normalise_name(std::string s) {
-  s = lower(std::move(s));
+  s = ascii_lower(std::move(s));
   while (!s.empty() && s.back() == '.') s.pop_back();
   return s;
 }

@@ -11,6 +11,7 @@
 #include "pki/builder.h"
 #include "pki/certificate.h"
 #include "pki/detail.h"
+#include "util/text.h"
 
 namespace sm::pki {
 
@@ -111,7 +112,7 @@ Result<> check_request(const GatewayCertRequest& r, std::string& admin) {
   if (r.domains.empty()) return local_error("a gateway certificate needs at least one domain");
   for (const auto& d : r.domains)
     if (!detail::is_host_name(d)) return local_error("not a host name: \"" + d + "\"");
-  admin = r.admin_email.empty() ? "securemailadmin@" + detail::to_lower(r.domains[0]) : r.admin_email;
+  admin = r.admin_email.empty() ? "securemailadmin@" + ascii_lower(r.domains[0]) : r.admin_email;
   if (!detail::is_addr_spec(admin)) return local_error("not an email address: \"" + admin + "\"");
   if (r.public_key == nullptr) return local_error("no public key for the gateway certificate");
   if (auto type = key_type_of(r.public_key); !type) return std::unexpected(type.error());
@@ -133,11 +134,11 @@ std::string_view to_string(RevocationReason reason) {
 
 std::optional<RevocationReason> parse_revocation_reason(std::string_view text) {
   std::string t;
-  for (char c : detail::to_lower(text))
+  for (char c : ascii_lower(text))
     if (c != '-' && c != '_') t += c;
   for (auto r : {RevocationReason::unspecified, RevocationReason::key_compromise,
                  RevocationReason::superseded, RevocationReason::cessation_of_operation})
-    if (detail::to_lower(to_string(r)) == t) return r;
+    if (ascii_lower(to_string(r)) == t) return r;
   return std::nullopt;
 }
 
@@ -196,7 +197,7 @@ Result<ossl::X509Ptr> Authority::read_certificate(const fs::path& dir) {
 Result<ossl::X509Ptr> Authority::issue(const GatewayCertRequest& request) {
   std::string admin;
   if (auto ok = check_request(request, admin); !ok) return std::unexpected(ok.error());
-  std::string first = detail::to_lower(request.domains[0]);
+  std::string first = ascii_lower(request.domains[0]);
   auto subject = detail::make_name(first, request.organisation);
   if (!subject) return std::unexpected(subject.error());
   std::int64_t now = detail::now_seconds();
@@ -206,7 +207,7 @@ Result<ossl::X509Ptr> Authority::issue(const GatewayCertRequest& request) {
   auto cert = new_certificate(subject->get(), X509_get_subject_name(cert_.get()), request.public_key, nb, na);
   if (!cert) return cert;
   std::string san;
-  for (const auto& d : request.domains) san += "DNS:" + detail::to_lower(d) + ",";
+  for (const auto& d : request.domains) san += "DNS:" + ascii_lower(d) + ",";
   san += "email:" + admin;
   bool ec = is_ec(*key_type_of(request.public_key));
   auto ok = add_extensions(
@@ -236,7 +237,7 @@ Result<ossl::X509Ptr> Authority::issue(const GatewayCertRequest& request) {
 
 Result<IssuedRecord> Authority::revoke(std::string_view serial_or_fingerprint, RevocationReason reason) {
   std::string wanted = detail::normalise_serial(serial_or_fingerprint);
-  std::string wanted_fp = detail::to_lower(std::string(serial_or_fingerprint));
+  std::string wanted_fp = ascii_lower(std::string(serial_or_fingerprint));
   std::erase(wanted_fp, ':');
   IssuedRecord result;
   {

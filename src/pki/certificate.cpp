@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "pki/detail.h"
+#include "util/text.h"
 
 namespace sm::pki {
 
@@ -36,7 +37,7 @@ void add_san(const X509* cert, CertificateInfo& info) {
     if (value == nullptr || (type != GEN_DNS && type != GEN_EMAIL)) continue;
     std::string text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
                      static_cast<std::size_t>(ASN1_STRING_length(value)));
-    if (type == GEN_DNS) info.dns_names.push_back(detail::to_lower(text));
+    if (type == GEN_DNS) info.dns_names.push_back(ascii_lower(text));
     else info.emails.push_back(text);
   }
 }
@@ -150,7 +151,7 @@ CertificateInfo describe(const X509* cert) {
 
 bool certificate_names_domain(const X509* cert, std::string_view domain) {
   if (cert == nullptr) return false;
-  std::string wanted = detail::to_lower(domain);
+  std::string wanted = ascii_lower(domain);
   CertificateInfo info;
   add_san(cert, info);
   for (const auto& name : info.dns_names)

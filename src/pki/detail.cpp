@@ -33,12 +33,6 @@ std::optional<std::int64_t> asn1_time_unix(const ASN1_TIME* t) {
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string to_upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -22,7 +22,6 @@ std::string bio_text(BIO* bio);               // everything written to a memory 
 
 std::int64_t now_seconds();
 std::optional<std::int64_t> asn1_time_unix(const ASN1_TIME* t);
-std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);
 std::string hex(const unsigned char* data, std::size_t size, bool upper = false);
 

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "pki/detail.h"
+#include "util/text.h"
 
 namespace sm::pki {
 
@@ -85,7 +86,7 @@ Result<std::string> key_to_pem(const std::filesystem::path& file, const EVP_PKEY
 std::string_view to_string(KeyType type) { return row(type).name; }
 
 std::optional<KeyType> parse_key_type(std::string_view text) {
-  std::string lower = detail::to_lower(text);
+  std::string lower = ascii_lower(text);
   for (const auto& r : kKeyTypes)
     if (r.name == lower) return r.type;
   return std::nullopt;
@@ -125,7 +126,7 @@ Result<KeyType> key_type_of(const EVP_PKEY* key) {
     char group[64] = {};
     size_t len = 0;
     if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) == 1) {
-      std::string g = detail::to_lower(group);
+      std::string g = ascii_lower(group);
       if (g == "prime256v1" || g == "p-256" || g == "secp256r1") return KeyType::ec_p256;
       if (g == "secp384r1" || g == "p-384") return KeyType::ec_p384;
     }

@@ -15,6 +15,7 @@
 
 #include "smime/bio_chain.h"
 #include "smime/checks.h"
+#include "util/text.h"
 
 namespace sm::smime::detail {
 namespace {
@@ -42,7 +43,7 @@ CMS_RecipientInfo* find_recipient(CMS_ContentInfo* cms, X509* cert) {
   return nullptr;
 }
 
-std::string lower(std::string_view s) {
+std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
@@ -58,7 +59,7 @@ std::string key_management_of(CMS_RecipientInfo* ri) {
       int nid = OBJ_obj2nid(oid);
       if (nid == NID_rsaesOaep) return "rsa-oaep";
       if (nid == NID_rsaEncryption) return "rsa-pkcs1";
-      return nid == NID_undef ? "unknown" : lower(OBJ_nid2sn(nid));
+      return nid == NID_undef ? "unknown" : ascii_lower(OBJ_nid2sn(nid));
     }
     case CMS_RECIPINFO_AGREE: return "ecdh";
     case CMS_RECIPINFO_KEK: return "kek";

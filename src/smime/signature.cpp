@@ -14,11 +14,12 @@
 #include "smime/bio_chain.h"
 #include "smime/checks.h"
 #include "smime/signature.h"
+#include "util/text.h"
 
 namespace sm::smime::detail {
 namespace {
 
-std::string lower(std::string_view s) {
+std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
@@ -73,7 +74,7 @@ X509* check_signature(SignedMessage& message, Verdict& v) {
     const ASN1_OBJECT* oid = nullptr;
     X509_ALGOR_get0(&oid, nullptr, nullptr, digest);
     int nid = OBJ_obj2nid(oid);
-    v.digest = nid == NID_undef ? "unknown" : lower(OBJ_nid2sn(nid));
+    v.digest = nid == NID_undef ? "unknown" : ascii_lower(OBJ_nid2sn(nid));
   }
   v.signing_time = signing_time_of(si);
   if (signer != nullptr) describe_signer(signer, v);

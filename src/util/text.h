@@ -1,0 +1,17 @@
+// text.h - small text helpers shared by every module.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sm {
+
+// ASCII lower-case (domains, keywords, header names); other octets unchanged.
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+}  // namespace sm
