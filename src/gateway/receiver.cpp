@@ -38,12 +38,6 @@ mail::Envelope subset(const mail::Envelope& env, const std::vector<std::size_t>&
   return out;
 }
 
-// One copy to commit: the writer and whether it is quarantined.
-struct Copy {
-  std::unique_ptr<queue::SpoolWriter> writer;
-  bool held = false;
-};
-
 // What DATA brought, before it is processed: in memory while small, in a
 // spool file (not committed) when large.
 struct Received {
@@ -58,7 +52,7 @@ struct Received {
 
 // The copies a transaction resolved to, or the reply refusing it.
 struct Resolution {
-  std::vector<Copy> copies;
+  std::vector<std::unique_ptr<queue::SpoolWriter>> copies;  // to commit; a quarantined one is held_on_commit
   std::optional<EnvelopeBinding> binding;  // inbound: pairs to remember once committed
   std::vector<std::string> bound_recipients;
   std::string dropped_id;                  // inbound duplicate: nothing to commit, answer with this id
@@ -97,7 +91,7 @@ class QueueSink : public smtp::MessageSink {
     auto exec = co_await asio::this_coro::executor;
     Resolution resolution;
     if (!resolve_) {
-      resolution.copies.push_back({std::move(writer_), false});
+      resolution.copies.push_back(std::move(writer_));
     } else {
       co_await asio::post(pool_->get_executor(), asio::use_awaitable);
       auto r = resolve_(Received{stored_.id, std::move(buffer_), std::move(writer_)});
@@ -108,14 +102,14 @@ class QueueSink : public smtp::MessageSink {
     if (resolution.copies.empty()) co_return resolution.dropped_id;
     std::vector<bool> held;
     std::vector<Result<std::string>> results(resolution.copies.size(), std::unexpected(Error{}));
-    for (auto& c : resolution.copies) held.push_back(c.held);
+    for (auto& c : resolution.copies) held.push_back(c->held());
     // Commit every copy in one batch and wait for all of them.
     auto remaining = std::make_shared<std::size_t>(resolution.copies.size());
     co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
         [&](auto handler) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
           for (std::size_t i = 0; i < resolution.copies.size(); ++i)
-            spool_.commit_async(std::move(resolution.copies[i].writer), [h, exec, remaining, &results, i](Result<std::string> r) {
+            spool_.commit_async(std::move(resolution.copies[i]), [h, exec, remaining, &results, i](Result<std::string> r) {
               asio::post(exec, [h, remaining, &results, i, r = std::move(r)]() mutable {
                 results[i] = std::move(r);
                 if (--*remaining == 0) (*h)();
@@ -164,6 +158,98 @@ Result<std::unique_ptr<queue::SpoolWriter>> new_copy(queue::Spool& spool, const 
   if (!w) return std::unexpected(w.error());
   if (auto ok = (*w)->write(bytes); !ok) return std::unexpected(ok.error());
   return w;
+}
+
+// What processing a message needs from the Receiver.
+struct Pipeline {
+  const config::Config& config;
+  queue::Spool& spool;
+  const Security& security;
+};
+
+// Relay listener: check the From: of a bound relay client, refuse a member
+// suspended since RCPT, seal one copy per member gateway; the plain
+// recipients keep the received message.
+Result<Resolution> seal_for_members(const Pipeline& p, const mail::Envelope& env, const mail::Envelope& stored,
+                                    const OutboundPlan& plan, const config::Config::RelayClient* client,
+                                    bool check_from, Received received) {
+  const std::string id = received.id;
+  auto message = received.text();
+  if (!message) return std::unexpected(message.error());
+  if (check_from) {
+    auto from = single_from_address(*message);
+    if (!from) return std::unexpected(from.error());
+    if (auto ok = check_sender_domain(p.config, client, "From:", *from); !ok) {
+      log::warn("{}: refused: {}", id, ok.error().text);
+      return std::unexpected(ok.error());
+    }
+  }
+  if (!plan.suspended.empty())
+    return fail(550, "5.7.1", "<" + env.recipients[plan.suspended.front()].address +
+                                  ">: the recipient's organisation was suspended from the SecureMail directory; mail to it is not sent");
+  Resolution res;
+  Sealer sealer(p.security.keys, *p.security.certificates);
+  for (const auto& group : plan.sealed) {
+    for (auto i : group.recipients)
+      log::info("{}: to=<{}>: member {} (directory serial {}): sealing", id, env.recipients[i].address,
+                group.member->id, plan.directory->serial());
+    auto sealed = sealer.seal(group, env, *message);
+    if (!sealed) {
+      log::warn("{}: cannot seal for member {}: {}", id, group.member->id, sealed.error().text);
+      return std::unexpected(sealed.error());
+    }
+    mail::Envelope copy_env = subset(env, group.recipients);
+    copy_env.sealed_for = group.member->id;
+    copy_env.lane = mail::Lane::priority;
+    auto copy = new_copy(p.spool, copy_env, sealed->message);
+    if (!copy) return std::unexpected(copy.error());
+    log::info("{}: sealed for member {} as {}: {}, {} octets", id, group.member->id, (*copy)->id(), sealed->summary,
+              sealed->message.size());
+    sealed_total.add();
+    res.copies.push_back(std::move(*copy));
+  }
+  if (!plan.plain.empty()) {
+    // The plain recipients' copy: the spilled file itself, or written now.
+    auto plain = received.file ? Result<std::unique_ptr<queue::SpoolWriter>>(std::move(received.file))
+                               : new_copy(p.spool, stored, *message);
+    if (!plain) return std::unexpected(plain.error());
+    res.copies.insert(res.copies.begin(), std::move(*plain));
+  }
+  return res;
+}
+
+// Inbound listener: open and verify (inbound.h), then queue, hold, drop or refuse.
+Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, Received received) {
+  const std::string id = received.id;
+  auto message = received.text();
+  if (!message) return std::unexpected(message.error());
+  Opener opener(p.config, p.security.keys, p.security.directory, *p.security.certificates, p.security.replays);
+  InboundOutcome out = opener.process(env, std::move(*message));
+  Resolution res;
+  switch (out.action) {
+    case InboundOutcome::Action::reject:
+      log::warn("{}: from=<{}>: {}", id, env.sender, out.log);
+      return std::unexpected(out.rejection);
+    case InboundOutcome::Action::drop:
+      log::info("{}: from=<{}>: {}", id, env.sender, out.log);
+      res.dropped_id = id;
+      return res;
+    default:
+      break;
+  }
+  mail::Envelope final_env = subset(env, out.recipients);
+  final_env.lane = out.lane;
+  auto copy = new_copy(p.spool, final_env, out.message);
+  if (!copy) return std::unexpected(copy.error());
+  bool held = out.action == InboundOutcome::Action::quarantine;
+  if (held) (*copy)->hold_on_commit();
+  log::info("{}: from=<{}>: {} -> queued as {}{}", id, env.sender, out.log, (*copy)->id(), held ? " (held)" : "");
+  if (out.binding) {
+    res.binding = out.binding;
+    for (auto i : out.recipients) res.bound_recipients.push_back(env.recipients[i].address);
+  }
+  res.copies.push_back(std::move(*copy));
+  return res;
 }
 
 }  // namespace
@@ -246,84 +332,11 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
                            : nullptr;
   bool check_from = relay && !config_.relay_clients.empty();
   if (relay && (!plan->sealed.empty() || !plan->suspended.empty() || check_from)) {
-    resolve = [this, env, stored, plan = std::move(*plan), client, check_from](Received received) -> Result<Resolution> {
-      const std::string id = received.id;
-      auto message = received.text();
-      if (!message) return std::unexpected(message.error());
-      if (check_from) {
-        auto from = single_from_address(*message);
-        if (!from) return std::unexpected(from.error());
-        if (auto ok = check_sender_domain(config_, client, "From:", *from); !ok) {
-          log::warn("{}: refused: {}", id, ok.error().text);
-          return std::unexpected(ok.error());
-        }
-      }
-      if (!plan.suspended.empty())
-        return fail(550, "5.7.1", "<" + env.recipients[plan.suspended.front()].address +
-                                      ">: the recipient's organisation was suspended from the SecureMail directory; mail to it is not sent");
-      Resolution res;
-      Sealer sealer(security_.keys, *security_.certificates);
-      for (const auto& group : plan.sealed) {
-        for (auto i : group.recipients)
-          log::info("{}: to=<{}>: member {} (directory serial {}): sealing", id, env.recipients[i].address,
-                    group.member->id, plan.directory->serial());
-        auto sealed = sealer.seal(group, env, *message);
-        if (!sealed) {
-          log::warn("{}: cannot seal for member {}: {}", id, group.member->id, sealed.error().text);
-          return std::unexpected(sealed.error());
-        }
-        mail::Envelope copy_env = subset(env, group.recipients);
-        copy_env.sealed_for = group.member->id;
-        copy_env.lane = mail::Lane::priority;
-        auto copy = new_copy(spool_, copy_env, sealed->message);
-        if (!copy) return std::unexpected(copy.error());
-        log::info("{}: sealed for member {} as {}: {}, {} octets", id, group.member->id, (*copy)->id(), sealed->summary,
-                  sealed->message.size());
-        sealed_total.add();
-        res.copies.push_back({std::move(*copy), false});
-      }
-      if (!plan.plain.empty()) {
-        // The plain recipients' copy: the spilled file itself, or written now.
-        auto plain = received.file ? Result<std::unique_ptr<queue::SpoolWriter>>(std::move(received.file))
-                                   : new_copy(spool_, stored, *message);
-        if (!plain) return std::unexpected(plain.error());
-        res.copies.insert(res.copies.begin(), Copy{std::move(*plain), false});
-      }
-      return res;
+    resolve = [this, env, stored, plan = std::move(*plan), client, check_from](Received received) {
+      return seal_for_members({config_, spool_, security_}, env, stored, plan, client, check_from, std::move(received));
     };
   } else if (!relay) {
-    resolve = [this, env](Received received) -> Result<Resolution> {
-      const std::string id = received.id;
-      auto message = received.text();
-      if (!message) return std::unexpected(message.error());
-      Opener opener(config_, security_.keys, security_.directory, *security_.certificates, security_.replays);
-      InboundOutcome out = opener.process(env, std::move(*message));
-      Resolution res;
-      switch (out.action) {
-        case InboundOutcome::Action::reject:
-          log::warn("{}: from=<{}>: {}", id, env.sender, out.log);
-          return std::unexpected(out.rejection);
-        case InboundOutcome::Action::drop:
-          log::info("{}: from=<{}>: {}", id, env.sender, out.log);
-          res.dropped_id = id;
-          return res;
-        default:
-          break;
-      }
-      mail::Envelope final_env = subset(env, out.recipients);
-      final_env.lane = out.lane;
-      auto copy = new_copy(spool_, final_env, out.message);
-      if (!copy) return std::unexpected(copy.error());
-      bool held = out.action == InboundOutcome::Action::quarantine;
-      if (held) (*copy)->hold_on_commit();
-      log::info("{}: from=<{}>: {} -> queued as {}{}", id, env.sender, out.log, (*copy)->id(), held ? " (held)" : "");
-      if (out.binding) {
-        res.binding = out.binding;
-        for (auto i : out.recipients) res.bound_recipients.push_back(env.recipients[i].address);
-      }
-      res.copies.push_back({std::move(*copy), held});
-      return res;
-    };
+    resolve = [this, env](Received received) { return open_inbound({config_, spool_, security_}, env, std::move(received)); };
   }
   std::unique_ptr<queue::SpoolWriter> writer;
   if (!resolve) {  // committed as it is: straight into its queue file

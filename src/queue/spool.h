@@ -74,6 +74,7 @@ class SpoolWriter {
   // Commit into hold/ instead of active/ (quarantine): durable, listed by
   // `securemail queue`, delivered only after `queue release`.
   void hold_on_commit();
+  bool held() const { return held_; }
 
  private:
   friend class Spool;
