@@ -1,5 +1,5 @@
-// gateway.cpp - process wiring of the daemon: listeners with connection
-// limits, queue, delivery agent, admin and control sockets, signals.
+// gateway.cpp - process wiring of the daemon: keys, queue, directory,
+// listeners (listener.h), delivery agent, admin and control sockets, signals.
 #include "gateway/gateway.h"
 
 #include <sys/stat.h>
@@ -14,6 +14,7 @@
 #include "gateway/delivery_agent.h"
 #include "gateway/directory_runtime.h"
 #include "gateway/gateway_keys.h"
+#include "gateway/listener.h"
 #include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
 #include "net/dns.h"
@@ -21,126 +22,12 @@
 #include "queue/spool.h"
 #include "smtp/server.h"
 #include "util/log.h"
-#include "util/metrics.h"
 
 namespace fs = std::filesystem;
-using asio::ip::tcp;
 
 namespace sm::gateway {
 namespace {
 
-metrics::Counter sessions_total("securemail_smtp_sessions_total", "SMTP sessions accepted");
-metrics::Counter sessions_refused_total("securemail_smtp_sessions_refused_total",
-                                        "SMTP connections refused by connection limits");
-metrics::Counter sessions_open("securemail_smtp_sessions", "SMTP sessions open now", true);
-
-// A session admitted into the member reserve ([limits] member_connections,
-// beyond max_connections): it may only send once it has shown a member's
-// TLS client certificate; anyone else is told to come back later.
-class ReservedSlot : public smtp::TransactionHandler {
- public:
-  explicit ReservedSlot(Receiver& receiver) : receiver_(receiver) {}
-  Result<void> on_mail(const smtp::SessionInfo& s, const mail::Envelope& env) override {
-    if (!receiver_.member_session(s)) {
-      sessions_refused_total.add();
-      return fail(421, "4.7.0", "Too many connections; the remaining ones are kept for member gateways, try again later");
-    }
-    return receiver_.on_mail(s, env);
-  }
-  Result<void> on_rcpt(const smtp::SessionInfo& s, const mail::Envelope& env, const mail::Recipient& r) override {
-    return receiver_.on_rcpt(s, env, r);
-  }
-  Result<std::unique_ptr<smtp::MessageSink>> on_data(const smtp::SessionInfo& s, const mail::Envelope& env) override {
-    return receiver_.on_data(s, env);
-  }
-
- private:
-  Receiver& receiver_;
-};
-
-// One SMTP listener: accepts, enforces connection limits, runs sessions.
-// The inbound listener keeps member_connections beyond max_connections for
-// member gateways (the priority lane's door).
-class Listener {
- public:
-  Listener(asio::io_context& io, smtp::ServerOptions options, const config::Config::Limits& limits,
-           Receiver& handler, std::uint64_t reserve)
-      : acceptor_(io), options_(std::move(options)), limits_(limits), handler_(handler), reserved_(handler),
-        reserve_(reserve) {}
-
-  Result<tcp::endpoint> bind(const config::Endpoint& at) {
-    std::error_code ec;
-    auto addr = asio::ip::make_address(at.host == "localhost" ? "127.0.0.1" : at.host, ec);
-    if (ec) return local_error("listen." + options_.listener + ": not an IP address: " + at.host);
-    tcp::endpoint ep(addr, at.port);
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return local_error("listen." + options_.listener + ": cannot listen on " + at.str() + ": " + ec.message());
-    return acceptor_.local_endpoint();
-  }
-
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      std::error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      if (ec) {
-        log::warn("{} listener: accept: {}", options_.listener, ec.message());
-        continue;
-      }
-      std::string ip = socket.remote_endpoint(ec).address().to_string();
-      // Replies are small and complete: send each at once (no Nagle delay).
-      socket.set_option(tcp::no_delay(true), ec);
-      if (open_ >= limits_.max_connections + reserve_ || per_ip_[ip] >= limits_.max_connections_per_ip) {
-        refuse(std::move(socket), ip);
-        continue;
-      }
-      bool reserved = open_ >= limits_.max_connections;
-      ++open_;
-      ++per_ip_[ip];
-      sessions_total.add();
-      sessions_open.add();
-      asio::co_spawn(acceptor_.get_executor(), session(std::move(socket), ip, reserved), asio::detached);
-    }
-  }
-
-  void close() {
-    std::error_code ec;
-    acceptor_.close(ec);
-  }
-  std::size_t open_sessions() const { return open_; }
-
- private:
-  asio::awaitable<void> session(tcp::socket socket, std::string ip, bool reserved) {
-    if (reserved) co_await smtp::serve_session(std::move(socket), options_, reserved_);
-    else co_await smtp::serve_session(std::move(socket), options_, handler_);
-    --open_;
-    if (--per_ip_[ip] == 0) per_ip_.erase(ip);
-    sessions_open.add(-1);
-  }
-
-  void refuse(tcp::socket socket, const std::string& ip) {
-    sessions_refused_total.add();
-    log::warn("{} listener: too many connections, refusing {}", options_.listener, ip);
-    auto s = std::make_shared<tcp::socket>(std::move(socket));
-    static const std::string reply = "421 4.7.0 Too many connections, try again later\r\n";
-    asio::async_write(*s, asio::buffer(reply), [s](std::error_code, std::size_t) {
-      std::error_code ec;
-      s->shutdown(tcp::socket::shutdown_both, ec);
-    });
-  }
-
-  tcp::acceptor acceptor_;
-  smtp::ServerOptions options_;
-  const config::Config::Limits& limits_;
-  smtp::TransactionHandler& handler_;
-  ReservedSlot reserved_;
-  std::uint64_t reserve_ = 0;
-  std::size_t open_ = 0;
-  std::map<std::string, std::size_t> per_ip_;
-};
 
 smtp::ServerLimits server_limits(const config::Config& c) {
   smtp::ServerLimits l;

@@ -1,0 +1,65 @@
+// listener.h - one SMTP listener of the daemon: accepts connections,
+// enforces the connection limits (per listener, per client address) and
+// runs a session for each. The inbound listener keeps [limits]
+// member_connections beyond max_connections for member gateways (the
+// priority lane's door): a session in that reserve may only send once it
+// has shown a member's TLS client certificate.
+#pragma once
+
+#include <asio.hpp>
+
+#include <map>
+#include <string>
+
+#include "config/config.h"
+#include "gateway/receiver.h"
+#include "smtp/server.h"
+
+namespace sm::gateway {
+
+// The handler of a session admitted into the member reserve: members
+// only; anyone else is told to come back later (421 4.7.0 at MAIL).
+class ReservedSlot : public smtp::TransactionHandler {
+ public:
+  explicit ReservedSlot(Receiver& receiver) : receiver_(receiver) {}
+  Result<void> on_mail(const smtp::SessionInfo& s, const mail::Envelope& env) override;
+  Result<void> on_rcpt(const smtp::SessionInfo& s, const mail::Envelope& env, const mail::Recipient& r) override {
+    return receiver_.on_rcpt(s, env, r);
+  }
+  Result<std::unique_ptr<smtp::MessageSink>> on_data(const smtp::SessionInfo& s, const mail::Envelope& env) override {
+    return receiver_.on_data(s, env);
+  }
+
+ private:
+  Receiver& receiver_;
+};
+
+class Listener {
+ public:
+  // reserve: connections kept for member sessions beyond max_connections (0: none).
+  Listener(asio::io_context& io, smtp::ServerOptions options, const config::Config::Limits& limits,
+           Receiver& handler, std::uint64_t reserve)
+      : acceptor_(io), options_(std::move(options)), limits_(limits), handler_(handler), reserved_(handler),
+        reserve_(reserve) {}
+
+  // The bound address (port 0 asks the OS); the error names the listener.
+  Result<asio::ip::tcp::endpoint> bind(const config::Endpoint& at);
+  asio::awaitable<void> accept_loop();
+  void close();
+  std::size_t open_sessions() const { return open_; }
+
+ private:
+  asio::awaitable<void> session(asio::ip::tcp::socket socket, std::string ip, bool reserved);
+  void refuse(asio::ip::tcp::socket socket, const std::string& ip);
+
+  asio::ip::tcp::acceptor acceptor_;
+  smtp::ServerOptions options_;
+  const config::Config::Limits& limits_;
+  smtp::TransactionHandler& handler_;
+  ReservedSlot reserved_;
+  std::uint64_t reserve_ = 0;
+  std::size_t open_ = 0;
+  std::map<std::string, std::size_t> per_ip_;
+};
+
+}  // namespace sm::gateway
