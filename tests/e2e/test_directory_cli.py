@@ -7,7 +7,6 @@ urllib is the HTTP client. Every refusal and bad flag is checked for its
 exit status and for a message that names what is wrong."""
 import http.server
 import json
-import queue
 import signal
 import subprocess
 import threading
@@ -508,31 +507,6 @@ def documented_recipe():
     return namespace["verify_securemail_webhook"]
 
 
-class HookReceiver:
-    """An application's webhook endpoint: keeps every POST's signature header and body."""
-
-    def __init__(self):
-        received = self.received = queue.Queue()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.put((self.headers.get("SecureMail-Signature", ""), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def admin_request(base, method, path, body=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(base + path, data=data, method=method,
@@ -544,30 +518,29 @@ def admin_request(base, method, path, body=None):
         return e.code, e.read()
 
 
-def test_webhook_notice_verifies_with_the_documented_recipe(auth, members, server, gateway_factory):
+def test_webhook_notice_verifies_with_the_documented_recipe(auth, members, server, gateway_factory, webhook_receiver):
     verify = documented_recipe()
-    hooks = HookReceiver()
-    try:
-        gw = gateway_factory("webhook-gw")
-        gw.write_config('[listen]\nrelay = "127.0.0.1:0"\ninbound = "127.0.0.1:0"\nadmin = "127.0.0.1:0"\n'
-                        f'[directory]\nfeed = "{server.base}/feed.cms"\nauthority = "{auth / "ca.pem"}"\n'
-                        'refresh = "1h"\nnotify_admin = false\n')
-        gw.start()
-        admin = "http://%s:%d" % gw.addr("admin")
-        assert wait_for(lambda: admin_request(admin, "GET", "/v1/directory/lookup?domain=d.example")[0] == 200)
-        status, body = admin_request(admin, "POST", "/v1/directory/subscriptions", {"url": hooks.url})
-        assert status == 201, body
-        secret = json.loads(body)["secret"]
+    hooks = webhook_receiver
+    gw = gateway_factory("webhook-gw")
+    gw.write_config('[listen]\nrelay = "127.0.0.1:0"\ninbound = "127.0.0.1:0"\nadmin = "127.0.0.1:0"\n'
+                    f'[directory]\nfeed = "{server.base}/feed.cms"\nauthority = "{auth / "ca.pem"}"\n'
+                    'refresh = "1h"\nnotify_admin = false\n')
+    gw.start()
+    admin = "http://%s:%d" % gw.addr("admin")
+    assert wait_for(lambda: admin_request(admin, "GET", "/v1/directory/lookup?domain=d.example")[0] == 200)
+    status, body = admin_request(admin, "POST", "/v1/directory/subscriptions", {"url": hooks.url})
+    assert status == 201, body
+    secret = json.loads(body)["secret"]
 
-        directory("update", "--authority", auth, "--id", "own", "--max-marking", "SENSITIVE", check=True)
-        publish(auth)
-        gw.proc.send_signal(signal.SIGHUP)  # fetch now
-        signature, body = hooks.received.get(timeout=30)
-        assert verify(secret, signature, body)
-        assert not verify(secret, signature, body + b" ")
-        assert not verify("0" * 64, signature, body)
-        assert not verify(secret, signature.replace("t=", "t=1"), body)  # another time: replay or forgery
-        notice = json.loads(body)
-        assert {"kind": "changed", "member_id": "own"}.items() <= notice["changes"][0].items()
-    finally:
-        hooks.stop()
+    directory("update", "--authority", auth, "--id", "own", "--max-marking", "SENSITIVE", check=True)
+    publish(auth)
+    gw.proc.send_signal(signal.SIGHUP)  # fetch now
+    assert hooks.wait(1)
+    headers, body = hooks.notices[0]
+    signature = headers.get("SecureMail-Signature", "")
+    assert verify(secret, signature, body)
+    assert not verify(secret, signature, body + b" ")
+    assert not verify("0" * 64, signature, body)
+    assert not verify(secret, signature.replace("t=", "t=1"), body)  # another time: replay or forgery
+    notice = json.loads(body)
+    assert {"kind": "changed", "member_id": "own"}.items() <= notice["changes"][0].items()
