@@ -5,11 +5,9 @@ feeds, serve them over HTTP; then from a gateway's seat, fetch the feed
 and look members up. OpenSSL's own `cms -verify` judges every feed, and
 urllib is the HTTP client. Every refusal and bad flag is checked for its
 exit status and for a message that names what is wrong."""
-import http.server
 import json
 import signal
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 
