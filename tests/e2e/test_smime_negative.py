@@ -101,30 +101,31 @@ def test_wrong_recipient(gw_a, gw_b, gw_c):
     assert gw_c.smime("open", input=sealed).returncode == 0  # its real recipient can
 
 
-def test_expired_signer(gw_a, auth, pki_world):
-    work = pki_world.root / "expired"
+def sealed_by_dated_signer(gw_a, auth, pki_world, name, key_options, not_before, not_after, cipher):
+    """A message from b.example signed with a certificate of the authority
+    valid only from not_before to not_after, sealed to gateway a."""
+    work = pki_world.root / name
     work.mkdir()
     key = work / "key.pem"
-    run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
-    cert = openssl_issue(auth / "ca.pem", auth / "ca.key", key, "b.example", work / "ca",
-                         "20200101000000Z", "20200201000000Z")
+    run(["openssl", "genpkey", *key_options, "-out", key])
+    cert = openssl_issue(auth / "ca.pem", auth / "ca.key", key, "b.example", work / "ca", not_before, not_after)
     peer = Openssl(key, cert)
-    msg = from_b("expired signer")
-    sealed = peer.encrypt(peer.sign(msg), [gw_a.cert()], "aes-256-gcm", outer=outer_headers_of(msg))
+    msg = from_b(name + " signer")
+    return peer.encrypt(peer.sign(msg), [gw_a.cert()], cipher, outer=outer_headers_of(msg))
+
+
+def test_expired_signer(gw_a, auth, pki_world):
+    sealed = sealed_by_dated_signer(gw_a, auth, pki_world, "expired",
+                                    ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+                                    "20200101000000Z", "20200201000000Z", "aes-256-gcm")
     err, _ = open_fails(gw_a, sealed, "signer-expired")
     assert "CN=b.example" in err
 
 
 def test_not_yet_valid_signer(gw_a, auth, pki_world):
-    work = pki_world.root / "future"
-    work.mkdir()
-    key = work / "key.pem"
-    run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key])
-    cert = openssl_issue(auth / "ca.pem", auth / "ca.key", key, "b.example", work / "ca",
-                         "20991231000000Z", "21000131000000Z")
-    peer = Openssl(key, cert)
-    msg = from_b("future signer")
-    sealed = peer.encrypt(peer.sign(msg), [gw_a.cert()], "aes-256-cbc", outer=outer_headers_of(msg))
+    sealed = sealed_by_dated_signer(gw_a, auth, pki_world, "future",
+                                    ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                                    "20991231000000Z", "21000131000000Z", "aes-256-cbc")
     err, out = open_fails(gw_a, sealed, "signer-not-yet-valid")
     nothing_written(err, out)  # CBC
 
