@@ -170,7 +170,7 @@ int run(const config::Config& config) {
   if (auto own = (*keys)->tls_files()) to_members.client_cert = own->cert, to_members.client_key = own->key;
   DeliveryAgent agent(io, **spool, config, *resolver, bouncer, to_members);
   agent_ptr = &agent;
-  Receiver receiver(config, **spool, on_queued, Security{*keys, snapshot, &member_certs, replays->get()});
+  Receiver receiver(config, **spool, on_queued, MemberTrust{*keys, snapshot, &member_certs, replays->get()});
 
   std::map<std::string, std::string> bound;
   std::vector<std::unique_ptr<Listener>> listeners;

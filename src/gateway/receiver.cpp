@@ -164,7 +164,7 @@ Result<std::unique_ptr<queue::SpoolWriter>> new_copy(queue::Spool& spool, const 
 struct Pipeline {
   const config::Config& config;
   queue::Spool& spool;
-  const Security& security;
+  const MemberTrust& trust;
 };
 
 // Relay listener: check the From: of a bound relay client, refuse a member
@@ -188,7 +188,7 @@ Result<Resolution> seal_for_members(const Pipeline& p, const mail::Envelope& env
     return fail(550, "5.7.1", "<" + env.recipients[plan.suspended.front()].address +
                                   ">: the recipient's organisation was suspended from the SecureMail directory; mail to it is not sent");
   Resolution res;
-  Sealer sealer(p.security.keys, *p.security.certificates);
+  Sealer sealer(p.trust.keys, *p.trust.certificates);
   for (const auto& group : plan.sealed) {
     for (auto i : group.recipients)
       log::info("{}: to=<{}>: member {} (directory serial {}): sealing", id, env.recipients[i].address,
@@ -223,7 +223,7 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, Re
   const std::string id = received.id;
   auto message = received.text();
   if (!message) return std::unexpected(message.error());
-  Opener opener(p.config, p.security.keys, p.security.directory, *p.security.certificates, p.security.replays);
+  Opener opener(p.config, p.trust.keys, p.trust.directory, *p.trust.certificates, p.trust.replays);
   InboundOutcome out = opener.process(env, std::move(*message));
   Resolution res;
   switch (out.action) {
@@ -271,18 +271,18 @@ Result<void> check_relay(const config::Config& config, const std::string& listen
 }
 
 Receiver::Receiver(const config::Config& config, queue::Spool& spool,
-                   std::function<void(const std::string&)> committed, Security security)
-    : config_(config), spool_(spool), committed_(std::move(committed)), security_(std::move(security)) {}
+                   std::function<void(const std::string&)> committed, MemberTrust trust)
+    : config_(config), spool_(spool), committed_(std::move(committed)), trust_(std::move(trust)) {}
 
 Receiver::~Receiver() { crypto_pool_.join(); }
 
 std::shared_ptr<const directory::Directory> Receiver::directory() const {
-  return security_.directory ? security_.directory() : nullptr;
+  return trust_.directory ? trust_.directory() : nullptr;
 }
 
 bool Receiver::member_session(const smtp::SessionInfo& session) const {
-  if (!security_.certificates || session.peer_cert_sha256.empty()) return false;
-  return security_.certificates->member_with_certificate(directory(), session.peer_cert_sha256) != nullptr;
+  if (!trust_.certificates || session.peer_cert_sha256.empty()) return false;
+  return trust_.certificates->member_with_certificate(directory(), session.peer_cert_sha256) != nullptr;
 }
 
 Result<void> Receiver::on_mail(const smtp::SessionInfo& session, const mail::Envelope& env) {
@@ -333,10 +333,10 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   bool check_from = relay && !config_.relay_clients.empty();
   if (relay && (!plan->sealed.empty() || !plan->suspended.empty() || check_from)) {
     resolve = [this, env, stored, plan = std::move(*plan), client, check_from](Received received) {
-      return seal_for_members({config_, spool_, security_}, env, stored, plan, client, check_from, std::move(received));
+      return seal_for_members({config_, spool_, trust_}, env, stored, plan, client, check_from, std::move(received));
     };
   } else if (!relay) {
-    resolve = [this, env](Received received) { return open_inbound({config_, spool_, security_}, env, std::move(received)); };
+    resolve = [this, env](Received received) { return open_inbound({config_, spool_, trust_}, env, std::move(received)); };
   }
   std::unique_ptr<queue::SpoolWriter> writer;
   if (!resolve) {  // committed as it is: straight into its queue file
@@ -347,7 +347,7 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
     received_field.clear();
   }
   return std::make_unique<QueueSink>(spool_, std::move(writer), std::move(stored), std::move(received_field), committed_,
-                                     std::move(resolve), &crypto_pool_, security_.replays);
+                                     std::move(resolve), &crypto_pool_, trust_.replays);
 }
 
 }  // namespace sm::gateway

@@ -34,10 +34,12 @@
 
 namespace sm::gateway {
 
-// What sealing and opening need. keys and certificates are required (a
-// gateway without DATA/pki has empty keys); directory may be empty or
-// return null (no directory: nothing is sealed or opened).
-struct Security {
+// What sealing for members and verifying them need: our keys, the
+// directory, the parsed member certificates and the seal ids seen. keys
+// and certificates are required (a gateway without DATA/pki has empty
+// keys); directory may be empty or return null (no directory: nothing is
+// sealed or opened).
+struct MemberTrust {
   std::shared_ptr<const GatewayKeys> keys;
   DirectorySnapshot directory;
   MemberCertificates* certificates = nullptr;
@@ -49,7 +51,7 @@ class Receiver : public smtp::TransactionHandler {
   // committed is called on the session's executor after a message is
   // durably queued, before the 250 reply goes out.
   Receiver(const config::Config& config, queue::Spool& spool,
-           std::function<void(const std::string& id)> committed, Security security);
+           std::function<void(const std::string& id)> committed, MemberTrust trust);
   ~Receiver() override;
 
   Result<void> on_mail(const smtp::SessionInfo&, const mail::Envelope& env) override;
@@ -68,7 +70,7 @@ class Receiver : public smtp::TransactionHandler {
   const config::Config& config_;
   queue::Spool& spool_;
   std::function<void(const std::string&)> committed_;
-  Security security_;
+  MemberTrust trust_;
   asio::thread_pool crypto_pool_{2};
 };
 
