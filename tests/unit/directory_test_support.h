@@ -3,7 +3,6 @@
 // issues gateway certificates, and builders for members and signed feeds.
 #pragma once
 
-#include "temp_dir.h"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -17,6 +16,7 @@
 #include "pki/certificate.h"
 #include "pki/key.h"
 #include "pki/trust.h"
+#include "temp_dir.h"
 
 namespace sm::directory::testing {
 

@@ -4,7 +4,6 @@
 // config whose [directory] feed points at that file.
 #pragma once
 
-#include "temp_dir.h"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -19,6 +18,7 @@
 #include "pki/authority.h"
 #include "pki/certificate.h"
 #include "pki/key.h"
+#include "temp_dir.h"
 
 namespace sm::gateway::testing {
 

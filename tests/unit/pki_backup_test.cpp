@@ -21,9 +21,7 @@ class PkiBackup : public ::testing::Test {
   // One gateway: two EC sets (first retired) and an RSA set with a chain.
   static void SetUpTestSuite() {
     dir_ = new TempDir;
-    AuthorityOptions o;
-    o.key_type = KeyType::ec_p256;
-    ASSERT_TRUE(init_authority(dir_->path / "AUTH", o));
+    ASSERT_TRUE(init_test_authority(dir_->path / "AUTH"));
     auto a = Authority::open(dir_->path / "AUTH");
     auto ca = Authority::read_certificate(dir_->path / "AUTH");
     for (KeyType t : {KeyType::ec_p256, KeyType::ec_p256, KeyType::rsa2048}) {

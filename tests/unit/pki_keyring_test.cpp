@@ -25,9 +25,7 @@ class PkiKeyring : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auth_ = new TempDir;
-    AuthorityOptions o;
-    o.key_type = KeyType::ec_p256;
-    ASSERT_TRUE(init_authority(auth_->path / "AUTH", o));
+    ASSERT_TRUE(init_test_authority(auth_->path / "AUTH"));
   }
   static void TearDownTestSuite() { delete auth_; }
 

@@ -3,7 +3,6 @@
 // real openssl command-line tool as an independent judge.
 #pragma once
 
-#include "temp_dir.h"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -14,12 +13,24 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include "pki/authority.h"
+#include "temp_dir.h"
 
 namespace sm::pki::testing {
 
 namespace fs = std::filesystem;
 
 using test_support::TempDir;
+
+// An EC P-256 authority (key, certificate, empty CRL) made in `dir` by the
+// product's own init_authority.
+inline ::testing::AssertionResult init_test_authority(const fs::path& dir) {
+  AuthorityOptions o;
+  o.key_type = KeyType::ec_p256;
+  auto made = init_authority(dir, o);
+  if (made) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << made.error().text;
+}
 
 inline unsigned file_mode(const fs::path& p) {
   struct stat st {};

@@ -22,10 +22,8 @@ class PkiTrust : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir;
-    AuthorityOptions o;
-    o.key_type = KeyType::ec_p256;
-    ASSERT_TRUE(init_authority(dir_->path / "AUTH", o));
-    ASSERT_TRUE(init_authority(dir_->path / "FOREIGN", o));
+    ASSERT_TRUE(init_test_authority(dir_->path / "AUTH"));
+    ASSERT_TRUE(init_test_authority(dir_->path / "FOREIGN"));
     key_ = new ossl::EvpPkeyPtr(std::move(*generate_key(KeyType::ec_p256)));
   }
   static void TearDownTestSuite() {
@@ -122,9 +120,7 @@ TEST_F(PkiTrust, MissingOrStaleCrl) {
 
   // A CRL valid for one day, checked two days on: past its nextUpdate.
   TempDir other;
-  AuthorityOptions o;
-  o.key_type = KeyType::ec_p256;
-  ASSERT_TRUE(init_authority(other.path / "A", o));
+  ASSERT_TRUE(init_test_authority(other.path / "A"));
   auto a = Authority::open(other.path / "A");
   ASSERT_TRUE(a->publish_crl(1));
   ossl::X509Ptr l2 = issue(other.path / "A", "stale.example");

@@ -1,6 +1,5 @@
 // queue_spool_test.cpp - queue file format, durable commit, recovery and
 // operator moves on a real directory with real fsync.
-#include "temp_dir.h"
 #include "queue/retry.h"
 #include "queue/spool.h"
 
@@ -11,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include "temp_dir.h"
 
 using namespace sm;
 using namespace sm::queue;

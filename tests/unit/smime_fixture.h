@@ -4,7 +4,6 @@
 // helpers to seal, sign and open in memory and to run the openssl CLI.
 #pragma once
 
-#include "temp_dir.h"
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <unistd.h>
@@ -23,6 +22,7 @@
 #include "pki/key.h"
 #include "pki/trust.h"
 #include "smime/engine.h"
+#include "temp_dir.h"
 
 namespace smtest {
 

@@ -7,7 +7,6 @@
 // Harness: a server running serve_session on a 2-thread io_context and a
 // client whose every operation gives up after a time-out (plain or TLS).
 
-#include "temp_dir.h"
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
@@ -33,6 +32,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include "temp_dir.h"
 
 namespace smtp_test {
 

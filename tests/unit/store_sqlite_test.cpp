@@ -1,7 +1,6 @@
 // store_sqlite_test.cpp - the SQLite wrapper: WAL and durability settings,
 // numbered migrations, statements (text, blobs with NUL bytes, NULL) and
 // transactions that roll back unless committed.
-#include "temp_dir.h"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -11,6 +10,7 @@
 #include <string_view>
 
 #include "store/sqlite.h"
+#include "temp_dir.h"
 
 namespace sm::store {
 namespace {
