@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 
@@ -28,7 +29,8 @@ bool is_field_name(std::string_view s) {
 
 // Strip a line end (CRLF or LF) from a line.
 std::string_view content_of(std::string_view line) {
-  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  if (line.empty() || line.back() != '\n') return line;
+  line.remove_suffix(1);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return line;
 }
@@ -55,14 +57,38 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+namespace {
+
+constexpr std::string_view kSingular[] = {
+    // RFC 5322 3.6: origination, destination, identification, informational.
+    "Date", "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Message-ID", "In-Reply-To", "References", "Subject",
+    // RFC 2045: one entity has one type and one encoding.
+    "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+    // SecureMail's signed envelope: one per sealed message.
+    "SecureMail-Envelope"};
+
+std::unexpected<Error> malformed(std::size_t line_no, std::string_view why) {
+  return fail(550, "5.6.0", "message header is not well formed: line " + std::to_string(line_no) + " " +
+                                std::string(why) + "; refused, as mail readers could read it differently");
+}
+
+}  // namespace
+
+bool HeaderBlock::is_singular(std::string_view name) {
+  for (auto s : kSingular)
+    if (iequals(s, name)) return true;
+  return false;
+}
+
 Result<HeaderBlock> HeaderBlock::parse(std::string_view text, std::size_t max_size) {
   HeaderBlock h;
-  std::size_t pos = 0;
+  std::size_t pos = 0, line_no = 0;
   while (pos < text.size()) {
     std::size_t nl = text.find('\n', pos);
     std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
     std::string_view line = text.substr(pos, end - pos);
     std::string_view content = content_of(line);
+    ++line_no;
     if (content.empty()) {  // the empty line: header ends, body follows
       h.ended_with_empty_line_ = true;
       h.header_size_ = pos;
@@ -72,8 +98,10 @@ Result<HeaderBlock> HeaderBlock::parse(std::string_view text, std::size_t max_si
     }
     if (end > max_size)
       return fail(552, "5.3.4", "message header exceeds " + std::to_string(max_size) + " bytes");
+    if (content.find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos)
+      return malformed(line_no, "holds a bare CR or a NUL");
     if (is_wsp(content.front())) {
-      if (h.fields_.empty()) break;  // continuation of nothing: the body starts here
+      if (h.fields_.empty()) return malformed(line_no, "is a continuation line with no field before it");
       HeaderField& f = h.fields_.back();
       f.raw.append(line);
       // Unfolding (RFC 5322 2.2.3) removes only the line break; values are
@@ -81,11 +109,13 @@ Result<HeaderBlock> HeaderBlock::parse(std::string_view text, std::size_t max_si
       f.value.append(content);
     } else {
       auto colon = content.find(':');
-      std::string_view name = colon == std::string_view::npos ? std::string_view() : content.substr(0, colon);
-      // Obsolete syntax allows WSP before the colon; tolerate it.
-      std::string_view bare = trim(name);
-      if (!is_field_name(bare)) break;  // not a field: the body starts here
-      h.fields_.push_back({std::string(bare), std::string(trim(content.substr(colon + 1))), std::string(line)});
+      if (colon == std::string_view::npos) return malformed(line_no, "is not a header field (no colon)");
+      std::string_view name = content.substr(0, colon);
+      if (!is_field_name(name)) return malformed(line_no, "does not start with a valid field name");
+      if (is_singular(name))
+        for (const auto& f : h.fields_)
+          if (iequals(f.name, name)) return malformed(line_no, "repeats the " + f.name + ": field, which a message has once");
+      h.fields_.push_back({std::string(name), std::string(trim(content.substr(colon + 1))), std::string(line)});
     }
     pos = end;
   }
@@ -93,6 +123,17 @@ Result<HeaderBlock> HeaderBlock::parse(std::string_view text, std::size_t max_si
   h.body_offset_ = pos;
   h.trim_values();
   return h;
+}
+
+void HeaderCollector::append(std::string_view chunk) {
+  if (complete_) return;
+  std::size_t before = text_.size();
+  text_.append(chunk.substr(0, std::min(chunk.size(), max_size_ + 1 - before)));
+  // The header ends at an empty line: at the very start, or after a line end.
+  if (text_.starts_with("\n") || text_.starts_with("\r\n")) complete_ = true;
+  std::size_t from = before < 2 ? 0 : before - 2;
+  if (text_.find("\n\n", from) != std::string::npos || text_.find("\n\r\n", from) != std::string::npos) complete_ = true;
+  if (text_.size() > max_size_) complete_ = true;
 }
 
 void HeaderBlock::trim_values() {

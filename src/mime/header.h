@@ -2,11 +2,22 @@
 // fields, unfolded, looked up case-insensitively) and writing trace fields
 // (Received:) and dates.
 //
-// The reader is deliberately tolerant, as Postfix's cleanup is: the header
-// ends at the first empty line, or at the first line that is neither a
-// field nor a continuation (that line then starts the body). It is bounded:
-// a header block larger than the limit is refused, never buffered. It never
-// rewrites anything; raw() of each field is the octets as received.
+// The reader is strict, and it is the only header reader in SecureMail:
+// what the gateway checks must be what a mail reader will show. Mail
+// readers differ on malformed header blocks (Postfix's cleanup ends the
+// header at a line that is not a field; Thunderbird and others read on),
+// so a block that could be read two ways is refused (550 5.6.0), never
+// half-read:
+//   - every line up to the empty line is a field ("name:" with an RFC 5322
+//     field-name and no white space before the colon) or a continuation of
+//     the field before it (a line starting with SP or HTAB);
+//   - lines end in CRLF or LF (both are line ends to every reader), and no
+//     line holds a bare CR (a line end to some readers only) or a NUL;
+//   - fields that RFC 5322 3.6 and RFC 2045 allow once (From, Sender, To,
+//     Subject, Content-Type, ...) appear at most once.
+// It is bounded: a header block larger than the limit is refused, never
+// buffered. It never rewrites anything; raw() of each field is the octets
+// as received.
 #pragma once
 
 #include <cstddef>
@@ -33,7 +44,8 @@ class HeaderBlock {
   // Parse the start of a message (CRLF or bare LF line ends). The text may
   // hold the whole message or only its first part; if it ends before the
   // empty line, everything is header. Refuses (552 5.3.4) a header block
-  // larger than max_size octets.
+  // larger than max_size octets, and (550 5.6.0, naming the line) one that
+  // is not strictly well formed as described above.
   static Result<HeaderBlock> parse(std::string_view message,
                                    std::size_t max_size = kDefaultMaxSize);
 
@@ -48,8 +60,11 @@ class HeaderBlock {
   std::size_t body_offset() const { return body_offset_; }
   // The header octets as received, up to (not including) the empty line.
   std::size_t header_size() const { return header_size_; }
-  // False when the header ended at a non-field line instead of an empty one.
+  // False when the text ended before the empty line (a header-only text).
   bool ended_with_empty_line() const { return ended_with_empty_line_; }
+  // The fields that a message may carry at most once (RFC 5322 3.6,
+  // RFC 2045, and SecureMail-Envelope).
+  static bool is_singular(std::string_view name);
 
  private:
   void trim_values();
@@ -58,6 +73,21 @@ class HeaderBlock {
   std::size_t body_offset_ = 0;
   std::size_t header_size_ = 0;
   bool ended_with_empty_line_ = false;
+};
+
+// The start of a message arriving in chunks, kept up to the end of its
+// header block (at most max_size + 1 octets), so the header can be read
+// strictly before the message is accepted without holding the body.
+class HeaderCollector {
+ public:
+  explicit HeaderCollector(std::size_t max_size = HeaderBlock::kDefaultMaxSize) : max_size_(max_size) {}
+  void append(std::string_view chunk);
+  Result<HeaderBlock> parse() const { return HeaderBlock::parse(text_, max_size_); }
+
+ private:
+  std::string text_;
+  std::size_t max_size_;
+  bool complete_ = false;
 };
 
 bool iequals(std::string_view a, std::string_view b);

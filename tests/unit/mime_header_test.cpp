@@ -49,18 +49,56 @@ TEST(HeaderBlock, BareLfAndHeaderOnlyText) {
   EXPECT_EQ(h->body_offset(), 18u);
 }
 
-TEST(HeaderBlock, NonFieldLineStartsTheBody) {
-  std::string msg = "From: a@b\r\nthis is not a header\r\nTo: c@d\r\n";
-  auto h = HeaderBlock::parse(msg);
-  ASSERT_TRUE(h);
-  EXPECT_EQ(h->fields().size(), 1u);
-  EXPECT_FALSE(h->ended_with_empty_line());
-  EXPECT_EQ(msg.substr(h->body_offset()), "this is not a header\r\nTo: c@d\r\n");
-  // A leading continuation line continues nothing.
-  h = HeaderBlock::parse(" folded\r\nFrom: a@b\r\n");
-  ASSERT_TRUE(h);
-  EXPECT_TRUE(h->fields().empty());
-  EXPECT_EQ(h->body_offset(), 0u);
+// Every way a header block could be read differently by a mail reader is
+// refused with 5.6.0 (issue 11, defects 1 and 2), never half-read.
+TEST(HeaderBlock, RefusesLinesThatAreNotFields) {
+  const char* bad[] = {
+      "From: a@b\r\nthis is not a header\r\nTo: c@d\r\n\r\nbody",          // no colon
+      "Subject: x\r\n:x\r\nFrom: alice@member.example\r\n\r\nbody",        // empty field name
+      "From bounce@x Tue Mar  4 10:00:00 2025\r\nFrom: a@b\r\n\r\n",        // an mbox From_ line
+      "Subject: x\r\nFrom bounce@x Tue Mar 4\r\nFrom: a@b\r\n\r\n",       // ... in the middle
+      " folded\r\nFrom: a@b\r\n\r\n",                                      // continuation of nothing
+      "Subject : x\r\nFrom: a@b\r\n\r\n",                                   // WSP before the colon
+      "Sub ject: x\r\n\r\n",                                                 // space in the name
+      "Subject: x\r\nX\x01Y: z\r\n\r\n",                                    // control in the name
+      "Subject: x\rFrom: evil@member.example\r\n\r\n",                        // bare CR
+      "Subject: x\r\nbody text without an empty line\r\n",
+  };
+  for (const char* m : bad) {
+    auto h = HeaderBlock::parse(m);
+    ASSERT_FALSE(h) << m;
+    EXPECT_EQ(h.error().code, 550) << m;
+    EXPECT_EQ(h.error().enhanced, "5.6.0") << m;
+    EXPECT_NE(h.error().text.find("line "), std::string::npos) << h.error().text;
+  }
+  auto nul = HeaderBlock::parse(std::string("Subject: a\0b\r\n\r\n", 17));
+  ASSERT_FALSE(nul);
+  EXPECT_EQ(nul.error().enhanced, "5.6.0");
+}
+
+TEST(HeaderBlock, RefusesRepeatedSingularFields) {
+  for (const char* name : {"From", "from", "Sender", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To",
+                           "Content-Type", "Content-Transfer-Encoding", "MIME-Version", "SecureMail-Envelope"}) {
+    std::string m = std::string(name) + ": one@a.example\r\nX: y\r\n" + name + ": two@b.example\r\n\r\n";
+    auto h = HeaderBlock::parse(m);
+    ASSERT_FALSE(h) << name;
+    EXPECT_EQ(h.error().enhanced, "5.6.0");
+    EXPECT_NE(h.error().text.find("line 3"), std::string::npos) << h.error().text;
+  }
+  // Trace and extension fields may repeat.
+  auto ok = HeaderBlock::parse("Received: a\r\nReceived: b\r\nX-Y: 1\r\nx-y: 2\r\nAuthentication-Results: h; none\r\n"
+                               "Authentication-Results: h; none\r\nFrom: a@b\r\n\r\n");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->fields().size(), 7u);
+}
+
+TEST(HeaderBlock, AcceptsWellFormedBlocks) {
+  EXPECT_TRUE(HeaderBlock::parse(""));
+  EXPECT_TRUE(HeaderBlock::parse("\r\nbody only after an empty header"));
+  EXPECT_TRUE(HeaderBlock::parse("From: a@b\r\nSubject: x\r\n\r\nnot: a header\r\n:x\r\n"));
+  EXPECT_TRUE(HeaderBlock::parse("From: a@b\nSubject: x\n\nbody\r\n"));
+  EXPECT_TRUE(HeaderBlock::parse("Subject: 8-bit \xc3\xa9 value (RFC 6532)\r\n\r\n"));
+  EXPECT_TRUE(HeaderBlock::parse("Subject:\r\n\tfolded\r\n\r\n"));
 }
 
 TEST(HeaderBlock, RefusesOversizedHeader) {
@@ -143,4 +181,25 @@ TEST(Received, ComposesTraceFieldFoldedAndSanitized) {
   h = HeaderBlock::parse(f + "\r\n");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->fields().size(), 1u);
+}
+
+// The receiver reads every message's header as it streams in: collected in
+// chunks of any size, it gives the same verdict as the whole text.
+TEST(HeaderCollector, SameVerdictWhateverTheChunks) {
+  const std::string good = "From: a@b\r\nSubject: x\r\n\r\n" + std::string(300000, 'b');
+  const std::string bad = "From: a@b\r\n:x\r\nFrom: c@d\r\n\r\nbody\r\n";
+  for (std::size_t chunk : {1u, 2u, 3u, 7u, 64u, 1u << 20}) {
+    HeaderCollector g, b;
+    for (std::size_t i = 0; i < good.size(); i += chunk) g.append(std::string_view(good).substr(i, chunk));
+    for (std::size_t i = 0; i < bad.size(); i += chunk) b.append(std::string_view(bad).substr(i, chunk));
+    auto gh = g.parse();
+    ASSERT_TRUE(gh) << chunk;
+    EXPECT_EQ(gh->get("Subject"), "x");
+    ASSERT_FALSE(b.parse()) << chunk;
+    EXPECT_EQ(b.parse().error().enhanced, "5.6.0");
+  }
+  HeaderCollector big;
+  big.append("Subject: " + std::string(HeaderBlock::kDefaultMaxSize, 'x') + "\r\n\r\n");
+  ASSERT_FALSE(big.parse());
+  EXPECT_EQ(big.parse().error().enhanced, "5.3.4");
 }

@@ -140,9 +140,11 @@ TEST(HeaderProtection, ComparesUnfoldedWhitespaceNormalisedValues) {
   auto changed = mime::HeaderBlock::parse("From: a@a.example\r\nSubject: Hello world!\r\nDate: now\r\n\r\n");
   EXPECT_TRUE(mismatched_headers(*signed_h, *same).empty());
   EXPECT_EQ(mismatched_headers(*signed_h, *changed), (std::vector<std::string>{"To", "Subject", "Date"}));
+  // Two From: fields never get this far: the header reader refuses them.
   auto twice = mime::HeaderBlock::parse("From: a@a.example\r\nFrom: a@a.example\r\nTo: b@b.example\r\n"
                                         "Subject: Hello world\r\n\r\n");
-  EXPECT_EQ(mismatched_headers(*signed_h, *twice), std::vector<std::string>{"From"});
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().enhanced, "5.6.0");
 }
 
 TEST(VerdictText, EveryReasonHasItsOwnKebabNameAndASentence) {
