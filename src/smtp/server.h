@@ -13,6 +13,7 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -31,6 +32,10 @@ struct ServerLimits {
   std::size_t max_errors = 10;                  // bad commands before 421 4.7.0 and close
   std::chrono::seconds command_timeout{300};    // per command (and per DATA chunk)
   std::chrono::seconds session_timeout{1800};   // whole session
+  // Under stress (ServerOptions::stress set), every wait for the client
+  // is cut to this, idle sessions already waiting included (Postfix's
+  // stress-dependent smtpd_timeout of 10 s).
+  std::chrono::seconds stress_command_timeout{10};
 };
 
 struct ServerOptions {
@@ -38,6 +43,8 @@ struct ServerOptions {
   std::string listener;       // "relay" or "inbound", copied into the envelope
   ServerLimits limits;
   std::shared_ptr<asio::ssl::context> tls;  // null: STARTTLS not offered
+  // Set by the listener while it is near its connection limit; null: never.
+  std::shared_ptr<const std::atomic<bool>> stress;
 };
 
 // Facts about the connection the handler may decide on.

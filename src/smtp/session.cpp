@@ -87,7 +87,39 @@ asio::awaitable<Session::Io> Session::handle_line(const std::string& line, LineS
     ++errors_;
     co_return Io::ok;
   }
+  if (improper_pipelining(cmd->verb)) co_return co_await refuse_pipelining(line);
   co_return co_await dispatch(*cmd);
+}
+
+// RFC 2920 3.1: EHLO, HELO, DATA, VRFY and NOOP end a group (the client
+// must wait for their reply); a client that did not say EHLO may not
+// pipeline at all. Text sent after DATA before our 354 would otherwise be
+// taken as the message (Postfix 3.9 smtpd_forbid_unauth_pipelining).
+// STARTTLS has its own rule (session_tls.cpp: pipelined input discarded).
+bool Session::improper_pipelining(Verb verb) const {
+  if (in_.data().empty() || verb == Verb::quit || verb == Verb::starttls) return false;
+  switch (verb) {
+    case Verb::ehlo:
+    case Verb::helo:
+    case Verb::data:
+    case Verb::vrfy:
+    case Verb::noop: return true;
+    default: return !esmtp_;
+  }
+}
+
+asio::awaitable<Session::Io> Session::refuse_pipelining(const std::string& line) {
+  std::string ahead(in_.data().substr(0, 64));
+  for (char& c : ahead)
+    if (c < 0x20 || c > 0x7e) c = '.';
+  std::string verb = line.substr(0, line.find(' '));
+  for (char& c : verb)
+    if (c < 0x20 || c > 0x7e) c = '.';
+  log::warn("smtpd: improper command pipelining after {} from [{}]: {}", verb, info_.peer_address, ahead);
+  reply(554, "5.5.0", "Error: SMTP protocol synchronization");
+  quit_ = true;
+  in_.clear();
+  co_return Io::ok;
 }
 
 asio::awaitable<Session::Io> Session::dispatch(const Command& cmd) {

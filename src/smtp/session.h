@@ -46,6 +46,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> loop();
   asio::awaitable<Io> handle_line(const std::string& line, LineStatus status);
   asio::awaitable<Io> dispatch(const Command& cmd);
+  bool improper_pipelining(Verb verb) const;
+  asio::awaitable<Io> refuse_pipelining(const std::string& line);
   asio::awaitable<void> finish(Io io);
   void close();
 
@@ -59,6 +61,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void arm(Clock::duration timeout);
   void disarm() { io_pending_ = false; }
   asio::awaitable<void> watchdog(std::shared_ptr<Session> self);
+  bool stressed() const { return options_.stress && options_.stress->load(std::memory_order_relaxed); }
   Io io_status(const std::error_code& ec) const;
 
   // session_commands.cpp: everything but DATA and STARTTLS
@@ -96,6 +99,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Clock::time_point session_end_;
   Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::time_point armed_at_{};    // when the pending I/O began
   bool io_pending_ = false;
   bool timed_out_ = false;
   bool watchdog_done_ = false;

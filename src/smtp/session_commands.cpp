@@ -5,6 +5,7 @@
 #include "smtp/reply.h"
 #include "smtp/session.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace sm::smtp {
 namespace {
@@ -56,10 +57,22 @@ void Session::do_mail(const Command& cmd) {
   reply(250, "2.1.0", "Ok");
 }
 
+// The same mailbox: the local part exactly, the domain case-insensitively
+// (RFC 5321 2.4), as Postfix's duplicate filter compares them.
+static bool same_mailbox(std::string_view a, std::string_view b) {
+  auto at_a = a.rfind('@'), at_b = b.rfind('@');
+  if (at_a != at_b || a.substr(0, at_a) != b.substr(0, at_b)) return false;
+  if (at_a == std::string_view::npos) return true;
+  return ascii_lower(a.substr(at_a + 1)) == ascii_lower(b.substr(at_b + 1));
+}
+
 void Session::do_rcpt(const Command& cmd) {
   if (!envelope_) return protocol_error(503, "5.5.1", "Error: need MAIL command");
   if (cmd.has_params && !esmtp_)
     return protocol_error(555, "5.5.4", "Error: RCPT parameters require EHLO");
+  // A recipient given twice gets one copy: accepted again, kept once.
+  for (const auto& r : envelope_->recipients)
+    if (same_mailbox(r.address, cmd.address)) return reply(250, "2.1.5", "Ok");
   if (envelope_->recipients.size() >= options_.limits.max_recipients)
     return reply(452, "4.5.3", "Error: too many recipients");
   mail::Recipient rcpt;

@@ -24,20 +24,32 @@ void Session::protocol_error(int code, std::string_view enhanced, std::string_vi
 }
 
 void Session::arm(Clock::duration timeout) {
-  auto d = std::min(Clock::now() + timeout, session_end_);
+  armed_at_ = Clock::now();
+  auto d = std::min(armed_at_ + timeout, session_end_);
   bool earlier = d < deadline_;
   deadline_ = d;
   io_pending_ = true;
   if (earlier) timer_.cancel();  // wake the watchdog to wait for the nearer deadline
 }
 
-// Sleeps until the deadline; if I/O is pending then, cancels it.
+// Sleeps until the deadline; if I/O is pending then, cancels it. When the
+// listener can come under stress it also wakes every stress timeout, so a
+// session idling on the normal timeout is cut once stress begins.
 asio::awaitable<void> Session::watchdog(std::shared_ptr<Session> /*keep_alive*/) {
+  const Clock::duration stress_timeout = options_.limits.stress_command_timeout;
   while (!watchdog_done_) {
-    timer_.expires_at(deadline_);
+    auto wake = deadline_;
+    if (options_.stress) wake = std::min(wake, Clock::now() + stress_timeout);
+    timer_.expires_at(wake);
     std::error_code ec;
     co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (watchdog_done_) break;
+    if (io_pending_ && stressed() && Clock::now() - armed_at_ >= stress_timeout) {
+      timed_out_ = true;
+      std::error_code ignored;
+      socket_.cancel(ignored);
+      continue;
+    }
     if (Clock::now() < deadline_) continue;  // re-armed meanwhile
     deadline_ = Clock::time_point::max();
     if (io_pending_) {

@@ -679,10 +679,72 @@ TEST_F(SmtpSession, SequenceAndMiscCommands) {
   EXPECT_EQ(c.reply(), "502 5.5.1 Command not implemented\r\n");
   c.send("STARTTLS\r\n");
   EXPECT_EQ(c.reply(), "502 5.5.1 Error: command not implemented\r\n");
-  c.send("MAIL FROM:<a@b.example>\r\nEHLO again.example\r\nRCPT TO:<c@d.example>\r\n");
-  EXPECT_THAT(c.reply(), StartsWith("250 2.1.0"));
+  c.send("EHLO again.example\r\n");
   EXPECT_THAT(c.reply(), StartsWith("250-mx.test.example"));
+  c.send("MAIL FROM:<a@b.example>\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("250 2.1.0"));
+  c.send("EHLO again.example\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("250-mx.test.example"));
+  c.send("RCPT TO:<c@d.example>\r\n");
   EXPECT_EQ(c.reply(), "503 5.5.1 Error: need MAIL command\r\n");  // EHLO reset the transaction
+}
+
+// Issue 11, defect 12: text sent after DATA before the 354 would be taken
+// as the message; like Postfix 3.9 (smtpd_forbid_unauth_pipelining), a
+// command that must end a group followed by more input, or any pipelining
+// by a client that did not say EHLO, ends the session with 554 5.5.0.
+TEST_F(SmtpSession, ImproperPipeliningEndsTheSession) {
+  const char* batches[] = {
+      "MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nSubject: smuggled\r\n\r\nx\r\n.\r\n",
+      "NOOP\r\nMAIL FROM:<a@b.example>\r\n",
+  };
+  for (const char* batch : batches) {
+    start();
+    Client c(server_->port());
+    greet(c);
+    c.send(batch);
+    std::string replies;
+    for (int i = 0; i < 20 && !c.closed(); ++i) replies += c.reply();
+    EXPECT_NE(replies.find("554 5.5.0 Error: SMTP protocol synchronization\r\n"), std::string::npos) << replies;
+    EXPECT_EQ(replies.find("354"), std::string::npos) << replies;
+    EXPECT_TRUE(handler_.snapshot().committed.empty());
+    server_.reset();
+  }
+  // EHLO pipelined with MAIL; and any pipelining by a client that said HELO.
+  for (bool helo : {false, true}) {
+    start();
+    Client c(server_->port());
+    c.reply();
+    if (helo) {
+      c.send("HELO c.example\r\n");
+      EXPECT_EQ(c.reply(), "250 mx.test.example\r\n");
+      c.send("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n");
+    } else {
+      c.send("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n");
+    }
+    std::string replies;
+    for (int i = 0; i < 20 && !c.closed(); ++i) replies += c.reply();
+    EXPECT_NE(replies.find("554 5.5.0"), std::string::npos) << replies;
+  }
+}
+
+// Issue 11, defect 5: the same recipient twice (domain in any case) is
+// accepted and kept once, as Postfix's duplicate filter does.
+TEST_F(SmtpSession, RepeatedRecipientIsKeptOnce) {
+  start();
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<a@b.example>\r\nRCPT TO:<bob@d.example>\r\nRCPT TO:<bob@D.Example>\r\n"
+         "RCPT TO:<Bob@d.example>\r\nRCPT TO:<bob@d.example>\r\nDATA\r\n");
+  for (int i = 0; i < 5; ++i) EXPECT_THAT(c.reply(), StartsWith("250 "));  // MAIL and four RCPTs
+  EXPECT_THAT(c.reply(), StartsWith("354"));
+  c.send("x\r\n.\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("250 2.0.0"));
+  auto rec = handler_.snapshot();
+  ASSERT_EQ(rec.data_envs.size(), 1u);
+  ASSERT_EQ(rec.data_envs[0].recipients.size(), 2u);  // the local part is case-sensitive (RFC 5321 2.4)
+  EXPECT_EQ(rec.data_envs[0].recipients[0].address, "bob@d.example");
+  EXPECT_EQ(rec.data_envs[0].recipients[1].address, "Bob@d.example");
 }
 
 TEST_F(SmtpSession, HandlerErrorsBecomeReplies) {
