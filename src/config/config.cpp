@@ -178,6 +178,7 @@ void Loader::read_limits(Section& root, Config& c) {
   m.member_connections = count(l, "member_connections", 50, 0);
   m.max_errors = count(l, "max_errors", 10, 1);
   m.command_timeout = duration(l, "command_timeout", "5m");
+  m.stress_command_timeout = duration(l, "stress_command_timeout", "10s");
   m.session_timeout = duration(l, "session_timeout", "30m");
   finish(l);
 }
@@ -326,6 +327,7 @@ std::string describe(const Config& c) {
   line("limits.member_connections", std::to_string(l.member_connections), "inbound, kept for member gateways");
   line("limits.max_errors", std::to_string(l.max_errors));
   line("limits.command_timeout", dur(l.command_timeout));
+  line("limits.stress_command_timeout", dur(l.stress_command_timeout));
   line("limits.session_timeout", dur(l.session_timeout));
   const auto& d = c.delivery;
   line("delivery.max_connections", std::to_string(d.max_connections));

@@ -123,6 +123,9 @@ struct Config {
     std::uint64_t max_errors = 10;
     std::chrono::seconds command_timeout{300};
     std::chrono::seconds session_timeout{1800};
+    // A listener at 80% of max_connections is under stress: client waits
+    // are cut to this (Postfix: 10 s) until it falls below 60%.
+    std::chrono::seconds stress_command_timeout{10};
   } limits;
 
   struct Delivery {
@@ -145,6 +148,9 @@ struct Config {
     std::filesystem::path authority;     // absolute; default data_dir/pki/authority.pem
     std::chrono::seconds refresh{300};   // how often the feed is fetched
     std::chrono::seconds max_age{72 * 3600};  // older feeds are stale: refused, and an alert
+    // A larger feed is refused as "too large" (held in memory while it is
+    // checked; 100,000 members with certificates are about 122 MB).
+    std::uint64_t max_feed_size = 256ull << 20;
     std::string admin_contact;           // notices by email; default securemailadmin@domain
     bool notify_admin = true;
   } directory;
@@ -162,6 +168,16 @@ struct Config {
     // Sealed mail signed longer ago than this is refused (5.7.1), and seal
     // ids are remembered this long to refuse replays.
     std::chrono::seconds replay_window{7 * 86400};
+    // Sealed messages that fail to open or verify, per client (the member
+    // gateway its TLS certificate names, else its IP address): each reply
+    // waits at least sealed_failure_delay after the end of DATA, doubled
+    // per recent failure (up to 30 s); sealed_failure_limit failures within
+    // sealed_failure_window refuse the client (450 4.7.1 at MAIL) for
+    // sealed_failure_block. A padding oracle needs thousands of tries.
+    std::chrono::seconds sealed_failure_delay{1};
+    std::uint64_t sealed_failure_limit = 10;
+    std::chrono::seconds sealed_failure_window{600};
+    std::chrono::seconds sealed_failure_block{900};
   } policy;
 
   // [[relay_client]]: for a gateway service provider, which customer mail

@@ -99,6 +99,11 @@ void Loader::read_directory(Section& root, Config& c) {
   dir.authority = authority.empty() ? c.data_dir / "pki" / "authority.pem" : resolve(base_, authority);
   dir.refresh = duration(d, "refresh", "5m");
   dir.max_age = duration(d, "max_age", "72h");
+  dir.max_feed_size = size(d, "max_feed_size", "256M");
+  // 1 GiB: directory::kMaxFeedBytes, the most the feed reader takes.
+  if (constexpr std::uint64_t kMost = std::uint64_t{1} << 30; dir.max_feed_size > kMost)
+    error(line_of("directory.max_feed_size"), "directory.max_feed_size",
+          "at most " + format_size(kMost) + " (a feed is held in memory while it is checked)");
   std::size_t before = errors_.size();
   dir.admin_contact = text(d, "admin_contact", "securemailadmin@" + c.domain);
   if (errors_.size() == before && !is_mailbox(dir.admin_contact))
@@ -120,6 +125,7 @@ std::string describe_directory(const Config& c) {
   o += "directory.authority = " + quote(d.authority.string()) + "\n";
   o += "directory.refresh = " + quote(format_duration(d.refresh)) + "\n";
   o += "directory.max_age = " + quote(format_duration(d.max_age)) + "\n";
+  o += "directory.max_feed_size = " + quote(format_size(d.max_feed_size)) + "\n";
   o += "directory.admin_contact = " + quote(d.admin_contact) + "\n";
   o += std::string("directory.notify_admin = ") + (d.notify_admin ? "true" : "false") + "\n";
   return o;

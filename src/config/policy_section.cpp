@@ -1,7 +1,8 @@
 // policy_section.cpp - [policy]: what the gateway does with mail that
 // claims a member's domain but fails verification (forgery), the subject
-// tag such mail gets when it is delivered anyway, and how long sealed mail
-// stays acceptable (replay_window).
+// tag such mail gets when it is delivered anyway, how long sealed mail
+// stays acceptable (replay_window), and how clients whose sealed mail keeps
+// failing are slowed and refused (sealed_failure_*).
 //
 // The default must stay the safe one: forgeries are rejected.
 #include <algorithm>
@@ -55,6 +56,10 @@ void Loader::read_policy(Section& root, Config& c) {
           "must be 1.." + std::to_string(kMaxSubjectTag) + " printable ASCII characters, got " + quote(tag));
 
   policy.replay_window = duration(p, "replay_window", "7d");
+  policy.sealed_failure_delay = duration(p, "sealed_failure_delay", "1s");
+  policy.sealed_failure_limit = count(p, "sealed_failure_limit", 10, 1);
+  policy.sealed_failure_window = duration(p, "sealed_failure_window", "10m");
+  policy.sealed_failure_block = duration(p, "sealed_failure_block", "15m");
   finish(p);
 }
 
@@ -65,6 +70,10 @@ std::string describe_policy(const Config& c) {
   o += "policy.forgery_subject_tag = " + quote(p.subject_tag) +
        (p.forgery == Config::Policy::Forgery::tag ? "" : "  # used with forgery = \"tag\"") + "\n";
   o += "policy.replay_window = " + quote(format_duration(p.replay_window)) + "\n";
+  o += "policy.sealed_failure_delay = " + quote(format_duration(p.sealed_failure_delay)) + "\n";
+  o += "policy.sealed_failure_limit = " + std::to_string(p.sealed_failure_limit) + "\n";
+  o += "policy.sealed_failure_window = " + quote(format_duration(p.sealed_failure_window)) + "\n";
+  o += "policy.sealed_failure_block = " + quote(format_duration(p.sealed_failure_block)) + "\n";
   return o;
 }
 

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "smime/verdict.h"
+#include "util/error.h"
 
 namespace sm::gateway {
 
@@ -29,9 +30,13 @@ struct SmimeResult {
 std::string authentication_results(std::string_view host, const SmimeResult& result);
 
 // The message with every Authentication-Results field whose authserv-id is
-// `host` (case-insensitive) removed from its header block; everything else
-// byte for byte. Returns how many were removed.
-std::size_t strip_our_results(std::string& message, std::string_view host);
+// `host` removed from its header block; everything else byte for byte.
+// The authserv-id is read with RFC 8601's grammar (comments and white
+// space before it, a quoted-string), compared as a domain; a field whose
+// id cannot be read is removed too (when unsure, remove). Returns how many
+// were removed, or the header's error when it does not parse strictly
+// (nothing is changed then, and the message must not be delivered).
+Result<std::size_t> strip_our_results(std::string& message, std::string_view host);
 
 // Prefix the Subject: with tag (adds a Subject: when there is none).
 void tag_subject(std::string& message, std::string_view tag);

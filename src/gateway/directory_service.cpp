@@ -26,18 +26,24 @@ metrics::Counter stale_gauge("securemail_directory_stale",
                              "1 when the directory in use is older than [directory] max_age, or only a stale feed is offered",
                              true);
 metrics::LabeledCounter fetch_total("securemail_directory_fetch_total",
-                                    "Directory feed fetches by result (ok, unchanged, a rejection, unreachable)", "result",
-                                    {"ok", "unchanged", "unreachable"});
+                                    "Directory feed fetches by result (ok, unchanged, a rejection, too-large, unreachable)",
+                                    "result", {"ok", "unchanged", "too-large", "unreachable"});
 
-// Bigger than any real feed (thousands of members with certificates), small
-// enough that a hostile server cannot exhaust memory.
-constexpr std::size_t kMaxDownload = std::min<std::size_t>(directory::kMaxFeedBytes, std::size_t{64} << 20);
+// A feed over [directory] max_feed_size: refused as "too large", naming the
+// key, never reported as an unreachable authority.
+Error too_large(const std::string& what, std::size_t limit) {
+  return Error{452, "5.3.4", "too large: " + what + " is larger than " + std::to_string(limit) +
+                                 " bytes; raise [directory] max_feed_size if the feed is really this big"};
+}
 
-Result<std::string> read_feed_file(const fs::path& file) {
+// "too-large" or "unreachable": what a failed fetch is counted and logged as.
+std::string fetch_failure(const Error& e) { return e.enhanced == "5.3.4" ? "too-large" : "unreachable"; }
+
+Result<std::string> read_feed_file(const fs::path& file, std::size_t limit) {
   std::error_code ec;
   auto size = fs::file_size(file, ec);
   if (ec) return local_error(file.string() + ": " + ec.message());
-  if (size > kMaxDownload) return local_error(file.string() + ": larger than " + std::to_string(kMaxDownload) + " bytes");
+  if (size > limit) return std::unexpected(too_large(file.string(), limit));
   std::ifstream in(file, std::ios::binary);
   std::ostringstream buf;
   buf << in.rdbuf();
@@ -97,13 +103,14 @@ Result<std::string> fetch_feed(const config::Config::Directory& settings, const 
   const auto& source = settings.feed;
   switch (source.kind) {
     case config::FeedSource::Kind::none: return local_error("no [directory] feed configured");
-    case config::FeedSource::Kind::file: return read_feed_file(source.file);
+    case config::FeedSource::Kind::file: return read_feed_file(source.file, settings.max_feed_size);
     default: break;
   }
   HttpClientOptions options;
-  options.max_body = kMaxDownload;
+  options.max_body = settings.max_feed_size;
   options.extra_anchors = &trust.anchors();
   auto reply = http_get(source, {{"Accept", "application/pkcs7-mime, application/octet-stream"}}, options);
+  if (!reply && reply.error().enhanced == "5.3.4") return std::unexpected(too_large(source.str(), settings.max_feed_size));
   if (!reply) return std::unexpected(reply.error());
   if (reply->status != 200) return fail(451, "4.4.1", source.str() + ": HTTP " + std::to_string(reply->status));
   return std::move(reply->body);
@@ -113,7 +120,10 @@ Result<directory::ApplyReport> fetch_once(const config::Config& config) {
   auto local = open_local_directory(config);
   if (!local) return std::unexpected(local.error());
   auto bytes = fetch_feed(config.directory, *local->trust);
-  if (!bytes) return fail(451, "4.4.1", "unreachable: " + bytes.error().text);
+  if (!bytes) {
+    if (fetch_failure(bytes.error()) == "too-large") return std::unexpected(bytes.error());
+    return fail(451, "4.4.1", "unreachable: " + bytes.error().text);
+  }
   auto report = local->replica->apply(*bytes);
   if (!report) return local_error(report.error().text());
   install_crl_from_feed(*local, *report);
@@ -207,7 +217,7 @@ std::string DirectoryService::fetch_and_apply(std::optional<DirectoryChanges>& c
   auto bytes = fetch_feed(settings_, *local_.trust);
   if (!bytes) {
     log::warn("directory: cannot fetch the feed: {}; keeping serial {}", bytes.error().text, before->serial());
-    return "unreachable";
+    return fetch_failure(bytes.error());
   }
   auto report = local_.replica->apply(*bytes);
   if (!report) {

@@ -49,7 +49,8 @@ httplib::Headers to_headers(const HttpHeaders& headers) {
 
 Result<HttpReply> finish(const config::FeedSource& url, httplib::Client& client, httplib::Result& res,
                          HttpReply reply, bool too_big, std::size_t max_body) {
-  if (too_big) return fail(451, "4.3.0", url.str() + ": reply larger than " + std::to_string(max_body) + " bytes");
+  // 5.3.4 (too big for the system) tells a caller this is not "unreachable".
+  if (too_big) return fail(452, "5.3.4", url.str() + ": reply larger than " + std::to_string(max_body) + " bytes");
   if (!res) {
     std::string why = httplib::to_string(res.error());
     if (url.kind == config::FeedSource::Kind::https)

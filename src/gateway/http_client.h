@@ -23,7 +23,7 @@ namespace sm::gateway {
 struct HttpClientOptions {
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds io_timeout{30};
-  std::size_t max_body = 16u << 20;                   // a longer reply fails
+  std::size_t max_body = 16u << 20;                   // a longer reply fails, with enhanced code 5.3.4
   const std::vector<ossl::X509Ptr>* extra_anchors = nullptr;  // trusted for HTTPS besides the system store
 };
 

@@ -50,23 +50,6 @@ std::string our_received(const mime::HeaderBlock& block) {
   return {};
 }
 
-const char* enhanced_for(smime::Reason r) {
-  switch (r) {
-    case smime::Reason::malformed:
-    case smime::Reason::not_encrypted:
-    case smime::Reason::cbc_not_allowed:
-    case smime::Reason::not_for_us:
-    case smime::Reason::decrypt_failed:
-    case smime::Reason::unsigned_content:
-      return "5.7.5";  // cryptographic failure (RFC 3463)
-    case smime::Reason::bad_signature:
-    case smime::Reason::header_mismatch:
-      return "5.7.7";  // message integrity failure
-    default:
-      return "5.7.1";
-  }
-}
-
 std::string mem_data(BIO* bio) {
   char* data = nullptr;
   long n = BIO_get_mem_data(bio, &data);
@@ -120,6 +103,10 @@ std::pair<config::Config::Policy::Forgery, std::string> forgery_policy(const con
 
 }  // namespace
 
+Error sealed_failure_reply() {
+  return Error{550, "5.7.5", "message refused: the sealed message could not be opened and verified"};
+}
+
 InboundOutcome Opener::process(const mail::Envelope& env, std::string received) {
   auto block = mime::HeaderBlock::parse(received);
   if (!block) return refusal(block.error(), "refused: " + block.error().text);
@@ -134,7 +121,8 @@ InboundOutcome Opener::process(const mail::Envelope& env, std::string received) 
       }
   if (!claimed) {
     // Ordinary mail (a user's own S/MIME to one of our users included).
-    strip_our_results(received, config_.hostname);
+    // The header parsed above, so removal cannot fail.
+    (void)strip_our_results(received, config_.hostname);
     InboundOutcome out;
     out.message = authentication_results(config_.hostname, {"none", "", "", ""}) + received;
     out.recipients = all_recipients(env);
@@ -181,7 +169,7 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
     return forgery(std::string(smime::to_string(v.reason)),
                    std::string(smime::describe(v.reason)) + (v.detail.empty() ? "" : ": " + v.detail) +
                        " (From: domain of member " + member.id + ")",
-                   550, enhanced_for(v.reason), keep(std::move(restored)), env);
+                   550, "5.7.5", keep(std::move(restored)), env);
   }
   auto dir = directory_ ? directory_() : nullptr;
   const directory::Member* sender_member = dir && !env.sender.empty() ? dir->lookup_address(env.sender) : nullptr;
@@ -196,19 +184,27 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
   if (*binding) {
     if (auto ok = check_binding(**binding, env, now_unix(), config_.policy.replay_window); !ok)
       return forgery("envelope-mismatch", ok.error().text, 550, "5.7.1", std::move(restored), env);
-    std::vector<std::size_t> fresh;
-    for (auto i : out.recipients)
-      if (!replays_ || !replays_->seen((*binding)->seal_id, env.recipients[i].address)) fresh.push_back(i);
-    if (fresh.empty()) {
-      out.action = InboundOutcome::Action::drop;
-      out.log = "duplicate of seal " + (*binding)->seal_id + ", already delivered to every recipient: discarded";
-      return out;
+    if (replays_) {
+      std::vector<std::string> addresses;
+      for (const auto& r : env.recipients) addresses.push_back(r.address);
+      auto claimed = replays_->claim((*binding)->seal_id, addresses, (*binding)->sealed_at);
+      if (claimed.in_flight) {
+        Error e{451, "4.7.0", "this sealed message is being received on another connection; try again later"};
+        return refusal(e, "deferred: seal " + (*binding)->seal_id + " is being received on another connection");
+      }
+      if (claimed.fresh.empty()) {
+        out.action = InboundOutcome::Action::drop;
+        out.log = "duplicate of seal " + (*binding)->seal_id + ", already delivered to every recipient: discarded";
+        return out;
+      }
+      out.recipients = std::move(claimed.fresh);
+      out.claim = std::move(claimed.claim);
     }
-    out.recipients = std::move(fresh);
     out.binding = **binding;
     bound = "envelope bound";
   }
-  strip_our_results(restored, config_.hostname);
+  if (auto stripped = strip_our_results(restored, config_.hostname); !stripped)
+    return forgery("header", stripped.error().text, 550, "5.6.0", std::move(restored), env);
   SmimeResult r;
   r.result = "pass";
   r.comment = "signed by member " + member.id + ", " + v.content_encryption + ", " + bound;
@@ -230,15 +226,23 @@ InboundOutcome Opener::forgery(std::string reason, std::string detail, int code,
   out.result = "fail";
   inbound_total.add("fail");
   forgeries_total.add(reason);
+  // Anything that went wrong with a message that is sealed (everything but
+  // "unsealed" and a size the sender knows) gets one reply: no oracle.
+  const bool sealed = reason != "unsealed" && code != 552;
+  out.sealed_failure = sealed;
+  Error refused = sealed ? sealed_failure_reply() : Error{code, enhanced, "message refused: " + detail};
   using F = config::Config::Policy::Forgery;
   auto [policy, subject_tag] = forgery_policy(config_, env);
-  if (policy == F::reject || code == 552) {  // too large to hand out: always refused
+  // What would be handed out must itself be readable one way only; if its
+  // header is not (a signed header with a line that is not a field, two
+  // From: fields), it is refused whatever the policy.
+  auto stripped = policy == F::reject ? Result<std::size_t>(0) : strip_our_results(message, config_.hostname);
+  if (policy == F::reject || code == 552 || !stripped) {  // too large to hand out: always refused
     out.action = InboundOutcome::Action::reject;
-    out.rejection = Error{code, enhanced, "message refused: " + detail};
-    out.log = "FORGERY (" + reason + "): " + detail + ": rejected";
+    out.rejection = std::move(refused);
+    out.log = "FORGERY (" + reason + "): " + detail + (stripped ? "" : "; " + stripped.error().text) + ": rejected";
     return out;
   }
-  strip_our_results(message, config_.hostname);
   if (policy == F::tag) tag_subject(message, subject_tag);
   out.message = authentication_results(config_.hostname, {"fail", reason, "", ""}) + message;
   out.recipients = all_recipients(env);

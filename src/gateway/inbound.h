@@ -16,7 +16,8 @@
 //     signed by another member, altered, undecryptable, replayed to
 //     another recipient. [policy] forgery decides: reject (550 5.7.x),
 //     quarantine (held, smime=fail) or tag (delivered, smime=fail, subject
-//     tag). Every outcome is logged and counted
+//     tag). A refused sealed message gets one reply whatever went wrong
+//     (sealed_failure_reply). Every outcome is logged and counted
 //     (securemail_inbound_total{result}, securemail_forgeries_total{reason}).
 // Every Authentication-Results field naming our host that arrived with the
 // message is removed before ours is added.
@@ -46,8 +47,19 @@ struct InboundOutcome {
   mail::Lane lane = mail::Lane::normal;
   std::string result;                  // pass, fail, none
   std::string log;                     // one line for the log (without the queue id)
-  std::optional<EnvelopeBinding> binding;  // remember these pairs once committed
+  std::optional<EnvelopeBinding> binding;  // the signed envelope, when the message carried one
+  std::shared_ptr<ReplayClaim> claim;      // commit once the message is committed; else released
+  // A sealed message that failed to open or verify: the reply is the same
+  // for every cause (no oracle), sent after a delay, and counted against
+  // the client (gateway/sealed_failures.h).
+  bool sealed_failure = false;
 };
+
+// The one reply to every sealed message that cannot be opened and verified,
+// whatever the cause (undecryptable, bad padding, unsigned, bad signature,
+// wrong signer, replayed elsewhere): the precise reason is in our log and
+// the securemail_forgeries_total counter only.
+Error sealed_failure_reply();
 
 class Opener {
  public:

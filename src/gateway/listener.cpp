@@ -1,6 +1,8 @@
 // listener.cpp - accepting, connection limits, the member reserve.
 #include "gateway/listener.h"
 
+#include <algorithm>
+
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -13,6 +15,7 @@ metrics::Counter sessions_total("securemail_smtp_sessions_total", "SMTP sessions
 metrics::Counter sessions_refused_total("securemail_smtp_sessions_refused_total",
                                         "SMTP connections refused by connection limits");
 metrics::Counter sessions_open("securemail_smtp_sessions", "SMTP sessions open now", true);
+metrics::Counter stress_gauge("securemail_smtp_stress", "Listeners under stress now (short time-outs)", true);
 
 }  // namespace
 
@@ -56,6 +59,7 @@ asio::awaitable<void> Listener::accept_loop() {
     bool reserved = open_ >= limits_.max_connections;
     ++open_;
     ++per_ip_[ip];
+    update_stress();
     sessions_total.add();
     sessions_open.add();
     asio::co_spawn(acceptor_.get_executor(), session(std::move(socket), ip, reserved), asio::detached);
@@ -73,11 +77,36 @@ asio::awaitable<void> Listener::session(tcp::socket socket, std::string ip, bool
   --open_;
   if (--per_ip_[ip] == 0) per_ip_.erase(ip);
   sessions_open.add(-1);
+  update_stress();
+}
+
+void Listener::update_stress() {
+  const std::size_t on = std::max<std::size_t>(1, limits_.max_connections * 8 / 10);
+  const std::size_t off = limits_.max_connections * 6 / 10;
+  bool was = stress_->load();
+  if (!was && open_ >= on) {
+    stress_->store(true);
+    stress_gauge.add(1);
+    log::warn("{} listener: under stress ({} sessions, limit {}): client time-outs cut to {} s", options_.listener,
+              open_, limits_.max_connections, limits_.stress_command_timeout.count());
+  } else if (was && open_ < off) {
+    stress_->store(false);
+    stress_gauge.add(-1);
+    log::info("{} listener: stress over ({} sessions)", options_.listener, open_);
+  }
 }
 
 void Listener::refuse(tcp::socket socket, const std::string& ip) {
   sessions_refused_total.add();
-  log::warn("{} listener: too many connections, refusing {}", options_.listener, ip);
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
+    log::warn("{} listener: too many connections, refusing {}{}", options_.listener, ip,
+              refusals_unlogged_ ? " (and " + std::to_string(refusals_unlogged_) + " more not logged)" : "");
+    last_refusal_log_ = now;
+    refusals_unlogged_ = 0;
+  } else {
+    ++refusals_unlogged_;
+  }
   auto s = std::make_shared<tcp::socket>(std::move(socket));
   static const std::string reply = "421 4.7.0 Too many connections, try again later\r\n";
   asio::async_write(*s, asio::buffer(reply), [s](std::error_code, std::size_t) {

@@ -4,11 +4,21 @@
 // member_connections beyond max_connections for member gateways (the
 // priority lane's door): a session in that reserve may only send once it
 // has shown a member's TLS client certificate.
+//
+// Stress (Postfix's stress mode): while the sessions open reach 80% of
+// max_connections, every session's waits for its client are cut to
+// [limits] stress_command_timeout (idle ones included), so connections
+// that only sit there cannot hold the listener; it ends below 60%.
+// Refused connections are logged at most once a second per listener,
+// with the number left unlogged.
 #pragma once
 
 #include <asio.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "config/config.h"
@@ -40,7 +50,10 @@ class Listener {
   Listener(asio::io_context& io, smtp::ServerOptions options, const config::Config::Limits& limits,
            Receiver& handler, std::uint64_t reserve)
       : acceptor_(io), options_(std::move(options)), limits_(limits), handler_(handler), reserved_(handler),
-        reserve_(reserve) {}
+        reserve_(reserve), stress_(std::make_shared<std::atomic<bool>>(false)) {
+    options_.stress = stress_;
+    options_.limits.stress_command_timeout = limits.stress_command_timeout;
+  }
 
   // The bound address (port 0 asks the OS); the error names the listener.
   Result<asio::ip::tcp::endpoint> bind(const config::Endpoint& at);
@@ -51,6 +64,7 @@ class Listener {
  private:
   asio::awaitable<void> session(asio::ip::tcp::socket socket, std::string ip, bool reserved);
   void refuse(asio::ip::tcp::socket socket, const std::string& ip);
+  void update_stress();
 
   asio::ip::tcp::acceptor acceptor_;
   smtp::ServerOptions options_;
@@ -60,6 +74,9 @@ class Listener {
   std::uint64_t reserve_ = 0;
   std::size_t open_ = 0;
   std::map<std::string, std::size_t> per_ip_;
+  std::shared_ptr<std::atomic<bool>> stress_;
+  std::chrono::steady_clock::time_point last_refusal_log_{};
+  std::size_t refusals_unlogged_ = 0;
 };
 
 }  // namespace sm::gateway

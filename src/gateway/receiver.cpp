@@ -3,6 +3,9 @@
 #include "gateway/receiver.h"
 
 #include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
 #include <fstream>
 
 #include "gateway/inbound.h"
@@ -53,9 +56,10 @@ struct Received {
 // The copies a transaction resolved to, or the reply refusing it.
 struct Resolution {
   std::vector<std::unique_ptr<queue::SpoolWriter>> copies;  // to commit; a quarantined one is held_on_commit
-  std::optional<EnvelopeBinding> binding;  // inbound: pairs to remember once committed
-  std::vector<std::string> bound_recipients;
+  std::shared_ptr<ReplayClaim> claim;      // inbound: seal id pairs to record once committed
   std::string dropped_id;                  // inbound duplicate: nothing to commit, answer with this id
+  std::optional<Error> refusal;            // refused, but only after reply_after (sealed failures)
+  std::chrono::milliseconds reply_after{0};  // from the end of DATA, for any reply
 };
 
 // Streams DATA into a spool writer; commit() resolves the copies (on the
@@ -74,6 +78,7 @@ class QueueSink : public smtp::MessageSink {
         committed_(std::move(committed)), resolve_(std::move(resolve)), pool_(pool), replays_(replays) {}
 
   Result<void> write(std::string_view chunk) override {
+    header_.append(chunk);
     if (writer_) return writer_->write(chunk);
     if (buffer_.size() + chunk.size() <= kInMemoryLimit) {
       buffer_.append(chunk);
@@ -89,6 +94,13 @@ class QueueSink : public smtp::MessageSink {
 
   asio::awaitable<Result<std::string>> commit() override {
     auto exec = co_await asio::this_coro::executor;
+    const auto data_end = std::chrono::steady_clock::now();
+    // One strict header reader for every message on every listener: a
+    // header that mail readers could read differently is never accepted.
+    if (auto header = header_.parse(); !header) {
+      log::warn("{}: refused: {}", stored_.id, header.error().text);
+      co_return std::unexpected(header.error());
+    }
     Resolution resolution;
     if (!resolve_) {
       resolution.copies.push_back(std::move(writer_));
@@ -99,17 +111,33 @@ class QueueSink : public smtp::MessageSink {
       if (!r) co_return std::unexpected(r.error());
       resolution = std::move(*r);
     }
-    if (resolution.copies.empty()) co_return resolution.dropped_id;
+    auto result = co_await commit_copies(exec, std::move(resolution.copies), resolution.claim.get());
+    if (resolution.reply_after.count() > 0) {
+      asio::steady_timer wait(exec, data_end + resolution.reply_after);
+      std::error_code ignored;
+      co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+    if (resolution.refusal) co_return std::unexpected(*resolution.refusal);
+    if (result && result->empty()) co_return resolution.dropped_id;
+    co_return result;
+  }
+
+ private:
+  // Commit every copy in one batch and wait for all of them; the queue id
+  // of the first, or the first error. Nothing to commit: an empty id.
+  asio::awaitable<Result<std::string>> commit_copies(asio::any_io_executor exec,
+                                                     std::vector<std::unique_ptr<queue::SpoolWriter>> copies,
+                                                     ReplayClaim* claim) {
+    if (copies.empty()) co_return std::string();
     std::vector<bool> held;
-    std::vector<Result<std::string>> results(resolution.copies.size(), std::unexpected(Error{}));
-    for (auto& c : resolution.copies) held.push_back(c->held());
-    // Commit every copy in one batch and wait for all of them.
-    auto remaining = std::make_shared<std::size_t>(resolution.copies.size());
+    std::vector<Result<std::string>> results(copies.size(), std::unexpected(Error{}));
+    for (auto& c : copies) held.push_back(c->held());
+    auto remaining = std::make_shared<std::size_t>(copies.size());
     co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
         [&](auto handler) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          for (std::size_t i = 0; i < resolution.copies.size(); ++i)
-            spool_.commit_async(std::move(resolution.copies[i]), [h, exec, remaining, &results, i](Result<std::string> r) {
+          for (std::size_t i = 0; i < copies.size(); ++i)
+            spool_.commit_async(std::move(copies[i]), [h, exec, remaining, &results, i](Result<std::string> r) {
               asio::post(exec, [h, remaining, &results, i, r = std::move(r)]() mutable {
                 results[i] = std::move(r);
                 if (--*remaining == 0) (*h)();
@@ -132,16 +160,15 @@ class QueueSink : public smtp::MessageSink {
       if (!first.empty()) log::warn("{}: some copies were queued before another failed; the client will retry them all", first);
       co_return std::unexpected(*failed);
     }
-    if (resolution.binding && replays_)
-      replays_->remember(resolution.binding->seal_id, resolution.bound_recipients, resolution.binding->sealed_at);
+    if (claim) claim->commit();
     co_return first;
   }
 
- private:
   queue::Spool& spool_;
   std::unique_ptr<queue::SpoolWriter> writer_;
   mail::Envelope stored_;
   std::string buffer_;
+  mime::HeaderCollector header_;
   std::function<void(const std::string&)> committed_;
   Resolve resolve_;
   asio::thread_pool* pool_;
@@ -165,6 +192,7 @@ struct Pipeline {
   const config::Config& config;
   queue::Spool& spool;
   const MemberTrust& trust;
+  SealedFailures& failures;
 };
 
 // Relay listener: check the From: of a bound relay client, refuse a member
@@ -219,17 +247,24 @@ Result<Resolution> seal_for_members(const Pipeline& p, const mail::Envelope& env
 }
 
 // Inbound listener: open and verify (inbound.h), then queue, hold, drop or refuse.
-Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, Received received) {
+Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, const std::string& client,
+                                Received received) {
   const std::string id = received.id;
   auto message = received.text();
   if (!message) return std::unexpected(message.error());
   Opener opener(p.config, p.trust.keys, p.trust.directory, *p.trust.certificates, p.trust.replays);
   InboundOutcome out = opener.process(env, std::move(*message));
   Resolution res;
+  if (out.sealed_failure) {
+    res.reply_after = p.failures.failed(client);
+    log::info("{}: sealed message from {} failed; reply in {} ms", id, client, res.reply_after.count());
+  }
   switch (out.action) {
     case InboundOutcome::Action::reject:
       log::warn("{}: from=<{}>: {}", id, env.sender, out.log);
-      return std::unexpected(out.rejection);
+      if (!out.sealed_failure) return std::unexpected(out.rejection);
+      res.refusal = out.rejection;
+      return res;
     case InboundOutcome::Action::drop:
       log::info("{}: from=<{}>: {}", id, env.sender, out.log);
       res.dropped_id = id;
@@ -244,10 +279,7 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, Re
   bool held = out.action == InboundOutcome::Action::quarantine;
   if (held) (*copy)->hold_on_commit();
   log::info("{}: from=<{}>: {} -> queued as {}{}", id, env.sender, out.log, (*copy)->id(), held ? " (held)" : "");
-  if (out.binding) {
-    res.binding = out.binding;
-    for (auto i : out.recipients) res.bound_recipients.push_back(env.recipients[i].address);
-  }
+  res.claim = std::move(out.claim);
   res.copies.push_back(std::move(*copy));
   return res;
 }
@@ -272,7 +304,13 @@ Result<void> check_relay(const config::Config& config, const std::string& listen
 
 Receiver::Receiver(const config::Config& config, queue::Spool& spool,
                    std::function<void(const std::string&)> committed, MemberTrust trust)
-    : config_(config), spool_(spool), committed_(std::move(committed)), trust_(std::move(trust)) {}
+    : config_(config),
+      spool_(spool),
+      committed_(std::move(committed)),
+      trust_(std::move(trust)),
+      failures_({std::chrono::duration_cast<std::chrono::milliseconds>(config.policy.sealed_failure_delay),
+                 config.policy.sealed_failure_limit, config.policy.sealed_failure_window,
+                 config.policy.sealed_failure_block}) {}
 
 Receiver::~Receiver() { crypto_pool_.join(); }
 
@@ -285,8 +323,21 @@ bool Receiver::member_session(const smtp::SessionInfo& session) const {
   return trust_.certificates->member_with_certificate(directory(), session.peer_cert_sha256) != nullptr;
 }
 
+std::string Receiver::failure_client(const smtp::SessionInfo& session) const {
+  if (trust_.certificates && !session.peer_cert_sha256.empty()) {
+    auto dir = directory();
+    if (const auto* m = trust_.certificates->member_with_certificate(dir, session.peer_cert_sha256))
+      return "member " + m->id;
+  }
+  return "[" + session.peer_address + "]";
+}
+
 Result<void> Receiver::on_mail(const smtp::SessionInfo& session, const mail::Envelope& env) {
-  if (session.listener != "relay" || config_.relay_clients.empty()) return {};
+  if (session.listener != "relay") {
+    if (auto refused = failures_.blocked(failure_client(session))) return std::unexpected(*refused);
+    return {};
+  }
+  if (config_.relay_clients.empty()) return {};
   const auto* client = identify_relay_client(config_, session.peer_address, session.peer_cert_sha256);
   return check_sender_domain(config_, client, "sender", env.sender);
 }
@@ -333,10 +384,12 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   bool check_from = relay && !config_.relay_clients.empty();
   if (relay && (!plan->sealed.empty() || !plan->suspended.empty() || check_from)) {
     resolve = [this, env, stored, plan = std::move(*plan), client, check_from](Received received) {
-      return seal_for_members({config_, spool_, trust_}, env, stored, plan, client, check_from, std::move(received));
+      return seal_for_members({config_, spool_, trust_, failures_}, env, stored, plan, client, check_from, std::move(received));
     };
   } else if (!relay) {
-    resolve = [this, env](Received received) { return open_inbound({config_, spool_, trust_}, env, std::move(received)); };
+    resolve = [this, env, client = failure_client(session)](Received received) {
+      return open_inbound({config_, spool_, trust_, failures_}, env, client, std::move(received));
+    };
   }
   std::unique_ptr<queue::SpoolWriter> writer;
   if (!resolve) {  // committed as it is: straight into its queue file

@@ -29,6 +29,7 @@
 #include "gateway/member_certs.h"
 #include "gateway/outbound.h"
 #include "gateway/replay_cache.h"
+#include "gateway/sealed_failures.h"
 #include "queue/spool.h"
 #include "smtp/server.h"
 
@@ -66,11 +67,15 @@ class Receiver : public smtp::TransactionHandler {
 
  private:
   std::shared_ptr<const directory::Directory> directory() const;
+  // Who a sealed failure is counted against: the member gateway the TLS
+  // client certificate names, else the IP address.
+  std::string failure_client(const smtp::SessionInfo& session) const;
 
   const config::Config& config_;
   queue::Spool& spool_;
   std::function<void(const std::string&)> committed_;
   MemberTrust trust_;
+  SealedFailures failures_;
   asio::thread_pool crypto_pool_{2};
 };
 

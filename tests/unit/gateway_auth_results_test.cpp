@@ -29,13 +29,54 @@ TEST(AuthResults, OnlyFieldsNamingOurHostAreRemoved) {
       "Authentication-Results: gw.b.example.evil; smime=pass\r\n"
       "Subject: hi\r\n\r\n"
       "Authentication-Results: gw.b.example; smime=pass (in the body: kept)\r\n";
-  EXPECT_EQ(strip_our_results(m, "gw.b.example"), 2u);
+  EXPECT_EQ(strip_our_results(m, "gw.b.example").value(), 2u);
   EXPECT_EQ(m,
             "Received: from x\r\n"
             "Authentication-Results: mx.other.example; dkim=pass\r\n"
             "Authentication-Results: gw.b.example.evil; smime=pass\r\n"
             "Subject: hi\r\n\r\n"
             "Authentication-Results: gw.b.example; smime=pass (in the body: kept)\r\n");
+}
+
+// Issue 11, defect 3: the authserv-id is read with RFC 8601's grammar, so
+// a comment before it or a quoted id does not hide our host; an id that
+// cannot be read is removed too.
+TEST(AuthResults, AuthservIdBehindCommentsOrQuotesIsStillOurs) {
+  const char* ours[] = {
+      "Authentication-Results: (x) gw.b.example; smime=pass\r\n",
+      "Authentication-Results: (nested (comment) \\) here) gw.b.example; smime=pass\r\n",
+      "Authentication-Results: \"gw.b.example\"; smime=pass\r\n",
+      "Authentication-Results: \"gw.b\\.example\"; smime=pass\r\n",
+      "Authentication-Results: gw.b.example.; smime=pass\r\n",
+      "Authentication-Results:\r\n (folded)\r\n\tGw.B.Example\r\n ; smime=pass\r\n",
+      "Authentication-Results: gw.b.example 1; smime=pass\r\n",
+      "Authentication-Results: (unclosed gw.b.example; smime=pass\r\n",
+      "Authentication-Results: \"gw.b.example; smime=pass\r\n",
+      "Authentication-Results: ; smime=pass\r\n",
+      "Authentication-Results:\r\n",
+  };
+  for (const char* field : ours) {
+    std::string m = std::string("Received: x\r\n") + field + "Subject: s\r\n\r\nbody\r\n";
+    auto removed = strip_our_results(m, "gw.b.example");
+    ASSERT_TRUE(removed) << field;
+    EXPECT_EQ(*removed, 1u) << field;
+    EXPECT_EQ(m, "Received: x\r\nSubject: s\r\n\r\nbody\r\n") << field;
+  }
+  for (const char* field : {"Authentication-Results: (gw.b.example) mx.other.example; smime=pass\r\n",
+                            "Authentication-Results: \"gw.b.example.evil\"; smime=pass\r\n"}) {
+    std::string m = std::string(field) + "\r\n";
+    EXPECT_EQ(strip_our_results(m, "gw.b.example").value(), 0u) << field;
+  }
+}
+
+// A header that does not parse strictly is not half-cleaned: an error.
+TEST(AuthResults, StripRefusesAMalformedHeader) {
+  std::string m = "Subject: s\r\n:x\r\nAuthentication-Results: gw.b.example; smime=pass\r\n\r\n";
+  std::string before = m;
+  auto removed = strip_our_results(m, "gw.b.example");
+  ASSERT_FALSE(removed);
+  EXPECT_EQ(removed.error().enhanced, "5.6.0");
+  EXPECT_EQ(m, before);
 }
 
 TEST(AuthResults, SubjectTagIsPrefixedOrAdded) {
