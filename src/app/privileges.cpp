@@ -73,7 +73,9 @@ Result<std::optional<RunAccount>> run_account(const config::Config& config) {
   }
   if (::geteuid() == a.uid && ::getegid() == a.gid) return std::nullopt;  // already there
   if (::geteuid() != 0)
-    return local_error(config.source + ": run.user = \"" + a.user + "\": only a gateway started as root can switch to it (running as uid " + std::to_string(::geteuid()) + ")");
+    return local_error(config.source + ": run.user = \"" + a.user +
+                       "\": only a gateway started as root can switch to it (running as uid " +
+                       std::to_string(::geteuid()) + ")");
   return a;
 }
 
@@ -82,7 +84,8 @@ Result<void> drop_to(const RunAccount& a, const fs::path& data_dir) {
   if (::setgroups(1, &a.gid) != 0) return local_error("setgroups(" + a.group + "): " + errno_text(errno));
   if (::setgid(a.gid) != 0) return local_error("setgid(" + a.group + "): " + errno_text(errno));
   if (::setuid(a.uid) != 0) return local_error("setuid(" + a.user + "): " + errno_text(errno));
-  if (::setuid(0) == 0 || ::geteuid() == 0) return local_error("still able to regain root after switching to " + a.user);
+  if (::setuid(0) == 0 || ::geteuid() == 0)
+    return local_error("still able to regain root after switching to " + a.user);
   // The account must reach the folder through every parent (a 0700 parent
   // owned by root is the usual mistake): find out now, not at the first message.
   if (::access(data_dir.c_str(), R_OK | W_OK | X_OK) != 0)
@@ -96,9 +99,12 @@ Result<void> drop_to(const RunAccount& a, const fs::path& data_dir) {
 std::string protect_key_memory() {
   std::string done;
   int heap = CRYPTO_secure_malloc_init(kSecureHeap, kSecureHeapMinBlock);
-  if (heap == 1) done = "private keys in OpenSSL's secure heap (4 MiB, locked in memory, excluded from core dumps)";
-  else if (heap == 2) done = "private keys in OpenSSL's secure heap (4 MiB, excluded from core dumps; not locked: RLIMIT_MEMLOCK too low)";
-  else done = "OpenSSL secure heap unavailable";
+  if (heap == 1)
+    done = "private keys in OpenSSL's secure heap (4 MiB, locked in memory, excluded from core dumps)";
+  else if (heap == 2)
+    done = "private keys in OpenSSL's secure heap (4 MiB, excluded from core dumps; not locked: RLIMIT_MEMLOCK too low)";
+  else
+    done = "OpenSSL secure heap unavailable";
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0) done += "; process not dumpable (no core files)";
   else done += "; cannot clear the dumpable flag: " + errno_text(errno);
   return done;

@@ -83,8 +83,9 @@ def stopped_gateway(gateway_factory):
 
 def test_read_only_queue_folder_is_named_at_start(stopped_gateway):
     gw = stopped_gateway
+    cfg = gw.config_path
     r = run_read_only([gw.data / "queue"],
-                      f'"$SM" run --config "{gw.config_path}"; echo "run-exit=$?"; "$SM" queue --config "{gw.config_path}" list')
+                      f'"$SM" run --config "{cfg}"; echo "run-exit=$?"; "$SM" queue --config "{cfg}" list')
     out = r.stdout + r.stderr
     assert "run-exit=1" in out, out[-3000:]
     assert f"{gw.data / 'queue' / 'tmp'}: read-only file system" in out, out[-3000:]
