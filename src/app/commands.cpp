@@ -10,35 +10,14 @@
 #include "app/directory_command.h"
 #include "app/init_command.h"
 #include "app/keys_command.h"
-#include "app/load_config.h"
 #include "app/pki_command.h"
 #include "app/queue_command.h"
+#include "app/run_command.h"
 #include "app/smime_command.h"
 #include "app/testnet_command.h"
-#include "gateway/gateway.h"
 #include "util/log.h"
 
 namespace sm::app {
-namespace {
-
-void add_run_command(CLI::App& app, std::function<int()>& action) {
-  auto file = std::make_shared<std::string>();
-  CLI::App* run = app.add_subcommand("run", "Run the gateway in the foreground (SIGTERM stops, mail stays queued)");
-  run->add_option("-c,--config", *file, "Config file (default: the embedded default, data in ./securemail-data)");
-  run->callback([&action, file] {
-    action = [file]() -> int {
-      auto cfg = load_config(*file);
-      if (!cfg) return 2;
-      log::setup(config::to_string(cfg->log_level));
-      std::cerr << "# securemail: effective configuration ("
-                << (file->empty() ? "embedded default: no --config given" : cfg->source) << ")\n"
-                << config::describe(*cfg) << std::flush;
-      return gateway::run(*cfg);
-    };
-  });
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   log::setup("info");  // library log lines go to stderr, never into a command's output

@@ -1,6 +1,8 @@
 // queue_command.cpp - list, show, flush, hold, release and delete queued
 // messages. Works on the spool files directly (renames and unlinks are
-// atomic), then wakes a running gateway through its control socket.
+// atomic), then wakes a running gateway through its control socket. Never
+// takes the gateway's data folder lock and never creates a queue: it works
+// beside a running gateway, and on a folder without one it says so.
 #include "app/queue_command.h"
 
 #include <ctime>
@@ -74,9 +76,9 @@ int list(queue::Spool& spool, bool json) {
     std::cout << "\n";
   }
   if (json) std::cout << all.dump(2) << "\n";
-  else if (ids.empty()) std::cout << "Mail queue is empty\n";
+  else if (ids.empty()) std::cout << "Mail queue is empty (" << spool.root().string() << ")\n";
   else std::cout << "-- " << (bytes + 1023) / 1024 << " Kbytes in " << ids.size() << " Request"
-                 << (ids.size() == 1 ? "" : "s") << ".\n";
+                 << (ids.size() == 1 ? "" : "s") << " (" << spool.root().string() << ").\n";
   return 0;
 }
 
@@ -142,9 +144,14 @@ void add_queue_command(CLI::App& app, std::function<int()>& action) {
     return [args, fn]() -> int {
       auto cfg = load_config(args->config_file);
       if (!cfg) return 2;
-      auto spool = queue::Spool::open(cfg->data_dir / "queue");
+      // Never create a queue: a command run in the wrong folder (or without
+      // the gateway's --config) must say where it looked, not report an
+      // empty queue it has just made.
+      auto spool = queue::Spool::open_existing(cfg->data_dir / "queue");
       if (!spool) {
-        std::cerr << "securemail queue: " << spool.error().text << "\n";
+        std::cerr << "securemail queue: " << spool.error().text << " (data_dir " << cfg->data_dir.string()
+                  << " from " << cfg->source
+                  << (args->config_file.empty() ? "; give the gateway's config with --config FILE" : "") << ")\n";
         return 1;
       }
       return fn(**spool, *cfg);

@@ -9,7 +9,8 @@
 //
 // This file holds the core sections and the public entry points; the
 // typed key helpers are in loader.cpp, [directory] in directory_section.cpp,
-// [policy] in policy_section.cpp, [[relay_client]] in relay_client_section.cpp.
+// [policy] in policy_section.cpp, [[relay_client]] in relay_client_section.cpp,
+// [run] in run_section.cpp.
 #include "config/config.h"
 
 #include <unistd.h>
@@ -113,6 +114,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
   read_directory(root, c);
   read_policy(root, c);
   read_relay_clients(root, c);
+  read_run(root, c);
   finish(root);
 }
 
@@ -341,7 +343,7 @@ std::string describe(const Config& c) {
   for (auto& ns : c.dns.nameservers) list += (list.size() > 1 ? ", " : "") + quote(ns.str());
   line("dns.nameservers", list + "]", c.dns.nameservers.empty() ? "system resolver (/etc/resolv.conf)" : "");
   // [[relay_client]] tables last: every key after a [[...]] header is theirs.
-  return o.str() + describe_directory(c) + describe_policy(c) + describe_relay_clients(c);
+  return o.str() + describe_directory(c) + describe_policy(c) + describe_run(c) + describe_relay_clients(c);
 }
 
 }  // namespace sm::config

@@ -196,6 +196,14 @@ struct Config {
   };
   std::vector<RelayClient> relay_clients;
 
+  // [run]: the account `securemail run` switches to once its listeners are
+  // bound (least privilege). Empty user: stay as started (a gateway started
+  // as root then warns). Names are looked up at start-up, not here.
+  struct Run {
+    std::string user;   // e.g. "securemail"
+    std::string group;  // empty: the user's primary group
+  } run;
+
   // True when mail for this domain is ours (case-insensitive).
   bool receives_for(std::string_view domain) const;
 };

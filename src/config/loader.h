@@ -56,6 +56,7 @@ class Loader {
   void read_directory(Section& root, Config& c);  // directory_section.cpp
   void read_policy(Section& root, Config& c);     // policy_section.cpp
   void read_relay_clients(Section& root, Config& c);  // relay_client_section.cpp
+  void read_run(Section& root, Config& c);            // run_section.cpp
   // claimed: "domain acme.example", "network 192.0.2.0/24", "certificate ab12..."
   // -> the client that has it, so no two clients share one.
   void read_relay_client(Section& client, Config::RelayClient& rc,
@@ -95,6 +96,8 @@ std::optional<Config::Policy::Forgery> parse_forgery(std::string_view text);
 std::string_view forgery_name(Config::Policy::Forgery f);
 // A forgery_subject_tag is 1..100 printable ASCII characters (it goes into a header field).
 bool valid_subject_tag(std::string_view tag);
+// The [run] lines (run_section.cpp).
+std::string describe_run(const Config& c);
 // The [[relay_client]] tables (relay_client_section.cpp); they must come
 // last in describe(): every key after a [[...]] header belongs to it.
 std::string describe_relay_clients(const Config& c);

@@ -93,7 +93,7 @@ bool notify_running_gateway(const fs::path& data_dir, const std::string& command
   return reply == "ok\n";
 }
 
-int run(const config::Config& config) {
+int run(const config::Config& config, const StartupHooks& hooks) {
   std::error_code ec;
   fs::create_directories(config.data_dir / "run", ec);
   if (ec) {
@@ -227,6 +227,8 @@ int run(const config::Config& config) {
     }
   }
   ::chmod(control.c_str(), 0600);
+  if (hooks.bound)
+    if (int rc = hooks.bound(); rc != 0) return rc;
 
   for (auto& l : listeners) asio::co_spawn(io, l->accept_loop(), asio::detached);
   asio::co_spawn(io, control_loop(control_acceptor, agent), asio::detached);

@@ -3,9 +3,11 @@
 // process with one event loop thread (plus the queue's committer thread,
 // a small pool for blocking deliveries, and the admin HTTP threads).
 //
-// Start-up order: config is already validated; open and recover the
-// queue; bind every listener (so a port conflict fails before anything is
-// accepted); write data_dir/run/listeners.json; schedule the queue; serve.
+// Start-up order: config is already validated (and the data folder locked
+// by the caller); open and recover the queue; bind every listener (so a
+// port conflict fails before anything is accepted); call hooks.bound
+// (privileges are dropped there); write data_dir/run/listeners.json;
+// schedule the queue; serve.
 // SIGTERM/SIGINT: stop accepting, let running sessions and deliveries end
 // (up to a grace period), exit 0. Accepted mail is on disk throughout, so
 // a hard kill loses nothing either. SIGHUP: fetches the directory feed now;
@@ -14,13 +16,23 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 
 #include "config/config.h"
 
 namespace sm::gateway {
 
+// What the caller (`securemail run`) does at fixed points of the start-up.
+struct StartupHooks {
+  // Once every listener and the control socket are bound, before the first
+  // connection is accepted and before the directory service starts: the
+  // place to give up root (setuid applies to every thread). A non-zero return stops the start-up with
+  // that exit code (the hook has said why).
+  std::function<int()> bound;
+};
+
 // Runs until stopped by a signal. Returns the process exit code.
-int run(const config::Config& config);
+int run(const config::Config& config, const StartupHooks& hooks = {});
 
 // Path of the control socket of the gateway using this data folder; the
 // `securemail queue` command uses it to wake a running gateway.

@@ -159,8 +159,7 @@ Result<> write_private_key(const std::filesystem::path& file, const EVP_PKEY* ke
   return write_file_atomic(file, text.text, 0600, false);
 }
 
-Result<ossl::EvpPkeyPtr> read_private_key(const std::filesystem::path& file,
-                                          const Passphrase* passphrase) {
+Result<> check_private_key_mode(const std::filesystem::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) return local_error(detail::errno_text(file, "cannot read key", errno));
   if ((st.st_mode & 077) != 0) {
@@ -169,6 +168,12 @@ Result<ossl::EvpPkeyPtr> read_private_key(const std::filesystem::path& file,
     return local_error(file.string() + ": private key is accessible by group or others (mode " + mode +
                        "); run chmod 600 on it");
   }
+  return {};
+}
+
+Result<ossl::EvpPkeyPtr> read_private_key(const std::filesystem::path& file,
+                                          const Passphrase* passphrase) {
+  if (auto mode = check_private_key_mode(file); !mode) return std::unexpected(mode.error());
   auto raw = read_file(file, 1u << 20);
   if (!raw) return std::unexpected(raw.error());
   WipedText pem{std::move(*raw)};

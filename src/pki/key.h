@@ -68,6 +68,10 @@ Result<> write_private_key(const std::filesystem::path& file, const EVP_PKEY* ke
 // says so. Warns (error) when the file is group/world readable.
 Result<ossl::EvpPkeyPtr> read_private_key(const std::filesystem::path& file,
                                           const Passphrase* passphrase = nullptr);
+// Refuse a private key file that group or others may access in any way
+// (like ssh: mode must be 0600 or 0400); the error names the file and its
+// mode. read_private_key() checks this first.
+Result<> check_private_key_mode(const std::filesystem::path& file);
 // True when the PEM file holds an encrypted private key.
 Result<bool> private_key_is_encrypted(const std::filesystem::path& file);
 

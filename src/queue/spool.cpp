@@ -1,4 +1,5 @@
-// spool.cpp - durable queue files, group commit, and operator moves.
+// spool.cpp - durable queue files, group commit, and operator moves
+// (opening the spool is in spool_open.cpp).
 #include "queue/spool.h"
 
 #include <fcntl.h>
@@ -130,23 +131,6 @@ Spool::~Spool() {
   if (committer_.joinable()) committer_.join();
   if (root_fd_ >= 0) ::close(root_fd_);
   if (active_fd_ >= 0) ::close(active_fd_);
-}
-
-Result<std::unique_ptr<Spool>> Spool::open(const fs::path& root, SyncMode mode) {
-  std::error_code ec;
-  for (const char* sub : {"tmp", "active", "hold", "state", "corrupt"}) {
-    fs::create_directories(root / sub, ec);
-    if (ec) return local_error("cannot create queue directory " + (root / sub).string() + ": " + ec.message());
-  }
-  ::chmod(root.c_str(), 0700);
-  int rfd = open_dir(root), afd = open_dir(root / "active");
-  if (rfd < 0 || afd < 0) {
-    int e = errno;
-    if (rfd >= 0) ::close(rfd);
-    if (afd >= 0) ::close(afd);
-    return std::unexpected(io_error("open " + root.string(), e));
-  }
-  return std::unique_ptr<Spool>(new Spool(root, mode, rfd, afd));
 }
 
 Result<std::unique_ptr<SpoolWriter>> Spool::create(mail::Envelope env) {

@@ -96,8 +96,14 @@ class Spool {
   using CommitDone = std::function<void(Result<std::string>)>;
 
   // Opens (creating if needed) the spool at root and starts the committer.
+  // A folder the process cannot write (read-only file system, permission)
+  // is an error naming that folder and the reason, before any mail is taken.
   static Result<std::unique_ptr<Spool>> open(const std::filesystem::path& root,
                                              SyncMode mode = SyncMode::syncfs);
+  // Opens an existing spool and creates nothing: for the `securemail queue`
+  // commands, which must not leave an empty queue behind where there was
+  // none. A missing or unreadable folder is an error naming it.
+  static Result<std::unique_ptr<Spool>> open_existing(const std::filesystem::path& root);
   ~Spool();
 
   // Start a new message: writes the envelope block. The queue id is

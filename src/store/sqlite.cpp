@@ -8,6 +8,11 @@
 #include "store/sqlite.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <string>
 #include <utility>
@@ -23,17 +28,52 @@ std::unexpected<Error> sqlite_error(const std::filesystem::path& file, std::stri
   return local_error(std::move(text));
 }
 
+std::string reason(int err) {
+  switch (err) {
+    case EROFS: return "read-only file system";
+    case EACCES: return "permission denied";
+    case ENOENT: return "does not exist";
+    case ENOTDIR: return "a parent folder is a file";
+    default: return std::strerror(err);
+  }
+}
+
+// What on the file system keeps `file` from being opened for writing: its
+// folder (SQLite creates FILE, FILE-wal and FILE-shm there) or the file
+// itself. Empty when nothing there explains the failure.
+std::string unusable_reason(const std::filesystem::path& file) {
+  std::filesystem::path dir = file.parent_path().empty() ? "." : file.parent_path();
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return "folder " + dir.string() + ": " + reason(errno);
+  if (!S_ISDIR(st.st_mode)) return dir.string() + ": not a folder";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) return "folder " + dir.string() + ": " + reason(errno);
+  if (::stat(file.c_str(), &st) == 0 && ::access(file.c_str(), R_OK | W_OK) != 0)
+    return file.string() + ": " + reason(errno);
+  return {};
+}
+
 }  // namespace
 
 // --- Database -------------------------------------------------------------
 
 Result<Database> Database::open(const std::filesystem::path& file,
                                 std::span<const std::string_view> migrations) {
+  auto db = open_unchecked(file, migrations);
+  if (db) return db;
+  if (std::string why = unusable_reason(file); !why.empty())
+    return local_error(file.string() + ": cannot open database: " + why);
+  return db;
+}
+
+Result<Database> Database::open_unchecked(const std::filesystem::path& file,
+                                          std::span<const std::string_view> migrations) {
   Database db;
   db.file_ = file;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(file.c_str(), &db.db_, flags, nullptr) != SQLITE_OK)
     return sqlite_error(file, "cannot open database", db.db_);
+  // A write-protected file opens read-only without a word; say so now.
+  if (sqlite3_db_readonly(db.db_, "main") == 1) return local_error(file.string() + ": opened read-only");
   sqlite3_extended_result_codes(db.db_, 1);
   sqlite3_busy_timeout(db.db_, static_cast<int>(kBusyTimeout.count()));
   {  // journal_mode answers with a row, so it goes through a statement.

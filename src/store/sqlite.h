@@ -30,7 +30,9 @@ class Database {
   // Open or create; apply migrations[i] (SQL scripts) for every i at or
   // above PRAGMA user_version, each in its own transaction. A file whose
   // user_version is above migrations.size() (written by a newer program)
-  // is refused.
+  // is refused. When the file or its folder cannot be written (read-only
+  // file system, permission, a missing folder) the error names which and
+  // why, not SQLite's "unable to open database file".
   static Result<Database> open(const std::filesystem::path& file,
                                std::span<const std::string_view> migrations);
   Database(Database&&) noexcept;
@@ -49,6 +51,8 @@ class Database {
 
  private:
   Database() = default;
+  static Result<Database> open_unchecked(const std::filesystem::path& file,
+                                         std::span<const std::string_view> migrations);
   Result<> migrate(std::span<const std::string_view> migrations);
   sqlite3* db_ = nullptr;
   std::filesystem::path file_;

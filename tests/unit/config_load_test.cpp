@@ -1,6 +1,6 @@
 // config_load_test.cpp - the embedded default, a full file, relative paths,
-// describe() round trips, and one test per kind of bad config: each error
-// must name the file, the line and the key.
+// describe() round trips, [run], and one test per kind of bad config: each
+// error must name the file, the line and the key.
 #include "config/config.h"
 
 #include <gtest/gtest.h>
@@ -332,4 +332,35 @@ TEST(ConfigValues, DurationsAndSizes) {
   EXPECT_EQ(format_duration(5 * 24h), "5d");
   EXPECT_EQ(format_size(50u << 20), "50M");
   EXPECT_EQ(format_size(1000), "1000");
+}
+
+// [run]: the account `securemail run` switches to after binding its ports.
+TEST(ConfigRun, DefaultStaysAsStarted) {
+  auto c = load_string("", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->run.user, "");
+  EXPECT_EQ(c->run.group, "");
+  auto again = load_string(describe(*c), "described.toml", "/etc/securemail");  // run.user = "" loads back
+  ASSERT_TRUE(again) << again.error();
+}
+
+TEST(ConfigRun, UserAndGroupRoundTrip) {
+  auto c = load_string("[run]\nuser = \"securemail\"\ngroup = \"mail\"\n", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->run.user, "securemail");
+  EXPECT_EQ(c->run.group, "mail");
+  std::string text = describe(*c);
+  EXPECT_NE(text.find("run.user = \"securemail\""), std::string::npos) << text;
+  auto again = load_string(text, "described.toml", "/etc/securemail");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->run.user, "securemail");
+  EXPECT_EQ(again->run.group, "mail");
+}
+
+TEST(ConfigRun, BadValuesNameFileLineAndKey) {
+  EXPECT_EQ(load_error("[run]\nuser = \"root; rm\"\n").rfind("config.toml:2: run.user: bad account name", 0), 0u);
+  EXPECT_EQ(load_error("[run]\nuser = \"-x\"\n").rfind("config.toml:2: run.user: bad account name", 0), 0u);
+  EXPECT_EQ(load_error("[run]\nuser = 0\n").rfind("config.toml:2: run.user:", 0), 0u);
+  EXPECT_EQ(load_error("[run]\ngroup = \"mail\"\n").rfind("config.toml:2: run.group: needs run.user", 0), 0u);
+  EXPECT_NE(load_error("[run]\nusr = \"x\"\n").find("run.usr"), std::string::npos);
 }

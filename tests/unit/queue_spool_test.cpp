@@ -202,6 +202,34 @@ TEST(Spool, DiskFullAnswers452AndKeepsNothing) {
   EXPECT_TRUE(fs::is_empty(d.path / "tmp"));
 }
 
+// `securemail queue` opens with open_existing(): where there is no queue it
+// says so and creates nothing.
+TEST(Spool, OpenExistingCreatesNothing) {
+  TempDir d;
+  auto none = Spool::open_existing(d.path / "queue");
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().text.find((d.path / "queue").string()), std::string::npos) << none.error().text;
+  EXPECT_TRUE(fs::is_empty(d.path));
+  fs::create_directory(d.path / "queue");
+  auto partial = Spool::open_existing(d.path / "queue");
+  ASSERT_FALSE(partial);
+  EXPECT_NE(partial.error().text.find("not a queue"), std::string::npos) << partial.error().text;
+  EXPECT_TRUE(fs::is_empty(d.path / "queue"));
+  ASSERT_TRUE(Spool::open(d.path / "queue"));
+  EXPECT_TRUE(Spool::open_existing(d.path / "queue"));
+}
+
+TEST(Spool, QueueUnderAFileIsNamed) {
+  TempDir d;
+  std::ofstream(d.path / "file") << "x";
+  auto s = Spool::open(d.path / "file" / "queue");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().text.find((d.path / "file").string()), std::string::npos) << s.error().text;
+  auto e = Spool::open_existing(d.path / "file" / "queue");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().text.find("a parent folder is a file"), std::string::npos) << e.error().text;
+}
+
 TEST(Retry, ExponentialBackoffCapped) {
   RetryPolicy p{std::chrono::seconds(60), std::chrono::seconds(600), std::chrono::seconds(3600)};
   EXPECT_EQ(p.next_attempt(1000, 1), 1060);

@@ -169,5 +169,21 @@ TEST_F(StoreTest, OpenFailsCleanlyOnAnUnusablePath) {
   EXPECT_FALSE(Database::open(garbage, kSchema));
 }
 
+// A folder that cannot hold the database is named with the reason, not
+// SQLite's "unable to open database file" (a file where a folder should
+// be fails the same way for root, which chmod would not).
+TEST_F(StoreTest, UnusableFolderIsNamedWithTheReason) {
+  fs::path blocker = dir_.path / "not-a-folder";
+  { std::FILE* f = std::fopen(blocker.c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
+  auto db = Database::open(blocker / "state.sqlite", kSchema);
+  ASSERT_FALSE(db);
+  EXPECT_NE(db.error().text.find(blocker.string() + ": not a folder"), std::string::npos) << db.error().text;
+  EXPECT_EQ(db.error().text.find("unable to open database file"), std::string::npos) << db.error().text;
+
+  auto deeper = Database::open(blocker / "sub" / "state.sqlite", kSchema);
+  ASSERT_FALSE(deeper);
+  EXPECT_NE(deeper.error().text.find("a parent folder is a file"), std::string::npos) << deeper.error().text;
+}
+
 }  // namespace
 }  // namespace sm::store

@@ -1,0 +1,115 @@
+// run_command.cpp - `securemail run`: what must hold before the gateway
+// takes mail, in this order:
+//   1. the config loads (exit 2 naming file:line:key);
+//   2. the [run] account exists and can be switched to (exit 2);
+//   3. key memory is protected (secure heap, not dumpable) before any key
+//      is read;
+//   4. no private key in the data folder is open to group or others
+//      (exit 2 naming the file, like ssh);
+//   5. the data folder is ours alone (exclusive lock; exit 2 naming the PID
+//      that holds it, 1 when the lock file cannot be made);
+// then gateway::run binds the listeners and calls back here to switch to
+// the [run] account before serving.
+//
+// Must never take the lock after anything that writes into the data
+// folder: a second instance has to stop before touching the first's files.
+#include "app/run_command.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "app/data_lock.h"
+#include "app/load_config.h"
+#include "app/privileges.h"
+#include "gateway/gateway.h"
+#include "pki/key.h"
+#include "pki/keyring.h"
+#include "util/log.h"
+
+namespace sm::app {
+namespace fs = std::filesystem;
+namespace {
+
+// Every private key file the gateway reads from its data folder: the key
+// sets in DATA/pki/keys, the development TLS key, and [tls] key when it is
+// kept in the data folder. (A [tls] key elsewhere follows that system's
+// own convention, e.g. 0640 root:ssl-cert, and is left to it.)
+std::vector<fs::path> private_key_files(const config::Config& config) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& set : fs::directory_iterator(pki::Keyring::dir(config.data_dir) / "keys", ec))
+    if (!set.path().filename().string().starts_with(".") && fs::exists(set.path() / "key.pem", ec))
+      files.push_back(set.path() / "key.pem");  // ".tmp-ID": an unfinished install, never read
+  if (fs::path dev = config::Config::Tls::dev_key(config.data_dir); fs::exists(dev, ec)) files.push_back(dev);
+  auto [end, rest] = std::mismatch(config.data_dir.begin(), config.data_dir.end(), config.tls.key.begin(),
+                                   config.tls.key.end());
+  if (!config.tls.key.empty() && end == config.data_dir.end()) files.push_back(config.tls.key);
+  return files;
+}
+
+int run_gateway(const std::string& file) {
+  auto cfg = load_config(file);
+  if (!cfg) return 2;
+  log::setup(config::to_string(cfg->log_level));
+  std::cerr << "# securemail: effective configuration ("
+            << (file.empty() ? "embedded default: no --config given" : cfg->source) << ")\n"
+            << config::describe(*cfg) << std::flush;
+
+  auto account = run_account(*cfg);
+  if (!account) {
+    log::error("{}", account.error().text);
+    return 2;
+  }
+  if (!*account && ::geteuid() == 0)
+    log::warn("running as root: set [run] user (and group) in the config so the gateway gives up root "
+              "once its ports are bound");
+  log::info("key memory: {}", protect_key_memory());
+
+  std::error_code ec;
+  fs::create_directories(cfg->data_dir, ec);
+  if (ec) {
+    log::error("cannot create data folder {}: {}", cfg->data_dir.string(), ec.message());
+    return 1;
+  }
+  ::chmod(cfg->data_dir.c_str(), 0700);
+  for (const auto& key : private_key_files(*cfg))
+    if (auto mode = pki::check_private_key_mode(key); !mode) {
+      log::error("refusing to start: {}", mode.error().text);
+      return 2;
+    }
+  auto lock = DataFolderLock::acquire(cfg->data_dir);
+  if (!lock) {
+    log::error("{}{}", lock.error().in_use ? "refusing to start: " : "", lock.error().text);
+    return lock.error().in_use ? 2 : 1;
+  }
+
+  gateway::StartupHooks hooks;
+  hooks.bound = [&cfg, &account]() -> int {
+    log::info("key memory: {} bytes of private key material in the secure heap", secure_heap_used());
+    if (!*account) return 0;
+    if (auto dropped = drop_to(**account, cfg->data_dir); !dropped) {
+      log::error("cannot switch to user {}: {}", (*account)->user, dropped.error().text);
+      return 1;
+    }
+    log::info("running as user {} (uid {}), group {} (gid {})", (*account)->user, (*account)->uid,
+              (*account)->group, (*account)->gid);
+    return 0;
+  };
+  return gateway::run(*cfg, hooks);
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, std::function<int()>& action) {
+  auto file = std::make_shared<std::string>();
+  CLI::App* run = app.add_subcommand("run", "Run the gateway in the foreground (SIGTERM stops, mail stays queued)");
+  run->add_option("-c,--config", *file, "Config file (default: the embedded default, data in ./securemail-data)");
+  run->callback([&action, file] {
+    action = [file]() -> int { return run_gateway(*file); };
+  });
+}
+
+}  // namespace sm::app
