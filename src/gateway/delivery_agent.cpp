@@ -214,7 +214,7 @@ void DeliveryAgent::enqueue(Destination& dest, Job job) {
   log::info("{}: waiting for delivery to {} ({} recipients; {} sessions open, {} connecting, window {})", job.id,
             dest.name(), job.recipients.size(), dest.sessions, dest.connecting, window(dest));
   (job.lane == mail::Lane::priority ? dest.priority : dest.normal).push_back(std::move(job));
-  start_workers(dest);
+  start_workers(dest, true);
 }
 
 // No destination for these recipients this time: each is deferred with the

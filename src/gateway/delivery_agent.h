@@ -14,8 +14,9 @@
 // deliveries up to delivery.max_per_destination and shrinks on connection
 // failures. A worker opens its session BEFORE it takes a job, so a peer
 // that accepts TCP and never greets holds a worker, never a message: the
-// jobs stay queued for the sessions that work, and a worker still
-// connecting is not counted as one that can take new mail. A destination
+// jobs stay queued for the sessions that work, and new mail gets a
+// connection attempt of its own rather than waiting for workers still
+// connecting (they may never get a greeting). A destination
 // is declared dead (what is queued for it deferred, new mail for it
 // deferred at once for queue.min_backoff) only when its failures add up
 // while no session to it is open - never because one of several parallel
@@ -150,7 +151,7 @@ class DeliveryAgent {
   // Connection slots and workers (delivery_agent_workers.cpp).
   bool normal_slot_free() const;
   std::size_t window(const Destination& dest) const;
-  void start_workers(Destination& dest);
+  void start_workers(Destination& dest, bool new_job);
   void start_all_workers();
   asio::awaitable<void> worker(std::string key, bool reserved);
   bool next_job(Destination& dest, bool& reserved, Job& job);

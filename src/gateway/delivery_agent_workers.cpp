@@ -30,12 +30,19 @@ bool DeliveryAgent::normal_slot_free() const { return connections_ - reserved_in
 
 std::size_t DeliveryAgent::window(const Destination& dest) const { return dest.concurrency.window(); }
 
-void DeliveryAgent::start_workers(Destination& dest) {
+void DeliveryAgent::start_workers(Destination& dest, bool new_job) {
   // Idle workers keep an open connection: they take new jobs first.
   for (auto* t : dest.idle) t->cancel();
-  // A worker still opening its session is no help for the jobs waiting:
-  // count only the others against them, and every worker against the window.
-  while (!stopping_ && dest.workers < window(dest) && dest.workers - dest.connecting < dest.jobs()) {
+  // One connection per queued job that no worker is about to take (an
+  // idle one just woken, or one opening its session), within the window.
+  // New mail gets a connection attempt of its own even so: a worker still
+  // opening its session may be stuck on a peer that never greets, and new
+  // mail must not wait for it. Counted once, before the first worker
+  // starts: co_spawn may run it at once, up to its connect.
+  std::size_t coming = dest.idle.size() + dest.connecting;
+  std::size_t wanted = dest.jobs() > coming ? dest.jobs() - coming : 0;
+  if (new_job && dest.idle.empty()) wanted = std::max<std::size_t>(wanted, 1);
+  for (std::size_t started = 0; started < wanted && !stopping_ && dest.workers < window(dest); ++started) {
     bool reserved;
     if (normal_slot_free())
       reserved = false;
@@ -64,9 +71,9 @@ void DeliveryAgent::start_workers(Destination& dest) {
 // A slot was freed: destinations with priority jobs get it first.
 void DeliveryAgent::start_all_workers() {
   for (auto& [k, d] : destinations_)
-    if (!d.priority.empty()) start_workers(d);
+    if (!d.priority.empty()) start_workers(d, false);
   for (auto& [k, d] : destinations_)
-    if (!d.normal.empty()) start_workers(d);
+    if (!d.normal.empty()) start_workers(d, false);
 }
 
 // The next job for a worker: priority first. A worker in a slot kept for
