@@ -190,6 +190,7 @@ void Loader::read_delivery(Section& root, Config& c) {
   auto& m = c.delivery;
   m.max_connections = count(d, "max_connections", 50, 1);
   m.max_per_destination = count(d, "max_per_destination", 20, 1);
+  m.initial_per_destination = count(d, "initial_per_destination", 5, 1);
   m.messages_per_connection = count(d, "messages_per_connection", 100, 1);
   m.connect_timeout = duration(d, "connect_timeout", "30s");
   m.command_timeout = duration(d, "command_timeout", "5m");
@@ -334,6 +335,7 @@ std::string describe(const Config& c) {
   const auto& d = c.delivery;
   line("delivery.max_connections", std::to_string(d.max_connections));
   line("delivery.max_per_destination", std::to_string(d.max_per_destination));
+  line("delivery.initial_per_destination", std::to_string(d.initial_per_destination));
   line("delivery.messages_per_connection", std::to_string(d.messages_per_connection));
   line("delivery.connect_timeout", dur(d.connect_timeout));
   line("delivery.command_timeout", dur(d.command_timeout));

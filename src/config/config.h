@@ -131,6 +131,7 @@ struct Config {
   struct Delivery {
     std::uint64_t max_connections = 50;  // all outbound connections together
     std::uint64_t max_per_destination = 20;
+    std::uint64_t initial_per_destination = 5;  // connections a destination starts with (Postfix initial_destination_concurrency)
     std::uint64_t messages_per_connection = 100;
     std::chrono::seconds connect_timeout{30};
     std::chrono::seconds command_timeout{300};

@@ -432,7 +432,8 @@ asio::awaitable<Result<void>> SmtpClient::try_address(std::string host, asio::ip
   asio::ip::tcp::no_delay nd(true);
   c->stream.next_layer().set_option(nd, ec);
 
-  auto greet = co_await read_reply(opts_.command_timeout, "receiving the initial server greeting");
+  auto greeting_timeout = opts_.greeting_timeout.count() > 0 ? opts_.greeting_timeout : opts_.command_timeout;
+  auto greet = co_await read_reply(greeting_timeout, "receiving the initial server greeting");
   if (!greet) co_return std::unexpected(greet.error());
   flatten(*greet);
   if (greet->code != 220) {
@@ -521,6 +522,29 @@ Result<void> SmtpClient::check_pin() const {
 asio::awaitable<Result<void>> SmtpClient::connect() {
   if (connected()) co_return Result<void>{};
   if (hop_.kind == NextHop::Kind::maildir) co_return local_error("SMTP client given a maildir next hop");
+  connecting_ = true;
+  aborted_ = false;
+  auto r = co_await connect_to_targets();
+  connecting_ = false;
+  if (aborted_) {
+    close();
+    co_return fail(451, "4.3.2", "delivery to " + hop_.to_string() + " stopped: the gateway is shutting down");
+  }
+  co_return r;
+}
+
+void SmtpClient::abort_connect() {
+  if (!connecting_) return;
+  aborted_ = true;
+  // The pending connect or read completes with an error; connect_to_targets
+  // sees aborted_ before its next address.
+  if (conn_) {
+    std::error_code ignored;
+    conn_->stream.lowest_layer().close(ignored);
+  }
+}
+
+asio::awaitable<Result<void>> SmtpClient::connect_to_targets() {
 
   struct Target {
     std::string host;
@@ -540,7 +564,7 @@ asio::awaitable<Result<void>> SmtpClient::connect() {
   bool only_lookup_failures = true, lookup_permanent = true;
   std::size_t tried = 0;
   for (const auto& t : targets) {
-    if (tried >= opts_.max_addresses) break;
+    if (tried >= opts_.max_addresses || aborted_) break;
     auto eps = co_await addresses(t.host, t.port);
     if (!eps) {
       log::warn("{}: {}", hop_.to_string(), eps.error().text);
@@ -550,10 +574,10 @@ asio::awaitable<Result<void>> SmtpClient::connect() {
     }
     only_lookup_failures = false;
     for (const auto& ep : *eps) {
-      if (tried++ >= opts_.max_addresses) break;
+      if (tried++ >= opts_.max_addresses || aborted_) break;
       bool tls_failed = false;
       auto r = co_await try_address(t.host, ep, true, tls_failed);
-      if (!r && tls_failed && !opts_.require_tls) {
+      if (!r && tls_failed && !opts_.require_tls && !aborted_) {
         log::warn("{}; retrying without TLS", r.error().text);
         r = co_await try_address(t.host, ep, false, tls_failed);
       }

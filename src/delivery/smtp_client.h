@@ -53,7 +53,8 @@ namespace sm::delivery {
 struct ClientOptions {
   std::string helo_name = "localhost";          // our name in EHLO/LHLO/HELO
   std::chrono::milliseconds connect_timeout{30'000};
-  std::chrono::milliseconds command_timeout{300'000};  // greeting and each command reply
+  std::chrono::milliseconds command_timeout{300'000};  // each command reply (and the greeting, unless below)
+  std::chrono::milliseconds greeting_timeout{0};       // the 220 greeting; 0: command_timeout
   std::chrono::milliseconds data_timeout{600'000};     // each body write and the end-of-DATA reply
   bool starttls = true;                          // use STARTTLS when the server offers it
   bool require_tls = false;                      // never send in clear (temporary failure instead)
@@ -102,6 +103,11 @@ class SmtpClient {
                                                       const std::vector<std::size_t>& recipient_indexes,
                                                       const StoredMessage& message);
 
+  // Give up a connect() in progress at once (the gateway is stopping): it
+  // completes with a temporary error and tries no further address. A
+  // session already established is left alone.
+  void abort_connect();
+
   // QUIT (best effort) and close. The client may connect() again later.
   asio::awaitable<void> quit();
 
@@ -121,6 +127,7 @@ class SmtpClient {
  private:
   asio::awaitable<Result<void>> try_address(std::string host, asio::ip::tcp::endpoint ep,
                                             bool allow_tls, bool& tls_failed);
+  asio::awaitable<Result<void>> connect_to_targets();
   asio::awaitable<Result<void>> hello();
   asio::awaitable<Result<Reply>> command(std::string_view line, const char* what);
   asio::awaitable<Result<Reply>> read_reply(std::chrono::milliseconds timeout, const char* stage);
@@ -147,6 +154,8 @@ class SmtpClient {
   ServerCapabilities caps_;
   std::size_t messages_ = 0;
   bool lmtp_ = false;
+  bool connecting_ = false;  // inside connect()
+  bool aborted_ = false;     // abort_connect() was called during this connect()
 };
 
 }  // namespace sm::delivery

@@ -8,15 +8,9 @@
 #include "gateway/router.h"
 #include "net/tls.h"
 #include "util/log.h"
-#include "util/metrics.h"
 
 namespace sm::gateway {
 namespace {
-
-metrics::Counter queue_size("securemail_queue_messages", "Messages in the active queue being tracked", true);
-metrics::Counter queue_priority("securemail_queue_priority_messages",
-                                "Messages of the priority lane (verified member mail) being tracked", true);
-metrics::Counter queue_normal("securemail_queue_normal_messages", "Messages of the normal lane being tracked", true);
 
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -73,7 +67,7 @@ void DeliveryAgent::rescan() {
       spool_.quarantine(id);
       continue;
     }
-    schedule(id, m->state.next_attempt, m->envelope.lane);
+    schedule(id, m->state.next_attempt, m->envelope.lane, m->envelope.arrival);
   }
 }
 
@@ -81,31 +75,45 @@ void DeliveryAgent::submit(const std::string& id) {
   if (!stopping_) attempt(id);
 }
 
+// Like Postfix's flush, it also forgets which destinations were found
+// dead: the operator flushes because a peer is back.
 void DeliveryAgent::flush() {
+  for (auto& [key, dest] : destinations_)
+    if (dest.concurrency.dead()) dest.concurrency.revive();
   rescan();
-  std::vector<std::pair<std::string, mail::Lane>> ids;
-  for (const auto& [id, due] : due_) ids.emplace_back(id, due.lane);
-  for (const auto& [id, lane] : ids) schedule(id, 0, lane);
+  std::vector<std::pair<std::string, Due>> ids(due_.begin(), due_.end());
+  for (const auto& [id, due] : ids) schedule(id, 0, due.lane, due.arrival);
 }
 
+// SIGTERM: nothing new starts. Queued jobs go back to the queue as they
+// were (their messages are due at once on the next start), connections
+// still opening are given up; transactions on the wire finish.
 void DeliveryAgent::stop() {
   stopping_ = true;
   timer_.cancel();
-  for (auto& [key, dest] : destinations_)
+  std::size_t given_back = 0;
+  for (auto& [key, dest] : destinations_) {
     for (auto* t : dest.idle) t->cancel();
+    for (auto* c : dest.opening) c->abort_connect();
+    for (auto& job : take_queued(dest)) {
+      inflight_.at(job.id).cut_short = true;
+      job_done(job.id);
+      ++given_back;
+    }
+  }
+  log::info("delivery stopping: {} queued deliveries left for the next start, {} messages on the wire to finish",
+            given_back, inflight_.size());
 }
 
-void DeliveryAgent::track(mail::Lane lane, int delta) {
-  auto& n = tracked_[lane == mail::Lane::priority ? 1 : 0];
-  n = static_cast<std::size_t>(static_cast<std::int64_t>(n) + delta);
-  queue_normal.set(static_cast<std::int64_t>(tracked_[0]));
-  queue_priority.set(static_cast<std::int64_t>(tracked_[1]));
-  queue_size.set(static_cast<std::int64_t>(tracked_[0] + tracked_[1]));
+// A message the agent tracks (due or in flight): counted on the queue
+// gauges with its age. Queue files from before arrival was kept count from now.
+void DeliveryAgent::wait(const std::string& id, mail::Lane lane, std::int64_t arrival) {
+  waiting_.add(id, lane, arrival > 0 ? arrival : now_unix());
 }
 
-void DeliveryAgent::schedule(const std::string& id, std::int64_t when, mail::Lane lane) {
-  auto [it, added] = due_.insert_or_assign(id, Due{when, lane});
-  if (added) track(lane, +1);
+void DeliveryAgent::schedule(const std::string& id, std::int64_t when, mail::Lane lane, std::int64_t arrival) {
+  due_.insert_or_assign(id, Due{when, lane, arrival});
+  wait(id, lane, arrival);
   due_order_.emplace(when, id);
   wake();
 }
@@ -126,7 +134,7 @@ asio::awaitable<void> DeliveryAgent::scheduler_loop() {
       if (it == due_.end() || it->second.when != when) continue;  // stale entry
       mail::Lane lane = it->second.lane;
       due_.erase(it);
-      track(lane, -1);
+      waiting_.remove(id);
       due_now[lane == mail::Lane::priority ? 0 : 1].push_back(std::move(id));
     }
     for (const auto& ids : due_now)
@@ -182,15 +190,31 @@ void DeliveryAgent::attempt(const std::string& id) {
   }
   mail::Lane lane = env.lane;
   f.outstanding = static_cast<int>(jobs.size());
+  wait(id, lane, env.arrival);
   inflight_.emplace(id, std::move(f));
-  track(lane, +1);
   for (auto& [key, job] : jobs) {
     job.id = id;
     job.lane = lane;
-    auto& dest = destinations_.at(key);
-    (lane == mail::Lane::priority ? dest.priority : dest.normal).push_back(std::move(job));
-    start_workers(dest);
+    enqueue(destinations_.at(key), std::move(job));
   }
+}
+
+// One job for one destination: deferred at once while the destination is
+// suspended, else queued (with a log line, so that a message waiting for
+// a connection is visible) and workers started.
+void DeliveryAgent::enqueue(Destination& dest, Job job) {
+  if (dest.concurrency.dead()) {
+    if (std::chrono::steady_clock::now() < dest.suspended_until) {
+      Error why = dest.suspended_why;
+      why.text = "delivery temporarily suspended: " + why.text;
+      return defer_jobs(dest.name(), {std::move(job)}, why);
+    }
+    dest.concurrency.revive();
+  }
+  log::info("{}: waiting for delivery to {} ({} recipients; {} sessions open, {} connecting, window {})", job.id,
+            dest.name(), job.recipients.size(), dest.sessions, dest.connecting, window(dest));
+  (job.lane == mail::Lane::priority ? dest.priority : dest.normal).push_back(std::move(job));
+  start_workers(dest, true);
 }
 
 // No destination for these recipients this time: each is deferred with the
@@ -200,8 +224,8 @@ void DeliveryAgent::defer_unroutable(InFlight f, const std::vector<std::size_t>&
   std::string via = "member:" + f.message.envelope.sealed_for;
   mail::Lane lane = f.message.envelope.lane;
   f.outstanding = 1;
+  wait(id, lane, f.message.envelope.arrival);
   inflight_.emplace(id, std::move(f));
-  track(lane, +1);
   std::vector<delivery::RecipientOutcome> outcomes;
   for (auto i : recipients) outcomes.push_back({i, std::unexpected(why)});
   record(id, outcomes, via, false, true);
@@ -211,12 +235,26 @@ void DeliveryAgent::defer_unroutable(InFlight f, const std::vector<std::size_t>&
 std::string DeliveryAgent::plain_destination(const std::string& recipient) {
   delivery::NextHop hop = next_hop_for(config_, recipient);
   std::string key = hop.to_string();
-  auto [it, created] = destinations_.try_emplace(key);
-  if (created) {
-    it->second.hops = {std::move(hop)};
-    it->second.options = client_options_;
+  auto& dest = destination(key);
+  if (dest.hops.empty()) {
+    dest.hops = {std::move(hop)};
+    dest.options = client_options_;
   }
   return key;
+}
+
+// The destination under this key, made with its concurrency window the
+// first time: Maildir writes start at the full limit, network peers at
+// the initial window.
+DeliveryAgent::Destination& DeliveryAgent::destination(const std::string& key) {
+  auto [it, created] = destinations_.try_emplace(key);
+  if (created) {
+    const auto& d = config_.delivery;
+    bool local = key.starts_with("maildir:");
+    it->second.concurrency = delivery::DestinationConcurrency(local ? d.max_per_destination : d.initial_per_destination,
+                                                              d.max_per_destination);
+  }
+  return it->second;
 }
 
 // The member's gateway as the directory lists it now: its endpoints and
@@ -228,7 +266,7 @@ Result<std::string> DeliveryAgent::member_destination(const std::string& member_
   auto route = member_route(dir.get(), member_id, member_certs_);
   if (!route) return std::unexpected(route.error());
   std::string key = "member:" + member_id;
-  auto& dest = destinations_[key];
+  auto& dest = destination(key);
   dest.member = member_id;
   dest.hops = std::move(route->hops);
   dest.options = client_options_;

@@ -3,12 +3,25 @@
 //
 // It takes committed messages (new ones at once, deferred ones when their
 // back-off expires), splits each message's pending recipients by next hop,
-// and feeds per-destination job queues. Each destination has up to
-// max_per_destination connections; a connection carries many messages
-// (messages_per_connection). When every job of a message is done, the
-// message is finished: removed when no recipient is pending, otherwise
-// deferred with exponential back-off until the queue lifetime runs out.
-// Failures are reported to the sender as DSNs (via Bouncer).
+// and feeds per-destination job queues. When every job of a message is
+// done, the message is finished: removed when no recipient is pending,
+// otherwise deferred with exponential back-off until the queue lifetime
+// runs out. Failures are reported to the sender as DSNs (via Bouncer).
+//
+// Connections per destination (qmgr's concurrency scheduler, see
+// delivery/concurrency.h): a destination starts with
+// delivery.initial_per_destination connections, grows by one per window of
+// deliveries up to delivery.max_per_destination and shrinks on connection
+// failures. A worker opens its session BEFORE it takes a job, so a peer
+// that accepts TCP and never greets holds a worker, never a message: the
+// jobs stay queued for the sessions that work, and new mail gets a
+// connection attempt of its own rather than waiting for workers still
+// connecting (they may never get a greeting). A destination
+// is declared dead (what is queued for it deferred, new mail for it
+// deferred at once for queue.min_backoff) only when its failures add up
+// while no session to it is open - never because one of several parallel
+// connections timed out while others deliver. A connection (and Maildir
+// writer) carries many messages (messages_per_connection).
 //
 // Sealed mail (Envelope::sealed_for) goes to one destination only, the
 // member's gateway from the directory, over TLS pinned to the member's
@@ -19,6 +32,11 @@
 // messages are due, is taken before normal mail at every destination, and
 // has delivery.priority_connections of delivery.max_connections kept for
 // it: a normal job never takes one of the last priority_connections slots.
+//
+// stop() (SIGTERM): no transaction starts after it. Jobs still queued go
+// back to the queue untouched (due at once on the next start), connections
+// still being opened are given up, and the transactions on the wire
+// finish; in_flight() counts them down to zero.
 //
 // Everything here runs on the gateway's io_context thread; blocking work
 // (Maildir writes with fsync) is moved to a worker pool.
@@ -32,10 +50,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
+#include "delivery/concurrency.h"
 #include "delivery/smtp_client.h"
 #include "delivery/transport.h"
 #include "directory/directory.h"
@@ -44,6 +64,7 @@
 #include "net/dns.h"
 #include "queue/retry.h"
 #include "queue/spool.h"
+#include "queue/waiting.h"
 
 namespace sm::gateway {
 
@@ -85,12 +106,19 @@ class DeliveryAgent {
     delivery::ClientOptions options;
     std::string member;                   // sealed mail: the member id; empty: plain
     std::deque<Job> priority, normal;     // priority jobs are always taken first
-    int workers = 0;
+    std::size_t workers = 0;
     std::size_t reserved_workers = 0;     // of workers, those in a priority-only slot
+    std::size_t connecting = 0;           // of workers, those still opening a session (no job)
+    std::size_t sessions = 0;             // of workers, those with an established session
+    delivery::DestinationConcurrency concurrency{1, 1};  // set when the destination is made
+    std::set<delivery::SmtpClient*> opening;  // clients in connect(): stop() gives them up
+    std::chrono::steady_clock::time_point suspended_until;  // while dead: new mail deferred until then
+    Error suspended_why;
     // Workers holding an open connection with nothing to send, waiting a
     // moment for the next job (Postfix's connection cache): woken by a new job.
     std::list<asio::steady_timer*> idle;
     std::size_t jobs() const { return priority.size() + normal.size(); }
+    bool local() const { return hop().kind == delivery::NextHop::Kind::maildir; }
     const delivery::NextHop& hop() const { return hops.front(); }
     // The key in destinations_ and the relay= of log lines without a host.
     std::string name() const { return member.empty() ? hop().to_string() : "member:" + member; }
@@ -98,34 +126,44 @@ class DeliveryAgent {
   struct InFlight {
     queue::QueuedMessage message;
     int outstanding = 0;
+    bool cut_short = false;  // a job was given back at stop(): not a real attempt
     std::vector<std::size_t> newly_failed;
     std::vector<std::size_t> newly_delivered;
   };
   struct Due {
     std::int64_t when = 0;
     mail::Lane lane = mail::Lane::normal;
+    std::int64_t arrival = 0;
   };
 
   // Scheduling (delivery_agent.cpp).
-  void schedule(const std::string& id, std::int64_t when, mail::Lane lane);
+  void schedule(const std::string& id, std::int64_t when, mail::Lane lane, std::int64_t arrival);
   void wake();
   asio::awaitable<void> scheduler_loop();
   void attempt(const std::string& id);
+  void enqueue(Destination& dest, Job job);
   void defer_unroutable(InFlight f, const std::vector<std::size_t>& recipients, const Error& why);
   std::string plain_destination(const std::string& recipient);
   Result<std::string> member_destination(const std::string& member_id);
-  void track(mail::Lane lane, int delta);
+  Destination& destination(const std::string& key);
+  void wait(const std::string& id, mail::Lane lane, std::int64_t arrival);
 
-  // Connections and outcomes (delivery_agent_workers.cpp).
+  // Connection slots and workers (delivery_agent_workers.cpp).
   bool normal_slot_free() const;
-  void start_workers(Destination& dest);
+  std::size_t window(const Destination& dest) const;
+  void start_workers(Destination& dest, bool new_job);
   void start_all_workers();
   asio::awaitable<void> worker(std::string key, bool reserved);
   bool next_job(Destination& dest, bool& reserved, Job& job);
-  asio::awaitable<void> deliver_smtp(Destination& dest, std::unique_ptr<delivery::SmtpClient>& client,
-                                     int& sent_on_connection, Job job);
+  asio::awaitable<bool> open_session(Destination& dest, std::unique_ptr<delivery::SmtpClient>& client);
   asio::awaitable<Result<void>> open_connection(Destination& dest, std::unique_ptr<delivery::SmtpClient>& client);
+  asio::awaitable<void> deliver_smtp(Destination& dest, delivery::SmtpClient& client, Job job);
   asio::awaitable<void> deliver_maildir(const delivery::NextHop& hop, Job job);
+  void suspend(Destination& dest, const Error& why);
+
+  // Outcomes (delivery_agent_outcomes.cpp).
+  void defer_jobs(const std::string& via, std::vector<Job> jobs, const Error& why);
+  std::vector<Job> take_queued(Destination& dest);
   void record(const std::string& id, const std::vector<delivery::RecipientOutcome>& outcomes,
               const std::string& via, bool final_delivery, bool log_lines);
   void job_done(const std::string& id);
@@ -153,7 +191,7 @@ class DeliveryAgent {
   std::size_t connections_ = 0;
   std::size_t reserved_in_use_ = 0;  // connections in a slot kept for priority mail
   std::size_t normal_limit_ = 1;     // connections a normal job may use
-  std::size_t tracked_[2] = {0, 0};  // messages due or in flight, by lane
+  queue::WaitingMessages waiting_;    // messages due or in flight, by lane
   bool stopping_ = false;
 };
 

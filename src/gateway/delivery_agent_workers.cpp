@@ -1,6 +1,7 @@
 // delivery_agent_workers.cpp - the DeliveryAgent's workers: connection
-// slots by lane, per-destination connection reuse, Maildir writes, and the
-// bookkeeping of outcomes (deferral, expiry, bounces).
+// slots by lane, the per-destination concurrency window, opening sessions
+// before taking jobs (a peer that never greets holds a worker, not mail),
+// per-destination connection reuse, and Maildir writes.
 #include <algorithm>
 #include <chrono>
 
@@ -12,17 +13,11 @@
 namespace sm::gateway {
 namespace {
 
-metrics::Counter delivered_total("securemail_recipients_delivered_total", "Recipients delivered");
-metrics::Counter deferred_total("securemail_recipients_deferred_total", "Recipient delivery attempts deferred");
-metrics::Counter bounced_total("securemail_recipients_bounced_total", "Recipients failed permanently");
 metrics::Counter outbound_connections("securemail_outbound_connections", "Open outbound connections", true);
 metrics::Counter priority_connections("securemail_outbound_priority_connections",
                                       "Open outbound connections in slots kept for priority mail", true);
-
-std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+metrics::Counter suspended_total("securemail_destinations_suspended_total",
+                                 "Destinations declared dead (no connection to them works) and suspended");
 
 // How long a worker keeps an idle connection open for the next message
 // (Postfix: smtp_connection_cache_time_limit = 2s).
@@ -33,11 +28,21 @@ constexpr std::chrono::seconds kConnectionCacheTime{2};
 // A slot any job may use: the connections not kept for priority mail.
 bool DeliveryAgent::normal_slot_free() const { return connections_ - reserved_in_use_ < normal_limit_; }
 
-void DeliveryAgent::start_workers(Destination& dest) {
+std::size_t DeliveryAgent::window(const Destination& dest) const { return dest.concurrency.window(); }
+
+void DeliveryAgent::start_workers(Destination& dest, bool new_job) {
   // Idle workers keep an open connection: they take new jobs first.
   for (auto* t : dest.idle) t->cancel();
-  std::size_t per_dest = std::max<std::uint64_t>(1, config_.delivery.max_per_destination);
-  while (static_cast<std::size_t>(dest.workers) < std::min(dest.jobs(), per_dest)) {
+  // One connection per queued job that no worker is about to take (an
+  // idle one just woken, or one opening its session), within the window.
+  // New mail gets a connection attempt of its own even so: a worker still
+  // opening its session may be stuck on a peer that never greets, and new
+  // mail must not wait for it. Counted once, before the first worker
+  // starts: co_spawn may run it at once, up to its connect.
+  std::size_t coming = dest.idle.size() + dest.connecting;
+  std::size_t wanted = dest.jobs() > coming ? dest.jobs() - coming : 0;
+  if (new_job && dest.idle.empty()) wanted = std::max<std::size_t>(wanted, 1);
+  for (std::size_t started = 0; started < wanted && !stopping_ && dest.workers < window(dest); ++started) {
     bool reserved;
     if (normal_slot_free())
       reserved = false;
@@ -66,14 +71,16 @@ void DeliveryAgent::start_workers(Destination& dest) {
 // A slot was freed: destinations with priority jobs get it first.
 void DeliveryAgent::start_all_workers() {
   for (auto& [k, d] : destinations_)
-    if (!d.priority.empty()) start_workers(d);
+    if (!d.priority.empty()) start_workers(d, false);
   for (auto& [k, d] : destinations_)
-    if (!d.normal.empty()) start_workers(d);
+    if (!d.normal.empty()) start_workers(d, false);
 }
 
 // The next job for a worker: priority first. A worker in a slot kept for
 // priority mail takes a normal job only if it can move to a free normal slot.
+// Nothing once the agent is stopping: no transaction starts after SIGTERM.
 bool DeliveryAgent::next_job(Destination& dest, bool& reserved, Job& job) {
+  if (stopping_) return false;
   auto take = [&job](std::deque<Job>& q) {
     job = std::move(q.front());
     q.pop_front();
@@ -98,18 +105,36 @@ delivery::StoredMessage DeliveryAgent::stored(const queue::QueuedMessage& m) con
 asio::awaitable<void> DeliveryAgent::worker(std::string key, bool reserved) {
   Destination& dest = destinations_.at(key);
   std::unique_ptr<delivery::SmtpClient> client;
+  bool in_session = false;  // counted in dest.sessions
   int sent_on_connection = 0;
   Job job;
   for (;;) {
-    while (next_job(dest, reserved, job)) {
-      if (dest.hop().kind == delivery::NextHop::Kind::maildir)
+    if (!dest.local()) {
+      if (in_session && !client->connected()) {
+        --dest.sessions;
+        in_session = false;
+      }
+      // The session first, then a job: while this worker waits for a
+      // greeting, the jobs stay free for sessions that work.
+      if (!in_session) {
+        if (stopping_ || dest.jobs() == 0 || dest.concurrency.dead()) break;
+        if (!(in_session = co_await open_session(dest, client))) break;
+        sent_on_connection = 0;
+      }
+    }
+    if (next_job(dest, reserved, job)) {
+      if (dest.local()) {
         co_await deliver_maildir(dest.hop(), std::move(job));
-      else
-        co_await deliver_smtp(dest, client, sent_on_connection, std::move(job));
+        continue;
+      }
+      co_await deliver_smtp(dest, *client, std::move(job));
+      if (client->connected() && ++sent_on_connection >= static_cast<int>(config_.delivery.messages_per_connection))
+        co_await client->quit();
+      continue;
     }
     // Keep the connection a moment for the next message: a sealed copy for
     // a member costs a TLS handshake with certificates each time otherwise.
-    if (!client || !client->connected() || stopping_) break;
+    if (!in_session || !client->connected() || stopping_) break;
     asio::steady_timer wait(io_);
     wait.expires_after(kConnectionCacheTime);
     auto at = dest.idle.insert(dest.idle.end(), &wait);
@@ -118,6 +143,7 @@ asio::awaitable<void> DeliveryAgent::worker(std::string key, bool reserved) {
     dest.idle.erase(at);
     if (dest.jobs() == 0 || stopping_) break;
   }
+  if (in_session) --dest.sessions;
   if (client) co_await client->quit();
   --dest.workers;
   --connections_;
@@ -127,20 +153,60 @@ asio::awaitable<void> DeliveryAgent::worker(std::string key, bool reserved) {
   }
   outbound_connections.set(static_cast<std::int64_t>(connections_));
   priority_connections.set(static_cast<std::int64_t>(reserved_in_use_));
-  // Another destination may have been waiting for a free connection slot.
+  // Another destination may have been waiting for a free connection slot,
+  // and this one may still have jobs that a new connection could carry.
   start_all_workers();
 }
 
-// Connect to the destination's hops in order; the last error when none answers.
+// Open a session (connection, greeting, EHLO, TLS) and feed the outcome to
+// the destination's concurrency window. False when there is none.
+asio::awaitable<bool> DeliveryAgent::open_session(Destination& dest, std::unique_ptr<delivery::SmtpClient>& client) {
+  ++dest.connecting;
+  auto c = co_await open_connection(dest, client);
+  --dest.connecting;
+  if (c) {
+    ++dest.sessions;
+    dest.concurrency.session_opened(dest.sessions);
+    co_return true;
+  }
+  if (stopping_) co_return false;  // given up by stop(): says nothing about the peer
+  bool dead = dest.concurrency.failed(dest.sessions);
+  log::info("{}: connection failed ({} sessions open, {} connecting, window now {}): {}", dest.name(), dest.sessions,
+            dest.connecting, window(dest), c.error().text);
+  if (dead) suspend(dest, c.error());
+  co_return false;
+}
+
+// No connection to the destination works (Postfix's "dead destination"):
+// everything queued for it is deferred with the reason, instead of each
+// job waiting for its own time-out, and new mail for it is deferred at
+// once until queue.min_backoff has passed.
+void DeliveryAgent::suspend(Destination& dest, const Error& why) {
+  dest.suspended_until = std::chrono::steady_clock::now() + retry_.min_backoff;
+  dest.suspended_why = why;
+  suspended_total.add();
+  auto queued = take_queued(dest);
+  log::warn("{}: no connection works, delivery suspended for {}s; {} queued deliveries deferred: {}", dest.name(),
+            retry_.min_backoff.count(), queued.size(), why.text);
+  defer_jobs(dest.name(), std::move(queued), why);
+}
+
+// Connect to the destination's hops in order; the last error when none
+// answers. While mail backs up behind the window, a silent peer gets a
+// shorter wait for its greeting (delivery::greeting_timeout).
 asio::awaitable<Result<void>> DeliveryAgent::open_connection(Destination& dest,
                                                              std::unique_ptr<delivery::SmtpClient>& client) {
   // Copies: the directory may change the destination while we wait.
   auto hops = dest.hops;
   auto options = dest.options;
+  options.greeting_timeout = delivery::greeting_timeout(options.command_timeout, dest.jobs(), window(dest));
   Result<void> c = local_error("no next hop");
   for (const auto& hop : hops) {
+    if (stopping_) break;
     auto fresh = std::make_unique<delivery::SmtpClient>(io_.get_executor(), hop, options, resolver_);
+    dest.opening.insert(fresh.get());
     c = co_await fresh->connect();
+    dest.opening.erase(fresh.get());
     if (c) {
       client = std::move(fresh);
       break;
@@ -149,42 +215,21 @@ asio::awaitable<Result<void>> DeliveryAgent::open_connection(Destination& dest,
   co_return c;
 }
 
-asio::awaitable<void> DeliveryAgent::deliver_smtp(Destination& dest, std::unique_ptr<delivery::SmtpClient>& client,
-                                                  int& sent_on_connection, Job job) {
+asio::awaitable<void> DeliveryAgent::deliver_smtp(Destination& dest, delivery::SmtpClient& client, Job job) {
   const auto& msg = inflight_.at(job.id).message;
-  if (!client) {
-    auto c = co_await open_connection(dest, client);
-    if (!c) {
-      // The destination is unreachable: this job and every job queued
-      // behind it for the same destination are deferred with the same reason
-      // (Postfix's "dead destination"), instead of each timing out in turn.
-      std::vector<Job> failed{std::move(job)};
-      for (auto* q : {&dest.priority, &dest.normal}) {
-        for (auto& j : *q) failed.push_back(std::move(j));
-        q->clear();
-      }
-      for (auto& j : failed) {
-        std::vector<delivery::RecipientOutcome> outcomes;
-        for (auto i : j.recipients) outcomes.push_back({i, std::unexpected(c.error())});
-        record(j.id, outcomes, dest.name(), false, true);
-        job_done(j.id);
-      }
-      co_return;
-    }
-    sent_on_connection = 0;
-  }
-  auto outcomes = co_await client->send(msg.envelope, job.recipients, stored(msg));
+  log::info("{}: delivery to {} starts over {}", job.id, dest.name(), client.peer());
+  auto outcomes = co_await client.send(msg.envelope, job.recipients, stored(msg));
   bool sent = std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.result.has_value(); });
   if (sent && !msg.envelope.sealed_for.empty())
     log::info("{}: sealed for member {}: sent to {} over {}, certificate matches the directory", job.id, dest.member,
-              client->peer(), client->tls_description());
+              client.peer(), client.tls_description());
+  // The session carried a transaction: the destination works (positive
+  // feedback whatever the replies said). A connection lost on the way
+  // says nothing either way.
+  if (client.connected()) dest.concurrency.delivered(dest.sessions);
   // The SMTP client already logged one line per recipient.
-  record(job.id, outcomes, client->peer(), dest.hop().kind == delivery::NextHop::Kind::lmtp, false);
+  record(job.id, outcomes, client.peer(), dest.hop().kind == delivery::NextHop::Kind::lmtp, false);
   job_done(job.id);
-  if (!client->connected() || ++sent_on_connection >= static_cast<int>(config_.delivery.messages_per_connection)) {
-    if (client->connected()) co_await client->quit();
-    client.reset();
-  }
 }
 
 asio::awaitable<void> DeliveryAgent::deliver_maildir(const delivery::NextHop& hop, Job job) {
@@ -201,82 +246,6 @@ asio::awaitable<void> DeliveryAgent::deliver_maildir(const delivery::NextHop& ho
   co_await asio::post(io_.get_executor(), asio::use_awaitable);
   record(job.id, outcomes, "maildir", true, true);
   job_done(job.id);
-}
-
-// final_delivery: the mail reached its mailbox (Maildir, LMTP), so a
-// NOTIFY=SUCCESS request is answered here; an SMTP next hop got the DSN
-// parameters passed on and answers it itself (RFC 3461 5.2.2).
-// log_lines: write the per-recipient status line (the SMTP client writes
-// its own).
-void DeliveryAgent::record(const std::string& id, const std::vector<delivery::RecipientOutcome>& outcomes,
-                           const std::string& via, bool final_delivery, bool log_lines) {
-  auto& f = inflight_.at(id);
-  auto& rcpts = f.message.envelope.recipients;
-  for (const auto& o : outcomes) {
-    auto& r = rcpts.at(o.index);
-    if (o.result) {
-      r.state = mail::RecipientState::delivered;
-      r.last_reply = *o.result;
-      if (final_delivery) f.newly_delivered.push_back(o.index);
-      delivered_total.add();
-      if (log_lines) log::info("{}: to=<{}>, relay={}, status=sent ({})", id, r.address, via, *o.result);
-    } else if (o.result.error().permanent()) {
-      r.state = mail::RecipientState::failed;
-      r.last_reply = o.result.error().reply();
-      f.newly_failed.push_back(o.index);
-      bounced_total.add();
-      if (log_lines) log::info("{}: to=<{}>, relay={}, status=bounced ({})", id, r.address, via, r.last_reply);
-    } else {
-      r.last_reply = o.result.error().reply();
-      deferred_total.add();
-      if (log_lines) log::info("{}: to=<{}>, relay={}, status=deferred ({})", id, r.address, via, r.last_reply);
-    }
-  }
-}
-
-void DeliveryAgent::job_done(const std::string& id) {
-  auto it = inflight_.find(id);
-  if (--it->second.outstanding > 0) return;
-  mail::Lane lane = it->second.message.envelope.lane;
-  finish(it->second);
-  inflight_.erase(it);
-  track(lane, -1);
-}
-
-// Every job of this attempt is back: bounce what failed, then remove the
-// message or defer it.
-void DeliveryAgent::finish(InFlight& f) {
-  auto& m = f.message;
-  const std::string& id = m.envelope.id;
-  std::int64_t now = now_unix();
-  m.state.last_attempt = now;
-  bool pending = false;
-  for (const auto& r : m.envelope.recipients) pending |= r.state == mail::RecipientState::pending;
-  if (pending) {
-    ++m.state.attempts;
-    if (retry_.expired(m.envelope.arrival, now)) {
-      for (std::size_t i = 0; i < m.envelope.recipients.size(); ++i) {
-        auto& r = m.envelope.recipients[i];
-        if (r.state != mail::RecipientState::pending) continue;
-        r.state = mail::RecipientState::failed;
-        r.last_reply = "554 5.4.7 delivery time expired; last error: " + r.last_reply;
-        f.newly_failed.push_back(i);
-        bounced_total.add();
-        log::info("{}: to=<{}>, status=expired, returned to sender", id, r.address);
-      }
-      pending = false;
-    }
-  }
-  if (!f.newly_failed.empty()) bouncer_.report(m, f.newly_failed, DsnAction::failed);
-  if (!f.newly_delivered.empty()) bouncer_.report(m, f.newly_delivered, DsnAction::delivered);
-  if (!pending) {
-    spool_.remove(id);
-    log::info("{}: removed", id);
-    return;
-  }
-  m.state.next_attempt = retry_.next_attempt(now, m.state.attempts);
-  if (auto s = spool_.save_state(m); !s) log::warn("{}: cannot save delivery state: {}", id, s.error().text);
-  if (!stopping_) schedule(id, m.state.next_attempt, m.envelope.lane);
 }
 
 }  // namespace sm::gateway

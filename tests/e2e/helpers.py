@@ -1,5 +1,6 @@
 """Helpers for the e2e scenarios: an aiosmtpd next-hop sink with
 scriptable replies, and small SMTP client utilities."""
+import asyncio
 import socket
 import threading
 import time
@@ -19,7 +20,16 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        with self.sink.lock:
+            self.sink.mail_times.append(time.time())
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
     async def handle_DATA(self, server, session, envelope):
+        if self.sink.data_delay:
+            await asyncio.sleep(self.sink.data_delay)
         if self.sink.data_reply:
             return self.sink.data_reply
         with self.sink.lock:
@@ -42,6 +52,8 @@ class Sink:
         self.lock = threading.Lock()
         self.reject = {}        # address -> reply for RCPT
         self.data_reply = None  # e.g. "451 4.3.0 try later"
+        self.data_delay = 0     # seconds before the reply to the end of DATA (a slow peer)
+        self.mail_times = []    # time.time() of every MAIL FROM
         self.port = None
         self.controller = None
 

@@ -188,7 +188,7 @@ TEST(ConfigLoad, DescribeOfDefaultListsEveryKeyAndLoadsBack) {
                         "limits.max_recipients =", "limits.max_line_length =",
                         "limits.max_connections =", "limits.max_connections_per_ip =",
                         "limits.max_errors =", "limits.command_timeout =", "limits.session_timeout =",
-                        "delivery.max_connections =", "delivery.max_per_destination =",
+                        "delivery.max_connections =", "delivery.max_per_destination =", "delivery.initial_per_destination =",
                         "delivery.messages_per_connection =", "delivery.connect_timeout =",
                         "delivery.command_timeout =", "delivery.data_timeout =", "dns.nameservers =",
                         "limits.member_connections =", "delivery.priority_connections =",

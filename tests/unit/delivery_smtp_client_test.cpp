@@ -260,18 +260,58 @@ TEST_F(SmtpClientTest, ConnectRefusedNamesTheHost) {
   }
 }
 
-TEST_F(SmtpClientTest, SilentServerTimesOut) {
-  ServerConfig cfg;
-  cfg.stall = true;
-  FakeServer srv(cfg);
+// A server that accepts the connection and never greets (a full accept
+// queue answered with SYN cookies, a tarpit).
+class SilentServerTest : public SmtpClientTest {
+ protected:
+  static ServerConfig stalling() {
+    ServerConfig cfg;
+    cfg.stall = true;
+    return cfg;
+  }
+  // One message's attempt: its outcome, and how long it took.
+  RecipientOutcome attempt(std::chrono::steady_clock::duration& took) {
+    SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+    auto t0 = std::chrono::steady_clock::now();
+    auto out = deliver(c, {0}, store("x\r\n"));
+    took = std::chrono::steady_clock::now() - t0;
+    return out.at(0);
+  }
+  FakeServer srv{stalling()};
+};
+
+TEST_F(SilentServerTest, TheWaitForTheGreetingTimesOut) {
   opts.command_timeout = std::chrono::milliseconds(300);
+  std::chrono::steady_clock::duration took;
+  auto o = attempt(took);
+  EXPECT_LT(took, std::chrono::seconds(5));
+  ASSERT_FALSE(o.result);
+  EXPECT_TRUE(o.result.error().temporary());
+  EXPECT_THAT(o.result.error().text, HasSubstr("timed out while receiving the initial server greeting"));
+}
+
+TEST_F(SilentServerTest, TheGreetingHasItsOwnTimeout) {
+  opts.command_timeout = std::chrono::milliseconds(30'000);
+  opts.greeting_timeout = std::chrono::milliseconds(300);
+  std::chrono::steady_clock::duration took;
+  auto o = attempt(took);
+  EXPECT_LT(took, std::chrono::seconds(5));
+  ASSERT_FALSE(o.result);
+  EXPECT_THAT(o.result.error().text, HasSubstr("timed out while receiving the initial server greeting"));
+}
+
+TEST_F(SilentServerTest, AbortConnectGivesUpTheWaitAtOnce) {
+  opts.command_timeout = std::chrono::milliseconds(30'000);
   SmtpClient c(io.get_executor(), hop(srv.port()), opts, nullptr);
+  asio::steady_timer later(io, std::chrono::milliseconds(200));
+  later.async_wait([&c](std::error_code) { c.abort_connect(); });
   auto t0 = std::chrono::steady_clock::now();
-  auto out = deliver(c, {0}, store("x\r\n"));
+  auto r = run<sm::Result<void>>([&]() -> asio::awaitable<sm::Result<void>> { co_return co_await c.connect(); });
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
-  ASSERT_FALSE(out[0].result);
-  EXPECT_TRUE(out[0].result.error().temporary());
-  EXPECT_THAT(out[0].result.error().text, HasSubstr("timed out while receiving the initial server greeting"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().enhanced, "4.3.2");
+  EXPECT_THAT(r.error().text, HasSubstr("shutting down"));
+  EXPECT_FALSE(c.connected());
 }
 
 TEST_F(SmtpClientTest, MissingQueueFileIsLocalTemporaryWithoutConnecting) {

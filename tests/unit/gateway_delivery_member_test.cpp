@@ -195,3 +195,15 @@ TEST_F(MemberDeliveryTest, AFloodOfNormalMailLeavesTheKeptConnectionToMemberMail
   }));
   EXPECT_TRUE(peer_saw_mail());
 }
+
+TEST_F(MemberDeliveryTest, ABacklogForOneGatewayOpensTheInitialWindowNotEveryConnectionAllowed) {
+  start_with({member_c()});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back(queue_message(mail::Lane::priority, "c-example", "carol@c.example"));
+  for (const auto& id : ids) agent->submit(id);
+  std::size_t most = agent->connections();
+  ASSERT_TRUE(run_until([&] { return std::none_of(ids.begin(), ids.end(), [&](const auto& id) { return queued(id); }); },
+                        [&] { most = std::max(most, agent->connections()); }));
+  EXPECT_LE(most, 5u) << "initial_per_destination, not max_per_destination (20)";
+  EXPECT_LE(peer->sessions().size(), 5u);
+}

@@ -1,0 +1,125 @@
+// delivery_agent_outcomes.cpp - what the DeliveryAgent does with the
+// outcome of a job: recipient states and their log lines, deferring the
+// jobs of a destination that does not work, and, when every job of a
+// message is back, bounces, removal or the next attempt. A message whose
+// jobs were given back at stop() keeps its schedule: it was not attempted.
+#include <chrono>
+
+#include "gateway/delivery_agent.h"
+#include "util/log.h"
+#include "util/metrics.h"
+
+namespace sm::gateway {
+namespace {
+
+metrics::Counter delivered_total("securemail_recipients_delivered_total", "Recipients delivered");
+metrics::Counter deferred_total("securemail_recipients_deferred_total", "Recipient delivery attempts deferred");
+metrics::Counter bounced_total("securemail_recipients_bounced_total", "Recipients failed permanently");
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+// Every job queued for the destination, priority first; the queues are left empty.
+std::vector<DeliveryAgent::Job> DeliveryAgent::take_queued(Destination& dest) {
+  std::vector<Job> jobs;
+  for (auto* q : {&dest.priority, &dest.normal}) {
+    for (auto& j : *q) jobs.push_back(std::move(j));
+    q->clear();
+  }
+  return jobs;
+}
+
+// These jobs were not attempted: each recipient gets `why` (deferred, or
+// bounced when it is permanent, like a host that does not exist).
+void DeliveryAgent::defer_jobs(const std::string& via, std::vector<Job> jobs, const Error& why) {
+  for (auto& j : jobs) {
+    std::vector<delivery::RecipientOutcome> outcomes;
+    for (auto i : j.recipients) outcomes.push_back({i, std::unexpected(why)});
+    record(j.id, outcomes, via, false, true);
+    job_done(j.id);
+  }
+}
+
+// final_delivery: the mail reached its mailbox (Maildir, LMTP), so a
+// NOTIFY=SUCCESS request is answered here; an SMTP next hop got the DSN
+// parameters passed on and answers it itself (RFC 3461 5.2.2).
+// log_lines: write the per-recipient status line (the SMTP client writes
+// its own).
+void DeliveryAgent::record(const std::string& id, const std::vector<delivery::RecipientOutcome>& outcomes,
+                           const std::string& via, bool final_delivery, bool log_lines) {
+  auto& f = inflight_.at(id);
+  auto& rcpts = f.message.envelope.recipients;
+  for (const auto& o : outcomes) {
+    auto& r = rcpts.at(o.index);
+    if (o.result) {
+      r.state = mail::RecipientState::delivered;
+      r.last_reply = *o.result;
+      if (final_delivery) f.newly_delivered.push_back(o.index);
+      delivered_total.add();
+      if (log_lines) log::info("{}: to=<{}>, relay={}, status=sent ({})", id, r.address, via, *o.result);
+    } else if (o.result.error().permanent()) {
+      r.state = mail::RecipientState::failed;
+      r.last_reply = o.result.error().reply();
+      f.newly_failed.push_back(o.index);
+      bounced_total.add();
+      if (log_lines) log::info("{}: to=<{}>, relay={}, status=bounced ({})", id, r.address, via, r.last_reply);
+    } else {
+      r.last_reply = o.result.error().reply();
+      deferred_total.add();
+      if (log_lines) log::info("{}: to=<{}>, relay={}, status=deferred ({})", id, r.address, via, r.last_reply);
+    }
+  }
+}
+
+void DeliveryAgent::job_done(const std::string& id) {
+  auto it = inflight_.find(id);
+  if (--it->second.outstanding > 0) return;
+  waiting_.remove(id);  // first: finish() may schedule it again
+  finish(it->second);
+  inflight_.erase(it);
+}
+
+// Every job of this attempt is back: bounce what failed, then remove the
+// message or defer it.
+void DeliveryAgent::finish(InFlight& f) {
+  auto& m = f.message;
+  const std::string& id = m.envelope.id;
+  std::int64_t now = now_unix();
+  bool pending = false;
+  for (const auto& r : m.envelope.recipients) pending |= r.state == mail::RecipientState::pending;
+  if (!f.cut_short) m.state.last_attempt = now;
+  if (pending && !f.cut_short) {
+    ++m.state.attempts;
+    if (retry_.expired(m.envelope.arrival, now)) {
+      for (std::size_t i = 0; i < m.envelope.recipients.size(); ++i) {
+        auto& r = m.envelope.recipients[i];
+        if (r.state != mail::RecipientState::pending) continue;
+        r.state = mail::RecipientState::failed;
+        r.last_reply = "554 5.4.7 delivery time expired; last error: " + r.last_reply;
+        f.newly_failed.push_back(i);
+        bounced_total.add();
+        log::info("{}: to=<{}>, status=expired, returned to sender", id, r.address);
+      }
+      pending = false;
+    }
+  }
+  if (!f.newly_failed.empty()) bouncer_.report(m, f.newly_failed, DsnAction::failed);
+  if (!f.newly_delivered.empty()) bouncer_.report(m, f.newly_delivered, DsnAction::delivered);
+  if (!pending) {
+    spool_.remove(id);
+    log::info("{}: removed", id);
+    return;
+  }
+  // Given back at stop(): what was delivered stays delivered, the rest is
+  // due again as it was (at once on the next start).
+  if (!f.cut_short) m.state.next_attempt = retry_.next_attempt(now, m.state.attempts);
+  if (auto s = spool_.save_state(m); !s) log::warn("{}: cannot save delivery state: {}", id, s.error().text);
+  if (f.cut_short) log::info("{}: not attempted before stopping; stays queued", id);
+  if (!stopping_) schedule(id, m.state.next_attempt, m.envelope.lane, m.envelope.arrival);
+}
+
+}  // namespace sm::gateway
