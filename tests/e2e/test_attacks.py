@@ -12,7 +12,6 @@ gateways on a testnet (a, b, c), with variants of its class:
 12. text pipelined after DATA before the 354;
 10. a directory feed over the size limit is "too large", naming the key.
 """
-import smtplib
 import socket
 import subprocess
 import time
@@ -20,6 +19,7 @@ import time
 import pytest
 
 from conftest import securemail, wait_for
+from test_gateway_sealed import send
 from testnet_world import Testnet
 
 DOMAINS = ["a.example", "b.example", "c.example"]
@@ -42,20 +42,6 @@ def net(tmp_path_factory):
 
 def raw(lines):
     return ("\r\n".join(lines) + "\r\n").encode()
-
-
-def send(port, sender, rcpts, message, source="127.0.0.1"):
-    """(code, text) of the final reply, or of the first refusal."""
-    try:
-        with smtplib.SMTP("127.0.0.1", port, source_address=(source, 0), timeout=60) as s:
-            refused = s.sendmail(sender, rcpts, message)
-            assert not refused, refused
-            return 250, "ok"
-    except smtplib.SMTPRecipientsRefused as e:
-        code, msg = next(iter(e.recipients.values()))
-        return code, msg.decode(errors="replace")
-    except smtplib.SMTPResponseException as e:
-        return e.smtp_code, e.smtp_error.decode(errors="replace")
 
 
 def key_files(net, domain):
