@@ -119,14 +119,14 @@ def test_limits_at_n_and_n_plus_one(gateway_factory, sink):
     code, text = c.cmd("RCPT TO:<r3@c.example>")
     assert code == 452 and "4.5.3" in text
     assert c.cmd("DATA")[0] == 354
-    c.send(b"X: " + b"x" * 995 + b"\r\n" + b"y" * 997 + b"\r\n\r\n.\r\n")  # 2001 octets: one too many
+    c.send(b"X: " + b"x" * 995 + b"\r\n\r\n" + b"y" * 997 + b"\r\n.\r\n")  # 2001 octets: one too many
     code, text = c.reply()
     assert code == 552 and "5.3.4" in text, text
     assert c.cmd("RSET")[0] == 250
     c.cmd("MAIL FROM:<alice@a.example>")
     c.cmd("RCPT TO:<r0@c.example>")
     assert c.cmd("DATA")[0] == 354
-    c.send(b"X: " + b"x" * 995 + b"\r\n" + b"y" * 996 + b"\r\n\r\n.\r\n")  # 2000 octets: a header line, then the body
+    c.send(b"X: " + b"x" * 995 + b"\r\n\r\n" + b"y" * 996 + b"\r\n.\r\n")  # 2000 octets: a header line, then the body
     assert c.reply()[0] == 250
     long_line = "NOOP " + "a" * 1000
     assert c.cmd(long_line)[0] == 500
