@@ -67,7 +67,8 @@ ReplyReader::Status ReplyReader::read(std::string& in) {
   while (true) {
     auto nl = in.find('\n');
     if (nl == std::string::npos) {
-      if (in.size() > kMaxReplyLine) return broken("reply line too long");
+      // A longest line may wait here with its CR, its LF still to come.
+      if (in.size() > kMaxReplyLine + 1) return broken("reply line too long");
       return Status::need_more;
     }
     std::string line = in.substr(0, nl);
@@ -78,6 +79,9 @@ ReplyReader::Status ReplyReader::read(std::string& in) {
     int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
     bool more = line.size() > 3 && line[3] == '-';
     std::string text = line.size() > 4 ? line.substr(4) : std::string();
+    // RFC 5321 4.2.1: every line of a reply has the same code. Reading
+    // "250-2.1.5 ok" then "550 ..." as either would be a guess.
+    if (lines_ > 0 && code != reply_.code) return broken("reply lines with different codes");
     std::string enh = take_enhanced(text, code);
     if (lines_ == 0) reply_.enhanced = enh;
     reply_.code = code;
