@@ -27,8 +27,6 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxTextInError = 400;
 constexpr std::size_t kChunk = 64 * 1024;
 
-std::string clean(std::string_view s, std::size_t max = kMaxTextInError) { return clean_reply_text(s, max); }
-
 bool non_ascii(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
@@ -211,7 +209,7 @@ asio::awaitable<Result<SmtpClient::Reply>> SmtpClient::read_reply(std::chrono::m
   if (!c || !c->open) co_return fail(451, "4.4.2", "lost connection with " + peer_ + " while " + stage);
   ReplyReader reader;
   arm(c, timeout);
-  auto broken = [&](std::string why) -> Result<Reply> {
+  auto broken = [&](const std::string& why) -> Result<Reply> {
     disarm(c);
     close();
     return fail(451, "4.5.0", "protocol error with " + peer_ + " while " + stage + ": " + why);
