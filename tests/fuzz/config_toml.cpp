@@ -21,6 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     while (start < err.size()) {
       auto nl = err.find('\n', start);
       std::string_view line = err.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+      if (!line.starts_with("fuzz.toml")) std::fprintf(stderr, "error text:\n%s\n", c.error().c_str());
       FUZZ_REQUIRE(line.starts_with("fuzz.toml"));
       start = nl == std::string_view::npos ? err.size() : nl + 1;
     }
