@@ -10,12 +10,16 @@ BUILD_PKGS=(
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libgtest-dev libgmock-dev
 )
+# make fuzz / tidy / test-sanitize (docs/hardening.md): clang 16, not the
+# default 14, since libstdc++'s std::expected needs what clang 16 added;
+# libclang-rt-16-dev has libFuzzer and clang's sanitizer runtimes.
+HARDENING_PKGS=(clang-16 libclang-rt-16-dev clang-tidy-16)
 TEST_PKGS=(
   openssl gpgsm libnss3-tools swaks libnet-ssleay-perl postfix python3 python3-pytest python3-aiosmtpd
 )
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${HARDENING_PKGS[@]}" "${TEST_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -33,6 +33,42 @@ void write_response(const HttpResponse& from, httplib::Response& res) {
   if (from.status != 204 && from.status != 304) res.set_content(from.body, from.content_type);
 }
 
+// A connection held in memory for AdminServer::answer(): httplib reads the
+// request from `in` and writes the response to `out`.
+class MemoryStream final : public httplib::Stream {
+ public:
+  explicit MemoryStream(std::string_view in) : in_(in) {}
+  bool is_readable() const override { return pos_ < in_.size(); }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    std::size_t n = std::min(size, in_.size() - pos_);
+    std::copy_n(in_.data() + pos_, n, ptr);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    out.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1", port = 0; }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1", port = 0; }
+  socket_t socket() const override { return INVALID_SOCKET; }
+
+  std::string out;
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+// httplib::Server with its per-request entry point reachable.
+class InspectableServer final : public httplib::Server {
+ public:
+  bool serve_one(httplib::Stream& stream, bool last, bool& closed) {
+    return process_request(stream, last, closed, nullptr);
+  }
+};
+
 // A fixed JSON error body; the texts here never need escaping.
 std::string json_error(std::string_view text) { return "{\"error\":\"" + std::string(text) + "\"}\n"; }
 
@@ -63,7 +99,7 @@ std::string HttpRequest::header(std::string_view name) const {
 }
 
 AdminServer::AdminServer(std::function<Health()> health)
-    : server_(std::make_unique<httplib::Server>()), health_(std::move(health)) {
+    : server_(std::make_unique<InspectableServer>()), health_(std::move(health)) {
   tune_listener(*server_);
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     Health h = health_();
@@ -120,6 +156,17 @@ Result<int> AdminServer::listen(const std::string& host, int port) {
   if (bound < 0) return local_error("admin listener: cannot bind " + host + ":" + std::to_string(port));
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return bound;
+}
+
+std::string AdminServer::answer(std::string_view connection) {
+  constexpr int kMaxRequests = 16;
+  auto& server = static_cast<InspectableServer&>(*server_);
+  MemoryStream stream(connection);
+  for (int i = 0; i < kMaxRequests && stream.is_readable(); ++i) {
+    bool closed = false;
+    if (!server.serve_one(stream, i + 1 == kMaxRequests, closed) || closed) break;
+  }
+  return std::move(stream.out);
 }
 
 void AdminServer::stop() {

@@ -74,6 +74,12 @@ class AdminServer {
   // HttpRequest::captures. Call before listen().
   void handle(std::string_view method, const std::string& pattern, HttpHandler handler);
 
+  // One connection's octets, answered exactly as the listener would
+  // (routes, limits, error bodies, keep-alive up to 16 requests) but in
+  // memory: the response octets. For tests and tests/fuzz/admin_http.cpp;
+  // callable before listen(), from one thread at a time.
+  std::string answer(std::string_view connection);
+
   // Bind host:port (port 0: the OS chooses); returns the bound port.
   Result<int> listen(const std::string& host, int port);
   void stop();

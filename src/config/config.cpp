@@ -39,6 +39,24 @@ std::string default_hostname() {
   return is_hostname(name) ? name : "localhost";
 }
 
+// toml++ quotes what it saw, which may be a line break or an escape
+// sequence from the file: the message stays one printable line.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else out += static_cast<char>(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 namespace detail {
@@ -50,7 +68,7 @@ std::expected<Config, std::string> Loader::load(std::string_view text) {
   } catch (const toml::parse_error& e) {
     std::ostringstream out;
     out << source_ << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
-        << e.description();
+        << printable(e.description());
     return std::unexpected(out.str());
   }
   Config c;

@@ -24,50 +24,8 @@ namespace sm::delivery {
 namespace {
 
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxReplyLine = 4096;   // RFC 5321 says 512; be lenient
-constexpr std::size_t kMaxReplyLines = 200;
 constexpr std::size_t kMaxTextInError = 400;
 constexpr std::size_t kChunk = 64 * 1024;
-
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Printable ASCII only; everything else becomes '?', and length is bounded.
-std::string clean(std::string_view s, std::size_t max = kMaxTextInError) {
-  std::string out;
-  for (char c : s) {
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-    auto u = static_cast<unsigned char>(c);
-    out += (u >= 0x20 && u < 0x7f) ? c : (c == '\t' ? ' ' : '?');
-  }
-  return out;
-}
-
-// "2.1.5 rest" -> "2.1.5" (class must match the reply code's first digit).
-std::string take_enhanced(std::string& text, int code) {
-  std::size_t i = 0;
-  auto digits = [&](std::size_t max) {
-    std::size_t n = 0;
-    while (i < text.size() && n < max && std::isdigit(static_cast<unsigned char>(text[i]))) ++i, ++n;
-    return n;
-  };
-  if (text.empty() || text[0] - '0' != code / 100) return {};
-  i = 1;
-  if (i >= text.size() || text[i] != '.') return {};
-  ++i;
-  if (digits(3) == 0 || i >= text.size() || text[i] != '.') return {};
-  ++i;
-  if (digits(3) == 0) return {};
-  if (i < text.size() && text[i] != ' ') return {};
-  std::string e = text.substr(0, i);
-  text.erase(0, std::min(text.size(), i + 1));
-  return e;
-}
 
 bool non_ascii(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
@@ -140,10 +98,7 @@ struct SmtpClient::Conn {
   std::string inbuf;
 };
 
-struct SmtpClient::Reply {
-  int code = 0;
-  std::string enhanced;  // may be empty
-  std::string text;      // lines' text, cleaned; '\n'-separated until flatten()
+struct SmtpClient::Reply : ServerReply {  // text '\n'-separated until flatten()
   std::string line() const {
     return std::to_string(code) + (enhanced.empty() ? "" : " " + enhanced) + (text.empty() ? "" : " " + text);
   }
@@ -252,63 +207,39 @@ asio::awaitable<Result<SmtpClient::Reply>> SmtpClient::read_reply(std::chrono::m
                                                                   const char* stage) {
   auto c = conn_;
   if (!c || !c->open) co_return fail(451, "4.4.2", "lost connection with " + peer_ + " while " + stage);
-  Reply reply;
-  std::size_t lines = 0;
+  ReplyReader reader;
   arm(c, timeout);
-  auto broken = [&](std::string why) -> Result<Reply> {
+  auto broken = [&](const std::string& why) -> Result<Reply> {
     disarm(c);
     close();
     return fail(451, "4.5.0", "protocol error with " + peer_ + " while " + stage + ": " + why);
   };
   while (true) {
-    auto nl = c->inbuf.find('\n');
-    if (nl == std::string::npos) {
-      if (c->inbuf.size() > kMaxReplyLine) co_return broken("reply line too long");
-      char buf[4096];
-      std::error_code ec;
-      std::size_t n = 0;
-      if (c->tls) {
-        auto [e, k] = co_await c->stream.async_read_some(asio::buffer(buf), use_tuple);
-        ec = e, n = k;
-      } else {
-        auto [e, k] = co_await c->stream.next_layer().async_read_some(asio::buffer(buf), use_tuple);
-        ec = e, n = k;
-      }
-      if (ec) {
-        disarm(c);
-        bool timed_out = c->timed_out;
-        close();
-        if (timed_out) co_return fail(451, "4.4.2", "conversation with " + peer_ + " timed out while " + stage);
-        std::string why = ec == asio::error::eof ? std::string() : ": " + ec.message();
-        co_return fail(451, "4.4.2", "lost connection with " + peer_ + " while " + stage + why);
-      }
-      c->inbuf.append(buf, n);
-      continue;
+    auto status = reader.read(c->inbuf);
+    if (status == ReplyReader::Status::complete) break;
+    if (status == ReplyReader::Status::broken) co_return broken(reader.why());
+    char buf[4096];
+    std::error_code ec;
+    std::size_t n = 0;
+    if (c->tls) {
+      auto [e, k] = co_await c->stream.async_read_some(asio::buffer(buf), use_tuple);
+      ec = e, n = k;
+    } else {
+      auto [e, k] = co_await c->stream.next_layer().async_read_some(asio::buffer(buf), use_tuple);
+      ec = e, n = k;
     }
-    std::string line = c->inbuf.substr(0, nl);
-    c->inbuf.erase(0, nl + 1);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.size() > kMaxReplyLine) co_return broken("reply line too long");
-    if (line.size() < 3 || !std::isdigit(static_cast<unsigned char>(line[0])) ||
-        !std::isdigit(static_cast<unsigned char>(line[1])) ||
-        !std::isdigit(static_cast<unsigned char>(line[2])) || line[0] < '2' || line[0] > '5' ||
-        (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
-      co_return broken("malformed reply '" + clean(line, 80) + "'");
+    if (ec) {
+      disarm(c);
+      bool timed_out = c->timed_out;
+      close();
+      if (timed_out) co_return fail(451, "4.4.2", "conversation with " + peer_ + " timed out while " + stage);
+      std::string why = ec == asio::error::eof ? std::string() : ": " + ec.message();
+      co_return fail(451, "4.4.2", "lost connection with " + peer_ + " while " + stage + why);
     }
-    int code = std::stoi(line.substr(0, 3));
-    bool more = line.size() > 3 && line[3] == '-';
-    std::string text = line.size() > 4 ? line.substr(4) : std::string();
-    std::string enh = take_enhanced(text, code);
-    if (lines == 0) reply.enhanced = enh;
-    reply.code = code;
-    // Lines are kept '\n'-separated here (EHLO keywords are read line by
-    // line); flatten() joins them with spaces for reporting.
-    if (lines > 0) reply.text += '\n';
-    reply.text += clean(text, kMaxReplyLine);
-    if (++lines > kMaxReplyLines) co_return broken("too many reply lines");
-    if (!more) break;
-    if (reply.text.size() > 8 * kMaxReplyLine) co_return broken("reply too long");
+    c->inbuf.append(buf, n);
   }
+  Reply reply;
+  static_cast<ServerReply&>(reply) = reader.reply();
   disarm(c);
   co_return reply;
 }
@@ -344,36 +275,7 @@ asio::awaitable<Result<void>> SmtpClient::hello() {
   auto r = co_await command(ehlo, lmtp_ ? "LHLO" : "EHLO");
   if (!r) co_return std::unexpected(r.error());
   if (r->code / 100 == 2) {
-    caps_.esmtp = true;
-    std::string text = r->text;
-    std::size_t start = 0;
-    bool first = true;
-    while (start <= text.size()) {
-      auto nl = text.find('\n', start);
-      std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-      start = nl == std::string::npos ? text.size() + 1 : nl + 1;
-      if (first) {  // the greeting line, not a keyword
-        first = false;
-        continue;
-      }
-      auto sp = line.find(' ');
-      std::string kw = upper(line.substr(0, sp));
-      std::string arg = sp == std::string::npos ? std::string() : line.substr(sp + 1);
-      if (kw == "PIPELINING") caps_.pipelining = true;
-      else if (kw == "8BITMIME") caps_.eightbitmime = true;
-      else if (kw == "DSN") caps_.dsn = true;
-      else if (kw == "STARTTLS") caps_.starttls = true;
-      else if (kw == "SMTPUTF8") caps_.smtputf8 = true;
-      else if (kw == "ENHANCEDSTATUSCODES") caps_.enhanced_status = true;
-      else if (kw == "SIZE") {
-        caps_.size = true;
-        try {
-          caps_.size_limit = arg.empty() ? 0 : std::stoull(arg);
-        } catch (...) {
-          caps_.size_limit = 0;
-        }
-      }
-    }
+    caps_ = parse_capabilities(r->text);
     co_return Result<void>{};
   }
   flatten(*r);

@@ -42,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "delivery/reply_reader.h"  // ServerCapabilities
 #include "delivery/transport.h"
 #include "mail/envelope.h"
 #include "net/dns.h"
@@ -66,19 +67,6 @@ struct ClientOptions {
   // of these, else the connection fails with a temporary 4.7.5 error naming
   // the host (and is never retried in clear). Implies require_tls.
   std::vector<std::string> pinned_sha256;
-};
-
-// What the server said it supports (after the last EHLO/LHLO).
-struct ServerCapabilities {
-  bool esmtp = false;  // EHLO/LHLO accepted (false after a HELO fallback)
-  bool pipelining = false;
-  bool size = false;
-  std::uint64_t size_limit = 0;  // 0: no limit announced
-  bool eightbitmime = false;
-  bool dsn = false;
-  bool starttls = false;
-  bool smtputf8 = false;
-  bool enhanced_status = false;
 };
 
 class SmtpClient {

@@ -397,7 +397,7 @@ FeedResult<Feed> read(std::string_view text, Reader::Root root) {
   } catch (const std::exception& e) {  // out of memory, or a parser surprise: still only a refusal
     if (!reader.error()) reader.error() = FeedError{Rejection::malformed, std::string("not JSON: ") + e.what()};
   }
-  if (reader.error()) return std::unexpected(std::move(*reader.error()));
+  if (auto& error = reader.error()) return std::unexpected(std::move(*error));
   return std::move(reader.feed());
 }
 

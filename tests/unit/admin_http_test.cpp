@@ -110,3 +110,24 @@ TEST(Admin, EtagMatches) {
   EXPECT_FALSE(admin::etag_matches("\"ab\"", "\"a\""));
   EXPECT_FALSE(admin::etag_matches("a", "\"a\""));
 }
+
+// answer(): the same server without a socket (what the admin_http fuzz
+// target drives): keep-alive requests in one go, httplib's own errors and
+// a throwing route get JSON bodies.
+TEST(Admin, AnswerServesOneConnectionInMemory) {
+  admin::AdminServer server([] { return admin::Health{true, "fine"}; });
+  server.handle("POST", "/v1/fail", [](const admin::HttpRequest&) -> admin::HttpResponse {
+    throw std::runtime_error("boom");
+  });
+  std::string out = server.answer(
+      "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET /nope HTTP/1.1\r\nHost: a\r\n\r\n"
+      "POST /v1/fail HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK\r\n")) << out;
+  EXPECT_NE(out.find("ok fine\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("HTTP/1.1 404 Not Found\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("{\"error\":\"not found\"}"), std::string::npos) << out;
+  EXPECT_NE(out.find("HTTP/1.1 500 Internal Server Error\r\n"), std::string::npos) << out;
+  EXPECT_TRUE(server.answer("").empty());
+  EXPECT_TRUE(server.answer("GARBAGE\r\n\r\n").starts_with("HTTP/1.1 400 Bad Request\r\n"));
+}
