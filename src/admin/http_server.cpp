@@ -122,7 +122,7 @@ AdminServer::AdminServer(std::function<Health()> health)
     res.set_content(json_error(text), "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));
-  server_->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+  server_->set_exception_handler([](const httplib::Request& req, httplib::Response& res, const std::exception_ptr&) {
     log::error("admin: {} {}: handler failed", req.method, req.path);
     res.status = 500;
     res.set_content(json_error("internal error"), "application/json");
