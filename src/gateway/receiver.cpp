@@ -1,14 +1,12 @@
-// receiver.cpp - relay checks, and the sink that turns DATA into queued
-// copies: plain, sealed per member gateway, or opened and verified.
+// receiver.cpp - relay checks, and what DATA resolves to: queued copies,
+// plain, sealed per member gateway, or opened and verified (the sink that
+// carries them into the queue is queue_sink.h).
 #include "gateway/receiver.h"
 
-#include <asio/post.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
 #include <chrono>
-#include <fstream>
 
 #include "gateway/inbound.h"
+#include "gateway/queue_sink.h"
 #include "gateway/sender_binding.h"
 #include "mime/header.h"
 #include "util/log.h"
@@ -17,22 +15,8 @@
 namespace sm::gateway {
 namespace {
 
-metrics::Counter accepted_total("securemail_messages_accepted_total", "Messages accepted (250 after DATA)");
 metrics::Counter relay_denied_total("securemail_relay_denied_total", "Recipients refused as relay attempts");
 metrics::Counter sealed_total("securemail_messages_sealed_total", "Sealed copies queued for member gateways");
-
-// A message that is processed (sealed, opened) before it is committed is
-// kept in memory up to this size, and goes to a spool file beyond it.
-constexpr std::size_t kInMemoryLimit = 1u << 20;
-
-Result<std::string> read_message(const queue::SpoolWriter& w) {
-  std::ifstream in(w.path(), std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(w.message_offset()));
-  std::string s(w.size(), '\0');
-  in.read(s.data(), static_cast<std::streamsize>(s.size()));
-  if (!in) return local_error("cannot read back " + w.path().string());
-  return s;
-}
 
 mail::Envelope subset(const mail::Envelope& env, const std::vector<std::size_t>& recipients) {
   mail::Envelope out = env;
@@ -40,140 +24,6 @@ mail::Envelope subset(const mail::Envelope& env, const std::vector<std::size_t>&
   for (auto i : recipients) out.recipients.push_back(env.recipients.at(i));
   return out;
 }
-
-// What DATA brought, before it is processed: in memory while small, in a
-// spool file (not committed) when large.
-struct Received {
-  std::string id;                            // the queue id in our Received: field
-  std::string message;                       // in memory (file is null)
-  std::unique_ptr<queue::SpoolWriter> file;  // spilled: the message is in this file
-  Result<std::string> text() {
-    if (!file) return std::move(message);
-    return read_message(*file);
-  }
-};
-
-// The copies a transaction resolved to, or the reply refusing it.
-struct Resolution {
-  std::vector<std::unique_ptr<queue::SpoolWriter>> copies;  // to commit; a quarantined one is held_on_commit
-  std::shared_ptr<ReplayClaim> claim;      // inbound: seal id pairs to record once committed
-  std::string dropped_id;                  // inbound duplicate: nothing to commit, answer with this id
-  std::optional<Error> refusal;            // refused, but only after reply_after (sealed failures)
-  std::chrono::milliseconds reply_after{0};  // from the end of DATA, for any reply
-};
-
-// Streams DATA into a spool writer; commit() resolves the copies (on the
-// crypto pool when sealing or opening), then waits for the group commit.
-class QueueSink : public smtp::MessageSink {
- public:
-  using Resolve = std::function<Result<Resolution>(Received)>;
-
-  // writer: the queue file for a message committed as it is (resolve
-  // null); or null, and the message is held for resolve: in memory, or in
-  // a file for `stored` once it grows past kInMemoryLimit.
-  QueueSink(queue::Spool& spool, std::unique_ptr<queue::SpoolWriter> writer, mail::Envelope stored,
-            std::string received_field, std::function<void(const std::string&)> committed, Resolve resolve,
-            asio::thread_pool* pool, ReplayCache* replays)
-      : spool_(spool), writer_(std::move(writer)), stored_(std::move(stored)), buffer_(std::move(received_field)),
-        committed_(std::move(committed)), resolve_(std::move(resolve)), pool_(pool), replays_(replays) {}
-
-  Result<void> write(std::string_view chunk) override {
-    header_.append(chunk);
-    if (writer_) return writer_->write(chunk);
-    if (buffer_.size() + chunk.size() <= kInMemoryLimit) {
-      buffer_.append(chunk);
-      return {};
-    }
-    auto w = spool_.create(stored_);
-    if (!w) return std::unexpected(w.error());
-    writer_ = std::move(*w);
-    if (auto ok = writer_->write(buffer_); !ok) return ok;
-    std::string().swap(buffer_);
-    return writer_->write(chunk);
-  }
-
-  asio::awaitable<Result<std::string>> commit() override {
-    auto exec = co_await asio::this_coro::executor;
-    const auto data_end = std::chrono::steady_clock::now();
-    // One strict header reader for every message on every listener: a
-    // header that mail readers could read differently is never accepted.
-    if (auto header = header_.parse(); !header) {
-      log::warn("{}: refused: {}", stored_.id, header.error().text);
-      co_return std::unexpected(header.error());
-    }
-    Resolution resolution;
-    if (!resolve_) {
-      resolution.copies.push_back(std::move(writer_));
-    } else {
-      co_await asio::post(pool_->get_executor(), asio::use_awaitable);
-      auto r = resolve_(Received{stored_.id, std::move(buffer_), std::move(writer_)});
-      co_await asio::post(exec, asio::use_awaitable);
-      if (!r) co_return std::unexpected(r.error());
-      resolution = std::move(*r);
-    }
-    auto result = co_await commit_copies(exec, std::move(resolution.copies), resolution.claim.get());
-    if (resolution.reply_after.count() > 0) {
-      asio::steady_timer wait(exec, data_end + resolution.reply_after);
-      std::error_code ignored;
-      co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    }
-    if (resolution.refusal) co_return std::unexpected(*resolution.refusal);
-    if (result && result->empty()) co_return resolution.dropped_id;
-    co_return result;
-  }
-
- private:
-  // Commit every copy in one batch and wait for all of them; the queue id
-  // of the first, or the first error. Nothing to commit: an empty id.
-  asio::awaitable<Result<std::string>> commit_copies(asio::any_io_executor exec,
-                                                     std::vector<std::unique_ptr<queue::SpoolWriter>> copies,
-                                                     ReplayClaim* claim) {
-    if (copies.empty()) co_return std::string();
-    std::vector<bool> held;
-    std::vector<Result<std::string>> results(copies.size(), std::unexpected(Error{}));
-    for (auto& c : copies) held.push_back(c->held());
-    auto remaining = std::make_shared<std::size_t>(copies.size());
-    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-        [&](auto handler) {
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          for (std::size_t i = 0; i < copies.size(); ++i)
-            spool_.commit_async(std::move(copies[i]), [h, exec, remaining, &results, i](Result<std::string> r) {
-              asio::post(exec, [h, remaining, &results, i, r = std::move(r)]() mutable {
-                results[i] = std::move(r);
-                if (--*remaining == 0) (*h)();
-              });
-            });
-        },
-        asio::use_awaitable);
-    std::optional<Error> failed;
-    std::string first;
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (!results[i]) {
-        failed = results[i].error();
-        continue;
-      }
-      accepted_total.add();
-      if (first.empty()) first = *results[i];
-      if (!held[i]) committed_(*results[i]);
-    }
-    if (failed) {
-      if (!first.empty()) log::warn("{}: some copies were queued before another failed; the client will retry them all", first);
-      co_return std::unexpected(*failed);
-    }
-    if (claim) claim->commit();
-    co_return first;
-  }
-
-  queue::Spool& spool_;
-  std::unique_ptr<queue::SpoolWriter> writer_;
-  mail::Envelope stored_;
-  std::string buffer_;
-  mime::HeaderCollector header_;
-  std::function<void(const std::string&)> committed_;
-  Resolve resolve_;
-  asio::thread_pool* pool_;
-  ReplayCache* replays_;
-};
 
 std::string local_part_of(const std::string& address) {
   auto at = address.rfind('@');
@@ -400,7 +250,7 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
     received_field.clear();
   }
   return std::make_unique<QueueSink>(spool_, std::move(writer), std::move(stored), std::move(received_field), committed_,
-                                     std::move(resolve), &crypto_pool_, trust_.replays);
+                                     std::move(resolve), &crypto_pool_);
 }
 
 }  // namespace sm::gateway
