@@ -75,12 +75,6 @@ bool ReplayCache::seen(const std::string& seal_id, const std::string& recipient)
   return recorded(seal_id, ascii_lower(recipient));
 }
 
-void ReplayCache::remember(const std::string& seal_id, const std::vector<std::string>& recipients, std::int64_t sealed_at) {
-  std::vector<std::string> lower;
-  for (const auto& r : recipients) lower.push_back(ascii_lower(r));
-  record(seal_id, lower, sealed_at);
-}
-
 void ReplayCache::release(const std::string& seal_id, const std::vector<std::string>& lower_recipients) {
   std::lock_guard lock(mu_);
   for (const auto& r : lower_recipients) in_flight_.erase({seal_id, r});

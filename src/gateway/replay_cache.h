@@ -60,14 +60,14 @@ class ReplayCache {
   // recorded nor claimed by a transaction in flight), claiming those.
   Claimed claim(const std::string& seal_id, const std::vector<std::string>& recipients, std::int64_t sealed_at);
 
+  // Has this pair been recorded (its message committed)?
   bool seen(const std::string& seal_id, const std::string& recipient);
-  // Record the pairs; forgets entries older than the window now and then.
-  void remember(const std::string& seal_id, const std::vector<std::string>& recipients, std::int64_t sealed_at);
 
  private:
   friend class ReplayClaim;
   ReplayCache(store::Database db, std::chrono::seconds window) : db_(std::move(db)), window_(window) {}
   bool recorded(const std::string& seal_id, const std::string& lower_recipient);  // mu_ held
+  // Record the pairs; forgets entries older than the window now and then.
   void record(const std::string& seal_id, const std::vector<std::string>& lower_recipients, std::int64_t sealed_at);
   void release(const std::string& seal_id, const std::vector<std::string>& lower_recipients);
   std::mutex mu_;
