@@ -39,24 +39,6 @@ std::string default_hostname() {
   return is_hostname(name) ? name : "localhost";
 }
 
-// toml++ quotes what it saw, which may be a line break or an escape
-// sequence from the file: the message stays one printable line.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else if (c < 0x20 || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else out += static_cast<char>(c);
-  }
-  return out;
-}
-
 }  // namespace
 
 namespace detail {

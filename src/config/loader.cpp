@@ -57,6 +57,22 @@ std::string quote(std::string_view s) {
   return out + "\"";
 }
 
+std::string printable(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else out += static_cast<char>(c);
+  }
+  return out;
+}
+
 fs::path resolve(const fs::path& base, const std::string& text) {
   fs::path p(text);
   return (p.is_absolute() ? p : base / p).lexically_normal();
@@ -64,7 +80,9 @@ fs::path resolve(const fs::path& base, const std::string& text) {
 
 void Loader::error(std::uint32_t line, std::string_view key, const std::string& msg) {
   std::string where = source_ + (line ? ":" + std::to_string(line) : std::string()) + ": ";
-  errors_.emplace_back(line, where + std::string(key) + ": " + msg);
+  // Every refusal is one line on the operator's terminal, whatever the file
+  // held: a value or key echoed back may carry a line break or an escape.
+  errors_.emplace_back(line, printable(where + std::string(key) + ": " + msg));
 }
 
 Section Loader::section(Section& root, std::string_view name) {

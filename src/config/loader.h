@@ -29,6 +29,9 @@ namespace sm::config::detail {
 std::string type_name(const toml::node& n);
 // A TOML basic string with its quotes.
 std::string quote(std::string_view s);
+// text as one printable line: line breaks, tabs and other control octets
+// as \n, \r, \t, \xNN (for values and keys echoed in a refusal).
+std::string printable(std::string_view text);
 // text relative to base unless absolute, normalised.
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& text);
 

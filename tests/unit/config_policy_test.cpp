@@ -132,6 +132,12 @@ TEST(ConfigPolicy, DescribeLoadsBack) {
 TEST(ConfigPolicyBad, PolicyValues) {
   EXPECT_EQ(load_error("[policy]\nforgery = \"drop\"\n"),
             "config.toml:2: policy.forgery: bad value \"drop\" (use reject, quarantine or tag)");
+  // A value or key echoed back stays on one line: control octets escaped.
+  EXPECT_EQ(load_error("[policy]\nforgery = \"x\\r\\nBcc: all@example\"\n"),
+            "config.toml:2: policy.forgery: bad value \"x\\r\\nBcc: all@example\" (use reject, quarantine or tag)");
+  EXPECT_EQ(load_error("[queue]\nsync = \"a\\tb\\u0001\"\n"),
+            "config.toml:2: queue.sync: bad value \"a\\tb\\x01\" (use syncfs or fsync)");
+  EXPECT_EQ(load_error("\"bad\\nkey\" = 1\n").find('\n'), std::string::npos);
   std::string e = load_error("[policy]\nforgery_subject_tag = \"\"\n");
   EXPECT_NE(e.find("config.toml:2: policy.forgery_subject_tag: must be 1..100 printable ASCII"), std::string::npos) << e;
   e = load_error("[policy]\nforgery_subject_tag = \"x\\r\\nBcc: all@example\"\n");
