@@ -12,12 +12,15 @@
 // in memory (each freed as soon as the next is made); max_size bounds it.
 #include <openssl/err.h>
 
+#include <algorithm>
+
 #include "mime/header.h"
 #include "smime/bio_chain.h"
 #include "smime/checks.h"
 #include "smime/decrypt.h"
 #include "smime/header_protection.h"
 #include "smime/signature.h"
+#include "util/text.h"
 
 namespace sm::smime {
 namespace {
@@ -99,6 +102,30 @@ void verify_signed(detail::SignedMessage& message, const mime::HeaderBlock& oute
   detail::check_sender(*inner, outer, signer, options, v);
 }
 
+// application/pkcs7-mime with Content-Transfer-Encoding: binary (RFC 3030
+// BINARYMIME between gateways): the body is the CMS structure in DER, which
+// OpenSSL's S/MIME reader (base64 only) cannot read.
+bool binary_body(const mime::HeaderBlock& outer) {
+  if (detail::smime_form(outer) != detail::SmimeForm::pkcs7_mime) return false;
+  auto cte = outer.get("Content-Transfer-Encoding");
+  if (!cte) return false;
+  std::string_view t = *cte;
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' || t.back() == '\n')) t.remove_suffix(1);
+  return ascii_lower(t) == "binary";
+}
+
+// The DER after the outer header; null (malformed) when it does not parse.
+CMS_ContentInfo* read_der_body(BIO* input, const mime::HeaderBlock& outer) {
+  char skip[4096];
+  for (std::size_t left = outer.body_offset(); left > 0;) {
+    int n = BIO_read(input, skip, static_cast<int>(std::min(left, sizeof skip)));
+    if (n <= 0) return nullptr;
+    left -= static_cast<std::size_t>(n);
+  }
+  return d2i_CMS_bio(input, nullptr);
+}
+
 // The signed layer of the message, decrypted first when it is encrypted;
 // nullopt with the reason noted when there is none to verify.
 Result<std::optional<detail::SignedMessage>> unwrap(const MessageSource& message, std::string_view head,
@@ -108,7 +135,9 @@ Result<std::optional<detail::SignedMessage>> unwrap(const MessageSource& message
   if (!input) return std::unexpected(input.error());
   BIO* content = nullptr;
   ERR_clear_error();
-  ossl::CmsPtr cms(SMIME_read_CMS_ex(input->get(), detail::smime_read_flags(head, outer), &content, nullptr));
+  ossl::CmsPtr cms(binary_body(outer) ? read_der_body(input->get(), outer)
+                                      : SMIME_read_CMS_ex(input->get(), detail::smime_read_flags(head, outer),
+                                                          &content, nullptr));
   ossl::BioPtr detached(content);
   input->reset();
   if (!cms) {

@@ -262,3 +262,38 @@ TEST(Open, MissingTrustStoreIsALocalError) {
 }
 
 }  // namespace
+
+// BINARYMIME between gateways: the same CMS as DER after a header saying
+// Content-Transfer-Encoding: binary opens like the base64 form; DER that
+// does not parse is malformed.
+TEST(Open, BinaryDerBodyOpens) {
+  auto& p = TestPki::get();
+  const Gateway& a = p.gateway("a.example");
+  const Gateway& b = p.gateway("b.example");
+  auto trust = p.trust();
+  std::string msg = sample_message();
+  std::string sealed = seal_string(msg, a.identity(), {b.recipient()});
+  std::size_t end = sealed.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos);
+  std::string header = sealed.substr(0, end + 4);
+  std::size_t cte = header.find("Content-Transfer-Encoding: base64");
+  ASSERT_NE(cte, std::string::npos);
+  header.replace(cte, std::string("Content-Transfer-Encoding: base64").size(), "Content-Transfer-Encoding: binary");
+
+  ossl::BioPtr in(BIO_new_mem_buf(sealed.data(), static_cast<int>(sealed.size())));
+  ossl::CmsPtr cms(SMIME_read_CMS(in.get(), nullptr));
+  ASSERT_TRUE(cms);
+  ossl::BioPtr der(BIO_new(BIO_s_mem()));
+  ASSERT_EQ(i2d_CMS_bio(der.get(), cms.get()), 1);
+  std::string binary = header + bio_string(der.get());
+  ASSERT_NE(binary.find('\0'), std::string::npos);  // really binary
+
+  Opened o = open_string(binary, options_for({b.identity()}, trust));
+  EXPECT_EQ(o.verdict.reason, Reason::none) << o.verdict.detail;
+  EXPECT_EQ(o.released, msg);
+
+  std::string broken = header + std::string(bio_string(der.get())).substr(0, 100);
+  Opened bad = open_string(broken, options_for({b.identity()}, trust));
+  EXPECT_EQ(bad.verdict.reason, Reason::malformed);
+  EXPECT_TRUE(bad.released.empty());
+}
