@@ -32,13 +32,21 @@ bool has_8bit(std::string_view s) {
 
 // Bare LF -> CRLF; the result ends with CRLF unless empty.
 std::string to_crlf(std::string_view s) {
+  // Every line end becomes CRLF: a bare LF, and a bare CR too (a returned
+  // message must not carry a lone CR that readers split differently).
   std::string out;
   out.reserve(s.size() + s.size() / 32 + 2);
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) out += '\r';
-    out += s[i];
+    if (s[i] == '\r') {
+      out += "\r\n";
+      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
+    } else if (s[i] == '\n') {
+      out += "\r\n";
+    } else {
+      out += s[i];
+    }
   }
-  if (!out.empty() && !out.ends_with("\r\n")) out += out.back() == '\r' ? "\n" : "\r\n";
+  if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
   return out;
 }
 

@@ -292,3 +292,16 @@ TEST(Dsn, BareLfOriginalBecomesCrlf) {
   Parsed p = parse(*out);
   EXPECT_EQ(p.parts[2].body, "Subject: lf\r\n\r\nline one\r\nline two\r\n");
 }
+
+TEST(Dsn, BareCrOriginalBecomesCrlf) {
+  DsnReport r = base_report();
+  r.original = "Subject: cr\r\n\r\nline one\rline two\r\n\rend\r";
+  r.recipients = {{0, DsnAction::failed}};
+  auto out = compose_dsn(r);
+  ASSERT_TRUE(out);
+  Parsed p = parse(*out);
+  EXPECT_EQ(p.parts[2].body, "Subject: cr\r\n\r\nline one\r\nline two\r\n\r\nend\r\n");
+  // No CR anywhere in the report that is not followed by LF.
+  for (std::size_t i = 0; i < out->size(); ++i)
+    if ((*out)[i] == '\r') ASSERT_TRUE(i + 1 < out->size() && (*out)[i + 1] == '\n') << "bare CR at " << i;
+}
