@@ -62,9 +62,7 @@ Result<std::vector<MemberCertificate>> MemberCertificates::check(const directory
 
 Result<std::vector<MemberCertificate>> MemberCertificates::of(const directory::Member& member) {
   std::lock_guard lock(mu_);
-  auto certs = check(member);
-  if (!certs) log::warn("directory: {}", certs.error().text);
-  return certs;
+  return check(member);  // a refusal is logged by whoever defers or refuses the mail
 }
 
 std::vector<std::string> MemberCertificates::fingerprints(const directory::Member& member) {

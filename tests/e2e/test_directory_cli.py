@@ -435,9 +435,11 @@ def test_gateway_fetches_from_serve_and_looks_up(auth, members, gsp, server, tmp
     assert answer["found"] is True and answer["domain"] == "b.example" and answer["serial"] == serial
     assert answer["member"]["id"] == "gsp" and answer["member"]["endpoints"] == ["127.0.0.1:2525"]
     assert answer["fingerprints"] == [gsp.key_set()["fingerprint"]]
+    assert answer["certificate_check"] == "ok"  # the first-use check, made now
     assert lookup(cfg, "x.c.example").returncode == 0  # gsp includes its subdomains
     text_answer = lookup(cfg, "cust1.example", check=True).stdout.decode()
     assert "member cust1 (Customer 1)" in text_answer and "mx.shared.example:25" in text_answer
+    assert "certificates  ok (the check made when a gateway first uses them)" in text_answer
     r = lookup(cfg, "nobody.example", "--json")
     assert r.returncode == 1 and json.loads(r.stdout)["found"] is False
     # the same answer with --data (the [directory] defaults)
