@@ -485,6 +485,38 @@ def test_fetch_refuses_rollback_and_foreign_feeds(auth, foreign_auth, members, o
     assert answer["serial"] == held and answer["member"]["organisation"] == "Own Gateway Agency"
 
 
+def test_a_bad_member_certificate_refuses_that_member_on_first_use_not_the_feed(auth, members, own, foreign, tmp_path):
+    """A feed the authority signed although one entry holds a certificate of
+    another authority (the authority's own checks would refuse it: signed
+    here by hand with openssl, as a broken publisher would) is applied:
+    the signature vouches for it. The member is refused when first used,
+    and `lookup` says so; every other member stays usable."""
+    publish(auth)
+    feed = json.loads((auth / "directory" / "feed.json").read_text())
+    feed["serial"] += 1
+    bad = next(m for m in feed["members"] if m["id"] == "cust1")
+    bad["certificates"] = [foreign.cert().read_text()]
+    forged_json = tmp_path / "feed.json"
+    forged_json.write_text(json.dumps(feed, sort_keys=True, separators=(",", ":")))
+    forged = tmp_path / "feed.cms"
+    r = subprocess.run(["openssl", "cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-md", "sha256",
+                        "-signer", str(auth / "ca.pem"), "-inkey", str(auth / "ca.key"),
+                        "-in", str(forged_json), "-out", str(forged)], capture_output=True)
+    assert r.returncode == 0, text(r)
+    cfg = gateway_config(tmp_path, own, f"file:{forged}")
+    r = directory("fetch", "--config", cfg)
+    assert r.returncode == 0, text(r)  # before: refused whole as certificate-mismatch
+    assert f"serial {feed['serial']}" in r.stdout.decode()
+    answer = json.loads(lookup(cfg, "cust1.example", "--json", check=True).stdout)
+    check = answer["certificate_check"]
+    assert check.startswith("refused: the directory entry of member cust1 is refused: certificate-mismatch: "
+                            "member cust1 certificates[0] does not chain to the authority"), check
+    assert check.endswith("the authority must publish a fixed entry"), check
+    text_answer = lookup(cfg, "cust1.example", check=True).stdout.decode()
+    assert "certificates  refused: " in text_answer
+    assert json.loads(lookup(cfg, "cust2.example", "--json", check=True).stdout)["certificate_check"] == "ok"
+
+
 def test_fetch_needs_a_directory_feed(own, tmp_path):
     cfg = tmp_path / "nofeed.toml"
     cfg.write_text(f'domain = "d.example"\ndata_dir = "{own.data}"\n')
