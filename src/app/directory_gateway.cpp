@@ -1,7 +1,8 @@
 // directory_gateway.cpp - a gateway's side of `securemail directory`:
 // `lookup` answers from the gateway's replica (DATA/directory.sqlite, the
 // last good signed feed) in the same JSON as the admin API's
-// GET /v1/directory/lookup; `fetch` gets the [directory] feed now, verifies
+// GET /v1/directory/lookup, plus the fingerprints and the result of the
+// first-use check of the member's certificates (gateway/member_certs.h); `fetch` gets the [directory] feed now, verifies
 // it and applies it. Both use the gateway's own helpers
 // (gateway/directory_service.h), so the command line can never judge a feed
 // differently from the running gateway. They work on a stopped gateway; a
@@ -12,6 +13,7 @@
 #include "config/config.h"
 #include "gateway/directory_api.h"
 #include "gateway/directory_service.h"
+#include "gateway/member_certs.h"
 
 namespace sm::app::dir {
 namespace {
@@ -43,16 +45,23 @@ int lookup(const Args& a) {
               << ") is older than [directory] max_age\n";
 
   const directory::Member* m = dir->lookup_domain(domain);
+  // The check a gateway makes when it first uses the member's certificates.
+  std::string check = "ok";
+  if (m) {
+    gateway::MemberCertificates certs([trust = local->trust] { return trust; });
+    if (auto checked = certs.of(*m); !checked) check = "refused: " + checked.error().text;
+  }
   if (a.json) {
     nlohmann::json fingerprints = nlohmann::json::array();
     if (m)
       for (const auto& pem : m->certificates) fingerprints.push_back(pem_fingerprint(pem));
     answer["fingerprints"] = fingerprints;
+    if (m) answer["certificate_check"] = check;
     std::cout << answer.dump(2) << "\n";
   } else if (m) {
     std::cout << a.query << ": member " << m->id << " (" << m->organisation << "), " << directory::to_string(m->status)
               << "; directory serial " << dir->serial() << "\n"
-              << member_text(*m);
+              << member_text(*m) << "certificates  " << check << " (the check made when a gateway first uses them)\n";
   } else {
     std::cout << a.query << ": not a member (directory serial " << dir->serial() << ")\n";
   }

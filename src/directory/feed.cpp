@@ -10,8 +10,9 @@
 //      and nothing else (CMS_NOINTERN) -> bad_signature
 //   4. the content is a well-formed feed -> malformed
 //   5. serial not below the held one -> rollback; issue time -> stale
-//   6. ids and domains unique, certificates chain and match -> duplicate_*,
-//      certificate_mismatch
+//   6. ids and domains unique -> duplicate_*
+// Member certificates are not parsed here: the authority's signature
+// vouches for them and each is checked on first use (member_certificate.h).
 // The CRLs in the crls set are taken out as they are (verify_feed_with_crls);
 // they are neither covered by the feed's signature nor needed for it.
 #include <openssl/err.h>
@@ -134,10 +135,9 @@ FeedResult<void> check_fresh(const Feed& feed, const VerifyOptions& o) {
 }
 
 // Step 6: the checks parse_feed and verify_feed share.
-FeedResult<void> check_contents(const Feed& feed, const pki::TrustStore* trust,
-                                CertificateCache* cache = nullptr) {
+FeedResult<void> check_contents(const Feed& feed, const pki::TrustStore* trust) {
   if (auto r = detail::check_unique(feed); !r) return r;
-  if (trust != nullptr) return detail::check_certificates(feed, *trust, feed.issued, cache);
+  if (trust != nullptr) return detail::check_certificates(feed, *trust, feed.issued);
   return {};
 }
 
@@ -202,10 +202,9 @@ FeedResult<VerifiedFeed> verify_feed_with_crls(std::string_view signed_feed, con
   auto feed = detail::feed_from_text(verified->content);
   if (!feed) return std::unexpected(std::move(feed.error()));
   VerifiedFeed out{std::move(*feed), carried_crls(verified->cms.get())};
-  verified->cms.reset();  // the content is parsed: free it before the expensive checks
+  verified->cms.reset();  // the content is parsed: free it
   if (auto r = check_fresh(out.feed, options); !r) return std::unexpected(std::move(r.error()));
-  if (auto r = check_contents(out.feed, options.trust, options.cache); !r)
-    return std::unexpected(std::move(r.error()));
+  if (auto r = detail::check_unique(out.feed); !r) return std::unexpected(std::move(r.error()));
   return out;
 }
 

@@ -15,9 +15,12 @@
 // trustworthy), so every gateway gets a fresh CRL with each feed; see
 // feed_crl.h for what a gateway accepts from it.
 //
-// Member certificates are checked as of the feed's issue time (so a feed
-// that verified once verifies again on restart); whoever uses a
-// certificate still checks it is valid at that moment.
+// A gateway trusts the authority's signature over the whole member list:
+// verify_feed does not parse or chain member certificates (that made the
+// first apply of a 100,000-member feed take 25-40 s). Each certificate is
+// checked when it is first used (member_certificate.h). The authority
+// checks every certificate before it publishes (registry.cpp), and
+// parse_feed with a trust store does the same for tools.
 #pragma once
 
 #include <chrono>
@@ -33,8 +36,6 @@
 #include "util/error.h"
 
 namespace sm::directory {
-
-class CertificateCache;
 
 inline constexpr std::string_view kFeedFormat = "securemail-directory/1";
 
@@ -58,7 +59,9 @@ enum class Rejection {
   stale,                 // issued longer ago than max_age (or more than 5 minutes in the future)
   duplicate_domain,      // one domain under two members (or twice under one)
   duplicate_member,      // two members with one id
-  certificate_mismatch,  // a member certificate does not name every one of its domains, does not parse, or does not chain to the authority
+  certificate_mismatch,  // a member certificate does not name every one of its domains, does not parse, or does not
+                         // chain to the authority (the authority's checks and parse_feed; on a gateway, the
+                         // first-use check of member_certificate.h refuses the member instead)
 };
 std::string_view to_string(Rejection r);  // "bad-signature", ...
 
@@ -90,17 +93,13 @@ Result<std::string> sign_feed(const Feed& feed, const EVP_PKEY* key, const X509*
 
 struct VerifyOptions {
   const X509* authority = nullptr;   // the only certificate allowed to sign the feed
-  const pki::TrustStore* trust = nullptr;  // member certificates must chain to it (built from the same
-                                           // authority; null: not checked); a loaded CRL is checked, a
-                                           // missing one is not required even when the store says require_crl
   std::uint64_t current_serial = 0;  // refuse lower serials (0: accept any)
   std::chrono::seconds max_age{std::chrono::hours(72)};
   std::int64_t now = 0;              // 0: time(nullptr)
-  // Optional: certificates found good before are not checked again (see
-  // certificate_cache.h); one verification at a time per cache.
-  CertificateCache* cache = nullptr;
 };
-// Verify a signed feed (DER CMS) and return it parsed and validated.
+// Verify a signed feed (DER CMS) and return it parsed and validated
+// (structure, unique ids and domains; member certificates are left to
+// their first use).
 // The pointers in `options` must outlive the call (and a Replica holding them).
 FeedResult<Feed> verify_feed(std::string_view signed_feed, const VerifyOptions& options);
 

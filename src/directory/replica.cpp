@@ -4,9 +4,9 @@
 // (feed_body) with its serial, issue time and when it was last fetched
 // (feed). Both are replaced in one transaction (synchronous=FULL), so after
 // a crash the file holds either the old or the new good feed. On open the stored
-// bytes are verified again like a fetched feed, except for age; the
-// certificates table (the certificate cache) spares examining again the
-// certificates already found good under the same trust anchors and CRLs.
+// bytes are verified again like a fetched feed, except for age. Member
+// certificates are checked on first use (member_certificate.h), so neither
+// an apply nor a restart examines them.
 #include "directory/replica.h"
 
 #include <ctime>
@@ -43,30 +43,17 @@ CREATE TABLE certificates (
   crl_checked INTEGER NOT NULL,
   dns_names   TEXT NOT NULL       -- space-separated, sorted
 );
+)sql",
+                                            R"sql(
+-- Member certificates are checked on first use now, not at apply
+-- (member_certificate.h): the stored results are no longer needed.
+DROP TABLE certificates;
 )sql"};
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : " ") + n;
-  return out;
-}
-
-std::vector<std::string> split(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    std::size_t space = text.find(' ');
-    out.emplace_back(text.substr(0, space));
-    text.remove_prefix(space == std::string_view::npos ? text.size() : space + 1);
-  }
-  return out;
-}
 
 }  // namespace
 
 Replica::Replica(store::Database db, VerifyOptions options)
-    : db_(std::move(db)), options_(options) {
-  options_.cache = &cache_;
-}
+    : db_(std::move(db)), options_(options) {}
 
 Result<std::unique_ptr<Replica>> Replica::open(const std::filesystem::path& data_dir,
                                                VerifyOptions options) {
@@ -81,40 +68,7 @@ Result<std::unique_ptr<Replica>> Replica::open(const std::filesystem::path& data
   return replica;
 }
 
-void Replica::load_cache() {
-  auto stmt = db_.prepare(
-      "SELECT digest, trust, not_before, not_after, crl_checked, dns_names FROM certificates");
-  while (stmt) {
-    auto row = stmt->step();
-    if (!row || !*row) break;
-    cache_.restore(stmt->blob_at(1), stmt->blob_at(0),
-                   {stmt->int_at(2), stmt->int_at(3), stmt->int_at(4) != 0, split(stmt->text_at(5))});
-  }
-}
-
-// Within store()'s transaction: the cache's changes since the last store.
-Result<> Replica::store_cache() {
-  CertificateCache::Changes changes = cache_.take_changes();
-  if (changes.cleared)
-    if (auto r = db_.exec("DELETE FROM certificates"); !r) return r;
-  auto remove = db_.prepare("DELETE FROM certificates WHERE digest = ?");
-  if (!remove) return std::unexpected(remove.error());
-  for (const std::string& digest : changes.removed)
-    if (auto r = remove->bind_blob(1, digest).run(); !r) return r;
-  auto add = db_.prepare(
-      "INSERT OR REPLACE INTO certificates (digest, trust, not_before, not_after, crl_checked, dns_names) "
-      "VALUES (?, ?, ?, ?, ?, ?)");
-  if (!add) return std::unexpected(add.error());
-  for (const auto& [digest, facts] : changes.added) {
-    add->bind_blob(1, digest).bind_blob(2, changes.trust_state).bind(3, facts->not_before);
-    add->bind(4, facts->not_after).bind(5, std::int64_t{facts->crl_checked}).bind(6, join(facts->dns_names));
-    if (auto r = add->run(); !r) return r;
-  }
-  return {};
-}
-
 void Replica::load() {
-  load_cache();
   auto stmt = db_.prepare("SELECT feed_body.body, feed.fetched FROM feed JOIN feed_body USING (slot)");
   auto row = stmt ? stmt->step() : Result<bool>(std::unexpected(stmt.error()));
   if (!row) {
@@ -153,7 +107,6 @@ Result<> Replica::store(std::string_view signed_feed, const Feed& feed, std::int
   auto body = db_.prepare("INSERT OR REPLACE INTO feed_body (slot, body) VALUES (1, ?)");
   if (!body) return std::unexpected(body.error());
   if (auto r = body->bind_blob(1, signed_feed).run(); !r) return r;
-  if (auto r = store_cache(); !r) return r;
   return tx->commit();
 }
 

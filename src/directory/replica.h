@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "directory/certificate_cache.h"
 #include "directory/directory.h"
 #include "directory/feed.h"
 #include "directory/feed_crl.h"
@@ -43,7 +42,7 @@ class Replica {
   // Opens DATA/directory.sqlite and loads the last good feed (re-verified
   // against the authority; a stored copy that no longer verifies is
   // reported and ignored).
-  // options.authority and options.trust must outlive the Replica;
+  // options.authority must outlive the Replica;
   // options.current_serial is ignored (the stored copy sets it).
   static Result<std::unique_ptr<Replica>> open(const std::filesystem::path& data_dir,
                                                VerifyOptions options);
@@ -65,15 +64,12 @@ class Replica {
  private:
   Replica(store::Database db, VerifyOptions options);
   void load();
-  void load_cache();
-  Result<> store_cache();
   Result<> store(std::string_view signed_feed, const Feed& feed, std::int64_t now);
   void touch(std::int64_t now);
   std::int64_t now() const;
 
   store::Database db_;             // guarded by apply_mutex_
-  VerifyOptions options_;          // options_.cache is &cache_
-  CertificateCache cache_;         // guarded by apply_mutex_
+  VerifyOptions options_;
   std::mutex apply_mutex_;         // one apply (and one database user) at a time
   mutable std::mutex mutex_;       // guards the fields below
   std::shared_ptr<const Directory> current_ = Directory::empty();

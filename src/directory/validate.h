@@ -1,11 +1,10 @@
 // validate.h - the checks on a whole feed beyond field shapes (module
 // internal: feed.cpp and registry.cpp): unique ids and domains, and member
-// certificates against the authority.
+// certificates against the authority (the authority's side).
 #pragma once
 
 #include <cstdint>
 
-#include "directory/certificate_cache.h"
 #include "directory/feed.h"
 #include "pki/trust.h"
 
@@ -22,10 +21,8 @@ Checked check_unique(const Feed& feed);
 // `at_time` and names every domain of its member. A loaded CRL is checked
 // when it covers `at_time`; none is ever required. Each distinct
 // certificate is examined once (a provider's certificate shared by many
-// members), those the cache knows not at all, the rest spread over the
-// machine's cores. On success the cache keeps exactly this feed's
-// certificates.
-Checked check_certificates(const Feed& feed, const pki::TrustStore& trust, std::int64_t at_time,
-                           CertificateCache* cache = nullptr);
+// members), spread over the machine's cores. The authority's check
+// (registry.cpp); gateways check on first use (member_certificate.h).
+Checked check_certificates(const Feed& feed, const pki::TrustStore& trust, std::int64_t at_time);
 
 }  // namespace sm::directory::detail

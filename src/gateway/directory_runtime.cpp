@@ -51,6 +51,10 @@ std::shared_ptr<const directory::Directory> DirectoryRuntime::current() const {
   return service_ ? service_->current() : nullptr;
 }
 
+std::shared_ptr<const pki::TrustStore> DirectoryRuntime::member_trust() const {
+  return service_ ? service_->member_trust() : nullptr;
+}
+
 std::string DirectoryRuntime::health() const { return service_ ? service_->health() : std::string(); }
 
 }  // namespace sm::gateway

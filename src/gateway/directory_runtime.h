@@ -39,6 +39,9 @@ class DirectoryRuntime {
   std::string health() const;  // "" without a directory
   // The directory in force now, for lookups on any thread; null without one.
   std::shared_ptr<const directory::Directory> current() const;
+  // What member certificates are checked against on first use (the
+  // directory authority and its current CRL); null without a directory.
+  std::shared_ptr<const pki::TrustStore> member_trust() const;
 
  private:
   DirectoryRuntime() = default;

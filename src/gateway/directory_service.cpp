@@ -86,12 +86,13 @@ Result<LocalDirectory> open_local_directory(const config::Config& config) {
   if (!trust) return local_error("directory.authority: " + trust.error().text);
   if (trust->anchors().empty()) return local_error("directory.authority: " + anchors.string() + ": no certificate");
   LocalDirectory local;
-  local.trust = std::make_unique<pki::TrustStore>(std::move(*trust));
+  local.trust = std::make_shared<const pki::TrustStore>(std::move(*trust));
+  local.anchors_file = anchors;
+  local.trust_crl_file = crl;
   local.authority = pki::clone(local.trust->anchors().front().get());
   if (is_keyring_anchor(config.data_dir, local.authority.get())) local.crl_file = pki::Keyring::crl_file(config.data_dir);
   directory::VerifyOptions options;
   options.authority = local.authority.get();
-  options.trust = local.trust.get();
   options.max_age = config.directory.max_age;
   auto replica = directory::Replica::open(config.data_dir, options);
   if (!replica) return std::unexpected(replica.error());
@@ -175,6 +176,21 @@ void DirectoryService::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::shared_ptr<const pki::TrustStore> DirectoryService::member_trust() const {
+  std::lock_guard lock(trust_mu_);
+  return local_.trust;
+}
+
+void DirectoryService::reload_trust() {
+  auto trust = pki::TrustStore::load(local_.anchors_file, local_.trust_crl_file, pki::TrustOptions{.require_crl = false});
+  if (!trust) {
+    log::error("directory: cannot reload the authority and CRL for member certificates: {}", trust.error().text);
+    return;
+  }
+  std::lock_guard lock(trust_mu_);
+  local_.trust = std::make_shared<const pki::TrustStore>(std::move(*trust));
+}
+
 bool DirectoryService::stale() const { return local_.replica->stale() || offered_stale_; }
 
 std::string DirectoryService::health() const {
@@ -214,7 +230,7 @@ void DirectoryService::run() {
 
 std::string DirectoryService::fetch_and_apply(std::optional<DirectoryChanges>& changes, bool& crl_installed) {
   auto before = current();
-  auto bytes = fetch_feed(settings_, *local_.trust);
+  auto bytes = fetch_feed(settings_, *member_trust());
   if (!bytes) {
     log::warn("directory: cannot fetch the feed: {}; keeping serial {}", bytes.error().text, before->serial());
     return fetch_failure(bytes.error());
@@ -237,6 +253,7 @@ std::string DirectoryService::fetch_and_apply(std::optional<DirectoryChanges>& c
   install_crl_from_feed(local_, *report);
   if (report->crl_installed) {
     log::info("directory: installed {} from the feed", report->crl_installed->text());
+    reload_trust();
     crl_installed = true;
   }
   if (!report->changes.empty())

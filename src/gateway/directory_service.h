@@ -44,7 +44,11 @@ namespace sm::gateway {
 // The replica together with what it verifies against (which must outlive it).
 struct LocalDirectory {
   ossl::X509Ptr authority;                 // the only certificate allowed to sign the feed
-  std::unique_ptr<pki::TrustStore> trust;  // member certificates must chain to it
+  // Member certificates must chain to it (checked on first use,
+  // directory/member_certificate.h): [directory] authority with
+  // trust_crl_file's CRLs, no CRL required.
+  std::shared_ptr<const pki::TrustStore> trust;
+  std::filesystem::path anchors_file, trust_crl_file;
   std::unique_ptr<directory::Replica> replica;
   // Where a CRL the feed carries is installed: DATA/pki/crl.pem when the
   // feed's authority is one of the gateway's trust anchors
@@ -91,6 +95,10 @@ class DirectoryService {
   void stop();         // joins the thread; waits for a fetch in progress
 
   std::shared_ptr<const directory::Directory> current() const { return local_.replica->current(); }
+  // What member certificates are checked against on first use (see
+  // LocalDirectory::trust); a new store once a CRL from the feed is
+  // installed, so revocations take effect at once. Any thread.
+  std::shared_ptr<const pki::TrustStore> member_trust() const;
   bool stale() const;
   std::string health() const;  // one line for /healthz
 
@@ -103,9 +111,11 @@ class DirectoryService {
   void notify(const DirectoryChanges& changes);
   void notify_crl_installed();
   void update_gauges();
+  void reload_trust();
 
   config::Config::Directory settings_;
-  LocalDirectory local_;
+  LocalDirectory local_;  // local_.trust guarded by trust_mu_
+  mutable std::mutex trust_mu_;
   std::vector<Observer> observers_;
   std::vector<std::function<void()>> crl_observers_;
   std::atomic<bool> offered_stale_{false};  // the last fetch was refused as stale

@@ -165,7 +165,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   }
   Bouncer bouncer(config, **spool, on_committed);
   DirectorySnapshot snapshot = [&directory] { return (*directory)->current(); };
-  MemberCertificates member_certs;  // one cache for sealing, opening, pinning and member sessions
+  MemberCertificates member_certs([&directory] { return (*directory)->member_trust(); });  // one cache for sealing, opening, pinning and member sessions
   MemberDelivery to_members{snapshot, {}, {}, &member_certs};
   if (auto own = (*keys)->tls_files()) to_members.client_cert = own->cert, to_members.client_key = own->key;
   DeliveryAgent agent(io, **spool, config, *resolver, bouncer, to_members);

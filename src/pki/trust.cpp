@@ -9,7 +9,11 @@
 
 #include <openssl/pem.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "pki/certificate.h"
+#include "pki/chain_cache.h"
 #include "pki/detail.h"
 #include "pki/key.h"
 
@@ -99,6 +103,21 @@ std::vector<std::string> chain_subjects(X509_STORE_CTX* ctx) {
   return out;
 }
 
+// How long an "ok" answer holds: until the first certificate of the built
+// chain expires or the first CRL of the store is due for renewal.
+std::int64_t answer_holds_until(const TrustStore& trust, X509_STORE_CTX* ctx) {
+  std::int64_t until = std::numeric_limits<std::int64_t>::max();
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
+  for (int i = 0; chain && i < sk_X509_num(chain); ++i) {
+    auto t = detail::asn1_time_unix(X509_get0_notAfter(sk_X509_value(chain, i)));
+    until = std::min(until, t.value_or(0));
+  }
+  for (const auto& crl : trust.crls())
+    if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get()))
+      until = std::min(until, detail::asn1_time_unix(next).value_or(0));
+  return until;
+}
+
 }  // namespace
 
 std::string_view to_string(ChainStatus status) {
@@ -130,6 +149,7 @@ Result<TrustStore> TrustStore::make(std::vector<ossl::X509Ptr> anchors, std::vec
   t.anchors_ = std::move(anchors);
   t.crls_ = std::move(crls);
   t.options_ = options;
+  t.chain_cache_ = std::make_shared<ChainCache>();
   return t;
 }
 
@@ -190,6 +210,7 @@ ChainResult verify_chain(const TrustStore& trust, X509* leaf, STACK_OF(X509)* in
   }
   result.status = ChainStatus::ok;
   result.detail = "ok";
+  result.valid_until = answer_holds_until(trust, ctx.get());
   return result;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "util/error.h"
 
 namespace sm::pki {
+
+class ChainCache;
 
 struct TrustOptions {
   // Revocation: with require_crl, a leaf whose issuer has no CRL loaded, or
@@ -38,12 +41,16 @@ class TrustStore {
   const TrustOptions& options() const { return options_; }
   const std::vector<ossl::X509Ptr>& anchors() const { return anchors_; }
   const std::vector<ossl::X509CrlPtr>& crls() const { return crls_; }
+  // Chain checks "now" against this store, remembered (chain_cache.h). A
+  // store never changes, so the cache lives and dies with its CRL version.
+  ChainCache& chain_cache() const { return *chain_cache_; }
 
  private:
   ossl::X509StorePtr store_;
   std::vector<ossl::X509Ptr> anchors_;
   std::vector<ossl::X509CrlPtr> crls_;
   TrustOptions options_;
+  std::shared_ptr<ChainCache> chain_cache_;
 };
 
 // smime_encrypt accepts keyEncipherment (RSA) or keyAgreement (EC) on the
@@ -66,6 +73,9 @@ struct ChainResult {
   ChainStatus status = ChainStatus::invalid;
   std::string detail;               // OpenSSL's verify error text and depth
   std::vector<std::string> chain;   // subjects, leaf first, when a path was built
+  // When ok: the answer holds until this unix time (the earliest notAfter
+  // in the chain, or the earliest nextUpdate of the store's CRLs).
+  std::int64_t valid_until = 0;
   bool ok() const { return status == ChainStatus::ok; }
 };
 

@@ -1,5 +1,8 @@
 // signer_chain.cpp - validating the signer's certificate chain with
 // pki::verify_chain (purpose S/MIME signing), each failure its own reason.
+// A check "now" goes through the trust store's chain cache, so a member's
+// chain is verified once per CRL version rather than once per message.
+#include "pki/chain_cache.h"
 #include "pki/trust.h"
 #include "smime/checks.h"
 #include "smime/signature.h"
@@ -42,7 +45,9 @@ void check_signer_chain(SignedMessage& message, X509* signer, const OpenOptions&
   bool crl_loaded = !store.crls().empty();
   ossl::X509StackPtr certs(CMS_get1_certs(message.cms.get()));  // intermediates (and the leaf)
   pki::ChainResult result =
-      pki::verify_chain(store, signer, certs.get(), pki::Purpose::smime_sign, options.at_time);
+      options.at_time == 0
+          ? store.chain_cache().verify(store, signer, certs.get(), pki::Purpose::smime_sign)
+          : pki::verify_chain(store, signer, certs.get(), pki::Purpose::smime_sign, options.at_time);
   v.chain = result.chain;
   v.revocation = revocation_text(result.status, crl_loaded);
   if (!result.ok())

@@ -435,9 +435,11 @@ def test_gateway_fetches_from_serve_and_looks_up(auth, members, gsp, server, tmp
     assert answer["found"] is True and answer["domain"] == "b.example" and answer["serial"] == serial
     assert answer["member"]["id"] == "gsp" and answer["member"]["endpoints"] == ["127.0.0.1:2525"]
     assert answer["fingerprints"] == [gsp.key_set()["fingerprint"]]
+    assert answer["certificate_check"] == "ok"  # the first-use check, made now
     assert lookup(cfg, "x.c.example").returncode == 0  # gsp includes its subdomains
     text_answer = lookup(cfg, "cust1.example", check=True).stdout.decode()
     assert "member cust1 (Customer 1)" in text_answer and "mx.shared.example:25" in text_answer
+    assert "certificates  ok (the check made when a gateway first uses them)" in text_answer
     r = lookup(cfg, "nobody.example", "--json")
     assert r.returncode == 1 and json.loads(r.stdout)["found"] is False
     # the same answer with --data (the [directory] defaults)
@@ -481,6 +483,38 @@ def test_fetch_refuses_rollback_and_foreign_feeds(auth, foreign_auth, members, o
     # every refusal kept the copy held
     answer = json.loads(lookup(gateway_config(tmp_path, own, f"file:{current}"), "d.example", "--json").stdout)
     assert answer["serial"] == held and answer["member"]["organisation"] == "Own Gateway Agency"
+
+
+def test_a_bad_member_certificate_refuses_that_member_on_first_use_not_the_feed(auth, members, own, foreign, tmp_path):
+    """A feed the authority signed although one entry holds a certificate of
+    another authority (the authority's own checks would refuse it: signed
+    here by hand with openssl, as a broken publisher would) is applied:
+    the signature vouches for it. The member is refused when first used,
+    and `lookup` says so; every other member stays usable."""
+    publish(auth)
+    feed = json.loads((auth / "directory" / "feed.json").read_text())
+    feed["serial"] += 1
+    bad = next(m for m in feed["members"] if m["id"] == "cust1")
+    bad["certificates"] = [foreign.cert().read_text()]
+    forged_json = tmp_path / "feed.json"
+    forged_json.write_text(json.dumps(feed, sort_keys=True, separators=(",", ":")))
+    forged = tmp_path / "feed.cms"
+    r = subprocess.run(["openssl", "cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-md", "sha256",
+                        "-signer", str(auth / "ca.pem"), "-inkey", str(auth / "ca.key"),
+                        "-in", str(forged_json), "-out", str(forged)], capture_output=True)
+    assert r.returncode == 0, text(r)
+    cfg = gateway_config(tmp_path, own, f"file:{forged}")
+    r = directory("fetch", "--config", cfg)
+    assert r.returncode == 0, text(r)  # before: refused whole as certificate-mismatch
+    assert f"serial {feed['serial']}" in r.stdout.decode()
+    answer = json.loads(lookup(cfg, "cust1.example", "--json", check=True).stdout)
+    check = answer["certificate_check"]
+    assert check.startswith("refused: the directory entry of member cust1 is refused: certificate-mismatch: "
+                            "member cust1 certificates[0] does not chain to the authority"), check
+    assert check.endswith("the authority must publish a fixed entry"), check
+    text_answer = lookup(cfg, "cust1.example", check=True).stdout.decode()
+    assert "certificates  refused: " in text_answer
+    assert json.loads(lookup(cfg, "cust2.example", "--json", check=True).stdout)["certificate_check"] == "ok"
 
 
 def test_fetch_needs_a_directory_feed(own, tmp_path):

@@ -39,7 +39,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   sm::directory::VerifyOptions vo;
   vo.authority = p.ca.get();
-  vo.trust = &p.trust;
   vo.now = p.at_time;
   vo.max_age = std::chrono::hours(24 * 365 * 100);
   if (auto f = sm::directory::verify_feed(in, vo); !f) check_error(f.error());

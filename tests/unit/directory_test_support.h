@@ -58,15 +58,17 @@ class TestAuthority {
   const X509* cert() const { return authority_->certificate(); }
   const EVP_PKEY* key() const { return key_.get(); }
   const pki::TrustStore& trust() const { return *trust_; }
+  std::shared_ptr<const pki::TrustStore> shared_trust() const { return trust_; }
   std::string subject() const { return pki::describe(cert()).subject; }
 
-  // A gateway certificate (PEM) naming these domains, valid from a month ago.
-  std::string issue(std::vector<std::string> domains) {
+  // A gateway certificate (PEM) naming these domains, valid from a month
+  // ago for a year (or until not_after).
+  std::string issue(std::vector<std::string> domains, std::int64_t not_after = 0) {
     pki::GatewayCertRequest request;
     request.domains = std::move(domains);
     request.public_key = gateway_key();
     request.not_before = now_seconds() - 30 * 86400;
-    request.not_after = now_seconds() + 365 * 86400;
+    request.not_after = not_after != 0 ? not_after : now_seconds() + 365 * 86400;
     auto cert = authority_->issue(request);
     EXPECT_TRUE(cert) << cert.error().text;
     return cert ? pki::to_pem(cert->get()) : std::string();
@@ -77,13 +79,12 @@ class TestAuthority {
     auto trust = pki::TrustStore::load(pki::Authority::certificate_file(dir_.path),
                                        pki::Authority::crl_file(dir_.path), {.require_crl = false});
     EXPECT_TRUE(trust) << trust.error().text;
-    trust_ = std::make_unique<pki::TrustStore>(std::move(*trust));
+    trust_ = std::make_shared<const pki::TrustStore>(std::move(*trust));
   }
 
   VerifyOptions verify_options(std::uint64_t current_serial = 0) const {
     VerifyOptions o;
     o.authority = cert();
-    o.trust = trust_.get();
     o.current_serial = current_serial;
     return o;
   }
@@ -98,7 +99,7 @@ class TestAuthority {
   TempDir dir_;
   std::unique_ptr<pki::Authority> authority_;
   ossl::EvpPkeyPtr key_;
-  std::unique_ptr<pki::TrustStore> trust_;
+  std::shared_ptr<const pki::TrustStore> trust_;
 };
 
 // A member with every field set; its certificate is issued when an
