@@ -4,7 +4,8 @@
 // has a role: the four ancestors of the content (ContentInfo, its [0], the
 // typed data SEQUENCE, the Encrypted/EncapsulatedContentInfo) are rebuilt
 // from their children with definite lengths; the content and its OCTET
-// STRING pieces go to the sink; everything else is copied as read.
+// STRING pieces go to the sink; everything else is copied as read (walked
+// into only when it has an indefinite length, to find its end).
 #include "smime/ber_reader.h"
 
 #include <vector>
@@ -290,6 +291,10 @@ class Walker {
       return primitive(role, h, out);
     }
     if (role == Role::type_oid) return fail("constructed content type");
+    // Outside the content's ancestors a definite-length element is copied
+    // whole, as OpenSSL's d2i would take it (an ANY, such as algorithm
+    // parameters, is not looked into); the skeleton's d2i checks it.
+    if (role == Role::raw && !h.indefinite) return primitive(role, h, out);
     return constructed(role, h, depth, budget, out);
   }
 
