@@ -127,7 +127,7 @@ class Walker {
   }
   bool keep(std::uint64_t n) {
     kept_ += n;
-    return kept_ <= kMaxSkeleton || fail("the CMS structure outside its content is larger than 8 MiB");
+    return kept_ <= kMaxSkeleton || fail("the CMS structure outside its content is larger than 4 MiB");
   }
 
   bool read_head(Head& h, std::uint64_t limit) {

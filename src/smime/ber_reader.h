@@ -44,7 +44,7 @@ struct CmsLayout {
 using ContentSink = std::function<bool(CmsType type, std::string_view octets)>;
 
 constexpr std::size_t kMaxBerDepth = 30;           // as OpenSSL's ASN1_MAX_CONSTRUCTED_NEST
-constexpr std::size_t kMaxSkeleton = 8u << 20;     // the structure outside the content
+constexpr std::size_t kMaxSkeleton = 4u << 20;     // the structure outside the content
 
 // Read one ContentInfo from `der` (decoded octets: DER or BER), at most
 // `max_octets` of them. Malformed input is reported in the layout; an
