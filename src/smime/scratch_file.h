@@ -1,10 +1,12 @@
-// scratch_file.h - open()'s anonymous temporary file: the decrypted entity
-// (and an opaque signature's content) is written here, never to the
-// caller's output, until every check has passed.
+// scratch_file.h - open()'s holding place for the decrypted entity (and an
+// opaque signature's content): written here, never to the caller's
+// output, until every check has passed.
 //
-// It has no name (O_TMPFILE, or mkstemp and an immediate unlink where the
-// file system cannot do O_TMPFILE), so nothing is left behind whatever
-// happens to the process; it is freed when the last reader lets go.
+// The first kInMemory octets stay in memory (a small message never costs
+// a file); past that everything moves to an anonymous temporary file with
+// no name (O_TMPFILE, or mkstemp and an immediate unlink where the file
+// system cannot do O_TMPFILE), so nothing is left behind whatever happens
+// to the process and memory stays bounded whatever the size.
 #pragma once
 
 #include <cstdint>
@@ -19,21 +21,26 @@ namespace sm::smime::detail {
 
 class ScratchFile {
  public:
-  // A new empty file in `folder` (empty: $TMPDIR, else /tmp).
+  static constexpr std::size_t kInMemory = 1u << 20;
+
+  // An empty scratch space whose file, if needed, goes in `folder` (empty:
+  // $TMPDIR, else /tmp). Refused when the folder is not a directory.
   static Result<ScratchFile> create(const std::filesystem::path& folder);
 
-  // Appends to the file (buffered; flush() before reading what it wrote).
+  // Appends (buffered: flush() before reading back what it wrote).
   BIO* writer() const { return writer_.get(); }
   Result<> flush();
-  // Octets written and flushed so far.
-  std::uint64_t size() const { return size_; }
-  // Octets [begin, end) as a message source (valid after this is gone).
+  // Octets written so far.
+  std::uint64_t size() const;
+  // Octets [begin, end) as a message source (valid after this is gone);
+  // flush() first.
   MessageSource contents(std::uint64_t begin, std::uint64_t end) const;
 
+  struct State;
+
  private:
-  std::shared_ptr<const FileDescriptor> fd_;
+  std::shared_ptr<State> state_;
   ossl::BioPtr writer_;
-  std::uint64_t size_ = 0;
 };
 
 }  // namespace sm::smime::detail

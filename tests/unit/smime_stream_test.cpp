@@ -242,6 +242,25 @@ TEST_F(Stream, ScratchFileIsNeverLeftBehind) {
   EXPECT_NE(r.error().text.find("scratch"), std::string::npos) << r.error().text;
 }
 
+TEST_F(Stream, LargeMessagesSpillToTheScratchFolderAndLeaveNothing) {
+  TempDir scratch;
+  auto opt = options();
+  opt.scratch_folder = scratch.path;
+  std::string big = sample_message("alice@a.example", "bob@b.example", "Quarterly figures",
+                                   std::string(3u << 20, 'q') + "\r\n");
+  for (bool opaque : {false, true}) {
+    for (Cipher cipher : {Cipher::aes256_gcm, Cipher::aes256_cbc}) {
+      std::string text = seal_string(big, a.identity(), {b.recipient()}, {cipher, {.opaque = opaque}});
+      auto o = open_with(text, opt);
+      SCOPED_TRACE(std::string(opaque ? "opaque " : "detached ") + std::string(to_string(cipher)));
+      EXPECT_EQ(o.verdict.reason, Reason::none) << o.verdict.detail;
+      EXPECT_EQ(o.verdict.signature_form, opaque ? "opaque" : "detached");
+      EXPECT_TRUE(o.released == big);
+      EXPECT_EQ(entries(scratch.path), 0u);
+    }
+  }
+}
+
 TEST_F(Stream, SliceOfAFileReadsOnlyItsRange) {
   TempDir dir;
   spit(dir.path / "m", "0123456789");
