@@ -1,8 +1,8 @@
 // smime_stream_test.cpp - the streaming open(): its BER reader, its
-// multipart splitter and its scratch file. Each malformation gets the
+// multipart splitter and its scratch space. Each malformation gets the
 // reason the non-streaming open() gave for it (checked side by side with
-// the old build when this was written; the one deliberate difference is
-// noted) and nothing is released.
+// the old build when this was written, see docs/benchmarks.md; the
+// deliberate difference is noted) and nothing is released.
 #include <dirent.h>
 
 #include "smime/ber_reader.h"
@@ -126,7 +126,10 @@ TEST_F(Stream, ChangedLengthsAreMalformed) {
       bad.der[last] = static_cast<char>(static_cast<unsigned char>(bad.der[last]) + delta);
       auto o = open_default(join(bad));
       SCOPED_TRACE("length at " + std::to_string(at) + " " + std::to_string(delta) + ": " + o.verdict.detail);
-      EXPECT_FALSE(o.verdict.verified());
+      // decrypt_failed where the length is inside algorithm parameters
+      // (copied whole, as OpenSSL's d2i takes them; the unwrap then fails).
+      EXPECT_TRUE(o.verdict.reason == Reason::malformed || o.verdict.reason == Reason::decrypt_failed)
+          << to_string(o.verdict.reason);
       expect_withheld(o);
       ++tried;
     }
