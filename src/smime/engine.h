@@ -128,7 +128,7 @@ struct OpenOptions {
 // is split in place (multipart_split.h), an opaque SignedData's content is
 // copied out by a second walk. Disk: about the message's size in
 // scratch_folder. Measured (docs/benchmarks.md, seal_vs_openssl): a 100
-// MiB message opens at an 18.5 MiB peak in `securemail smime open` (472
+// MiB message opens at a 13.3 MiB peak in `securemail smime open` (472
 // MiB before; `openssl cms` 312 MiB), and a 4 KiB one at x1.14 the old
 // rate. max_size stays a limit on what is accepted, not on memory.
 // Differences from the old reader, both refusals where it went on: data
