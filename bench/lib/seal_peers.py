@@ -136,10 +136,13 @@ def cli_tool(binary, setup, key_type):
     return Tool("securemail smime CLI", command)
 
 
-def memory_test(driver, tools, mib, workdir, failed):
-    """Peak RSS (wait4's ru_maxrss) sealing, then opening one `mib` MiB
-    message with each tool; the opened message must equal the original.
-    A tool that fails is reported in `failed` and skipped."""
+def memory_test(driver, tools, mib, workdir, failed, peer_open=None):
+    """Peak RSS (wait4's ru_maxrss: the child's VmHWM) sealing, then opening
+    one `mib` MiB message with each tool; the opened message must equal the
+    original. A tool that fails is reported in `failed` and skipped. With
+    `peer_open` (a function of the sealed file giving shell commands run
+    one after the other), the peer opens what the first tool sealed and its
+    largest peak is reported as the tool "openssl cms" (open only)."""
     src = driver.message(mib << 20, os.path.join(workdir, f"big-{mib}.eml"))
     sealed, opened = src + ".p7m", src + ".out"
     results = []
@@ -150,6 +153,8 @@ def memory_test(driver, tools, mib, workdir, failed):
             open_s, open_ru, _ = run_rusage(tool.command("open", sealed, opened), 600)
             if not files_equal(src, opened):
                 raise RunFailed(f"the opened {mib} MiB message differs from the original")
+            if peer_open and tool is tools[0]:
+                results.append(peer_memory(peer_open(sealed), mib))
         except RunFailed as e:
             log(f"FAILED: {tool.name}, {mib} MiB message: {e}")
             failed.append(f"{tool.name}, {mib} MiB message: {str(e).splitlines()[0]}")
@@ -163,6 +168,21 @@ def memory_test(driver, tools, mib, workdir, failed):
                         "open_seconds": open_s, "open_max_rss_kib": open_ru.ru_maxrss, "sealed_octets": sealed_octets})
     os.unlink(src)
     return results
+
+
+def peer_memory(commands, mib):
+    """The peer's open of the same sealed message: each command's peak RSS,
+    the largest reported (a failing peer is reported as None)."""
+    peaks, seconds = [], 0.0
+    for cmd in commands:
+        try:
+            wall, ru, _ = run_rusage(["bash", "-o", "pipefail", "-c", cmd], 600)
+        except RunFailed as e:
+            log(f"peer open of the {mib} MiB message failed: {e}")
+            return {"tool": "openssl cms", "mib": mib, "open_max_rss_kib": None, "open_seconds": None}
+        peaks.append(ru.ru_maxrss)
+        seconds += wall
+    return {"tool": "openssl cms", "mib": mib, "open_max_rss_kib": max(peaks), "open_seconds": seconds}
 
 
 def files_equal(a, b, chunk=1 << 20):

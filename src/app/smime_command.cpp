@@ -1,14 +1,17 @@
 // smime_command.cpp - `securemail smime seal | sign | open | verify`.
 //
 // The same engine and keys as the gateway, one message at a time: input is
-// a file or stdin (made CRLF canonical first), output a file or stdout.
+// a file or stdin (made CRLF canonical first; a CRLF file, such as a sealed
+// message, is streamed in place), output a file or stdout.
 // open/verify print the verdict on stderr and exit 0 only when the message
 // verified. The restored message is written only when the engine released
 // it (never CBC content that did not verify), and a --out file is created
 // only then: a failed open leaves nothing behind.
 #include "app/smime_command.h"
 
+#include <fstream>
 #include <iostream>
+#include <vector>
 
 #include "app/cli_support.h"
 #include "app/verdict_report.h"
@@ -58,13 +61,32 @@ Result<const pki::KeySet*> pick_signer(const pki::Keyring& ring, const std::stri
   return s;
 }
 
-// streamable: sign and seal read a named file in place (the engine turns
-// bare LF into CRLF as it reads), so memory stays bounded for any size;
-// stdin and open/verify take the message into memory, canonicalised.
-Result<smime::MessageSource> read_message(const std::string& in, bool streamable) {
-  if (streamable && !in.empty() && in != "-") {
+// True when the file has no bare LF (read in pieces, never held).
+bool crlf_canonical(const fs::path& file) {
+  std::ifstream f(file, std::ios::binary);
+  std::vector<char> buf(1 << 16);
+  char prev = 0;
+  while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0) {
+    for (std::streamsize i = 0; i < f.gcount(); ++i) {
+      if (buf[static_cast<std::size_t>(i)] == '\n' && prev != '\r') return false;
+      prev = buf[static_cast<std::size_t>(i)];
+    }
+  }
+  return !f.bad();
+}
+
+enum class Reading {
+  in_place,          // sign and seal: a named file is read in place (the engine turns bare LF into CRLF as it reads)
+  in_place_if_crlf,  // open and verify: a named file already CRLF canonical (as seal writes it) is read in place
+};
+
+// A named file is read in place as `how` allows, so memory stays bounded
+// for any size; stdin, and a file open/verify must canonicalise, is taken
+// into memory, canonicalised.
+Result<smime::MessageSource> read_message(const std::string& in, Reading how) {
+  if (!in.empty() && in != "-") {
     if (!fs::is_regular_file(in)) return local_error("--in " + in + ": not a readable file");
-    return smime::MessageSource::file(in);
+    if (how == Reading::in_place || crlf_canonical(in)) return smime::MessageSource::file(in);
   }
   auto text = read_input(in);
   if (!text) return std::unexpected(text.error());
@@ -99,7 +121,7 @@ int sign_or_seal(const SmimeArgs& a, bool seal) {
     if (!c) return failed(what, "--to " + f + ": " + c.error().text);
     certs.push_back(std::move(*c));
   }
-  auto message = read_message(a.in, true);
+  auto message = read_message(a.in, Reading::in_place);
   if (!message) return failed(what, message.error().text);
   Output out;
   if (auto r = out.open(a.out); !r) return failed(what, r.error().text);
@@ -149,7 +171,7 @@ int open_or_verify(const SmimeArgs& a, bool open) {
   o.require_encryption = open;
   o.allow_cbc = !a.no_cbc;
 
-  auto message = read_message(a.in, false);
+  auto message = read_message(a.in, Reading::in_place_if_crlf);
   if (!message) return failed(what, message.error().text);
   Output out;
   if (auto r = out.open(a.out); !r) return failed(what, r.error().text);

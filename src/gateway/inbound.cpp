@@ -150,6 +150,7 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
   if (member.status != directory::Status::active || o.allowed_signer_fingerprints.empty())
     o.allowed_signer_fingerprints = {"(member " + member.id + " is " + std::string(directory::to_string(member.status)) + ")"};
   o.max_size = std::max<std::size_t>(o.max_size, config_.limits.max_message_size + 65536);
+  o.scratch_folder = config_.data_dir;  // decrypted content waits on the gateway's own volume, not a shared /tmp
   ossl::BioPtr out_bio(BIO_new(BIO_s_mem()));
   if (!out_bio) return refusal(Error{451, "4.3.0", "out of memory"}, "deferred: out of memory");
   auto verdict = smime::open(smime::MessageSource::memory(received), out_bio.get(), o);

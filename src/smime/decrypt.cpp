@@ -68,46 +68,49 @@ std::string key_management_of(CMS_RecipientInfo* ri) {
   }
 }
 
-// Decrypt the content with the content key already unwrapped. Returns null
-// (and `error`) when padding or the GCM tag does not check.
-ossl::BioPtr decrypt_content(CMS_ContentInfo* cms, Verdict& v, std::string& error) {
-  ossl::BioPtr chain(CMS_dataInit(cms, nullptr));
-  ossl::BioPtr plain(BIO_new(BIO_s_mem()));
-  if (!chain || !plain) {
+// Decrypt the content with the content key already unwrapped: the
+// ciphertext is written through OpenSSL's cipher BIO (in decrypt mode)
+// into `plain`; the final flush checks the padding or the GCM tag (set
+// from AuthEnvelopedData.mac when the BIO was made). Returns false (and
+// `error`) when they do not check.
+Result<bool> decrypt_content(CMS_ContentInfo* cms, Verdict& v, const CiphertextFeed& feed, BIO* plain,
+                             std::string& error) {
+  FilterStack chain(plain);
+  BIO* top = CMS_dataInit(cms, plain);
+  if (top == nullptr) {
     error = ossl::openssl_error("cannot set up content decryption");
-    return nullptr;
+    return false;
   }
-  if (BIO_method_type(chain.get()) == BIO_TYPE_CIPHER) {
+  chain.adopt(top);
+  bool cipher = BIO_method_type(top) == BIO_TYPE_CIPHER;
+  if (cipher) {
     EVP_CIPHER_CTX* ctx = nullptr;
-    BIO_get_cipher_ctx(chain.get(), &ctx);
+    BIO_get_cipher_ctx(top, &ctx);
     if (ctx != nullptr && EVP_CIPHER_CTX_get0_cipher(ctx) != nullptr)
       v.content_encryption = OBJ_nid2ln(EVP_CIPHER_CTX_get_nid(ctx));
   }
-  char buf[16384];
-  int n;
-  while ((n = BIO_read(chain.get(), buf, sizeof buf)) > 0)
-    if (!write_all(plain.get(), std::string_view(buf, static_cast<std::size_t>(n)))) {
-      error = "out of memory";
-      return nullptr;
-    }
-  bool ok = n == 0 && (BIO_method_type(chain.get()) != BIO_TYPE_CIPHER || BIO_get_cipher_status(chain.get()) > 0);
+  if (auto fed = feed(top); !fed) return std::unexpected(fed.error());
+  ERR_clear_error();
+  bool flushed = BIO_flush(top) > 0;
+  bool ok = flushed && (!cipher || BIO_get_cipher_status(top) > 0);
   if (!ok) {
+    if (!cipher || BIO_get_cipher_status(top) > 0) return local_error("writing the decrypted content failed");
     error = ossl::openssl_error(v.authenticated_encryption ? "authentication tag mismatch" : "bad padding");
-    return nullptr;
+    return false;
   }
-  BIO_set_mem_eof_return(plain.get(), 0);  // a plain end of data, not "retry later", for the readers after us
-  return plain;
+  return true;
 }
 
 }  // namespace
 
-Result<ossl::BioPtr> decrypt(CMS_ContentInfo* cms, const OpenOptions& options, Verdict& v) {
+Result<bool> decrypt(CMS_ContentInfo* cms, const OpenOptions& options, Verdict& v, const CiphertextFeed& feed,
+                     BIO* plain) {
   int type = OBJ_obj2nid(CMS_get0_type(cms));
   v.encrypted = true;
   v.authenticated_encryption = type == NID_id_smime_ct_authEnvelopedData;
   if (!v.authenticated_encryption && !options.allow_cbc) {
     note_failure(v, Reason::cbc_not_allowed, "EnvelopedData (no authenticated encryption)");
-    return nullptr;
+    return false;
   }
   ERR_clear_error();
   // Only sets the debug flag (no key, no output): report unwrap failures.
@@ -128,10 +131,11 @@ Result<ossl::BioPtr> decrypt(CMS_ContentInfo* cms, const OpenOptions& options, V
       error = "key unwrap with " + id.id + " failed: " + ossl::openssl_error();
       continue;  // another of our keys may share this certificate
     }
-    ossl::BioPtr plain = decrypt_content(cms, v, error);
-    if (!plain) break;  // the content key was ours: the content itself is bad
+    auto decrypted = decrypt_content(cms, v, feed, plain, error);
+    if (!decrypted) return std::unexpected(decrypted.error());
+    if (!*decrypted) break;  // the content key was ours: the content itself is bad
     v.decrypted_with = id.id;
-    return plain;
+    return true;
   }
   if (!ours) {
     int n = sk_CMS_RecipientInfo_num(CMS_get0_RecipientInfos(cms));
@@ -140,7 +144,7 @@ Result<ossl::BioPtr> decrypt(CMS_ContentInfo* cms, const OpenOptions& options, V
   } else {
     note_failure(v, Reason::decrypt_failed, error);
   }
-  return nullptr;
+  return false;
 }
 
 }  // namespace sm::smime::detail

@@ -3,22 +3,29 @@
 //
 // Steps (the first failure is the verdict's reason; later steps still run
 // where they can, to fill in facts for logs):
-//   outer header -> SMIME_read_CMS -> [decrypt -> SMIME_read_CMS of the
-//   inner entity] -> signature -> signer chain -> signed From:, signer
-//   domain, membership -> header protection -> release.
+//   outer header -> CMS structure (pass 1: everything but the ciphertext)
+//   -> [key unwrap, decrypt (pass 2: the ciphertext streamed through the
+//   cipher into the scratch file) -> the inner entity] -> signature (the
+//   content streamed from its file range) -> signer chain -> signed From:,
+//   signer domain, membership -> header protection -> release (copy the
+//   range to `out`).
 //
-// Memory: OpenSSL's S/MIME reader has no streaming mode, so the CMS
-// structure, then the decrypted entity, then the signed content are held
-// in memory (each freed as soon as the next is made); max_size bounds it.
+// Memory: nothing scales with the message. The ciphertext is read twice
+// from the source (once to find the structure around it, once to decrypt
+// it); the plaintext goes to an anonymous scratch file, never to `out`,
+// until every check has passed (the EFAIL rules in may_release()).
 #include <openssl/err.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "mime/header.h"
 #include "smime/bio_chain.h"
 #include "smime/checks.h"
 #include "smime/decrypt.h"
+#include "smime/entity_reader.h"
 #include "smime/header_protection.h"
+#include "smime/scratch_file.h"
 #include "smime/signature.h"
 #include "util/text.h"
 
@@ -58,53 +65,38 @@ bool may_release(const Verdict& v) {
   }
 }
 
-// Parse an S/MIME entity into a SignedData and its content; null with the
-// reason noted when it is not signed.
-std::optional<detail::SignedMessage> read_signed(BIO* entity, int flags, Verdict& v) {
-  BIO* content = nullptr;
-  ERR_clear_error();
-  ossl::CmsPtr cms(SMIME_read_CMS_ex(entity, flags, &content, nullptr));
-  ossl::BioPtr detached(content);
-  if (!cms) {
-    note_failure(v, Reason::malformed, ossl::openssl_error("unreadable signed entity"));
-    return std::nullopt;
-  }
-  int type = OBJ_obj2nid(CMS_get0_type(cms.get()));
-  if (type != NID_pkcs7_signed) {
-    note_failure(v, Reason::unsigned_content, std::string("inner content is ") + OBJ_nid2sn(type) + ", not signed");
-    return std::nullopt;
-  }
-  return detail::SignedMessage{std::move(cms), std::move(detached)};
-}
-
-// The inner entity after decryption: must be signed.
-std::optional<detail::SignedMessage> read_decrypted(ossl::BioPtr plain, Verdict& v) {
-  std::string_view text = detail::mem_view(plain.get());
-  auto header = header_of(text);
+// The inner entity after decryption (in the scratch file): must be signed.
+Result<std::optional<detail::SignedMessage>> read_decrypted(const MessageSource& entity, detail::ScratchFile& scratch,
+                                                            Verdict& v) {
+  auto text = entity.head(mime::HeaderBlock::kDefaultMaxSize + 1);
+  if (!text) return std::unexpected(text.error());
+  auto header = header_of(*text);
   if (header) v.content_type = detail::media_type(*header);
   if (!header || detail::smime_form(*header) == detail::SmimeForm::none) {
     note_failure(v, Reason::unsigned_content, "decrypted content is " + v.content_type + ", not signed");
     return std::nullopt;
   }
-  return read_signed(plain.get(), detail::smime_read_flags(text, *header), v);
+  return detail::read_signed_entity(entity, *text, *header, scratch, "unreadable signed entity", v);
 }
 
-void verify_signed(detail::SignedMessage& message, const mime::HeaderBlock& outer,
-                   const OpenOptions& options, Verdict& v) {
+Result<> verify_signed(detail::SignedMessage& message, const mime::HeaderBlock& outer, const OpenOptions& options,
+                       Verdict& v) {
   X509* signer = detail::check_signature(message, v);
-  if (!v.signed_content) return;
+  if (!v.signed_content) return {};
   detail::check_signer_chain(message, signer, options, v);
-  auto inner = header_of(message.content());
+  auto text = message.content.head(mime::HeaderBlock::kDefaultMaxSize + 1);
+  if (!text) return std::unexpected(text.error());
+  auto inner = header_of(*text);
   if (!inner) {
     note_failure(v, Reason::from_invalid, "the signed message's header is unreadable");
-    return;
+    return {};
   }
   detail::check_sender(*inner, outer, signer, options, v);
+  return {};
 }
 
 // application/pkcs7-mime with Content-Transfer-Encoding: binary (RFC 3030
-// BINARYMIME between gateways): the body is the CMS structure in DER, which
-// OpenSSL's S/MIME reader (base64 only) cannot read.
+// BINARYMIME between gateways): the body is the CMS structure in DER.
 bool binary_body(const mime::HeaderBlock& outer) {
   if (detail::smime_form(outer) != detail::SmimeForm::pkcs7_mime) return false;
   auto cte = outer.get("Content-Transfer-Encoding");
@@ -115,49 +107,65 @@ bool binary_body(const mime::HeaderBlock& outer) {
   return ascii_lower(t) == "binary";
 }
 
-// The DER after the outer header; null (malformed) when it does not parse.
-CMS_ContentInfo* read_der_body(BIO* input, const mime::HeaderBlock& outer) {
-  char skip[4096];
-  for (std::size_t left = outer.body_offset(); left > 0;) {
-    int n = BIO_read(input, skip, static_cast<int>(std::min(left, sizeof skip)));
-    if (n <= 0) return nullptr;
-    left -= static_cast<std::size_t>(n);
-  }
-  return d2i_CMS_bio(input, nullptr);
+// Decrypt the (Auth)EnvelopedData in `body` into the scratch file, then
+// read the signed entity it holds.
+Result<std::optional<detail::SignedMessage>> decrypt_body(CMS_ContentInfo* cms, const MessageSource& body, bool binary,
+                                                          detail::ScratchFile& scratch, const OpenOptions& options,
+                                                          Verdict& v) {
+  auto feed = [&](BIO* cipher) { return detail::feed_ciphertext(body, binary, cipher); };
+  if (auto f = scratch.flush(); !f) return std::unexpected(f.error());
+  std::uint64_t begin = scratch.size();
+  auto decrypted = detail::decrypt(cms, options, v, feed, scratch.writer());
+  if (!decrypted) return std::unexpected(decrypted.error());
+  if (!*decrypted) return std::nullopt;
+  if (auto f = scratch.flush(); !f) return std::unexpected(f.error());
+  return read_decrypted(scratch.contents(begin, scratch.size()), scratch, v);
 }
 
 // The signed layer of the message, decrypted first when it is encrypted;
 // nullopt with the reason noted when there is none to verify.
 Result<std::optional<detail::SignedMessage>> unwrap(const MessageSource& message, std::string_view head,
-                                                    const mime::HeaderBlock& outer, const OpenOptions& options,
-                                                    Verdict& v) {
-  auto input = message.open();
-  if (!input) return std::unexpected(input.error());
-  BIO* content = nullptr;
-  ERR_clear_error();
-  ossl::CmsPtr cms(binary_body(outer) ? read_der_body(input->get(), outer)
-                                      : SMIME_read_CMS_ex(input->get(), detail::smime_read_flags(head, outer),
-                                                          &content, nullptr));
-  ossl::BioPtr detached(content);
-  input->reset();
-  if (!cms) {
-    note_failure(v, Reason::malformed, ossl::openssl_error("unreadable S/MIME structure"));
-    return std::nullopt;
+                                                    const mime::HeaderBlock& outer, detail::ScratchFile& scratch,
+                                                    const OpenOptions& options, Verdict& v) {
+  constexpr std::string_view what = "unreadable S/MIME structure";
+  if (detail::smime_form(outer) == detail::SmimeForm::multipart_signed) {
+    auto signed_message = detail::read_signed_entity(message, head, outer, scratch, what, v);
+    if (signed_message && *signed_message && options.require_encryption)
+      note_failure(v, Reason::not_encrypted, "signed only");
+    return signed_message;
   }
-  int type = OBJ_obj2nid(CMS_get0_type(cms.get()));
-  if (type == NID_pkcs7_enveloped || type == NID_id_smime_ct_authEnvelopedData) {
-    auto plain = detail::decrypt(cms.get(), options, v);
-    if (!plain) return std::unexpected(plain.error());
-    if (!*plain) return std::nullopt;
-    cms.reset();  // the ciphertext is no longer needed
-    return read_decrypted(std::move(*plain), v);
-  }
+  MessageSource body = message.slice(outer.body_offset(), UINT64_MAX);
+  bool binary = binary_body(outer);
+  auto read = detail::read_cms_body(body, binary, scratch, what, v);
+  if (!read) return std::unexpected(read.error());
+  if (!*read) return std::nullopt;
+  detail::CmsBody& cms = **read;
+  int type = OBJ_obj2nid(CMS_get0_type(cms.cms.get()));
+  if (type == NID_pkcs7_enveloped || type == NID_id_smime_ct_authEnvelopedData)
+    return decrypt_body(cms.cms.get(), body, binary, scratch, options, v);
   if (type == NID_pkcs7_signed) {
     if (options.require_encryption) note_failure(v, Reason::not_encrypted, "signed only");
-    return detail::SignedMessage{std::move(cms), std::move(detached)};
+    return detail::SignedMessage{std::move(cms.cms), scratch.contents(cms.content.begin, cms.content.end), true};
   }
   note_failure(v, Reason::malformed, std::string("unsupported CMS content type ") + OBJ_nid2sn(type));
   return std::nullopt;
+}
+
+// Copy the verified message to the caller's output.
+Result<bool> release(const MessageSource& content, BIO* out) {
+  auto in = content.open();
+  if (!in) return std::unexpected(in.error());
+  std::vector<char> buf(1u << 16);
+  bool any = false;
+  int n;
+  while ((n = BIO_read(in->get(), buf.data(), static_cast<int>(buf.size()))) > 0) {
+    if (!detail::write_all(out, std::string_view(buf.data(), static_cast<std::size_t>(n))))
+      return local_error("writing the opened message failed");
+    any = true;
+  }
+  if (n < 0) return local_error("reading the opened message back failed");
+  if (any && BIO_flush(out) <= 0) return local_error("writing the opened message failed");
+  return any;
 }
 
 }  // namespace
@@ -181,16 +189,17 @@ Result<Verdict> open(const MessageSource& message, BIO* out, const OpenOptions& 
   }
   v.reason = Reason::none;
 
-  auto signed_message = unwrap(message, *head, *outer, options, v);
+  auto scratch = detail::ScratchFile::create(options.scratch_folder);
+  if (!scratch) return std::unexpected(scratch.error());
+  auto signed_message = unwrap(message, *head, *outer, *scratch, options, v);
   if (!signed_message) return std::unexpected(signed_message.error());
   if (!*signed_message) return v;
-  verify_signed(**signed_message, *outer, options, v);
+  if (auto r = verify_signed(**signed_message, *outer, options, v); !r) return std::unexpected(r.error());
 
-  std::string_view content = (*signed_message)->content();
-  if (out != nullptr && v.signed_content && !content.empty() && may_release(v)) {
-    if (!detail::write_all(out, content) || BIO_flush(out) <= 0)
-      return local_error("writing the opened message failed");
-    v.released = true;
+  if (out != nullptr && v.signed_content && may_release(v)) {
+    auto released = release((*signed_message)->content, out);
+    if (!released) return std::unexpected(released.error());
+    v.released = *released;
   }
   return v;
 }

@@ -45,18 +45,10 @@ void describe_signer(X509* signer, Verdict& v) {
 
 }  // namespace
 
-std::string_view SignedMessage::content() const {
-  if (detached) return mem_view(detached.get());
-  ASN1_OCTET_STRING** pos = CMS_get0_content(cms.get());
-  if (pos == nullptr || *pos == nullptr) return {};
-  return std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(*pos)),
-                          static_cast<std::size_t>(ASN1_STRING_length(*pos)));
-}
-
 X509* check_signature(SignedMessage& message, Verdict& v) {
   CMS_ContentInfo* cms = message.cms.get();
   v.signed_content = true;
-  v.signature_form = message.detached ? "detached" : "opaque";
+  v.signature_form = message.opaque ? "opaque" : "detached";
   STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms);
   if (sk_CMS_SignerInfo_num(infos) <= 0) {
     v.signed_content = false;
@@ -80,23 +72,19 @@ X509* check_signature(SignedMessage& message, Verdict& v) {
   if (signer != nullptr) describe_signer(signer, v);
 
   unsigned flags = CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY;
-  // OpenSSL 3.0's CMS_verify copies detached content held in a memory BIO
-  // into a BIO of its own, and leaks that copy when it cannot set up the
-  // digests (an unknown algorithm; found by the smime_open fuzz target).
-  // Content behind a null filter is read in place and freed here.
-  // (Empty content is not copied: it goes as it is.)
-  BIO* data = message.detached.get();
-  ossl::BioPtr content;
-  if (std::string_view bytes = data ? mem_view(data) : std::string_view(); !bytes.empty()) {
-    ossl::BioPtr view(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
-    BIO* filter = view ? BIO_new(BIO_f_null()) : nullptr;
-    if (filter == nullptr) {
-      note_failure(v, Reason::bad_signature, "out of memory");
-      return signer;
-    }
-    content.reset(BIO_push(filter, view.release()));
-    data = content.get();
+  // The content streams from its source (a file range or memory). OpenSSL
+  // 3.0's CMS_verify copies content held in a memory BIO into a BIO of its
+  // own, and leaks that copy when it cannot set up the digests (an unknown
+  // algorithm; found by the smime_open fuzz target): content behind a null
+  // filter is read in place and freed here.
+  auto source = message.content.open();
+  BIO* filter = source ? BIO_new(BIO_f_null()) : nullptr;
+  if (filter == nullptr) {
+    note_failure(v, Reason::bad_signature, source ? "out of memory" : source.error().text);
+    return signer;
   }
+  ossl::BioPtr content(BIO_push(filter, source->release()));
+  BIO* data = content.get();
   if (CMS_verify(cms, nullptr, nullptr, data, nullptr, flags) <= 0)
     note_failure(v, Reason::bad_signature, ossl::openssl_error("signature check failed"));
   return signer;

@@ -7,16 +7,18 @@
 
 #include "pki/openssl.h"
 #include "smime/engine.h"
+#include "smime/source.h"
 #include "smime/verdict.h"
 
 namespace sm::smime::detail {
 
 struct SignedMessage {
-  ossl::CmsPtr cms;        // SignedData
-  ossl::BioPtr detached;   // multipart/signed: the first part (memory); null when opaque
-
-  // The signed content: the first part, or the encapsulated content.
-  std::string_view content() const;
+  ossl::CmsPtr cms;        // SignedData, its content detached
+  // The signed content, streamed (never held): the first part of a
+  // multipart/signed, or the encapsulated content of an opaque SignedData
+  // (copied out to open()'s scratch file).
+  MessageSource content;
+  bool opaque = false;
 };
 
 // Check the signature over the content (bad_signature), fill the signature
