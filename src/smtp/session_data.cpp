@@ -32,6 +32,16 @@ asio::awaitable<Session::Io> Session::do_data() {
     protocol_error(554, "5.5.1", "Error: no valid recipients");
     co_return Io::ok;
   }
+  // RFC 3030 3: a BINARYMIME body can only come with BDAT; 2: no DATA in a
+  // transaction that began its message with BDAT.
+  if (envelope_->body_binary) {
+    protocol_error(503, "5.5.1", "Error: BODY=BINARYMIME requires BDAT");
+    co_return Io::ok;
+  }
+  if (chunking_.started) {
+    protocol_error(503, "5.5.1", "Error: DATA not allowed after BDAT");
+    co_return Io::ok;
+  }
   envelope_->arrival = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
   auto sink = handler_.on_data(info_, *envelope_);
