@@ -214,8 +214,12 @@ asio::awaitable<void> SmtpClient::transaction(const mail::Envelope& env,
     sent.push_back(k);
   }
   if (sent.empty()) co_return;
-  log::debug("{}: to {} with {}{}{}", env.id, peer_, bdat ? "BDAT" : "DATA", binary ? ", BODY=BINARYMIME" : "",
-             body.downgrading() ? ", converted to base64" : "");
+  // A binary body's form is worth an info line (member copies); others' debug.
+  if (env.body_binary)
+    log::info("{}: to {} with {}{}{}", env.id, peer_, bdat ? "BDAT" : "DATA", binary ? ", BODY=BINARYMIME" : "",
+              body.downgrading() ? ", converted to base64 (no BINARYMIME offered)" : "");
+  else
+    log::debug("{}: to {} with {}", env.id, peer_, bdat ? "BDAT" : "DATA");
 
   // Connection-level failure: everything open fails temporarily, the
   // connection is gone.
