@@ -35,7 +35,7 @@ def test_bdat_client_on_a_socket(gateway_factory, sink):
     keywords = ehlo(c)
     assert "CHUNKING" in keywords and "BINARYMIME" in keywords
     header = b"From: alice@a.example\r\nTo: carol@c.example\r\nSubject: by bdat\r\n\r\n"
-    body = b".a leading dot stays one dot\r\n" + b"x" * 100000 + b"\r\nend\r\n"
+    body = b".a leading dot stays one dot\r\n" + (b"0123456789abcdef" * 4 + b"\r\n") * 1600 + b"end\r\n"
     # Everything pipelined in one write: MAIL, RCPT and three chunks.
     c.send(b"MAIL FROM:<alice@a.example>\r\nRCPT TO:<carol@c.example>\r\n" +
            bdat(header) + bdat(body[:70000]) + bdat(body[70000:], last=True))
