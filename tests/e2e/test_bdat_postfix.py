@@ -77,7 +77,9 @@ def test_sealed_copy_to_postfix_goes_as_base64_over_bdat(world):
     assert stored.get_content_type() == "application/pkcs7-mime"
     assert stored["Content-Transfer-Encoding"].strip() == "base64"
     raw = stored.raw
-    assert b"\x00" not in raw and all(len(line) <= 78 for line in raw.split(b"\n"))
+    body_lines = raw.split(b"\n\n", 1)[1].split(b"\n")  # Maildir: LF line ends
+    assert b"\x00" not in raw and all(len(line.rstrip(b"\r")) <= 76 for line in body_lines)
+    assert len(body_lines) > 100
 
     # b's gateway opens it: verified, the original restored.
     opened = securemail("smime", "--config", net.config("b.example"), "open", input=raw)
