@@ -4,7 +4,6 @@
 // smtp_connect.cpp, the mail transaction in smtp_transfer.cpp.
 #include "delivery/smtp_client.h"
 
-#include <asio/read.hpp>
 #include <asio/write.hpp>
 
 #include <cctype>
@@ -31,7 +30,6 @@ const std::shared_ptr<asio::ssl::context>& default_client_tls() {
   static const std::shared_ptr<asio::ssl::context> ctx = net::client_tls_context();
   return ctx;
 }
-
 
 }  // namespace
 
