@@ -122,8 +122,8 @@ Result<mail::Envelope> parse_envelope(std::string_view head, std::uint64_t& body
     else if (key == "client") env.client_address = *v;
     else if (key == "helo") env.helo = *v;
     else if (key == "sealed-for") env.sealed_for = *v;
-    // A lane this version does not know is delivered as normal mail.
     else if (key == "body-binary") env.body_binary = *v == "yes";
+    // A lane this version does not know is delivered as normal mail.
     else if (key == "lane") env.lane = *v == mail::to_string(mail::Lane::priority) ? mail::Lane::priority : mail::Lane::normal;
     // Unknown keys from a newer version are ignored, not fatal.
   }

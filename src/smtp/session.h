@@ -81,7 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // session_bdat.cpp: RFC 3030 CHUNKING
   asio::awaitable<Io> do_bdat(const Command& cmd);
-  std::optional<Error> bdat_refusal();
+  std::optional<Error> bdat_refusal() const;
   asio::awaitable<DataResult> receive_chunk(std::uint64_t size, MessageSink* sink);
   asio::awaitable<Io> discard_chunk(std::uint64_t size);
 

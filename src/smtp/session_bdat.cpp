@@ -80,7 +80,7 @@ asio::awaitable<Session::Io> Session::do_bdat(const Command& cmd) {
 
 // Why this BDAT cannot go on, or nothing. A transaction whose chunking has
 // failed keeps its refusal (do_bdat repeats it) rather than getting a new one.
-std::optional<Error> Session::bdat_refusal() {
+std::optional<Error> Session::bdat_refusal() const {
   if (!esmtp_) return Error{503, "5.5.1", "Error: send EHLO first"};
   if (!envelope_) return Error{503, "5.5.1", "Error: need MAIL command"};
   if (envelope_->recipients.empty()) return Error{503, "5.5.1", "Error: need RCPT command"};
