@@ -115,6 +115,8 @@ ServerCapabilities parse_capabilities(std::string_view text) {
     std::string_view arg = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
     if (kw == "PIPELINING") caps.pipelining = true;
     else if (kw == "8BITMIME") caps.eightbitmime = true;
+    else if (kw == "CHUNKING") caps.chunking = true;
+    else if (kw == "BINARYMIME") caps.binarymime = true;
     else if (kw == "DSN") caps.dsn = true;
     else if (kw == "STARTTLS") caps.starttls = true;
     else if (kw == "SMTPUTF8") caps.smtputf8 = true;

@@ -57,6 +57,8 @@ struct ServerCapabilities {
   bool size = false;
   std::uint64_t size_limit = 0;  // 0: no limit announced
   bool eightbitmime = false;
+  bool chunking = false;    // RFC 3030 BDAT
+  bool binarymime = false;  // RFC 3030 BODY=BINARYMIME (only usable with chunking)
   bool dsn = false;
   bool starttls = false;
   bool smtputf8 = false;

@@ -13,11 +13,18 @@
 //             With pinned_sha256 TLS is required and, right after the
 //             handshake and before anything else is said, the server's
 //             certificate must be one of the pins (else 4.7.5, next address).
-//   send      MAIL/RCPT/DATA, pipelined when offered; SIZE=, BODY=8BITMIME,
-//             SMTPUTF8 and the RFC 3461 DSN parameters when offered; the
-//             body streamed from the queue file, dot-stuffed; RSET before
-//             each further message on the same connection (and a new
-//             connection if that RSET finds the old one dead).
+//   send      MAIL/RCPT, pipelined when offered; SIZE=, BODY=8BITMIME,
+//             BODY=BINARYMIME, SMTPUTF8 and the RFC 3461 DSN parameters
+//             when offered; the body streamed from the queue file: with
+//             BDAT chunks as stored when the server offers CHUNKING (RFC
+//             3030), else DATA, dot-stuffed; a binary body only to a
+//             BINARYMIME peer, or our sealed copy converted to base64 on
+//             the way (smtp_transfer.cpp); RSET before each further message
+//             on the same connection (and a new connection if that RSET
+//             finds the old one dead).
+//
+// Files: smtp_client.cpp (I/O, commands, send), smtp_connect.cpp (connect,
+// EHLO, STARTTLS, pins), smtp_transfer.cpp (the mail transaction).
 //   quit      QUIT and close.
 //
 // Outcomes are per recipient. Remote replies keep their code and enhanced
@@ -50,6 +57,8 @@
 #include "util/error.h"
 
 namespace sm::delivery {
+
+class WireBody;
 
 struct ClientOptions {
   std::string helo_name = "localhost";          // our name in EHLO/LHLO/HELO
@@ -127,6 +136,10 @@ class SmtpClient {
                                     const std::vector<std::size_t>& indexes,
                                     const StoredMessage& message,
                                     std::vector<RecipientOutcome>& out);
+  asio::awaitable<Result<void>> send_dot_stuffed(WireBody& body);
+  asio::awaitable<Result<Reply>> send_chunks(WireBody& body, std::size_t unread, bool last_written);
+  asio::awaitable<void> lmtp_replies(const std::vector<std::size_t>& accepted, std::vector<RecipientOutcome>& out,
+                                     std::vector<bool>& open);
   Error remote_error(const Reply& reply, const char* in_reply_to) const;
   // After the TLS handshake: the 4.7.5 error when pins are set and the
   // server's certificate is not one of them.

@@ -89,6 +89,10 @@ Result<Sealer::Sealed> Sealer::seal(const OutboundPlan::Sealed& group, const mai
 
   smime::SealOptions options;
   options.cipher = group.member->has(directory::kCapAuthEnveloped) ? smime::Cipher::aes256_gcm : smime::Cipher::aes256_cbc;
+  // Stored as DER: sent with BODY=BINARYMIME over BDAT to a gateway that
+  // offers it, converted to base64 on the way to any other next hop
+  // (delivery/binary_downgrade.h). The envelope says so (body_binary).
+  options.binary = true;
   std::vector<smime::Recipient> recipients;
   for (const auto& c : *certs) recipients.push_back({c.cert, group.member->has(directory::kCapRsaOaep)});
 

@@ -78,6 +78,8 @@ Result<Resolution> seal_for_members(const Pipeline& p, const mail::Envelope& env
     }
     mail::Envelope copy_env = subset(env, group.recipients);
     copy_env.sealed_for = group.member->id;
+    copy_env.body_binary = true;  // Sealer::seal writes the CMS as DER
+    copy_env.body_8bit = false;
     copy_env.lane = mail::Lane::priority;
     auto copy = new_copy(p.spool, copy_env, sealed->message);
     if (!copy) return std::unexpected(copy.error());
@@ -124,6 +126,12 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
   }
   mail::Envelope final_env = subset(env, out.recipients);
   final_env.lane = out.lane;
+  // What was opened is the original message, not the BINARYMIME sealed
+  // form it came in; it may hold 8-bit text. Anything else stays binary.
+  if (final_env.body_binary && out.result == "pass") {
+    final_env.body_binary = false;
+    final_env.body_8bit = true;
+  }
   auto copy = new_copy(p.spool, final_env, out.message);
   if (!copy) return std::unexpected(copy.error());
   bool held = out.action == InboundOutcome::Action::quarantine;

@@ -51,6 +51,10 @@ struct Envelope {
   Ret ret = Ret::unspecified;
   std::string envid;     // RFC 3461 ENVID (xtext decoded)
   bool body_8bit = false;
+  // BODY=BINARYMIME (RFC 3030): the body may hold any octet (CMS in DER,
+  // say), so it can only go out with BDAT to a peer offering BINARYMIME,
+  // or after a conversion (only our own sealed form is converted).
+  bool body_binary = false;
   std::string listener;  // "relay" or "inbound": which door it came through
   std::string client_address;  // peer IP
   std::string helo;

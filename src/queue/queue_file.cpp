@@ -70,6 +70,8 @@ std::string format_envelope(const mail::Envelope& env) {
   // Written only when set, so a plain normal-lane file reads as before.
   if (!env.sealed_for.empty()) o << "sealed-for " << token(env.sealed_for) << "\n";
   if (env.lane != mail::Lane::normal) o << "lane " << mail::to_string(env.lane) << "\n";
+  // BODY=BINARYMIME (RFC 3030), written only when set.
+  if (env.body_binary) o << "body-binary yes\n";
   for (const auto& r : env.recipients)
     o << "rcpt " << r.notify << " " << token(r.orcpt) << " " << token(r.address) << "\n";
   o << "\n";
@@ -120,6 +122,7 @@ Result<mail::Envelope> parse_envelope(std::string_view head, std::uint64_t& body
     else if (key == "client") env.client_address = *v;
     else if (key == "helo") env.helo = *v;
     else if (key == "sealed-for") env.sealed_for = *v;
+    else if (key == "body-binary") env.body_binary = *v == "yes";
     // A lane this version does not know is delivered as normal mail.
     else if (key == "lane") env.lane = *v == mail::to_string(mail::Lane::priority) ? mail::Lane::priority : mail::Lane::normal;
     // Unknown keys from a newer version are ignored, not fatal.

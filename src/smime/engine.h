@@ -68,6 +68,10 @@ struct SignOptions {
 struct SealOptions {
   Cipher cipher = Cipher::aes256_gcm;
   SignOptions sign;
+  // Write the CMS as raw BER (streamed, indefinite length) under
+  // "Content-Transfer-Encoding: binary" instead of base64 lines: the form
+  // sent between gateways with BODY=BINARYMIME over BDAT (RFC 3030).
+  bool binary = false;
 };
 
 // Sign a whole message (CRLF canonical). Output: outer header copied as for

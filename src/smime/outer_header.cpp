@@ -37,13 +37,14 @@ Result<std::string> copied_header_fields(const MessageSource& message) {
   return out;
 }
 
-std::string enveloped_mime_fields(Cipher cipher) {
+std::string enveloped_mime_fields(Cipher cipher, bool binary) {
   std::string_view type = cipher == Cipher::aes256_gcm ? "authEnveloped-data" : "enveloped-data";
   std::string out = "MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=";
   out += type;
+  out += "; name=\"smime.p7m\"\r\nContent-Transfer-Encoding: ";
+  out += binary ? "binary" : "base64";
   out +=
-      "; name=\"smime.p7m\"\r\n"
-      "Content-Transfer-Encoding: base64\r\n"
+      "\r\n"
       "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n"
       "\r\n";
   return out;

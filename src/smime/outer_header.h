@@ -19,8 +19,9 @@ namespace sm::smime::detail {
 Result<std::string> copied_header_fields(const MessageSource& message);
 
 // MIME-Version, Content-Type (application/pkcs7-mime with the smime-type
-// for the cipher), Content-Transfer-Encoding, Content-Disposition, and the
-// empty line that ends the header.
-std::string enveloped_mime_fields(Cipher cipher);
+// for the cipher), Content-Transfer-Encoding (base64, or binary for the
+// BINARYMIME form), Content-Disposition, and the empty line that ends the
+// header.
+std::string enveloped_mime_fields(Cipher cipher, bool binary = false);
 
 }  // namespace sm::smime::detail

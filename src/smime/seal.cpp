@@ -7,6 +7,8 @@
 // so the message passes through in fixed-size pieces and memory stays
 // bounded whatever its size. One BIO_flush on the CMS BIO at the end
 // finalises the encryption (and the GCM tag) and the base64.
+// With SealOptions::binary the base64 and CRLF filters are left out: the
+// BER goes to `out` as it is, under Content-Transfer-Encoding: binary.
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
@@ -77,11 +79,11 @@ Result<> seal(const MessageSource& message, BIO* out, const Identity& signer,
   auto enveloped = make_enveloped_cms(recipients, options.cipher);
   if (!enveloped) return std::unexpected(enveloped.error());
 
-  if (!detail::write_all(out, *header + detail::enveloped_mime_fields(options.cipher)))
+  if (!detail::write_all(out, *header + detail::enveloped_mime_fields(options.cipher, options.binary)))
     return local_error("write failed");
   detail::FilterStack stack(out);
-  if (!stack.push(detail::new_crlf_filter(detail::FlushMode::pass)) ||
-      !stack.push(ossl::BioPtr(BIO_new(BIO_f_base64()))))
+  if (!options.binary && (!stack.push(detail::new_crlf_filter(detail::FlushMode::pass)) ||
+                          !stack.push(ossl::BioPtr(BIO_new(BIO_f_base64())))))
     return local_error("out of memory");
   BIO* cms_bio = BIO_new_CMS(stack.top(), enveloped->get());
   if (cms_bio == nullptr) return local_error("BIO_new_CMS: " + ossl::openssl_error());

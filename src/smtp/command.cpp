@@ -4,6 +4,7 @@
 #include "smtp/command.h"
 
 #include <array>
+#include <limits>
 #include <utility>
 
 #include "smtp/params.h"
@@ -12,9 +13,9 @@ namespace sm::smtp {
 namespace {
 
 std::optional<Verb> find_verb(std::string_view word) {
-  static constexpr std::array<std::pair<std::string_view, Verb>, 11> verbs{{
+  static constexpr std::array<std::pair<std::string_view, Verb>, 12> verbs{{
       {"EHLO", Verb::ehlo}, {"HELO", Verb::helo}, {"MAIL", Verb::mail}, {"RCPT", Verb::rcpt},
-      {"DATA", Verb::data}, {"RSET", Verb::rset}, {"NOOP", Verb::noop}, {"QUIT", Verb::quit},
+      {"DATA", Verb::data}, {"BDAT", Verb::bdat}, {"RSET", Verb::rset}, {"NOOP", Verb::noop}, {"QUIT", Verb::quit},
       {"VRFY", Verb::vrfy}, {"HELP", Verb::help}, {"STARTTLS", Verb::starttls},
   }};
   std::string u = upper(word);
@@ -56,6 +57,28 @@ Result<void> parse_path_command(std::string_view arg, Command& cmd) {
   return mail ? parse_mail_params(rest, cmd) : parse_rcpt_params(rest, cmd);
 }
 
+// "chunk-size [SP end-marker]", chunk-size = 1*DIGIT, end-marker = "LAST"
+// (RFC 3030 2). A size that does not fit 64 bits is a syntax error: the
+// session could not skip that many octets anyway.
+Result<void> parse_bdat(std::string_view arg, bool has_arg, Command& cmd) {
+  const std::string usage = "Syntax: BDAT chunk-size [LAST]";
+  std::size_t space = arg.find(' ');
+  std::string_view size = arg.substr(0, space);
+  if (!has_arg || size.empty() || size.size() > 20) return fail(501, "5.5.4", usage);
+  std::uint64_t n = 0;
+  for (char c : size) {
+    if (c < '0' || c > '9') return fail(501, "5.5.4", usage);
+    auto d = static_cast<std::uint64_t>(c - '0');
+    if (n > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return fail(501, "5.5.4", usage);
+    n = n * 10 + d;
+  }
+  cmd.chunk_size = n;
+  if (space == arg.npos) return {};
+  if (upper(arg.substr(space + 1)) != "LAST") return fail(501, "5.5.4", usage);
+  cmd.last_chunk = true;
+  return {};
+}
+
 Result<void> parse_argument(std::string_view arg, bool has_arg, Command& cmd) {
   switch (cmd.verb) {
     case Verb::ehlo:
@@ -69,6 +92,8 @@ Result<void> parse_argument(std::string_view arg, bool has_arg, Command& cmd) {
     case Verb::mail:
     case Verb::rcpt:
       return parse_path_command(arg, cmd);
+    case Verb::bdat:
+      return parse_bdat(arg, has_arg, cmd);
     case Verb::vrfy:
       if (!has_arg || arg.empty()) return fail(501, "5.5.4", "Syntax: VRFY address");
       cmd.argument = std::string(arg);

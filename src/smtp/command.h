@@ -1,5 +1,6 @@
 // command.h - the SMTP command grammar (RFC 5321 4.1, RFC 1870 SIZE,
-// RFC 6152 8BITMIME, RFC 3461 DSN parameters) as a pure parser.
+// RFC 6152 8BITMIME, RFC 3461 DSN parameters, RFC 3030 BDAT and
+// BODY=BINARYMIME) as a pure parser.
 //
 // parse_command() turns one command line (without its CRLF) into a Command
 // or an Error carrying the reply to send. No I/O, no session state: whether
@@ -17,9 +18,9 @@
 
 namespace sm::smtp {
 
-enum class Verb { ehlo, helo, mail, rcpt, data, rset, noop, quit, vrfy, help, starttls };
+enum class Verb { ehlo, helo, mail, rcpt, data, bdat, rset, noop, quit, vrfy, help, starttls };
 
-enum class Body { unspecified, seven_bit, eight_bit_mime };
+enum class Body { unspecified, seven_bit, eight_bit_mime, binary_mime };
 
 // RFC 5321 4.5.3.1 size limits.
 inline constexpr std::size_t kMaxLocalPart = 64;
@@ -39,11 +40,15 @@ struct Command {
   // RCPT parameters
   unsigned notify = 0;                // mail::Notify bits, 0 = not given
   std::optional<std::string> orcpt;   // "addr-type;" + xtext-decoded address
+  // BDAT chunk-size [LAST] (RFC 3030 2)
+  std::uint64_t chunk_size = 0;
+  bool last_chunk = false;
 };
 
 // Parse one command line (CRLF already removed).
 // Errors: 500 5.5.2 syntax/garbage, 502 5.5.1 unknown command,
-// 501 5.5.4 bad arguments, 501 5.1.7 / 5.1.3 bad sender / recipient
+// 501 5.5.4 bad arguments (for BDAT: a chunk size that is not 1*DIGIT
+// within 64 bits, or an end marker other than LAST), 501 5.1.7 / 5.1.3 bad sender / recipient
 // address, 553 5.6.7 non-ASCII address, 555 5.5.4 unknown or misplaced
 // parameter.
 Result<Command> parse_command(std::string_view line);

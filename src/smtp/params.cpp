@@ -1,5 +1,5 @@
 // params.cpp - ESMTP parameter grammar and the values of SIZE (RFC 1870),
-// BODY (RFC 6152), RET / ENVID / NOTIFY / ORCPT (RFC 3461).
+// BODY (RFC 6152, BINARYMIME RFC 3030), RET / ENVID / NOTIFY / ORCPT (RFC 3461).
 #include "smtp/params.h"
 
 #include <functional>
@@ -125,6 +125,7 @@ Result<void> mail_param(const std::string& k, std::string_view v, Command& cmd) 
     std::string u = upper(v);
     if (u == "7BIT") cmd.body = Body::seven_bit;
     else if (u == "8BITMIME") cmd.body = Body::eight_bit_mime;
+    else if (u == "BINARYMIME") cmd.body = Body::binary_mime;  // RFC 3030 3
     else return bad_value("BODY");
     return {};
   }

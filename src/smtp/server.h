@@ -2,9 +2,10 @@
 // per accepted connection, as an Asio coroutine.
 //
 // The session owns the wire: greeting, EHLO keywords (PIPELINING, SIZE,
-// 8BITMIME, ENHANCEDSTATUSCODES, STARTTLS, DSN), command grammar, limits,
-// time-outs, STARTTLS with discard of pipelined input, DATA with the
-// CRLF.CRLF terminator and dot-unstuffing, rejecting bare CR / bare LF.
+// 8BITMIME, BINARYMIME, CHUNKING, ENHANCEDSTATUSCODES, STARTTLS, DSN),
+// command grammar, limits, time-outs, STARTTLS with discard of pipelined
+// input, DATA with the CRLF.CRLF terminator and dot-unstuffing, rejecting
+// bare CR / bare LF, and RFC 3030 BDAT chunks taken as they are.
 // What to accept is not its business: every envelope decision and the
 // body's destination go through TransactionHandler, whose Error values are
 // sent back as replies. It never touches the queue or policy directly.
@@ -62,10 +63,13 @@ struct SessionInfo {
   std::string peer_cert_sha256;
 };
 
-// Where DATA goes. write() is called with the dot-unstuffed message in
-// chunks (CRLF line ends preserved); commit() is awaited after the final
-// CRLF.CRLF and must only return success once the message is on stable
-// storage. A sink destroyed without commit() discards what it holds.
+// Where the message goes. write() is called with the message in pieces:
+// after DATA dot-unstuffed (CRLF line ends preserved), after BDAT the
+// octets exactly as sent (already in their final form; BODY=BINARYMIME
+// may hold anything after the header). commit() is awaited after DATA's
+// final CRLF.CRLF or the LAST chunk and must only return success once the
+// message is on stable storage. A sink destroyed without commit()
+// discards what it holds.
 class MessageSink {
  public:
   virtual ~MessageSink() = default;
@@ -77,12 +81,12 @@ class MessageSink {
 class TransactionHandler {
  public:
   virtual ~TransactionHandler() = default;
-  // After a syntactically valid MAIL FROM (env.sender, ret, envid, body_8bit set).
+  // After a syntactically valid MAIL FROM (env.sender, ret, envid, body_8bit, body_binary set).
   virtual Result<void> on_mail(const SessionInfo&, const mail::Envelope& env) = 0;
   // For each syntactically valid RCPT TO before it is added to env.
   virtual Result<void> on_rcpt(const SessionInfo&, const mail::Envelope& env,
                                const mail::Recipient& rcpt) = 0;
-  // At DATA with at least one accepted recipient. The sink receives the
+  // At DATA, or the first BDAT, with at least one accepted recipient. The sink receives the
   // message, starting with whatever trace header the handler chooses to
   // write first.
   virtual Result<std::unique_ptr<MessageSink>> on_data(const SessionInfo&,

@@ -3,10 +3,16 @@
 // time-out, close).
 #include "smtp/session.h"
 
+#include "smtp/params.h"
 #include "smtp/reply.h"
 #include "util/log.h"
 
 namespace sm::smtp {
+namespace {
+
+bool is_bdat(std::string_view line) { return upper(line.substr(0, line.find(' '))) == "BDAT"; }
+
+}  // namespace
 
 Session::Session(asio::ip::tcp::socket socket, const ServerOptions& options,
                  TransactionHandler& handler, Strand strand)
@@ -85,6 +91,13 @@ asio::awaitable<Session::Io> Session::handle_line(const std::string& line, LineS
   if (!cmd) {
     reply(cmd.error());
     ++errors_;
+    if (is_bdat(line)) {
+      // Its chunk's end is unknown, and chunk octets must never be read as
+      // commands: this session cannot continue (session_bdat.cpp).
+      log::warn("smtpd: unreadable BDAT from [{}]; closing", info_.peer_address);
+      quit_ = true;
+      in_.clear();
+    }
     co_return Io::ok;
   }
   if (improper_pipelining(cmd->verb)) co_return co_await refuse_pipelining(line);
@@ -96,8 +109,9 @@ asio::awaitable<Session::Io> Session::handle_line(const std::string& line, LineS
 // pipeline at all. Text sent after DATA before our 354 would otherwise be
 // taken as the message (Postfix 3.9 smtpd_forbid_unauth_pipelining).
 // STARTTLS has its own rule (session_tls.cpp: pipelined input discarded).
+// BDAT is always followed by its chunk; its sequence rules are do_bdat's.
 bool Session::improper_pipelining(Verb verb) const {
-  if (in_.data().empty() || verb == Verb::quit || verb == Verb::starttls) return false;
+  if (in_.data().empty() || verb == Verb::quit || verb == Verb::starttls || verb == Verb::bdat) return false;
   switch (verb) {
     case Verb::ehlo:
     case Verb::helo:
@@ -129,10 +143,11 @@ asio::awaitable<Session::Io> Session::dispatch(const Command& cmd) {
     case Verb::mail: do_mail(cmd); break;
     case Verb::rcpt: do_rcpt(cmd); break;
     case Verb::data: co_return co_await do_data();
+    case Verb::bdat: co_return co_await do_bdat(cmd);
     case Verb::rset: do_rset(); break;
     case Verb::noop: reply(250, "2.0.0", "Ok"); break;
     case Verb::vrfy: reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"); break;
-    case Verb::help: reply(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS"); break;
+    case Verb::help: reply(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS"); break;
     case Verb::starttls: co_return co_await do_starttls();
     case Verb::quit:
       reply(221, "2.0.0", "Bye");

@@ -69,12 +69,21 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_mail(const Command& cmd);
   void do_rcpt(const Command& cmd);
   void do_rset();
-  void reset_transaction() { envelope_.reset(); }
+  void reset_transaction() {
+    envelope_.reset();
+    chunking_ = Chunking{};  // a sink dropped without commit discards its message
+  }
 
   // session_data.cpp
   asio::awaitable<Io> do_data();
   asio::awaitable<DataResult> receive_data(MessageSink& sink);
   asio::awaitable<void> answer_data(DataResult result, MessageSink& sink);
+
+  // session_bdat.cpp: RFC 3030 CHUNKING
+  asio::awaitable<Io> do_bdat(const Command& cmd);
+  std::optional<Error> bdat_refusal() const;
+  asio::awaitable<DataResult> receive_chunk(std::uint64_t size, MessageSink* sink);
+  asio::awaitable<Io> discard_chunk(std::uint64_t size);
 
   // session_tls.cpp
   asio::awaitable<Io> do_starttls();
@@ -93,6 +102,14 @@ class Session : public std::enable_shared_from_this<Session> {
   SessionInfo info_;
   bool esmtp_ = false;              // EHLO (not HELO) seen
   std::optional<mail::Envelope> envelope_;  // set between MAIL and end of DATA / RSET
+  // The BDAT transaction between its first chunk and LAST (or RSET).
+  struct Chunking {
+    bool started = false;                // a BDAT was seen: DATA is out of sequence
+    std::unique_ptr<MessageSink> sink;   // where the chunks go
+    std::uint64_t size = 0;              // octets received so far
+    std::optional<Error> failed;         // the refusal, repeated to every further chunk until LAST
+  };
+  Chunking chunking_;
   std::size_t errors_ = 0;
   bool quit_ = false;
   bool closed_ = false;

@@ -28,7 +28,7 @@ void Session::do_hello(const Command& cmd) {
   }
   std::vector<std::string> lines{options_.hostname, "PIPELINING",
                                  "SIZE " + std::to_string(options_.limits.max_message_size),
-                                 "8BITMIME", "ENHANCEDSTATUSCODES", "DSN"};
+                                 "8BITMIME", "BINARYMIME", "CHUNKING", "ENHANCEDSTATUSCODES", "DSN"};
   if (options_.tls && !info_.tls) lines.push_back("STARTTLS");
   out_ += format_multiline(250, lines);
 }
@@ -45,6 +45,7 @@ void Session::do_mail(const Command& cmd) {
   env.ret = cmd.ret;
   env.envid = cmd.envid.value_or("");
   env.body_8bit = cmd.body == Body::eight_bit_mime;
+  env.body_binary = cmd.body == Body::binary_mime;
   env.listener = options_.listener;
   env.client_address = info_.peer_address;
   env.helo = info_.helo;

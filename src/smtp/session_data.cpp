@@ -1,7 +1,8 @@
 // session_data.cpp - DATA: 354, streaming the dot-unstuffed body to the
 // MessageSink in chunks of about 64 KiB, reading a rejected message to its
 // real end so the session stays in step with the client, then the final
-// reply (250 with the queue id only after commit()).
+// reply (250 with the queue id only after commit()), also given after
+// BDAT's LAST chunk (session_bdat.cpp).
 //
 // Reply choices (faults found while reading the text):
 //   bare CR / bare LF: 554 5.6.0 - SMTP smuggling defence (SEC Consult
@@ -30,6 +31,16 @@ asio::awaitable<Session::Io> Session::do_data() {
   }
   if (envelope_->recipients.empty()) {
     protocol_error(554, "5.5.1", "Error: no valid recipients");
+    co_return Io::ok;
+  }
+  // RFC 3030 3: a BINARYMIME body can only come with BDAT; 2: no DATA in a
+  // transaction that began its message with BDAT.
+  if (envelope_->body_binary) {
+    protocol_error(503, "5.5.1", "Error: BODY=BINARYMIME requires BDAT");
+    co_return Io::ok;
+  }
+  if (chunking_.started) {
+    protocol_error(503, "5.5.1", "Error: DATA not allowed after BDAT");
     co_return Io::ok;
   }
   envelope_->arrival = std::chrono::duration_cast<std::chrono::seconds>(
@@ -99,8 +110,9 @@ asio::awaitable<void> Session::answer_data(DataResult result, MessageSink& sink)
     log::warn("smtpd: DATA from [{}] not committed: {}", info_.peer_address, id.error().reply());
     co_return reply(id.error());
   }
-  log::info("{}: client=[{}], from=<{}>, nrcpt={}, size={}, tls={}", *id, info_.peer_address, from,
-            envelope_->recipients.size(), result.size, info_.tls ? info_.tls_version : "no");
+  log::info("{}: client=[{}], from=<{}>, nrcpt={}, size={}, tls={}, via={}{}", *id, info_.peer_address, from,
+            envelope_->recipients.size(), result.size, info_.tls ? info_.tls_version : "no",
+            chunking_.started ? "BDAT" : "DATA", envelope_->body_binary ? ", body=BINARYMIME" : "");
   reply(250, "2.0.0", "Ok: queued as " + *id);
 }
 

@@ -1,6 +1,8 @@
 """Helpers for the e2e scenarios: an aiosmtpd next-hop sink with
 scriptable replies, and small SMTP client utilities."""
 import asyncio
+import base64
+import re
 import socket
 import threading
 import time
@@ -126,3 +128,16 @@ class RawSmtp:
             self.sock.close()
         except OSError:
             pass
+
+
+def sealed_as_base64(message: bytes) -> bytes:
+    """A sealed copy as gateways store it (Content-Transfer-Encoding: binary,
+    the CMS as DER) in the base64 form that DATA can carry, as the sending
+    gateway converts it for a peer without BINARYMIME. Other messages are
+    returned unchanged."""
+    header, sep, body = message.partition(b"\r\n\r\n")
+    cte = re.compile(rb"^(Content-Transfer-Encoding:)[ \t]*binary[ \t]*(?=\r?$)", re.I | re.M)
+    if not sep or not cte.search(header):
+        return message
+    lines = base64.encodebytes(body).replace(b"\n", b"\r\n")
+    return cte.sub(rb"\1 base64", header) + sep + lines

@@ -19,6 +19,7 @@ import time
 import pytest
 
 from conftest import securemail, wait_for
+from helpers import sealed_as_base64
 from test_gateway_sealed import send
 from testnet_world import Testnet
 
@@ -146,7 +147,7 @@ def capture_sealed(net, subject):
         for qid in a.queue_ids():
             a.queue("hold", qid)
         path = next(p for p in (a.data / "queue").rglob("*") if p.is_file() and b"pkcs7-mime" in p.read_bytes())
-        return path.read_bytes().split(b"\n\n", 1)[1]
+        return sealed_as_base64(path.read_bytes().split(b"\n\n", 1)[1])  # stored binary; replayed over DATA
     finally:
         b.start()
         a.queue("flush")  # b is back: end a's back-off for it (the held copy stays held)

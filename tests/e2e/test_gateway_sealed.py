@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from conftest import securemail, text, wait_for
-from helpers import Sink
+from helpers import Sink, sealed_as_base64
 from testnet_world import Testnet
 
 DOMAINS = ["a.example", "b.example", "c.example"]
@@ -174,7 +174,7 @@ def test_peer_down_queues_sealed_then_delivers_and_replays_fail(net):
         assert wait_for(sealed_file, 10), a.log_text()[-2000:]
         queued = next(p for p in (a.data / "queue" / "active").iterdir()).read_bytes()
         assert b"queued sealed" not in queued
-        captured = queued.split(b"\n\n", 1)[1]
+        captured = sealed_as_base64(queued.split(b"\n\n", 1)[1])  # stored binary; replayed over DATA
         assert "[sealed for b-example]" in a.queue("list").stdout
         assert '"lane": "priority"' in a.queue("list", "--json").stdout
         assert wait_for(lambda: "status=deferred" in a.log_text(), 10)

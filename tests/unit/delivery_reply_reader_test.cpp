@@ -71,6 +71,15 @@ TEST(ReplyCapabilities, KeywordsAndSize) {
   EXPECT_EQ(parse_capabilities("mx\nSIZE").size_limit, 0u);
   EXPECT_EQ(parse_capabilities("mx\nSIZE 99999999999999999999999").size_limit, 0u);
   EXPECT_FALSE(parse_capabilities("PIPELINING").pipelining);  // the first line is the greeting
+  EXPECT_FALSE(c.chunking || c.binarymime);
+}
+
+TEST(ReplyCapabilities, ChunkingAndBinaryMime) {
+  auto both = parse_capabilities("mx\nchunking\nBINARYMIME");
+  EXPECT_TRUE(both.chunking && both.binarymime);
+  auto postfix = parse_capabilities("mx\nPIPELINING\nCHUNKING\n8BITMIME");  // Postfix >= 3.4
+  EXPECT_TRUE(postfix.chunking);
+  EXPECT_FALSE(postfix.binarymime);
 }
 
 // Found by the smtp_reply fuzz target: the code came from the last line and

@@ -74,3 +74,19 @@ TEST(QueueFileLanes, UnknownLaneIsNormalAndBadSealedForIsCorrupt) {
   EXPECT_FALSE(reparse(head + "sealed-for a b\n\n")) << "two tokens";
   EXPECT_FALSE(reparse(head + "sealed-for bad+zz\n\n")) << "broken xtext";
 }
+
+// BODY=BINARYMIME (RFC 3030): our sealed member copies are stored binary;
+// delivery needs to know after a restart.
+TEST(QueueFileBody, BinaryMimeRoundTripAndAbsentByDefault) {
+  auto env = one_recipient();
+  EXPECT_EQ(format_envelope(env).find("body-binary"), std::string::npos);
+  auto plain = reparse(format_envelope(env));
+  ASSERT_TRUE(plain) << plain.error().text;
+  EXPECT_FALSE(plain->body_binary);
+  env.body_binary = true;
+  std::string text = format_envelope(env);
+  EXPECT_NE(text.find("\nbody-binary yes\n"), std::string::npos) << text;
+  auto parsed = reparse(text + std::string("\x30\x80\0\r\n", 5));
+  ASSERT_TRUE(parsed) << parsed.error().text;
+  EXPECT_TRUE(parsed->body_binary);
+}

@@ -1,6 +1,7 @@
 // smtp_command_test.cpp - the pure command parser: verbs, paths (source
 // routes, quoted local parts, literals, length limits), every ESMTP
-// parameter, and the reply code of each kind of error.
+// parameter, BDAT's chunk size and LAST, and the reply code of each kind
+// of error.
 #include "smtp/command.h"
 
 #include <gtest/gtest.h>
@@ -169,7 +170,8 @@ TEST(SmtpCommand, MailParameters) {
   EXPECT_EQ(error_of("MAIL FROM:<> SIZE=12a"), "501 5.5.4");
   EXPECT_EQ(error_of("MAIL FROM:<> SIZE="), "501 5.5.4");
   EXPECT_EQ(error_of("MAIL FROM:<> SIZE"), "501 5.5.4");
-  EXPECT_EQ(error_of("MAIL FROM:<> BODY=BINARYMIME"), "501 5.5.4");
+  EXPECT_EQ(ok("MAIL FROM:<> BODY=binarymime").body, Body::binary_mime);  // RFC 3030 3
+  EXPECT_EQ(error_of("MAIL FROM:<> BODY=BINARY"), "501 5.5.4");
   EXPECT_EQ(error_of("MAIL FROM:<> RET=ALL"), "501 5.5.4");
   EXPECT_EQ(error_of("MAIL FROM:<> ENVID=a+2"), "501 5.5.4");
   EXPECT_EQ(error_of("MAIL FROM:<> ENVID=" + std::string(101, 'x')), "501 5.5.4");
@@ -200,4 +202,31 @@ TEST(SmtpCommand, RcptParameters) {
   EXPECT_EQ(error_of("RCPT TO:<b@c.example> NOTIFY=NEVER NOTIFY=NEVER"), "501 5.5.4");
   EXPECT_EQ(error_of("RCPT TO:<b@c.example> SIZE=10"), "555 5.5.4");  // MAIL parameter on RCPT
   EXPECT_EQ(error_of("RCPT TO:<b@c.example> XFOO=1"), "555 5.5.4");
+}
+
+TEST(SmtpCommand, BdatChunkSizeAndLast) {
+  auto c = ok("BDAT 1000");
+  EXPECT_EQ(c.verb, Verb::bdat);
+  EXPECT_EQ(c.chunk_size, 1000u);
+  EXPECT_FALSE(c.last_chunk);
+  auto d = ok("bdat 0 last");
+  EXPECT_EQ(d.chunk_size, 0u);
+  EXPECT_TRUE(d.last_chunk);
+  EXPECT_EQ(ok("BDAT 18446744073709551615 LAST").chunk_size, UINT64_MAX);
+  EXPECT_EQ(ok("BDAT 007").chunk_size, 7u);
+}
+
+TEST(SmtpCommand, BdatBadSyntax) {
+  EXPECT_EQ(error_of("BDAT"), "501 5.5.4");
+  EXPECT_EQ(error_of("BDAT "), "501 5.5.4");  // trailing blank trimmed: no size
+  EXPECT_EQ(error_of("BDAT LAST"), "501 5.5.4");
+  EXPECT_EQ(error_of("BDAT -1"), "501 5.5.4");
+  EXPECT_EQ(error_of("BDAT +5"), "501 5.5.4");
+  EXPECT_EQ(error_of("BDAT 12x"), "501 5.5.4");
+  EXPECT_EQ(error_of("BDAT 0x10"), "501 5.5.4");
+  EXPECT_EQ(error_of("BDAT 18446744073709551616"), "501 5.5.4");  // over 64 bits
+  EXPECT_EQ(error_of("BDAT 123456789012345678901"), "501 5.5.4");
+  EXPECT_EQ(error_of("BDAT 10 FIRST"), "501 5.5.4");
+  EXPECT_EQ(error_of("BDAT 10 LAST x"), "501 5.5.4");
+  EXPECT_EQ(error_of("BDAT 10  LAST"), "501 5.5.4");
 }

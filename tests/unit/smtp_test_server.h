@@ -1,8 +1,9 @@
 // smtp_test_server.h - a scripted SMTP/LMTP server on a loopback port for
 // unit tests of code that delivers mail (the SMTP client, the gateway's
 // delivery agent): it runs its own io_context thread, records every command,
-// the raw DATA octets and the TLS client certificate of each session, and can
-// refuse, close, stall, offer STARTTLS or break the TLS handshake.
+// the raw DATA octets, BDAT chunks (RFC 3030) and the TLS client certificate
+// of each session, and can refuse, close, stall, offer STARTTLS or break the
+// TLS handshake.
 #pragma once
 
 #include <asio.hpp>
@@ -36,11 +37,14 @@ struct ServerConfig {
   bool stall = false;                         // never send the greeting
   std::shared_ptr<asio::ssl::context> tls;    // offer STARTTLS
   bool break_tls = false;                     // answer 220 to STARTTLS, then garbage
+  std::string bdat_refusal;                   // reply to every BDAT with this instead (e.g. "552 5.3.4 too big")
 };
 
 struct Session {
   std::vector<std::string> commands;
   std::vector<std::string> raw_data;  // DATA octets as on the wire, terminator excluded
+  std::vector<std::string> bdat_data;  // each message sent with BDAT, its chunks joined
+  std::vector<std::size_t> bdat_chunks;  // every BDAT chunk's size, in order
   bool tls = false;
   std::string client_cert;  // sha256 of the certificate the client showed in TLS
 };
@@ -99,6 +103,17 @@ class FakeServer {
       buf.erase(0, n);
       co_return line;
     };
+    auto read_exactly = [&](std::size_t n) -> asio::awaitable<std::string> {
+      if (buf.size() < n) {
+        std::size_t more = n - buf.size();
+        if (tls) co_await asio::async_read(s, asio::dynamic_buffer(buf), asio::transfer_exactly(more), asio::use_awaitable);
+        else co_await asio::async_read(s.next_layer(), asio::dynamic_buffer(buf), asio::transfer_exactly(more), asio::use_awaitable);
+      }
+      std::string out = buf.substr(0, n);
+      buf.erase(0, n);
+      co_return out;
+    };
+    std::string bdat_message;
     try {
       if (cfg_.stall) {
         asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(30));
@@ -180,8 +195,32 @@ class FakeServer {
           } else {
             co_await write("250 2.0.0 Ok: queued as ABC" + std::to_string(id) + "\r\n");
           }
+        } else if (verb == "BDAT") {
+          std::string args = line.substr(5);
+          bool last = args.find(" LAST") != std::string::npos;
+          std::size_t n = std::stoul(args.substr(0, args.find(' ')));
+          std::string chunk = co_await read_exactly(n);
+          if (cfg_.close_on == "BODY") co_return;
+          record(id, [&](Session& x) { x.bdat_chunks.push_back(n); });
+          std::string r;
+          if (!cfg_.bdat_refusal.empty()) {
+            r = cfg_.bdat_refusal;
+          } else if (accepted.empty()) {
+            r = "503 5.5.1 Error: need RCPT command";
+          } else if (!last) {
+            bdat_message += chunk;
+            r = "250 2.0.0 " + std::to_string(n) + " octets received";
+          } else {
+            bdat_message += chunk;
+            record(id, [&](Session& x) { x.bdat_data.push_back(bdat_message); });
+            r = "250 2.0.0 Ok: queued as ABC" + std::to_string(id);
+          }
+          if (last || !cfg_.bdat_refusal.empty() || accepted.empty()) bdat_message.clear();
+          co_await write(pending + r + "\r\n");
+          pending.clear();
         } else if (verb == "RSET") {
           accepted.clear();
+          bdat_message.clear();
           co_await write("250 2.0.0 Ok\r\n");
         } else if (verb == "QUIT") {
           co_await write("221 2.0.0 Bye\r\n");
