@@ -161,7 +161,7 @@ Result<void> SegmentLog::write_record(const OutgoingRecord& r, std::uint64_t off
   return {};
 }
 
-Result<std::vector<RecordPlace>> SegmentLog::append_durably(const std::vector<OutgoingRecord>& records) {
+Result<std::vector<RecordPlace>> SegmentLog::append(const std::vector<OutgoingRecord>& records, bool durable) {
   std::vector<RecordPlace> places;
   std::vector<std::pair<int, std::uint64_t>> touched;  // (fd, size before the batch); fds of closed heads kept open
   std::vector<int> owned;                              // rotated-out heads, closed at the end
@@ -183,6 +183,9 @@ Result<std::vector<RecordPlace>> SegmentLog::append_durably(const std::vector<Ou
   for (const auto& r : records) {
     if (head_fd_ < 0 || (head_size_ > 0 && head_size_ + r.size() > limit_)) {
       if (status = flush(); !status) break;
+      if (dirty_ && head_fd_ >= 0 && (touched.empty() || touched.back().first != head_fd_))
+        touched.emplace_back(head_fd_, head_size_);  // earlier records not synced yet: synced below
+      dirty_ = false;
       if (!touched.empty() && touched.back().first == head_fd_) {
         owned.push_back(::dup(head_fd_));  // synced below with the rest of the batch
         touched.back().first = owned.back();
@@ -204,10 +207,14 @@ Result<std::vector<RecordPlace>> SegmentLog::append_durably(const std::vector<Ou
     head_size_ += r.size();
   }
   if (status) status = flush();
+  bool head_written = !touched.empty() && touched.back().first == head_fd_;
+  if (durable && dirty_ && !head_written && head_fd_ >= 0) touched.emplace_back(head_fd_, head_size_);
   for (const auto& [fd, before] : touched) {
     if (!status) break;
+    if (!durable && fd == head_fd_) continue;  // stays dirty
     if (::fdatasync(fd) != 0) status = std::unexpected(io_error("fsync", errno));
   }
+  if (status) dirty_ = durable ? false : (dirty_ || head_written);
   if (!status) {
     // Nothing of this batch may stay in front of a later one.
     for (const auto& [fd, before] : touched) (void)::ftruncate(fd, static_cast<off_t>(before));

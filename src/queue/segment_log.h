@@ -59,10 +59,15 @@ class SegmentLog {
   SegmentLog& operator=(const SegmentLog&) = delete;
 
   // Append every record with as few writes as possible (one pwritev for
-  // records in memory) and make them durable with one fdatasync per
-  // segment touched. On any failure every segment touched is truncated
-  // back to where the batch started in it, and the error says why.
-  Result<std::vector<RecordPlace>> append_durably(const std::vector<OutgoingRecord>& records);
+  // records in memory). durable: then make them, and anything appended
+  // before without a sync, durable with one fdatasync per segment touched.
+  // Not durable: the head stays dirty until the next durable append (a
+  // segment rotated out is always synced). On any failure every segment
+  // touched is truncated back to where the batch started in it, and the
+  // error says why.
+  Result<std::vector<RecordPlace>> append(const std::vector<OutgoingRecord>& records, bool durable);
+  // Are there records in the head not synced yet?
+  bool dirty() const { return dirty_; }
 
   // Delete a segment file (and fsync the folder).
   Result<void> remove(std::uint64_t segment);
@@ -86,6 +91,7 @@ class SegmentLog {
   std::uint64_t head_ = 0;
   int head_fd_ = -1;
   std::uint64_t head_size_ = 0;
+  bool dirty_ = false;
 };
 
 // What a scan found wrong in a segment.

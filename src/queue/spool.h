@@ -15,11 +15,11 @@
 // the previous sync ran with one pwritev and one fdatasync, then reports
 // each message as committed. Nothing is reported early.
 //
-// State, hold, release and done records are appended by the next batch
-// without a sync of their own (at most kControlDelay later when no mail
-// arrives); losing one means a redelivery, the at-least-once promise the
-// old state sidecar gave. sync() waits until every one queued so far is
-// durable.
+// State, hold, release and done records are appended at once without a
+// sync of their own: the next batch's sync covers them (or one kLazySync
+// later when no mail arrives); losing one means a redelivery, the
+// at-least-once promise the old state sidecar gave. sync() waits until
+// every one queued so far is durable.
 //
 // Everything the daemon needs is in an in-memory index built at open by
 // scanning the segments; only the daemon (or a command holding the data
@@ -58,8 +58,9 @@ inline constexpr std::size_t kSpillThreshold = 1u << 20;
 // Messages just committed keep their octets in memory for delivery, up to
 // this much in all.
 inline constexpr std::size_t kMemoryCacheLimit = 64u << 20;
-// State, hold, release and done records wait at most this long for a batch.
-inline constexpr std::chrono::milliseconds kControlDelay{100};
+// State, hold, release and done records are written at once without a
+// sync; when no mail comes to sync them, they are synced this much later.
+inline constexpr std::chrono::milliseconds kLazySync{1000};
 
 // A message loaded from the queue. Its octets are the envelope.size octets
 // at body_offset in the segment file at path, or *octets when the message
@@ -197,7 +198,8 @@ class Spool {
   Result<void> load_segments(bool repair);
   void start_committer();
   void committer_loop();
-  bool commit_batch(std::vector<Pending>& batch, std::vector<Control>& controls, std::vector<Move>& moves);
+  bool commit_batch(std::vector<Pending>& batch, std::vector<Control>& controls, std::vector<Move>& moves,
+                    bool durable);
   void collect_garbage();
   void plan_compaction();
   Result<void> queue_control(RecordType type, const std::string& id, std::string payload);

@@ -37,22 +37,26 @@ Spool::~Spool() {
 }
 
 // A batch is whatever arrived while the previous one was being synced.
-// State and done records alone wait up to kControlDelay for company.
+// State, hold, release and done records alone are written at once without
+// a sync (a reader of the segments sees them); the next batch of mail, a
+// sync() or, when none comes, kLazySync later, makes them durable.
 void Spool::committer_loop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || !pending_.empty() || !controls_.empty() || !moves_.empty(); });
-    if (pending_.empty() && moves_.empty() && !stopping_)
-      cv_.wait_for(lock, kControlDelay, [this] { return stopping_ || !pending_.empty(); });
-    if (pending_.empty() && controls_.empty() && moves_.empty() && stopping_) return;
+    auto work = [this] { return stopping_ || !pending_.empty() || !controls_.empty() || !moves_.empty(); };
+    bool lazy_sync = false;
+    if (log_->dirty()) lazy_sync = !cv_.wait_for(lock, kLazySync, work);
+    else cv_.wait(lock, work);
+    if (stopping_ && pending_.empty() && controls_.empty() && moves_.empty() && !log_->dirty()) return;
     std::vector<Pending> batch;
     std::vector<Control> controls;
     std::vector<Move> moves;
     batch.swap(pending_);
     controls.swap(controls_);
     moves.swap(moves_);
+    bool durable = lazy_sync || stopping_ || !batch.empty() || !moves.empty();
     lock.unlock();
-    bool ok = commit_batch(batch, controls, moves);
+    bool ok = commit_batch(batch, controls, moves, durable);
     lock.lock();
     if (ok) continue;
     if (stopping_) return;  // the disk refuses: what is left is redelivered (at least once)
@@ -61,8 +65,9 @@ void Spool::committer_loop() {
   }
 }
 
-bool Spool::commit_batch(std::vector<Pending>& batch, std::vector<Control>& controls, std::vector<Move>& moves) {
-  commit_batches_total.add();
+bool Spool::commit_batch(std::vector<Pending>& batch, std::vector<Control>& controls, std::vector<Move>& moves,
+                         bool durable) {
+  if (durable) commit_batches_total.add();
   // What each record is: (kind, index); kinds 0 message, 1 initial state, 2 move, 3 move state, 4 control.
   std::vector<OutgoingRecord> records;
   std::vector<std::pair<int, std::size_t>> what;
@@ -123,7 +128,8 @@ bool Spool::commit_batch(std::vector<Pending>& batch, std::vector<Control>& cont
     what.emplace_back(4, i);
   }
 
-  auto places = records.empty() ? Result<std::vector<RecordPlace>>{} : log_->append_durably(records);
+  auto places = records.empty() && !(durable && log_->dirty()) ? Result<std::vector<RecordPlace>>{}
+                                                               : log_->append(records, durable);
   if (!places) {
     Error e = places.error();
     for (auto& err : errors) if (!err) err = e;
@@ -174,8 +180,10 @@ bool Spool::commit_batch(std::vector<Pending>& batch, std::vector<Control>& cont
     batch[i].done(std::move(id));
   }
   if (!places) return false;
-  collect_garbage();
-  plan_compaction();
+  if (durable) {  // done records on stable storage: their segments may go
+    collect_garbage();
+    plan_compaction();
+  }
   return true;
 }
 

@@ -109,6 +109,8 @@ Result<void> Spool::load_segments(bool repair) {
       index_.add_message(h.id, std::move(e), loc);
     };
     auto scan = scan_segment(file, visit);
+    std::error_code ec;
+    if (!scan && !repair && !fs::exists(file, ec)) continue;  // deleted by the running gateway meanwhile: all done
     if (!scan) return std::unexpected(scan.error());
     index_.saw_segment(n, scan->valid_end);
     for (const auto& d : scan->damaged) {

@@ -174,8 +174,8 @@ def test_peer_down_queues_sealed_then_delivers_and_replays_fail(net):
         assert wait_for(sealed_queued, 10), a.log_text()[-2000:]
         on_disk = b"".join(p.read_bytes() for p in (a.data / "queue" / "segments").iterdir())
         assert b"application/pkcs7-mime" in on_disk and b"queued sealed" not in on_disk
-        shown = a.queue("show", a.queue_ids()[0]).stdout.encode()
-        captured = shown.split(b" ***\n", 2)[2]
+        shown = securemail("queue", "--config", a.config_path, "show", a.queue_ids()[0], check=True).stdout
+        captured = shown.split(b" ***\n", 2)[2]  # the octets as queued, CRLF and all
         assert "[sealed for b-example]" in a.queue("list").stdout
         assert '"lane": "priority"' in a.queue("list", "--json").stdout
         assert wait_for(lambda: "status=deferred" in a.log_text(), 10)
