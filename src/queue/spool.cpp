@@ -71,11 +71,14 @@ bool valid_queue_id(std::string_view id) {
 
 // ---- SpoolWriter ----------------------------------------------------------
 
-SpoolWriter::SpoolWriter(mail::Envelope env, std::string head, fs::path spill_dir)
-    : envelope_(std::move(env)), head_(std::move(head)), spill_dir_(std::move(spill_dir)), crc_(crc32c(head_)) {}
+SpoolWriter::SpoolWriter(Spool* spool, mail::Envelope env, std::string head, fs::path spill_dir)
+    : spool_(spool), envelope_(std::move(env)), head_(std::move(head)), spill_dir_(std::move(spill_dir)),
+      crc_(crc32c(head_)) {}
 
 SpoolWriter::~SpoolWriter() {
   if (spill_fd_ >= 0) ::close(spill_fd_);
+  std::lock_guard lock(spool_->mu_);
+  spool_->writing_.erase(envelope_.id);  // committed: the index has it now
 }
 
 Result<void> SpoolWriter::spill() {
@@ -127,10 +130,13 @@ Result<std::unique_ptr<SpoolWriter>> Spool::create(mail::Envelope env) {
   if (!log_) return local_error("queue " + root_.string() + " is open read-only");
   {
     std::lock_guard lock(mu_);
-    if (!valid_queue_id(env.id) || index_.find(env.id)) env.id = new_queue_id();
+    // Two copies of one message (sealed for a member, plain for the rest)
+    // start with the same id: the second gets its own.
+    while (!valid_queue_id(env.id) || index_.find(env.id) || writing_.count(env.id)) env.id = new_queue_id();
+    writing_.insert(env.id);
   }
   std::string head = format_envelope(env);
-  return std::unique_ptr<SpoolWriter>(new SpoolWriter(std::move(env), std::move(head), root_ / "tmp"));
+  return std::unique_ptr<SpoolWriter>(new SpoolWriter(this, std::move(env), std::move(head), root_ / "tmp"));
 }
 
 void Spool::commit_async(std::unique_ptr<SpoolWriter> writer, CommitDone done) {

@@ -36,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -100,9 +101,10 @@ class SpoolWriter {
  private:
   friend class Spool;
   friend Result<std::size_t> convert_legacy_spool(Spool& spool);
-  SpoolWriter(mail::Envelope env, std::string head, std::filesystem::path spill_dir);
+  SpoolWriter(Spool* spool, mail::Envelope env, std::string head, std::filesystem::path spill_dir);
   Result<void> spill();
 
+  Spool* spool_;  // its id is reserved there until this writer goes
   mail::Envelope envelope_;
   std::string head_;  // the envelope block
   std::string body_;  // in memory until spilled
@@ -138,7 +140,8 @@ class Spool {
   ~Spool();
 
   // Start a new message. The queue id is env.id when that is a valid id
-  // not used yet (one new_queue_id() gave the caller), else a new one.
+  // not used yet, queued or being written (one new_queue_id() gave the
+  // caller), else a new one.
   Result<std::unique_ptr<SpoolWriter>> create(mail::Envelope env);
 
   // Group commit. `done` runs on the committer thread with the queue id or
@@ -180,6 +183,7 @@ class Spool {
 
  private:
   friend Result<std::size_t> convert_legacy_spool(Spool& spool);
+  friend class SpoolWriter;
   struct Pending {
     std::unique_ptr<SpoolWriter> writer;  // null: a sync() barrier
     CommitDone done;
@@ -214,6 +218,7 @@ class Spool {
   std::vector<Pending> pending_;
   std::vector<Control> controls_;
   std::vector<Move> moves_;
+  std::set<std::string> writing_;  // ids of writers not yet committed or gone
   std::size_t cached_bytes_ = 0;
   bool stopping_ = false;
   std::thread committer_;

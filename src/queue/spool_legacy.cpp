@@ -91,7 +91,11 @@ Result<std::size_t> convert_legacy_spool(Spool& spool) {
         state = DeliveryState{};
       }
       // The envelope block is kept as the old version wrote it.
-      std::unique_ptr<SpoolWriter> w(new SpoolWriter(*env, text->substr(0, body_offset), root / "tmp"));
+      {
+        std::lock_guard lock(spool.mu_);
+        spool.writing_.insert(id);
+      }
+      std::unique_ptr<SpoolWriter> w(new SpoolWriter(&spool, *env, text->substr(0, body_offset), root / "tmp"));
       if (auto ok = w->write(std::string_view(*text).substr(body_offset)); !ok) return std::unexpected(ok.error());
       w->initial_state_ = format_state(with_state, state);
       if (std::string(sub) == "hold") w->hold_on_commit();

@@ -323,3 +323,22 @@ TEST(QueueId, UniqueAndValid) {
   EXPECT_TRUE(valid_queue_id(*ids.begin()));
   EXPECT_FALSE(valid_queue_id("0000000000000g00"));
 }
+
+// Copies of one message (sealed for a member, plain for the rest) are
+// created with the same id before either is committed: each gets its own.
+TEST(Spool, CopiesStartedWithOneIdGetTheirOwn) {
+  TempDir d;
+  auto spool = Spool::open(d.path);
+  auto env = sample_envelope();
+  env.id = new_queue_id();
+  auto a = (*spool)->create(env);
+  auto b = (*spool)->create(env);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ((*a)->id(), env.id);
+  EXPECT_NE((*b)->id(), env.id);
+  (*a)->write("a\r\n");
+  (*b)->write("b\r\n");
+  ASSERT_TRUE((*spool)->commit(std::move(*a)));
+  ASSERT_TRUE((*spool)->commit(std::move(*b)));
+  EXPECT_EQ((*spool)->active_ids().size(), 2u);
+}
