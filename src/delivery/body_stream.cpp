@@ -13,12 +13,13 @@
 namespace sm::delivery {
 
 BodyReader::~BodyReader() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && !shared_) ::close(fd_);
 }
 
 Result<void> BodyReader::open(const StoredMessage& msg) {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && !shared_) ::close(fd_);
   fd_ = -1;
+  shared_.reset();
   memory_.reset();
   path_ = msg.path.string();
   if (msg.octets) {
@@ -28,7 +29,12 @@ Result<void> BodyReader::open(const StoredMessage& msg) {
     end_ = msg.size;
     return {};
   }
-  fd_ = ::open(msg.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (msg.file && *msg.file >= 0) {
+    shared_ = msg.file;
+    fd_ = *shared_;
+  } else {
+    fd_ = ::open(msg.path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
   if (fd_ < 0) return local_error("cannot open " + path_ + ": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return local_error("cannot stat " + path_ + ": " + std::strerror(errno));

@@ -30,7 +30,8 @@ class BodyReader {
   Result<void> read(std::string& out, std::size_t max = 64 * 1024);
 
  private:
-  int fd_ = -1;
+  int fd_ = -1;        // ours (opened by path), or *shared_ when given
+  std::shared_ptr<const int> shared_;
   std::shared_ptr<const std::string> memory_;
   std::string path_;
   std::uint64_t pos_ = 0, end_ = 0;

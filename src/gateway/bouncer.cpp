@@ -27,7 +27,7 @@ std::string read_original(const queue::QueuedMessage& m, std::size_t limit) {
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(limit + 1, m.envelope.size));
   if (m.octets) return m.octets->substr(0, want);
   std::string out;
-  int fd = ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = m.segment ? ::dup(*m.segment) : ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return out;
   out.resize(want);
   ssize_t n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(m.body_offset));

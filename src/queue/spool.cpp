@@ -187,6 +187,14 @@ Result<QueuedMessage> Spool::load(const std::string& id) const {
   m.path = SegmentLog::segment_path(root_ / "segments", e->message.segment);
   m.body_offset = e->body_offset();
   m.octets = e->octets;
+  if (!m.octets) {
+    auto& fd = open_segments_[e->message.segment];
+    if (!fd) {
+      int raw = ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (raw >= 0) fd = std::shared_ptr<const int>(new int(raw), [](const int* p) { ::close(*p); delete p; });
+    }
+    m.segment = fd;  // null when it cannot be opened: delivery says why
+  }
   return m;
 }
 

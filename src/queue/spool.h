@@ -36,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -72,6 +73,8 @@ struct QueuedMessage {
   std::filesystem::path path;  // the segment holding the message record
   std::uint64_t body_offset = 0;
   std::shared_ptr<const std::string> octets;
+  // The segment opened at load: readable even after a compaction deletes it.
+  std::shared_ptr<const int> segment;
   bool held = false;
 };
 
@@ -220,6 +223,7 @@ class Spool {
   std::vector<Move> moves_;
   std::set<std::string> writing_;  // ids of writers not yet committed or gone
   std::size_t cached_bytes_ = 0;
+  mutable std::map<std::uint64_t, std::shared_ptr<const int>> open_segments_;  // for load(); closed when deleted and unused
   bool stopping_ = false;
   std::thread committer_;
 };

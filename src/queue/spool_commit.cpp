@@ -203,6 +203,7 @@ void Spool::collect_garbage() {
     segments_deleted_total.add();
     std::lock_guard lock(mu_);
     index_.forget_segment(n);
+    open_segments_.erase(n);  // deliveries under way keep their descriptor
   }
 }
 
