@@ -312,13 +312,13 @@ class SecureMail:
         return pt.tree_cpu_seconds(self.proc.pid)
 
     def queue_size(self):
-        """Messages still in the spool: files in any active/ or tmp/
-        directory under data_dir (the spool layout of src/queue/spool.h)."""
-        n = 0
-        for root, _dirs, files in os.walk(self.data_dir):
-            if os.path.basename(root) in ("active", "tmp", "incoming", "deferred"):
-                n += len(files)
-        return n
+        """Messages still in the queue (its segment log), as `securemail queue list --json`
+        counts them; a queue that cannot be read yet counts as one, never as empty."""
+        r = subprocess.run([self.binary, "queue", "--config", self.config, "list", "--json"],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            return 1
+        return len(json.loads(r.stdout))
 
     def log_tail(self):
         return pt.tail(self.log)

@@ -124,8 +124,12 @@ class Gateway:
         self.log.close()
 
     def queued(self):
-        q = self.data / "queue"
-        return sum(1 for d in ("active", "hold") for p in (q / d).glob("*") if p.is_file())
+        """Messages in the queue's segment log, as `securemail queue list --json` counts them."""
+        r = subprocess.run([self.binary, "queue", "--config", str(self.config), "list", "--json"],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            return 1  # not readable yet: never "empty"
+        return len(json.loads(r.stdout))
 
 
 class Senders:

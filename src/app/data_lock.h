@@ -5,8 +5,9 @@
 // A second `securemail run` on the same folder is refused with the PID of
 // the holder. The lock is flock(2) on a descriptor of our own, so it goes
 // away with the process however it ends (even SIGKILL): no stale lock to
-// clean up after a crash. The `securemail queue` commands never take it;
-// they work beside the running gateway.
+// clean up after a crash. The `securemail queue` commands take it while
+// they change a stopped gateway's queue; beside a running gateway they read
+// its queue and send changes through its control socket.
 #pragma once
 
 #include <expected>

@@ -1,8 +1,11 @@
 // queue_command.cpp - list, show, flush, hold, release and delete queued
-// messages. Works on the spool files directly (renames and unlinks are
-// atomic), then wakes a running gateway through its control socket. Never
-// takes the gateway's data folder lock and never creates a queue: it works
-// beside a running gateway, and on a folder without one it says so.
+// messages, on a running or a stopped gateway. The daemon owns the queue's
+// segment log while it runs: list and show then read the segments (a tail
+// being written is ignored), and changes go through its control socket
+// ("hold ID"...), which answers ok or why not. When no gateway runs, the
+// command takes the data folder lock (so a starting gateway cannot race
+// it) and changes the queue itself. It never creates a queue: on a folder
+// without one it says so.
 #include "app/queue_command.h"
 
 #include <ctime>
@@ -10,9 +13,12 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/data_lock.h"
 #include "app/load_config.h"
 #include "gateway/gateway.h"
 #include "queue/spool.h"
+
+namespace fs = std::filesystem;
 
 namespace sm::app {
 namespace {
@@ -103,31 +109,62 @@ int show(queue::Spool& spool, const std::string& id, bool json) {
   std::cout << "*** MESSAGE CONTENTS " << id << " ***\n";
   std::ifstream in(m->path, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(m->body_offset));
-  std::cout << in.rdbuf();
+  // Only the message: its segment goes on with other records.
+  std::vector<char> buf(64 * 1024);
+  for (std::uint64_t left = m->envelope.size; left > 0 && in;) {
+    in.read(buf.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(left, buf.size())));
+    std::cout.write(buf.data(), in.gcount());
+    left -= static_cast<std::uint64_t>(in.gcount());
+  }
   return 0;
 }
 
-// Move every deferred message's next attempt to now, so that a stopped
-// gateway delivers them at start and a running one on the next scan.
-int flush(queue::Spool& spool, const config::Config& config) {
-  for (const auto& id : spool.active_ids()) {
-    auto m = spool.load(id);
+// The queue as this command may use it: the gateway's (running: read it,
+// ask it for changes) or its own (stopped: the lock is held meanwhile).
+struct QueueAccess {
+  std::optional<app::DataFolderLock> lock;   // held: no gateway runs (released after the spool closes)
+  std::unique_ptr<queue::Spool> spool;       // null when a change must go to the running gateway
+  bool running = false;
+};
+
+// Move every deferred message's next attempt to now: a running gateway
+// does it itself; a stopped one delivers them at its next start.
+int flush(QueueAccess& q, const config::Config& config) {
+  if (q.running) {
+    if (!gateway::notify_running_gateway(config.data_dir, "flush")) {
+      std::cerr << "securemail queue flush: the gateway runs but its control socket does not answer\n";
+      return 1;
+    }
+    return 0;
+  }
+  for (const auto& id : q.spool->active_ids()) {
+    auto m = q.spool->load(id);
     if (!m || m->state.next_attempt == 0) continue;
     m->state.next_attempt = 0;
-    spool.save_state(*m);
+    q.spool->save_state(*m);
   }
-  if (!gateway::notify_running_gateway(config.data_dir, "flush"))
-    std::cerr << "securemail queue flush: gateway not running; messages are due at its next start\n";
+  if (auto r = q.spool->sync(); !r) {
+    std::cerr << "securemail queue flush: " << r.error().text << "\n";
+    return 1;
+  }
+  std::cerr << "securemail queue flush: gateway not running; messages are due at its next start\n";
   return 0;
 }
 
-int change(queue::Spool& spool, const config::Config& config, const std::string& what, const std::string& id) {
-  Result<void> r = what == "hold" ? spool.hold(id) : what == "release" ? spool.release(id) : spool.remove(id);
+int change(QueueAccess& q, const config::Config& config, const std::string& what, const std::string& id) {
+  Result<void> r;
+  if (q.running) {
+    auto reply = gateway::ask_running_gateway(config.data_dir, what + " " + id);
+    if (!reply) r = local_error("the gateway runs but its control socket does not answer; try again");
+    else if (*reply != "ok") r = local_error(reply->starts_with("error ") ? reply->substr(6) : *reply);
+  } else {
+    r = what == "hold" ? q.spool->hold(id) : what == "release" ? q.spool->release(id) : q.spool->remove(id);
+    if (r) r = q.spool->sync();
+  }
   if (!r) {
     std::cerr << "securemail queue " << what << ": " << r.error().text << "\n";
     return 1;
   }
-  if (what == "release") gateway::notify_running_gateway(config.data_dir, "rescan");
   std::cerr << "securemail queue " << what << ": " << id << "\n";
   return 0;
 }
@@ -140,36 +177,65 @@ void add_queue_command(CLI::App& app, std::function<int()>& action) {
   q->require_subcommand(1);
   q->add_option("-c,--config", args->config_file, "Config file (default: the embedded default)");
   q->fallthrough();
-  auto with_spool = [args](std::function<int(queue::Spool&, const config::Config&)> fn) {
-    return [args, fn]() -> int {
+  // changes: the command changes the queue (hold, release, delete, flush).
+  auto with_queue = [args](bool changes, std::function<int(QueueAccess&, const config::Config&)> fn) {
+    return [args, changes, fn]() -> int {
       auto cfg = load_config(args->config_file);
       if (!cfg) return 2;
+      fs::path root = cfg->data_dir / "queue";
+      auto where = [&] {
+        return " (data_dir " + cfg->data_dir.string() + " from " + cfg->source +
+               (args->config_file.empty() ? "; give the gateway's config with --config FILE" : "") + ")";
+      };
       // Never create a queue: a command run in the wrong folder (or without
       // the gateway's --config) must say where it looked, not report an
       // empty queue it has just made.
-      auto spool = queue::Spool::open_existing(cfg->data_dir / "queue");
-      if (!spool) {
-        std::cerr << "securemail queue: " << spool.error().text << " (data_dir " << cfg->data_dir.string()
-                  << " from " << cfg->source
-                  << (args->config_file.empty() ? "; give the gateway's config with --config FILE" : "") << ")\n";
+      if (auto there = queue::Spool::check_existing(root); !there) {
+        std::cerr << "securemail queue: " << there.error().text << where() << "\n";
         return 1;
       }
-      return fn(**spool, *cfg);
+      QueueAccess q;
+      auto lock = app::DataFolderLock::acquire(cfg->data_dir);
+      if (lock) {
+        q.lock.emplace(std::move(*lock));
+        auto spool = queue::Spool::open_existing(root, queue::Spool::Access::read_write);
+        if (spool) {
+          q.spool = std::move(*spool);
+        } else if (changes) {
+          std::cerr << "securemail queue: " << spool.error().text << where() << "\n";
+          return 1;
+        }  // else read it below (a read-only queue folder)
+      } else if (lock.error().in_use) {
+        q.running = true;
+      } else if (changes) {
+        std::cerr << "securemail queue: " << lock.error().text << "\n";
+        return 1;
+      }
+      if (!q.spool && !changes) {
+        // Reading needs no write access (a read-only folder, a running gateway).
+        auto spool = queue::Spool::open_existing(root, queue::Spool::Access::read_only);
+        if (!spool) {
+          std::cerr << "securemail queue: " << spool.error().text << where() << "\n";
+          return 1;
+        }
+        q.spool = std::move(*spool);
+      }
+      return fn(q, *cfg);
     };
   };
   auto* l = q->add_subcommand("list", "List queued messages (like mailq)");
   l->add_flag("--json", args->json, "Machine-readable output");
-  l->callback([&action, with_spool, args] {
-    action = with_spool([args](queue::Spool& s, const config::Config&) { return list(s, args->json); });
+  l->callback([&action, with_queue, args] {
+    action = with_queue(false, [args](QueueAccess& q, const config::Config&) { return list(*q.spool, args->json); });
   });
   auto* s = q->add_subcommand("show", "Show one message: envelope, delivery state, contents");
   s->add_option("ID", args->id, "Queue id")->required();
   s->add_flag("--json", args->json, "Envelope and state as JSON, without contents");
-  s->callback([&action, with_spool, args] {
-    action = with_spool([args](queue::Spool& sp, const config::Config&) { return show(sp, args->id, args->json); });
+  s->callback([&action, with_queue, args] {
+    action = with_queue(false, [args](QueueAccess& q, const config::Config&) { return show(*q.spool, args->id, args->json); });
   });
-  q->add_subcommand("flush", "Attempt delivery of every deferred message now")->callback([&action, with_spool] {
-    action = with_spool([](queue::Spool& sp, const config::Config& c) { return flush(sp, c); });
+  q->add_subcommand("flush", "Attempt delivery of every deferred message now")->callback([&action, with_queue] {
+    action = with_queue(true, [](QueueAccess& q, const config::Config& c) { return flush(q, c); });
   });
   for (const char* what : {"hold", "release", "delete"}) {
     std::string help = std::string(what) == "hold"      ? "Keep a message from delivery until released"
@@ -177,8 +243,8 @@ void add_queue_command(CLI::App& app, std::function<int()>& action) {
                                                         : "Remove a message from the queue (no bounce)";
     auto* c = q->add_subcommand(what, help);
     c->add_option("ID", args->id, "Queue id")->required();
-    c->callback([&action, with_spool, args, w = std::string(what)] {
-      action = with_spool([args, w](queue::Spool& sp, const config::Config& cfg) { return change(sp, cfg, w, args->id); });
+    c->callback([&action, with_queue, args, w = std::string(what)] {
+      action = with_queue(true, [args, w](QueueAccess& q, const config::Config& cfg) { return change(q, cfg, w, args->id); });
     });
   }
 }

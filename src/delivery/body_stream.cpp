@@ -13,13 +13,28 @@
 namespace sm::delivery {
 
 BodyReader::~BodyReader() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && !shared_) ::close(fd_);
 }
 
 Result<void> BodyReader::open(const StoredMessage& msg) {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && !shared_) ::close(fd_);
+  fd_ = -1;
+  shared_.reset();
+  memory_.reset();
   path_ = msg.path.string();
-  fd_ = ::open(msg.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (msg.octets) {
+    if (msg.octets->size() != msg.size) return local_error("message in memory is not its recorded size");
+    memory_ = msg.octets;
+    pos_ = 0;
+    end_ = msg.size;
+    return {};
+  }
+  if (msg.file && *msg.file >= 0) {
+    shared_ = msg.file;
+    fd_ = *shared_;
+  } else {
+    fd_ = ::open(msg.path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
   if (fd_ < 0) return local_error("cannot open " + path_ + ": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return local_error("cannot stat " + path_ + ": " + std::strerror(errno));
@@ -33,9 +48,14 @@ Result<void> BodyReader::open(const StoredMessage& msg) {
 
 Result<void> BodyReader::read(std::string& out, std::size_t max) {
   out.clear();
-  if (fd_ < 0) return local_error("body reader not open");
+  if (fd_ < 0 && !memory_) return local_error("body reader not open");
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(max, end_ - pos_));
   if (want == 0) return {};
+  if (memory_) {
+    out.assign(*memory_, static_cast<std::size_t>(pos_), want);
+    pos_ += want;
+    return {};
+  }
   out.resize(want);
   std::size_t got = 0;
   while (got < want) {

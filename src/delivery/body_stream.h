@@ -12,7 +12,9 @@
 
 namespace sm::delivery {
 
-// Sequential reader of StoredMessage's octets [body_offset, body_offset+size).
+// Sequential reader of StoredMessage's octets [body_offset, body_offset+size)
+// of its file, or of its octets in memory when it has them. Never reads
+// past body_offset+size: a queue segment holds other records after it.
 class BodyReader {
  public:
   BodyReader() = default;
@@ -20,14 +22,17 @@ class BodyReader {
   BodyReader(const BodyReader&) = delete;
   BodyReader& operator=(const BodyReader&) = delete;
 
-  // Opens the file and checks that it holds the whole body.
+  // Opens the file and checks that it holds the whole body (or checks the
+  // octets in memory).
   Result<void> open(const StoredMessage& msg);
   // Next chunk of at most `max` octets into `out` (replacing it); empty at
   // the end. Errors: I/O failure or the file shrank (451 4.3.0).
   Result<void> read(std::string& out, std::size_t max = 64 * 1024);
 
  private:
-  int fd_ = -1;
+  int fd_ = -1;        // ours (opened by path), or *shared_ when given
+  std::shared_ptr<const int> shared_;
+  std::shared_ptr<const std::string> memory_;
   std::string path_;
   std::uint64_t pos_ = 0, end_ = 0;
 };

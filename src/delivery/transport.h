@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,12 +29,18 @@ struct NextHop {
 // "maildir:PATH"); the error text says what is wrong with it.
 Result<NextHop> parse_next_hop(const std::string& text);
 
-// The message as stored in the queue: a file with the body starting at
-// body_offset and running for size octets. CRLF line ends, dot-unstuffed.
+// The message as stored in the queue: a file (a queue log segment) with the
+// body starting at body_offset and running for size octets; or, when it was
+// just received into memory, the same octets in *octets (the file is then
+// not read). `file`, when set, is a descriptor of that file opened when the
+// message was loaded: a segment compacted and deleted meanwhile stays
+// readable through it. CRLF line ends, dot-unstuffed.
 struct StoredMessage {
   std::filesystem::path path;
   std::uint64_t body_offset = 0;
   std::uint64_t size = 0;
+  std::shared_ptr<const std::string> octets;
+  std::shared_ptr<const int> file;
 };
 
 // The result for one recipient: the next hop's reply text when accepted

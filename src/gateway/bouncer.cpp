@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "mime/dsn.h"
 #include "mime/header.h"
 #include "util/log.h"
@@ -19,12 +21,15 @@ metrics::Counter dsn_total("securemail_dsn_sent_total", "Delivery status notific
 constexpr std::size_t kReturnLimit = 50 * 1024;  // like Postfix's bounce_size_limit
 
 // Up to limit+1 octets of the stored message, so the composer can tell
-// whether the whole message fits.
+// whether the whole message fits; never past its end (its segment holds
+// other records after it).
 std::string read_original(const queue::QueuedMessage& m, std::size_t limit) {
+  std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(limit + 1, m.envelope.size));
+  if (m.octets) return m.octets->substr(0, want);
   std::string out;
-  int fd = ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = m.segment ? ::dup(*m.segment) : ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return out;
-  out.resize(limit + 1);
+  out.resize(want);
   ssize_t n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(m.body_offset));
   ::close(fd);
   out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);

@@ -63,10 +63,7 @@ void DeliveryAgent::rescan() {
   for (const auto& id : spool_.active_ids()) {
     if (inflight_.count(id) || due_.count(id)) continue;
     auto m = spool_.load(id);
-    if (!m) {
-      spool_.quarantine(id);
-      continue;
-    }
+    if (!m) continue;  // removed meanwhile
     schedule(id, m->state.next_attempt, m->envelope.lane, m->envelope.arrival);
   }
 }

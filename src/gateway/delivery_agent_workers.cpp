@@ -99,7 +99,7 @@ bool DeliveryAgent::next_job(Destination& dest, bool& reserved, Job& job) {
 }
 
 delivery::StoredMessage DeliveryAgent::stored(const queue::QueuedMessage& m) const {
-  return delivery::StoredMessage{m.path, m.body_offset, m.envelope.size};
+  return delivery::StoredMessage{m.path, m.body_offset, m.envelope.size, m.octets, m.segment};
 }
 
 asio::awaitable<void> DeliveryAgent::worker(std::string key, bool reserved) {

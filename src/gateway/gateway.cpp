@@ -54,8 +54,25 @@ Result<void> write_listeners_file(const fs::path& run_dir, const std::map<std::s
   return {};
 }
 
-// The control socket: one line per connection ("flush", "rescan").
-asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& acceptor, DeliveryAgent& agent) {
+// What a control line asks of the queue: "hold ID", "release ID",
+// "delete ID". The change is synced before the reply; a released message
+// goes to delivery at once.
+std::string queue_change(const std::string& line, queue::Spool& spool, DeliveryAgent& agent) {
+  auto space = line.find(' ');
+  std::string what = line.substr(0, space);
+  std::string id = space == std::string::npos ? std::string() : line.substr(space + 1);
+  Result<void> r = what == "hold" ? spool.hold(id) : what == "release" ? spool.release(id) : spool.remove(id);
+  if (r) r = spool.sync();
+  if (!r) return "error " + r.error().text + "\n";
+  log::info("{}: {} by the operator", id, what == "delete" ? "deleted" : what == "hold" ? "held" : "released");
+  if (what == "release") agent.submit(id);
+  return "ok\n";
+}
+
+// The control socket: one line per connection ("flush", "rescan", or a
+// queue change), one reply line.
+asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& acceptor, DeliveryAgent& agent,
+                                   queue::Spool& spool) {
   for (;;) {
     std::error_code ec;
     auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
@@ -63,9 +80,12 @@ asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& accep
     std::string line;
     co_await asio::async_read_until(socket, asio::dynamic_buffer(line, 256), '\n',
                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
     std::string reply = "ok\n";
-    if (line.starts_with("flush")) agent.flush();
-    else if (line.starts_with("rescan")) agent.rescan();
+    if (line == "flush") agent.flush();
+    else if (line == "rescan") agent.rescan();
+    else if (line.starts_with("hold ") || line.starts_with("release ") || line.starts_with("delete "))
+      reply = queue_change(line, spool, agent);
     else reply = "unknown command\n";
     co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -80,17 +100,24 @@ queue::SyncMode sync_mode(config::SyncMode m) {
 fs::path control_socket_path(const fs::path& data_dir) { return data_dir / "run" / "control.sock"; }
 
 bool notify_running_gateway(const fs::path& data_dir, const std::string& command) {
+  auto reply = ask_running_gateway(data_dir, command);
+  return reply && *reply == "ok";
+}
+
+std::optional<std::string> ask_running_gateway(const fs::path& data_dir, const std::string& command) {
   asio::io_context io;
   asio::local::stream_protocol::socket s(io);
   std::error_code ec;
   std::string path = control_socket_path(data_dir).string();
-  if (path.size() >= sizeof(sockaddr_un::sun_path)) return false;  // no gateway can listen there
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) return std::nullopt;  // no gateway can listen there
   s.connect(asio::local::stream_protocol::endpoint(path), ec);
-  if (ec) return false;
+  if (ec) return std::nullopt;
   asio::write(s, asio::buffer(command + "\n"), ec);
   std::string reply;
-  asio::read_until(s, asio::dynamic_buffer(reply, 256), '\n', ec);
-  return reply == "ok\n";
+  asio::read_until(s, asio::dynamic_buffer(reply, 1024), '\n', ec);
+  auto nl = reply.find('\n');
+  if (nl == std::string::npos) return std::nullopt;
+  return reply.substr(0, nl);
 }
 
 int run(const config::Config& config, const StartupHooks& hooks) {
@@ -134,6 +161,9 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   }
   if (std::size_t n = (*spool)->recover(); n > 0)
     log::info("queue recovery: removed {} incomplete message(s) that were never acknowledged", n);
+  if (const auto& r = (*spool)->recovery(); r.torn_octets > 0 || r.damaged_ranges > 0)
+    log::warn("queue recovery: cut {} octets of an incomplete write; {} damaged range(s) set aside in {}", r.torn_octets,
+              r.damaged_ranges, ((*spool)->root() / "corrupt").string());
 
   net::ResolverOptions ropts;
   for (const auto& ns : config.dns.nameservers) ropts.nameservers.push_back(ns.str());
@@ -231,7 +261,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     if (int rc = hooks.bound(); rc != 0) return rc;
 
   for (auto& l : listeners) asio::co_spawn(io, l->accept_loop(), asio::detached);
-  asio::co_spawn(io, control_loop(control_acceptor, agent), asio::detached);
+  asio::co_spawn(io, control_loop(control_acceptor, agent, **spool), asio::detached);
   agent.rescan();
   (*directory)->start();
 

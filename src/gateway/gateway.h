@@ -17,6 +17,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <string>
 
 #include "config/config.h"
 
@@ -39,7 +41,12 @@ int run(const config::Config& config, const StartupHooks& hooks = {});
 std::filesystem::path control_socket_path(const std::filesystem::path& data_dir);
 
 // Tell a running gateway something ("flush", "rescan"). False when no
-// gateway is listening (not an error: the change is on disk either way).
+// gateway is listening or it did not answer "ok".
 bool notify_running_gateway(const std::filesystem::path& data_dir, const std::string& command);
+
+// Ask a running gateway to change its queue: "hold ID", "release ID",
+// "delete ID". Its reply line ("ok", or "error TEXT" saying why not, such
+// as "no such message in the queue: ID"); nullopt when no gateway answers.
+std::optional<std::string> ask_running_gateway(const std::filesystem::path& data_dir, const std::string& command);
 
 }  // namespace sm::gateway

@@ -5,7 +5,6 @@
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
-#include <fstream>
 
 #include "util/log.h"
 #include "util/metrics.h"
@@ -15,20 +14,11 @@ namespace {
 
 metrics::Counter accepted_total("securemail_messages_accepted_total", "Messages accepted (250 after DATA)");
 
-Result<std::string> read_message(const queue::SpoolWriter& w) {
-  std::ifstream in(w.path(), std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(w.message_offset()));
-  std::string s(w.size(), '\0');
-  in.read(s.data(), static_cast<std::streamsize>(s.size()));
-  if (!in) return local_error("cannot read back " + w.path().string());
-  return s;
-}
-
 }  // namespace
 
 Result<std::string> Received::text() {
   if (!file) return std::move(message);
-  return read_message(*file);
+  return file->read_message();
 }
 
 Result<void> QueueSink::write(std::string_view chunk) {

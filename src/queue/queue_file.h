@@ -1,6 +1,9 @@
-// queue_file.h - the on-disk format of one queued message.
-//
-// A queue file is an envelope block followed by the message:
+// queue_file.h - the text encodings of a queued message: its envelope
+// block and its delivery state. A message record of the segment log
+// (segment_record.h) holds the envelope block followed by the message; a
+// state record holds the state text. Both are the formats the old
+// file-per-message spool used for a queue file and its state sidecar, so
+// that spool converts without re-encoding:
 //
 //   securemail-queue 1
 //   id 4F3A2B1C0D5E6000
@@ -12,10 +15,10 @@
 //   <empty line>
 //   <message octets, CRLF line ends, exactly as received after unstuffing>
 //
-// The file is written once and never modified. Delivery progress lives in a
-// small sidecar "state" file (per-recipient state and reply, attempts, next
-// attempt), replaced atomically; a lost or torn sidecar only means a
-// recipient may be tried again (delivery is at least once).
+// The envelope is written once and never modified. Delivery progress
+// (per-recipient state and reply, attempts, next attempt) is a new state
+// record each time; a lost one only means a recipient may be tried again
+// (delivery is at least once).
 #pragma once
 
 #include <cstdint>

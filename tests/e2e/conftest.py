@@ -99,8 +99,14 @@ class Gateway:
         return r
 
     def queue_ids(self):
-        q = self.data / "queue"
-        return sorted(p.name for d in ("active", "hold") for p in (q / d).glob("*") if p.is_file())
+        """Ids of the queued messages (active and held), as `securemail queue list --json` reads
+        them from the segment log; none when there is no queue yet."""
+        if not (self.data / "queue").exists():
+            return []
+        r = self.queue("list", "--json", check=False)
+        if r.returncode != 0:
+            raise AssertionError(f"queue list --json -> {r.returncode}\n{r.stdout}\n{r.stderr}")
+        return sorted(m["id"] for m in json.loads(r.stdout))
 
     def wait_queue_empty(self, timeout=20):
         deadline = time.time() + timeout

@@ -146,8 +146,10 @@ def capture_sealed(net, subject):
         assert wait_for(lambda: a.queue_ids(), 10)
         for qid in a.queue_ids():
             a.queue("hold", qid)
-        path = next(p for p in (a.data / "queue").rglob("*") if p.is_file() and b"pkcs7-mime" in p.read_bytes())
-        return sealed_as_base64(path.read_bytes().split(b"\n\n", 1)[1])  # stored binary; replayed over DATA
+        sealed = next(qid for qid in a.queue_ids()
+                      if b"pkcs7-mime" in securemail("queue", "--config", a.config_path, "show", qid).stdout)
+        shown = securemail("queue", "--config", a.config_path, "show", sealed, check=True).stdout
+        return sealed_as_base64(shown.split(b" ***\n", 2)[2])  # stored binary; replayed over DATA
     finally:
         b.start()
         a.queue("flush")  # b is back: end a's back-off for it (the held copy stays held)

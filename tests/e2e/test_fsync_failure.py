@@ -1,8 +1,10 @@
 """A failed fsync never becomes a 250: with fsync(2), fdatasync(2) and
 syncfs(2) failing (EIO, from an LD_PRELOAD shim built here with cc), the
 gateway answers DATA with a 4xx and the message is neither queued nor
-delivered; once the disk "recovers", mail flows again. Both group-commit
-strategies ([queue] sync = "syncfs" and "fsync") are checked."""
+delivered; once the disk "recovers", mail flows again. The queue's group
+commit is one fdatasync(2) of its log segment per batch (and an fsync of
+the segment folder when a segment is created); both values of [queue] sync,
+which now mean the same, are checked."""
 import os
 import shutil
 import smtplib

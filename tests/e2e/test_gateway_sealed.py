@@ -8,6 +8,7 @@ domains.
 
 Policies: b rejects forgeries (the default), c delivers them tagged, a
 quarantines them."""
+import json
 import re
 import smtplib
 import socket
@@ -168,13 +169,15 @@ def test_peer_down_queues_sealed_then_delivers_and_replays_fail(net):
         assert send(net.port("a.example", "relay"), "alice@a.example", ["bob@b.example"],
                     compose("alice@a.example", ["bob@b.example"], "while down", "queued sealed"))[0] == 250
         # What rests in a's queue is already sealed: no plaintext on disk.
-        def sealed_file():
-            files = [p for p in (a.data / "queue" / "active").iterdir() if p.is_file()]
-            return files and all(b"application/pkcs7-mime" in p.read_bytes() for p in files)
-        assert wait_for(sealed_file, 10), a.log_text()[-2000:]
-        queued = next(p for p in (a.data / "queue" / "active").iterdir()).read_bytes()
-        assert b"queued sealed" not in queued
-        captured = sealed_as_base64(queued.split(b"\n\n", 1)[1])  # stored binary; replayed over DATA
+        def shown(qid):
+            return securemail("queue", "--config", a.config_path, "show", qid).stdout
+        def sealed_queued():
+            return a.queue_ids() and b"application/pkcs7-mime" in shown(a.queue_ids()[0])
+        assert wait_for(sealed_queued, 10), a.log_text()[-2000:]
+        on_disk = b"".join(p.read_bytes() for p in (a.data / "queue" / "segments").iterdir())
+        assert b"application/pkcs7-mime" in on_disk and b"queued sealed" not in on_disk
+        queued = shown(a.queue_ids()[0]).split(b" ***\n", 2)[2]  # the octets as queued
+        captured = sealed_as_base64(queued)  # stored binary; replayed over DATA
         assert "[sealed for b-example]" in a.queue("list").stdout
         assert '"lane": "priority"' in a.queue("list", "--json").stdout
         assert wait_for(lambda: "status=deferred" in a.log_text(), 10)
@@ -269,12 +272,12 @@ def test_quarantine_policy_holds_forgeries(net):
     assert send(net.port("a.example", "inbound"), "bob@b.example", ["alice@a.example"],
                 compose("bob@b.example", ["alice@a.example"], "hold me", "forged"))[0] == 250
     assert wait_for(lambda: "quarantined" in a.log_text(), 10)
-    held = list((a.data / "queue" / "hold").iterdir())
-    assert held and b"smime=fail" in held[0].read_bytes()
+    held = [q for q in json.loads(a.queue("list", "--json").stdout) if q["held"]]
+    assert held and "smime=fail" in a.queue("show", held[0]["id"]).stdout
     assert not [m for m in net.messages("a.example", "alice") if m["Subject"] == "hold me"]
     # The operator looks at it and lets it through: delivered, still marked smime=fail.
     assert "hold me" not in a.queue("list").stdout  # subjects are never shown
-    a.queue("release", held[0].name)
+    a.queue("release", held[0]["id"])
     m = net.wait_message("a.example", "alice", "hold me")
     assert results(m, "gw.a.example") == ["gw.a.example; smime=fail (unsealed)"]
 

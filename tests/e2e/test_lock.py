@@ -36,9 +36,9 @@ def test_second_gateway_on_one_data_folder_is_refused(gateway_factory, sink):
     assert str(gw.data / "securemail.lock") in second.stderr, second.stderr[-2000:]
     assert (gw.data / "securemail.lock").read_text().strip() == str(gw.proc.pid)
 
-    # The queue commands work beside the running gateway (they never take
-    # the lock), and its control socket still answers: the second start
-    # touched nothing of the first's.
+    # The queue commands work beside the running gateway (the lock is taken:
+    # they read its log and send changes through its control socket, which
+    # still answers): the second start touched nothing of the first's.
     (qid,) = gw.queue_ids()
     assert qid in gw.queue("list").stdout
     gw.queue("hold", qid)

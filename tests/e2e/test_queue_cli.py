@@ -48,6 +48,25 @@ def test_queue_list_names_the_queue_it_reads(gateway_factory):
     assert f"Mail queue is empty ({gw.data / 'queue'})" in out, out
 
 
+def test_queue_changes_say_why_not_on_a_running_and_a_stopped_gateway(gateway_factory):
+    """A running gateway owns its queue: the change goes through its control socket and its
+    reason comes back; a stopped one is changed by the command under the data folder lock."""
+    gw = gateway_factory()
+    gw.write_config('[listen]\nrelay = "127.0.0.1:0"\ninbound = "127.0.0.1:0"\nadmin = "127.0.0.1:0"\n')
+    gw.start()
+    for running in (True, False):
+        for verb in ("hold", "release", "delete"):
+            r = gw.queue(verb, "0123456789ABCDEF", check=False)
+            assert r.returncode == 1, (running, verb, r.stdout, r.stderr)
+            assert "no such message in the queue: 0123456789ABCDEF" in r.stderr, (running, r.stderr)
+        r = gw.queue("hold", "../../etc/passwd", check=False)
+        assert r.returncode == 1 and "not a queue id" in r.stderr, (running, r.stderr)
+        if running:
+            assert gw.proc.poll() is None, "the gateway keeps running"
+            gw.stop()
+    assert not list((gw.data / "queue").glob("active")), "no file-per-message folders come back"
+
+
 def test_data_folder_under_a_file_is_named(tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where a folder should be\n")

@@ -60,3 +60,35 @@ TEST(BodyReader, ReadsRangeAndDetectsShortFile) {
   EXPECT_FALSE(BodyReader().open(StoredMessage{"/nonexistent/x", 0, 1}));
   std::filesystem::remove(p);
 }
+
+// A queue segment holds other records after a message: the reader stops at
+// body_offset+size, even when asked for more.
+TEST(BodyReader, NeverReadsPastTheMessageInItsSegment) {
+  auto p = std::filesystem::temp_directory_path() / ("sm_seg_" + std::to_string(::getpid()));
+  { std::ofstream(p) << "HDRmessage\r\nNEXT-RECORD-OCTETS"; }
+  BodyReader r;
+  ASSERT_TRUE(r.open(StoredMessage{p, 3, 9}));
+  std::string chunk;
+  ASSERT_TRUE(r.read(chunk, 1 << 20));
+  EXPECT_EQ(chunk, "message\r\n");
+  ASSERT_TRUE(r.read(chunk, 1 << 20));
+  EXPECT_TRUE(chunk.empty());
+  std::filesystem::remove(p);
+}
+
+// A message just received is delivered from memory: the file is not opened.
+TEST(BodyReader, ReadsOctetsFromMemoryWhenPresent) {
+  auto octets = std::make_shared<const std::string>("Subject: x\r\n\r\nbody\r\n");
+  BodyReader r;
+  ASSERT_TRUE(r.open(StoredMessage{"/nonexistent/segment", 123, octets->size(), octets}));
+  std::string chunk, all;
+  while (true) {
+    ASSERT_TRUE(r.read(chunk, 5));
+    if (chunk.empty()) break;
+    all += chunk;
+  }
+  EXPECT_EQ(all, *octets);
+  BodyReader wrong;
+  EXPECT_FALSE(wrong.open(StoredMessage{"/nonexistent/segment", 0, octets->size() + 1, octets}))
+      << "octets in memory that are not the recorded size are refused";
+}
