@@ -15,12 +15,13 @@
 namespace fs = std::filesystem;
 
 namespace sm::queue {
-namespace {
 
 Error io_error(const std::string& what, int err) {
   if (err == ENOSPC || err == EDQUOT || err == EFBIG) return Error{452, "4.3.1", "insufficient system storage"};
   return Error{451, "4.3.0", "queue " + what + ": " + std::strerror(err)};
 }
+
+namespace {
 
 // pwritev until every iovec is written (short writes continue).
 bool pwritev_all(int fd, std::vector<iovec>& iov, std::uint64_t offset, int& err) {

@@ -27,6 +27,11 @@
 
 namespace sm::queue {
 
+// A queue I/O failure as an SMTP error: disk full or quota 452 4.3.1, other
+// errors 451 4.3.0 naming what failed and errno's text.
+Error io_error(const std::string& what, int err);
+
+
 // Segments rotate when the next record would take the head past this size.
 inline constexpr std::uint64_t kSegmentLimit = 64ull << 20;
 

@@ -20,11 +20,6 @@ namespace fs = std::filesystem;
 namespace sm::queue {
 namespace {
 
-Error io_error(const std::string& what, int err) {
-  if (err == ENOSPC || err == EDQUOT || err == EFBIG) return Error{452, "4.3.1", "insufficient system storage"};
-  return Error{451, "4.3.0", "queue " + what + ": " + std::strerror(err)};
-}
-
 bool write_all(int fd, std::string_view data, int& err) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
