@@ -16,6 +16,7 @@ BUILD_PKGS=(
 HARDENING_PKGS=(clang-16 libclang-rt-16-dev clang-tidy-16)
 TEST_PKGS=(
   openssl gpgsm libnss3-tools swaks libnet-ssleay-perl postfix python3 python3-pytest python3-aiosmtpd
+  time  # GNU time: the peak memory of a CLI run (tests/e2e/test_smime_open_streaming.py)
 )
 
 missing=()

@@ -50,7 +50,6 @@ def measured(args, env):
     return r.returncode, err, peak[-1]
 
 
-@pytest.mark.skipif(not os.access("/usr/bin/time", os.X_OK), reason="needs GNU time (/usr/bin/time)")
 def test_a_100_mib_message_opens_in_bounded_memory(gw_a, gw_b, tmp_path):
     original, sealed, opened = tmp_path / "big.eml", tmp_path / "big.p7m", tmp_path / "big.out"
     write_message(original, 100 * MIB)
@@ -63,7 +62,10 @@ def test_a_100_mib_message_opens_in_bounded_memory(gw_a, gw_b, tmp_path):
     assert "verdict: pass" in err, err
     assert sha256(opened) == sha256(original)
     print(f"securemail smime open of 100 MiB: VmHWM {peak_kib / 1024:.1f} MiB")
-    assert peak_kib < 64 * 1024, f"peak RSS {peak_kib / 1024:.1f} MiB"
+    # Under `make test-sanitize` ASan's shadow memory and quarantine of freed
+    # blocks are in the figure: the bound is for the real allocator.
+    if not os.environ.get("ASAN_OPTIONS"):
+        assert peak_kib < 64 * 1024, f"peak RSS {peak_kib / 1024:.1f} MiB"
     assert list(scratch.iterdir()) == []
     for f in (original, sealed, opened):
         f.unlink()
