@@ -231,26 +231,18 @@ Result<void> Spool::remove(const std::string& id) {
   return queue_control(RecordType::done, id, {});
 }
 
-Result<void> Spool::hold(const std::string& id) {
-  if (!valid_queue_id(id)) return fail(550, "5.1.0", "not a queue id: " + id);
-  if (!log_) return local_error("queue " + root_.string() + " is open read-only");
-  std::lock_guard lock(mu_);
-  IndexEntry* e = index_.find(id);
-  if (!e || e->removed) return no_such(id);
-  if (e->held) return fail(550, "5.1.0", "message is held already: " + id);
-  e->held = true;
-  return queue_control(RecordType::hold, id, {});
-}
+Result<void> Spool::hold(const std::string& id) { return set_held(id, true); }
+Result<void> Spool::release(const std::string& id) { return set_held(id, false); }
 
-Result<void> Spool::release(const std::string& id) {
+Result<void> Spool::set_held(const std::string& id, bool held) {
   if (!valid_queue_id(id)) return fail(550, "5.1.0", "not a queue id: " + id);
   if (!log_) return local_error("queue " + root_.string() + " is open read-only");
   std::lock_guard lock(mu_);
   IndexEntry* e = index_.find(id);
   if (!e || e->removed) return no_such(id);
-  if (!e->held) return fail(550, "5.1.0", "message is not held: " + id);
-  e->held = false;
-  return queue_control(RecordType::release, id, {});
+  if (e->held == held) return fail(550, "5.1.0", (held ? "message is held already: " : "message is not held: ") + id);
+  e->held = held;
+  return queue_control(held ? RecordType::hold : RecordType::release, id, {});
 }
 
 std::size_t Spool::recover() {

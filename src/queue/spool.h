@@ -210,6 +210,8 @@ class Spool {
   void collect_garbage();
   void plan_compaction();
   Result<void> queue_control(RecordType type, const std::string& id, std::string payload);
+  // hold() and release(): the check, the index flag and its record.
+  Result<void> set_held(const std::string& id, bool held);
   std::vector<std::string> ids(bool held) const;
 
   std::filesystem::path root_;
