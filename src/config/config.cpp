@@ -252,6 +252,10 @@ bool Config::receives_for(std::string_view domain) const {
   return std::find(domains.begin(), domains.end(), d) != domains.end();
 }
 
+std::string Config::receipt_address() const {
+  return receipts.address.empty() ? "securemail-receipts@" + domain : receipts.address;
+}
+
 const Target& Config::Routes::for_domain(std::string_view domain) const {
   std::string d = ascii_lower(domain);
   if (!d.empty() && d.back() == '.') d.pop_back();

@@ -181,6 +181,37 @@ struct Config {
     std::chrono::seconds sealed_failure_block{900};
   } policy;
 
+  // [receipts]: signed delivery receipts (RFC 2634) between members.
+  struct Receipts {
+    // on-request: ask the receiving member for a signed receipt for the
+    //   recipients whose RCPT carried NOTIFY=SUCCESS (RFC 3461);
+    // always: for every recipient at a member.
+    enum class Request { on_request, always };
+    Request request = Request::on_request;
+    // Without a receipt this long after sealing, the sender gets one DSN
+    // saying delivery was not confirmed, and the request is timed out.
+    std::chrono::seconds timeout{24 * 3600};
+    // Where members send our receipts (the receiptsTo of our requests).
+    // Default: securemail-receipts@<domain>.
+    std::string address;
+  } receipts;
+
+  // [evidence]: the signed form of every sealed message sent and received,
+  // and every signed receipt, kept encrypted under DATA/evidence this long.
+  struct Evidence {
+    std::chrono::seconds retention{365 * 86400};
+  } evidence;
+
+  // [[acknowledge]]: a shared mailbox that answers the sender of every
+  // verified message with a short acknowledgement (sealed when the sender
+  // is a member); never for unverified mail, the null sender or
+  // Auto-Submitted mail (RFC 3834); at most one per sender per interval.
+  struct Acknowledge {
+    std::string address;                 // lower-case, one of our domains
+    std::chrono::seconds interval{3600};
+  };
+  std::vector<Acknowledge> acknowledge;
+
   // [[relay_client]]: for a gateway service provider, which customer mail
   // server may send as which domains through the relay listener. A client
   // is recognised by source network or TLS client certificate. With none
@@ -194,6 +225,10 @@ struct Config {
     // (forgery, forgery_subject_tag); unset: [policy]'s.
     std::optional<Policy::Forgery> forgery;
     std::string subject_tag;                // empty: [policy] forgery_subject_tag
+    // This customer's own [receipts] request and [evidence] retention
+    // (receipts, evidence_retention); unset: the gateway's.
+    std::optional<Receipts::Request> receipts;
+    std::optional<std::chrono::seconds> evidence_retention;
   };
   std::vector<RelayClient> relay_clients;
 
@@ -207,6 +242,8 @@ struct Config {
 
   // True when mail for this domain is ours (case-insensitive).
   bool receives_for(std::string_view domain) const;
+  // [receipts] address, or its default securemail-receipts@<domain>.
+  std::string receipt_address() const;
 };
 
 // Load one TOML file; relative paths in it are relative to its folder.

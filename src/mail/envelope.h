@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,18 @@ enum class Ret { unspecified, full, hdrs };  // RFC 3461 RET
 // has connections kept for it, so a flood of unauthenticated mail cannot
 // delay it.
 enum class Lane { normal, priority };
+
+// A sealed message we opened and verified whose signer asked for a signed
+// receipt (RFC 2634): what the receiving gateway needs to sign one for each
+// recipient once that recipient's copy is handed over (Maildir file
+// written, 250 from the internal server). Kept in the queue envelope, so
+// the duty lives and dies with the message.
+struct ReceiptDuty {
+  std::string member;          // the member that sealed the message: the receipt goes back sealed to it
+  std::string message_id;      // Message-ID of the original, for the receipt message and logs
+  std::vector<std::string> receipts_to;  // addresses of the request (the sending gateway's receipt address)
+  std::string signed_data;     // DER SignedData with the content left out (smime::Verdict::signed_data)
+};
 std::string_view to_string(Lane lane);  // "normal", "priority"
 
 struct Envelope {
@@ -63,6 +76,8 @@ struct Envelope {
   // Set by the gateway and kept in the queue file:
   std::string sealed_for;      // member id this copy is sealed to (deliver only to that member's gateway, over pinned TLS); empty: plain
   Lane lane = Lane::normal;
+  // Set on an opened message whose sender asked for a signed receipt.
+  std::optional<ReceiptDuty> receipt;
 };
 
 // "local@domain" -> "domain", lower-cased; "" when there is no '@'.

@@ -28,6 +28,22 @@ struct DsnRecipient {
   DsnAction action = DsnAction::failed;
   std::string remote_mta;       // host name (or [IP]) of the MTA that answered, if any
   std::int64_t last_attempt = 0;  // unix seconds; 0: the report time
+  // Written as they are after the standard per-recipient fields (RFC 3464
+  // extension fields, e.g. "X-SecureMail-Receipt-Signed: <date>").
+  std::vector<std::string> extra_fields;
+  // Diagnostic-Code text when the recipient has no reply to quote (e.g.
+  // "no signed receipt within 24h"); empty: from last_reply.
+  std::string diagnostic;
+};
+
+// A part added after the message/delivery-status part (before any returned
+// original), e.g. a signed receipt: content_type
+// "application/pkcs7-mime; smime-type=signed-receipt; name=receipt.p7m",
+// body raw octets (written base64), filename for Content-Disposition.
+struct DsnExtraPart {
+  std::string content_type;
+  std::string filename;
+  std::string body;
 };
 
 struct DsnReport {
@@ -40,6 +56,14 @@ struct DsnReport {
   std::string original_headers;          // header block of the original message
   std::optional<std::string> original;   // the full original, when it is at hand
   std::size_t return_limit = 50 * 1024;  // larger originals return headers only
+  // From: address of the report; empty: MAILER-DAEMON@reporting_mta. A
+  // gateway seals its reports to members and signs as its primary domain,
+  // so it uses MAILER-DAEMON@<domain>.
+  std::string from;
+  // Replaces the first lines of the human-readable part when not empty
+  // (the timeout report says delivery was not confirmed).
+  std::string explanation;
+  std::vector<DsnExtraPart> extra_parts;
 };
 
 // The whole notification with CRLF line ends, ready to queue from <>.

@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,6 +40,7 @@
 
 #include "pki/openssl.h"
 #include "pki/trust.h"
+#include "smime/receipt_request.h"
 #include "smime/source.h"
 #include "smime/verdict.h"
 #include "util/error.h"
@@ -63,6 +65,12 @@ struct Recipient {
 
 struct SignOptions {
   bool opaque = false;  // application/pkcs7-mime signed-data instead of multipart/signed
+  // Ask for a signed receipt: an ESS ReceiptRequest signed attribute
+  // (receiptsFrom allReceipts, these receiptsTo addresses).
+  std::optional<ReceiptRequest> receipt_request;
+  // When set, filled once the signature is made (receipt.h says what the
+  // sender keeps).
+  SignedRecord* record = nullptr;
 };
 
 struct SealOptions {
@@ -72,6 +80,10 @@ struct SealOptions {
   // "Content-Transfer-Encoding: binary" instead of base64 lines: the form
   // sent between gateways with BODY=BINARYMIME over BDAT (RFC 3030).
   bool binary = false;
+  // When set, the signed entity (what is encrypted: the multipart/signed
+  // or signed-data MIME entity, CRLF) is also written here as it streams:
+  // the evidence of what we signed, checkable with `openssl cms -verify`.
+  BIO* signed_copy = nullptr;
 };
 
 // Sign a whole message (CRLF canonical). Output: outer header copied as for
@@ -104,6 +116,10 @@ struct OpenOptions {
   // it may be released. Empty: $TMPDIR, else /tmp. Not a directory: open()
   // fails (451 4.3.0).
   std::filesystem::path scratch_folder;
+  // When set and the verdict is pass, the decrypted signed entity (the
+  // multipart/signed or signed-data entity exactly as the sender signed
+  // it) is written here too: the evidence of what was received.
+  BIO* signed_out = nullptr;
 };
 
 // Decrypt (if encrypted) and verify. Writes the restored inner message

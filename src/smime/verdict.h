@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "smime/receipt_request.h"
 
 namespace sm::smime {
 
@@ -59,6 +62,12 @@ struct Verdict {
   std::vector<std::string> chain;  // subjects, leaf first
   std::string revocation;          // "good (CRL checked)", "revoked", "not checked", ...
   std::int64_t signing_time = 0;   // signed attribute, unix seconds; 0 when absent
+  // The signer asked for a signed receipt (RFC 2634 ReceiptRequest in the
+  // signed attributes); only read from a signature that verified.
+  std::optional<ReceiptRequest> receipt_request;
+  // With receipt_request: the SignedData that was verified, DER, content
+  // left out - what sign_receipt needs once the message is handed over.
+  std::string signed_data;
 
   // Content
   std::string from;                // the signed From: address (addr-spec)
