@@ -25,6 +25,8 @@
 #include <string>
 
 #include "config/config.h"
+#include "evidence/evidence_store.h"
+#include "evidence/ledger.h"
 #include "gateway/gateway_keys.h"
 #include "gateway/member_certs.h"
 #include "gateway/outbound.h"
@@ -45,6 +47,9 @@ struct MemberTrust {
   DirectorySnapshot directory;
   MemberCertificates* certificates = nullptr;
   ReplayCache* replays = nullptr;
+  // Receipts asked for and kept evidence (issue 13); null: not kept.
+  std::shared_ptr<evidence::ReceiptLedger> ledger;
+  std::shared_ptr<evidence::EvidenceStore> evidence;
 };
 
 class Receiver : public smtp::TransactionHandler {

@@ -69,6 +69,11 @@ struct ReceiptOptions {
 Result<ReceiptCheck> verify_receipt(std::string_view receipt, std::string_view original,
                                     const ReceiptOptions& options);
 
+// The signedContentIdentifier inside a receipt, read without checking
+// anything: only to find which original to verify it against. 554 5.6.0
+// when it is not a receipt.
+Result<std::string> receipt_content_identifier(std::string_view receipt);
+
 // Evidence at rest: `plain` encrypted to `recipients` (AES-256-GCM
 // AuthEnvelopedData, DER, no MIME), and back with any of `keys`.
 Result<std::string> encrypt_blob(std::string_view plain, std::span<const Recipient> recipients);
