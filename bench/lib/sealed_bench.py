@@ -40,6 +40,7 @@ from relay_chain import Chain  # noqa: E402
 
 SENDER, RECIPIENT = "alice@a.example", "bob@b.example"
 PAIR, SINGLE, CHAIN = "SecureMail sealed", "Postfix", "Postfix x2"
+RECEIPTS = "SecureMail receipts"
 QUICK_MESSAGES = 300
 log = pt.log
 
@@ -56,24 +57,52 @@ def parse_args(argv):
                         "extra run per size and print the top symbols")
     p.add_argument("--allow-plain", action="store_true",
                    help="do not fail when the gateways relayed in plain instead of sealing")
+    p.add_argument("--no-receipts", action="store_true",
+                   help='leave out the second gateway pair that asks for signed receipts ([receipts] '
+                        'request = "always")')
     return rb.parse_load_options(p, argv, QUICK_MESSAGES)
+
+
+class ReceiptPair(Chain):
+    """A gateway pair whose a asks for a receipt for every message: its
+    queue counts as empty only when a has also accepted a receipt for every
+    message sent to it (securemail_receipts_total{result="accepted"} at a),
+    so run_load counts the CPU of the whole round trip."""
+
+    def __init__(self, name, hops):
+        super().__init__(name, hops)
+        self.expected = self._accepted()
+
+    def _accepted(self):
+        return self.hops[0].metrics().get('securemail_receipts_total{result="accepted"}', 0)
+
+    def expect(self, count):
+        self.expected += count
+
+    def queue_size(self):
+        return super().queue_size() + max(0, int(self.expected - self._accepted()))
 
 
 class SealedBench(rb.Bench):
     def __init__(self, args):
         super().__init__(args)
-        self.pair = self.witness = None
+        self.pair = None
+        self.witnesses = {}  # gateway pair -> SealWitness
         self.checks = []
 
     def load(self, relay, sink, count, size, sessions, timeout, workdir):
-        """relay_bench.run_load with the a.example addresses; for the gateway
+        """relay_bench.run_load with the a.example addresses; for a gateway
         pair, also the seal check of that run (in the result)."""
-        mark = self.witness.mark() if relay is self.pair else None
+        witness = self.witnesses.get(relay)
+        mark = witness.mark() if witness else None
+        if isinstance(relay, ReceiptPair):
+            relay.expect(count)
         r = rb.run_load(relay, sink, count, size, sessions, timeout, workdir, sender=SENDER, recipient=RECIPIENT)
         if mark is not None:
-            a_lines, b_lines = self.witness.logs_since(mark)
-            check = self.witness.check(mark, count, b_lines)
+            a_lines, b_lines = witness.logs_since(mark)
+            check = witness.check(mark, count, b_lines)
             check["size"] = size
+            check["relay"] = relay.name
             r["seal_check"] = check
             r["stages"] = gs.stages(a_lines, b_lines)
             self.checks.append(check)
@@ -93,13 +122,27 @@ class SealedBench(rb.Bench):
                                              name=CHAIN))
             relays.append(Chain(CHAIN, [front, pf]))
         binary = os.environ.get("SECUREMAIL_BIN") or os.path.join(rb.REPO, "build", "securemail")
-        gw_a, gw_b = gp.build_pair(self.workdir, binary, sink_port)
-        self.start(gw_b)  # b first: a's first delivery finds it listening
-        self.start(gw_a)
-        self.pair = Chain(PAIR, [gw_a, gw_b])
-        self.witness = gp.SealWitness(gw_a, gw_b)
+        self.pair = self.start_pair(Chain, PAIR, self.workdir, binary, sink_port)
         relays.append(self.pair)
+        if not a.no_receipts:
+            folder = os.path.join(self.workdir, "receipts")
+            os.mkdir(folder)
+            relays.append(self.start_pair(ReceiptPair, RECEIPTS, folder, binary, sink_port,
+                                          a_extra='[receipts]\nrequest = "always"\n'))
         return sink, relays
+
+    def start_pair(self, kind, name, folder, binary, sink_port, a_extra=""):
+        """A testnet pair in `folder` (a_extra: config text for a), started b
+        first (a's first delivery finds it listening), with its witness."""
+        gw_a, gw_b = gp.build_pair(folder, binary, sink_port)
+        if a_extra:
+            with open(gw_a.config, "a") as f:
+                f.write("\n" + a_extra)
+        self.start(gw_b)
+        self.start(gw_a)
+        pair = kind(name, [gw_a, gw_b])
+        self.witnesses[pair] = gp.SealWitness(gw_a, gw_b)
+        return pair
 
     def run(self):
         a = self.args
@@ -156,10 +199,12 @@ class SealedBench(rb.Bench):
         print(f"sealed benchmark: {os.cpu_count()} CPUs, Postfix {v.stdout.strip() or '?'}, "
               f"{self.args.sessions} smtp-source sessions, connection per message, {SENDER} -> {RECIPIENT}")
         for r in relays:
-            if r is self.pair:
+            if r in self.witnesses:
                 a, b = r.hops
                 path = (f"{a.label} {peers.HOST}:{a.port} (pid {a.pid()}) seals -> TLS -> {b.label} "
                         f"(pid {b.pid()}) opens, verifies")
+                if isinstance(r, ReceiptPair):
+                    path += ", signs a receipt -> TLS -> a checks it, reports to alice"
             elif isinstance(r, Chain):
                 path = " -> ".join(f"{h.instance} {peers.HOST}:{h.port} (pid {h.pid()})" for h in r.hops)
             else:
@@ -175,7 +220,8 @@ class SealedBench(rb.Bench):
             print("seal check (gateway b's log and /metrics during each SecureMail run):")
             for c in self.checks:
                 what = " (perf run)" if c.get("perf_run") else ""
-                print(f"  {c['size'] // 1024:>3} KiB{what}: {gp.fmt_check(c)}")
+                who = f" {c['relay']}" if c.get("relay", PAIR) != PAIR else ""
+                print(f"  {c['size'] // 1024:>3} KiB{who}{what}: {gp.fmt_check(c)}")
         for r in results:
             if r["relay"] == PAIR:
                 print()
@@ -189,6 +235,12 @@ class SealedBench(rb.Bench):
             print()
             print(f"{PAIR} / Postfix, same run (goal: delivered >= 3x Postfix's plain relay):")
             for line in ratios["lines"]:
+                print("  " + line)
+        receipts = fmt_receipt_ratios(results)
+        if receipts:
+            print()
+            print(f"{RECEIPTS} / {PAIR}, same run (CPU counted until every receipt was settled at a):")
+            for line in receipts["lines"]:
                 print("  " + line)
         for p in profiles:
             print()
@@ -206,6 +258,7 @@ class SealedBench(rb.Bench):
         if self.args.json:
             with open(self.args.json, "w") as f:
                 json.dump({"results": results, "ratios": ratios.get("numbers", []) if ratios else [],
+                           "receipt_ratios": receipts.get("numbers", []) if receipts else [],
                            "seal_checks": self.checks, "profiles": profiles, "failed": failed,
                            "cpus": os.cpu_count()}, f, indent=2)
 
@@ -233,6 +286,23 @@ def fmt_ratios(results):
         if parts:
             tag = "" if sm.get("seal_check", {}).get("sealed") else "  [NOT SEALED: plain relaying]"
             lines.append(f"{size // 1024:>3} KiB: " + "; ".join(parts) + tag)
+    return {"lines": lines, "numbers": numbers} if lines else None
+
+
+def fmt_receipt_ratios(results):
+    """Per size: the pair that asks for receipts against the pair that does
+    not, delivered msg/s and CPU per message, as text lines and numbers."""
+    lines, numbers = [], []
+    for size in sorted({r["size"] for r in results}):
+        by = {r["relay"]: r for r in results if r["size"] == size}
+        with_r, without = by.get(RECEIPTS), by.get(PAIR)
+        if not (with_r and without):
+            continue
+        d = with_r["delivered_per_s"] / without["delivered_per_s"]
+        c = with_r["cpu_ms_per_msg"] / without["cpu_ms_per_msg"] if without["cpu_ms_per_msg"] else float("nan")
+        numbers.append({"size": size, "delivered_ratio": d, "cpu_ratio": c})
+        lines.append(f"{size // 1024:>3} KiB: delivered msg/s x{d:.2f}, CPU per message x{c:.2f} "
+                     f"({with_r['cpu_ms_per_msg']:.3f} against {without['cpu_ms_per_msg']:.3f} ms)")
     return {"lines": lines, "numbers": numbers} if lines else None
 
 
