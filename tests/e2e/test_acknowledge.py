@@ -4,6 +4,7 @@ mail gets one short acknowledgement, sealed back to its member (smime=pass
 at a), at most one per sender per hour; never for Auto-Submitted mail, the
 null sender or mail that is not verified.
 """
+import email.utils
 import time
 
 import pytest
@@ -55,11 +56,11 @@ def test_verified_mail_gets_one_sealed_acknowledgement_per_hour(net):
     [ack] = wait_acknowledgement(net, "alice", "first question")
     ours = results(ack, "gw.a.example")
     assert len(ours) == 1 and "smime=pass" in ours[0], ack.get_all("Authentication-Results")
-    assert ack["From"].strip("<> ") == INFO
+    assert email.utils.parseaddr(ack["From"])[1] == INFO
     assert ack["Auto-Submitted"] == "auto-replied"
     assert ack["In-Reply-To"] == mid
     body = ack.get_payload(decode=True).decode(errors="replace") if not ack.is_multipart() else ack.as_string()
-    assert mid.strip("<>") in body and "a-example" in body, body
+    assert mid.strip("<>") in body and ("a-example" in body or "a.example" in body), body
     assert "private text" not in ack.as_string()
     # A second message within the hour: no second acknowledgement.
     to_info(net, "alice@a.example", "second question")
