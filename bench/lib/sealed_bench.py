@@ -230,18 +230,15 @@ class SealedBench(rb.Bench):
                       f"{r['cpu_seconds'] / r['deliver_seconds']:.2f}):")
                 for line in gs.fmt_stages(r["stages"]):
                     print("  " + line)
-        ratios = fmt_ratios(results)
-        if ratios:
-            print()
-            print(f"{PAIR} / Postfix, same run (goal: delivered >= 3x Postfix's plain relay):")
-            for line in ratios["lines"]:
-                print("  " + line)
-        receipts = fmt_receipt_ratios(results)
-        if receipts:
-            print()
-            print(f"{RECEIPTS} / {PAIR}, same run (CPU counted until every receipt was settled at a):")
-            for line in receipts["lines"]:
-                print("  " + line)
+        ratios, receipts = fmt_ratios(results), fmt_receipt_ratios(results)
+        for title, block in ((f"{PAIR} / Postfix, same run (goal: delivered >= 3x Postfix's plain relay):", ratios),
+                             (f"{RECEIPTS} / {PAIR}, same run (CPU counted until every receipt was settled at a):",
+                              receipts)):
+            if block:
+                print()
+                print(title)
+                for line in block["lines"]:
+                    print("  " + line)
         for p in profiles:
             print()
             print(f"perf profile of both gateways, extra run of {p['messages']} x {p['size'] // 1024} KiB "

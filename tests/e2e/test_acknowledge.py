@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import wait_for
-from testnet_world import Testnet, compose, new_message_id, queued, reseal, results, send
+from testnet_world import compose, new_message_id, queued, reseal, results, running, send
 
 DOMAINS = ["a.example", "b.example"]
 INFO = "info@b.example"
@@ -18,13 +18,10 @@ INFO = "info@b.example"
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    n = Testnet(tmp_path_factory.mktemp("acknowledge"), DOMAINS).build()
-    n.append_config("b.example", f'[[acknowledge]]\naddress = "{INFO}"\n')
-    try:
-        n.start()
+    def configure(n):
+        n.append_config("b.example", f'[[acknowledge]]\naddress = "{INFO}"\n')
+    with running(tmp_path_factory.mktemp("acknowledge"), DOMAINS, configure) as n:
         yield n
-    finally:
-        n.stop()
 
 
 def to_info(net, sender, subject, extra=()):

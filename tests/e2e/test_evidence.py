@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import securemail, text
-from testnet_world import Testnet, compose, new_message_id, receipts, send, wait_reports
+from testnet_world import compose, new_message_id, receipts, running, send, wait_reports
 
 DOMAINS = ["a.example", "b.example"]
 SECRET = "the evidence body, never at rest in clear"
@@ -20,12 +20,8 @@ SECRET = "the evidence body, never at rest in clear"
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    n = Testnet(tmp_path_factory.mktemp("evidence"), DOMAINS).build()
-    try:
-        n.start()
+    with running(tmp_path_factory.mktemp("evidence"), DOMAINS) as n:
         yield n
-    finally:
-        n.stop()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import securemail, text, wait_for
 from helpers import Sink, sealed_as_base64
-from testnet_world import Testnet
+from testnet_world import Testnet, results, send
 
 DOMAINS = ["a.example", "b.example", "c.example"]
 
@@ -53,26 +53,6 @@ def compose(from_addr, to_addrs, subject, body, extra=()):
     lines = [f"From: {from_addr}", f"To: {', '.join(to_addrs)}", f"Subject: {subject}",
              "Date: Mon, 23 Nov 2026 12:00:00 +0000", f"Message-ID: <{abs(hash(subject))}@test>", *extra, "", body, ""]
     return "\r\n".join(lines).encode()
-
-
-def send(port, sender, rcpts, message, source=None):
-    """Send one message; (code, text) of the final reply (250 on success)."""
-    try:
-        with smtplib.SMTP("127.0.0.1", port, source_address=(source, 0) if source else None, timeout=30) as s:
-            refused = s.sendmail(sender, rcpts, message)
-            assert not refused, refused
-            return 250, "ok"
-    except smtplib.SMTPRecipientsRefused as e:
-        code, msg = next(iter(e.recipients.values()))
-        return code, msg.decode(errors="replace")
-    except smtplib.SMTPResponseException as e:
-        return e.smtp_code, e.smtp_error.decode(errors="replace")
-
-
-def results(msg, host):
-    """Our Authentication-Results values, unfolded."""
-    values = [" ".join(v.split()) for v in msg.get_all("Authentication-Results", [])]
-    return [v for v in values if v.split(";")[0].strip().lower() == host]
 
 
 def seal_by_hand(net, signer_domain, recipient_domain, message):

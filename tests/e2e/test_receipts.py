@@ -23,11 +23,11 @@ import pytest
 from conftest import securemail, wait_for
 from helpers import Sink
 from smime_peers import run
-from testnet_world import (RECEIPT_TYPE, Testnet, before_listen, compose, config_changed, fresh_binding,
+from testnet_world import (RECEIPT_TYPE, before_listen, compose, config_changed, fresh_binding,
                            gateway_key, inner_message, is_receipt_for, metric, new_message_id, open_sealed,
                            openssl_sealed_with_request, queued, receipt_message, receipt_parts, receipts,
-                           receipts_total, report_fields, reports, reseal, results, send, unreachable_inbound,
-                           wait_queued, wait_reports)
+                           receipts_total, report_fields, reports, reseal, results, running, send,
+                           unreachable_inbound, wait_queued, wait_reports)
 
 DOMAINS = ["a.example", "b.example", "c.example"]
 RECEIPTS_TO = "securemail-receipts@a.example"
@@ -36,12 +36,8 @@ REFUSED = re.compile(r"^5\.7\.5\b")
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    n = Testnet(tmp_path_factory.mktemp("receipts"), DOMAINS).build()
-    try:
-        n.start()
+    with running(tmp_path_factory.mktemp("receipts"), DOMAINS) as n:
         yield n
-    finally:
-        n.stop()
 
 
 def relay(net, subject, message_id, rcpts=("bob@b.example",), notify="SUCCESS", sender="alice@a.example",

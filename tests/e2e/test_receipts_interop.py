@@ -16,9 +16,9 @@ import email.policy
 import pytest
 
 from smime_peers import run
-from testnet_world import (Testnet, authority_pem, compose, inner_message, is_receipt_for, new_message_id,
-                           open_sealed, openssl_sealed_with_request, receipt_parts, results, send,
-                           unreachable_inbound, wait_queued)
+from testnet_world import (authority_pem, compose, inner_message, is_receipt_for, new_message_id, open_sealed,
+                           openssl_sealed_with_request, receipt_parts, results, running, send, unreachable_inbound,
+                           wait_queued)
 
 DOMAINS = ["a.example", "b.example"]
 RECEIPTS_TO = "securemail-receipts@a.example"
@@ -26,12 +26,8 @@ RECEIPTS_TO = "securemail-receipts@a.example"
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    n = Testnet(tmp_path_factory.mktemp("receipts-interop"), DOMAINS).build()
-    try:
-        n.start()
+    with running(tmp_path_factory.mktemp("receipts-interop"), DOMAINS) as n:
         yield n
-    finally:
-        n.stop()
 
 
 def verify_receipt(receipt, signed, ca):

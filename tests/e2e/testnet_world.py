@@ -111,6 +111,19 @@ def _free_port():
     return port
 
 
+@contextlib.contextmanager
+def running(root, domains, configure=lambda net: None):
+    """A testnet built under root, configure(net) applied, every gateway
+    started; all stopped afterwards (for a module's fixture)."""
+    net = Testnet(root, domains).build()
+    configure(net)
+    try:
+        net.start()
+        yield net
+    finally:
+        net.stop()
+
+
 def restart(net, domain):
     net.gateways[domain].stop()
     net.gateways[domain].start()
@@ -309,11 +322,11 @@ def compose(from_addr, to_addrs, subject, message_id, body="x", extra=()):
     return "\r\n".join(lines).encode()
 
 
-def send(port, sender, rcpts, message, rcpt_options=()):
-    """Send one message to 127.0.0.1:port; (code, text) of the reply that
-    ended it (250 when accepted)."""
+def send(port, sender, rcpts, message, source=None, rcpt_options=()):
+    """Send one message to 127.0.0.1:port (from the address `source`, when
+    given); (code, text) of the reply that ended it (250 when accepted)."""
     try:
-        with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+        with smtplib.SMTP("127.0.0.1", port, source_address=(source, 0) if source else None, timeout=30) as s:
             refused = s.sendmail(sender, rcpts, message, rcpt_options=list(rcpt_options))
             assert not refused, refused
             return 250, "ok"
