@@ -110,3 +110,12 @@ def test_export_refuses_bad_requests(net, delivered, tmp_path):
     r = export(net, "a.example", delivered, full)
     assert r.returncode != 0, text(r)
     assert sorted(p.name for p in full.iterdir()) == ["something"]
+
+
+def test_purge_keeps_what_is_within_retention(net, delivered, tmp_path):
+    r = securemail("evidence", "purge", "--config", net.config("a.example"))
+    assert r.returncode == 0, text(r)
+    out = tmp_path / "after-purge"
+    r = export(net, "a.example", delivered, out)
+    assert r.returncode == 0, text(r)
+    assert (out / "original-sent.eml").exists() and list(out.glob("receipt-*.der"))

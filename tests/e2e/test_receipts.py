@@ -85,6 +85,10 @@ def test_receipt_asked_by_dsn_reaches_alice_as_a_report(net):
     assert (row["recipient"], row["member"], row["state"]) == ("bob@b.example", "b-example", "received"), row
     assert row["signed_at"] and row["settled_at"], row
     assert not rows_for(net, "a.example", mid, "--pending")
+    shown = securemail("receipts", "show", mid, "--config", net.config("a.example"), "--json")
+    assert shown.returncode == 0 and b"bob@b.example" in shown.stdout and b"received" in shown.stdout, shown
+    unknown = securemail("receipts", "show", "<no-such-message@a.example>", "--config", net.config("a.example"))
+    assert unknown.returncode == 1, unknown
     # The receipt replaces b's plain success DSN: alice gets this one report only.
     settle_pause()
     assert len(reports(net, "a.example", "alice", mid)) == 1
@@ -92,8 +96,9 @@ def test_receipt_asked_by_dsn_reaches_alice_as_a_report(net):
 
 
 def test_no_receipt_without_a_request(net):
+    # Disposition-Notification-To asks for a read receipt: left alone.
     mid = new_message_id("no-request")
-    relay(net, "no receipt wanted", mid, notify=None)
+    relay(net, "no receipt wanted", mid, notify=None, extra=["Disposition-Notification-To: alice@a.example"])
     net.wait_message("b.example", "bob", "no receipt wanted")
     settle_pause()
     assert not reports(net, "a.example", "alice", mid)
