@@ -112,7 +112,7 @@ void Loader::read_receipts(Section& root, Config& c) {
 
 void Loader::read_relay_client_receipts(Section& s, Config::RelayClient& rc) {
   rc.receipts = receipt_request(s, "receipts");
-  if (line_of(key(s, "evidence_retention"))) rc.evidence_retention = retention(s, "evidence_retention", "365d");
+  if (take(s, "evidence_retention")) rc.evidence_retention = retention(s, "evidence_retention", "365d");
 }
 
 std::string describe_receipts(const Config& c) {
