@@ -1,0 +1,121 @@
+// gateway_member_world.h - member gateways under one authority for the
+// gateway's sealed own-mail and receipt tests: each (a.example, b.example,
+// c.example) has DATA/pki (its key set, the authority and its CRL), a
+// config, its GatewayKeys, a spool and a parsed-certificate cache; the
+// directory lists them all. Nothing is mocked: real keys, real CMS, real
+// spools in a temp folder.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "directory/directory.h"
+#include "gateway/gateway_keys.h"
+#include "gateway/inbound.h"
+#include "gateway/member_certs.h"
+#include "gateway/outbound.h"
+#include "pki/authority.h"
+#include "pki/certificate.h"
+#include "pki/key.h"
+#include "pki/keyring.h"
+#include "queue/spool.h"
+#include "temp_dir.h"
+
+namespace sm::gateway::testing {
+
+namespace fs = std::filesystem;
+
+struct MemberGateway {
+  config::Config config;
+  std::shared_ptr<const GatewayKeys> keys;
+  directory::Member member;
+  std::unique_ptr<queue::Spool> spool;
+  std::unique_ptr<MemberCertificates> certs = std::make_unique<MemberCertificates>();
+};
+
+class MemberWorld {
+ public:
+  // extra_toml: appended to every gateway's config.
+  explicit MemberWorld(const std::string& extra_toml = "") {
+    pki::AuthorityOptions options;
+    options.name = "Test Authority";
+    options.key_type = pki::KeyType::ec_p256;
+    auto made = pki::init_authority(tmp.path / "auth", options);
+    EXPECT_TRUE(made) << (made ? "" : made.error().text);
+    directory::Feed feed;
+    feed.serial = 1;
+    feed.issued = std::time(nullptr);
+    for (const char* domain : {"a.example", "b.example", "c.example"}) {
+      gateways[domain] = make(domain, extra_toml);
+      feed.members.push_back(gateways[domain].member);
+    }
+    directory = directory::Directory::build(std::move(feed));
+  }
+
+  MemberGateway& operator[](const std::string& domain) { return gateways.at(domain); }
+  DirectorySnapshot snapshot() const {
+    return [d = directory] { return d; };
+  }
+  // An Opener as the gateway for `domain` runs it.
+  Opener opener(const std::string& domain) {
+    auto& g = gateways.at(domain);
+    return Opener(g.config, g.keys, snapshot(), *g.certs, nullptr);
+  }
+
+  test_support::TempDir tmp{"sm-members"};
+  std::map<std::string, MemberGateway> gateways;
+  std::shared_ptr<const directory::Directory> directory;
+
+ private:
+  MemberGateway make(const std::string& domain, const std::string& extra_toml) {
+    MemberGateway g;
+    fs::path data = tmp.path / domain;
+    auto authority = pki::Authority::open(tmp.path / "auth");
+    auto key = pki::generate_key(pki::KeyType::ec_p256);
+    EXPECT_TRUE(authority && key);
+    pki::GatewayCertRequest req;
+    req.domains = {domain};
+    req.organisation = domain;
+    req.public_key = key->get();
+    auto cert = authority->issue(req);
+    EXPECT_TRUE(cert) << (cert ? "" : cert.error().text);
+    EXPECT_TRUE(pki::Keyring::install(data, key->get(), cert->get()));
+    auto anchor = pki::Authority::read_certificate(tmp.path / "auth");
+    auto crl = pki::read_crl(pki::Authority::crl_file(tmp.path / "auth"));
+    EXPECT_TRUE(anchor && crl);
+    std::vector<ossl::X509Ptr> anchors;
+    anchors.push_back(std::move(*anchor));
+    EXPECT_TRUE(pki::Keyring::install_trust(data, anchors, pki::to_pem(crl->get())));
+
+    std::string text = "domain = \"" + domain + "\"\nhostname = \"gw." + domain + "\"\ndata_dir = \"" + data.string() +
+                       "\"\n[deliver]\ninternal = \"maildir:" + (data / "maildir").string() + "\"\n" + extra_toml;
+    auto c = config::load_string(text, "test.toml", tmp.path);
+    EXPECT_TRUE(c) << (c ? "" : c.error());
+    if (c) g.config = std::move(*c);
+    auto keys = GatewayKeys::load(g.config);
+    EXPECT_TRUE(keys) << (keys ? "" : keys.error().text);
+    if (keys) g.keys = *keys;
+    auto spool = queue::Spool::open(data / "queue");
+    EXPECT_TRUE(spool) << (spool ? "" : spool.error().text);
+    if (spool) g.spool = std::move(*spool);
+
+    g.member.id = domain.substr(0, domain.find('.')) + "-example";
+    g.member.organisation = domain;
+    g.member.domains = {domain};
+    g.member.endpoints = {"gw." + domain + ":25"};
+    g.member.certificates = {pki::to_pem(cert->get())};
+    g.member.capabilities = {"auth-enveloped", "ec"};
+    g.member.jurisdiction = "NZ";
+    g.member.admin_contact = "securemailadmin@" + domain;
+    g.member.created = g.member.updated = std::time(nullptr) - 60;
+    return g;
+  }
+};
+
+}  // namespace sm::gateway::testing
