@@ -6,6 +6,8 @@
 #include <sys/un.h>
 
 #include <asio.hpp>
+#include <asio/thread_pool.hpp>
+#include <ctime>
 #include <fstream>
 #include <map>
 
@@ -15,6 +17,7 @@
 #include "gateway/directory_runtime.h"
 #include "gateway/gateway_keys.h"
 #include "gateway/listener.h"
+#include "gateway/receipt_timeouts.h"
 #include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
 #include "net/dns.h"
@@ -88,6 +91,38 @@ asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& accep
       reply = queue_change(line, spool, agent);
     else reply = "unknown command\n";
     co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+// Issue 13: the receipt ledger (DATA/receipts.sqlite) and the evidence
+// store (DATA/evidence), encrypted to our active certificates. A gateway
+// without keys seals nothing, so it keeps neither.
+struct ReceiptStores {
+  std::shared_ptr<evidence::ReceiptLedger> ledger;
+  std::shared_ptr<evidence::EvidenceStore> evidence;
+};
+Result<ReceiptStores> open_receipt_stores(const config::Config& config, const GatewayKeys& keys) {
+  if (keys.empty() || keys.active_recipients().empty()) return ReceiptStores{};
+  auto ledger = evidence::ReceiptLedger::open(config.data_dir);
+  if (!ledger) return std::unexpected(ledger.error());
+  auto kept = evidence::EvidenceStore::open(config.data_dir, keys.active_recipients(), keys.identities());
+  if (!kept) return std::unexpected(kept.error());
+  return ReceiptStores{std::move(*ledger), std::move(*kept)};
+}
+
+// Every ReceiptTimeouts::interval(), a sweep on the pool (SQLite and
+// composing reports stay off the event loop thread).
+asio::awaitable<void> receipt_sweeps(ReceiptTimeouts& timeouts, asio::thread_pool& pool) {
+  auto exec = co_await asio::this_coro::executor;
+  asio::steady_timer timer(exec);
+  for (;;) {
+    timer.expires_after(timeouts.interval());
+    std::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    co_await asio::post(pool.get_executor(), asio::use_awaitable);
+    timeouts.sweep(static_cast<std::int64_t>(std::time(nullptr)));
+    co_await asio::post(exec, asio::use_awaitable);
   }
 }
 
@@ -200,7 +235,16 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   if (auto own = (*keys)->tls_files()) to_members.client_cert = own->cert, to_members.client_key = own->key;
   DeliveryAgent agent(io, **spool, config, *resolver, bouncer, to_members);
   agent_ptr = &agent;
-  Receiver receiver(config, **spool, on_queued, MemberTrust{*keys, snapshot, &member_certs, replays->get()});
+  auto receipts = open_receipt_stores(config, **keys);
+  if (!receipts) {
+    log::error("receipts and evidence: {}", receipts.error().text);
+    return 1;
+  }
+  Receiver receiver(config, **spool, on_queued,
+                    MemberTrust{*keys, snapshot, &member_certs, replays->get(), receipts->ledger, receipts->evidence});
+  std::optional<ReceiptTimeouts> receipt_timeouts;
+  asio::thread_pool receipt_pool(1);
+  if (receipts->ledger) receipt_timeouts.emplace(config, receipts->ledger, **spool, on_committed);
 
   std::map<std::string, std::string> bound;
   std::vector<std::unique_ptr<Listener>> listeners;
@@ -264,6 +308,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   asio::co_spawn(io, control_loop(control_acceptor, agent, **spool), asio::detached);
   agent.rescan();
   (*directory)->start();
+  if (receipt_timeouts) asio::co_spawn(io, receipt_sweeps(*receipt_timeouts, receipt_pool), asio::detached);
 
   if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
   for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);

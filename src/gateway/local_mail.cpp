@@ -5,8 +5,7 @@
 
 namespace sm::gateway {
 
-std::string queue_local_message(queue::Spool& spool, const LocalMessage& message,
-                         std::function<void(Result<std::string>)> done) {
+Result<std::unique_ptr<queue::SpoolWriter>> write_local_message(queue::Spool& spool, const LocalMessage& message) {
   mail::Envelope env;
   env.sender = "";  // never bounces back
   env.listener = message.source;
@@ -16,7 +15,15 @@ std::string queue_local_message(queue::Spool& spool, const LocalMessage& message
   to.address = message.recipient;
   env.recipients.push_back(to);
   auto writer = spool.create(env);
-  if (!writer || !(*writer)->write(message.text)) return {};
+  if (!writer) return std::unexpected(writer.error());
+  if (auto ok = (*writer)->write(message.text); !ok) return std::unexpected(ok.error());
+  return writer;
+}
+
+std::string queue_local_message(queue::Spool& spool, const LocalMessage& message,
+                         std::function<void(Result<std::string>)> done) {
+  auto writer = write_local_message(spool, message);
+  if (!writer) return {};
   std::string id = (*writer)->id();
   spool.commit_async(std::move(*writer), std::move(done));
   return id;
