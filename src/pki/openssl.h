@@ -50,6 +50,8 @@ using Pkcs8PrivKeyInfoPtr =
     std::unique_ptr<PKCS8_PRIV_KEY_INFO, OpensslDeleter<PKCS8_PRIV_KEY_INFO_free>>;
 using X509RevokedPtr = std::unique_ptr<X509_REVOKED, OpensslDeleter<X509_REVOKED_free>>;
 using Asn1EnumeratedPtr = std::unique_ptr<ASN1_ENUMERATED, OpensslDeleter<ASN1_ENUMERATED_free>>;
+using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpensslDeleter<GENERAL_NAME_free>>;
+using CmsReceiptRequestPtr = std::unique_ptr<CMS_ReceiptRequest, OpensslDeleter<CMS_ReceiptRequest_free>>;
 
 // Memory OpenSSL hands back for the caller to release with OPENSSL_free
 // (BN_bn2hex, PEM_read_bio names and data, PKCS12_get_friendlyname, ...).
@@ -74,6 +76,18 @@ struct Pkcs7StackDeleter {
   void operator()(STACK_OF(PKCS7)* s) const noexcept { sk_PKCS7_pop_free(s, PKCS7_free); }
 };
 using Pkcs7StackPtr = std::unique_ptr<STACK_OF(PKCS7), Pkcs7StackDeleter>;
+
+// An ESS receiptsTo / receiptList: a stack of GeneralNames, each owned.
+struct GeneralNamesStackDeleter {
+  void operator()(STACK_OF(GENERAL_NAMES)* s) const noexcept { sk_GENERAL_NAMES_pop_free(s, GENERAL_NAMES_free); }
+};
+using GeneralNamesStackPtr = std::unique_ptr<STACK_OF(GENERAL_NAMES), GeneralNamesStackDeleter>;
+
+// A DER SEQUENCE read as its elements (d2i_ASN1_SEQUENCE_ANY).
+struct Asn1TypeStackDeleter {
+  void operator()(STACK_OF(ASN1_TYPE)* s) const noexcept { sk_ASN1_TYPE_pop_free(s, ASN1_TYPE_free); }
+};
+using Asn1SequencePtr = std::unique_ptr<STACK_OF(ASN1_TYPE), Asn1TypeStackDeleter>;
 
 // The oldest error on this thread's OpenSSL error queue as text (and the
 // queue cleared), or `fallback` when the queue is empty.

@@ -1,4 +1,5 @@
-// checks.cpp - media type of an entity and whether it is S/MIME.
+// checks.cpp - media type of an entity, whether it is S/MIME, and
+// fingerprint comparison.
 #include "smime/checks.h"
 
 #include <openssl/cms.h>
@@ -6,6 +7,13 @@
 #include <cctype>
 
 namespace sm::smime::detail {
+
+bool same_fingerprint(std::string_view a, std::string_view b) {
+  std::string x, y;
+  for (char c : a) if (c != ':') x += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : b) if (c != ':') y += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return x == y;
+}
 
 std::string media_type(const mime::HeaderBlock& header) {
   auto ct = header.get("Content-Type");

@@ -29,6 +29,9 @@ std::string media_type(const mime::HeaderBlock& header);
 // is the start of the entity that `header` was parsed from.
 int smime_read_flags(std::string_view text, const mime::HeaderBlock& header);
 
+// Two certificate fingerprints are the same (hex, any case, colons or not).
+bool same_fingerprint(std::string_view a, std::string_view b);
+
 enum class SmimeForm { none, pkcs7_mime, multipart_signed };
 // What the header says the entity is.
 SmimeForm smime_form(const mime::HeaderBlock& header);

@@ -7,8 +7,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <new>
 #include <string>
+
+#include "smime/filter_bio.h"
 
 namespace sm::smime::detail {
 namespace {
@@ -24,7 +25,7 @@ struct CrlfState {
   std::size_t pending_left() const { return pending.size() - pending_off; }
 };
 
-CrlfState* state_of(BIO* b) { return static_cast<CrlfState*>(BIO_get_data(b)); }
+CrlfState* crlf_state(BIO* b) { return state_of<CrlfState>(b); }
 
 bool write_all(BIO* next, const char* p, std::size_t n) {
   while (n > 0) {
@@ -55,7 +56,7 @@ void append_converted(const char* in, std::size_t n, bool& after_cr, std::string
 }
 
 int crlf_write(BIO* b, const char* in, int inl) {
-  CrlfState* st = state_of(b);
+  CrlfState* st = crlf_state(b);
   BIO* next = BIO_next(b);
   if (st == nullptr || next == nullptr || in == nullptr || inl <= 0) return 0;
   BIO_clear_retry_flags(b);
@@ -66,10 +67,8 @@ int crlf_write(BIO* b, const char* in, int inl) {
   return inl;
 }
 
-int crlf_puts(BIO* b, const char* str) { return crlf_write(b, str, static_cast<int>(std::strlen(str))); }
-
 int crlf_read(BIO* b, char* out, int outl) {
-  CrlfState* st = state_of(b);
+  CrlfState* st = crlf_state(b);
   BIO* next = BIO_next(b);
   if (st == nullptr || next == nullptr || out == nullptr || outl <= 0) return 0;
   BIO_clear_retry_flags(b);
@@ -91,8 +90,7 @@ int crlf_read(BIO* b, char* out, int outl) {
 }
 
 long crlf_ctrl(BIO* b, int cmd, long num, void* ptr) {
-  CrlfState* st = state_of(b);
-  BIO* next = BIO_next(b);
+  CrlfState* st = crlf_state(b);
   switch (cmd) {
     case BIO_CTRL_FLUSH:
       if (st != nullptr && st->flush == FlushMode::stop) return 1;
@@ -111,45 +109,17 @@ long crlf_ctrl(BIO* b, int cmd, long num, void* ptr) {
     default:
       break;
   }
-  if (next == nullptr) return 0;
-  return BIO_ctrl(next, cmd, num, ptr);
+  return pass_ctrl(b, cmd, num, ptr);
 }
 
-long crlf_callback_ctrl(BIO* b, int cmd, BIO_info_cb* fp) {
-  BIO* next = BIO_next(b);
-  return next == nullptr ? 0 : BIO_callback_ctrl(next, cmd, fp);
-}
-
-int crlf_create(BIO* b) {
-  auto* st = new (std::nothrow) CrlfState;
-  if (st == nullptr) return 0;
-  BIO_set_data(b, st);
-  BIO_set_init(b, 1);
-  return 1;
-}
-
-int crlf_destroy(BIO* b) {
-  delete state_of(b);
-  BIO_set_data(b, nullptr);
-  BIO_set_init(b, 0);
-  return 1;
-}
-
-// Built once and kept for the life of the process (OpenSSL's own methods
-// are static too; freeing at exit would race with OpenSSL's cleanup).
 const BIO_METHOD* crlf_method() {
-  static BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_FILTER, "LF to CRLF filter");
-    if (m == nullptr) return m;
-    BIO_meth_set_write(m, crlf_write);
-    BIO_meth_set_read(m, crlf_read);
-    BIO_meth_set_puts(m, crlf_puts);
-    BIO_meth_set_ctrl(m, crlf_ctrl);
-    BIO_meth_set_callback_ctrl(m, crlf_callback_ctrl);
-    BIO_meth_set_create(m, crlf_create);
-    BIO_meth_set_destroy(m, crlf_destroy);
-    return m;
-  }();
+  static BIO_METHOD* method = new_filter_method({.name = "LF to CRLF filter",
+                                                 .write = crlf_write,
+                                                 .puts = puts_via<crlf_write>,
+                                                 .read = crlf_read,
+                                                 .ctrl = crlf_ctrl,
+                                                 .create = create_state<CrlfState>,
+                                                 .destroy = destroy_state<CrlfState>});
   return method;
 }
 
@@ -159,7 +129,7 @@ ossl::BioPtr new_crlf_filter(FlushMode mode) {
   const BIO_METHOD* method = crlf_method();
   if (method == nullptr) return nullptr;
   ossl::BioPtr bio(BIO_new(method));
-  if (bio) state_of(bio.get())->flush = mode;
+  if (bio) crlf_state(bio.get())->flush = mode;
   return bio;
 }
 

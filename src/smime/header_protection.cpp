@@ -41,13 +41,6 @@ std::vector<std::string> values(const mime::HeaderBlock& h, std::string_view nam
   return out;
 }
 
-bool same_fingerprint(std::string_view a, std::string_view b) {
-  std::string x, y;
-  for (char c : a) if (c != ':') x += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (char c : b) if (c != ':') y += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return x == y;
-}
-
 void check_from(const mime::HeaderBlock& signed_header, Verdict& v) {
   auto froms = signed_header.get_all("From");
   if (froms.size() != 1) {

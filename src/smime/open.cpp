@@ -7,8 +7,9 @@
 //   -> [key unwrap, decrypt (pass 2: the ciphertext streamed through the
 //   cipher into the scratch file) -> the inner entity] -> signature (the
 //   content streamed from its file range) -> signer chain -> signed From:,
-//   signer domain, membership -> header protection -> release (copy the
-//   range to `out`).
+//   signer domain, membership -> header protection -> [on pass: the
+//   receipt request (ess.h), the signed entity to signed_out] -> release
+//   (copy the range to `out`).
 //
 // Memory: nothing scales with the message. The ciphertext is read twice
 // from the source (once to find the structure around it, once to decrypt
@@ -24,6 +25,7 @@
 #include "smime/checks.h"
 #include "smime/decrypt.h"
 #include "smime/entity_reader.h"
+#include "smime/ess.h"
 #include "smime/header_protection.h"
 #include "smime/scratch_file.h"
 #include "smime/signature.h"
@@ -111,7 +113,7 @@ bool binary_body(const mime::HeaderBlock& outer) {
 // read the signed entity it holds.
 Result<std::optional<detail::SignedMessage>> decrypt_body(CMS_ContentInfo* cms, const MessageSource& body, bool binary,
                                                           detail::ScratchFile& scratch, const OpenOptions& options,
-                                                          Verdict& v) {
+                                                          Verdict& v, MessageSource& entity) {
   auto feed = [&](BIO* cipher) { return detail::feed_ciphertext(body, binary, cipher); };
   if (auto f = scratch.flush(); !f) return std::unexpected(f.error());
   std::uint64_t begin = scratch.size();
@@ -119,14 +121,17 @@ Result<std::optional<detail::SignedMessage>> decrypt_body(CMS_ContentInfo* cms, 
   if (!decrypted) return std::unexpected(decrypted.error());
   if (!*decrypted) return std::nullopt;
   if (auto f = scratch.flush(); !f) return std::unexpected(f.error());
-  return read_decrypted(scratch.contents(begin, scratch.size()), scratch, v);
+  entity = scratch.contents(begin, scratch.size());
+  return read_decrypted(entity, scratch, v);
 }
 
 // The signed layer of the message, decrypted first when it is encrypted;
-// nullopt with the reason noted when there is none to verify.
+// nullopt with the reason noted when there is none to verify. `entity`:
+// the signed entity (the decrypted one, or the message itself when it was
+// signed only).
 Result<std::optional<detail::SignedMessage>> unwrap(const MessageSource& message, std::string_view head,
                                                     const mime::HeaderBlock& outer, detail::ScratchFile& scratch,
-                                                    const OpenOptions& options, Verdict& v) {
+                                                    const OpenOptions& options, Verdict& v, MessageSource& entity) {
   constexpr std::string_view what = "unreadable S/MIME structure";
   if (detail::smime_form(outer) == detail::SmimeForm::multipart_signed) {
     auto signed_message = detail::read_signed_entity(message, head, outer, scratch, what, v);
@@ -142,13 +147,29 @@ Result<std::optional<detail::SignedMessage>> unwrap(const MessageSource& message
   detail::CmsBody& cms = **read;
   int type = OBJ_obj2nid(CMS_get0_type(cms.cms.get()));
   if (type == NID_pkcs7_enveloped || type == NID_id_smime_ct_authEnvelopedData)
-    return decrypt_body(cms.cms.get(), body, binary, scratch, options, v);
+    return decrypt_body(cms.cms.get(), body, binary, scratch, options, v, entity);
   if (type == NID_pkcs7_signed) {
     if (options.require_encryption) note_failure(v, Reason::not_encrypted, "signed only");
     return detail::SignedMessage{std::move(cms.cms), scratch.contents(cms.content.begin, cms.content.end), true};
   }
   note_failure(v, Reason::malformed, std::string("unsupported CMS content type ") + OBJ_nid2sn(type));
   return std::nullopt;
+}
+
+// A verified signature's receipt request, and the SignedData that
+// sign_receipt will need. A request that cannot be used is only noted in
+// the detail: it must not make good mail undeliverable.
+Result<> read_request(detail::SignedMessage& message, Verdict& v) {
+  CMS_SignerInfo* si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(message.cms.get()), 0);
+  if (si == nullptr) return {};
+  detail::RequestFound found = detail::read_receipt_request(si);
+  if (!found.problem.empty()) v.detail = found.problem + "; no receipt will be sent";
+  if (!found.request) return {};
+  auto der = detail::detached_der(message.cms.get());
+  if (!der) return std::unexpected(der.error());
+  v.receipt_request = std::move(found.request);
+  v.signed_data = std::move(*der);
+  return {};
 }
 
 // Copy the verified message to the caller's output.
@@ -191,10 +212,16 @@ Result<Verdict> open(const MessageSource& message, BIO* out, const OpenOptions& 
 
   auto scratch = detail::ScratchFile::create(options.scratch_folder);
   if (!scratch) return std::unexpected(scratch.error());
-  auto signed_message = unwrap(message, *head, *outer, *scratch, options, v);
+  MessageSource entity = message;
+  auto signed_message = unwrap(message, *head, *outer, *scratch, options, v, entity);
   if (!signed_message) return std::unexpected(signed_message.error());
   if (!*signed_message) return v;
   if (auto r = verify_signed(**signed_message, *outer, options, v); !r) return std::unexpected(r.error());
+  if (v.verified()) {
+    if (auto r = read_request(**signed_message, v); !r) return std::unexpected(r.error());
+    if (options.signed_out != nullptr)
+      if (auto copied = release(entity, options.signed_out); !copied) return std::unexpected(copied.error());
+  }
 
   if (out != nullptr && v.signed_content && may_release(v)) {
     auto released = release((*signed_message)->content, out);

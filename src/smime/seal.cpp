@@ -7,6 +7,8 @@
 // so the message passes through in fixed-size pieces and memory stays
 // bounded whatever its size. One BIO_flush on the CMS BIO at the end
 // finalises the encryption (and the GCM tag) and the base64.
+// With SealOptions::signed_copy a tee (tee_bio.h) sits on top of the CMS
+// BIO and copies the signed entity out as it is encrypted.
 // With SealOptions::binary the base64 and CRLF filters are left out: the
 // BER goes to `out` as it is, under Content-Transfer-Encoding: binary.
 #include <openssl/err.h>
@@ -14,8 +16,10 @@
 
 #include "smime/bio_chain.h"
 #include "smime/crlf_bio.h"
+#include "smime/enveloping.h"
 #include "smime/outer_header.h"
 #include "smime/signing.h"
+#include "smime/tee_bio.h"
 
 namespace sm::smime {
 namespace {
@@ -55,6 +59,9 @@ Result<> add_recipient(CMS_ContentInfo* cms, const Recipient& r) {
   return {};
 }
 
+}  // namespace
+
+namespace detail {
 Result<ossl::CmsPtr> make_enveloped_cms(std::span<const Recipient> recipients, Cipher cipher) {
   ossl::CmsPtr cms(CMS_encrypt(nullptr, nullptr, cipher_of(cipher), CMS_STREAM | CMS_PARTIAL | CMS_BINARY));
   if (!cms) return local_error("CMS_encrypt: " + ossl::openssl_error());
@@ -62,8 +69,7 @@ Result<ossl::CmsPtr> make_enveloped_cms(std::span<const Recipient> recipients, C
     if (auto added = add_recipient(cms.get(), r); !added) return std::unexpected(added.error());
   return cms;
 }
-
-}  // namespace
+}  // namespace detail
 
 std::string_view to_string(Cipher cipher) {
   return cipher == Cipher::aes256_gcm ? "aes-256-gcm" : "aes-256-cbc";
@@ -76,7 +82,7 @@ Result<> seal(const MessageSource& message, BIO* out, const Identity& signer,
   ERR_clear_error();
   auto header = detail::copied_header_fields(message);
   if (!header) return std::unexpected(header.error());
-  auto enveloped = make_enveloped_cms(recipients, options.cipher);
+  auto enveloped = detail::make_enveloped_cms(recipients, options.cipher);
   if (!enveloped) return std::unexpected(enveloped.error());
 
   if (!detail::write_all(out, *header + detail::enveloped_mime_fields(options.cipher, options.binary)))
@@ -88,6 +94,10 @@ Result<> seal(const MessageSource& message, BIO* out, const Identity& signer,
   BIO* cms_bio = BIO_new_CMS(stack.top(), enveloped->get());
   if (cms_bio == nullptr) return local_error("BIO_new_CMS: " + ossl::openssl_error());
   stack.adopt(cms_bio);
+  // The signed entity is copied as it goes into the encryption; without a
+  // copy nothing is added to the chain.
+  if (options.signed_copy != nullptr && !stack.push(detail::new_tee_filter(options.signed_copy)))
+    return local_error("out of memory");
 
   if (auto r = detail::write_signed_entity(message, stack.top(), signer, options.sign); !r) return r;
   if (BIO_flush(stack.top()) <= 0)

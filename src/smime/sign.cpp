@@ -5,11 +5,13 @@
 // SMIME_write_CMS, which digests it and copies it into the first MIME part
 // (CMS_BINARY: byte for byte), then writes the signature part. Its base64
 // has bare LF line ends, so its output goes through a CRLF filter that
-// stops flushes (see crlf_bio.h).
+// stops flushes (see crlf_bio.h). A receipt request is one more signed
+// attribute (ess.h); the record is taken once the signature is made.
 #include <openssl/err.h>
 
 #include "smime/bio_chain.h"
 #include "smime/crlf_bio.h"
+#include "smime/ess.h"
 #include "smime/outer_header.h"
 #include "smime/signing.h"
 
@@ -17,7 +19,11 @@ namespace sm::smime {
 namespace detail {
 namespace {
 
-Result<ossl::CmsPtr> make_signed_cms(const Identity& signer, unsigned flags) {
+// The SignedData, its one SignerInfo set up (attributes added, signed when
+// the content has streamed through). `*id`: the receipt request's
+// identifier when one is asked for.
+Result<ossl::CmsPtr> make_signed_cms(const Identity& signer, unsigned flags, const SignOptions& options,
+                                     std::string* id) {
   if (signer.key == nullptr || signer.cert == nullptr)
     return local_error("signing needs a key and a certificate");
   ossl::CmsPtr cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
@@ -25,8 +31,11 @@ Result<ossl::CmsPtr> make_signed_cms(const Identity& signer, unsigned flags) {
   // OpenSSL takes references (up_ref); it does not modify the objects.
   auto* cert = const_cast<X509*>(signer.cert);
   auto* key = const_cast<EVP_PKEY*>(signer.key);
-  if (CMS_add1_signer(cms.get(), cert, key, digest_for(signer.key), flags) == nullptr)
-    return local_error("cannot sign with this key and certificate: " + ossl::openssl_error());
+  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert, key, digest_for(signer.key), flags);
+  if (si == nullptr) return local_error("cannot sign with this key and certificate: " + ossl::openssl_error());
+  if (options.receipt_request)
+    if (auto added = add_receipt_request(si, *options.receipt_request, id); !added)
+      return std::unexpected(added.error());
   for (const X509* c : signer.chain)
     if (c != nullptr && CMS_add1_cert(cms.get(), const_cast<X509*>(c)) <= 0)
       return local_error("CMS_add1_cert: " + ossl::openssl_error());
@@ -54,7 +63,8 @@ Result<> write_signed_entity(const MessageSource& message, BIO* into, const Iden
                              const SignOptions& options) {
   ERR_clear_error();
   unsigned flags = CMS_PARTIAL | CMS_STREAM | CMS_BINARY | (options.opaque ? 0 : CMS_DETACHED);
-  auto cms = make_signed_cms(signer, flags);
+  std::string id;
+  auto cms = make_signed_cms(signer, flags, options, &id);
   if (!cms) return std::unexpected(cms.error());
   auto data = canonical_reader(message);
   if (!data) return std::unexpected(data.error());
@@ -63,6 +73,8 @@ Result<> write_signed_entity(const MessageSource& message, BIO* into, const Iden
   if (!stack.push(new_crlf_filter(FlushMode::stop))) return local_error("out of memory");
   if (SMIME_write_CMS(stack.top(), cms->get(), data->get(), static_cast<int>(flags | SMIME_CRLFEOL)) <= 0)
     return local_error("writing the signed message failed: " + ossl::openssl_error());
+  // SMIME_write_CMS has finalised the SignerInfo (signed the attributes).
+  if (options.record != nullptr) return fill_record(cms->get(), std::move(id), *options.record);
   return {};
 }
 

@@ -25,6 +25,8 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
 std::int64_t signing_time_of(CMS_SignerInfo* si) {
   int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
   if (idx < 0) return 0;
@@ -34,6 +36,8 @@ std::int64_t signing_time_of(CMS_SignerInfo* si) {
   if (ASN1_TIME_to_tm(t->value.utctime, &tm) != 1) return 0;
   return static_cast<std::int64_t>(timegm(&tm));
 }
+
+namespace {
 
 void describe_signer(X509* signer, Verdict& v) {
   pki::CertificateInfo info = pki::describe(signer);

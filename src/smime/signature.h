@@ -3,7 +3,10 @@
 // certificate chain against the authority.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "pki/openssl.h"
 #include "smime/engine.h"
@@ -25,6 +28,20 @@ struct SignedMessage {
 // fields of `v`, and return the signer's certificate (owned by the CMS) or
 // null when it is not in the message.
 X509* check_signature(SignedMessage& message, Verdict& v);
+
+// The signingTime signed attribute, unix seconds; 0 when absent.
+std::int64_t signing_time_of(CMS_SignerInfo* si);
+
+// Validate `signer`'s chain (intermediates from `cms`) for S/MIME signing
+// at `at_time` (0: now, through the trust store's chain cache): reason
+// none, or untrusted_signer, signer_expired, ..., revocation_unknown.
+struct ChainCheck {
+  Reason reason = Reason::none;
+  std::string detail;
+  std::vector<std::string> chain;  // subjects, leaf first
+  std::string revocation;          // as Verdict::revocation
+};
+ChainCheck check_chain(CMS_ContentInfo* cms, X509* signer, const pki::TrustStore& trust, std::int64_t at_time);
 
 // Validate the signer's chain for S/MIME signing at options.at_time
 // (untrusted_signer, signer_expired, ..., revocation_unknown) and fill

@@ -35,24 +35,31 @@ std::string revocation_text(pki::ChainStatus status, bool crl_loaded) {
 
 }  // namespace
 
-void check_signer_chain(SignedMessage& message, X509* signer, const OpenOptions& options, Verdict& v) {
+ChainCheck check_chain(CMS_ContentInfo* cms, X509* signer, const pki::TrustStore& store, std::int64_t at_time) {
+  ChainCheck check;
   if (signer == nullptr) {
-    v.revocation = "not checked";
-    note_failure(v, Reason::untrusted_signer, "the signer's certificate is not in the message");
-    return;
+    check.reason = Reason::untrusted_signer;
+    check.detail = "the signer's certificate is not in the message";
+    check.revocation = "not checked";
+    return check;
   }
-  const pki::TrustStore& store = *options.trust;
   bool crl_loaded = !store.crls().empty();
-  ossl::X509StackPtr certs(CMS_get1_certs(message.cms.get()));  // intermediates (and the leaf)
+  ossl::X509StackPtr certs(CMS_get1_certs(cms));  // intermediates (and the leaf)
   pki::ChainResult result =
-      options.at_time == 0
-          ? store.chain_cache().verify(store, signer, certs.get(), pki::Purpose::smime_sign)
-          : pki::verify_chain(store, signer, certs.get(), pki::Purpose::smime_sign, options.at_time);
-  v.chain = result.chain;
-  v.revocation = revocation_text(result.status, crl_loaded);
-  if (!result.ok())
-    note_failure(v, reason_of(result.status),
-                 std::string(pki::to_string(result.status)) + ": " + result.detail);
+      at_time == 0 ? store.chain_cache().verify(store, signer, certs.get(), pki::Purpose::smime_sign)
+                   : pki::verify_chain(store, signer, certs.get(), pki::Purpose::smime_sign, at_time);
+  check.chain = result.chain;
+  check.revocation = revocation_text(result.status, crl_loaded);
+  check.reason = reason_of(result.status);
+  if (!result.ok()) check.detail = std::string(pki::to_string(result.status)) + ": " + result.detail;
+  return check;
+}
+
+void check_signer_chain(SignedMessage& message, X509* signer, const OpenOptions& options, Verdict& v) {
+  ChainCheck check = check_chain(message.cms.get(), signer, *options.trust, options.at_time);
+  v.chain = std::move(check.chain);
+  v.revocation = std::move(check.revocation);
+  if (check.reason != Reason::none) note_failure(v, check.reason, std::move(check.detail));
 }
 
 }  // namespace sm::smime::detail
