@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mail/xtext.h"
+#include "util/base64.h"
 
 namespace sm::queue {
 namespace {
@@ -53,6 +54,44 @@ const char* state_name(mail::RecipientState s) {
   }
 }
 
+// Receipt duty: "receipt <member> <message-id> <to,to,...> <base64 SignedData>".
+// Each address is xtext with ',' escaped too, so the list is one token.
+std::string receipt_line(const mail::ReceiptDuty& duty) {
+  std::string to;
+  for (const auto& a : duty.receipts_to) {
+    if (!to.empty()) to += ',';
+    for (char c : mail::xtext_encode(a)) to += c == ',' ? std::string("+2C") : std::string(1, c);
+  }
+  return "receipt " + token(duty.member) + " " + token(duty.message_id) + " " + to + " " +
+         base64_encode(duty.signed_data) + "\n";
+}
+
+// Strict: every field present and well formed, or the line is refused.
+Result<mail::ReceiptDuty> parse_receipt(const std::vector<std::string_view>& w) {
+  auto bad = [](std::string why) { return fail(451, "4.3.0", "corrupt queue file: bad receipt line: " + why); };
+  if (w.size() != 5) return bad("expected 4 fields, got " + std::to_string(w.size() - 1));
+  mail::ReceiptDuty duty;
+  auto member = untoken(w[1]);
+  if (!member || member->empty()) return bad("bad member");
+  duty.member = *member;
+  auto id = untoken(w[2]);
+  if (!id) return bad("bad message id");
+  duty.message_id = *id;
+  std::string_view list = w[3];
+  for (std::size_t i = 0; i <= list.size();) {
+    auto comma = list.find(',', i);
+    if (comma == std::string_view::npos) comma = list.size();
+    auto address = mail::xtext_decode(list.substr(i, comma - i));
+    if (!address || address->empty() || address->find('@') == std::string::npos) return bad("bad receipts-to address");
+    duty.receipts_to.push_back(std::move(*address));
+    i = comma + 1;
+  }
+  auto der = base64_decode(w[4]);
+  if (!der || der->empty()) return bad("bad signed data");
+  duty.signed_data = std::move(*der);
+  return duty;
+}
+
 }  // namespace
 
 std::string format_envelope(const mail::Envelope& env) {
@@ -72,6 +111,8 @@ std::string format_envelope(const mail::Envelope& env) {
   if (env.lane != mail::Lane::normal) o << "lane " << mail::to_string(env.lane) << "\n";
   // BODY=BINARYMIME (RFC 3030), written only when set.
   if (env.body_binary) o << "body-binary yes\n";
+  // An opened message whose sender asked for signed receipts.
+  if (env.receipt) o << receipt_line(*env.receipt);
   for (const auto& r : env.recipients)
     o << "rcpt " << r.notify << " " << token(r.orcpt) << " " << token(r.address) << "\n";
   o << "\n";
@@ -107,6 +148,13 @@ Result<mail::Envelope> parse_envelope(std::string_view head, std::uint64_t& body
       r.orcpt = *orcpt;
       r.address = *addr;
       env.recipients.push_back(std::move(r));
+      continue;
+    }
+    if (key == "receipt") {
+      if (env.receipt) return bad("more than one receipt line");
+      auto duty = parse_receipt(w);
+      if (!duty) return std::unexpected(duty.error());
+      env.receipt = std::move(*duty);
       continue;
     }
     if (w.size() != 2) return bad("bad line for " + std::string(key));

@@ -11,6 +11,10 @@
 //   ...
 //   sealed-for b-example          (only when the copy is sealed for a member)
 //   lane priority                 (only for the priority lane)
+//   receipt <member> <message-id> <receipts-to,...> <base64 SignedData>
+//                                 (only on an opened message whose sender
+//                                 asked for signed receipts; each address
+//                                 xtext with ',' escaped as +2C)
 //   rcpt <notify> <orcpt-xtext|-> <address-xtext>
 //   <empty line>
 //   <message octets, CRLF line ends, exactly as received after unstuffing>

@@ -90,3 +90,62 @@ TEST(QueueFileBody, BinaryMimeRoundTripAndAbsentByDefault) {
   ASSERT_TRUE(parsed) << parsed.error().text;
   EXPECT_TRUE(parsed->body_binary);
 }
+
+// A receipt duty (issue 13) lives in the envelope of the opened message.
+TEST(QueueFileReceipt, DutyRoundTripsWithOddAddressesAndBinaryData) {
+  auto env = one_recipient();
+  mail::ReceiptDuty duty;
+  duty.member = "a-example";
+  duty.message_id = "<m1 x@a.example>";
+  duty.receipts_to = {"securemail-receipts@a.example", "\"odd,local\"@a.example"};
+  duty.signed_data = std::string("\x30\x82\x01\x00\0\n\r ,+=", 13);
+  env.receipt = duty;
+  std::string text = format_envelope(env);
+  auto parsed = reparse(text + "body\r\n");
+  ASSERT_TRUE(parsed) << parsed.error().text << "\n" << text;
+  ASSERT_TRUE(parsed->receipt);
+  EXPECT_EQ(parsed->receipt->member, duty.member);
+  EXPECT_EQ(parsed->receipt->message_id, duty.message_id);
+  EXPECT_EQ(parsed->receipt->receipts_to, duty.receipts_to);
+  EXPECT_EQ(parsed->receipt->signed_data, duty.signed_data);
+  EXPECT_EQ(parsed->recipients.at(0).address, "bob@b.example");
+}
+
+TEST(QueueFileReceipt, NoDutyWritesNoLine) {
+  std::string text = format_envelope(one_recipient());
+  EXPECT_EQ(text.find("receipt"), std::string::npos);
+  auto parsed = reparse(text);
+  ASSERT_TRUE(parsed);
+  EXPECT_FALSE(parsed->receipt);
+}
+
+TEST(QueueFileReceipt, BadLinesAreParseErrorsThatNameThem) {
+  std::string head = "securemail-queue 1\nid 4F3A2B1C0D5E6000\nrcpt 0 - bob@b.example\n";
+  const std::string good_data = "MIIB";  // base64 of 3 octets
+  struct Case {
+    std::string line, why;
+  } cases[] = {
+      {"receipt a-example <m@a> r@a.example", "a field missing"},
+      {"receipt a-example <m@a> r@a.example " + good_data + " extra", "a field too many"},
+      {"receipt - <m@a> r@a.example " + good_data, "no member"},
+      {"receipt a-example <m@a> r@a.example MII", "base64 length"},
+      {"receipt a-example <m@a> r@a.example MI*B", "not base64"},
+      {"receipt a-example <m@a> r@a.example ====", "only padding"},
+      {"receipt a-example <m@a> r@a.example,,s@a.example " + good_data, "empty address"},
+      {"receipt a-example <m@a> no-at-sign " + good_data, "address without domain"},
+      {"receipt a-example <m@a> r+zz@a.example " + good_data, "broken xtext"},
+      {"receipt a+zz <m@a> r@a.example " + good_data, "broken member xtext"},
+  };
+  for (const auto& c : cases) {
+    auto parsed = reparse(head + c.line + "\n\n");
+    ASSERT_FALSE(parsed) << c.why;
+    EXPECT_NE(parsed.error().text.find("bad receipt line"), std::string::npos) << c.why << ": " << parsed.error().text;
+  }
+  std::string line = "receipt a-example <m@a> r@a.example " + good_data + "\n";
+  auto twice = reparse(head + line + line + "\n");
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().text.find("more than one receipt line"), std::string::npos);
+  auto once = reparse(head + line + "\n");
+  ASSERT_TRUE(once) << once.error().text;
+  EXPECT_EQ(once->receipt->signed_data, std::string("\x30\x82\x01", 3));
+}
