@@ -7,7 +7,6 @@
 #include "gateway/inbound.h"
 #include "gateway/local_mail.h"
 #include "gateway/receipt_reports.h"
-#include "mime/base64.h"
 #include "mime/header.h"
 #include "mime/multipart.h"
 #include "smime/mailbox.h"
@@ -94,7 +93,7 @@ Result<ReceiptMessage> parse_receipt_message(std::string_view message) {
   if (!found) return fail(554, "5.6.0", "no application/pkcs7-mime; smime-type=signed-receipt part");
   auto cte = found->header.get("Content-Transfer-Encoding");
   if (!cte || lower(*cte) != "base64") return fail(554, "5.6.0", "the receipt part is not base64");
-  auto der = mime::base64_decode(found->body);
+  auto der = mime::decode_base64_body(found->body);
   if (!der) return std::unexpected(der.error());
   if (der->empty()) return fail(554, "5.6.0", "the receipt part is empty");
   out.receipt = std::move(*der);

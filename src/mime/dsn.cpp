@@ -13,8 +13,8 @@
 #include <ctime>
 #include <random>
 
-#include "mime/base64.h"
 #include "mime/header.h"
+#include "util/base64.h"
 
 namespace sm::mime {
 namespace {

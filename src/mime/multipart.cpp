@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "util/base64.h"
+
 namespace sm::mime {
 namespace {
 
@@ -21,6 +23,16 @@ std::string trim(std::string_view s) {
 }
 
 }  // namespace
+
+Result<std::string> decode_base64_body(std::string_view body) {
+  std::string packed;
+  packed.reserve(body.size());
+  for (char ch : body)
+    if (ch != '\r' && ch != '\n' && !is_wsp(ch)) packed += ch;
+  auto octets = base64_decode(packed);
+  if (!octets) return fail(554, "5.6.0", "the base64 body part is damaged");
+  return std::move(*octets);
+}
 
 std::string media_type(std::string_view content_type) {
   return lower(trim(content_type.substr(0, content_type.find(';'))));

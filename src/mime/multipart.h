@@ -29,6 +29,11 @@ inline constexpr std::size_t kMaxParts = 32;
 // Content-Type parameter's value). Errors 554 5.6.0 naming what is wrong.
 Result<std::vector<BodyPart>> split_multipart(std::string_view body, std::string_view boundary);
 
+// The octets of a base64 body part (RFC 2045 6.8): line ends and white
+// space between the lines are skipped; anything else that is not strict
+// padded base64 is an error (554 5.6.0): a damaged part is never half-read.
+Result<std::string> decode_base64_body(std::string_view body);
+
 // The media type of a Content-Type value, lower-case, without parameters:
 // "Application/PKCS7-mime; smime-type=x" -> "application/pkcs7-mime".
 std::string media_type(std::string_view content_type);

@@ -66,7 +66,7 @@ TEST_F(ReceiptIntakeTest, AcceptsAGoodReceiptAndReportsItWithTheReceiptAttached)
   EXPECT_EQ(status.find("bert@"), std::string::npos) << "only the confirmed recipient is reported";
   const auto& part = (*parts)[2];
   EXPECT_EQ(part.header.get("Content-Type"), "application/pkcs7-mime; smime-type=signed-receipt; name=\"receipt.p7m\"");
-  EXPECT_EQ(mime::base64_decode(part.body).value_or(""), receipt);
+  EXPECT_EQ(mime::decode_base64_body(part.body).value_or(""), receipt);
   EXPECT_NE((*parts)[3].body.find("Message-ID: <1234@a.example>"), std::string::npos);
 
   auto kept = w.evidence->entries_for("1234@a.example");

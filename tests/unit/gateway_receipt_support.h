@@ -16,7 +16,7 @@
 #include "directory_test_support.h"
 #include "evidence/evidence_store.h"
 #include "evidence/ledger.h"
-#include "mime/base64.h"
+#include "util/base64.h"
 #include "pki/certificate.h"
 #include "smime/receipt.h"
 #include "smime_fixture.h"
@@ -106,7 +106,7 @@ struct ReceiptWorld {
            "The message was delivered, decrypted and verified.\r\n"
            "--rcpt-b\r\nContent-Type: application/pkcs7-mime; smime-type=signed-receipt; name=\"receipt.p7m\"\r\n"
            "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"receipt.p7m\"\r\n\r\n" +
-           mime::base64_lines(receipt) + "--rcpt-b--\r\n";
+           base64_lines(receipt) + "--rcpt-b--\r\n";
   }
 
   std::vector<std::string> fingerprints(const smtest::Gateway& g) const { return {pki::fingerprint(g.cert.get())}; }

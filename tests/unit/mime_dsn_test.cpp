@@ -1,7 +1,7 @@
 // mime_dsn_test.cpp - compose RFC 3464 reports and read them back: the top
 // header, the three MIME parts, per-recipient fields, RET/ENVID/ORCPT,
 // delay reports and a boundary that must dodge the content.
-#include "mime/base64.h"
+#include "mime/multipart.h"
 #include "mime/dsn.h"
 #include "mime/header.h"
 
@@ -263,12 +263,16 @@ TEST(Dsn, HostileValuesCannotInjectFields) {
   r.envelope.recipients[0].last_reply = "550 5.1.1 bad\r\nAction: delivered";
   r.envelope.envid = "x\r\nStatus: 2.0.0";
   r.recipients = {{0, DsnAction::failed}};
+  // Extension fields too stay one field each; one without a name is a note.
+  r.recipients[0].extra_fields = {"X-A: one\r\nAction: delivered", "no colon here"};
   auto out = compose_dsn(r);
   ASSERT_TRUE(out);
   Parsed p = parse(*out);
   auto blocks = status_blocks(p.parts[1].body);
   ASSERT_EQ(blocks.size(), 2u);
   EXPECT_EQ(blocks[1].get_all("Action").size(), 1u);
+  EXPECT_EQ(blocks[1].get("Action"), "failed");
+  EXPECT_EQ(blocks[1].get("X-SecureMail-Note"), "no colon here");
   EXPECT_EQ(blocks[0].get_all("Status").size(), 0u);
 }
 
@@ -351,7 +355,7 @@ TEST(Dsn, ReceiptReportCarriesExtraFieldsAndTheReceiptPart) {
     pos = eol + 2;
   }
   EXPECT_EQ(lines, 6u);  // 400 characters: five full lines and one of 20
-  auto decoded = base64_decode(body);
+  auto decoded = decode_base64_body(body);
   ASSERT_TRUE(decoded) << decoded.error().text;
   EXPECT_EQ(*decoded, receipt);
   EXPECT_EQ(p.parts[3].header.get("Content-Type"), "text/rfc822-headers");
@@ -381,29 +385,4 @@ TEST(Dsn, NotConfirmedReportUsesTheExplanationAndDiagnostic) {
     EXPECT_EQ(blocks[i].get("X-SecureMail-Receipt"), "timed-out");
     EXPECT_EQ(blocks[i].get("Diagnostic-Code"), "X-SecureMail; no signed receipt from member b within 24h");
   }
-}
-
-TEST(Dsn, ExtraFieldsCannotInjectLines) {
-  DsnReport r = base_report();
-  DsnRecipient d{1, DsnAction::delivered};
-  d.extra_fields = {"X-A: one\r\nAction: failed", "no colon here"};
-  r.recipients = {d};
-  auto out = compose_dsn(r);
-  ASSERT_TRUE(out);
-  Parsed p = parse(*out);
-  auto blocks = status_blocks(p.parts[1].body);
-  ASSERT_EQ(blocks.size(), 2u);
-  EXPECT_EQ(blocks[1].get_all("Action").size(), 1u);
-  EXPECT_EQ(blocks[1].get("Action"), "delivered");
-  EXPECT_EQ(blocks[1].get("X-SecureMail-Note"), "no colon here");
-}
-
-TEST(Base64, RoundTripsAndRefusesDamage) {
-  for (std::string s : {"", "a", "ab", "abc", "abcd", std::string(200, '\xff')}) {
-    auto d = base64_decode(base64_lines(s));
-    ASSERT_TRUE(d) << s.size();
-    EXPECT_EQ(*d, s);
-  }
-  EXPECT_EQ(base64_lines("abc"), "YWJj\r\n");
-  for (std::string bad : {"YWJ", "YW=j", "YWJj=", "YWJ*", "YQ==YQ=="}) EXPECT_FALSE(base64_decode(bad)) << bad;
 }

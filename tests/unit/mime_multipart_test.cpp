@@ -35,3 +35,13 @@ TEST(Multipart, ContentTypeParameters) {
   EXPECT_EQ(content_type_parameter(ct, "boundary"), std::nullopt);
   EXPECT_EQ(content_type_parameter("multipart/mixed; boundary=\"open", "boundary"), std::nullopt);
 }
+
+TEST(Multipart, Base64BodyWithLineEnds) {
+  EXPECT_EQ(decode_base64_body("YWJj\r\nZGVm\r\n").value_or("?"), "abcdef");
+  EXPECT_EQ(decode_base64_body("").value_or("?"), "");
+  for (std::string bad : {"YWJ", "YW=j\r\n", "YWJj\r\n*A==", "YQ==YQ=="}) {
+    auto r = decode_base64_body(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().enhanced, "5.6.0");
+  }
+}
