@@ -8,10 +8,12 @@
 
 #include "app/demo_command.h"
 #include "app/directory_command.h"
+#include "app/evidence_command.h"
 #include "app/init_command.h"
 #include "app/keys_command.h"
 #include "app/pki_command.h"
 #include "app/queue_command.h"
+#include "app/receipts_command.h"
 #include "app/run_command.h"
 #include "app/smime_command.h"
 #include "app/testnet_command.h"
@@ -30,6 +32,8 @@ int main(int argc, char** argv) {
   add_pki_command(app, action);
   add_keys_command(app, action);
   add_queue_command(app, action);
+  add_receipts_command(app, action);
+  add_evidence_command(app, action);
   add_smime_command(app, action);
   add_directory_command(app, action);
   add_testnet_command(app, action);

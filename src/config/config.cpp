@@ -113,6 +113,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
   read_dns(root, c);
   read_directory(root, c);
   read_policy(root, c);
+  read_receipts(root, c);
   read_relay_clients(root, c);
   read_run(root, c);
   finish(root);
@@ -348,8 +349,9 @@ std::string describe(const Config& c) {
   list = "[";
   for (auto& ns : c.dns.nameservers) list += (list.size() > 1 ? ", " : "") + quote(ns.str());
   line("dns.nameservers", list + "]", c.dns.nameservers.empty() ? "system resolver (/etc/resolv.conf)" : "");
-  // [[relay_client]] tables last: every key after a [[...]] header is theirs.
-  return o.str() + describe_directory(c) + describe_policy(c) + describe_run(c) + describe_relay_clients(c);
+  // [[acknowledge]] and [[relay_client]] tables last: every key after a [[...]] header is theirs.
+  return o.str() + describe_directory(c) + describe_policy(c) + describe_receipts(c) + describe_run(c) +
+         describe_acknowledge(c) + describe_relay_clients(c);
 }
 
 }  // namespace sm::config

@@ -60,6 +60,14 @@ class Loader {
   void read_policy(Section& root, Config& c);     // policy_section.cpp
   void read_relay_clients(Section& root, Config& c);  // relay_client_section.cpp
   void read_run(Section& root, Config& c);            // run_section.cpp
+  // [receipts], [evidence], [[acknowledge]] (receipts_section.cpp).
+  void read_receipts(Section& root, Config& c);
+  void read_relay_client_receipts(Section& client, Config::RelayClient& rc);
+  // An address in one of c's domains, lower-case; "" after an error.
+  std::string our_address(std::uint32_t line, std::string_view k, const std::string& value, const Config& c);
+  // "on-request" or "always"; nullopt when absent (or bad: an error).
+  std::optional<Config::Receipts::Request> receipt_request(Section& s, std::string_view k);
+  std::chrono::seconds retention(Section& s, std::string_view k, std::string_view def);  // at least 1d
   // claimed: "domain acme.example", "network 192.0.2.0/24", "certificate ab12..."
   // -> the client that has it, so no two clients share one.
   void read_relay_client(Section& client, Config::RelayClient& rc,
@@ -101,6 +109,12 @@ std::string_view forgery_name(Config::Policy::Forgery f);
 bool valid_subject_tag(std::string_view tag);
 // The [run] lines (run_section.cpp).
 std::string describe_run(const Config& c);
+// The [receipts] and [evidence] lines, the [[acknowledge]] tables, and a
+// relay client's receipts / evidence_retention lines (receipts_section.cpp).
+std::string describe_receipts(const Config& c);
+std::string describe_acknowledge(const Config& c);
+std::string describe_relay_client_receipts(const Config::RelayClient& rc);
+std::string_view receipt_request_name(Config::Receipts::Request r);
 // The [[relay_client]] tables (relay_client_section.cpp); they must come
 // last in describe(): every key after a [[...]] header belongs to it.
 std::string describe_relay_clients(const Config& c);

@@ -130,6 +130,7 @@ void Loader::read_relay_client(Section& s, Config::RelayClient& rc, std::map<std
   if (errors_.size() == before && line_of(key(s, "forgery_subject_tag")) && !valid_subject_tag(rc.subject_tag))
     error(line_of(key(s, "forgery_subject_tag")), key(s, "forgery_subject_tag"),
           "must be 1..100 printable ASCII characters, got " + quote(rc.subject_tag));
+  read_relay_client_receipts(s, rc);
 }
 
 std::string describe_relay_clients(const Config& c) {
@@ -143,6 +144,7 @@ std::string describe_relay_clients(const Config& c) {
     o += "domains = " + toml_list(rc.domains) + "\n";
     if (rc.forgery) o += "forgery = " + quote(forgery_name(*rc.forgery)) + "\n";
     if (!rc.subject_tag.empty()) o += "forgery_subject_tag = " + quote(rc.subject_tag) + "\n";
+    o += describe_relay_client_receipts(rc);
   }
   return o;
 }

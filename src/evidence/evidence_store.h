@@ -70,6 +70,11 @@ class EvidenceStore {
   static Result<std::shared_ptr<EvidenceStore>> open(const std::filesystem::path& data_dir,
                                                      std::vector<smime::Recipient> own,
                                                      std::vector<smime::Identity> keys);
+  // The evidence a gateway kept, index read-only (`securemail evidence
+  // export` beside a running gateway); an error when there is none. Only
+  // read() and entries_for() work.
+  static Result<std::shared_ptr<EvidenceStore>> open_existing(const std::filesystem::path& data_dir,
+                                                              std::vector<smime::Identity> keys);
 
   // Encrypt and write (if not there yet) and fsync; the plaintext's sha256.
   Result<std::string> put(std::string_view plain);
@@ -90,6 +95,8 @@ class EvidenceStore {
       : db_(std::move(db)), folder_(std::move(folder)), own_(std::move(own)), keys_(std::move(keys)) {}
 
  private:
+  std::filesystem::path file_for(std::string_view sha256) const;  // DATA/evidence/<2 hex>/<sha>.cms
+
   std::mutex mutex_;
   store::Database db_;
   std::filesystem::path folder_;

@@ -31,6 +31,9 @@ namespace sm::evidence {
 enum class ReceiptState { pending, received, timed_out };
 std::string_view to_string(ReceiptState state);  // "pending", "received", "timed-out"
 
+// A Message-ID as the ledger and the evidence index keep it: without <>.
+std::string bare_message_id(std::string_view id);
+
 // One sealed message that asked for receipts.
 struct SealRecord {
   std::string content_identifier;  // signedContentIdentifier (printable hex, ours)
@@ -63,6 +66,9 @@ struct ReceiptRow {
 class ReceiptLedger {
  public:
   static Result<std::shared_ptr<ReceiptLedger>> open(const std::filesystem::path& data_dir);
+  // The ledger a gateway wrote, read-only (`securemail receipts` beside a
+  // running gateway); an error when there is none. Only the queries work.
+  static Result<std::shared_ptr<ReceiptLedger>> open_existing(const std::filesystem::path& data_dir);
 
   Result<> add(const SealRecord& seal);
   Result<> forget(std::string_view content_identifier);

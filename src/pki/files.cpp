@@ -89,6 +89,8 @@ Result<> write_file_atomic(const std::filesystem::path& file, std::string_view d
   return detail::fsync_dir(file.parent_path());
 }
 
+Result<> sync_folder(const std::filesystem::path& dir) { return detail::fsync_dir(dir); }
+
 Result<std::string> read_file(const std::filesystem::path& file, std::size_t max_size) {
   Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return local_error(detail::errno_text(file, "cannot open", errno));

@@ -80,6 +80,9 @@ Result<bool> private_key_is_encrypted(const std::filesystem::path& file);
 // replace an existing file.
 Result<> write_file_atomic(const std::filesystem::path& file, std::string_view data,
                            unsigned mode = 0644, bool overwrite = true);
+// fsync a folder so a new entry in it (a file renamed in, a folder made)
+// is durable.
+Result<> sync_folder(const std::filesystem::path& dir);
 Result<std::string> read_file(const std::filesystem::path& file,
                               std::size_t max_size = 64u << 20);
 

@@ -90,6 +90,29 @@ Result<Database> Database::open_unchecked(const std::filesystem::path& file,
   return db;
 }
 
+Result<Database> Database::open_read_only(const std::filesystem::path& file, std::size_t known_versions) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return local_error(file.string() + ": " + reason(errno));
+  Database db;
+  db.file_ = file;
+  if (sqlite3_open_v2(file.c_str(), &db.db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK)
+    return sqlite_error(file, "cannot open database", db.db_);
+  sqlite3_extended_result_codes(db.db_, 1);
+  sqlite3_busy_timeout(db.db_, static_cast<int>(kBusyTimeout.count()));
+  std::int64_t version = 0;
+  {
+    auto stmt = db.prepare("PRAGMA user_version");
+    if (!stmt) return std::unexpected(stmt.error());
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) version = stmt->int_at(0);
+  }
+  if (version > static_cast<std::int64_t>(known_versions))
+    return local_error(file.string() + ": schema version " + std::to_string(version) +
+                       " is newer than this program knows (" + std::to_string(known_versions) + ")");
+  return db;
+}
+
 Result<> Database::migrate(std::span<const std::string_view> migrations) {
   std::size_t version = 0;
   {
@@ -161,6 +184,8 @@ void Database::rollback() noexcept {
   if (db_ != nullptr && sqlite3_get_autocommit(db_) == 0)
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }
+
+std::int64_t Database::changes() const { return db_ != nullptr ? sqlite3_changes64(db_) : 0; }
 
 // --- Statement ------------------------------------------------------------
 

@@ -35,6 +35,10 @@ class Database {
   // why, not SQLite's "unable to open database file".
   static Result<Database> open(const std::filesystem::path& file,
                                std::span<const std::string_view> migrations);
+  // Open an existing file read-only (a command looking at a running
+  // gateway's database): no migration; a file whose schema is newer than
+  // `known_versions`, or that is missing, is refused.
+  static Result<Database> open_read_only(const std::filesystem::path& file, std::size_t known_versions);
   Database(Database&&) noexcept;
   Database& operator=(Database&&) noexcept;
   ~Database();
@@ -44,6 +48,8 @@ class Database {
   Result<> begin();  // BEGIN IMMEDIATE
   Result<> commit();
   void rollback() noexcept;
+  // Rows changed by the last INSERT, UPDATE or DELETE on this connection.
+  std::int64_t changes() const;
   const std::filesystem::path& file() const { return file_; }
 
   // How long a writer waits for another connection's lock (default 5 s).

@@ -157,6 +157,33 @@ TEST_F(StoreTest, CommittedDataIsSeenByASecondConnection) {
   EXPECT_EQ(pragma(moved, "SELECT x FROM u"), "42");
 }
 
+TEST_F(StoreTest, ChangesCountsRowsOfTheLastStatement) {
+  Database db = open();
+  ASSERT_TRUE(db.exec("INSERT INTO t (k, n) VALUES ('a', 1), ('b', 1), ('c', 2)"));
+  EXPECT_EQ(db.changes(), 3);
+  ASSERT_TRUE(db.exec("UPDATE t SET n = 5 WHERE n = 1"));
+  EXPECT_EQ(db.changes(), 2);
+  ASSERT_TRUE(db.exec("UPDATE t SET n = 6 WHERE k = 'none'"));
+  EXPECT_EQ(db.changes(), 0);
+}
+
+TEST_F(StoreTest, ReadOnlyOpenSeesCommitsAndRefusesWrites) {
+  Database writer = open();
+  ASSERT_TRUE(writer.exec("INSERT INTO t (k) VALUES ('a')"));
+  auto reader = Database::open_read_only(file_, kSchema.size());
+  ASSERT_TRUE(reader) << reader.error().text;
+  ASSERT_TRUE(writer.exec("INSERT INTO t (k) VALUES ('b')"));
+  EXPECT_EQ(pragma(*reader, "SELECT group_concat(k) FROM t"), "a,b");
+  EXPECT_FALSE(reader->exec("INSERT INTO t (k) VALUES ('c')"));
+  auto older = Database::open_read_only(file_, 1);  // a program that knows one migration
+  ASSERT_FALSE(older);
+  EXPECT_NE(older.error().text.find("newer than this program knows"), std::string::npos) << older.error().text;
+  auto missing = Database::open_read_only(dir_.path / "none.sqlite", 2);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().text.find("none.sqlite: does not exist"), std::string::npos) << missing.error().text;
+  EXPECT_FALSE(fs::exists(dir_.path / "none.sqlite"));
+}
+
 TEST_F(StoreTest, OpenFailsCleanlyOnAnUnusablePath) {
   auto db = Database::open(dir_.path / "missing" / "dir" / "x.sqlite", kSchema);
   ASSERT_FALSE(db);

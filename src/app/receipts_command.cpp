@@ -1,0 +1,188 @@
+// receipts_command.cpp - `securemail receipts list` and `receipts show`
+// (see receipts_command.h). Opens the ledger read-only, so it may run
+// beside the gateway that writes it; a gateway that never asked for a
+// receipt has no ledger, and the list is then empty.
+#include "app/receipts_command.h"
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "app/cli_support.h"
+#include "app/load_config.h"
+#include "pki/certificate.h"
+
+namespace sm::app {
+namespace {
+
+struct ReceiptsArgs {
+  std::string config_file;
+  bool pending = false;
+  std::string message_id;
+  std::string since;
+  std::string id;
+  bool json = false;
+};
+
+nlohmann::json time_or_null(std::int64_t t) { return t ? nlohmann::json(pki::iso_time(t)) : nlohmann::json(nullptr); }
+std::string time_or_dash(std::int64_t t) { return t ? pki::iso_time(t) : "-"; }
+
+// "2026-12-01", then optionally "T" or " " and "08:00" or "08:00:00", then
+// optionally "Z". Every field checked by a round trip through timegm.
+std::optional<std::int64_t> parse_iso(std::string_view text) {
+  std::string s(text);
+  if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.pop_back();
+  std::tm tm{};
+  int used = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &used) != 3 || used != 10)
+    return std::nullopt;
+  if (s.size() > 10) {
+    if (s[10] != 'T' && s[10] != ' ') return std::nullopt;
+    std::string clock = s.substr(11);
+    int n = 0;
+    if (std::sscanf(clock.c_str(), "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &n) != 2 || n != 5) return std::nullopt;
+    if (clock.size() > 5 && (std::sscanf(clock.c_str() + 5, ":%2d%n", &tm.tm_sec, &n) != 1 || n != 3 || clock.size() != 8))
+      return std::nullopt;
+  }
+  std::tm want = tm;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  std::time_t t = timegm(&tm);
+  std::tm back{};
+  gmtime_r(&t, &back);
+  if (back.tm_year + 1900 != want.tm_year || back.tm_mon + 1 != want.tm_mon || back.tm_mday != want.tm_mday ||
+      back.tm_hour != want.tm_hour || back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
+    return std::nullopt;
+  return static_cast<std::int64_t>(t);
+}
+
+void print_table(const std::vector<evidence::ReceiptRow>& rows) {
+  std::printf("%-20s  %-9s  %-20s  %-30s  %-16s  %s\n", "SEALED", "STATE", "SETTLED", "RECIPIENT", "MEMBER",
+              "MESSAGE-ID");
+  for (const auto& r : rows)
+    std::printf("%-20s  %-9s  %-20s  %-30s  %-16s  <%s>\n", pki::iso_time(r.sealed_at).c_str(),
+                std::string(evidence::to_string(r.state)).c_str(), time_or_dash(r.settled_at).c_str(),
+                r.recipient.c_str(), r.member.c_str(), r.message_id.c_str());
+}
+
+void print_details(const std::vector<evidence::ReceiptRow>& rows) {
+  for (const auto& r : rows) {
+    std::cout << "recipient:          " << r.recipient << (r.orcpt.empty() ? "" : " (ORCPT " + r.orcpt + ")") << "\n"
+              << "state:              " << evidence::to_string(r.state) << "\n"
+              << "message-id:         <" << r.message_id << ">\n"
+              << "sender:             " << (r.sender.empty() ? "<>" : r.sender) << "\n"
+              << "member:             " << r.member << "\n"
+              << "content identifier: " << r.content_identifier << "\n"
+              << "queue id:           " << r.queue_id << "\n"
+              << "sealed at:          " << pki::iso_time(r.sealed_at) << "\n"
+              << "signed at:          " << time_or_dash(r.signed_at) << "\n"
+              << (r.state == evidence::ReceiptState::timed_out ? "timed out at:       " : "arrived at:         ")
+              << time_or_dash(r.settled_at) << "\n";
+    if (!r.receipt_sha256.empty()) std::cout << "receipt evidence:   " << r.receipt_sha256 << "\n";
+    if (!r.signer_fingerprint.empty()) std::cout << "signed by:          " << r.signer_fingerprint << "\n";
+    std::cout << "\n";
+  }
+}
+
+// The gateway's ledger, read-only; null (and no error) when it has none.
+Result<std::shared_ptr<evidence::ReceiptLedger>> open_ledger(const config::Config& config) {
+  if (!std::filesystem::exists(config.data_dir / "receipts.sqlite")) return nullptr;
+  return evidence::ReceiptLedger::open_existing(config.data_dir);
+}
+
+int run_list(const ReceiptsArgs& args) {
+  auto config = load_config(args.config_file);
+  if (!config) return 2;
+  evidence::ReceiptLedger::Filter filter;
+  filter.pending_only = args.pending;
+  filter.message_id = args.message_id;
+  if (!args.since.empty()) {
+    auto since = parse_since(args.since, std::time(nullptr));
+    if (!since) return bad_usage("receipts list", since.error());
+    filter.since = *since;
+  }
+  auto ledger = open_ledger(*config);
+  if (!ledger) return failed("receipts list", ledger.error().text);
+  std::vector<evidence::ReceiptRow> rows;
+  if (*ledger) {
+    auto found = (*ledger)->list(filter);
+    if (!found) return failed("receipts list", found.error().text);
+    rows = std::move(*found);
+  }
+  if (args.json) std::cout << receipt_rows_json(rows) << "\n";
+  else if (rows.empty()) std::cout << "No receipts" << (*ledger ? " match" : " asked for yet") << " ("
+                                   << (config->data_dir / "receipts.sqlite").string() << ")\n";
+  else print_table(rows);
+  return 0;
+}
+
+int run_show(const ReceiptsArgs& args) {
+  auto config = load_config(args.config_file);
+  if (!config) return 2;
+  auto ledger = open_ledger(*config);
+  if (!ledger) return failed("receipts show", ledger.error().text);
+  std::vector<evidence::ReceiptRow> rows;
+  if (*ledger) {
+    auto found = (*ledger)->find(args.id);
+    if (!found) return failed("receipts show", found.error().text);
+    rows = std::move(*found);
+  }
+  if (rows.empty())
+    return failed("receipts show", "no receipt request matches \"" + args.id +
+                                       "\" (give a content identifier, Message-ID or queue id)");
+  if (args.json) std::cout << receipt_rows_json(rows) << "\n";
+  else print_details(rows);
+  return 0;
+}
+
+}  // namespace
+
+std::expected<std::int64_t, std::string> parse_since(std::string_view text, std::int64_t now) {
+  if (auto t = parse_iso(text)) return *t;
+  if (auto d = config::parse_duration(text)) return now - d->count();
+  return std::unexpected("bad --since \"" + std::string(text) +
+                         "\" (an ISO 8601 UTC date or time such as 2026-12-01 or 2026-12-01T08:00:00Z,"
+                         " or a duration back from now such as 2h or 3d)");
+}
+
+std::string receipt_rows_json(const std::vector<evidence::ReceiptRow>& rows) {
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& r : rows)
+    all.push_back({{"content_identifier", r.content_identifier},
+                   {"message_id", r.message_id},
+                   {"recipient", r.recipient},
+                   {"member", r.member},
+                   {"state", evidence::to_string(r.state)},
+                   {"sealed_at", time_or_null(r.sealed_at)},
+                   {"signed_at", time_or_null(r.signed_at)},
+                   {"settled_at", time_or_null(r.settled_at)},
+                   {"sender", r.sender},
+                   {"queue_id", r.queue_id},
+                   {"receipt_sha256", r.receipt_sha256},
+                   {"signer_fingerprint", r.signer_fingerprint}});
+  return all.dump(2);
+}
+
+void add_receipts_command(CLI::App& app, std::function<int()>& action) {
+  auto args = std::make_shared<ReceiptsArgs>();
+  CLI::App* cmd = app.add_subcommand("receipts", "Signed delivery receipts this gateway asked for (read-only)");
+  cmd->require_subcommand(1);
+  cmd->add_option("-c,--config", args->config_file, "Config file (default: the embedded default)");
+  cmd->fallthrough();
+
+  CLI::App* list = cmd->add_subcommand("list", "List receipt requests, oldest first");
+  list->add_flag("--pending", args->pending, "Only those still waiting for a receipt");
+  list->add_option("--message-id", args->message_id, "Only those for this Message-ID (with or without <>)");
+  list->add_option("--since", args->since, "Sealed at or after: ISO 8601 UTC date/time, or a duration like 2h");
+  list->add_flag("--json", args->json, "JSON array instead of a table");
+  list->callback([args, &action] { action = [args] { return run_list(*args); }; });
+
+  CLI::App* show = cmd->add_subcommand("show", "Every recipient of one sealed message and its receipt");
+  show->add_option("id", args->id, "Content identifier, Message-ID or queue id")->required();
+  show->add_flag("--json", args->json, "JSON array instead of text");
+  show->callback([args, &action] { action = [args] { return run_show(*args); }; });
+}
+
+}  // namespace sm::app
