@@ -22,13 +22,6 @@ std::optional<std::string> read_small_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-std::string trim_angles(std::string_view id) {
-  while (!id.empty() && (id.front() == ' ' || id.front() == '\t')) id.remove_prefix(1);
-  while (!id.empty() && (id.back() == ' ' || id.back() == '\t')) id.remove_suffix(1);
-  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
-  return std::string(id);
-}
-
 void forget_requests(evidence::ReceiptLedger& ledger, const std::vector<std::string>& ids) {
   for (const auto& id : ids)
     if (auto gone = ledger.forget(id); !gone) log::warn("receipt request {} not forgotten: {}", id, gone.error().text);
@@ -69,7 +62,7 @@ std::string message_id_of(std::string_view message) {
   auto block = mime::HeaderBlock::parse(message);
   if (!block) return {};
   auto id = block->get("Message-ID");
-  return id ? trim_angles(*id) : std::string();
+  return id ? evidence::bare_message_id(*id) : std::string();
 }
 
 SealKeeping::SealKeeping(const config::Config& config, std::shared_ptr<evidence::ReceiptLedger> ledger,

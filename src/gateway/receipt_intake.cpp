@@ -22,12 +22,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string without_angles(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '<')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '>')) v.remove_suffix(1);
-  return std::string(v);
-}
-
 ReceiptIntake refused(std::string result, std::string detail) {
   return ReceiptIntake{std::move(result), std::move(detail), std::nullopt, {}, {}};
 }
@@ -71,10 +65,10 @@ Result<ReceiptMessage> parse_receipt_message(std::string_view message) {
   if (!header) return fail(554, "5.6.0", "receipt message header: " + header.error().text);
   ReceiptMessage out;
   auto rcpt = header->get("SecureMail-Receipt-For");
-  if (!rcpt || without_angles(*rcpt).find('@') == std::string::npos)
+  if (!rcpt || evidence::bare_message_id(*rcpt).find('@') == std::string::npos)
     return fail(554, "5.6.0", "no SecureMail-Receipt-For address");
-  out.recipient = without_angles(*rcpt);
-  if (auto id = header->get("SecureMail-Receipt-Message-Id")) out.message_id = without_angles(*id);
+  out.recipient = evidence::bare_message_id(*rcpt);
+  if (auto id = header->get("SecureMail-Receipt-Message-Id")) out.message_id = evidence::bare_message_id(*id);
   auto ct = header->get("Content-Type");
   if (!ct || mime::media_type(*ct) != "multipart/mixed") return fail(554, "5.6.0", "the receipt message is not multipart/mixed");
   auto boundary = mime::content_type_parameter(*ct, "boundary");
