@@ -72,7 +72,12 @@ class Sealer {
   // sender) domain; 4.7.5 when the member has no usable certificate;
   // 451 4.3.0 for local trouble.
   Result<Sealed> seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message,
-                      const Extras& extras = {});
+                      const Extras& extras);
+  // (An overload, not "= {}": GCC refuses a nested struct's default
+  // member initializers in a default argument of the enclosing class.)
+  Result<Sealed> seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message) {
+    return seal(group, env, message, Extras{});
+  }
 
  private:
   std::shared_ptr<const GatewayKeys> keys_;
