@@ -7,8 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <mutex>
-#include <thread>
 
 #include "gateway/local_mail.h"
 #include "gateway_member_world.h"
@@ -56,12 +54,8 @@ struct AcknowledgerTest : ::testing::Test {
   MemberWorld world;
   MemberGateway& a = world["a.example"];
   MemberGateway& b = world["b.example"];
-  std::mutex mu;
-  std::vector<std::string> queued;
-  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), [this](const std::string& id) {
-                std::lock_guard lock(mu);
-                queued.push_back(id);
-              }};
+  testing::CommittedIds committed;
+  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), committed.callback()};
   std::shared_ptr<evidence::ReceiptLedger> ledger;
 
   void SetUp() override {
@@ -83,24 +77,12 @@ struct AcknowledgerTest : ::testing::Test {
     }
     return e;
   }
-
-  std::vector<std::string> wait_queued(std::size_t n) {
-    for (int i = 0; i < 1000; ++i) {
-      {
-        std::lock_guard lock(mu);
-        if (queued.size() >= n) return queued;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    std::lock_guard lock(mu);
-    return queued;
-  }
 };
 
 TEST_F(AcknowledgerTest, VerifiedMailIsAnsweredOnceSealedBackToTheMember) {
   Acknowledger ack(b.config, own, ledger);
   EXPECT_EQ(ack.received(env("alice@a.example"), {0, 1}, kMessage, "a-example"), 1u) << "only the acknowledging address";
-  auto ids = wait_queued(1);
+  auto ids = committed.wait(1);
   ASSERT_EQ(ids.size(), 1u);
   auto m = b.spool->load(ids[0]);
   ASSERT_TRUE(m);
@@ -117,7 +99,7 @@ TEST_F(AcknowledgerTest, VerifiedMailIsAnsweredOnceSealedBackToTheMember) {
   // Within the interval: no second one for alice; another sender gets one.
   EXPECT_EQ(ack.received(env("ALICE@a.example"), {0}, kMessage, "a-example"), 0u);
   EXPECT_EQ(ack.received(env("dave@a.example"), {0}, kMessage, "a-example"), 1u);
-  EXPECT_EQ(wait_queued(2).size(), 2u);
+  EXPECT_EQ(committed.wait(2).size(), 2u);
 }
 
 TEST_F(AcknowledgerTest, NullSenderAutoSubmittedAndNoLedgerGetNone) {
@@ -129,7 +111,7 @@ TEST_F(AcknowledgerTest, NullSenderAutoSubmittedAndNoLedgerGetNone) {
   EXPECT_EQ(without.received(env("erin@a.example"), {0}, kMessage, "a-example"), 0u);
   // None of those counted as answered: erin's first real message is.
   EXPECT_EQ(ack.received(env("erin@a.example"), {0}, kMessage, "a-example"), 1u);
-  EXPECT_EQ(wait_queued(1).size(), 1u);
+  EXPECT_EQ(committed.wait(1).size(), 1u);
 }
 
 }  // namespace

@@ -30,12 +30,8 @@ const std::string kReport =
 struct OwnMailTest : ::testing::Test {
   MemberWorld world;
   MemberGateway& b = world["b.example"];
-  std::vector<std::string> scheduled;
-  std::mutex mu;
-  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), [this](const std::string& id) {
-                std::lock_guard lock(mu);
-                scheduled.push_back(id);
-              }};
+  testing::CommittedIds scheduled;
+  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), scheduled.callback()};
 
   Result<std::string> send(const std::string& to, const std::string& text, const std::string& source = "bounce") {
     std::promise<Result<std::string>> done;
@@ -58,10 +54,7 @@ TEST_F(OwnMailTest, ReportToAMemberIsSealedAndVerifiesAtTheMember) {
   EXPECT_EQ(m.envelope.sealed_for, "a-example");
   EXPECT_EQ(m.envelope.lane, mail::Lane::priority);
   EXPECT_TRUE(m.envelope.body_binary);
-  {
-    std::lock_guard lock(mu);
-    EXPECT_EQ(scheduled, std::vector<std::string>{*id}) << "committed copies are handed to delivery";
-  }
+  EXPECT_EQ(scheduled.wait(1), std::vector<std::string>{*id}) << "committed copies are handed to delivery";
   std::string sealed = read_queued(m, 1 << 20);
   EXPECT_EQ(sealed.find("This is the mail system"), std::string::npos) << "the report is encrypted";
 
@@ -99,8 +92,7 @@ TEST_F(OwnMailTest, UnsealableMailToAMemberIsNotSentAtAll) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, 550);
   EXPECT_TRUE(b.spool->active_ids().empty());
-  std::lock_guard lock(mu);
-  EXPECT_TRUE(scheduled.empty());
+  EXPECT_EQ(scheduled.size(), 0u);
 }
 
 TEST_F(OwnMailTest, ReportToASuspendedMemberIsNotSent) {
@@ -157,14 +149,9 @@ TEST_F(OwnMailTest, BouncerSealsReportsToMemberSenders) {
   Bouncer bouncer(b.config, own);
   ASSERT_TRUE(bouncer.report(m, {0}, DsnAction::failed));
   ASSERT_TRUE(b.spool->remove(*original));
-  std::string report_id;
-  for (int i = 0; i < 500 && report_id.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    std::lock_guard lock(mu);
-    if (!scheduled.empty()) report_id = scheduled.front();
-  }
-  ASSERT_FALSE(report_id.empty()) << "no report was queued";
-  auto report = load(report_id);
+  auto ids = scheduled.wait(1);
+  ASSERT_EQ(ids.size(), 1u) << "no report was queued";
+  auto report = load(ids[0]);
   EXPECT_EQ(report.envelope.sealed_for, "a-example");
   auto out = world.opener("a.example").process(report.envelope, read_queued(report, 1 << 20));
   ASSERT_EQ(out.result, "pass") << out.log;

@@ -31,6 +31,20 @@ const std::string kOriginal =
     "From: alice@a.example\r\nTo: bob@b.example, carol@b.example\r\nSubject: quarterly figures\r\n"
     "Message-ID: <q1@a.example>\r\n\r\nThe figures are private.\r\n";
 
+// A sealed message from alice arriving for two of b's users.
+mail::Envelope from_alice_to_bob_and_carol() {
+  mail::Envelope env;
+  env.sender = "alice@a.example";
+  env.arrival = std::time(nullptr);
+  env.listener = "inbound";
+  for (const char* r : {"bob@b.example", "carol@b.example"}) {
+    mail::Recipient rcpt;
+    rcpt.address = r;
+    env.recipients.push_back(rcpt);
+  }
+  return env;
+}
+
 // The receipt part's DER out of a receipt message; "" when there is none.
 std::string receipt_part(const std::string& message) {
   const std::string mark = "Content-Disposition: attachment; filename=\"receipt.p7m\"\r\n\r\n";
@@ -47,12 +61,8 @@ struct ReceiptIssuerTest : ::testing::Test {
   MemberWorld world;
   MemberGateway& a = world["a.example"];
   MemberGateway& b = world["b.example"];
-  std::mutex mu;
-  std::vector<std::string> queued_at_b;
-  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), [this](const std::string& id) {
-                std::lock_guard lock(mu);
-                queued_at_b.push_back(id);
-              }};
+  testing::CommittedIds queued_at_b;
+  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), queued_at_b.callback()};
   smime::SignedRecord kept_by_a;
 
   // a's gateway seals kOriginal for b asking for a receipt to receipts_to.
@@ -73,18 +83,7 @@ struct ReceiptIssuerTest : ::testing::Test {
     return std::string(data, static_cast<std::size_t>(n));
   }
 
-  mail::Envelope arriving() {
-    mail::Envelope env;
-    env.sender = "alice@a.example";
-    env.arrival = std::time(nullptr);
-    env.listener = "inbound";
-    for (const char* r : {"bob@b.example", "carol@b.example"}) {
-      mail::Recipient rcpt;
-      rcpt.address = r;
-      env.recipients.push_back(rcpt);
-    }
-    return env;
-  }
+  mail::Envelope arriving() { return from_alice_to_bob_and_carol(); }
 
   // b's queue file for the opened message, as open_inbound writes it.
   queue::QueuedMessage queue_opened(const InboundOutcome& out) {
@@ -97,18 +96,6 @@ struct ReceiptIssuerTest : ::testing::Test {
     auto m = b.spool->load(*id);  // read back: the duty went through the queue file
     EXPECT_TRUE(m);
     return *m;
-  }
-
-  std::vector<std::string> wait_queued(std::size_t n) {
-    for (int i = 0; i < 1000; ++i) {
-      {
-        std::lock_guard lock(mu);
-        if (queued_at_b.size() >= n) return queued_at_b;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    std::lock_guard lock(mu);
-    return queued_at_b;
   }
 };
 
@@ -129,7 +116,7 @@ TEST_F(ReceiptIssuerTest, DeliveredRecipientsGetSealedReceiptsThatVerifyAtTheSen
     ReceiptIssuer issuer(b.config, b.keys, own);
     issuer.handed_over(m, {0, 1});
   }  // joined: both receipts signed and handed to own mail
-  auto ids = wait_queued(2);
+  auto ids = queued_at_b.wait(2);
   ASSERT_EQ(ids.size(), 2u);
   std::vector<std::string> confirmed;
   for (const auto& id : ids) {
@@ -189,8 +176,7 @@ TEST_F(ReceiptIssuerTest, WithoutOurKeyNoReceiptIsSent) {
     issuer.handed_over(m, {0});
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  std::lock_guard lock(mu);
-  EXPECT_TRUE(queued_at_b.empty());
+  EXPECT_EQ(queued_at_b.size(), 0u);
 }
 
 TEST(ReceiptMessage, ComposedInTheAgreedFormat) {
@@ -219,15 +205,7 @@ TEST_F(DeliveryAgentTest, HandedOverHookSeesDeliveredRecipientsOfMessagesWithADu
   agent->on_handed_over([&](const queue::QueuedMessage& m, const std::vector<std::size_t>& r) {
     calls.emplace_back(m.envelope.id, r);
   });
-  mail::Envelope env;
-  env.sender = "alice@a.example";
-  env.arrival = std::time(nullptr);
-  env.listener = "inbound";
-  for (const char* r : {"bob@b.example", "carol@b.example"}) {
-    mail::Recipient rcpt;
-    rcpt.address = r;
-    env.recipients.push_back(rcpt);
-  }
+  mail::Envelope env = from_alice_to_bob_and_carol();
   env.receipt = mail::ReceiptDuty{"a-example", "m@a.example", {"securemail-receipts@a.example"}, "der"};
   auto w = spool->create(env);
   ASSERT_TRUE(w && (*w)->write("Subject: x\r\n\r\nx\r\n"));
