@@ -50,12 +50,7 @@ TEST(Acknowledgement, AutoSubmittedFollowsRfc3834) {
   EXPECT_TRUE(auto_submitted("not a header at all\r\n")) << "unreadable: never answered";
 }
 
-struct AcknowledgerTest : ::testing::Test {
-  MemberWorld world;
-  MemberGateway& a = world["a.example"];
-  MemberGateway& b = world["b.example"];
-  testing::CommittedIds committed;
-  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), committed.callback()};
+struct AcknowledgerTest : testing::OwnMailAtB {
   std::shared_ptr<evidence::ReceiptLedger> ledger;
 
   void SetUp() override {

@@ -25,6 +25,7 @@
 #include "gateway/inbound.h"
 #include "gateway/member_certs.h"
 #include "gateway/outbound.h"
+#include "gateway/own_mail.h"
 #include "gateway_directory_support.h"
 #include "pki/authority.h"
 #include "pki/certificate.h"
@@ -133,6 +134,15 @@ class MemberWorld {
 
     return g;
   }
+};
+
+// A fixture: the member world, and b's own mail with what it committed.
+struct OwnMailAtB : ::testing::Test {
+  MemberWorld world;
+  MemberGateway& a = world["a.example"];
+  MemberGateway& b = world["b.example"];
+  CommittedIds committed;
+  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), committed.callback()};
 };
 
 }  // namespace sm::gateway::testing

@@ -27,11 +27,7 @@ const std::string kReport =
     "From: MAILER-DAEMON@b.example\r\nTo: alice@a.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
     "Message-ID: <r1@b.example>\r\n\r\nThis is the mail system at b.example.\r\n";
 
-struct OwnMailTest : ::testing::Test {
-  MemberWorld world;
-  MemberGateway& b = world["b.example"];
-  testing::CommittedIds scheduled;
-  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), scheduled.callback()};
+struct OwnMailTest : testing::OwnMailAtB {
 
   Result<std::string> send(const std::string& to, const std::string& text, const std::string& source = "bounce") {
     std::promise<Result<std::string>> done;
@@ -54,7 +50,7 @@ TEST_F(OwnMailTest, ReportToAMemberIsSealedAndVerifiesAtTheMember) {
   EXPECT_EQ(m.envelope.sealed_for, "a-example");
   EXPECT_EQ(m.envelope.lane, mail::Lane::priority);
   EXPECT_TRUE(m.envelope.body_binary);
-  EXPECT_EQ(scheduled.wait(1), std::vector<std::string>{*id}) << "committed copies are handed to delivery";
+  EXPECT_EQ(committed.wait(1), std::vector<std::string>{*id}) << "committed copies are handed to delivery";
   std::string sealed = read_queued(m, 1 << 20);
   EXPECT_EQ(sealed.find("This is the mail system"), std::string::npos) << "the report is encrypted";
 
@@ -92,7 +88,7 @@ TEST_F(OwnMailTest, UnsealableMailToAMemberIsNotSentAtAll) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, 550);
   EXPECT_TRUE(b.spool->active_ids().empty());
-  EXPECT_EQ(scheduled.size(), 0u);
+  EXPECT_EQ(committed.size(), 0u);
 }
 
 TEST_F(OwnMailTest, ReportToASuspendedMemberIsNotSent) {
@@ -149,7 +145,7 @@ TEST_F(OwnMailTest, BouncerSealsReportsToMemberSenders) {
   Bouncer bouncer(b.config, own);
   ASSERT_TRUE(bouncer.report(m, {0}, DsnAction::failed));
   ASSERT_TRUE(b.spool->remove(*original));
-  auto ids = scheduled.wait(1);
+  auto ids = committed.wait(1);
   ASSERT_EQ(ids.size(), 1u) << "no report was queued";
   auto report = load(ids[0]);
   EXPECT_EQ(report.envelope.sealed_for, "a-example");

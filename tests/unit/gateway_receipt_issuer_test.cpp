@@ -57,12 +57,7 @@ std::string receipt_part(const std::string& message) {
   return base64_decode(b64).value_or("");
 }
 
-struct ReceiptIssuerTest : ::testing::Test {
-  MemberWorld world;
-  MemberGateway& a = world["a.example"];
-  MemberGateway& b = world["b.example"];
-  testing::CommittedIds queued_at_b;
-  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), queued_at_b.callback()};
+struct ReceiptIssuerTest : testing::OwnMailAtB {
   smime::SignedRecord kept_by_a;
 
   // a's gateway seals kOriginal for b asking for a receipt to receipts_to.
@@ -116,7 +111,7 @@ TEST_F(ReceiptIssuerTest, DeliveredRecipientsGetSealedReceiptsThatVerifyAtTheSen
     ReceiptIssuer issuer(b.config, b.keys, own);
     issuer.handed_over(m, {0, 1});
   }  // joined: both receipts signed and handed to own mail
-  auto ids = queued_at_b.wait(2);
+  auto ids = committed.wait(2);
   ASSERT_EQ(ids.size(), 2u);
   std::vector<std::string> confirmed;
   for (const auto& id : ids) {
@@ -176,7 +171,7 @@ TEST_F(ReceiptIssuerTest, WithoutOurKeyNoReceiptIsSent) {
     issuer.handed_over(m, {0});
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(queued_at_b.size(), 0u);
+  EXPECT_EQ(committed.size(), 0u);
 }
 
 TEST(ReceiptMessage, ComposedInTheAgreedFormat) {
