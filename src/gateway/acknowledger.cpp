@@ -74,7 +74,7 @@ std::size_t Acknowledger::received(const mail::Envelope& env, const std::vector<
     Acknowledged what{box->address, env.sender, "", "", member, env.arrival ? env.arrival : now};
     if (block) {
       what.subject = field_value(*block, "Subject");
-      what.message_id = block->message_id();
+      what.message_id = evidence::bare_message_id(field_value(*block, "Message-ID"));
     }
     std::string id = env.id, mailbox = box->address, to = env.sender;
     own_mail_.send(LocalMessage{"acknowledge", env.sender, compose_acknowledgement(what), 0, false},

@@ -6,6 +6,8 @@
 #include <sys/un.h>
 
 #include <asio.hpp>
+#include <asio/thread_pool.hpp>
+#include <ctime>
 #include <fstream>
 #include <map>
 
@@ -18,6 +20,7 @@
 #include "gateway/listener.h"
 #include "gateway/own_mail.h"
 #include "gateway/receipt_issuer.h"
+#include "gateway/receipt_timeouts.h"
 #include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
 #include "net/dns.h"
@@ -91,6 +94,38 @@ asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& accep
       reply = queue_change(line, spool, agent);
     else reply = "unknown command\n";
     co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+// Issue 13: the receipt ledger (DATA/receipts.sqlite) and the evidence
+// store (DATA/evidence), encrypted to our active certificates. A gateway
+// without keys seals nothing, so it keeps neither.
+struct ReceiptStores {
+  std::shared_ptr<evidence::ReceiptLedger> ledger;
+  std::shared_ptr<evidence::EvidenceStore> evidence;
+};
+Result<ReceiptStores> open_receipt_stores(const config::Config& config, const GatewayKeys& keys) {
+  if (keys.empty() || keys.active_recipients().empty()) return ReceiptStores{};
+  auto ledger = evidence::ReceiptLedger::open(config.data_dir);
+  if (!ledger) return std::unexpected(ledger.error());
+  auto kept = evidence::EvidenceStore::open(config.data_dir, keys.active_recipients(), keys.identities());
+  if (!kept) return std::unexpected(kept.error());
+  return ReceiptStores{std::move(*ledger), std::move(*kept)};
+}
+
+// Every ReceiptTimeouts::interval(), a sweep on the pool (SQLite and
+// composing reports stay off the event loop thread).
+asio::awaitable<void> receipt_sweeps(ReceiptTimeouts& timeouts, asio::thread_pool& pool) {
+  auto exec = co_await asio::this_coro::executor;
+  asio::steady_timer timer(exec);
+  for (;;) {
+    timer.expires_after(timeouts.interval());
+    std::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    co_await asio::post(pool.get_executor(), asio::use_awaitable);
+    timeouts.sweep(static_cast<std::int64_t>(std::time(nullptr)));
+    co_await asio::post(exec, asio::use_awaitable);
   }
 }
 
@@ -201,18 +236,26 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   // Bounces, receipts and acknowledgements: sealed to members, plain otherwise.
   OwnMail own_mail(config, **spool, *keys, snapshot, &member_certs, on_committed);
   Bouncer bouncer(config, own_mail);
-  ReceiptIssuer receipts(config, *keys, own_mail);
+  ReceiptIssuer receipt_issuer(config, *keys, own_mail);
   MemberDelivery to_members{snapshot, {}, {}, &member_certs};
   if (auto own = (*keys)->tls_files()) to_members.client_cert = own->cert, to_members.client_key = own->key;
   DeliveryAgent agent(io, **spool, config, *resolver, bouncer, to_members);
   agent_ptr = &agent;
-  agent.on_handed_over([&receipts](const queue::QueuedMessage& m, const std::vector<std::size_t>& handed_over) {
-    receipts.handed_over(m, handed_over);
+  agent.on_handed_over([&receipt_issuer](const queue::QueuedMessage& m, const std::vector<std::size_t>& handed_over) {
+    receipt_issuer.handed_over(m, handed_over);
   });
-  MemberTrust member_trust{*keys, snapshot, &member_certs, replays->get()};
+  auto receipts = open_receipt_stores(config, **keys);
+  if (!receipts) {
+    log::error("receipts and evidence: {}", receipts.error().text);
+    return 1;
+  }
+  MemberTrust member_trust{*keys, snapshot, &member_certs, replays->get(), receipts->ledger, receipts->evidence};
   Acknowledger acknowledger(config, own_mail, member_trust.ledger);
   if (!config.acknowledge.empty()) member_trust.acknowledger = &acknowledger;
   Receiver receiver(config, **spool, on_queued, member_trust);
+  std::optional<ReceiptTimeouts> receipt_timeouts;
+  asio::thread_pool receipt_pool(1);
+  if (receipts->ledger) receipt_timeouts.emplace(config, receipts->ledger, **spool, on_committed);
 
   std::map<std::string, std::string> bound;
   std::vector<std::unique_ptr<Listener>> listeners;
@@ -276,6 +319,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   asio::co_spawn(io, control_loop(control_acceptor, agent, **spool), asio::detached);
   agent.rescan();
   (*directory)->start();
+  if (receipt_timeouts) asio::co_spawn(io, receipt_sweeps(*receipt_timeouts, receipt_pool), asio::detached);
 
   if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
   for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);

@@ -50,6 +50,13 @@ smime::Identity GatewayKeys::identity(const pki::KeySet& set) const {
   return id;
 }
 
+std::vector<smime::Recipient> GatewayKeys::active_recipients() const {
+  std::vector<smime::Recipient> out;
+  for (const auto& set : ring_.sets())
+    if (set.active()) out.push_back({set.cert.get(), true});
+  return out;
+}
+
 std::optional<GatewayKeys::TlsFiles> GatewayKeys::tls_files() const {
   const pki::KeySet* set = ring_.signing();
   if (!set) return std::nullopt;

@@ -33,6 +33,9 @@ class GatewayKeys {
   // The active key set whose certificate names this domain; null when none.
   const pki::KeySet* signer_for(std::string_view domain) const;
   smime::Identity identity(const pki::KeySet& set) const;
+  // The certificates of the active key sets: what the gateway's own
+  // evidence is encrypted to (read back with identities()).
+  std::vector<smime::Recipient> active_recipients() const;
   // Every key set, active and retired, for opening.
   const std::vector<smime::Identity>& identities() const { return identities_; }
   // The authority and CRL; null when DATA/pki/authority.pem is absent.

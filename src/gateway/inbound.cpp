@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "gateway/auth_results.h"
+#include "gateway/receipt_asking.h"
 #include "mime/header.h"
 #include "pki/certificate.h"
 #include "smime/engine.h"
@@ -228,7 +229,7 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
             ", certificate " + v.signer_fingerprint.substr(0, 16) + "), smime=pass";
   out.member = member.id;
   if (signed_bio) out.signed_entity = mem_data(signed_bio.get());
-  if (auto header = mime::HeaderBlock::parse(restored)) out.message_id = header->message_id();
+  out.message_id = message_id_of(restored);
   if (v.receipt_request) out.content_identifier = printable(v.receipt_request->content_identifier);
   out.receipt = decide_receipt_duty(v, member, dir.get(), env, out.recipients, out.message_id);
   if (!out.receipt.log.empty()) out.log += "; " + out.receipt.log;

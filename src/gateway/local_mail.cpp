@@ -34,11 +34,17 @@ mail::Envelope local_envelope(const LocalMessage& message) {
   return env;
 }
 
+Result<std::unique_ptr<queue::SpoolWriter>> write_local_message(queue::Spool& spool, const LocalMessage& message) {
+  auto writer = spool.create(local_envelope(message));
+  if (!writer) return std::unexpected(writer.error());
+  if (auto ok = (*writer)->write(message.text); !ok) return std::unexpected(ok.error());
+  return writer;
+}
+
 std::string queue_local_message(queue::Spool& spool, const LocalMessage& message,
                          std::function<void(Result<std::string>)> done) {
-  mail::Envelope env = local_envelope(message);
-  auto writer = spool.create(env);
-  if (!writer || !(*writer)->write(message.text)) return {};
+  auto writer = write_local_message(spool, message);
+  if (!writer) return {};
   std::string id = (*writer)->id();
   spool.commit_async(std::move(*writer), std::move(done));
   return id;

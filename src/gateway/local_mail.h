@@ -27,6 +27,10 @@ std::string read_queued(const queue::QueuedMessage& m, std::size_t limit);
 // The envelope of such a message: from <>, to its one recipient.
 mail::Envelope local_envelope(const LocalMessage& message);
 
+// Write it without committing: the caller commits it with whatever it
+// belongs to (a receipt's report, before the 250 for the receipt).
+Result<std::unique_ptr<queue::SpoolWriter>> write_local_message(queue::Spool& spool, const LocalMessage& message);
+
 // Write and commit asynchronously. done runs on the queue's committer
 // thread with the queue id or the error (the caller logs and schedules).
 // Returns the queue id, or "" when the message could not even be written

@@ -7,6 +7,7 @@
 #include "gateway/envelope_binding.h"
 #include "mime/header.h"
 #include "pki/certificate.h"
+#include "smime/bio_chain.h"
 #include "smime/engine.h"
 #include "smime/mailbox.h"
 
@@ -73,7 +74,8 @@ Result<std::string> single_from_address(std::string_view message) {
   return list->front();
 }
 
-Result<Sealer::Sealed> Sealer::seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message) {
+Result<Sealer::Sealed> Sealer::seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message,
+                                    const Extras& extras) {
   auto from = single_from_address(message);
   if (!from) return std::unexpected(from.error());
   std::string from_domain = mail::domain_of(*from);
@@ -93,6 +95,14 @@ Result<Sealer::Sealed> Sealer::seal(const OutboundPlan::Sealed& group, const mai
   // offers it, converted to base64 on the way to any other next hop
   // (delivery/binary_downgrade.h). The envelope says so (body_binary).
   options.binary = true;
+  options.sign.receipt_request = extras.receipt_request;
+  options.sign.record = extras.record;
+  ossl::BioPtr signed_copy;
+  if (extras.signed_entity) {
+    signed_copy.reset(BIO_new(BIO_s_mem()));
+    if (!signed_copy) return local_error("out of memory");
+    options.signed_copy = signed_copy.get();
+  }
   std::vector<smime::Recipient> recipients;
   for (const auto& c : *certs) recipients.push_back({c.cert, group.member->has(directory::kCapRsaOaep)});
 
@@ -101,10 +111,9 @@ Result<Sealer::Sealed> Sealer::seal(const OutboundPlan::Sealed& group, const mai
   if (!out) return local_error("out of memory");
   auto sealed = smime::seal(smime::MessageSource::memory(std::move(input)), out.get(), keys_->identity(*key), recipients, options);
   if (!sealed) return std::unexpected(sealed.error());
-  char* data = nullptr;
-  long n = BIO_get_mem_data(out.get(), &data);
+  if (extras.signed_entity) *extras.signed_entity = smime::detail::mem_view(signed_copy.get());
   Sealed result;
-  result.message.assign(data, static_cast<std::size_t>(n));
+  result.message = smime::detail::mem_view(out.get());
   result.summary = "signed by " + key->id + " (" + from_domain + "), encrypted " +
                    std::string(smime::to_string(options.cipher)) + " to " + std::to_string(recipients.size()) +
                    " certificate(s) of the member";

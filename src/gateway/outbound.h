@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "gateway/gateway_keys.h"
 #include "gateway/member_certs.h"
 #include "mail/envelope.h"
+#include "smime/receipt_request.h"
 
 namespace sm::gateway {
 
@@ -57,11 +59,25 @@ class Sealer {
     std::string message;  // the complete sealed message
     std::string summary;  // for the log: "signed by KEY (DOMAIN), encrypted aes-256-gcm to 1 certificate(s)"
   };
+  // What a seal may do besides (issue 13): ask for a signed receipt, report
+  // the signature made (what the ledger keeps to check the receipt), and
+  // hand back the signed entity (the evidence of what we signed).
+  struct Extras {
+    std::optional<smime::ReceiptRequest> receipt_request;
+    smime::SignedRecord* record = nullptr;
+    std::string* signed_entity = nullptr;
+  };
   // message: the message as queued (starting with our Received: field).
   // Errors: 550 5.7.1 when no key of ours names the From: (or envelope
   // sender) domain; 4.7.5 when the member has no usable certificate;
   // 451 4.3.0 for local trouble.
-  Result<Sealed> seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message);
+  Result<Sealed> seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message,
+                      const Extras& extras);
+  // (An overload, not "= {}": GCC refuses a nested struct's default
+  // member initializers in a default argument of the enclosing class.)
+  Result<Sealed> seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message) {
+    return seal(group, env, message, Extras{});
+  }
 
  private:
   std::shared_ptr<const GatewayKeys> keys_;

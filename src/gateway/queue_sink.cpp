@@ -56,6 +56,7 @@ asio::awaitable<Result<std::string>> QueueSink::commit() {
     resolution = std::move(*r);
   }
   auto result = co_await commit_copies(exec, std::move(resolution.copies), resolution.claim.get());
+  if (resolution.after_commit) resolution.after_commit(result.has_value());
   if (resolution.reply_after.count() > 0) {
     asio::steady_timer wait(exec, data_end + resolution.reply_after);
     std::error_code ignored;

@@ -45,6 +45,10 @@ struct Resolution {
   std::string dropped_id;                  // inbound duplicate: nothing to commit, answer with this id
   std::optional<Error> refusal;            // refused, but only after reply_after (sealed failures)
   std::chrono::milliseconds reply_after{0};  // from the end of DATA, for any reply
+  // Run on the session's executor once the commit is over, with whether
+  // every copy is on disk: what was recorded for the copies before their
+  // commit (receipt requests) is taken back when it failed.
+  std::function<void(bool committed)> after_commit;
 };
 
 // Streams DATA into a spool writer; commit() resolves the copies (on the

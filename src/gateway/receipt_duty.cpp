@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "evidence/ledger.h"
 #include "util/text.h"
 
 namespace sm::gateway {
@@ -34,9 +35,7 @@ DutyDecision decide_receipt_duty(const smime::Verdict& verdict, const directory:
   } else {
     out.recipients = recipients;
   }
-  std::string id = message_id;
-  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
-  out.duty = mail::ReceiptDuty{member.id, id, request.receipts_to, verdict.signed_data};
+  out.duty = mail::ReceiptDuty{member.id, evidence::bare_message_id(message_id), request.receipts_to, verdict.signed_data};
   std::string to;
   for (const auto& a : request.receipts_to) to += (to.empty() ? "<" : ", <") + a + ">";
   out.log = "signed receipt requested to " + to + " for " + std::to_string(out.recipients.size()) + " recipient(s)";

@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 #include "gateway/acknowledger.h"
 #include "gateway/inbound.h"
 #include "gateway/kept_evidence.h"
 #include "gateway/queue_sink.h"
+#include "gateway/receipt_asking.h"
+#include "gateway/receipt_intake.h"
 #include "gateway/sender_binding.h"
 #include "mime/header.h"
 #include "util/log.h"
@@ -70,16 +73,27 @@ Result<Resolution> seal_for_members(const Pipeline& p, const mail::Envelope& env
                                   ">: the recipient's organisation was suspended from the SecureMail directory; mail to it is not sent");
   Resolution res;
   Sealer sealer(p.trust.keys, *p.trust.certificates);
+  std::string message_id = message_id_of(*message);
+  SealKeeping keeping(p.config, p.trust.ledger, p.trust.evidence, client, env, message_id.empty() ? id : message_id,
+                      std::time(nullptr));
+  std::vector<SealedCopy> kept;
   for (const auto& group : plan.sealed) {
     for (auto i : group.recipients)
       log::info("{}: to=<{}>: member {} (directory serial {}): sealing", id, env.recipients[i].address,
                 group.member->id, plan.directory->serial());
-    auto sealed = sealer.seal(group, env, *message);
+    SealedCopy& keep = kept.emplace_back(SealedCopy{group.member->id});
+    auto asked = receipt_recipients(receipt_policy(p.config, client), env, group.recipients);
+    auto request = keeping.request_for(asked);
+    if (!request) return std::unexpected(request.error());
+    if (*request) keep.asked = std::move(asked);
+    auto sealed = sealer.seal(group, env, *message,
+                              {*request, &keep.record, keeping.keeps_evidence() ? &keep.signed_entity : nullptr});
     if (!sealed) {
       log::warn("{}: cannot seal for member {}: {}", id, group.member->id, sealed.error().text);
       return std::unexpected(sealed.error());
     }
     mail::Envelope copy_env = subset(env, group.recipients);
+    strip_success(copy_env, group.recipients, keep.asked);
     copy_env.sealed_for = group.member->id;
     copy_env.body_binary = true;  // Sealer::seal writes the CMS as DER
     copy_env.body_8bit = false;
@@ -88,6 +102,10 @@ Result<Resolution> seal_for_members(const Pipeline& p, const mail::Envelope& env
     if (!copy) return std::unexpected(copy.error());
     log::info("{}: sealed for member {} as {}: {}, {} octets", id, group.member->id, (*copy)->id(), sealed->summary,
               sealed->message.size());
+    keep.queue_id = (*copy)->id();
+    for (auto i : keep.asked)
+      log::info("{}: to=<{}>: signed receipt requested (identifier {}, receipts to {})", id, env.recipients[i].address,
+                keep.record.content_identifier, p.config.receipt_address());
     sealed_total.add();
     res.copies.push_back(std::move(*copy));
   }
@@ -98,6 +116,12 @@ Result<Resolution> seal_for_members(const Pipeline& p, const mail::Envelope& env
     if (!plain) return std::unexpected(plain.error());
     res.copies.insert(res.copies.begin(), std::move(*plain));
   }
+  for (const auto& k : kept)
+    if (auto ok = keeping.keep(k); !ok) {
+      log::warn("{}: cannot keep the receipt request or evidence: {}", id, ok.error().text);
+      return std::unexpected(ok.error());
+    }
+  res.after_commit = keeping.after_commit();
   return res;
 }
 
@@ -288,6 +312,8 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
     resolve = [this, env, stored, plan = std::move(*plan), client, check_from](Received received) {
       return seal_for_members({config_, spool_, trust_, failures_}, env, stored, plan, client, check_from, std::move(received));
     };
+  } else if (!relay && trust_.ledger && to_receipt_address(config_, env)) {
+    resolve = [this, env](Received received) { return take_receipt(config_, spool_, trust_, env, std::move(received)); };
   } else if (!relay) {
     resolve = [this, env, client = failure_client(session)](Received received) {
       return open_inbound({config_, spool_, trust_, failures_}, env, client, std::move(received));

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "mime/header.h"
+#include "util/base64.h"
 
 namespace sm::mime {
 namespace {
@@ -52,6 +53,32 @@ std::string to_crlf(std::string_view s) {
 
 std::string field(std::string_view name, std::string_view value) {
   return fold(std::string(name) + ": " + clean(value));
+}
+
+// An extension field given whole ("X-Name: value"); without a name it
+// could not be one field, so it is written under X-SecureMail-Note.
+std::string extension_field(std::string_view whole) {
+  auto colon = whole.find(':');
+  std::string_view name = colon == std::string_view::npos ? std::string_view() : whole.substr(0, colon);
+  bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-';
+  });
+  if (!ok) return field("X-SecureMail-Note", whole);
+  std::string_view value = whole.substr(colon + 1);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  return field(name, value);
+}
+
+// An extra part (a signed receipt): base64 in 76-column lines.
+std::string extra_part(const DsnExtraPart& p, std::string_view body_base64) {
+  std::string m = "Content-Type: " + clean(p.content_type) + "\r\n";
+  m += "Content-Transfer-Encoding: base64\r\n";
+  if (!p.filename.empty()) {
+    std::string name = clean(p.filename);
+    std::erase_if(name, [](char c) { return c == '"' || c == '\\'; });
+    m += "Content-Disposition: attachment; filename=\"" + name + "\"\r\n";
+  }
+  return m + "\r\n" + std::string(body_base64);
 }
 
 // Plain text wrapped at width, continuation lines indented.
@@ -106,11 +133,11 @@ std::string_view fallback_status(DsnAction a) {
   }
 }
 
-const char* subject_for(DsnAction worst) {
+const char* subject_for(DsnAction worst, bool only_relayed) {
   switch (worst) {
     case DsnAction::failed: return "Undelivered Mail Returned to Sender";
     case DsnAction::delayed: return "Delayed Mail (still being retried)";
-    default: return "Successful Mail Delivery Report";
+    default: return only_relayed ? "Relayed Mail: Delivery Not Confirmed" : "Successful Mail Delivery Report";
   }
 }
 
@@ -128,7 +155,9 @@ struct Resolved {
 
 std::string human_text(const DsnReport& r, const std::vector<Resolved>& rs, DsnAction worst) {
   std::string t = "This is the mail system at host " + clean(r.reporting_mta) + ".\r\n\r\n";
-  if (worst == DsnAction::failed) {
+  if (!r.explanation.empty()) {
+    t += wrap(clean(r.explanation), 72, "");
+  } else if (worst == DsnAction::failed) {
     t += wrap("I'm sorry to have to inform you that your message could not be delivered to one "
               "or more recipients. The reason for each is given below; your message (or its "
               "header) is attached.", 72, "");
@@ -164,7 +193,7 @@ std::string human_text(const DsnReport& r, const std::vector<Resolved>& rs, DsnA
       std::string orig = orcpt_address(x.rcpt->orcpt);
       if (!orig.empty() && orig != x.rcpt->address) line += " (expanded from <" + clean(orig) + ">)";
       line += ":";
-      std::string reply = clean(x.rcpt->last_reply);
+      std::string reply = clean(x.rcpt->last_reply.empty() ? x.report->diagnostic : x.rcpt->last_reply);
       if (!x.report->remote_mta.empty() && looks_like_reply(reply))
         line += " host " + clean(x.report->remote_mta) + " said:";
       line += " " + (reply.empty() ? std::string(action == DsnAction::failed ? "delivery failed"
@@ -198,9 +227,12 @@ std::string status_text(const DsnReport& r, const std::vector<Resolved>& rs, std
     if (!rc.last_reply.empty())
       t += field("Diagnostic-Code", (looks_like_reply(rc.last_reply) ? "smtp; " : "X-SecureMail; ") +
                                         rc.last_reply);
+    else if (!x.report->diagnostic.empty())
+      t += field("Diagnostic-Code", "X-SecureMail; " + x.report->diagnostic);
     t += field("Last-Attempt-Date", format_date(x.report->last_attempt ? x.report->last_attempt : now));
     if (x.report->action == DsnAction::delayed && r.will_retry_until)
       t += field("Will-Retry-Until", format_date(r.will_retry_until));
+    for (const auto& extra : x.report->extra_fields) t += extension_field(extra);
   }
   return t;
 }
@@ -249,11 +281,13 @@ Result<std::string> compose_dsn(const DsnReport& r) {
   if (r.recipients.empty()) return local_error("delivery report without recipients");
   std::vector<Resolved> rs;
   DsnAction worst = DsnAction::delivered;
+  bool only_relayed = true;
   for (const DsnRecipient& d : r.recipients) {
     if (d.index >= e.recipients.size())
       return local_error("delivery report names recipient " + std::to_string(d.index) + " of " +
                          std::to_string(e.recipients.size()));
     rs.push_back({&e.recipients[d.index], &d});
+    only_relayed = only_relayed && d.action == DsnAction::relayed;
     if (d.action == DsnAction::failed) worst = DsnAction::failed;
     else if (d.action == DsnAction::delayed && worst != DsnAction::failed) worst = DsnAction::delayed;
   }
@@ -291,16 +325,22 @@ Result<std::string> compose_dsn(const DsnReport& r) {
   std::replace_if(boundary.begin(), boundary.end(), [](unsigned char c) { return c <= ' ' || c == '"' || c >= 0x7f; }, '_');
   if (boundary.size() > 50) boundary.resize(50);  // RFC 2046: at most 70 with the suffix
   const std::string base = boundary;
+  std::vector<std::string> extras;
+  for (const auto& p : r.extra_parts) extras.push_back(base64_lines(p.body));
+  auto in_extras = [&](const std::string& b) {
+    return std::any_of(extras.begin(), extras.end(), [&](const std::string& x) { return x.find(b) != std::string::npos; });
+  };
   for (int n = 1; text.find(boundary) != std::string::npos || status.find(boundary) != std::string::npos ||
-                  returned.find(boundary) != std::string::npos;
+                  returned.find(boundary) != std::string::npos || in_extras(boundary);
        ++n)
     boundary = base + "." + std::to_string(n) + "-" + random_hex();
 
   const bool eight = has_8bit(text) || has_8bit(status) || has_8bit(returned);
   std::string m;
-  m += "From: \"Mail Delivery System\" <MAILER-DAEMON@" + clean(r.reporting_mta) + ">\r\n";
+  m += "From: \"Mail Delivery System\" <" + (r.from.empty() ? "MAILER-DAEMON@" + clean(r.reporting_mta) : clean(r.from)) +
+       ">\r\n";
   m += field("To", "<" + e.sender + ">");
-  m += field("Subject", subject_for(worst));
+  m += field("Subject", subject_for(worst, only_relayed));
   m += field("Date", format_date(now));
   m += field("Message-ID", "<" + std::to_string(now) + "." + random_hex() + (e.id.empty() ? "" : "." + clean(e.id)) +
                                "@" + r.reporting_mta + ">");
@@ -319,6 +359,7 @@ Result<std::string> compose_dsn(const DsnReport& r) {
   m += "Content-Type: message/delivery-status\r\n";
   if (has_8bit(status)) m += "Content-Transfer-Encoding: 8bit\r\n";
   m += "\r\n" + status + "\r\n";
+  for (std::size_t i = 0; i < extras.size(); ++i) m += "--" + boundary + "\r\n" + extra_part(r.extra_parts[i], extras[i]) + "\r\n";
   if (!returned.empty()) {
     m += "--" + boundary + "\r\n";
     m += "Content-Description: " + returned_desc + "\r\n";

@@ -146,14 +146,6 @@ std::optional<std::string_view> HeaderBlock::get(std::string_view name) const {
   return std::nullopt;
 }
 
-std::string HeaderBlock::message_id() const {
-  auto v = get("Message-ID");
-  if (!v) return {};
-  std::string_view id = *v;
-  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
-  return std::string(id);
-}
-
 std::vector<std::string_view> HeaderBlock::get_all(std::string_view name) const {
   std::vector<std::string_view> out;
   for (const auto& f : fields_)

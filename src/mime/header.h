@@ -54,8 +54,6 @@ class HeaderBlock {
   std::optional<std::string_view> get(std::string_view name) const;
   std::vector<std::string_view> get_all(std::string_view name) const;
   bool has(std::string_view name) const { return get(name).has_value(); }
-  // The Message-ID without its <>; "" when there is none.
-  std::string message_id() const;
 
   // Offset in the parsed text where the body starts (after the empty line),
   // or the text's size when the text ended within the header.

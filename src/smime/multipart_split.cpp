@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mime/header.h"
+#include "mime/multipart.h"
 
 namespace sm::smime::detail {
 namespace {
@@ -98,31 +99,7 @@ class LineReader {
 }  // namespace
 
 std::optional<std::string> boundary_parameter(std::string_view value) {
-  std::size_t at = value.find(';');
-  while (at != std::string_view::npos && at < value.size()) {
-    ++at;
-    while (at < value.size() && is_wsp(value[at])) ++at;
-    std::size_t eq = value.find('=', at);
-    if (eq == std::string_view::npos) return std::nullopt;
-    std::string name(value.substr(at, eq - at));
-    while (!name.empty() && is_wsp(name.back())) name.pop_back();
-    std::size_t v = eq + 1;
-    while (v < value.size() && is_wsp(value[v])) ++v;
-    std::string param;
-    if (v < value.size() && value[v] == '"') {
-      for (++v; v < value.size() && value[v] != '"'; ++v) {
-        if (value[v] == '\\' && v + 1 < value.size()) ++v;
-        param += value[v];
-      }
-      if (v >= value.size()) return std::nullopt;  // unterminated quoted-string
-      ++v;
-    } else {
-      while (v < value.size() && value[v] != ';' && !is_wsp(value[v])) param += value[v++];
-    }
-    if (mime::iequals(name, "boundary")) return param;
-    at = value.find(';', v);
-  }
-  return std::nullopt;
+  return mime::content_type_parameter(value, "boundary");
 }
 
 Result<SignedParts> split_multipart_signed(const MessageSource& entity, const mime::HeaderBlock& header, bool crlf) {

@@ -8,7 +8,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <ctime>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -20,6 +25,8 @@
 #include "gateway/inbound.h"
 #include "gateway/member_certs.h"
 #include "gateway/outbound.h"
+#include "gateway/own_mail.h"
+#include "gateway_directory_support.h"
 #include "pki/authority.h"
 #include "pki/certificate.h"
 #include "pki/key.h"
@@ -39,15 +46,38 @@ struct MemberGateway {
   std::unique_ptr<MemberCertificates> certs = std::make_unique<MemberCertificates>();
 };
 
+// The ids an OwnMail (or anything) reports committed, in order.
+struct CommittedIds {
+  std::mutex mu;
+  std::vector<std::string> ids;
+  std::function<void(const std::string&)> callback() {
+    return [this](const std::string& id) {
+      std::lock_guard lock(mu);
+      ids.push_back(id);
+    };
+  }
+  // Up to 10 s for at least n; what there is then.
+  std::vector<std::string> wait(std::size_t n) {
+    for (int i = 0; i < 1000; ++i) {
+      {
+        std::lock_guard lock(mu);
+        if (ids.size() >= n) return ids;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::lock_guard lock(mu);
+    return ids;
+  }
+  std::size_t size() {
+    std::lock_guard lock(mu);
+    return ids.size();
+  }
+};
+
 class MemberWorld {
  public:
   // extra_toml: appended to every gateway's config.
   explicit MemberWorld(const std::string& extra_toml = "") {
-    pki::AuthorityOptions options;
-    options.name = "Test Authority";
-    options.key_type = pki::KeyType::ec_p256;
-    auto made = pki::init_authority(tmp.path / "auth", options);
-    EXPECT_TRUE(made) << (made ? "" : made.error().text);
     directory::Feed feed;
     feed.serial = 1;
     feed.issued = std::time(nullptr);
@@ -69,6 +99,7 @@ class MemberWorld {
   }
 
   test_support::TempDir tmp{"sm-members"};
+  DirectoryWorld authority{tmp.path};
   std::map<std::string, MemberGateway> gateways;
   std::shared_ptr<const directory::Directory> directory;
 
@@ -76,18 +107,14 @@ class MemberWorld {
   MemberGateway make(const std::string& domain, const std::string& extra_toml) {
     MemberGateway g;
     fs::path data = tmp.path / domain;
-    auto authority = pki::Authority::open(tmp.path / "auth");
-    auto key = pki::generate_key(pki::KeyType::ec_p256);
-    EXPECT_TRUE(authority && key);
-    pki::GatewayCertRequest req;
-    req.domains = {domain};
-    req.organisation = domain;
-    req.public_key = key->get();
-    auto cert = authority->issue(req);
-    EXPECT_TRUE(cert) << (cert ? "" : cert.error().text);
-    EXPECT_TRUE(pki::Keyring::install(data, key->get(), cert->get()));
-    auto anchor = pki::Authority::read_certificate(tmp.path / "auth");
-    auto crl = pki::read_crl(pki::Authority::crl_file(tmp.path / "auth"));
+    ossl::EvpPkeyPtr key;
+    g.member = authority.member(domain, domain, &key);
+    g.member.id = domain.substr(0, domain.find('.')) + "-example";
+    auto cert = pki::parse_certificates_pem(g.member.certificates.at(0));
+    EXPECT_TRUE(cert && key);
+    EXPECT_TRUE(pki::Keyring::install(data, key.get(), cert->at(0).get()));
+    auto anchor = pki::Authority::read_certificate(authority.authority_dir());
+    auto crl = pki::read_crl(pki::Authority::crl_file(authority.authority_dir()));
     EXPECT_TRUE(anchor && crl);
     std::vector<ossl::X509Ptr> anchors;
     anchors.push_back(std::move(*anchor));
@@ -105,17 +132,17 @@ class MemberWorld {
     EXPECT_TRUE(spool) << (spool ? "" : spool.error().text);
     if (spool) g.spool = std::move(*spool);
 
-    g.member.id = domain.substr(0, domain.find('.')) + "-example";
-    g.member.organisation = domain;
-    g.member.domains = {domain};
-    g.member.endpoints = {"gw." + domain + ":25"};
-    g.member.certificates = {pki::to_pem(cert->get())};
-    g.member.capabilities = {"auth-enveloped", "ec"};
-    g.member.jurisdiction = "NZ";
-    g.member.admin_contact = "securemailadmin@" + domain;
-    g.member.created = g.member.updated = std::time(nullptr) - 60;
     return g;
   }
+};
+
+// A fixture: the member world, and b's own mail with what it committed.
+struct OwnMailAtB : ::testing::Test {
+  MemberWorld world;
+  MemberGateway& a = world["a.example"];
+  MemberGateway& b = world["b.example"];
+  CommittedIds committed;
+  OwnMail own{b.config, *b.spool, b.keys, world.snapshot(), b.certs.get(), committed.callback()};
 };
 
 }  // namespace sm::gateway::testing

@@ -1,6 +1,7 @@
 // mime_dsn_test.cpp - compose RFC 3464 reports and read them back: the top
 // header, the three MIME parts, per-recipient fields, RET/ENVID/ORCPT,
 // delay reports and a boundary that must dodge the content.
+#include "mime/multipart.h"
 #include "mime/dsn.h"
 #include "mime/header.h"
 
@@ -262,12 +263,16 @@ TEST(Dsn, HostileValuesCannotInjectFields) {
   r.envelope.recipients[0].last_reply = "550 5.1.1 bad\r\nAction: delivered";
   r.envelope.envid = "x\r\nStatus: 2.0.0";
   r.recipients = {{0, DsnAction::failed}};
+  // Extension fields too stay one field each; one without a name is a note.
+  r.recipients[0].extra_fields = {"X-A: one\r\nAction: delivered", "no colon here"};
   auto out = compose_dsn(r);
   ASSERT_TRUE(out);
   Parsed p = parse(*out);
   auto blocks = status_blocks(p.parts[1].body);
   ASSERT_EQ(blocks.size(), 2u);
   EXPECT_EQ(blocks[1].get_all("Action").size(), 1u);
+  EXPECT_EQ(blocks[1].get("Action"), "failed");
+  EXPECT_EQ(blocks[1].get("X-SecureMail-Note"), "no colon here");
   EXPECT_EQ(blocks[0].get_all("Status").size(), 0u);
 }
 
@@ -304,4 +309,80 @@ TEST(Dsn, BareCrOriginalBecomesCrlf) {
   // No CR anywhere in the report that is not followed by LF.
   for (std::size_t i = 0; i < out->size(); ++i)
     if ((*out)[i] == '\r') ASSERT_TRUE(i + 1 < out->size() && (*out)[i + 1] == '\n') << "bare CR at " << i;
+}
+
+// Issue 13: the report that carries a signed receipt, and the one that says
+// delivery was not confirmed.
+TEST(Dsn, ReceiptReportCarriesExtraFieldsAndTheReceiptPart) {
+  DsnReport r = base_report();
+  r.envelope.recipients[1].last_reply.clear();
+  r.envelope.recipients[1].orcpt = "rfc822;Carol@b.example";
+  DsnRecipient d{1, DsnAction::delivered};
+  d.extra_fields = {"X-SecureMail-Receipt-Signed: Tue, 04 Mar 2025 13:05:09 +0000", "X-SecureMail-Receipt-Member: b"};
+  r.recipients = {d};
+  r.from = "MAILER-DAEMON@a.example";
+  std::string receipt;
+  for (int i = 0; i < 300; ++i) receipt += static_cast<char>(i * 7);  // binary, 400 base64 characters
+  r.extra_parts.push_back({"application/pkcs7-mime; smime-type=signed-receipt; name=\"receipt.p7m\"", "receipt.p7m", receipt});
+  auto out = compose_dsn(r);
+  ASSERT_TRUE(out) << out.error().text;
+  Parsed p = parse(*out);
+  EXPECT_EQ(p.header.get("From"), "\"Mail Delivery System\" <MAILER-DAEMON@a.example>");
+  EXPECT_EQ(p.header.get("Subject"), "Successful Mail Delivery Report");
+  ASSERT_EQ(p.parts.size(), 4u);  // text, status, the receipt, the original's header
+  auto blocks = status_blocks(p.parts[1].body);
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[1].get("Action"), "delivered");
+  EXPECT_EQ(blocks[1].get("Status"), "2.0.0");
+  EXPECT_EQ(blocks[1].get("Original-Recipient"), "rfc822; Carol@b.example");
+  EXPECT_EQ(blocks[1].get("X-SecureMail-Receipt-Signed"), "Tue, 04 Mar 2025 13:05:09 +0000");
+  EXPECT_EQ(blocks[1].get("X-SecureMail-Receipt-Member"), "b");
+  const Part& part = p.parts[2];
+  EXPECT_EQ(part.header.get("Content-Type"), "application/pkcs7-mime; smime-type=signed-receipt; name=\"receipt.p7m\"");
+  EXPECT_EQ(part.header.get("Content-Transfer-Encoding"), "base64");
+  EXPECT_EQ(part.header.get("Content-Disposition"), "attachment; filename=\"receipt.p7m\"");
+  // 76-column lines, CRLF, and the octets come back exactly.
+  std::string body = part.body;
+  std::size_t lines = 0;
+  for (std::size_t pos = 0; pos < body.size();) {
+    std::size_t eol = body.find("\r\n", pos);
+    ASSERT_NE(eol, std::string::npos);
+    if (eol > pos) {
+      ++lines;
+      EXPECT_LE(eol - pos, 76u);
+      if (lines < 6) EXPECT_EQ(eol - pos, 76u);
+    }
+    pos = eol + 2;
+  }
+  EXPECT_EQ(lines, 6u);  // 400 characters: five full lines and one of 20
+  auto decoded = decode_base64_body(body);
+  ASSERT_TRUE(decoded) << decoded.error().text;
+  EXPECT_EQ(*decoded, receipt);
+  EXPECT_EQ(p.parts[3].header.get("Content-Type"), "text/rfc822-headers");
+}
+
+TEST(Dsn, NotConfirmedReportUsesTheExplanationAndDiagnostic) {
+  DsnReport r = base_report();
+  for (auto& rc : r.envelope.recipients) rc.last_reply.clear();
+  DsnRecipient d0{0, DsnAction::relayed}, d1{1, DsnAction::relayed};
+  d0.extra_fields = d1.extra_fields = {"X-SecureMail-Receipt: timed-out"};
+  d0.diagnostic = d1.diagnostic = "no signed receipt from member b within 24h";
+  r.recipients = {d0, d1};
+  r.explanation = "Delivery to <bob@b.example>, <carol@b.example> was not confirmed: no signed receipt arrived from member b within 24h.";
+  auto out = compose_dsn(r);
+  ASSERT_TRUE(out) << out.error().text;
+  Parsed p = parse(*out);
+  EXPECT_EQ(p.header.get("Subject"), "Relayed Mail: Delivery Not Confirmed");
+  const std::string& text = p.parts[0].body;
+  EXPECT_NE(text.find("was not confirmed: no signed receipt arrived from member b"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Your message was delivered"), std::string::npos) << text;
+  EXPECT_NE(text.find("<bob@b.example>: no signed receipt from member b within 24h"), std::string::npos) << text;
+  auto blocks = status_blocks(p.parts[1].body);
+  ASSERT_EQ(blocks.size(), 3u);
+  for (int i : {1, 2}) {
+    EXPECT_EQ(blocks[i].get("Action"), "relayed");
+    EXPECT_EQ(blocks[i].get("Status"), "2.0.0");
+    EXPECT_EQ(blocks[i].get("X-SecureMail-Receipt"), "timed-out");
+    EXPECT_EQ(blocks[i].get("Diagnostic-Code"), "X-SecureMail; no signed receipt from member b within 24h");
+  }
 }
