@@ -75,7 +75,7 @@ Result<std::string> single_from_address(std::string_view message) {
 }
 
 Result<Sealer::Sealed> Sealer::seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message,
-                                    const SealExtras& extras) {
+                                    const Extras& extras) {
   auto from = single_from_address(message);
   if (!from) return std::unexpected(from.error());
   std::string from_domain = mail::domain_of(*from);

@@ -51,15 +51,6 @@ OutboundPlan plan_outbound(const config::Config& config, std::shared_ptr<const d
 // RCPT on the relay listener: a suspended member's domain gets 550 5.7.1.
 Result<void> check_member_recipient(const directory::Directory* directory, const std::string& recipient);
 
-// What a seal may do besides (issue 13): ask for a signed receipt, report
-// the signature made (what the ledger keeps to check the receipt), and
-// hand back the signed entity (the evidence of what we signed).
-struct SealExtras {
-  std::optional<smime::ReceiptRequest> receipt_request;
-  smime::SignedRecord* record = nullptr;
-  std::string* signed_entity = nullptr;
-};
-
 class Sealer {
  public:
   Sealer(std::shared_ptr<const GatewayKeys> keys, MemberCertificates& certs) : keys_(std::move(keys)), certs_(certs) {}
@@ -68,12 +59,25 @@ class Sealer {
     std::string message;  // the complete sealed message
     std::string summary;  // for the log: "signed by KEY (DOMAIN), encrypted aes-256-gcm to 1 certificate(s)"
   };
+  // What a seal may do besides (issue 13): ask for a signed receipt, report
+  // the signature made (what the ledger keeps to check the receipt), and
+  // hand back the signed entity (the evidence of what we signed).
+  struct Extras {
+    std::optional<smime::ReceiptRequest> receipt_request;
+    smime::SignedRecord* record = nullptr;
+    std::string* signed_entity = nullptr;
+  };
   // message: the message as queued (starting with our Received: field).
   // Errors: 550 5.7.1 when no key of ours names the From: (or envelope
   // sender) domain; 4.7.5 when the member has no usable certificate;
   // 451 4.3.0 for local trouble.
   Result<Sealed> seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message,
-                      const SealExtras& extras = {});
+                      const Extras& extras);
+  // (An overload, not "= {}": GCC refuses a nested struct's default
+  // member initializers in a default argument of the enclosing class.)
+  Result<Sealed> seal(const OutboundPlan::Sealed& group, const mail::Envelope& env, const std::string& message) {
+    return seal(group, env, message, Extras{});
+  }
 
  private:
   std::shared_ptr<const GatewayKeys> keys_;
