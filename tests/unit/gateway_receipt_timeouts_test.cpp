@@ -43,8 +43,10 @@ TEST(ReceiptTimeouts, OneReportPerSealForItsTimedOutRecipients) {
   EXPECT_NE(text.find("Subject: Relayed Mail: Delivery Not Confirmed"), std::string::npos);
   std::string flat = text;  // the explanation is wrapped at 72 columns
   for (auto at = flat.find("\r\n"); at != std::string::npos; at = flat.find("\r\n", at)) flat.replace(at, 2, " ");
-  EXPECT_NE(flat.find("Delivery to <bob@b.example>, <bert@b.example> was not confirmed: no signed receipt arrived from member b within 24h"),
-            std::string::npos) << text;
+  EXPECT_TRUE(flat.find("Delivery to <bob@b.example>, <bert@b.example> was not confirmed") != std::string::npos ||
+              flat.find("Delivery to <bert@b.example>, <bob@b.example> was not confirmed") != std::string::npos)
+      << text;
+  EXPECT_NE(flat.find("was not confirmed: no signed receipt arrived from member b within 24h."), std::string::npos) << text;
   EXPECT_NE(text.find("Final-Recipient: rfc822; bob@b.example"), std::string::npos);
   EXPECT_NE(text.find("Final-Recipient: rfc822; bert@b.example"), std::string::npos);
   EXPECT_EQ(text.find("Action: failed"), std::string::npos);

@@ -374,7 +374,8 @@ TEST(Dsn, NotConfirmedReportUsesTheExplanationAndDiagnostic) {
   Parsed p = parse(*out);
   EXPECT_EQ(p.header.get("Subject"), "Relayed Mail: Delivery Not Confirmed");
   const std::string& text = p.parts[0].body;
-  EXPECT_NE(text.find("was not confirmed: no signed receipt arrived from member b"), std::string::npos) << text;
+  EXPECT_NE(text.find("Delivery to <bob@b.example>, <carol@b.example> was not confirmed: no\r\nsigned receipt"),
+            std::string::npos) << text;  // wrapped at 72 columns
   EXPECT_EQ(text.find("Your message was delivered"), std::string::npos) << text;
   EXPECT_NE(text.find("<bob@b.example>: no signed receipt from member b within 24h"), std::string::npos) << text;
   auto blocks = status_blocks(p.parts[1].body);
