@@ -1,6 +1,6 @@
 """Signed delivery receipts (issue 13) end to end on a three-gateway
 testnet (a, b, c): alice@a.example asks (DSN NOTIFY=SUCCESS, or a's
-[receipts] request = "always"), b delivers to bob's Maildir and sends a
+[receipts] request = "always", or her [[relay_client]]'s), b delivers to bob's Maildir and sends a
 signed receipt back sealed, a checks it against its ledger and gives alice
 an RFC 3464 report with the receipt attached. Bad receipts (altered in
 transit, signed by another member, replayed, late) are refused with one
@@ -113,6 +113,17 @@ def test_receipt_by_request_always(net):
         [report] = wait_reports(net, "a.example", "alice", mid)
     assert_receipt_report(report)
     assert [r["state"] for r in rows_for(net, "a.example", mid)] == ["received"]
+
+
+def test_receipt_by_request_always_for_one_relay_client(net):
+    client = ('[[relay_client]]\nname = "a-staff"\nnetworks = ["127.0.0.1"]\ndomains = ["a.example"]\n'
+              'receipts = "always"')
+    mid = new_message_id("client-always")
+    with config_changed(net, "a.example", before_listen(client)):
+        relay(net, "receipt for the client", mid, notify=None)
+        net.wait_message("b.example", "bob", "receipt for the client")
+        [report] = wait_reports(net, "a.example", "alice", mid)
+    assert_receipt_report(report)
 
 
 def signed_original(net, mid, tmp_path):
