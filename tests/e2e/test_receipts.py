@@ -1,8 +1,8 @@
 """Signed delivery receipts (issue 13) end to end on a three-gateway
 testnet (a, b, c): alice@a.example asks (DSN NOTIFY=SUCCESS, or a's
-[receipts] request = "always", or her [[relay_client]]'s), b delivers to bob's Maildir and sends a
-signed receipt back sealed, a checks it against its ledger and gives alice
-an RFC 3464 report with the receipt attached. Bad receipts (altered in
+[receipts] request = "always", or her [[relay_client]]'s), b delivers to
+bob's Maildir and sends a signed receipt back sealed, a checks it against
+its ledger and gives alice an RFC 3464 report with the receipt attached. Bad receipts (altered in
 transit, signed by another member, replayed, late) are refused with one
 550 5.7.5 and never make a report; a forgery or a dropped duplicate never
 makes a receipt; a missing receipt makes one "not confirmed" report; a
