@@ -5,6 +5,9 @@
 // bounce loops); only for recipients whose NOTIFY asks for that kind of
 // report (default: failures and delays); the original is attached whole up
 // to a size limit, otherwise headers only (RET=HDRS always headers only).
+// Reports say From: MAILER-DAEMON@<domain> and are queued as own mail
+// (own_mail.h): to a member's sender they go sealed, signed with our
+// primary domain's key, so the member's gateway verifies them.
 #pragma once
 
 #include <functional>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "gateway/own_mail.h"
 #include "queue/spool.h"
 
 namespace sm::gateway {
@@ -20,17 +24,16 @@ enum class DsnAction { failed, delayed, delivered };
 
 class Bouncer {
  public:
-  // queued is called with the id of each report once it is committed.
-  Bouncer(const config::Config& config, queue::Spool& spool, std::function<void(const std::string&)> queued);
+  // Reports go out through own_mail (which schedules them once committed).
+  Bouncer(const config::Config& config, OwnMail& own_mail);
 
-  // Report these recipients of m with the given action. Returns the report's
-  // queue id, or "" when no report is due (null sender, NOTIFY).
-  std::string report(const queue::QueuedMessage& m, const std::vector<std::size_t>& recipients, DsnAction action);
+  // Report these recipients of m with the given action. False when no
+  // report is due (null sender, NOTIFY) or it could not be composed.
+  bool report(const queue::QueuedMessage& m, const std::vector<std::size_t>& recipients, DsnAction action);
 
  private:
   const config::Config& config_;
-  queue::Spool& spool_;
-  std::function<void(const std::string&)> queued_;
+  OwnMail& own_mail_;
 };
 
 }  // namespace sm::gateway

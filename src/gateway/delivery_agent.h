@@ -95,6 +95,14 @@ class DeliveryAgent {
   std::size_t connections() const { return connections_; }
   std::size_t priority_only_connections() const { return reserved_in_use_; }
 
+  // Signed receipts (issue 13): for a message carrying a receipt duty
+  // (Envelope::receipt), called when an attempt is finished with the
+  // recipients handed over with success in it (Maildir file written, or a
+  // 2xx from the next hop - for such a message our internal server). On
+  // the event loop: copy what is needed and return.
+  using HandedOver = std::function<void(const queue::QueuedMessage&, const std::vector<std::size_t>&)>;
+  void on_handed_over(HandedOver hook) { handed_over_ = std::move(hook); }
+
  private:
   struct Job {
     std::string id;
@@ -129,6 +137,7 @@ class DeliveryAgent {
     bool cut_short = false;  // a job was given back at stop(): not a real attempt
     std::vector<std::size_t> newly_failed;
     std::vector<std::size_t> newly_delivered;
+    std::vector<std::size_t> handed_over;  // every success of this attempt (final or not)
   };
   struct Due {
     std::int64_t when = 0;
@@ -192,6 +201,7 @@ class DeliveryAgent {
   std::size_t reserved_in_use_ = 0;  // connections in a slot kept for priority mail
   std::size_t normal_limit_ = 1;     // connections a normal job may use
   queue::WaitingMessages waiting_;    // messages due or in flight, by lane
+  HandedOver handed_over_;
   bool stopping_ = false;
 };
 

@@ -1,7 +1,8 @@
 // delivery_agent_outcomes.cpp - what the DeliveryAgent does with the
 // outcome of a job: recipient states and their log lines, deferring the
 // jobs of a destination that does not work, and, when every job of a
-// message is back, bounces, removal or the next attempt. A message whose
+// message is back, signed receipts for what was handed over, bounces,
+// removal or the next attempt. A message whose
 // jobs were given back at stop() keeps its schedule: it was not attempted.
 #include <chrono>
 
@@ -59,6 +60,7 @@ void DeliveryAgent::record(const std::string& id, const std::vector<delivery::Re
       r.state = mail::RecipientState::delivered;
       r.last_reply = *o.result;
       if (final_delivery) f.newly_delivered.push_back(o.index);
+      f.handed_over.push_back(o.index);
       delivered_total.add();
       if (log_lines) log::info("{}: to=<{}>, relay={}, status=sent ({})", id, r.address, via, *o.result);
     } else if (o.result.error().permanent()) {
@@ -107,6 +109,7 @@ void DeliveryAgent::finish(InFlight& f) {
       pending = false;
     }
   }
+  if (m.envelope.receipt && !f.handed_over.empty() && handed_over_) handed_over_(m, f.handed_over);
   if (!f.newly_failed.empty()) bouncer_.report(m, f.newly_failed, DsnAction::failed);
   if (!f.newly_delivered.empty()) bouncer_.report(m, f.newly_delivered, DsnAction::delivered);
   if (!pending) {

@@ -12,11 +12,14 @@
 #include <map>
 
 #include "admin/http_server.h"
+#include "gateway/acknowledger.h"
 #include "gateway/bouncer.h"
 #include "gateway/delivery_agent.h"
 #include "gateway/directory_runtime.h"
 #include "gateway/gateway_keys.h"
 #include "gateway/listener.h"
+#include "gateway/own_mail.h"
+#include "gateway/receipt_issuer.h"
 #include "gateway/receipt_timeouts.h"
 #include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
@@ -228,20 +231,28 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     log::error("replay cache: {}", replays.error().text);
     return 1;
   }
-  Bouncer bouncer(config, **spool, on_committed);
   DirectorySnapshot snapshot = [&directory] { return (*directory)->current(); };
   MemberCertificates member_certs([&directory] { return (*directory)->member_trust(); });  // one cache for sealing, opening, pinning and member sessions
+  // Bounces, receipts and acknowledgements: sealed to members, plain otherwise.
+  OwnMail own_mail(config, **spool, *keys, snapshot, &member_certs, on_committed);
+  Bouncer bouncer(config, own_mail);
+  ReceiptIssuer receipt_issuer(config, *keys, own_mail);
   MemberDelivery to_members{snapshot, {}, {}, &member_certs};
   if (auto own = (*keys)->tls_files()) to_members.client_cert = own->cert, to_members.client_key = own->key;
   DeliveryAgent agent(io, **spool, config, *resolver, bouncer, to_members);
   agent_ptr = &agent;
+  agent.on_handed_over([&receipt_issuer](const queue::QueuedMessage& m, const std::vector<std::size_t>& handed_over) {
+    receipt_issuer.handed_over(m, handed_over);
+  });
   auto receipts = open_receipt_stores(config, **keys);
   if (!receipts) {
     log::error("receipts and evidence: {}", receipts.error().text);
     return 1;
   }
-  Receiver receiver(config, **spool, on_queued,
-                    MemberTrust{*keys, snapshot, &member_certs, replays->get(), receipts->ledger, receipts->evidence});
+  MemberTrust member_trust{*keys, snapshot, &member_certs, replays->get(), receipts->ledger, receipts->evidence};
+  Acknowledger acknowledger(config, own_mail, member_trust.ledger);
+  if (!config.acknowledge.empty()) member_trust.acknowledger = &acknowledger;
+  Receiver receiver(config, **spool, on_queued, member_trust);
   std::optional<ReceiptTimeouts> receipt_timeouts;
   asio::thread_pool receipt_pool(1);
   if (receipts->ledger) receipt_timeouts.emplace(config, receipts->ledger, **spool, on_committed);

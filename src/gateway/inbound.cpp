@@ -5,10 +5,12 @@
 #include <chrono>
 
 #include "gateway/auth_results.h"
+#include "gateway/receipt_asking.h"
 #include "mime/header.h"
 #include "pki/certificate.h"
 #include "smime/engine.h"
 #include "smime/mailbox.h"
+#include "util/hex.h"
 #include "util/metrics.h"
 
 namespace sm::gateway {
@@ -54,6 +56,12 @@ std::string mem_data(BIO* bio) {
   char* data = nullptr;
   long n = BIO_get_mem_data(bio, &data);
   return std::string(data, static_cast<std::size_t>(n));
+}
+
+// An identifier as it is when it is printable ASCII, else its hex.
+std::string printable(const std::string& raw) {
+  bool plain = std::all_of(raw.begin(), raw.end(), [](char c) { return c > ' ' && c < 127; });
+  return plain ? raw : to_hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
 std::int64_t now_unix() {
@@ -152,7 +160,9 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
   o.max_size = std::max<std::size_t>(o.max_size, config_.limits.max_message_size + 65536);
   o.scratch_folder = config_.data_dir;  // decrypted content waits on the gateway's own volume, not a shared /tmp
   ossl::BioPtr out_bio(BIO_new(BIO_s_mem()));
-  if (!out_bio) return refusal(Error{451, "4.3.0", "out of memory"}, "deferred: out of memory");
+  ossl::BioPtr signed_bio(keep_signed_ ? BIO_new(BIO_s_mem()) : nullptr);
+  if (!out_bio || (keep_signed_ && !signed_bio)) return refusal(Error{451, "4.3.0", "out of memory"}, "deferred: out of memory");
+  o.signed_out = signed_bio.get();
   auto verdict = smime::open(smime::MessageSource::memory(received), out_bio.get(), o);
   if (!verdict) return refusal(verdict.error(), "deferred: " + verdict.error().text);
   const smime::Verdict& v = *verdict;
@@ -217,6 +227,12 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
   out.log = "sealed message from <" + env.sender + ">: decrypted with " + v.decrypted_with + " (" + v.content_encryption +
             ", " + v.key_management + "); verified: signed by member " + member.id + " (From: " + v.from +
             ", certificate " + v.signer_fingerprint.substr(0, 16) + "), smime=pass";
+  out.member = member.id;
+  if (signed_bio) out.signed_entity = mem_data(signed_bio.get());
+  out.message_id = message_id_of(restored);
+  if (v.receipt_request) out.content_identifier = printable(v.receipt_request->content_identifier);
+  out.receipt = decide_receipt_duty(v, member, dir.get(), env, out.recipients, out.message_id);
+  if (!out.receipt.log.empty()) out.log += "; " + out.receipt.log;
   inbound_total.add("pass");
   return out;
 }

@@ -33,6 +33,7 @@
 #include "gateway/gateway_keys.h"
 #include "gateway/member_certs.h"
 #include "gateway/outbound.h"
+#include "gateway/receipt_duty.h"
 #include "gateway/replay_cache.h"
 #include "mail/envelope.h"
 
@@ -53,6 +54,15 @@ struct InboundOutcome {
   // for every cause (no oracle), sent after a delay, and counted against
   // the client (gateway/sealed_failures.h).
   bool sealed_failure = false;
+  // pass (issue 13): the member that sealed it, the original's Message-ID
+  // (without <>), the signed entity as received (only when
+  // keep_signed_entities() was asked: the evidence) and what became of a
+  // signed receipt request.
+  std::string member;
+  std::string message_id;
+  std::string content_identifier;  // of a receipt request (hex when not printable)
+  std::string signed_entity;
+  DutyDecision receipt;
 };
 
 // The one reply to every sealed message that cannot be opened and verified,
@@ -69,6 +79,8 @@ class Opener {
 
   // received: the message as queued (our Received: field first).
   InboundOutcome process(const mail::Envelope& env, std::string received);
+  // Fill InboundOutcome::signed_entity for messages that pass.
+  void keep_signed_entities() { keep_signed_ = true; }
 
  private:
   InboundOutcome forgery(std::string reason, std::string detail, int code, const char* enhanced, std::string message,
@@ -80,6 +92,7 @@ class Opener {
   DirectorySnapshot directory_;
   MemberCertificates& certs_;
   ReplayCache* replays_;
+  bool keep_signed_ = false;
 };
 
 }  // namespace sm::gateway

@@ -1,11 +1,28 @@
 // local_mail.cpp - one way into the queue for the gateway's own messages.
 #include "gateway/local_mail.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <ctime>
 
 namespace sm::gateway {
 
-Result<std::unique_ptr<queue::SpoolWriter>> write_local_message(queue::Spool& spool, const LocalMessage& message) {
+std::string read_queued(const queue::QueuedMessage& m, std::size_t limit) {
+  std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(limit, m.envelope.size));
+  if (m.octets) return m.octets->substr(0, want);
+  std::string out;
+  int fd = m.segment ? ::dup(*m.segment) : ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  out.resize(want);
+  ssize_t n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(m.body_offset));
+  ::close(fd);
+  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return out;
+}
+
+mail::Envelope local_envelope(const LocalMessage& message) {
   mail::Envelope env;
   env.sender = "";  // never bounces back
   env.listener = message.source;
@@ -14,7 +31,11 @@ Result<std::unique_ptr<queue::SpoolWriter>> write_local_message(queue::Spool& sp
   mail::Recipient to;
   to.address = message.recipient;
   env.recipients.push_back(to);
-  auto writer = spool.create(env);
+  return env;
+}
+
+Result<std::unique_ptr<queue::SpoolWriter>> write_local_message(queue::Spool& spool, const LocalMessage& message) {
+  auto writer = spool.create(local_envelope(message));
   if (!writer) return std::unexpected(writer.error());
   if (auto ok = (*writer)->write(message.text); !ok) return std::unexpected(ok.error());
   return writer;

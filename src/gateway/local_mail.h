@@ -1,6 +1,7 @@
 // local_mail.h - mail the gateway writes itself (delivery status
 // notifications, directory notices): queued with the null sender, so
-// nothing ever answers it, and delivered by the normal path.
+// nothing ever answers it, and delivered by the normal path. Also reading
+// back the start of a queued message such mail is about.
 #pragma once
 
 #include <functional>
@@ -17,6 +18,14 @@ struct LocalMessage {
   std::int64_t arrival = 0;  // 0: now
   bool body_8bit = false;
 };
+
+// Up to `limit` octets of a queued message (its start), never past its
+// end; "" when it cannot be read. Works after the message was removed
+// (the segment stays open while `m` holds it).
+std::string read_queued(const queue::QueuedMessage& m, std::size_t limit);
+
+// The envelope of such a message: from <>, to its one recipient.
+mail::Envelope local_envelope(const LocalMessage& message);
 
 // Write it without committing: the caller commits it with whatever it
 // belongs to (a receipt's report, before the 250 for the receipt).

@@ -3,10 +3,13 @@
 // carries them into the queue is queue_sink.h).
 #include "gateway/receiver.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
+#include "gateway/acknowledger.h"
 #include "gateway/inbound.h"
+#include "gateway/kept_evidence.h"
 #include "gateway/queue_sink.h"
 #include "gateway/receipt_asking.h"
 #include "gateway/receipt_intake.h"
@@ -122,6 +125,24 @@ Result<Resolution> seal_for_members(const Pipeline& p, const mail::Envelope& env
   return res;
 }
 
+// The signed entity of a message that passed, and the trust it was
+// checked against, kept as evidence (kind received) before the commit.
+Result<void> keep_received(const Pipeline& p, const mail::Envelope& env, const InboundOutcome& out) {
+  std::vector<std::string> domains;
+  for (auto i : out.recipients) domains.push_back(mail::domain_of(env.recipients.at(i).address));
+  std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  evidence::EvidenceEntry entry;
+  entry.kind = evidence::EvidenceKind::received;
+  entry.message_id = out.message_id;
+  entry.content_identifier = out.content_identifier;
+  entry.member = out.member;
+  entry.address = env.sender;
+  entry.at = now;
+  entry.keep_until = now + evidence_retention(p.config, domains);
+  auto trust = p.trust.keys->trust();
+  return keep_with_trust(*p.trust.evidence, trust.get(), std::move(entry), out.signed_entity);
+}
+
 // Inbound listener: open and verify (inbound.h), then queue, hold, drop or refuse.
 Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, const std::string& client,
                                 Received received) {
@@ -129,6 +150,7 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
   auto message = received.text();
   if (!message) return std::unexpected(message.error());
   Opener opener(p.config, p.trust.keys, p.trust.directory, *p.trust.certificates, p.trust.replays);
+  if (p.trust.evidence) opener.keep_signed_entities();
   InboundOutcome out = opener.process(env, std::move(*message));
   Resolution res;
   if (out.sealed_failure) {
@@ -148,21 +170,43 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
     default:
       break;
   }
-  mail::Envelope final_env = subset(env, out.recipients);
-  final_env.lane = out.lane;
-  // What was opened is the original message, not the BINARYMIME sealed
-  // form it came in; it may hold 8-bit text. Anything else stays binary.
-  if (final_env.body_binary && out.result == "pass") {
-    final_env.body_binary = false;
-    final_env.body_8bit = true;
+  const bool pass = out.result == "pass";
+  if (pass && p.trust.evidence && !out.signed_entity.empty())
+    if (auto kept = keep_received(p, env, out); !kept) {
+      log::error("{}: from=<{}>: evidence not kept: {}; deferred", id, env.sender, kept.error().text);
+      return fail(451, "4.3.0", "cannot keep the evidence of this message now; try again later");
+    }
+  // The recipients a signed receipt is due for carry the duty in their
+  // copy; the others (a request whose receiptsFrom names only some) get
+  // a copy of their own without it.
+  std::vector<std::size_t> with_duty = out.receipt.duty ? out.receipt.recipients : std::vector<std::size_t>{};
+  std::vector<std::size_t> without;
+  for (auto i : out.recipients)
+    if (std::find(with_duty.begin(), with_duty.end(), i) == with_duty.end()) without.push_back(i);
+  for (const auto* group : {&with_duty, &without}) {
+    if (group->empty()) continue;
+    mail::Envelope final_env = subset(env, *group);
+    final_env.lane = out.lane;
+    if (group == &with_duty) final_env.receipt = out.receipt.duty;
+    // What was opened is the original message, not the BINARYMIME sealed
+    // form it came in; it may hold 8-bit text. Anything else stays binary.
+    if (final_env.body_binary && pass) {
+      final_env.body_binary = false;
+      final_env.body_8bit = true;
+    }
+    auto copy = new_copy(p.spool, final_env, out.message);
+    if (!copy) return std::unexpected(copy.error());
+    bool held = out.action == InboundOutcome::Action::quarantine;
+    if (held) (*copy)->hold_on_commit();
+    log::info("{}: from=<{}>: {} -> queued as {}{}", id, env.sender, out.log, (*copy)->id(), held ? " (held)" : "");
+    res.copies.push_back(std::move(*copy));
   }
-  auto copy = new_copy(p.spool, final_env, out.message);
-  if (!copy) return std::unexpected(copy.error());
-  bool held = out.action == InboundOutcome::Action::quarantine;
-  if (held) (*copy)->hold_on_commit();
-  log::info("{}: from=<{}>: {} -> queued as {}{}", id, env.sender, out.log, (*copy)->id(), held ? " (held)" : "");
+  if (pass && p.trust.acknowledger) {
+    mail::Envelope logged = env;
+    logged.id = id;
+    p.trust.acknowledger->received(logged, out.recipients, out.message, out.member);
+  }
   res.claim = std::move(out.claim);
-  res.copies.push_back(std::move(*copy));
   return res;
 }
 

@@ -37,6 +37,8 @@
 
 namespace sm::gateway {
 
+class Acknowledger;
+
 // What sealing for members and verifying them need: our keys, the
 // directory, the parsed member certificates and the seal ids seen. keys
 // and certificates are required (a gateway without DATA/pki has empty
@@ -50,6 +52,8 @@ struct MemberTrust {
   // Receipts asked for and kept evidence (issue 13); null: not kept.
   std::shared_ptr<evidence::ReceiptLedger> ledger;
   std::shared_ptr<evidence::EvidenceStore> evidence;
+  // [[acknowledge]] mailboxes answer verified mail; null: none.
+  Acknowledger* acknowledger = nullptr;
 };
 
 class Receiver : public smtp::TransactionHandler {

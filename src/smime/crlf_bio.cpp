@@ -104,8 +104,6 @@ long crlf_ctrl(BIO* b, int cmd, long num, void* ptr) {
     case BIO_CTRL_EOF:
       if (st != nullptr && st->pending_left() > 0) return 0;
       break;
-    case BIO_CTRL_DUP:
-      return 0;  // not supported: nothing in the engine duplicates chains
     default:
       break;
   }
@@ -113,14 +111,7 @@ long crlf_ctrl(BIO* b, int cmd, long num, void* ptr) {
 }
 
 const BIO_METHOD* crlf_method() {
-  static BIO_METHOD* method = new_filter_method({.name = "LF to CRLF filter",
-                                                 .write = crlf_write,
-                                                 .puts = puts_via<crlf_write>,
-                                                 .read = crlf_read,
-                                                 .ctrl = crlf_ctrl,
-                                                 .create = create_state<CrlfState>,
-                                                 .destroy = destroy_state<CrlfState>});
-  return method;
+  return filter_method<CrlfState, crlf_write, crlf_read, crlf_ctrl>("LF to CRLF filter");
 }
 
 }  // namespace

@@ -24,6 +24,20 @@
 // with signingTime and SMIMECapabilities signed attributes and the signer's
 // certificate and chain included.
 //
+// Signed receipts (receipt.h): SignOptions::receipt_request adds an ESS
+// ReceiptRequest signed attribute (receiptsFrom allReceipts, receiptsTo
+// rfc822Names) to the SignerInfo, for sign() and seal(), detached and
+// opaque; SignOptions::record is filled once the signature is made (the
+// SignedData with its content left out, taken from the streamed CMS after
+// SMIME_write_CMS). SealOptions::signed_copy tees the signed entity as it
+// is encrypted (tee_bio.h; nothing is added to the chain without it).
+// open() reports a request only for a verdict of pass (Verdict::
+// receipt_request, signed_data); an unusable request attribute leaves the
+// verdict pass and says so in Verdict::detail. OpenOptions::signed_out gets
+// the signed entity, on pass only: the decrypted entity as decrypted, or
+// the whole message when it was signed only. signed_copy and signed_out
+// are byte-identical for one message.
+//
 // Everything streams, sealing, signing and opening, so memory stays
 // bounded whatever the message size (see open() for how it reads). Line ends in all output are CRLF.
 // Nothing here throws; every failure is a Result error (local trouble: I/O,

@@ -12,6 +12,7 @@ long pass_callback_ctrl(BIO* b, int cmd, BIO_info_cb* fp) {
 }  // namespace
 
 long pass_ctrl(BIO* b, int cmd, long num, void* ptr) {
+  if (cmd == BIO_CTRL_DUP) return 0;
   BIO* next = BIO_next(b);
   return next == nullptr ? 0 : BIO_ctrl(next, cmd, num, ptr);
 }

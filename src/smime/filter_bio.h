@@ -1,7 +1,8 @@
 // filter_bio.h - the BIO_METHOD boilerplate shared by the engine's own
 // filter BIOs (crlf_bio.cpp, tee_bio.cpp): a per-BIO state object made and
-// freed with the BIO, controls and callbacks passed down the chain, and the
-// method table built once per process.
+// freed with the BIO (also used by source.cpp's range BIO), controls and
+// callbacks passed down the chain, and the method table built once per
+// process.
 #pragma once
 
 #include <cstring>
@@ -28,7 +29,8 @@ struct FilterCallbacks {
 BIO_METHOD* new_filter_method(const FilterCallbacks& callbacks);
 
 // The next BIO's answer to a control this filter does not handle itself
-// (0 when there is no next BIO).
+// (0 when there is no next BIO). BIO_CTRL_DUP is refused (0): nothing in
+// the engine duplicates chains.
 long pass_ctrl(BIO* b, int cmd, long num, void* ptr);
 
 // A puts callback that hands the string to the filter's write.
@@ -57,6 +59,21 @@ int destroy_state(BIO* b) {
 template <class State>
 State* state_of(BIO* b) {
   return static_cast<State*>(BIO_get_data(b));
+}
+
+// The method of a filter whose state is a `State` (Read may be null: a
+// write-only filter), made on first use and kept.
+template <class State, int (*Write)(BIO*, const char*, int), int (*Read)(BIO*, char*, int),
+          long (*Ctrl)(BIO*, int, long, void*)>
+const BIO_METHOD* filter_method(const char* name) {
+  static BIO_METHOD* method = new_filter_method({.name = name,
+                                                 .write = Write,
+                                                 .puts = puts_via<Write>,
+                                                 .read = Read,
+                                                 .ctrl = Ctrl,
+                                                 .create = create_state<State>,
+                                                 .destroy = destroy_state<State>});
+  return method;
 }
 
 }  // namespace sm::smime::detail

@@ -13,6 +13,20 @@
 //   receiver: Verdict::receipt_request and Verdict::signed_data, the same
 //     detached form of the SignedData it verified; sign_receipt takes it
 //     once the message has been handed over.
+//
+// Both kept forms are the same DER for one message, so either side can
+// check a receipt. The crypto is OpenSSL's (CMS_sign_receipt,
+// CMS_verify_receipt); the receipt signer's chain is checked like a
+// message signer's (signature.h check_chain: CRL, purpose, validity).
+// Identifiers: ours are new_content_identifier()'s 64 hex characters, put
+// into the request as those octets; a foreign request's identifier (e.g.
+// `openssl cms -receipt_request_*`: 32 random octets) is reported raw.
+//
+// Checking with the openssl command line (what the evidence README says):
+//   openssl cms -verify_receipt RECEIPT.der -rctform DER -in ORIGINAL_SIGNED.eml -CAfile CA.pem
+// where ORIGINAL_SIGNED.eml is the signed entity (SealOptions::signed_copy,
+// OpenOptions::signed_out, or sign()'s output) - tested in
+// smime_receipt_interop_test.
 #pragma once
 
 #include <cstdint>
@@ -63,9 +77,14 @@ struct ReceiptOptions {
   std::int64_t at_time = 0;  // 0: now
 };
 
-// receipt: DER ContentInfo (as sign_receipt writes, or base64 of it in an
-// application/pkcs7-mime part after decoding). Errors only for local
-// trouble; a bad receipt is a ReceiptCheck with its reason.
+// receipt: DER ContentInfo (as sign_receipt writes; the caller decodes
+// the base64 of an application/pkcs7-mime part). Order of checks: both
+// parse (malformed), the receipt's signature and its match with `original`
+// (bad_signature; untrusted_signer when its certificate is missing), the
+// chain at options.at_time (signer_* / untrusted_signer), membership
+// (signer_not_member). Errors only for local trouble; a bad receipt is a
+// ReceiptCheck with its reason. Replay (a receipt seen before) is the
+// ledger's to refuse, not this function's.
 Result<ReceiptCheck> verify_receipt(std::string_view receipt, std::string_view original,
                                     const ReceiptOptions& options);
 
@@ -75,7 +94,9 @@ Result<ReceiptCheck> verify_receipt(std::string_view receipt, std::string_view o
 Result<std::string> receipt_content_identifier(std::string_view receipt);
 
 // Evidence at rest: `plain` encrypted to `recipients` (AES-256-GCM
-// AuthEnvelopedData, DER, no MIME), and back with any of `keys`.
+// AuthEnvelopedData, DER, no MIME; in memory, up to 1 GiB), and back with
+// any of `keys`. decrypt_blob: 554 5.6.0 when `der` is not such a blob,
+// 554 5.7.0 when none of the keys opens it or it was altered.
 Result<std::string> encrypt_blob(std::string_view plain, std::span<const Recipient> recipients);
 Result<std::string> decrypt_blob(std::string_view der, std::span<const Identity> keys);
 

@@ -18,6 +18,8 @@
 #include <new>
 #include <system_error>
 
+#include "smime/filter_bio.h"
+
 namespace sm::smime {
 namespace {
 
@@ -26,7 +28,7 @@ struct RangeState {
   std::uint64_t begin = 0, pos = 0, end = 0;
 };
 
-RangeState* range_of(BIO* b) { return static_cast<RangeState*>(BIO_get_data(b)); }
+RangeState* range_of(BIO* b) { return detail::state_of<RangeState>(b); }
 
 int range_read(BIO* b, char* out, int outl) {
   RangeState* st = range_of(b);
@@ -54,30 +56,14 @@ long range_ctrl(BIO* b, int cmd, long, void*) {
   }
 }
 
-int range_create(BIO* b) {
-  auto* st = new (std::nothrow) RangeState;
-  if (st == nullptr) return 0;
-  BIO_set_data(b, st);
-  BIO_set_init(b, 1);
-  return 1;
-}
-
-int range_destroy(BIO* b) {
-  delete range_of(b);
-  BIO_set_data(b, nullptr);
-  BIO_set_init(b, 0);
-  return 1;
-}
-
-// Built once for the life of the process (as crlf_bio.cpp's method).
 const BIO_METHOD* range_method() {
   static BIO_METHOD* method = [] {
     BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "file range source");
     if (m == nullptr) return m;
     BIO_meth_set_read(m, range_read);
     BIO_meth_set_ctrl(m, range_ctrl);
-    BIO_meth_set_create(m, range_create);
-    BIO_meth_set_destroy(m, range_destroy);
+    BIO_meth_set_create(m, detail::create_state<RangeState>);
+    BIO_meth_set_destroy(m, detail::destroy_state<RangeState>);
     return m;
   }();
   return method;

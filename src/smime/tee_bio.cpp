@@ -28,26 +28,12 @@ int tee_write(BIO* b, const char* in, int inl) {
 
 long tee_ctrl(BIO* b, int cmd, long num, void* ptr) {
   auto* st = state_of<TeeState>(b);
-  switch (cmd) {
-    case BIO_CTRL_FLUSH:
-      if (st != nullptr && st->copy != nullptr && BIO_flush(st->copy) <= 0) return 0;
-      break;
-    case BIO_CTRL_DUP:
-      return 0;  // not supported: nothing in the engine duplicates chains
-    default:
-      break;
-  }
+  if (cmd == BIO_CTRL_FLUSH && st != nullptr && st->copy != nullptr && BIO_flush(st->copy) <= 0) return 0;
   return pass_ctrl(b, cmd, num, ptr);
 }
 
 const BIO_METHOD* tee_method() {
-  static BIO_METHOD* method = new_filter_method({.name = "tee filter",
-                                                 .write = tee_write,
-                                                 .puts = puts_via<tee_write>,
-                                                 .ctrl = tee_ctrl,
-                                                 .create = create_state<TeeState>,
-                                                 .destroy = destroy_state<TeeState>});
-  return method;
+  return filter_method<TeeState, tee_write, nullptr, tee_ctrl>("tee filter");
 }
 
 }  // namespace

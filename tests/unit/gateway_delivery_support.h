@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "gateway/bouncer.h"
 #include "gateway/delivery_agent.h"
+#include "gateway/own_mail.h"
 #include "gateway_directory_support.h"
 #include "queue/spool.h"
 
@@ -35,7 +36,8 @@ class DeliveryAgentTest : public ::testing::Test {
     auto s = queue::Spool::open(tmp.path / "queue");
     ASSERT_TRUE(s) << s.error().text;
     spool = std::move(*s);
-    bouncer = std::make_unique<Bouncer>(config, *spool, [](const std::string&) {});
+    own_mail = std::make_unique<OwnMail>(config, *spool, nullptr, DirectorySnapshot{}, nullptr, [](const std::string&) {});
+    bouncer = std::make_unique<Bouncer>(config, *own_mail);
     agent = std::make_unique<DeliveryAgent>(io, *spool, config, nullptr, *bouncer, std::move(members));
   }
 
@@ -88,6 +90,7 @@ class DeliveryAgentTest : public ::testing::Test {
   TempDir tmp;
   config::Config config;
   std::unique_ptr<queue::Spool> spool;
+  std::unique_ptr<OwnMail> own_mail;
   std::unique_ptr<Bouncer> bouncer;
   asio::io_context io;
   std::unique_ptr<DeliveryAgent> agent;

@@ -43,10 +43,13 @@ class DirectoryWorld {
   }
 
   fs::path authority_pem() const { return pki::Authority::certificate_file(auth_); }
+  fs::path authority_dir() const { return auth_; }
   fs::path feed_file() const { return root_ / (auth_.filename().string() + "-feed.cms"); }
 
   // A valid member of this authority for `domain` (id = first label).
-  directory::Member member(const std::string& domain, const std::string& organisation) {
+  // key_out: when set, receives the member gateway's private key.
+  directory::Member member(const std::string& domain, const std::string& organisation,
+                           ossl::EvpPkeyPtr* key_out = nullptr) {
     auto authority = pki::Authority::open(auth_);
     auto key = pki::generate_key(pki::KeyType::ec_p256);
     EXPECT_TRUE(authority && key);
@@ -66,6 +69,7 @@ class DirectoryWorld {
     m.jurisdiction = "NZ";
     m.admin_contact = "securemailadmin@" + domain;
     m.created = m.updated = std::time(nullptr) - 60;
+    if (key_out) *key_out = std::move(*key);
     return m;
   }
 

@@ -64,6 +64,17 @@ TEST_F(Receipts, SignedCopyIsWhatOpenWritesToSignedOut) {
   }
 }
 
+TEST_F(Receipts, SignedCopyOfALargeMessageStreamsThroughTheScratchFile) {
+  std::string line = std::string(76, 'z') + "\r\n";
+  std::string body;
+  while (body.size() < (3u << 20)) body += line;  // past the scratch file's 1 MiB in memory
+  AskedReceipt r = ask(false, sample_message("alice@a.example", "bob@b.example", "Quarterly figures", body));
+  ASSERT_EQ(r.opened.verdict.reason, Reason::none) << r.opened.verdict.detail;
+  EXPECT_GT(r.signed_copy.size(), 3u << 20);
+  EXPECT_TRUE(r.signed_copy == r.signed_out);
+  EXPECT_TRUE(r.opened.verdict.receipt_request.has_value());
+}
+
 TEST_F(Receipts, NoRequestNoReceiptFacts) {
   SignedRecord record;
   SealOptions so;
