@@ -149,16 +149,18 @@ def test_large_mixed_message_is_sealed_and_relayed(net):
 
 
 def test_delivery_report_from_b_reaches_alice_through_a(net):
-    # NOTIFY=SUCCESS: b reports the delivery to alice@a.example; the report is
-    # the gateway's own plain mail and goes to a's gateway (the directory's
-    # endpoint, pinned TLS), not by MX.
+    # NOTIFY=SUCCESS (issue 13): a asks b for a signed receipt instead of
+    # passing SUCCESS on; b's receipt comes back sealed, a checks it and
+    # writes alice the delivery report itself, with the receipt attached.
     msg = compose("alice@a.example", ["bob@b.example"], "report please", "x")
     with smtplib.SMTP("127.0.0.1", net.port("a.example", "relay"), timeout=30) as s:
         assert not s.sendmail("alice@a.example", ["bob@b.example"], msg, rcpt_options=["NOTIFY=SUCCESS,FAILURE"])
     net.wait_message("b.example", "bob", "report please")
     report = net.wait_message("a.example", "alice", "Successful", timeout=30)
     assert report.get_content_type() == "multipart/report"
-    assert results(report, "gw.a.example") == ["gw.a.example; smime=none"]
+    assert report["From"] == '"Mail Delivery System" <MAILER-DAEMON@a.example>'
+    assert [p.get_param("smime-type") for p in report.walk() if p.get_content_type() == "application/pkcs7-mime"] == \
+        ["signed-receipt"]
 
 
 def test_peer_down_queues_sealed_then_delivers_and_replays_fail(net):
