@@ -203,6 +203,27 @@ TEST_F(Receipts, SignerNotTheRecipientsMember) {
   EXPECT_EQ(result.signer_domains, std::vector<std::string>{"c.example"});
 }
 
+TEST_F(Receipts, OpaqueRecordChecksToo) {
+  AskedReceipt r = ask(true);
+  ReceiptCheck c = check(receipt_for(r, b), r.record.signed_data);
+  EXPECT_EQ(c.reason, Reason::none) << c.detail;
+  EXPECT_EQ(c.content_identifier, r.id);
+}
+
+TEST_F(Receipts, ChainIsCheckedAtTheGivenTime) {
+  AskedReceipt r = ask();
+  std::string receipt = receipt_for(r, b);
+  pki::TrustStore no_crl_needed = p.trust(false);  // the CRL would be out of date first
+  ReceiptOptions ro;
+  ro.trust = &no_crl_needed;
+  ro.at_time = std::time(nullptr) + 40ll * 365 * 86400;  // long after b's certificate ends
+  auto late = verify_receipt(receipt, r.record.signed_data, ro);
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->reason, Reason::signer_expired) << late->detail;
+  ro.trust = nullptr;
+  EXPECT_FALSE(verify_receipt(receipt, r.record.signed_data, ro).has_value());
+}
+
 TEST_F(Receipts, SignerFromAnotherAuthorityIsUntrusted) {
   AskedReceipt r = ask();
   TempDir other_dir;
