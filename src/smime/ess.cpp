@@ -34,21 +34,16 @@ Result<ossl::GeneralNamesStackPtr> rfc822_names(const std::vector<std::string>& 
     if (address.empty() || address.find('@') == std::string::npos)
       return fail(554, "5.1.3", "receipt request: \"" + address + "\" is not an address");
     ossl::GeneralNamePtr name(GENERAL_NAME_new());
-    ASN1_IA5STRING* ia5 = ASN1_IA5STRING_new();
-    if (!name || ia5 == nullptr) {
-      ASN1_IA5STRING_free(ia5);
+    ASN1_IA5STRING* ia5 = name ? ASN1_IA5STRING_new() : nullptr;
+    if (ia5 == nullptr) return local_error("out of memory");
+    GENERAL_NAME_set0_value(name.get(), GEN_EMAIL, ia5);  // `name` owns ia5 from here
+    if (ASN1_STRING_set(ia5, address.data(), static_cast<int>(address.size())) != 1)
       return local_error("out of memory");
-    }
-    GENERAL_NAME_set0_value(name.get(), GEN_EMAIL, ia5);  // owns ia5 from here
-    GENERAL_NAMES* names = GENERAL_NAMES_new();
-    if (names == nullptr || sk_GENERAL_NAMES_push(list.get(), names) <= 0) {
-      GENERAL_NAMES_free(names);
-      return local_error("out of memory");
-    }
-    if (ASN1_STRING_set(ia5, address.data(), static_cast<int>(address.size())) != 1 ||
-        sk_GENERAL_NAME_push(names, name.get()) <= 0)
-      return local_error("out of memory");
-    name.release();  // owned by `names`, which `list` owns
+    ossl::GeneralNamesPtr names(GENERAL_NAMES_new());
+    if (!names || sk_GENERAL_NAME_push(names.get(), name.get()) <= 0) return local_error("out of memory");
+    name.release();  // owned by `names`
+    if (sk_GENERAL_NAMES_push(list.get(), names.get()) <= 0) return local_error("out of memory");
+    names.release();  // owned by `list`
   }
   return list;
 }

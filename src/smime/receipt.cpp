@@ -85,10 +85,9 @@ Result<std::string> sign_receipt(std::string_view original, const Identity& sign
   for (const X509* c : signer.chain) {
     if (c == nullptr) continue;
     if (X509_up_ref(const_cast<X509*>(c)) != 1) return local_error("X509_up_ref failed");
-    if (sk_X509_push(chain.get(), const_cast<X509*>(c)) <= 0) {
-      X509_free(const_cast<X509*>(c));
-      return local_error("out of memory");
-    }
+    ossl::X509Ptr reference(const_cast<X509*>(c));
+    if (sk_X509_push(chain.get(), reference.get()) <= 0) return local_error("out of memory");
+    reference.release();  // owned by `chain`
   }
   ossl::CmsPtr receipt(CMS_sign_receipt(si, const_cast<X509*>(signer.cert), const_cast<EVP_PKEY*>(signer.key),
                                         chain.get(), 0));

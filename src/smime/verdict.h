@@ -63,7 +63,9 @@ struct Verdict {
   std::string revocation;          // "good (CRL checked)", "revoked", "not checked", ...
   std::int64_t signing_time = 0;   // signed attribute, unix seconds; 0 when absent
   // The signer asked for a signed receipt (RFC 2634 ReceiptRequest in the
-  // signed attributes); only read from a signature that verified.
+  // signed attributes); only reported when the verdict is pass. A request
+  // that cannot be used (undecodable, no identifier, no address) is not
+  // reported, the verdict stays pass and `detail` says why.
   std::optional<ReceiptRequest> receipt_request;
   // With receipt_request: the SignedData that was verified, DER, content
   // left out - what sign_receipt needs once the message is handed over.

@@ -203,6 +203,30 @@ TEST_F(Receipts, SignerNotTheRecipientsMember) {
   EXPECT_EQ(result.signer_domains, std::vector<std::string>{"c.example"});
 }
 
+TEST_F(Receipts, OpaqueRecordChecksToo) {
+  AskedReceipt r = ask(true);
+  ReceiptCheck c = check(receipt_for(r, b), r.record.signed_data);
+  EXPECT_EQ(c.reason, Reason::none) << c.detail;
+  EXPECT_EQ(c.content_identifier, r.id);
+}
+
+TEST_F(Receipts, ChainIsCheckedAtTheGivenTime) {
+  AskedReceipt r = ask();
+  std::int64_t now = std::time(nullptr);
+  const Gateway& old = p.gateway("b.example", pki::KeyType::ec_p256, now - 100 * 86400, now - 10 * 86400);
+  ReceiptCheck expired = check(receipt_for(r, old), r.record.signed_data);
+  EXPECT_EQ(expired.reason, Reason::signer_expired) << expired.detail;
+
+  ReceiptOptions ro;
+  ro.trust = &trust;
+  ro.at_time = now + 40ll * 365 * 86400;  // the CRL is long out of date then
+  auto late = verify_receipt(receipt_for(r, b), r.record.signed_data, ro);
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->reason, Reason::revocation_unknown) << late->detail;
+  ro.trust = nullptr;
+  EXPECT_FALSE(verify_receipt(receipt_for(r, b), r.record.signed_data, ro).has_value());
+}
+
 TEST_F(Receipts, SignerFromAnotherAuthorityIsUntrusted) {
   AskedReceipt r = ask();
   TempDir other_dir;
