@@ -77,6 +77,10 @@ class Loader {
   // Typed helpers (loader.cpp).
   void error(std::uint32_t line, std::string_view key, const std::string& msg);
   Section section(Section& root, std::string_view name);
+  // [[name]]: each table of the array, as a Section with the prefix
+  // "name[i]."; an error for anything else (`each` names what one table
+  // stands for, in the hint to write two brackets).
+  std::vector<Section> table_array(Section& root, std::string_view name, std::string_view each);
   const toml::node* take(Section& s, std::string_view key);
   void finish(const Section& s);
   std::uint32_t line_of(const std::string& key) const;
