@@ -1,7 +1,8 @@
 // loader.h - the config loader's schema walker, shared by the files that
 // read one part of the file each (config.cpp: the core sections;
 // directory_section.cpp: [directory]; policy_section.cpp: [policy];
-// relay_client_section.cpp: [[relay_client]]). Internal to the config module:
+// relay_client_section.cpp: [[relay_client]]; receipts_section.cpp:
+// [receipts], [evidence], [[acknowledge]]). Internal to the config module:
 // nothing outside src/config includes it.
 //
 // A Loader takes keys from the parsed TOML tables with typed helpers; each
