@@ -111,6 +111,9 @@ int run_list(const ReceiptsArgs& args) {
     if (!found) return failed("receipts list", found.error().text);
     rows = std::move(*found);
   }
+  if (rows.size() == filter.limit)
+    std::cerr << "securemail receipts list: the first " << filter.limit
+              << " shown; narrow the list with --since, --pending or --message-id\n";
   if (args.json) std::cout << receipt_rows_json(rows) << "\n";
   else if (rows.empty()) std::cout << "No receipts" << (*ledger ? " match" : " asked for yet") << " ("
                                    << (config->data_dir / "receipts.sqlite").string() << ")\n";

@@ -95,6 +95,28 @@ Section Loader::section(Section& root, std::string_view name) {
   return s;
 }
 
+std::vector<Section> Loader::table_array(Section& root, std::string_view name, std::string_view each) {
+  std::vector<Section> out;
+  const toml::node* n = take(root, name);
+  if (!n) return out;
+  const toml::array* tables = n->as_array();
+  if (!tables) {
+    error(n->source().begin.line, name,
+          "expected an array of tables, got " + type_name(*n) +
+              (n->is_table() ? " (write [[" + std::string(name) + "]], with two brackets, once per " +
+                                   std::string(each) + ")"
+                             : ""));
+    return out;
+  }
+  for (std::size_t i = 0; i < tables->size(); ++i) {
+    const toml::node& entry = *tables->get(i);
+    std::string label = std::string(name) + "[" + std::to_string(i) + "]";
+    if (!entry.is_table()) error(entry.source().begin.line, label, "expected a table, got " + type_name(entry));
+    else out.push_back(Section{entry.as_table(), label + ".", {}});
+  }
+  return out;
+}
+
 const toml::node* Loader::take(Section& s, std::string_view key) {
   s.known.emplace(key);
   const toml::node* n = s.table ? s.table->get(key) : nullptr;

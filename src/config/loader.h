@@ -1,7 +1,8 @@
 // loader.h - the config loader's schema walker, shared by the files that
 // read one part of the file each (config.cpp: the core sections;
 // directory_section.cpp: [directory]; policy_section.cpp: [policy];
-// relay_client_section.cpp: [[relay_client]]). Internal to the config module:
+// relay_client_section.cpp: [[relay_client]]; receipts_section.cpp:
+// [receipts], [evidence], [[acknowledge]]). Internal to the config module:
 // nothing outside src/config includes it.
 //
 // A Loader takes keys from the parsed TOML tables with typed helpers; each
@@ -77,6 +78,10 @@ class Loader {
   // Typed helpers (loader.cpp).
   void error(std::uint32_t line, std::string_view key, const std::string& msg);
   Section section(Section& root, std::string_view name);
+  // [[name]]: each table of the array, as a Section with the prefix
+  // "name[i]."; an error for anything else (`each` names what one table
+  // stands for, in the hint to write two brackets).
+  std::vector<Section> table_array(Section& root, std::string_view name, std::string_view each);
   const toml::node* take(Section& s, std::string_view key);
   void finish(const Section& s);
   std::uint32_t line_of(const std::string& key) const;

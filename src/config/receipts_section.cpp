@@ -79,27 +79,11 @@ void Loader::read_receipts(Section& root, Config& c) {
   c.evidence.retention = retention(e, "retention", "365d");
   finish(e);
 
-  const toml::node* n = take(root, "acknowledge");
-  if (!n) return;
-  const toml::array* boxes = n->as_array();
-  if (!boxes) {
-    error(n->source().begin.line, "acknowledge",
-          "expected an array of tables, got " + type_name(*n) +
-              (n->is_table() ? " (write [[acknowledge]], with two brackets, once per mailbox)" : ""));
-    return;
-  }
-  for (std::size_t i = 0; i < boxes->size(); ++i) {
-    const toml::node& entry = *boxes->get(i);
-    std::string label = "acknowledge[" + std::to_string(i) + "]";
-    if (!entry.is_table()) {
-      error(entry.source().begin.line, label, "expected a table, got " + type_name(entry));
-      continue;
-    }
-    Section s{entry.as_table(), label + ".", {}};
+  for (Section& s : table_array(root, "acknowledge", "mailbox")) {
     Config::Acknowledge box;
     std::string a = text(s, "address", "");
     std::uint32_t line = line_of(key(s, "address"));
-    if (!line) error(entry.source().begin.line, key(s, "address"), "missing: the mailbox that acknowledges");
+    if (!line) error(s.table->source().begin.line, key(s, "address"), "missing: the mailbox that acknowledges");
     else box.address = our_address(line, key(s, "address"), a, c);
     for (const auto& other : c.acknowledge)
       if (!box.address.empty() && other.address == box.address)

@@ -44,24 +44,8 @@ void add_once(std::vector<T>& list, T value) {
 namespace detail {
 
 void Loader::read_relay_clients(Section& root, Config& c) {
-  const toml::node* n = take(root, "relay_client");
-  if (!n) return;
-  const toml::array* clients = n->as_array();
-  if (!clients) {
-    error(n->source().begin.line, "relay_client",
-          "expected an array of tables, got " + type_name(*n) +
-              (n->is_table() ? " (write [[relay_client]], with two brackets, once per client)" : ""));
-    return;
-  }
   std::map<std::string, std::string> claimed;
-  for (std::size_t i = 0; i < clients->size(); ++i) {
-    const toml::node& entry = *clients->get(i);
-    std::string label = "relay_client[" + std::to_string(i) + "]";
-    if (!entry.is_table()) {
-      error(entry.source().begin.line, label, "expected a table, got " + type_name(entry));
-      continue;
-    }
-    Section s{entry.as_table(), label + ".", {}};
+  for (Section& s : table_array(root, "relay_client", "client")) {
     Config::RelayClient rc;
     read_relay_client(s, rc, claimed);
     finish(s);

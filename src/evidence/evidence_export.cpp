@@ -9,7 +9,7 @@
 // cms has no -CRLfile, it reads CRLs from the -CAfile). A second entry of
 // the same kind (a message sealed separately for two members, a CRL
 // renewed between sending and the receipt) gets -2, -3 ... before the
-// extension.
+// extension; authority-crl.pem then holds every CRL kept.
 #include <map>
 
 #include "evidence/evidence_store.h"
@@ -63,13 +63,16 @@ std::string readme(std::string_view message_id, const std::vector<Written>& file
       o += ", member " + w.entry.member;
     o += ", sha256 " + w.entry.sha256 + "\n";
   }
-  if (combined) o += "  authority-crl.pem  authority.pem and crl.pem in one file, for -crl_check\n";
+  if (combined) o += "  authority-crl.pem  authority.pem and the CRL(s) in one file, for -crl_check\n";
   if (!first_of(files, EvidenceKind::authority))
     o += "\nNo authority certificate was kept with this message: use the network's authority.pem.\n";
+  o += "\nThe commands check as of when the evidence was kept (-attime, unix seconds):\n"
+       "the certificates and the CRL in force then. Leave -attime out to check as of today.\n";
   o += "\nCheck the signature of each original (prints \"Verification successful\"):\n\n";
   for (const auto& w : files)
     if (w.entry.kind == EvidenceKind::sent || w.entry.kind == EvidenceKind::received)
-      o += "  openssl cms -verify -in " + w.name + " -CAfile " + ca + " -out /dev/null\n";
+      o += "  openssl cms -verify -in " + w.name + " -CAfile " + ca + " -attime " + std::to_string(w.entry.at) +
+           " -out /dev/null\n";
   bool any_receipt = false;
   for (const auto& w : files) {
     if (w.entry.kind != EvidenceKind::receipt) continue;
@@ -77,7 +80,8 @@ std::string readme(std::string_view message_id, const std::vector<Written>& file
     if (!original) continue;
     if (!any_receipt) o += "\nCheck each signed receipt against the original it answers (RFC 2634):\n\n";
     any_receipt = true;
-    o += "  openssl cms -verify_receipt " + w.name + " -rctform DER -in " + original->name + " -CAfile " + ca + "\n";
+    o += "  openssl cms -verify_receipt " + w.name + " -rctform DER -in " + original->name + " -CAfile " + ca +
+         " -attime " + std::to_string(w.entry.at) + "\n";
   }
   o += "\nThe times above are UTC. A receipt's own signingTime says when the receiving\n"
        "gateway signed it: `openssl cms -cmsout -print -inform DER -in receipt-1.der`.\n";
@@ -125,7 +129,10 @@ Result<ExportReport> export_evidence(EvidenceStore& store, std::string_view mess
     Written w{entry, file_name(entry.kind, n)};
     if (auto r = write_out(out / w.name, *plain, report); !r) return std::unexpected(r.error());
     if (entry.kind == EvidenceKind::authority && n == 1) authority = *plain;
-    if (entry.kind == EvidenceKind::crl && n == 1) crl = *plain;
+    if (entry.kind == EvidenceKind::crl) {  // all of them: openssl picks the one valid at -attime
+      crl += *plain;
+      if (!crl.ends_with('\n')) crl += '\n';
+    }
     files.push_back(std::move(w));
   }
   bool combined = !authority.empty() && !crl.empty();

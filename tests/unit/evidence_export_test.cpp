@@ -84,9 +84,11 @@ TEST_F(EvidenceExportTest, ReadmeCommandsVerifyTheOriginalAndTheReceipt) {
   EXPECT_NE(readme.find("confirms bob@b.example"), std::string::npos) << readme;
   auto commands = commands_in(readme);
   ASSERT_EQ(commands.size(), 2u) << readme;
-  EXPECT_EQ(commands[0], "openssl cms -verify -in original-sent.eml -CAfile authority-crl.pem -crl_check -out /dev/null");
+  EXPECT_EQ(commands[0], "openssl cms -verify -in original-sent.eml -CAfile authority-crl.pem -crl_check -attime " +
+                             std::to_string(now) + " -out /dev/null");
   EXPECT_EQ(commands[1],
-            "openssl cms -verify_receipt receipt-1.der -rctform DER -in original-sent.eml -CAfile authority-crl.pem -crl_check");
+            "openssl cms -verify_receipt receipt-1.der -rctform DER -in original-sent.eml -CAfile authority-crl.pem "
+            "-crl_check -attime " + std::to_string(now + 60));
   for (const auto& command : commands) {
     int status = -1;
     std::string output = run("cd " + out.string() + " && " + command + " 2>&1", &status);
