@@ -9,6 +9,7 @@ BUILD_PKGS=(
   libssl-dev libasio-dev libc-ares-dev libsqlite3-dev
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libgtest-dev libgmock-dev
+  libsodium-dev liboath-dev libqrencode-dev  # accounts: argon2id, TOTP, enrolment QR codes
 )
 # make fuzz / tidy / test-sanitize (docs/hardening.md): clang 16, not the
 # default 14, since libstdc++'s std::expected needs what clang 16 added;
@@ -16,6 +17,8 @@ BUILD_PKGS=(
 HARDENING_PKGS=(clang-16 libclang-rt-16-dev clang-tidy-16)
 TEST_PKGS=(
   openssl gpgsm libnss3-tools swaks libnet-ssleay-perl postfix python3 python3-pytest python3-aiosmtpd
+  oathtool dovecot-imapd  # mailboxes: TOTP codes as apps make them; IMAP on a private Dovecot
+  chromium chromium-driver python3-selenium  # self-service and console pages in headless Chromium
   time  # GNU time: the peak memory of a CLI run (tests/e2e/test_smime_open_streaming.py)
 )
 

@@ -77,6 +77,8 @@ struct Config {
 
   struct Listen {
     Endpoint relay, inbound, admin, submission;
+    Endpoint submissions;  // implicit TLS submission (RFC 8314, port 465)
+    Endpoint web;          // HTTPS: the self-service page (and later pickup)
   } listen;
 
   struct Tls {
@@ -231,6 +233,51 @@ struct Config {
     std::optional<std::chrono::seconds> evidence_retention;
   };
   std::vector<RelayClient> relay_clients;
+
+  // [auth]: sign-ins on submission, IMAP (through Dovecot) and the web.
+  // Failed sign-ins are slowed, then blocked, per account and per client
+  // address (auth/throttle.h); docs/mailboxes.md gives the defaults' reasons.
+  struct Auth {
+    std::uint64_t delay_after = 3;            // failures per account within window before replies are delayed
+    std::uint64_t account_lock = 10;          // failures per account within window: locked for lock_time
+    std::uint64_t client_lock = 20;           // failures per client address within window: blocked for lock_time
+    std::chrono::seconds window{900};
+    std::chrono::seconds lock_time{900};
+    std::string issuer;                       // TOTP issuer shown by authenticator apps; default: domain
+  } auth;
+
+  // [mailboxes]: inbound mail that needs strong authentication waits this
+  // long for its recipient to enrol, then goes back with a DSN.
+  struct Mailboxes {
+    std::chrono::seconds hold_time{3 * 86400};
+  } mailboxes;
+
+  // [[strong_auth]]: mail that needs strong authentication (password plus
+  // a one-time code, or a device password enrolled under one). A rule
+  // matches when every condition given matches (an empty list: any).
+  // Outbound (submission): a sender who did not sign in strongly is
+  // refused at RCPT with 550 5.7.9. Inbound: a local recipient whose
+  // account cannot sign in strongly gets it held (hold) or returned.
+  struct StrongAuthRule {
+    std::string name;
+    std::vector<std::string> members;     // the other side's member id (recipient's outbound, signer's inbound)
+    std::vector<std::string> senders;     // "alice@a.example", "*@a.example", "*"
+    std::vector<std::string> recipients;  // same patterns
+    enum class Inbound { hold, return_ };
+    Inbound inbound = Inbound::hold;
+  };
+  std::vector<StrongAuthRule> strong_auth;
+
+  // [[require_assurance]]: inbound mail from these members must carry a
+  // signed SecureMail-Sender-Assurance meeting this, or it is returned
+  // (550 5.7.1 at DATA when the whole message fails it).
+  struct RequireAssurance {
+    std::vector<std::string> members;  // sending member ids; "*": every member
+    bool strong = true;
+    bool sole_user = false;
+    bool identity_verified = false;
+  };
+  std::vector<RequireAssurance> require_assurance;
 
   // [run]: the account `securemail run` switches to once its listeners are
   // bound (least privilege). Empty user: stay as started (a gateway started

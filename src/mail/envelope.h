@@ -78,6 +78,14 @@ struct Envelope {
   Lane lane = Lane::normal;
   // Set on an opened message whose sender asked for a signed receipt.
   std::optional<ReceiptDuty> receipt;
+  // Set on mail from authenticated submission: the account and how it signed in.
+  std::string auth_user;
+  std::string auth_method;     // "password", "totp", "device", "recovery"
+  bool auth_strong = false;
+  // Inbound mail held until its recipient can sign in strongly
+  // ([[strong_auth]] inbound = "hold"): returned with a DSN after this
+  // time (unix seconds) if still waiting; 0: not held for that.
+  std::int64_t strong_hold_until = 0;
 };
 
 // "local@domain" -> "domain", lower-cased; "" when there is no '@'.

@@ -113,6 +113,11 @@ std::string format_envelope(const mail::Envelope& env) {
   if (env.body_binary) o << "body-binary yes\n";
   // An opened message whose sender asked for signed receipts.
   if (env.receipt) o << receipt_line(*env.receipt);
+  // Authenticated submission: who signed in, and how.
+  if (!env.auth_user.empty())
+    o << "auth-user " << token(env.auth_user) << "\nauth-method " << token(env.auth_method)
+      << "\nauth-strong " << (env.auth_strong ? "yes" : "no") << "\n";
+  if (env.strong_hold_until != 0) o << "strong-hold-until " << env.strong_hold_until << "\n";
   for (const auto& r : env.recipients)
     o << "rcpt " << r.notify << " " << token(r.orcpt) << " " << token(r.address) << "\n";
   o << "\n";
@@ -171,6 +176,10 @@ Result<mail::Envelope> parse_envelope(std::string_view head, std::uint64_t& body
     else if (key == "helo") env.helo = *v;
     else if (key == "sealed-for") env.sealed_for = *v;
     else if (key == "body-binary") env.body_binary = *v == "yes";
+    else if (key == "auth-user") env.auth_user = *v;
+    else if (key == "auth-method") env.auth_method = *v;
+    else if (key == "auth-strong") env.auth_strong = *v == "yes";
+    else if (key == "strong-hold-until") { if (!to_int(*v, env.strong_hold_until)) return bad("bad strong-hold-until"); }
     // A lane this version does not know is delivered as normal mail.
     else if (key == "lane") env.lane = *v == mail::to_string(mail::Lane::priority) ? mail::Lane::priority : mail::Lane::normal;
     // Unknown keys from a newer version are ignored, not fatal.

@@ -46,6 +46,12 @@ struct ServerOptions {
   std::shared_ptr<asio::ssl::context> tls;  // null: STARTTLS not offered
   // Set by the listener while it is near its connection limit; null: never.
   std::shared_ptr<const std::atomic<bool>> stress;
+  // Submission (RFC 6409, 4954): AUTH PLAIN and LOGIN are offered only once
+  // the session is under TLS, and MAIL before AUTH gets 530 5.7.0.
+  bool auth = false;
+  // Implicit TLS (RFC 8314, port 465): the handshake comes before the
+  // greeting; STARTTLS is then not offered.
+  bool implicit_tls = false;
 };
 
 // Facts about the connection the handler may decide on.
@@ -61,6 +67,24 @@ struct SessionInfo {
   // when it presented one (the server asks, never requires); not verified
   // here: the handler compares it with what it trusts (the directory).
   std::string peer_cert_sha256;
+  // After a successful AUTH: who, and how strongly (TransactionHandler::authenticate's answer).
+  std::string auth_user;
+  std::string auth_method;  // "password", "totp", "device", "recovery"
+  bool auth_strong = false;
+};
+
+// What an AUTH exchange carried (RFC 4954, RFC 4616 PLAIN, LOGIN).
+struct Credentials {
+  std::string mechanism;  // "PLAIN" or "LOGIN"
+  std::string authzid;    // PLAIN only; empty or equal to authcid, else refused by the handler
+  std::string authcid;    // the login name
+  std::string secret;     // never logged
+};
+
+struct Authenticated {
+  std::string user;
+  std::string method;
+  bool strong = false;
 };
 
 // Where the message goes. write() is called with the message in pieces:
@@ -91,6 +115,13 @@ class TransactionHandler {
   // write first.
   virtual Result<std::unique_ptr<MessageSink>> on_data(const SessionInfo&,
                                                        const mail::Envelope& env) = 0;
+  // AUTH on a listener with ServerOptions::auth. May take a while (a slow
+  // hash, a throttle delay): awaited off the session's strand by the
+  // handler's own means. Failure replies are sent as given (535 5.7.8,
+  // 454 4.7.0). The default refuses: listeners without accounts.
+  virtual asio::awaitable<Result<Authenticated>> authenticate(const SessionInfo&, const Credentials&) {
+    co_return fail(504, "5.5.4", "authentication not available here");
+  }
 };
 
 // Run one session on an accepted TCP socket until QUIT, error or time-out.

@@ -149,3 +149,28 @@ TEST(QueueFileReceipt, BadLinesAreParseErrorsThatNameThem) {
   ASSERT_TRUE(once) << once.error().text;
   EXPECT_EQ(once->receipt->signed_data, std::string("\x30\x82\x01", 3));
 }
+
+TEST(QueueFileAuth, SubmissionSignInAndStrongHoldRoundTrip) {
+  auto env = one_recipient();
+  env.auth_user = "alice";
+  env.auth_method = "totp";
+  env.auth_strong = true;
+  env.strong_hold_until = 1800000000;
+  std::string text = format_envelope(env);
+  EXPECT_NE(text.find("\nauth-user alice\nauth-method totp\nauth-strong yes\n"), std::string::npos) << text;
+  auto parsed = reparse(text);
+  ASSERT_TRUE(parsed) << parsed.error().text;
+  EXPECT_EQ(parsed->auth_user, "alice");
+  EXPECT_EQ(parsed->auth_method, "totp");
+  EXPECT_TRUE(parsed->auth_strong);
+  EXPECT_EQ(parsed->strong_hold_until, 1800000000);
+  EXPECT_EQ(format_envelope(one_recipient()).find("auth-"), std::string::npos);
+}
+
+TEST(QueueFileAuth, BadStrongHoldTimeIsCorrupt) {
+  std::string text = format_envelope(one_recipient());
+  text.insert(text.find("rcpt "), "strong-hold-until soon\n");
+  auto parsed = reparse(text);
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().text.find("strong-hold-until"), std::string::npos);
+}
