@@ -40,7 +40,7 @@ constexpr std::string_view kRowColumns =
 constexpr std::string_view kRowOrder = " ORDER BY s.sealed_at, s.content_identifier, r.recipient";
 
 std::optional<ReceiptState> parse_state(std::string_view text) {
-  for (auto s : {ReceiptState::pending, ReceiptState::received, ReceiptState::timed_out})
+  for (auto s : {ReceiptState::pending, ReceiptState::received, ReceiptState::timed_out, ReceiptState::failed})
     if (text == to_string(s)) return s;
   return std::nullopt;
 }
@@ -81,6 +81,7 @@ std::string_view to_string(ReceiptState state) {
     case ReceiptState::pending: return "pending";
     case ReceiptState::received: return "received";
     case ReceiptState::timed_out: return "timed-out";
+    case ReceiptState::failed: return "failed";
   }
   return "pending";
 }
@@ -212,6 +213,25 @@ Result<bool> ReceiptLedger::time_out(std::string_view content_identifier, std::s
   if (auto r = q->bind(1, now).bind(2, content_identifier).bind(3, recipient).run(); !r)
     return std::unexpected(r.error());
   return db_.changes() == 1;
+}
+
+Result<> ReceiptLedger::reopen(std::string_view content_identifier, std::string_view recipient) {
+  std::lock_guard lock(mutex_);
+  auto q = db_.prepare(
+      "UPDATE requests SET state = 'pending', signed_at = 0, settled_at = 0, receipt_sha256 = '',"
+      " signer_fingerprint = '' WHERE content_identifier = ? AND recipient = ? AND state IN ('received', 'timed-out')");
+  if (!q) return std::unexpected(q.error());
+  return q->bind(1, content_identifier).bind(2, recipient).run();
+}
+
+Result<std::size_t> ReceiptLedger::fail(std::string_view queue_id, std::string_view recipient, std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  auto q = db_.prepare(
+      "UPDATE requests SET state = 'failed', settled_at = ? WHERE recipient = ? AND state = 'pending'"
+      " AND content_identifier IN (SELECT content_identifier FROM seals WHERE queue_id = ?)");
+  if (!q) return std::unexpected(q.error());
+  if (auto r = q->bind(1, now).bind(2, recipient).bind(3, queue_id).run(); !r) return std::unexpected(r.error());
+  return static_cast<std::size_t>(db_.changes());
 }
 
 Result<std::vector<ReceiptRow>> ReceiptLedger::list(const Filter& filter) {

@@ -28,8 +28,10 @@
 
 namespace sm::evidence {
 
-enum class ReceiptState { pending, received, timed_out };
-std::string_view to_string(ReceiptState state);  // "pending", "received", "timed-out"
+// failed: the sealed copy for that recipient bounced; its sender got the
+// bounce, so no receipt is awaited and no not-confirmed report follows.
+enum class ReceiptState { pending, received, timed_out, failed };
+std::string_view to_string(ReceiptState state);  // "pending", "received", "timed-out", "failed"
 
 // A Message-ID as the ledger and the evidence index keep it: without <>.
 std::string bare_message_id(std::string_view id);
@@ -85,6 +87,13 @@ class ReceiptLedger {
   Result<std::vector<ReceiptRow>> overdue(std::int64_t sealed_before, std::size_t limit = 1000);
   // pending -> timed_out; false when it was no longer pending.
   Result<bool> time_out(std::string_view content_identifier, std::string_view recipient, std::int64_t now);
+  // received or timed_out -> pending again, its receipt fields cleared:
+  // the report that settled it could not be queued (the member's retry,
+  // or the next sweep, then settles it again).
+  Result<> reopen(std::string_view content_identifier, std::string_view recipient);
+  // pending -> failed for a recipient of the sealed copy `queue_id` that
+  // bounced; the number of rows changed.
+  Result<std::size_t> fail(std::string_view queue_id, std::string_view recipient, std::int64_t now);
 
   struct Filter {
     bool pending_only = false;

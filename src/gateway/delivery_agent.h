@@ -102,6 +102,10 @@ class DeliveryAgent {
   // the event loop: copy what is needed and return.
   using HandedOver = std::function<void(const queue::QueuedMessage&, const std::vector<std::size_t>&)>;
   void on_handed_over(HandedOver hook) { handed_over_ = std::move(hook); }
+  // For a copy sealed to a member (Envelope::sealed_for): the recipients
+  // that failed for good in an attempt (bounced to the sender), so no
+  // receipt is awaited for them. Same threading as on_handed_over.
+  void on_sealed_failed(HandedOver hook) { sealed_failed_ = std::move(hook); }
 
  private:
   struct Job {
@@ -202,6 +206,7 @@ class DeliveryAgent {
   std::size_t normal_limit_ = 1;     // connections a normal job may use
   queue::WaitingMessages waiting_;    // messages due or in flight, by lane
   HandedOver handed_over_;
+  HandedOver sealed_failed_;
   bool stopping_ = false;
 };
 

@@ -110,6 +110,7 @@ void DeliveryAgent::finish(InFlight& f) {
     }
   }
   if (m.envelope.receipt && !f.handed_over.empty() && handed_over_) handed_over_(m, f.handed_over);
+  if (!m.envelope.sealed_for.empty() && !f.newly_failed.empty() && sealed_failed_) sealed_failed_(m, f.newly_failed);
   if (!f.newly_failed.empty()) bouncer_.report(m, f.newly_failed, DsnAction::failed);
   if (!f.newly_delivered.empty()) bouncer_.report(m, f.newly_delivered, DsnAction::delivered);
   if (!pending) {

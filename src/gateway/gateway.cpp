@@ -113,20 +113,29 @@ Result<ReceiptStores> open_receipt_stores(const config::Config& config, const Ga
   return ReceiptStores{std::move(*ledger), std::move(*kept)};
 }
 
-// Every ReceiptTimeouts::interval(), a sweep on the pool (SQLite and
-// composing reports stay off the event loop thread).
-asio::awaitable<void> receipt_sweeps(ReceiptTimeouts& timeouts, asio::thread_pool& pool) {
+// Every `interval`, `work` on the pool (SQLite, files and composing
+// reports stay off the event loop thread): the receipt timeout sweep and
+// the evidence purge.
+asio::awaitable<void> every(std::chrono::seconds interval, asio::thread_pool& pool, std::function<void()> work) {
   auto exec = co_await asio::this_coro::executor;
   asio::steady_timer timer(exec);
   for (;;) {
-    timer.expires_after(timeouts.interval());
+    timer.expires_after(interval);
     std::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
     co_await asio::post(pool.get_executor(), asio::use_awaitable);
-    timeouts.sweep(static_cast<std::int64_t>(std::time(nullptr)));
+    work();
     co_await asio::post(exec, asio::use_awaitable);
   }
+}
+
+// [evidence] retention: what is past it is deleted, index entry and file.
+void purge_evidence(evidence::EvidenceStore& store) {
+  auto purged = store.purge(static_cast<std::int64_t>(std::time(nullptr)));
+  if (!purged) log::warn("evidence: purge failed: {}", purged.error().text);
+  else if (purged->entries || purged->files)
+    log::info("evidence: purged {} entries and {} files past their retention", purged->entries, purged->files);
 }
 
 queue::SyncMode sync_mode(config::SyncMode m) {
@@ -256,6 +265,17 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   std::optional<ReceiptTimeouts> receipt_timeouts;
   asio::thread_pool receipt_pool(1);
   if (receipts->ledger) receipt_timeouts.emplace(config, receipts->ledger, **spool, on_committed);
+  // A sealed copy that bounced awaits no receipt (its sender has the bounce).
+  if (auto ledger = receipts->ledger)
+    agent.on_sealed_failed([ledger, &receipt_pool](const queue::QueuedMessage& m, const std::vector<std::size_t>& failed) {
+      std::vector<std::string> addresses;
+      for (auto i : failed) addresses.push_back(m.envelope.recipients[i].address);
+      asio::post(receipt_pool, [ledger, id = m.envelope.id, addresses] {
+        for (const auto& a : addresses)
+          if (auto r = ledger->fail(id, a, static_cast<std::int64_t>(std::time(nullptr))); !r)
+            log::warn("{}: receipt request for <{}> not marked failed: {}", id, a, r.error().text);
+      });
+    });
 
   std::map<std::string, std::string> bound;
   std::vector<std::unique_ptr<Listener>> listeners;
@@ -319,7 +339,14 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   asio::co_spawn(io, control_loop(control_acceptor, agent, **spool), asio::detached);
   agent.rescan();
   (*directory)->start();
-  if (receipt_timeouts) asio::co_spawn(io, receipt_sweeps(*receipt_timeouts, receipt_pool), asio::detached);
+  if (receipt_timeouts)
+    asio::co_spawn(io, every(receipt_timeouts->interval(), receipt_pool,
+                             [&t = *receipt_timeouts] { t.sweep(static_cast<std::int64_t>(std::time(nullptr))); }),
+                   asio::detached);
+  if (auto kept = receipts->evidence) {
+    asio::post(receipt_pool, [kept] { purge_evidence(*kept); });  // once at start, then hourly
+    asio::co_spawn(io, every(std::chrono::hours(1), receipt_pool, [kept] { purge_evidence(*kept); }), asio::detached);
+  }
 
   if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
   for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);

@@ -14,7 +14,8 @@
 namespace sm::gateway {
 namespace {
 
-// Members reached through the same gateway share a sealed copy.
+// Members reached through the same gateway (the same endpoints and
+// certificates) share a sealed copy.
 std::string gateway_key(const directory::Member& m) {
   std::vector<std::string> endpoints = m.endpoints, certs = m.certificates;
   std::sort(endpoints.begin(), endpoints.end());
@@ -27,6 +28,10 @@ std::string gateway_key(const directory::Member& m) {
 }
 
 }  // namespace
+
+bool same_gateway(const directory::Member& a, const directory::Member& b) {
+  return a.id == b.id || gateway_key(a) == gateway_key(b);
+}
 
 OutboundPlan plan_outbound(const config::Config& config, std::shared_ptr<const directory::Directory> directory,
                            const mail::Envelope& env) {

@@ -45,6 +45,9 @@ struct OutboundPlan {
   std::shared_ptr<const directory::Directory> directory;  // keeps the members alive
 };
 
+// Do two members share one gateway (and so one sealed copy)?
+bool same_gateway(const directory::Member& a, const directory::Member& b);
+
 OutboundPlan plan_outbound(const config::Config& config, std::shared_ptr<const directory::Directory> directory,
                            const mail::Envelope& env);
 

@@ -6,6 +6,7 @@
 
 #include "gateway/inbound.h"
 #include "gateway/local_mail.h"
+#include "gateway/outbound.h"
 #include "gateway/receipt_reports.h"
 #include "mime/header.h"
 #include "mime/multipart.h"
@@ -110,7 +111,10 @@ ReceiptIntake check_receipt_message(const ReceiptChecking& c, std::string_view o
   if (asked == s.recipients.end())
     return refused("wrong-recipient", "<" + message->recipient + "> was not asked for a receipt by message " + s.message_id);
   const directory::Member* owner = c.directory ? c.directory->lookup_address(asked->address) : nullptr;
-  if (!owner || owner->id != member || s.member != member)
+  // The seal names the first member of its gateway: a service provider's
+  // gateway seals one copy for all its customers, and each signs its own.
+  const directory::Member* sealed_for = c.directory ? c.directory->find_id(s.member) : nullptr;
+  if (!owner || owner->id != member || !sealed_for || !same_gateway(*sealed_for, *owner))
     return refused("forged-signer", "member " + member + " signed for <" + asked->address + ">, whose domain belongs to " +
                                         (owner ? "member " + owner->id : std::string("no member")) +
                                         " (the message was sealed for member " + s.member + ")");
@@ -142,10 +146,12 @@ ReceiptIntake check_receipt_message(const ReceiptChecking& c, std::string_view o
   if (**before == evidence::ReceiptState::received) return refused("replayed", "a receipt for <" + asked->address + "> was already accepted");
   if (**before == evidence::ReceiptState::timed_out)
     return refused("late", "the request for <" + asked->address + "> had already timed out");
+  if (**before == evidence::ReceiptState::failed)
+    return refused("late", "the sealed copy for <" + asked->address + "> had bounced");
   ReceiptIntake out{"accepted", "receipt signed by member " + member + " (certificate " +
                                     check->signer_fingerprint.substr(0, 16) + ") for <" + asked->address + ">, message " +
                                     s.message_id + ", signed " + (check->signing_time ? mime::format_date(check->signing_time) : "(no time)"),
-                    std::nullopt, {}, {}};
+                    std::nullopt, {}, {}, *id, asked->address};
   if (c.evidence) {
     evidence::EvidenceEntry entry;
     entry.kind = evidence::EvidenceKind::receipt;
@@ -161,10 +167,19 @@ ReceiptIntake check_receipt_message(const ReceiptChecking& c, std::string_view o
   if (s.sender.empty()) return out;
   ConfirmedDelivery delivery{asked->address, asked->orcpt, message->receipt, check->signing_time};
   auto dsn = receipt_dsn(c.config, reported(s), delivery, now);
-  if (!dsn) return trouble(dsn.error());
+  if (!dsn) {
+    reopen_request(*c.ledger, out);
+    return trouble(dsn.error());
+  }
   out.report = std::move(*dsn);
   out.report_to = s.sender;
   return out;
+}
+
+void reopen_request(evidence::ReceiptLedger& ledger, const ReceiptIntake& intake) {
+  if (auto r = ledger.reopen(intake.content_identifier, intake.recipient); !r)
+    log::error("receipt for <{}> (identifier {}) settled but its report was not queued, and the request cannot be reopened: {}",
+               intake.recipient, intake.content_identifier, r.error().text);
 }
 
 Result<Resolution> take_receipt(const config::Config& config, queue::Spool& spool, const MemberTrust& trust,
@@ -210,7 +225,15 @@ Result<Resolution> take_receipt(const config::Config& config, queue::Spool& spoo
     return res;
   }
   auto copy = write_local_message(spool, LocalMessage{"receipt", intake.report_to, intake.report, now, false});
-  if (!copy) return std::unexpected(copy.error());
+  if (!copy) {
+    reopen_request(*trust.ledger, intake);
+    return std::unexpected(copy.error());
+  }
+  // Settled before the report is on disk: if its commit fails, the member
+  // gets a 4xx and retries, and that retry must settle it again.
+  res.after_commit = [ledger = trust.ledger, intake](bool committed) {
+    if (!committed) reopen_request(*ledger, intake);
+  };
   log::info("{}: receipt accepted: {}; delivery report to <{}> queued as {}", id, intake.detail, intake.report_to,
             (*copy)->id());
   res.copies.push_back(std::move(*copy));

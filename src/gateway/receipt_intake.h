@@ -62,6 +62,7 @@ struct ReceiptIntake {
   std::optional<Error> local_trouble;  // set: answer with this (4xx) instead
   std::string report;   // accepted: the DSN text for report_to ("" when the original had the null sender)
   std::string report_to;
+  std::string content_identifier, recipient;  // accepted: the settled request
   bool accepted() const { return result == "accepted"; }
 };
 
@@ -77,6 +78,9 @@ struct ReceiptChecking {
 // `member`, whose certificates have these fingerprints.
 ReceiptIntake check_receipt_message(const ReceiptChecking& checking, std::string_view opened, const std::string& member,
                                     const std::vector<std::string>& fingerprints, std::int64_t now);
+
+// Undo an accepted intake's settlement (its report could not be queued).
+void reopen_request(evidence::ReceiptLedger& ledger, const ReceiptIntake& intake);
 
 // The inbound resolution for mail to the receipt address: open and verify
 // (Opener), check, and resolve to the DSN copy (or nothing) or the refusal.

@@ -44,16 +44,28 @@ std::size_t ReceiptTimeouts::sweep(std::int64_t now) {
   std::size_t queued = 0;
   for (const auto& [id, seal] : seals) {
     if (seal.sender.empty()) continue;  // never a report to the null sender
+    // Marked timed out before the report is on disk (so a receipt racing
+    // the sweep is either accepted or late, never both): a report that
+    // cannot be queued puts its requests back to pending, and the next
+    // sweep tries again.
+    auto reopen = [ledger = ledger_, id, seal] {
+      for (const auto& r : seal.recipients)
+        if (auto ok = ledger->reopen(id, r.address); !ok)
+          log::error("receipts: request for <{}> (identifier {}) timed out without a report and cannot be reopened: {}",
+                     r.address, id, ok.error().text);
+    };
     auto text = not_confirmed_dsn(config_, seal, now);
     if (!text) {
       log::error("receipts: cannot compose the not-confirmed report for message {}: {}", seal.message_id, text.error().text);
+      reopen();
       continue;
     }
     std::string message_id = seal.message_id;
     std::string report_id = queue_local_message(spool_, LocalMessage{"receipt", seal.sender, std::move(*text), now, false},
-                                                [this, message_id](Result<std::string> r) {
+                                                [this, message_id, reopen](Result<std::string> r) {
                                                   if (!r) {
                                                     log::error("receipts: report for message {} not queued: {}", message_id, r.error().text);
+                                                    reopen();
                                                     return;
                                                   }
                                                   log::info("receipts: delivery not confirmed for message {}: report queued as {}",
@@ -62,6 +74,7 @@ std::size_t ReceiptTimeouts::sweep(std::int64_t now) {
                                                 });
     if (report_id.empty()) {
       log::error("receipts: cannot queue the not-confirmed report for message {}", seal.message_id);
+      reopen();
       continue;
     }
     ++queued;

@@ -8,11 +8,12 @@ received verifies likewise. What is kept at rest is not the plaintext.
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 
 from conftest import securemail, text
-from testnet_world import compose, new_message_id, receipts, running, send, wait_reports
+from testnet_world import before_listen, compose, config_changed, new_message_id, receipts, restart, running, send, wait_reports
 
 DOMAINS = ["a.example", "b.example"]
 SECRET = "the evidence body, never at rest in clear"
@@ -119,3 +120,29 @@ def test_purge_keeps_what_is_within_retention(net, delivered, tmp_path):
     r = export(net, "a.example", delivered, out)
     assert r.returncode == 0, text(r)
     assert (out / "original-sent.eml").exists() and list(out.glob("receipt-*.der"))
+
+
+def test_running_gateway_purges_evidence_past_retention(net, delivered, tmp_path):
+    """The gateway purges by itself (at start, then hourly): evidence kept
+    with a one-second retention is gone after a restart, while what is
+    within its retention stays."""
+    with config_changed(net, "a.example", before_listen('[evidence]\nretention = "1s"')):
+        mid = new_message_id("short-lived")
+        msg = compose("alice@a.example", ["bob@b.example"], "short-lived evidence", mid)
+        code, reply = send(net.port("a.example", "relay"), "alice@a.example", ["bob@b.example"], msg,
+                           rcpt_options=["NOTIFY=SUCCESS"])
+        assert code == 250, reply
+        wait_reports(net, "a.example", "alice", mid)
+        assert export(net, "a.example", mid, tmp_path / "before").returncode == 0
+        time.sleep(1.5)  # past its retention
+        restart(net, "a.example")
+        gone = None
+        for _ in range(100):
+            gone = export(net, "a.example", mid, tmp_path / "after")
+            if gone.returncode != 0:
+                break
+            shutil.rmtree(tmp_path / "after", ignore_errors=True)
+            time.sleep(0.1)
+        assert gone.returncode != 0, text(gone)
+        kept = export(net, "a.example", delivered, tmp_path / "kept")
+        assert kept.returncode == 0, text(kept)

@@ -231,10 +231,47 @@ TEST_F(LedgerTest, AcknowledgementAtMostOncePerInterval) {
   EXPECT_TRUE(*ledger->acknowledgement_due("info@b.example", "alice@a.example", 4661, 60));
 }
 
+TEST_F(LedgerTest, ReopenUndoesASettlementWhoseReportWasNotQueued) {
+  ASSERT_TRUE(ledger->add(make_seal("ci1", "m1", 100)));
+  ASSERT_TRUE(ledger->settle("ci1", "bob@b.example", 150, 160, "abc", "fp"));
+  ASSERT_TRUE(ledger->time_out("ci1", "carol@b.example", 170));
+  ASSERT_TRUE(ledger->reopen("ci1", "bob@b.example"));
+  ASSERT_TRUE(ledger->reopen("ci1", "carol@b.example"));
+  auto rows = ledger->find("ci1");
+  ASSERT_TRUE(rows);
+  for (const auto& row : *rows) {
+    EXPECT_EQ(row.state, ReceiptState::pending) << row.recipient;
+    EXPECT_EQ(row.settled_at, 0);
+    EXPECT_EQ(row.receipt_sha256, "");
+  }
+  // The member's retry of the same receipt now settles it (not a replay).
+  auto again = ledger->settle("ci1", "bob@b.example", 150, 180, "abc", "fp");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, ReceiptState::pending);
+}
+
+TEST_F(LedgerTest, BouncedSealedCopyFailsOnlyItsPendingRecipient) {
+  ASSERT_TRUE(ledger->add(make_seal("ci1", "m1", 100)));
+  ASSERT_TRUE(ledger->add(make_seal("ci2", "m2", 100)));
+  auto failed = ledger->fail("Qci1", "bob@b.example", 200);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(*failed, 1u);
+  EXPECT_EQ(*ledger->fail("Qci1", "bob@b.example", 201), 0u);  // already failed
+  EXPECT_EQ(*ledger->fail("Qnone", "bob@b.example", 201), 0u);
+  auto overdue = ledger->overdue(1000);
+  ASSERT_TRUE(overdue);
+  ASSERT_EQ(overdue->size(), 3u);  // the failed one awaits no receipt and no timeout
+  for (const auto& row : *overdue) EXPECT_FALSE(row.content_identifier == "ci1" && row.recipient == "bob@b.example");
+  auto late = ledger->settle("ci1", "bob@b.example", 250, 260, "x", "fp");
+  ASSERT_TRUE(late);
+  EXPECT_EQ(*late, ReceiptState::failed);
+}
+
 TEST_F(LedgerTest, StateNames) {
   EXPECT_EQ(to_string(ReceiptState::pending), "pending");
   EXPECT_EQ(to_string(ReceiptState::received), "received");
   EXPECT_EQ(to_string(ReceiptState::timed_out), "timed-out");
+  EXPECT_EQ(to_string(ReceiptState::failed), "failed");
   EXPECT_EQ(bare_message_id("<a@b>"), "a@b");
   EXPECT_EQ(bare_message_id("a@b"), "a@b");
   EXPECT_EQ(bare_message_id("<"), "<");

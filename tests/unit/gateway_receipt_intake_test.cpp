@@ -131,6 +131,20 @@ TEST_F(ReceiptIntakeTest, ForgedSigner) {
   EXPECT_EQ(state_of(seal.content_identifier, "bob@b.example"), evidence::ReceiptState::pending);
 }
 
+TEST_F(ReceiptIntakeTest, SharedGatewaySealAcceptsEachCustomersOwnReceipt) {
+  // One copy sealed for b's gateway (the seal names member b) reached
+  // b.example and d.example; d signs for its own recipient.
+  auto seal = w.asked({"bob@b.example", "dave@d.example"});
+  auto r = check(ReceiptWorld::receipt_message("dave@d.example", w.receipt_by(w.b, seal), "d.example"), "d",
+                 w.fingerprints(w.b));
+  ASSERT_TRUE(r.accepted()) << r.result << ": " << r.detail;
+  EXPECT_EQ(state_of(seal.content_identifier, "dave@d.example"), evidence::ReceiptState::received);
+  // d cannot answer for b's recipient, though they share the gateway.
+  expect_refused(check(ReceiptWorld::receipt_message("bob@b.example", w.receipt_by(w.b, seal), "d.example"), "d",
+                       w.fingerprints(w.b)),
+                 "forged-signer");
+}
+
 TEST_F(ReceiptIntakeTest, WrongDigest) {
   // Two signatures under one identifier: the ledger keeps the second, the
   // receipt is for the first, so msgSigDigest does not match.

@@ -50,8 +50,13 @@ struct ReceiptWorld {
     if (e) evidence = *e;
     using directory::testing::make_feed;
     using directory::testing::make_member;
-    directory = directory::Directory::build(
-        make_feed(1, {make_member("a", {"a.example"}), make_member("b", {"b.example"}), make_member("c", {"c.example"})}));
+    // d.example is another customer of b's gateway (a service provider):
+    // the same endpoints and certificate, so one sealed copy serves both.
+    auto b = make_member("b", {"b.example"});
+    auto d = make_member("d", {"d.example"});
+    d.endpoints = b.endpoints;
+    d.certificates = b.certificates;
+    directory = directory::Directory::build(make_feed(1, {make_member("a", {"a.example"}), b, make_member("c", {"c.example"}), d}));
   }
 
   // What gateway a signs for a message to `recipients` asking for a
