@@ -23,6 +23,7 @@
 #include "gateway/receipt_timeouts.h"
 #include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
+#include "gateway/submission.h"
 #include "net/dns.h"
 #include "net/tls.h"
 #include "queue/spool.h"
@@ -258,6 +259,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   if (receipts->ledger) receipt_timeouts.emplace(config, receipts->ledger, **spool, on_committed);
 
   std::map<std::string, std::string> bound;
+  std::unique_ptr<Submission> submission;  // declared first: outlives the listeners that call it
   std::vector<std::unique_ptr<Listener>> listeners;
   for (auto [name, at] : {std::pair{"relay", config.listen.relay}, std::pair{"inbound", config.listen.inbound}}) {
     if (!at.enabled()) continue;
@@ -271,6 +273,16 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     }
     bound[name] = config::Endpoint{ep->address().to_string(), ep->port()}.str();
     listeners.push_back(std::move(l));
+  }
+  if (config.listen.submission.enabled() || config.listen.submissions.enabled()) {
+    auto opened = Submission::open(config, receiver, snapshot);
+    auto ok = opened ? (*opened)->listen(io, {config.hostname, "", server_limits(config), *tls}, bound, listeners)
+                     : Result<void>(std::unexpected(opened.error()));
+    if (!ok) {
+      log::error("submission: {}", ok.error().text);
+      return 1;
+    }
+    submission = std::move(*opened);
   }
 
   admin::AdminServer admin_server([&spool, &directory] {

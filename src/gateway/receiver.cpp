@@ -212,11 +212,15 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
 
 }  // namespace
 
+bool outbound_listener(std::string_view listener) {
+  return listener == "relay" || listener == "submission" || listener == "submissions";
+}
+
 Result<void> check_relay(const config::Config& config, const std::string& listener,
                          const std::string& recipient) {
   std::string domain = mail::domain_of(recipient);
   if (domain.empty()) return fail(550, "5.1.3", "recipient address must have a domain");
-  if (listener == "relay") return {};
+  if (outbound_listener(listener)) return {};
   if (!config.receives_for(domain)) {
     relay_denied_total.add();
     return fail(554, "5.7.1", "<" + recipient + ">: Relay access denied");
@@ -272,7 +276,7 @@ Result<void> Receiver::on_mail(const smtp::SessionInfo& session, const mail::Env
 Result<void> Receiver::on_rcpt(const smtp::SessionInfo& session, const mail::Envelope&,
                                const mail::Recipient& rcpt) {
   if (auto ok = check_relay(config_, session.listener, rcpt.address); !ok) return ok;
-  if (session.listener == "relay" && !config_.receives_for(mail::domain_of(rcpt.address))) {
+  if (outbound_listener(session.listener) && !config_.receives_for(mail::domain_of(rcpt.address))) {
     auto dir = directory();
     return check_member_recipient(dir.get(), rcpt.address);
   }
@@ -286,7 +290,8 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   // the file is then only read back and discarded).
   std::optional<OutboundPlan> plan;
   mail::Envelope stored = env;
-  const bool relay = session.listener == "relay";
+  const bool relay = outbound_listener(session.listener);
+  const bool relay_client = session.listener == "relay" && !config_.relay_clients.empty();
   if (relay) {
     plan = plan_outbound(config_, directory(), env);
     if (!plan->sealed.empty() && !plan->plain.empty()) stored = subset(env, plan->plain);
@@ -296,7 +301,7 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   trace.helo = session.helo;
   trace.client_address = session.peer_address;
   trace.by = config_.hostname;
-  trace.protocol = session.tls ? "ESMTPS" : "ESMTP";
+  trace.protocol = std::string(session.tls ? "ESMTPS" : "ESMTP") + (session.auth_user.empty() ? "" : "A");  // RFC 3848
   trace.queue_id = stored.id;
   if (env.recipients.size() == 1) trace.recipient = env.recipients.front().address;
   trace.tls = session.tls ? session.tls_version + " " + session.tls_cipher : "";
@@ -304,10 +309,9 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   std::string received_field = mime::received_header(trace);
 
   QueueSink::Resolve resolve;
-  const auto* client = relay && !config_.relay_clients.empty()
-                           ? identify_relay_client(config_, session.peer_address, session.peer_cert_sha256)
-                           : nullptr;
-  bool check_from = relay && !config_.relay_clients.empty();
+  const auto* client = relay_client ? identify_relay_client(config_, session.peer_address, session.peer_cert_sha256)
+                                    : nullptr;
+  bool check_from = relay_client;
   if (relay && (!plan->sealed.empty() || !plan->suspended.empty() || check_from)) {
     resolve = [this, env, stored, plan = std::move(*plan), client, check_from](Received received) {
       return seal_for_members({config_, spool_, trust_, failures_}, env, stored, plan, client, check_from, std::move(received));

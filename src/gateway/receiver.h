@@ -3,8 +3,8 @@
 // through the outbound or inbound processing into the durable queue, then
 // straight to the delivery agent.
 //
-// Relay policy (no open relay): the trusted relay listener may send to any
-// domain; the inbound listener only to our own domains, and never to a
+// Relay policy (no open relay): the trusted relay listener (and
+// authenticated submission, submission.h) may send to any domain; the inbound listener only to our own domains, and never to a
 // local part that carries routing characters (`%`, `!`, `@` in a quoted
 // local part), which an internal server might still act on. With
 // [[relay_client]] entries, each client of the relay listener may only
@@ -87,6 +87,11 @@ class Receiver : public smtp::TransactionHandler {
   SealedFailures failures_;
   asio::thread_pool crypto_pool_{2};
 };
+
+// Mail from our own side: the relay listener and authenticated submission
+// (submission, submissions) may send anywhere; their mail is sealed for
+// members. [[relay_client]] bindings apply to the relay listener only.
+bool outbound_listener(std::string_view listener);
 
 // The relay decision alone, for tests: may this listener take mail for rcpt?
 Result<void> check_relay(const config::Config& config, const std::string& listener,
