@@ -120,7 +120,7 @@ TEST_F(SmtpAuth, PlainWithInitialResponseThenMail) {
   start();
   Client c(server_->port());
   std::string ehlo = under_tls(c);
-  EXPECT_THAT(ehlo, HasSubstr("250-AUTH PLAIN LOGIN\r\n"));
+  EXPECT_THAT(ehlo, HasSubstr("250 AUTH PLAIN LOGIN\r\n"));
   EXPECT_THAT(ehlo, Not(HasSubstr("STARTTLS")));
   c.send("MAIL FROM:<alice@a.example>\r\n");
   EXPECT_EQ(c.reply(), "530 5.7.0 Authentication required\r\n");
@@ -239,7 +239,7 @@ TEST_F(SmtpAuth, ImplicitTlsHandshakesBeforeTheGreeting) {
   EXPECT_EQ(c.reply(), "220 mx.test.example ESMTP SecureMail\r\n");
   c.send("EHLO client.example\r\n");
   std::string ehlo = c.reply();
-  EXPECT_THAT(ehlo, HasSubstr("250-AUTH PLAIN LOGIN\r\n"));
+  EXPECT_THAT(ehlo, HasSubstr("250 AUTH PLAIN LOGIN\r\n"));
   EXPECT_THAT(ehlo, Not(HasSubstr("STARTTLS")));
   c.send("STARTTLS\r\n");
   EXPECT_EQ(c.reply(), "503 5.5.1 Error: TLS already active\r\n");
@@ -250,6 +250,21 @@ TEST_F(SmtpAuth, ImplicitTlsHandshakesBeforeTheGreeting) {
   ASSERT_EQ(rec.data_infos.size(), 1u);
   EXPECT_TRUE(rec.data_infos[0].tls);
   EXPECT_EQ(rec.data_infos[0].auth_user, "alice");
+}
+
+TEST_F(SmtpAuth, NotImplementedOnListenersWithoutAccounts) {
+  sm::smtp::ServerOptions o;
+  o.hostname = "mx.test.example";
+  o.listener = "inbound";
+  o.tls = server_ctx_;
+  server_ = std::make_unique<Server>(std::move(o), handler_);
+  Client c(server_->port());
+  under_tls(c);
+  c.send("AUTH PLAIN " + plain("", "alice", "pw") + "\r\n");
+  EXPECT_EQ(c.reply(), "502 5.5.1 Error: command not implemented\r\n");
+  c.send("MAIL FROM:<alice@a.example>\r\n");
+  EXPECT_THAT(c.reply(), StartsWith("250 2.1.0"));  // no sign-in needed where none is offered
+  EXPECT_TRUE(handler_.seen.empty());
 }
 
 TEST_F(SmtpAuth, ImplicitTlsClientSpeakingPlainIsDropped) {
