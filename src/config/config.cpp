@@ -116,6 +116,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
   read_receipts(root, c);
   read_relay_clients(root, c);
   read_run(root, c);
+  read_strength(root, c);
   finish(root);
 }
 
@@ -351,7 +352,7 @@ std::string describe(const Config& c) {
   line("dns.nameservers", list + "]", c.dns.nameservers.empty() ? "system resolver (/etc/resolv.conf)" : "");
   // [[acknowledge]] and [[relay_client]] tables last: every key after a [[...]] header is theirs.
   return o.str() + describe_directory(c) + describe_policy(c) + describe_receipts(c) + describe_run(c) +
-         describe_acknowledge(c) + describe_relay_clients(c);
+         describe_acknowledge(c) + describe_relay_clients(c) + describe_strength(c);
 }
 
 }  // namespace sm::config
