@@ -2,7 +2,6 @@
 // the submission listeners, in front of the relay's outbound handling.
 #include "gateway/submission.h"
 
-#include <algorithm>
 #include <chrono>
 
 #include "auth/assurance.h"
@@ -33,11 +32,6 @@ Error auth_failed() { return Error{535, "5.7.8", "authentication failed"}; }
 
 Error not_yours(std::string_view address) {
   return Error{550, "5.7.1", "<" + std::string(address) + ">: not yours to send as"};
-}
-
-bool owns(const auth::Account& account, std::string_view address) {
-  std::string lower = ascii_lower(address);
-  return std::find(account.addresses.begin(), account.addresses.end(), lower) != account.addresses.end();
 }
 
 }  // namespace
@@ -127,7 +121,7 @@ Result<auth::Account> Submission::signed_in(const std::string& user) const {
 Result<void> Submission::on_mail(const smtp::SessionInfo& session, const mail::Envelope& env) {
   auto account = signed_in(session.auth_user);
   if (!account) return std::unexpected(account.error());
-  if (env.sender.empty() || !owns(*account, env.sender)) return std::unexpected(not_yours(env.sender));
+  if (env.sender.empty() || !owns_address(account->addresses, env.sender)) return std::unexpected(not_yours(env.sender));
   return {};
 }
 

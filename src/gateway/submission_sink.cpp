@@ -24,12 +24,12 @@ std::size_t header_end(std::string_view text) {
   return crlf < lf ? crlf + 3 : lf + 2;
 }
 
-bool owns(const std::vector<std::string>& owned, std::string_view address) {
+}  // namespace
+
+bool owns_address(const std::vector<std::string>& owned, std::string_view address) {
   std::string lower = ascii_lower(address);
   return std::find(owned.begin(), owned.end(), lower) != owned.end();
 }
-
-}  // namespace
 
 Result<std::string> stamp_submitted_header(std::string_view header, const std::vector<std::string>& owned,
                                            std::string_view assurance_value) {
@@ -40,7 +40,7 @@ Result<std::string> stamp_submitted_header(std::string_view header, const std::v
   auto addresses = smime::detail::parse_mailbox_list(*from);
   if (!addresses || addresses->empty()) return fail(550, "5.7.1", "the From: field holds no readable address");
   for (const auto& a : *addresses)
-    if (!owns(owned, a)) return fail(550, "5.7.1", "From: <" + a + ">: not yours to send as");
+    if (!owns_address(owned, a)) return fail(550, "5.7.1", "From: <" + a + ">: not yours to send as");
   std::string out = std::string(auth::kAssuranceHeader) + ": " + std::string(assurance_value) + "\r\n";
   for (const auto& field : block->fields())
     if (!mime::iequals(field.name, auth::kAssuranceHeader)) out += field.raw;

@@ -21,6 +21,9 @@
 
 namespace sm::gateway {
 
+// Is address (any case) one of `owned` (lower-case, an account's addresses)?
+bool owns_address(const std::vector<std::string>& owned, std::string_view address);
+
 // The header block of a submitted message rewritten: our assurance field
 // first, the client's assurance fields gone, everything else as written.
 // Errors: 550 5.7.1 when the From: field is missing, unreadable or names
