@@ -23,6 +23,7 @@
 #include "gateway/receipt_timeouts.h"
 #include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
+#include "gateway/strong_hold.h"
 #include "gateway/submission.h"
 #include "net/dns.h"
 #include "net/tls.h"
@@ -253,6 +254,10 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   MemberTrust member_trust{*keys, snapshot, &member_certs, replays->get(), receipts->ledger, receipts->evidence};
   Acknowledger acknowledger(config, own_mail, member_trust.ledger);
   if (!config.acknowledge.empty()) member_trust.acknowledger = &acknowledger;
+  Result<std::unique_ptr<StrongHolds>> strong_holds{nullptr};  // only with [[strong_auth]] rules
+  if (!config.strong_auth.empty()) strong_holds = StrongHolds::open(config, **spool, bouncer);
+  if (!strong_holds) return log::error("accounts: {}", strong_holds.error().text), 1;
+  member_trust.strong_holds = strong_holds->get();
   Receiver receiver(config, **spool, on_queued, member_trust);
   std::optional<ReceiptTimeouts> receipt_timeouts;
   asio::thread_pool receipt_pool(1);
@@ -332,6 +337,9 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   agent.rescan();
   (*directory)->start();
   if (receipt_timeouts) asio::co_spawn(io, receipt_sweeps(*receipt_timeouts, receipt_pool), asio::detached);
+  if (*strong_holds)
+    asio::co_spawn(io, strong_hold_scans(**strong_holds, receipt_pool, [&agent](const std::string& id) { agent.submit(id); }),
+                   asio::detached);
 
   if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
   for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);

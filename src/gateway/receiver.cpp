@@ -14,6 +14,7 @@
 #include "gateway/receipt_asking.h"
 #include "gateway/receipt_intake.h"
 #include "gateway/sender_binding.h"
+#include "gateway/strong_hold.h"
 #include "mime/header.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -171,6 +172,15 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
       break;
   }
   const bool pass = out.result == "pass";
+  StrengthSplit strength;
+  if (pass && p.trust.strong_holds) {
+    auto split = p.trust.strong_holds->split(env, out.recipients, out.member);
+    if (!split) return std::unexpected(split.error());
+    for (const auto& line : split->log) log::info("{}: from=<{}>: {}", id, env.sender, line);
+    if (split->pick(out.recipients, StrengthSplit::Fate::return_).size() == out.recipients.size())
+      return std::unexpected(no_strong_authentication());
+    strength = std::move(*split);
+  }
   if (pass && p.trust.evidence && !out.signed_entity.empty())
     if (auto kept = keep_received(p, env, out); !kept) {
       log::error("{}: from=<{}>: evidence not kept: {}; deferred", id, env.sender, kept.error().text);
@@ -183,23 +193,33 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
   std::vector<std::size_t> without;
   for (auto i : out.recipients)
     if (std::find(with_duty.begin(), with_duty.end(), i) == with_duty.end()) without.push_back(i);
+  const std::int64_t now = std::time(nullptr);
   for (const auto* group : {&with_duty, &without}) {
-    if (group->empty()) continue;
-    mail::Envelope final_env = subset(env, *group);
-    final_env.lane = out.lane;
-    if (group == &with_duty) final_env.receipt = out.receipt.duty;
-    // What was opened is the original message, not the BINARYMIME sealed
-    // form it came in; it may hold 8-bit text. Anything else stays binary.
-    if (final_env.body_binary && pass) {
-      final_env.body_binary = false;
-      final_env.body_8bit = true;
+    for (const auto& [members, fate] : strength.copies(*group)) {
+      mail::Envelope final_env = subset(env, members);
+      final_env.lane = out.lane;
+      if (group == &with_duty) final_env.receipt = out.receipt.duty;
+      // What was opened is the original message, not the BINARYMIME sealed
+      // form it came in; it may hold 8-bit text. Anything else stays binary.
+      if (final_env.body_binary && pass) {
+        final_env.body_binary = false;
+        final_env.body_8bit = true;
+      }
+      if (fate != StrengthSplit::Fate::deliver)  // returned ones: due now, for the next scan
+        final_env.strong_hold_until = now + (fate == StrengthSplit::Fate::hold ? p.config.mailboxes.hold_time.count() : 0);
+      auto copy = new_copy(p.spool, final_env, out.message);
+      if (!copy) return std::unexpected(copy.error());
+      bool held = out.action == InboundOutcome::Action::quarantine || fate != StrengthSplit::Fate::deliver;
+      if (held) (*copy)->hold_on_commit();
+      log::info("{}: from=<{}>: {} -> queued as {}{}", id, env.sender, out.log, (*copy)->id(),
+                fate != StrengthSplit::Fate::deliver ? " (held for strong authentication)" : held ? " (held)" : "");
+      res.copies.push_back(std::move(*copy));
+      if (fate == StrengthSplit::Fate::hold) {
+        auto notice = p.trust.strong_holds->notice(final_env, out.member);
+        if (!notice) return std::unexpected(notice.error());
+        res.copies.push_back(std::move(*notice));
+      }
     }
-    auto copy = new_copy(p.spool, final_env, out.message);
-    if (!copy) return std::unexpected(copy.error());
-    bool held = out.action == InboundOutcome::Action::quarantine;
-    if (held) (*copy)->hold_on_commit();
-    log::info("{}: from=<{}>: {} -> queued as {}{}", id, env.sender, out.log, (*copy)->id(), held ? " (held)" : "");
-    res.copies.push_back(std::move(*copy));
   }
   if (pass && p.trust.acknowledger) {
     mail::Envelope logged = env;

@@ -38,6 +38,7 @@
 namespace sm::gateway {
 
 class Acknowledger;
+class StrongHolds;
 
 // What sealing for members and verifying them need: our keys, the
 // directory, the parsed member certificates and the seal ids seen. keys
@@ -54,6 +55,8 @@ struct MemberTrust {
   std::shared_ptr<evidence::EvidenceStore> evidence;
   // [[acknowledge]] mailboxes answer verified mail; null: none.
   Acknowledger* acknowledger = nullptr;
+  // [[strong_auth]] inbound hold / return (strong_hold.h); null: none.
+  StrongHolds* strong_holds = nullptr;
 };
 
 class Receiver : public smtp::TransactionHandler {
