@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "auth/assurance.h"
+#include "auth/throttle_config.h"
 #include "gateway/listener.h"
 #include "gateway/submission_sink.h"
 #include "policy/strength.h"
@@ -16,16 +17,6 @@ namespace {
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-auth::ThrottleLimits throttle_limits(const config::Config::Auth& a) {
-  auth::ThrottleLimits l;
-  l.account_delay_after = a.delay_after;
-  l.account_lock = a.account_lock;
-  l.client_lock = a.client_lock;
-  l.window = a.window;
-  l.lock_time = a.lock_time;
-  return l;
 }
 
 Error auth_failed() { return Error{535, "5.7.8", "authentication failed"}; }
@@ -46,7 +37,7 @@ Result<std::unique_ptr<Submission>> Submission::open(const config::Config& confi
 Submission::Submission(const config::Config& config, Receiver& relay, DirectorySnapshot directory,
                        std::unique_ptr<auth::AccountStore> accounts)
     : config_(config), relay_(relay), directory_(std::move(directory)), accounts_(std::move(accounts)),
-      throttle_(throttle_limits(config.auth)) {}
+      throttle_(auth::throttle_limits(config.auth)) {}
 
 Submission::~Submission() { pool_.join(); }
 
