@@ -13,6 +13,7 @@
 #include "gateway/submission_sink.h"
 
 using ::testing::HasSubstr;
+using sm::gateway::stamp_submitted_header;
 using ::testing::StartsWith;
 
 namespace {
