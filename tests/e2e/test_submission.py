@@ -110,7 +110,9 @@ def test_password_sign_in_sends_sealed_with_our_assurance(net):
         s.sendmail("carol@a.example", ["bob@b.example"],
                    compose("Carol <carol@a.example>", "bob@b.example", "weak one", [FORGED_ASSURANCE]))
     msg = net.wait_message("b.example", "bob", "weak one")
-    assert "smime=pass" in results(msg, "gw.b.example")[0]  # it came sealed, the header inside the signature
+    shown = results(msg, "gw.b.example")[0]
+    assert "smime=pass" in shown  # it came sealed, the header inside the signature
+    assert "x-securemail-assurance=pass header.auth=password" in shown, shown  # and b shows it
     carried = msg.get_all("SecureMail-Sender-Assurance")
     assert carried == ["auth=password; strong=no; sole-user=no; identity=unverified"], carried
     hops = " ".join(msg.get_all("Received"))
