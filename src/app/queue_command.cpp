@@ -52,7 +52,8 @@ nlohmann::json to_json(const queue::QueuedMessage& m) {
           {"sender", m.envelope.sender}, {"arrival", m.envelope.arrival},
           {"size", m.envelope.size},     {"attempts", m.state.attempts},
           {"next_attempt", m.state.next_attempt}, {"lane", mail::to_string(m.envelope.lane)},
-          {"sealed_for", m.envelope.sealed_for},  {"recipients", rcpts}};
+          {"sealed_for", m.envelope.sealed_for},  {"recipients", rcpts},
+          {"strong_hold_until", m.envelope.strong_hold_until}};
 }
 
 int list(queue::Spool& spool, bool json) {
@@ -74,6 +75,9 @@ int list(queue::Spool& spool, bool json) {
                 static_cast<unsigned long long>(m->envelope.size), arrival_text(m->envelope.arrival).c_str(),
                 m->envelope.sender.empty() ? "MAILER-DAEMON" : m->envelope.sender.c_str(),
                 m->envelope.sealed_for.empty() ? "" : ("  [sealed for " + m->envelope.sealed_for + "]").c_str());
+    if (m->held && m->envelope.strong_hold_until)
+      std::printf("%47s(held: recipient has no strong authentication; returned after %s)\n", "",
+                  arrival_text(m->envelope.strong_hold_until).c_str());
     for (const auto& r : m->envelope.recipients) {
       if (r.state != mail::RecipientState::pending) continue;
       if (!r.last_reply.empty()) std::printf("%47s(%s)\n", "", r.last_reply.c_str());

@@ -61,6 +61,12 @@ class Loader {
   void read_policy(Section& root, Config& c);     // policy_section.cpp
   void read_relay_clients(Section& root, Config& c);  // relay_client_section.cpp
   void read_run(Section& root, Config& c);            // run_section.cpp
+  // [[strong_auth]], [[require_assurance]] (strength_section.cpp).
+  void read_strength(Section& root, Config& c);
+  std::vector<std::string> address_patterns(Section& s, std::string_view k);  // "*", "*@domain", local@domain
+  std::vector<std::string> member_ids(Section& s, std::string_view k);        // member ids or "*"
+  // [listen] submissions and web, [auth], [mailboxes] (auth_section.cpp).
+  void read_auth(Section& root, Section& listen, Config& c);
   // [receipts], [evidence], [[acknowledge]] (receipts_section.cpp).
   void read_receipts(Section& root, Config& c);
   void read_relay_client_receipts(Section& client, Config::RelayClient& rc);
@@ -112,6 +118,10 @@ std::optional<Config::Policy::Forgery> parse_forgery(std::string_view text);
 std::string_view forgery_name(Config::Policy::Forgery f);
 // A forgery_subject_tag is 1..100 printable ASCII characters (it goes into a header field).
 bool valid_subject_tag(std::string_view tag);
+// The [[strong_auth]] and [[require_assurance]] tables (strength_section.cpp).
+std::string describe_strength(const Config& c);
+// The [listen] submissions/web, [auth] and [mailboxes] lines (auth_section.cpp).
+std::string describe_auth(const Config& c);
 // The [run] lines (run_section.cpp).
 std::string describe_run(const Config& c);
 // The [receipts] and [evidence] lines, the [[acknowledge]] tables, and a

@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include "auth/assurance.h"
 #include "mime/header.h"
 
 namespace sm::gateway {
@@ -76,9 +77,9 @@ std::string authentication_results(std::string_view host, const SmimeResult& r) 
   std::string v = std::string("Authentication-Results: ") + std::string(host) + "; smime=" + r.result;
   if (!r.identifier.empty()) v += " body.smime-identifier=" + r.identifier;
   if (!r.serial.empty()) v += " body.smime-serial=" + r.serial;
-  v += "\r\n";
-  if (!r.comment.empty()) v += "\t(" + comment_text(r.comment) + ")\r\n";
-  return v;
+  if (!r.comment.empty()) v += "\r\n\t(" + comment_text(r.comment) + ")";
+  if (!r.assurance.empty()) v += ";\r\n\t" + r.assurance;
+  return v + "\r\n";
 }
 
 Result<std::size_t> strip_our_results(std::string& message, std::string_view host) {
@@ -88,7 +89,8 @@ Result<std::size_t> strip_our_results(std::string& message, std::string_view hos
   std::string out;
   out.reserve(message.size());
   for (const auto& f : block->fields()) {
-    bool ours = mime::iequals(f.name, "Authentication-Results") && names_host(authserv_id(f.value), host);
+    bool ours = (mime::iequals(f.name, "Authentication-Results") && names_host(authserv_id(f.value), host)) ||
+                mime::iequals(f.name, auth::kAssuranceHeader);
     if (ours) ++removed;
     else out += f.raw;
     pos += f.raw.size();

@@ -1,7 +1,9 @@
 // auth_results.h - the verification mark on delivered mail (RFC 8601
 // Authentication-Results with the smime method of RFC 7281), and removal
 // of any such mark naming our host that came from outside (a forger would
-// otherwise write "smime=pass" himself).
+// otherwise write "smime=pass" himself), and of any
+// SecureMail-Sender-Assurance (sender_assurance.h: trusted only inside a
+// verified signature, and then written by us).
 //
 //   Authentication-Results: gw.b.example; smime=pass body.smime-identifier=alice@a.example
 //   \t(signed by member a-example, aes-256-gcm, envelope bound)
@@ -23,14 +25,17 @@ struct SmimeResult {
   std::string comment;          // reason or who signed; may be empty
   std::string identifier;       // body.smime-identifier: the signer's From: address
   std::string serial;           // body.smime-serial: the signer certificate's serial (hex)
+  std::string assurance;        // a second resinfo ("x-securemail-assurance=pass header.auth=totp ..."); may be empty
 };
 
 // The complete header field, ending in CRLF: result and properties on the
-// first line, the comment (if any) on a continuation line.
+// first line, the comment (if any) on a continuation line, then the
+// assurance resinfo (if any) after a ';' on a line of its own.
 std::string authentication_results(std::string_view host, const SmimeResult& result);
 
 // The message with every Authentication-Results field whose authserv-id is
-// `host` removed from its header block; everything else byte for byte.
+// `host`, and every SecureMail-Sender-Assurance field, removed from its
+// header block; everything else byte for byte.
 // The authserv-id is read with RFC 8601's grammar (comments and white
 // space before it, a quoted-string), compared as a domain; a field whose
 // id cannot be read is removed too (when unsure, remove). Returns how many

@@ -23,6 +23,8 @@
 #include "gateway/receipt_timeouts.h"
 #include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
+#include "gateway/strong_hold.h"
+#include "gateway/submission.h"
 #include "net/dns.h"
 #include "net/tls.h"
 #include "queue/spool.h"
@@ -261,6 +263,10 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   MemberTrust member_trust{*keys, snapshot, &member_certs, replays->get(), receipts->ledger, receipts->evidence};
   Acknowledger acknowledger(config, own_mail, member_trust.ledger);
   if (!config.acknowledge.empty()) member_trust.acknowledger = &acknowledger;
+  Result<std::unique_ptr<StrongHolds>> strong_holds{nullptr};  // only with [[strong_auth]] rules
+  if (!config.strong_auth.empty()) strong_holds = StrongHolds::open(config, **spool, bouncer);
+  if (!strong_holds) return log::error("accounts: {}", strong_holds.error().text), 1;
+  member_trust.strong_holds = strong_holds->get();
   Receiver receiver(config, **spool, on_queued, member_trust);
   std::optional<ReceiptTimeouts> receipt_timeouts;
   asio::thread_pool receipt_pool(1);
@@ -278,6 +284,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     });
 
   std::map<std::string, std::string> bound;
+  std::unique_ptr<Submission> submission;  // declared first: outlives the listeners that call it
   std::vector<std::unique_ptr<Listener>> listeners;
   for (auto [name, at] : {std::pair{"relay", config.listen.relay}, std::pair{"inbound", config.listen.inbound}}) {
     if (!at.enabled()) continue;
@@ -291,6 +298,16 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     }
     bound[name] = config::Endpoint{ep->address().to_string(), ep->port()}.str();
     listeners.push_back(std::move(l));
+  }
+  if (config.listen.submission.enabled() || config.listen.submissions.enabled()) {
+    auto opened = Submission::open(config, receiver, snapshot);
+    auto ok = opened ? (*opened)->listen(io, {config.hostname, "", server_limits(config), *tls}, bound, listeners)
+                     : Result<void>(std::unexpected(opened.error()));
+    if (!ok) {
+      log::error("submission: {}", ok.error().text);
+      return 1;
+    }
+    submission = std::move(*opened);
   }
 
   admin::AdminServer admin_server([&spool, &directory] {
@@ -347,6 +364,9 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     asio::post(receipt_pool, [kept] { purge_evidence(*kept); });  // once at start, then hourly
     asio::co_spawn(io, every(std::chrono::hours(1), receipt_pool, [kept] { purge_evidence(*kept); }), asio::detached);
   }
+  if (*strong_holds)
+    asio::co_spawn(io, strong_hold_scans(**strong_holds, receipt_pool, [&agent](const std::string& id) { agent.submit(id); }),
+                   asio::detached);
 
   if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
   for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);

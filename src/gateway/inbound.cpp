@@ -6,6 +6,7 @@
 
 #include "gateway/auth_results.h"
 #include "gateway/receipt_asking.h"
+#include "gateway/sender_assurance.h"
 #include "mime/header.h"
 #include "pki/certificate.h"
 #include "smime/engine.h"
@@ -214,14 +215,22 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
     out.binding = **binding;
     bound = "envelope bound";
   }
+  // Read before the strip below removes every claim; delivered as ours.
+  // The null sender's mail is the member gateway's own (reports,
+  // acknowledgements): nobody signed in to send it, nothing to require.
+  auto assurance = signed_assurance(restored);
+  if (auto required = env.sender.empty() ? Result<void>{} : check_required_assurance(config_, member.id, assurance);
+      !required)
+    return refusal(required.error(), "refused: " + required.error().text);
   if (auto stripped = strip_our_results(restored, config_.hostname); !stripped)
     return forgery("header", stripped.error().text, 550, "5.6.0", std::move(restored), env);
   SmimeResult r;
   r.result = "pass";
   r.comment = "signed by member " + member.id + ", " + v.content_encryption + ", " + bound;
   r.identifier = v.from;
+  r.assurance = assurance_resinfo(assurance);
   if (auto block = mime::HeaderBlock::parse(received)) restored = our_received(*block) + restored;
-  out.message = authentication_results(config_.hostname, r) + restored;
+  out.message = authentication_results(config_.hostname, r) + (assurance ? assurance_field(*assurance) : "") + restored;
   out.lane = mail::Lane::priority;
   out.result = "pass";
   out.log = "sealed message from <" + env.sender + ">: decrypted with " + v.decrypted_with + " (" + v.content_encryption +

@@ -49,7 +49,11 @@ class Listener {
   // reserve: connections kept for member sessions beyond max_connections (0: none).
   Listener(asio::io_context& io, smtp::ServerOptions options, const config::Config::Limits& limits,
            Receiver& handler, std::uint64_t reserve)
-      : acceptor_(io), options_(std::move(options)), limits_(limits), handler_(handler), reserved_(handler),
+      : Listener(io, std::move(options), limits, handler, handler, reserve) {}
+  // handler answers the sessions (submission's own); receiver those in the member reserve.
+  Listener(asio::io_context& io, smtp::ServerOptions options, const config::Config::Limits& limits,
+           Receiver& receiver, smtp::TransactionHandler& handler, std::uint64_t reserve)
+      : acceptor_(io), options_(std::move(options)), limits_(limits), handler_(handler), reserved_(receiver),
         reserve_(reserve), stress_(std::make_shared<std::atomic<bool>>(false)) {
     options_.stress = stress_;
     options_.limits.stress_command_timeout = limits.stress_command_timeout;

@@ -14,6 +14,7 @@
 #include "gateway/receipt_asking.h"
 #include "gateway/receipt_intake.h"
 #include "gateway/sender_binding.h"
+#include "gateway/strong_hold.h"
 #include "mime/header.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -171,6 +172,15 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
       break;
   }
   const bool pass = out.result == "pass";
+  StrengthSplit strength;
+  if (pass && p.trust.strong_holds) {
+    auto split = p.trust.strong_holds->split(env, out.recipients, out.member);
+    if (!split) return std::unexpected(split.error());
+    for (const auto& line : split->log) log::info("{}: from=<{}>: {}", id, env.sender, line);
+    if (split->pick(out.recipients, StrengthSplit::Fate::return_).size() == out.recipients.size())
+      return std::unexpected(no_strong_authentication());
+    strength = std::move(*split);
+  }
   if (pass && p.trust.evidence && !out.signed_entity.empty())
     if (auto kept = keep_received(p, env, out); !kept) {
       log::error("{}: from=<{}>: evidence not kept: {}; deferred", id, env.sender, kept.error().text);
@@ -183,23 +193,33 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
   std::vector<std::size_t> without;
   for (auto i : out.recipients)
     if (std::find(with_duty.begin(), with_duty.end(), i) == with_duty.end()) without.push_back(i);
+  const std::int64_t now = std::time(nullptr);
   for (const auto* group : {&with_duty, &without}) {
-    if (group->empty()) continue;
-    mail::Envelope final_env = subset(env, *group);
-    final_env.lane = out.lane;
-    if (group == &with_duty) final_env.receipt = out.receipt.duty;
-    // What was opened is the original message, not the BINARYMIME sealed
-    // form it came in; it may hold 8-bit text. Anything else stays binary.
-    if (final_env.body_binary && pass) {
-      final_env.body_binary = false;
-      final_env.body_8bit = true;
+    for (const auto& [members, fate] : strength.copies(*group)) {
+      mail::Envelope final_env = subset(env, members);
+      final_env.lane = out.lane;
+      if (group == &with_duty) final_env.receipt = out.receipt.duty;
+      // What was opened is the original message, not the BINARYMIME sealed
+      // form it came in; it may hold 8-bit text. Anything else stays binary.
+      if (final_env.body_binary && pass) {
+        final_env.body_binary = false;
+        final_env.body_8bit = true;
+      }
+      if (fate != StrengthSplit::Fate::deliver)  // returned ones: due now, for the next scan
+        final_env.strong_hold_until = now + (fate == StrengthSplit::Fate::hold ? p.config.mailboxes.hold_time.count() : 0);
+      auto copy = new_copy(p.spool, final_env, out.message);
+      if (!copy) return std::unexpected(copy.error());
+      bool held = out.action == InboundOutcome::Action::quarantine || fate != StrengthSplit::Fate::deliver;
+      if (held) (*copy)->hold_on_commit();
+      log::info("{}: from=<{}>: {} -> queued as {}{}", id, env.sender, out.log, (*copy)->id(),
+                fate != StrengthSplit::Fate::deliver ? " (held for strong authentication)" : held ? " (held)" : "");
+      res.copies.push_back(std::move(*copy));
+      if (fate == StrengthSplit::Fate::hold) {
+        auto notice = p.trust.strong_holds->notice(final_env, out.member);
+        if (!notice) return std::unexpected(notice.error());
+        res.copies.push_back(std::move(*notice));
+      }
     }
-    auto copy = new_copy(p.spool, final_env, out.message);
-    if (!copy) return std::unexpected(copy.error());
-    bool held = out.action == InboundOutcome::Action::quarantine;
-    if (held) (*copy)->hold_on_commit();
-    log::info("{}: from=<{}>: {} -> queued as {}{}", id, env.sender, out.log, (*copy)->id(), held ? " (held)" : "");
-    res.copies.push_back(std::move(*copy));
   }
   if (pass && p.trust.acknowledger) {
     mail::Envelope logged = env;
@@ -212,11 +232,15 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
 
 }  // namespace
 
+bool outbound_listener(std::string_view listener) {
+  return listener == "relay" || listener == "submission" || listener == "submissions";
+}
+
 Result<void> check_relay(const config::Config& config, const std::string& listener,
                          const std::string& recipient) {
   std::string domain = mail::domain_of(recipient);
   if (domain.empty()) return fail(550, "5.1.3", "recipient address must have a domain");
-  if (listener == "relay") return {};
+  if (outbound_listener(listener)) return {};
   if (!config.receives_for(domain)) {
     relay_denied_total.add();
     return fail(554, "5.7.1", "<" + recipient + ">: Relay access denied");
@@ -272,7 +296,7 @@ Result<void> Receiver::on_mail(const smtp::SessionInfo& session, const mail::Env
 Result<void> Receiver::on_rcpt(const smtp::SessionInfo& session, const mail::Envelope&,
                                const mail::Recipient& rcpt) {
   if (auto ok = check_relay(config_, session.listener, rcpt.address); !ok) return ok;
-  if (session.listener == "relay" && !config_.receives_for(mail::domain_of(rcpt.address))) {
+  if (outbound_listener(session.listener) && !config_.receives_for(mail::domain_of(rcpt.address))) {
     auto dir = directory();
     return check_member_recipient(dir.get(), rcpt.address);
   }
@@ -286,7 +310,8 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   // the file is then only read back and discarded).
   std::optional<OutboundPlan> plan;
   mail::Envelope stored = env;
-  const bool relay = session.listener == "relay";
+  const bool relay = outbound_listener(session.listener);
+  const bool relay_client = session.listener == "relay" && !config_.relay_clients.empty();
   if (relay) {
     plan = plan_outbound(config_, directory(), env);
     if (!plan->sealed.empty() && !plan->plain.empty()) stored = subset(env, plan->plain);
@@ -296,7 +321,7 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   trace.helo = session.helo;
   trace.client_address = session.peer_address;
   trace.by = config_.hostname;
-  trace.protocol = session.tls ? "ESMTPS" : "ESMTP";
+  trace.protocol = std::string(session.tls ? "ESMTPS" : "ESMTP") + (session.auth_user.empty() ? "" : "A");  // RFC 3848
   trace.queue_id = stored.id;
   if (env.recipients.size() == 1) trace.recipient = env.recipients.front().address;
   trace.tls = session.tls ? session.tls_version + " " + session.tls_cipher : "";
@@ -304,10 +329,9 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   std::string received_field = mime::received_header(trace);
 
   QueueSink::Resolve resolve;
-  const auto* client = relay && !config_.relay_clients.empty()
-                           ? identify_relay_client(config_, session.peer_address, session.peer_cert_sha256)
-                           : nullptr;
-  bool check_from = relay && !config_.relay_clients.empty();
+  const auto* client = relay_client ? identify_relay_client(config_, session.peer_address, session.peer_cert_sha256)
+                                    : nullptr;
+  bool check_from = relay_client;
   if (relay && (!plan->sealed.empty() || !plan->suspended.empty() || check_from)) {
     resolve = [this, env, stored, plan = std::move(*plan), client, check_from](Received received) {
       return seal_for_members({config_, spool_, trust_, failures_}, env, stored, plan, client, check_from, std::move(received));

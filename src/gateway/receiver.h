@@ -3,8 +3,8 @@
 // through the outbound or inbound processing into the durable queue, then
 // straight to the delivery agent.
 //
-// Relay policy (no open relay): the trusted relay listener may send to any
-// domain; the inbound listener only to our own domains, and never to a
+// Relay policy (no open relay): the trusted relay listener (and
+// authenticated submission, submission.h) may send to any domain; the inbound listener only to our own domains, and never to a
 // local part that carries routing characters (`%`, `!`, `@` in a quoted
 // local part), which an internal server might still act on. With
 // [[relay_client]] entries, each client of the relay listener may only
@@ -38,6 +38,7 @@
 namespace sm::gateway {
 
 class Acknowledger;
+class StrongHolds;
 
 // What sealing for members and verifying them need: our keys, the
 // directory, the parsed member certificates and the seal ids seen. keys
@@ -54,6 +55,8 @@ struct MemberTrust {
   std::shared_ptr<evidence::EvidenceStore> evidence;
   // [[acknowledge]] mailboxes answer verified mail; null: none.
   Acknowledger* acknowledger = nullptr;
+  // [[strong_auth]] inbound hold / return (strong_hold.h); null: none.
+  StrongHolds* strong_holds = nullptr;
 };
 
 class Receiver : public smtp::TransactionHandler {
@@ -87,6 +90,11 @@ class Receiver : public smtp::TransactionHandler {
   SealedFailures failures_;
   asio::thread_pool crypto_pool_{2};
 };
+
+// Mail from our own side: the relay listener and authenticated submission
+// (submission, submissions) may send anywhere; their mail is sealed for
+// members. [[relay_client]] bindings apply to the relay listener only.
+bool outbound_listener(std::string_view listener);
 
 // The relay decision alone, for tests: may this listener take mail for rcpt?
 Result<void> check_relay(const config::Config& config, const std::string& listener,

@@ -13,10 +13,10 @@ namespace sm::smtp {
 namespace {
 
 std::optional<Verb> find_verb(std::string_view word) {
-  static constexpr std::array<std::pair<std::string_view, Verb>, 12> verbs{{
+  static constexpr std::array<std::pair<std::string_view, Verb>, 13> verbs{{
       {"EHLO", Verb::ehlo}, {"HELO", Verb::helo}, {"MAIL", Verb::mail}, {"RCPT", Verb::rcpt},
       {"DATA", Verb::data}, {"BDAT", Verb::bdat}, {"RSET", Verb::rset}, {"NOOP", Verb::noop}, {"QUIT", Verb::quit},
-      {"VRFY", Verb::vrfy}, {"HELP", Verb::help}, {"STARTTLS", Verb::starttls},
+      {"VRFY", Verb::vrfy}, {"HELP", Verb::help}, {"STARTTLS", Verb::starttls}, {"AUTH", Verb::auth},
   }};
   std::string u = upper(word);
   for (auto& [name, verb] : verbs)
@@ -79,6 +79,20 @@ Result<void> parse_bdat(std::string_view arg, bool has_arg, Command& cmd) {
   return {};
 }
 
+// "mechanism [initial-response]" (RFC 4954 4); the response is decoded
+// by the session, which knows the mechanism.
+Result<void> parse_auth(std::string_view arg, bool has_arg, Command& cmd) {
+  const std::string usage = "Syntax: AUTH mechanism [initial-response]";
+  std::size_t space = arg.find(' ');
+  if (!has_arg || arg.empty() || space == 0) return fail(501, "5.5.4", usage);
+  cmd.argument = upper(arg.substr(0, space));
+  if (space == arg.npos) return {};
+  std::string_view response = arg.substr(space + 1);
+  if (response.empty() || response.find(' ') != response.npos) return fail(501, "5.5.4", usage);
+  cmd.initial_response = std::string(response);
+  return {};
+}
+
 Result<void> parse_argument(std::string_view arg, bool has_arg, Command& cmd) {
   switch (cmd.verb) {
     case Verb::ehlo:
@@ -94,6 +108,8 @@ Result<void> parse_argument(std::string_view arg, bool has_arg, Command& cmd) {
       return parse_path_command(arg, cmd);
     case Verb::bdat:
       return parse_bdat(arg, has_arg, cmd);
+    case Verb::auth:
+      return parse_auth(arg, has_arg, cmd);
     case Verb::vrfy:
       if (!has_arg || arg.empty()) return fail(501, "5.5.4", "Syntax: VRFY address");
       cmd.argument = std::string(arg);

@@ -18,7 +18,7 @@
 
 namespace sm::smtp {
 
-enum class Verb { ehlo, helo, mail, rcpt, data, bdat, rset, noop, quit, vrfy, help, starttls };
+enum class Verb { ehlo, helo, mail, rcpt, data, bdat, rset, noop, quit, vrfy, help, starttls, auth };
 
 enum class Body { unspecified, seven_bit, eight_bit_mime, binary_mime };
 
@@ -29,7 +29,8 @@ inline constexpr std::size_t kMaxPath = 256;   // including "<" ">" and any sour
 
 struct Command {
   Verb verb = Verb::noop;
-  std::string argument;  // EHLO/HELO domain, VRFY/HELP/NOOP text
+  std::string argument;  // EHLO/HELO domain, VRFY/HELP/NOOP text, AUTH mechanism (upper case)
+  std::optional<std::string> initial_response;  // AUTH: the base64 initial response as sent ("=" for empty)
   std::string address;   // MAIL/RCPT mailbox without <>, source route stripped; "" = null sender
   bool has_params = false;  // any ESMTP parameter given (needs EHLO)
   // MAIL parameters
@@ -50,7 +51,8 @@ struct Command {
 // 501 5.5.4 bad arguments (for BDAT: a chunk size that is not 1*DIGIT
 // within 64 bits, or an end marker other than LAST), 501 5.1.7 / 5.1.3 bad sender / recipient
 // address, 553 5.6.7 non-ASCII address, 555 5.5.4 unknown or misplaced
-// parameter.
+// parameter; AUTH without a mechanism or with more than an initial
+// response: 501 5.5.4.
 Result<Command> parse_command(std::string_view line);
 
 // Parse an RFC 5321 Path ("<...>", optionally with a source route, which

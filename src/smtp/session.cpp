@@ -11,6 +11,7 @@ namespace sm::smtp {
 namespace {
 
 bool is_bdat(std::string_view line) { return upper(line.substr(0, line.find(' '))) == "BDAT"; }
+bool is_auth(std::string_view line) { return upper(line.substr(0, line.find(' '))) == "AUTH"; }
 
 }  // namespace
 
@@ -54,6 +55,9 @@ asio::awaitable<void> Session::run() {
 }
 
 asio::awaitable<void> Session::loop() {
+  if (options_.implicit_tls && options_.tls) {
+    if (co_await tls_handshake() != Io::ok) co_return;  // nothing to greet on
+  }
   out_ = format_reply(220, "", options_.hostname + " ESMTP SecureMail");
   const std::size_t max_errors = options_.limits.max_errors;
   while (!quit_) {
@@ -67,7 +71,7 @@ asio::awaitable<void> Session::loop() {
     if (out_.size() >= kInputCapacity) io = co_await flush();  // client not reading replies
     std::string line;
     LineStatus status = LineStatus::ok;
-    if (io == Io::ok) io = co_await read_command(line, status);
+    if (io == Io::ok) io = co_await read_command(line, status, command_limit());
     if (io == Io::ok) io = co_await handle_line(line, status);
     if (io != Io::ok) {
       co_await finish(io);
@@ -85,6 +89,10 @@ asio::awaitable<Session::Io> Session::handle_line(const std::string& line, LineS
   }
   if (status == LineStatus::bad_ending) {
     protocol_error(500, "5.5.2", "Error: bare CR or LF not allowed in commands");
+    co_return Io::ok;
+  }
+  if (line.size() + 2 > options_.limits.max_line && !is_auth(line)) {  // command_limit() let it in
+    protocol_error(500, "5.5.2", "Error: line too long");
     co_return Io::ok;
   }
   auto cmd = parse_command(line);
@@ -147,8 +155,9 @@ asio::awaitable<Session::Io> Session::dispatch(const Command& cmd) {
     case Verb::rset: do_rset(); break;
     case Verb::noop: reply(250, "2.0.0", "Ok"); break;
     case Verb::vrfy: reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"); break;
-    case Verb::help: reply(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS"); break;
+    case Verb::help: reply(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH"); break;
     case Verb::starttls: co_return co_await do_starttls();
+    case Verb::auth: co_return co_await do_auth(cmd);
     case Verb::quit:
       reply(221, "2.0.0", "Bye");
       quit_ = true;

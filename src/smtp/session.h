@@ -57,7 +57,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void protocol_error(int code, std::string_view enhanced, std::string_view text);
   asio::awaitable<Io> flush();
   asio::awaitable<Io> fill();
-  asio::awaitable<Io> read_command(std::string& line, LineStatus& status);
+  // limit: octets incl. CRLF; 0 = limits.max_line.
+  asio::awaitable<Io> read_command(std::string& line, LineStatus& status, std::size_t limit = 0);
   void arm(Clock::duration timeout);
   void disarm() { io_pending_ = false; }
   asio::awaitable<void> watchdog(std::shared_ptr<Session> self);
@@ -85,8 +86,18 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<DataResult> receive_chunk(std::uint64_t size, MessageSink* sink);
   asio::awaitable<Io> discard_chunk(std::uint64_t size);
 
+  // session_auth.cpp: RFC 4954 AUTH PLAIN / LOGIN
+  asio::awaitable<Io> do_auth(const Command& cmd);
+  std::optional<Error> auth_refusal() const;
+  asio::awaitable<Io> auth_response(std::string_view prompt, std::optional<std::string>& decoded,
+                                    std::optional<Error>& refusal);
+  asio::awaitable<Io> auth_credentials(const Command& cmd, Credentials& creds,
+                                       std::optional<Error>& refusal);
+  std::size_t command_limit() const;
+
   // session_tls.cpp
   asio::awaitable<Io> do_starttls();
+  asio::awaitable<Io> tls_handshake();  // STARTTLS's, or before the greeting (implicit TLS)
   asio::awaitable<void> tls_shutdown();
 
   asio::ip::tcp::socket socket_;

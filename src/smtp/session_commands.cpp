@@ -30,12 +30,14 @@ void Session::do_hello(const Command& cmd) {
                                  "SIZE " + std::to_string(options_.limits.max_message_size),
                                  "8BITMIME", "BINARYMIME", "CHUNKING", "ENHANCEDSTATUSCODES", "DSN"};
   if (options_.tls && !info_.tls) lines.push_back("STARTTLS");
+  if (options_.auth && info_.tls && info_.auth_user.empty()) lines.push_back("AUTH PLAIN LOGIN");
   out_ += format_multiline(250, lines);
 }
 
 void Session::do_mail(const Command& cmd) {
   if (info_.helo.empty()) return protocol_error(503, "5.5.1", "Error: send HELO/EHLO first");
   if (envelope_) return protocol_error(503, "5.5.1", "Error: nested MAIL command");
+  if (options_.auth && info_.auth_user.empty()) return reply(530, "5.7.0", "Authentication required");
   if (cmd.has_params && !esmtp_)
     return protocol_error(555, "5.5.4", "Error: MAIL parameters require EHLO");
   if (cmd.size && *cmd.size > options_.limits.max_message_size)

@@ -95,8 +95,9 @@ asio::awaitable<Session::Io> Session::fill() {
 
 // Next command line, never buffering more than max_line octets of it: an
 // over-long line is skipped up to its LF and reported as too_long.
-asio::awaitable<Session::Io> Session::read_command(std::string& line, LineStatus& status) {
-  const std::size_t max_line = std::max<std::size_t>(options_.limits.max_line, 3);
+asio::awaitable<Session::Io> Session::read_command(std::string& line, LineStatus& status,
+                                                   std::size_t limit) {
+  const std::size_t max_line = std::max<std::size_t>(limit ? limit : options_.limits.max_line, 3);
   bool skipping = false;
   for (;;) {
     if (skipping) {

@@ -4,6 +4,7 @@
 // all state learned in the clear (HELO/EHLO, transaction) is forgotten.
 // The fingerprint of a client certificate, if one was shown, goes into
 // SessionInfo unverified: which ones mean anything is the handler's call.
+// Implicit TLS (RFC 8314) uses the same handshake before the greeting.
 #include <openssl/ssl.h>
 
 #include "net/tls.h"
@@ -30,6 +31,15 @@ asio::awaitable<Session::Io> Session::do_starttls() {
   if (Io io = co_await flush(); io != Io::ok) co_return io;
   in_.clear();  // the injection defence: nothing pipelined in the clear survives
 
+  if (Io io = co_await tls_handshake(); io != Io::ok) co_return io;
+  info_.helo.clear();
+  esmtp_ = false;
+  reset_transaction();
+  co_return Io::ok;
+}
+
+// The server side of the handshake; on success the session speaks TLS.
+asio::awaitable<Session::Io> Session::tls_handshake() {
   tls_stream_.emplace(socket_, *options_.tls);
   std::error_code ec;
   arm(options_.limits.command_timeout);
@@ -48,9 +58,6 @@ asio::awaitable<Session::Io> Session::do_starttls() {
   info_.tls_version = SSL_get_version(ssl);
   info_.tls_cipher = SSL_get_cipher_name(ssl);
   info_.peer_cert_sha256 = net::peer_certificate_sha256(ssl);  // unverified; the handler judges it
-  info_.helo.clear();
-  esmtp_ = false;
-  reset_transaction();
   log::info("smtpd: TLS from [{}]: {} {}{}", info_.peer_address, info_.tls_version, info_.tls_cipher,
             info_.peer_cert_sha256.empty() ? "" : " client certificate sha256 " + info_.peer_cert_sha256);
   co_return Io::ok;

@@ -43,7 +43,6 @@ TEST(SmtpCommand, RecognisesVerbsCaseInsensitively) {
 
 TEST(SmtpCommand, UnknownAndGarbage) {
   EXPECT_EQ(error_of("EXPN staff"), "502 5.5.1");
-  EXPECT_EQ(error_of("AUTH PLAIN"), "502 5.5.1");
   EXPECT_EQ(error_of("XYZZY"), "502 5.5.1");
   EXPECT_EQ(error_of(""), "500 5.5.2");
   EXPECT_EQ(error_of("   "), "500 5.5.2");
@@ -214,6 +213,20 @@ TEST(SmtpCommand, BdatChunkSizeAndLast) {
   EXPECT_TRUE(d.last_chunk);
   EXPECT_EQ(ok("BDAT 18446744073709551615 LAST").chunk_size, UINT64_MAX);
   EXPECT_EQ(ok("BDAT 007").chunk_size, 7u);
+}
+
+// RFC 4954 4: "AUTH mechanism [initial-response]"; whether AUTH is
+// allowed on the listener is the session's business (smtp_auth_test.cpp).
+TEST(SmtpCommand, AuthMechanismAndInitialResponse) {
+  auto plain = ok("auth plain AGFsaWNlAHB3");
+  EXPECT_EQ(plain.verb, Verb::auth);
+  EXPECT_EQ(plain.argument, "PLAIN");
+  EXPECT_EQ(plain.initial_response, "AGFsaWNlAHB3");
+  EXPECT_FALSE(ok("AUTH LOGIN").initial_response);
+  EXPECT_EQ(ok("AUTH PLAIN =").initial_response, "=");
+  EXPECT_EQ(error_of("AUTH"), "501 5.5.4");
+  EXPECT_EQ(error_of("AUTH PLAIN a b"), "501 5.5.4");
+  EXPECT_EQ(error_of("AUTH  PLAIN"), "501 5.5.4");
 }
 
 TEST(SmtpCommand, BdatBadSyntax) {
