@@ -18,6 +18,7 @@
 #include "app/run_command.h"
 #include "app/smime_command.h"
 #include "app/testnet_command.h"
+#include "app/user_command.h"
 #include "util/log.h"
 
 namespace sm::app {
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   add_directory_command(app, action);
   add_testnet_command(app, action);
   add_demo_command(app, action);
+  add_user_command(app, action);
   add_mailhost_command(app, action);
   try {
     app.parse(argc, argv);
