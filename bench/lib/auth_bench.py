@@ -85,10 +85,10 @@ class Bench:
         sh(self.bin, "user", "add", "bench", "--config", self.config, "--address", "bench@bench.example",
            "--password-file", pwfile)
         out = sh(self.bin, "user", "device", "add", "bench", "--config", self.config, "--name", "bench").stdout
-        tokens = re.findall(r"[A-Za-z0-9][A-Za-z0-9_-]{15,}", out)
-        if not tokens:
-            raise RunFailed(f"no device password in: {out!r}")
-        self.device = tokens[-1]
+        lines = [x.strip() for x in out.splitlines() if x.startswith("  ") and x.strip()]
+        if len(lines) != 1:
+            raise RunFailed(f"no device password in the output of user device add ({len(lines)} candidates)")
+        self.device = lines[0]
         self.argon = stored_argon2id(os.path.join(data, "accounts.sqlite"))
         if self.run_user:
             pw = pwd.getpwnam(self.run_user)

@@ -138,10 +138,10 @@ class MailHost:
 
 
 def device_password(out):
-    """The device password `securemail user device add` prints (the last long token)."""
-    tokens = re.findall(r"[A-Za-z0-9][A-Za-z0-9_-]{15,}", out)
-    assert tokens, out
-    return tokens[-1]
+    """The device password `securemail user device add` prints, alone on an indented line."""
+    lines = [l.strip() for l in out.splitlines() if l.startswith("  ") and l.strip()]
+    assert len(lines) == 1, out
+    return lines[0]
 
 
 def totp_code(secret, offset=0):
