@@ -167,7 +167,7 @@ class Bench:
         os.close(wfd)
         t0 = time.perf_counter()
         p = subprocess.run(["/usr/bin/time", "-f", "%M", self.bin, "mailhost", "checkpassword", "--config",
-                            self.config, "--", reply], close_fds=False, preexec_fn=lambda: os.dup2(rfd, 3),
+                            self.config, "--", reply], close_fds=False, preexec_fn=lambda: os.dup2(os.dup(rfd), 3),
                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
         dt = time.perf_counter() - t0
         os.close(rfd)

@@ -39,8 +39,7 @@ TEST(MailhostPlan, ServesTheMaildirsOverImapsWithTheGatewayCertificate) {
   EXPECT_EQ(plan->maildir_root, "/srv/mail");
   EXPECT_NE(plan->mail_uid, 0u);
   std::string conf = dovecot_conf(*plan);
-  for (const std::string needle :
-       {"protocols = imap\n", "listen = 127.0.0.1\n", "ssl = required\n", "disable_plaintext_auth = yes\n",
+  for (const std::string& needle : std::vector<std::string>{"protocols = imap\n", "listen = 127.0.0.1\n", "ssl = required\n", "disable_plaintext_auth = yes\n",
         "mail_location = maildir:/srv/mail/%n\n", "driver = checkpassword\n",
         "args = " + (dir.path / "dovecot" / "checkpassword").string() + "\n",
         "ssl_cert = <" + (dir.path / "cert.pem").string() + "\n", "port = 10993\n    ssl = yes\n",
@@ -98,7 +97,7 @@ TEST(MailhostCheckpassword, ParsesUserAndSecretAndRefusesOtherShapes) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->user, "bob");
   EXPECT_EQ(r->secret, "hunter2123456");
-  auto with_time = parse_login_request("bob\0pw\01733280000\0"sv);
+  auto with_time = parse_login_request("bob\0pw\0" "1733280000\0"sv);
   ASSERT_TRUE(with_time);
   EXPECT_EQ(with_time->secret, "pw");
   EXPECT_FALSE(parse_login_request("bob"sv));
