@@ -11,6 +11,7 @@
 #include "app/evidence_command.h"
 #include "app/init_command.h"
 #include "app/keys_command.h"
+#include "app/mailhost_command.h"
 #include "app/pki_command.h"
 #include "app/queue_command.h"
 #include "app/receipts_command.h"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   add_testnet_command(app, action);
   add_demo_command(app, action);
   add_user_command(app, action);
+  add_mailhost_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
