@@ -350,8 +350,9 @@ Result<> AccountStore::set_flag(std::string_view name, std::string_view which, b
   if (!value)
     return change(impl_->db, n, "DELETE FROM flags WHERE account = ?1 AND which = ?2",
                   [&](store::Statement& s) { s.bind(1, n).bind(2, which); });
+  std::string lvl(level);  // a default string_view has no data, which SQLite would bind as NULL
   return change(impl_->db, n, "INSERT OR REPLACE INTO flags (account, which, set_by, set_at, level) VALUES (?1, ?2, ?3, ?4, ?5)",
-                [&](store::Statement& s) { s.bind(1, n).bind(2, which).bind(3, by).bind(4, now()).bind(5, level); });
+                [&](store::Statement& s) { s.bind(1, n).bind(2, which).bind(3, by).bind(4, now()).bind(5, lvl); });
 }
 
 }  // namespace sm::auth
