@@ -34,7 +34,7 @@ std::string compose_notice(const config::Config& config, const mail::Envelope& h
   std::string m;
   m += "From: \"SecureMail gateway\" <MAILER-DAEMON@" + config.hostname + ">\r\n";
   m += "To: <" + to + ">\r\n";
-  m += mime::fold("Subject: A message from " + from + " waits until you enrol a second factor");
+  m += mime::fold("Subject: Waiting for your second factor: a message from " + from);
   m += "Date: " + mime::format_date(now) + "\r\n";
   m += "Message-ID: <" + std::to_string(now) + ".strong-hold." + std::to_string(std::random_device{}()) + "@" +
        config.hostname + ">\r\n";

@@ -86,7 +86,7 @@ def test_held_until_enrolment_then_delivered(net):
     assert entry["strong_hold_until"] >= time.time() + HOLD_TIME - 15
     text = securemail("queue", "--config", net.config("b.example"), "list", check=True).stdout.decode()
     assert "recipient has no strong authentication" in text, text
-    notice = net.wait_message("b.example", "carol", "waits until you enrol a second factor")
+    notice = net.wait_message("b.example", "carol", "Waiting for your second factor")
     assert "alice@a.example" in notice["Subject"]
     assert not [m for m in net.messages("b.example", "carol") if m["Subject"] == "board minutes"]
 
