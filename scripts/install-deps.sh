@@ -9,7 +9,7 @@ BUILD_PKGS=(
   libssl-dev libasio-dev libc-ares-dev libsqlite3-dev
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libgtest-dev libgmock-dev
-  libsodium-dev liboath-dev libqrencode-dev  # accounts: argon2id, TOTP, enrolment QR codes
+  libsodium-dev liboath-dev libqrencode-dev zlib1g-dev  # accounts: argon2id, TOTP, enrolment QR codes (PNG via zlib)
 )
 # make fuzz / tidy / test-sanitize (docs/hardening.md): clang 16, not the
 # default 14, since libstdc++'s std::expected needs what clang 16 added;

@@ -93,6 +93,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
   c.listen.inbound = listener(listen, "inbound", "127.0.0.1:10026");
   c.listen.admin = listener(listen, "admin", "127.0.0.1:10080");
   c.listen.submission = listener(listen, "submission", "");
+  read_auth(root, listen, c);
   finish(listen);
 
   Section tls = section(root, "tls");
@@ -350,7 +351,7 @@ std::string describe(const Config& c) {
   for (auto& ns : c.dns.nameservers) list += (list.size() > 1 ? ", " : "") + quote(ns.str());
   line("dns.nameservers", list + "]", c.dns.nameservers.empty() ? "system resolver (/etc/resolv.conf)" : "");
   // [[acknowledge]] and [[relay_client]] tables last: every key after a [[...]] header is theirs.
-  return o.str() + describe_directory(c) + describe_policy(c) + describe_receipts(c) + describe_run(c) +
+  return o.str() + describe_directory(c) + describe_policy(c) + describe_receipts(c) + describe_run(c) + describe_auth(c) +
          describe_acknowledge(c) + describe_relay_clients(c);
 }
 

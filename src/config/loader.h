@@ -61,6 +61,8 @@ class Loader {
   void read_policy(Section& root, Config& c);     // policy_section.cpp
   void read_relay_clients(Section& root, Config& c);  // relay_client_section.cpp
   void read_run(Section& root, Config& c);            // run_section.cpp
+  // [listen] submissions and web, [auth], [mailboxes] (auth_section.cpp).
+  void read_auth(Section& root, Section& listen, Config& c);
   // [receipts], [evidence], [[acknowledge]] (receipts_section.cpp).
   void read_receipts(Section& root, Config& c);
   void read_relay_client_receipts(Section& client, Config::RelayClient& rc);
@@ -112,6 +114,8 @@ std::optional<Config::Policy::Forgery> parse_forgery(std::string_view text);
 std::string_view forgery_name(Config::Policy::Forgery f);
 // A forgery_subject_tag is 1..100 printable ASCII characters (it goes into a header field).
 bool valid_subject_tag(std::string_view tag);
+// The [listen] submissions/web, [auth] and [mailboxes] lines (auth_section.cpp).
+std::string describe_auth(const Config& c);
 // The [run] lines (run_section.cpp).
 std::string describe_run(const Config& c);
 // The [receipts] and [evidence] lines, the [[acknowledge]] tables, and a

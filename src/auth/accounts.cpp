@@ -1,0 +1,357 @@
+// accounts.cpp - AccountStore: opening DATA/accounts.sqlite, the accounts,
+// their addresses and assurance flags (see accounts.h). Secrets (TOTP,
+// devices, sign-in) are in account_secrets.cpp.
+#include "auth/accounts.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <ctime>
+
+#include "auth/account_db.h"
+#include "auth/secrets.h"
+#include "util/text.h"
+
+namespace sm::auth {
+namespace {
+
+constexpr std::array<std::string_view, 1> kMigrations = {
+    "CREATE TABLE accounts (name TEXT PRIMARY KEY, password TEXT NOT NULL, enabled INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL, totp_seed BLOB, totp_last_step INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE addresses (address TEXT PRIMARY KEY, account TEXT NOT NULL, position INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX addresses_account ON addresses (account, position);"
+    "CREATE TABLE flags (account TEXT NOT NULL, which TEXT NOT NULL, set_by TEXT NOT NULL,"
+    " set_at INTEGER NOT NULL, level TEXT NOT NULL, PRIMARY KEY (account, which)) WITHOUT ROWID;"
+    "CREATE TABLE devices (account TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL, last_used_at INTEGER NOT NULL DEFAULT 0, strong INTEGER NOT NULL,"
+    " PRIMARY KEY (account, name)) WITHOUT ROWID;"
+    "CREATE TABLE recovery_codes (account TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (account, hash))"
+    " WITHOUT ROWID;",
+};
+
+constexpr std::array<std::string_view, 3> kFlags = {"strong-required", "sole-user", "identity-verified"};
+
+std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+Flag* flag_of(Assurance& a, std::string_view which) {
+  if (which == kFlags[0]) return &a.strong_required;
+  if (which == kFlags[1]) return &a.sole_user;
+  if (which == kFlags[2]) return &a.identity_verified;
+  return nullptr;
+}
+
+// The rest of an account after its row: addresses, flags, devices, codes.
+Result<> fill(store::Database& db, Account& a) {
+  auto q = db.prepare("SELECT address FROM addresses WHERE account = ?1 ORDER BY position");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, a.name);
+  for (auto row = q->step(); ; row = q->step()) {
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    a.addresses.push_back(q->text_at(0));
+  }
+  auto f = db.prepare("SELECT which, set_by, set_at, level FROM flags WHERE account = ?1");
+  if (!f) return std::unexpected(f.error());
+  f->bind(1, a.name);
+  for (auto row = f->step(); ; row = f->step()) {
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    if (Flag* flag = flag_of(a.assurance, f->text_at(0)))
+      *flag = Flag{true, f->text_at(1), f->int_at(2), f->text_at(3)};
+  }
+  auto d = db.prepare("SELECT name, created_at, last_used_at, strong FROM devices WHERE account = ?1 ORDER BY name");
+  if (!d) return std::unexpected(d.error());
+  d->bind(1, a.name);
+  for (auto row = d->step(); ; row = d->step()) {
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    a.devices.push_back(Device{d->text_at(0), d->int_at(1), d->int_at(2), d->int_at(3) != 0});
+  }
+  auto r = db.prepare("SELECT count(*) FROM recovery_codes WHERE account = ?1");
+  if (!r) return std::unexpected(r.error());
+  r->bind(1, a.name);
+  if (auto row = r->step(); !row) return std::unexpected(row.error());
+  a.recovery_codes_left = static_cast<std::uint64_t>(r->int_at(0));
+  return {};
+}
+
+constexpr std::string_view kAccountColumns = "SELECT name, enabled, created_at, totp_seed IS NOT NULL FROM accounts";
+
+Account account_at(const store::Statement& s) {
+  Account a;
+  a.name = s.text_at(0);
+  a.enabled = s.int_at(1) != 0;
+  a.created_at = s.int_at(2);
+  a.totp = s.int_at(3) != 0;
+  return a;
+}
+
+// One statement that must change a row of account `name`, in a transaction.
+Result<> change(store::Database& db, std::string_view name, std::string_view sql,
+                const std::function<void(store::Statement&)>& bind) {
+  auto tx = store::Transaction::begin(db);
+  if (!tx) return std::unexpected(tx.error());
+  auto known = detail::exists(db, name);
+  if (!known) return std::unexpected(known.error());
+  if (!*known) return detail::no_account(name);
+  if (auto r = detail::run(db, sql, bind); !r) return r;
+  return tx->commit();
+}
+
+}  // namespace
+
+namespace detail {
+
+Result<std::string> account_name(std::string_view name) {
+  std::string n = ascii_lower(name);
+  bool ok = !n.empty() && n.size() <= 64 && std::isalnum(static_cast<unsigned char>(n[0]));
+  for (char ch : n)
+    ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-');
+  if (!ok)
+    return local_error("bad account name \"" + std::string(name) +
+                       "\" (1 to 64 of letters, digits, \".\", \"_\", \"-\", starting with a letter or digit)");
+  return n;
+}
+
+Result<std::string> address(std::string_view address) {
+  std::string a = ascii_lower(address);
+  auto at = a.rfind('@');
+  bool ok = at != std::string::npos && at > 0 && at + 1 < a.size() && a.size() <= 254;
+  for (char ch : a) ok = ok && ch > ' ' && ch < 127 && ch != '<' && ch != '>' && ch != ',' && ch != ';';
+  if (!ok) return local_error("bad address \"" + std::string(address) + "\" (local@domain)");
+  return a;
+}
+
+Result<> password_ok(std::string_view password) {
+  if (password.size() < 8) return local_error("the password is too short (at least 8 characters)");
+  if (password.size() > 1024) return local_error("the password is too long (at most 1024 octets)");
+  for (unsigned char ch : password)
+    if (ch < ' ' || ch == 127) return local_error("the password holds a control character");
+  return {};
+}
+
+std::unexpected<Error> no_account(std::string_view name) {
+  return local_error("no account \"" + std::string(name) + "\"");
+}
+
+Result<std::optional<std::string>> owner(store::Database& db, std::string_view address) {
+  auto s = db.prepare("SELECT account FROM addresses WHERE address = ?1");
+  if (!s) return std::unexpected(s.error());
+  s->bind(1, address);
+  auto row = s->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<std::string>();
+  return s->text_at(0);
+}
+
+Result<std::optional<Account>> find(store::Database& db, const std::string& name) {
+  auto s = db.prepare(std::string(kAccountColumns) + " WHERE name = ?1");
+  if (!s) return std::unexpected(s.error());
+  s->bind(1, name);
+  auto row = s->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<Account>();
+  Account a = account_at(*s);
+  if (auto r = fill(db, a); !r) return std::unexpected(r.error());
+  return a;
+}
+
+Result<> run(store::Database& db, std::string_view sql, const std::function<void(store::Statement&)>& bind) {
+  auto s = db.prepare(sql);
+  if (!s) return std::unexpected(s.error());
+  bind(*s);
+  return s->run();
+}
+
+Result<bool> exists(store::Database& db, std::string_view name) {
+  auto s = db.prepare("SELECT 1 FROM accounts WHERE name = ?1");
+  if (!s) return std::unexpected(s.error());
+  s->bind(1, name);
+  return s->step();
+}
+
+}  // namespace detail
+
+std::string_view to_string(Method method) {
+  switch (method) {
+    case Method::password: return "password";
+    case Method::totp: return "totp";
+    case Method::device: return "device";
+    case Method::recovery: return "recovery";
+  }
+  return "password";
+}
+
+bool Account::strong_capable() const {
+  if (totp) return true;
+  for (const auto& d : devices)
+    if (d.strong) return true;
+  return false;
+}
+
+std::filesystem::path AccountStore::file(const std::filesystem::path& data_dir) { return data_dir / "accounts.sqlite"; }
+
+Result<std::unique_ptr<AccountStore>> AccountStore::open(const std::filesystem::path& data_dir) {
+  auto path = file(data_dir);
+  // Create it 0600 before SQLite does (its -wal and -shm files take this mode).
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
+  auto db = store::Database::open(path, kMigrations);
+  if (!db) return std::unexpected(db.error());
+  auto impl = std::make_unique<Impl>(std::move(*db));
+  return std::unique_ptr<AccountStore>(new AccountStore(std::move(impl)));
+}
+
+AccountStore::AccountStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AccountStore::~AccountStore() = default;
+
+Result<> AccountStore::add(std::string_view name, const std::vector<std::string>& addresses, std::string_view password) {
+  auto n = detail::account_name(name);
+  if (!n) return std::unexpected(n.error());
+  if (addresses.empty()) return local_error("account \"" + *n + "\" needs at least one address");
+  std::vector<std::string> clean;
+  for (const auto& a : addresses) {
+    auto c = detail::address(a);
+    if (!c) return std::unexpected(c.error());
+    clean.push_back(*c);
+  }
+  if (auto ok = detail::password_ok(password); !ok) return ok;
+  auto hash = secrets::hash_password(password);  // slow: outside the lock
+  if (!hash) return std::unexpected(hash.error());
+  std::lock_guard lock(impl_->mu);
+  auto& db = impl_->db;
+  auto tx = store::Transaction::begin(db);
+  if (!tx) return std::unexpected(tx.error());
+  auto known = detail::exists(db, *n);
+  if (!known) return std::unexpected(known.error());
+  if (*known) return local_error("account \"" + *n + "\" already exists");
+  auto s = db.prepare("INSERT INTO accounts (name, password, enabled, created_at) VALUES (?1, ?2, 1, ?3)");
+  if (!s) return std::unexpected(s.error());
+  if (auto r = s->bind(1, *n).bind(2, *hash).bind(3, now()).run(); !r) return r;
+  auto put = db.prepare("INSERT INTO addresses (address, account, position) VALUES (?1, ?2, ?3)");
+  if (!put) return std::unexpected(put.error());
+  for (std::size_t i = 0; i < clean.size(); ++i) {
+    auto owner = detail::owner(db, clean[i]);
+    if (!owner) return std::unexpected(owner.error());
+    if (*owner) return local_error("address " + clean[i] + " already belongs to account \"" + **owner + "\"");
+    if (auto r = put->bind(1, clean[i]).bind(2, *n).bind(3, static_cast<std::int64_t>(i)).run(); !r) return r;
+  }
+  return tx->commit();
+}
+
+Result<> AccountStore::set_password(std::string_view name, std::string_view password) {
+  if (auto ok = detail::password_ok(password); !ok) return ok;
+  auto hash = secrets::hash_password(password);
+  if (!hash) return std::unexpected(hash.error());
+  std::string n = ascii_lower(name);
+  std::lock_guard lock(impl_->mu);
+  return change(impl_->db, n, "UPDATE accounts SET password = ?2 WHERE name = ?1",
+                [&](store::Statement& s) { s.bind(1, n).bind(2, *hash); });
+}
+
+Result<> AccountStore::set_enabled(std::string_view name, bool enabled) {
+  std::string n = ascii_lower(name);
+  std::lock_guard lock(impl_->mu);
+  return change(impl_->db, n, "UPDATE accounts SET enabled = ?2 WHERE name = ?1",
+                [&](store::Statement& s) { s.bind(1, n).bind(2, std::int64_t{enabled}); });
+}
+
+Result<> AccountStore::remove(std::string_view name) {
+  std::string n = ascii_lower(name);
+  std::lock_guard lock(impl_->mu);
+  auto& db = impl_->db;
+  auto tx = store::Transaction::begin(db);
+  if (!tx) return std::unexpected(tx.error());
+  auto known = detail::exists(db, n);
+  if (!known) return std::unexpected(known.error());
+  if (!*known) return detail::no_account(n);
+  for (std::string_view table : {"accounts WHERE name", "addresses WHERE account", "flags WHERE account",
+                                 "devices WHERE account", "recovery_codes WHERE account"}) {
+    auto s = db.prepare("DELETE FROM " + std::string(table) + " = ?1");
+    if (!s) return std::unexpected(s.error());
+    if (auto r = s->bind(1, n).run(); !r) return r;
+  }
+  return tx->commit();
+}
+
+Result<> AccountStore::add_address(std::string_view name, std::string_view address) {
+  auto a = detail::address(address);
+  if (!a) return std::unexpected(a.error());
+  std::string n = ascii_lower(name);
+  std::lock_guard lock(impl_->mu);
+  if (auto owner = detail::owner(impl_->db, *a); !owner) return std::unexpected(owner.error());
+  else if (*owner) return local_error("address " + *a + " already belongs to account \"" + **owner + "\"");
+  return change(impl_->db, n,
+                "INSERT INTO addresses (address, account, position)"
+                " SELECT ?2, ?1, coalesce(max(position) + 1, 0) FROM addresses WHERE account = ?1",
+                [&](store::Statement& s) { s.bind(1, n).bind(2, *a); });
+}
+
+Result<> AccountStore::remove_address(std::string_view name, std::string_view address) {
+  auto a = detail::address(address);
+  if (!a) return std::unexpected(a.error());
+  std::string n = ascii_lower(name);
+  std::lock_guard lock(impl_->mu);
+  auto owner = detail::owner(impl_->db, *a);
+  if (!owner) return std::unexpected(owner.error());
+  if (!*owner || **owner != n) return local_error("account \"" + n + "\" has no address " + *a);
+  auto found = detail::find(impl_->db, n);
+  if (!found) return std::unexpected(found.error());
+  if (*found && (*found)->addresses.size() == 1)
+    return local_error("cannot remove " + *a + ": it is the only address of account \"" + n + "\"");
+  return change(impl_->db, n, "DELETE FROM addresses WHERE address = ?2 AND account = ?1",
+                [&](store::Statement& s) { s.bind(1, n).bind(2, *a); });
+}
+
+Result<std::optional<Account>> AccountStore::find(std::string_view name) const {
+  std::lock_guard lock(impl_->mu);
+  return detail::find(impl_->db, ascii_lower(name));
+}
+
+Result<std::vector<Account>> AccountStore::list() const {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->db.prepare(std::string(kAccountColumns) + " ORDER BY name");
+  if (!s) return std::unexpected(s.error());
+  std::vector<Account> all;
+  for (auto row = s->step(); ; row = s->step()) {
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    all.push_back(account_at(*s));
+  }
+  for (auto& a : all)
+    if (auto r = fill(impl_->db, a); !r) return std::unexpected(r.error());
+  return all;
+}
+
+Result<std::optional<std::string>> AccountStore::owner_of(std::string_view address) const {
+  std::lock_guard lock(impl_->mu);
+  return detail::owner(impl_->db, ascii_lower(address));
+}
+
+Result<> AccountStore::set_flag(std::string_view name, std::string_view which, bool value, std::string_view by,
+                                std::string_view level) {
+  Assurance probe;
+  if (!flag_of(probe, which))
+    return local_error("unknown flag \"" + std::string(which) + "\" (strong-required, sole-user, identity-verified)");
+  if (value && by.empty()) return local_error("a flag needs the name of who sets it");
+  if (!level.empty() && which != kFlags[2]) return local_error("only identity-verified takes a level");
+  if (value && which == kFlags[2] && level.empty())
+    return local_error("identity-verified needs a level saying how it was checked (e.g. document, in-person)");
+  for (char ch : level)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+      return local_error("bad level \"" + std::string(level) + "\" (lower-case letters, digits, \"-\")");
+  std::string n = ascii_lower(name);
+  std::lock_guard lock(impl_->mu);
+  if (!value)
+    return change(impl_->db, n, "DELETE FROM flags WHERE account = ?1 AND which = ?2",
+                  [&](store::Statement& s) { s.bind(1, n).bind(2, which); });
+  return change(impl_->db, n, "INSERT OR REPLACE INTO flags (account, which, set_by, set_at, level) VALUES (?1, ?2, ?3, ?4, ?5)",
+                [&](store::Statement& s) { s.bind(1, n).bind(2, which).bind(3, by).bind(4, now()).bind(5, level); });
+}
+
+}  // namespace sm::auth
