@@ -134,7 +134,7 @@ def test_holder_enrols_totp_and_manages_a_device_password(web_gateway, browser):
     secret = text_of(browser, "totp-secret")
     assert re.fullmatch(r"[A-Z2-7]{32}", secret), secret
     qr = browser.find_element(By.CSS_SELECTOR, "img.qr")
-    assert qr.get_attribute("src").startswith("data:image/svg+xml;base64,")
+    assert qr.get_attribute("src").startswith("data:image/png;base64,")
     assert browser.execute_script("return arguments[0].naturalWidth > 0", qr)
     steps.shot("totp-enrol")
 
