@@ -17,6 +17,7 @@
 #include "app/run_command.h"
 #include "app/smime_command.h"
 #include "app/testnet_command.h"
+#include "app/user_command.h"
 #include "util/log.h"
 
 namespace sm::app {
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   add_directory_command(app, action);
   add_testnet_command(app, action);
   add_demo_command(app, action);
+  add_user_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
