@@ -78,6 +78,7 @@ void plain_error(httplib::Response& res, int status, const char* text) {
 
 }  // namespace
 
+HttpsListener::HttpsListener(Site& site) : site_(site) {}
 HttpsListener::~HttpsListener() { stop(); }
 
 Result<int> HttpsListener::listen(const std::string& host, int port, const std::filesystem::path& cert,

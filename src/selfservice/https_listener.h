@@ -24,7 +24,7 @@ namespace sm::selfservice {
 
 class HttpsListener {
  public:
-  explicit HttpsListener(Site& site) : site_(site) {}
+  explicit HttpsListener(Site& site);
   ~HttpsListener();
   HttpsListener(const HttpsListener&) = delete;
   HttpsListener& operator=(const HttpsListener&) = delete;

@@ -2,8 +2,7 @@
 // the routes Site handles; every form carries the session's CSRF token.
 #include "selfservice/pages.h"
 
-#include <ctime>
-
+#include "pki/certificate.h"
 #include "selfservice/html.h"
 
 namespace sm::selfservice {
@@ -11,15 +10,8 @@ namespace {
 
 using html::escape;
 
-std::string when(std::int64_t unix_seconds) {
-  if (unix_seconds <= 0) return "never";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
+// "2026-12-04T03:20:00Z", or "never" for 0.
+std::string when(std::int64_t unix_seconds) { return unix_seconds <= 0 ? "never" : pki::iso_time(unix_seconds); }
 
 std::string flag_row(std::string_view what, const auth::Flag& flag) {
   std::string state = flag.set ? "yes" : "no";
