@@ -40,6 +40,16 @@ std::optional<Opened> open(const Args& args, std::string_view what, int* rc) {
   return Opened{std::move(*config), std::move(*store)};
 }
 
+int apply(const Args& args, std::string_view what, const std::function<Result<>(Opened&)>& change,
+          const std::string& done) {
+  int rc = 0;
+  auto o = open(args, what, &rc);
+  if (!o) return rc;
+  if (auto r = change(*o); !r) return failed(what, r.error().text);
+  std::cout << done << "\n";
+  return 0;
+}
+
 Result<pki::Passphrase> read_password(const Args& args, std::string_view prompt, bool confirm) {
   auto p = pki::read_passphrase(args.password_file, prompt, confirm);
   if (!p && args.password_file.empty())
@@ -120,24 +130,16 @@ int run_passwd(const Args& args) {
 }
 
 int set_enabled(const Args& args, bool enabled) {
-  const char* what = enabled ? "user enable" : "user disable";
-  int rc = 0;
-  auto o = user::open(args, what, &rc);
-  if (!o) return rc;
-  if (auto r = o->store->set_enabled(args.account, enabled); !r) return failed(what, r.error().text);
-  std::cout << "Account " << args.account << (enabled ? " enabled" : " disabled (sign-ins refused)") << "\n";
-  return 0;
+  return user::apply(args, enabled ? "user enable" : "user disable",
+                     [&](user::Opened& o) { return o.store->set_enabled(args.account, enabled); },
+                     "Account " + args.account + (enabled ? " enabled" : " disabled (sign-ins refused)"));
 }
 int run_enable(const Args& args) { return set_enabled(args, true); }
 int run_disable(const Args& args) { return set_enabled(args, false); }
 
 int run_delete(const Args& args) {
-  int rc = 0;
-  auto o = user::open(args, "user delete", &rc);
-  if (!o) return rc;
-  if (auto r = o->store->remove(args.account); !r) return failed("user delete", r.error().text);
-  std::cout << "Deleted account " << args.account << "\n";
-  return 0;
+  return user::apply(args, "user delete", [&](user::Opened& o) { return o.store->remove(args.account); },
+                     "Deleted account " + args.account);
 }
 
 int run_address_add(const Args& args) {
@@ -151,13 +153,9 @@ int run_address_add(const Args& args) {
 }
 
 int run_address_remove(const Args& args) {
-  int rc = 0;
-  auto o = user::open(args, "user address remove", &rc);
-  if (!o) return rc;
-  if (auto r = o->store->remove_address(args.account, args.address); !r)
-    return failed("user address remove", r.error().text);
-  std::cout << "Removed address " << args.address << " from " << args.account << "\n";
-  return 0;
+  return user::apply(args, "user address remove",
+                     [&](user::Opened& o) { return o.store->remove_address(args.account, args.address); },
+                     "Removed address " + args.address + " from " + args.account);
 }
 
 std::string yes(bool b) { return b ? "yes" : "no"; }

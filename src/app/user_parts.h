@@ -41,6 +41,10 @@ struct Opened {
 };
 std::optional<Opened> open(const Args& args, std::string_view what, int* rc);
 
+// Open, run `change`, print `done` on stdout: 0; or print why: 1 (2 for a bad config).
+int apply(const Args& args, std::string_view what, const std::function<Result<>(Opened&)>& change,
+          const std::string& done);
+
 // --password-file's first line, or the terminal without echo (confirm:
 // asked twice). The error tells the user to pass --password-file.
 Result<pki::Passphrase> read_password(const Args& args, std::string_view prompt, bool confirm);

@@ -82,12 +82,8 @@ int run_totp_enrol(const Args& args) {
 }
 
 int run_totp_remove(const Args& args) {
-  int rc = 0;
-  auto o = open(args, "user totp remove", &rc);
-  if (!o) return rc;
-  if (auto r = o->store->remove_totp(args.account); !r) return failed("user totp remove", r.error().text);
-  std::cout << "TOTP and recovery codes removed from " << args.account << "\n";
-  return 0;
+  return apply(args, "user totp remove", [&](Opened& o) { return o.store->remove_totp(args.account); },
+               "TOTP and recovery codes removed from " + args.account);
 }
 
 int run_device_add(const Args& args) {
@@ -122,23 +118,14 @@ int run_device_list(const Args& args) {
 }
 
 int run_device_revoke(const Args& args) {
-  int rc = 0;
-  auto o = open(args, "user device revoke", &rc);
-  if (!o) return rc;
-  if (auto r = o->store->remove_device(args.account, args.device); !r) return failed("user device revoke", r.error().text);
-  std::cout << "Device password \"" << args.device << "\" of " << args.account << " revoked\n";
-  return 0;
+  return apply(args, "user device revoke", [&](Opened& o) { return o.store->remove_device(args.account, args.device); },
+               "Device password \"" + args.device + "\" of " + args.account + " revoked");
 }
 
 int set_flag(const Args& args, bool value) {
-  const char* what = value ? "user flag set" : "user flag clear";
-  int rc = 0;
-  auto o = open(args, what, &rc);
-  if (!o) return rc;
-  if (auto r = o->store->set_flag(args.account, args.flag, value, args.by, args.level); !r)
-    return failed(what, r.error().text);
-  std::cout << "Flag " << args.flag << (value ? " set on " : " cleared on ") << args.account << "\n";
-  return 0;
+  return apply(args, value ? "user flag set" : "user flag clear",
+               [&](Opened& o) { return o.store->set_flag(args.account, args.flag, value, args.by, args.level); },
+               "Flag " + args.flag + (value ? " set on " : " cleared on ") + args.account);
 }
 int run_flag_set(const Args& args) { return set_flag(args, true); }
 int run_flag_clear(const Args& args) { return set_flag(args, false); }

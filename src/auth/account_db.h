@@ -16,10 +16,19 @@
 
 namespace sm::auth {
 
-struct AccountStore::Impl {
-  explicit Impl(store::Database d) : db(std::move(d)) {}
+namespace detail {
+
+// The open database under its lock.
+struct Shared {
+  explicit Shared(store::Database d) : db(std::move(d)) {}
   std::mutex mu;
   store::Database db;
+};
+
+}  // namespace detail
+
+struct AccountStore::Impl : detail::Shared {
+  using Shared::Shared;
 };
 
 namespace detail {
@@ -36,8 +45,15 @@ std::unexpected<Error> no_account(std::string_view name);
 Result<std::optional<std::string>> owner(store::Database& db, std::string_view address);
 // The whole account (name lower-case already). (under the lock)
 Result<std::optional<Account>> find(store::Database& db, const std::string& name);
+// Under the lock, in one transaction: account `name` (lower-case) must
+// exist ("no account"); body runs its statements; committed when it succeeds.
+Result<> with_account(Shared& impl, const std::string& name,
+                      const std::function<Result<>(store::Database&, const Account&)>& body);
 // Prepare sql, let bind fill it in, run it (inside the caller's transaction).
 Result<> run(store::Database& db, std::string_view sql, const std::function<void(store::Statement&)>& bind);
+// Every row of sql, run for account `name` (bound as ?1), handed to row.
+Result<> each_row(store::Database& db, std::string_view sql, std::string_view name,
+                  const std::function<void(const store::Statement&)>& row);
 // The row exists? (under the lock)
 Result<bool> exists(store::Database& db, std::string_view name);
 

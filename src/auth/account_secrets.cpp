@@ -54,22 +54,16 @@ Result<Stored> load(store::Database& db, const std::string& name) {
   st.usable = a->int_at(1) != 0;
   st.seed = a->blob_at(2);
   st.strong_required = a->int_at(3) != 0;
-  auto d = db.prepare("SELECT name, hash, strong FROM devices WHERE account = ?1");
-  if (!d) return std::unexpected(d.error());
-  d->bind(1, name);
-  for (auto r = d->step(); ; r = d->step()) {
-    if (!r) return std::unexpected(r.error());
-    if (!*r) break;
-    st.devices.push_back({d->text_at(0), d->text_at(1), d->int_at(2) != 0});
-  }
-  auto c = db.prepare("SELECT hash FROM recovery_codes WHERE account = ?1");
-  if (!c) return std::unexpected(c.error());
-  c->bind(1, name);
-  for (auto r = c->step(); ; r = c->step()) {
-    if (!r) return std::unexpected(r.error());
-    if (!*r) break;
-    st.recovery.push_back(c->text_at(0));
-  }
+  if (auto r = detail::each_row(db, "SELECT name, hash, strong FROM devices WHERE account = ?1", name,
+                                [&](const store::Statement& d) {
+                                  st.devices.push_back({d.text_at(0), d.text_at(1), d.int_at(2) != 0});
+                                });
+      !r)
+    return std::unexpected(r.error());
+  if (auto r = detail::each_row(db, "SELECT hash FROM recovery_codes WHERE account = ?1", name,
+                                [&](const store::Statement& c) { st.recovery.push_back(c.text_at(0)); });
+      !r)
+    return std::unexpected(r.error());
   return st;
 }
 
@@ -104,87 +98,62 @@ Result<TotpEnrolment> AccountStore::enrol_totp(std::string_view name, std::strin
   e.uri = "otpauth://totp/" + percent(issuer) + ":" + percent(n) + "?secret=" + *b32 + "&issuer=" + percent(issuer) +
           "&algorithm=SHA1&digits=6&period=30";
   for (int i = 0; i < kRecoveryCodes; ++i) e.recovery_codes.push_back(secrets::random_recovery_code());
-  std::lock_guard lock(impl_->mu);
-  auto& db = impl_->db;
-  auto tx = store::Transaction::begin(db);
-  if (!tx) return std::unexpected(tx.error());
-  auto known = detail::exists(db, n);
-  if (!known) return std::unexpected(known.error());
-  if (!*known) return detail::no_account(n);
-  if (auto r = detail::run(db, "UPDATE accounts SET totp_seed = ?2, totp_last_step = 0 WHERE name = ?1",
-                   [&](store::Statement& s) { s.bind(1, n).bind_blob(2, seed); });
-      !r)
-    return std::unexpected(r.error());
-  if (auto r = detail::run(db, "DELETE FROM recovery_codes WHERE account = ?1", [&](store::Statement& s) { s.bind(1, n); }); !r)
-    return std::unexpected(r.error());
-  for (const auto& code : e.recovery_codes)
-    if (auto r = detail::run(db, "INSERT INTO recovery_codes (account, hash) VALUES (?1, ?2)",
-                     [&](store::Statement& s) { s.bind(1, n).bind(2, secrets::sha256_hex(code)); });
+  auto stored = detail::with_account(*impl_, n, [&](store::Database& db, const Account&) -> Result<> {
+    if (auto r = detail::run(db, "UPDATE accounts SET totp_seed = ?2, totp_last_step = 0 WHERE name = ?1",
+                             [&](store::Statement& s) { s.bind(1, n).bind_blob(2, seed); });
         !r)
-      return std::unexpected(r.error());
-  if (auto r = tx->commit(); !r) return std::unexpected(r.error());
+      return r;
+    if (auto r = detail::run(db, "DELETE FROM recovery_codes WHERE account = ?1", [&](store::Statement& s) { s.bind(1, n); });
+        !r)
+      return r;
+    for (const auto& code : e.recovery_codes)
+      if (auto r = detail::run(db, "INSERT INTO recovery_codes (account, hash) VALUES (?1, ?2)",
+                               [&](store::Statement& s) { s.bind(1, n).bind(2, secrets::sha256_hex(code)); });
+          !r)
+        return r;
+    return {};
+  });
+  if (!stored) return std::unexpected(stored.error());
   return e;
 }
 
 Result<> AccountStore::remove_totp(std::string_view name) {
-  std::string n = ascii_lower(name);
-  std::lock_guard lock(impl_->mu);
-  auto& db = impl_->db;
-  auto tx = store::Transaction::begin(db);
-  if (!tx) return std::unexpected(tx.error());
-  auto found = detail::find(db, n);
-  if (!found) return std::unexpected(found.error());
-  if (!*found) return detail::no_account(n);
-  if (!(*found)->totp) return local_error("account \"" + n + "\" has no TOTP enrolled");
-  if (auto r = detail::run(db, "UPDATE accounts SET totp_seed = NULL, totp_last_step = 0 WHERE name = ?1",
-                   [&](store::Statement& s) { s.bind(1, n); });
-      !r)
-    return r;
-  if (auto r = detail::run(db, "DELETE FROM recovery_codes WHERE account = ?1", [&](store::Statement& s) { s.bind(1, n); }); !r)
-    return r;
-  return tx->commit();
+  return detail::with_account(*impl_, ascii_lower(name), [](store::Database& db, const Account& a) -> Result<> {
+    if (!a.totp) return local_error("account \"" + a.name + "\" has no TOTP enrolled");
+    if (auto r = detail::run(db, "UPDATE accounts SET totp_seed = NULL, totp_last_step = 0 WHERE name = ?1",
+                             [&](store::Statement& s) { s.bind(1, a.name); });
+        !r)
+      return r;
+    return detail::run(db, "DELETE FROM recovery_codes WHERE account = ?1", [&](store::Statement& s) { s.bind(1, a.name); });
+  });
 }
 
 Result<std::string> AccountStore::add_device(std::string_view name, std::string_view device, bool strong) {
   if (auto ok = device_name_ok(device); !ok) return std::unexpected(ok.error());
-  std::string n = ascii_lower(name);
   std::string password = secrets::random_device_password();
   std::string hash = secrets::sha256_hex(*secrets::normalise_device_password(password));
-  std::lock_guard lock(impl_->mu);
-  auto& db = impl_->db;
-  auto tx = store::Transaction::begin(db);
-  if (!tx) return std::unexpected(tx.error());
-  auto found = detail::find(db, n);
-  if (!found) return std::unexpected(found.error());
-  if (!*found) return detail::no_account(n);
-  for (const auto& d : (*found)->devices)
-    if (d.name == device) return local_error("account \"" + n + "\" already has a device \"" + d.name + "\"");
-  if (auto r = detail::run(db, "INSERT INTO devices (account, name, hash, created_at, strong) VALUES (?1, ?2, ?3, ?4, ?5)",
-                   [&](store::Statement& s) {
-                     s.bind(1, n).bind(2, device).bind(3, hash).bind(4, std::int64_t(std::time(nullptr)))
-                         .bind(5, std::int64_t{strong});
-                   });
-      !r)
-    return std::unexpected(r.error());
-  if (auto r = tx->commit(); !r) return std::unexpected(r.error());
+  auto added = detail::with_account(*impl_, ascii_lower(name), [&](store::Database& db, const Account& a) -> Result<> {
+    for (const auto& d : a.devices)
+      if (d.name == device) return local_error("account \"" + a.name + "\" already has a device \"" + d.name + "\"");
+    return detail::run(db, "INSERT INTO devices (account, name, hash, created_at, strong) VALUES (?1, ?2, ?3, ?4, ?5)",
+                       [&](store::Statement& s) {
+                         s.bind(1, a.name).bind(2, device).bind(3, hash).bind(4, std::int64_t(std::time(nullptr)))
+                             .bind(5, std::int64_t{strong});
+                       });
+  });
+  if (!added) return std::unexpected(added.error());
   return password;
 }
 
 Result<> AccountStore::remove_device(std::string_view name, std::string_view device) {
-  std::string n = ascii_lower(name);
-  std::lock_guard lock(impl_->mu);
-  auto& db = impl_->db;
-  auto tx = store::Transaction::begin(db);
-  if (!tx) return std::unexpected(tx.error());
-  auto known = detail::exists(db, n);
-  if (!known) return std::unexpected(known.error());
-  if (!*known) return detail::no_account(n);
-  if (auto r = detail::run(db, "DELETE FROM devices WHERE account = ?1 AND name = ?2",
-                   [&](store::Statement& s) { s.bind(1, n).bind(2, device); });
-      !r)
-    return r;
-  if (db.changes() == 0) return local_error("account \"" + n + "\" has no device \"" + std::string(device) + "\"");
-  return tx->commit();
+  return detail::with_account(*impl_, ascii_lower(name), [&](store::Database& db, const Account& a) -> Result<> {
+    if (auto r = detail::run(db, "DELETE FROM devices WHERE account = ?1 AND name = ?2",
+                             [&](store::Statement& s) { s.bind(1, a.name).bind(2, device); });
+        !r)
+      return r;
+    if (db.changes() == 0) return local_error("account \"" + a.name + "\" has no device \"" + std::string(device) + "\"");
+    return {};
+  });
 }
 
 Result<SignIn> AccountStore::check(std::string_view name, std::string_view secret, std::int64_t now) {

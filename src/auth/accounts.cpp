@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 
@@ -45,31 +46,24 @@ Flag* flag_of(Assurance& a, std::string_view which) {
 
 // The rest of an account after its row: addresses, flags, devices, codes.
 Result<> fill(store::Database& db, Account& a) {
-  auto q = db.prepare("SELECT address FROM addresses WHERE account = ?1 ORDER BY position");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, a.name);
-  for (auto row = q->step(); ; row = q->step()) {
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    a.addresses.push_back(q->text_at(0));
-  }
-  auto f = db.prepare("SELECT which, set_by, set_at, level FROM flags WHERE account = ?1");
-  if (!f) return std::unexpected(f.error());
-  f->bind(1, a.name);
-  for (auto row = f->step(); ; row = f->step()) {
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    if (Flag* flag = flag_of(a.assurance, f->text_at(0)))
-      *flag = Flag{true, f->text_at(1), f->int_at(2), f->text_at(3)};
-  }
-  auto d = db.prepare("SELECT name, created_at, last_used_at, strong FROM devices WHERE account = ?1 ORDER BY name");
-  if (!d) return std::unexpected(d.error());
-  d->bind(1, a.name);
-  for (auto row = d->step(); ; row = d->step()) {
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    a.devices.push_back(Device{d->text_at(0), d->int_at(1), d->int_at(2), d->int_at(3) != 0});
-  }
+  if (auto r = detail::each_row(db, "SELECT address FROM addresses WHERE account = ?1 ORDER BY position", a.name,
+                                [&](const store::Statement& q) { a.addresses.push_back(q.text_at(0)); });
+      !r)
+    return r;
+  if (auto r = detail::each_row(db, "SELECT which, set_by, set_at, level FROM flags WHERE account = ?1", a.name,
+                                [&](const store::Statement& f) {
+                                  if (Flag* flag = flag_of(a.assurance, f.text_at(0)))
+                                    *flag = Flag{true, f.text_at(1), f.int_at(2), f.text_at(3)};
+                                });
+      !r)
+    return r;
+  if (auto r = detail::each_row(
+          db, "SELECT name, created_at, last_used_at, strong FROM devices WHERE account = ?1 ORDER BY name", a.name,
+          [&](const store::Statement& d) {
+            a.devices.push_back(Device{d.text_at(0), d.int_at(1), d.int_at(2), d.int_at(3) != 0});
+          });
+      !r)
+    return r;
   auto r = db.prepare("SELECT count(*) FROM recovery_codes WHERE account = ?1");
   if (!r) return std::unexpected(r.error());
   r->bind(1, a.name);
@@ -89,16 +83,10 @@ Account account_at(const store::Statement& s) {
   return a;
 }
 
-// One statement that must change a row of account `name`, in a transaction.
-Result<> change(store::Database& db, std::string_view name, std::string_view sql,
+// One statement on account `name` (which must exist), under the lock, in a transaction.
+Result<> change(detail::Shared& impl, const std::string& name, std::string_view sql,
                 const std::function<void(store::Statement&)>& bind) {
-  auto tx = store::Transaction::begin(db);
-  if (!tx) return std::unexpected(tx.error());
-  auto known = detail::exists(db, name);
-  if (!known) return std::unexpected(known.error());
-  if (!*known) return detail::no_account(name);
-  if (auto r = detail::run(db, sql, bind); !r) return r;
-  return tx->commit();
+  return detail::with_account(impl, name, [&](store::Database& db, const Account&) { return detail::run(db, sql, bind); });
 }
 
 }  // namespace
@@ -159,11 +147,35 @@ Result<std::optional<Account>> find(store::Database& db, const std::string& name
   return a;
 }
 
+Result<> with_account(Shared& impl, const std::string& name,
+                      const std::function<Result<>(store::Database&, const Account&)>& body) {
+  std::lock_guard lock(impl.mu);
+  auto tx = store::Transaction::begin(impl.db);
+  if (!tx) return std::unexpected(tx.error());
+  auto found = find(impl.db, name);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return no_account(name);
+  if (auto r = body(impl.db, **found); !r) return r;
+  return tx->commit();
+}
+
 Result<> run(store::Database& db, std::string_view sql, const std::function<void(store::Statement&)>& bind) {
   auto s = db.prepare(sql);
   if (!s) return std::unexpected(s.error());
   bind(*s);
   return s->run();
+}
+
+Result<> each_row(store::Database& db, std::string_view sql, std::string_view name,
+                  const std::function<void(const store::Statement&)>& row) {
+  auto s = db.prepare(sql);
+  if (!s) return std::unexpected(s.error());
+  if (!name.empty()) s->bind(1, name);
+  for (auto ready = s->step();; ready = s->step()) {
+    if (!ready) return std::unexpected(ready.error());
+    if (!*ready) return {};
+    row(*s);
+  }
 }
 
 Result<bool> exists(store::Database& db, std::string_view name) {
@@ -249,63 +261,53 @@ Result<> AccountStore::set_password(std::string_view name, std::string_view pass
   auto hash = secrets::hash_password(password);
   if (!hash) return std::unexpected(hash.error());
   std::string n = ascii_lower(name);
-  std::lock_guard lock(impl_->mu);
-  return change(impl_->db, n, "UPDATE accounts SET password = ?2 WHERE name = ?1",
+  return change(*impl_, n, "UPDATE accounts SET password = ?2 WHERE name = ?1",
                 [&](store::Statement& s) { s.bind(1, n).bind(2, *hash); });
 }
 
 Result<> AccountStore::set_enabled(std::string_view name, bool enabled) {
   std::string n = ascii_lower(name);
-  std::lock_guard lock(impl_->mu);
-  return change(impl_->db, n, "UPDATE accounts SET enabled = ?2 WHERE name = ?1",
+  return change(*impl_, n, "UPDATE accounts SET enabled = ?2 WHERE name = ?1",
                 [&](store::Statement& s) { s.bind(1, n).bind(2, std::int64_t{enabled}); });
 }
 
 Result<> AccountStore::remove(std::string_view name) {
-  std::string n = ascii_lower(name);
-  std::lock_guard lock(impl_->mu);
-  auto& db = impl_->db;
-  auto tx = store::Transaction::begin(db);
-  if (!tx) return std::unexpected(tx.error());
-  auto known = detail::exists(db, n);
-  if (!known) return std::unexpected(known.error());
-  if (!*known) return detail::no_account(n);
-  for (std::string_view table : {"accounts WHERE name", "addresses WHERE account", "flags WHERE account",
-                                 "devices WHERE account", "recovery_codes WHERE account"}) {
-    auto s = db.prepare("DELETE FROM " + std::string(table) + " = ?1");
-    if (!s) return std::unexpected(s.error());
-    if (auto r = s->bind(1, n).run(); !r) return r;
-  }
-  return tx->commit();
+  return detail::with_account(*impl_, ascii_lower(name), [](store::Database& db, const Account& a) -> Result<> {
+    for (std::string_view table : {"accounts WHERE name", "addresses WHERE account", "flags WHERE account",
+                                   "devices WHERE account", "recovery_codes WHERE account"})
+      if (auto r = detail::run(db, "DELETE FROM " + std::string(table) + " = ?1",
+                               [&](store::Statement& s) { s.bind(1, a.name); });
+          !r)
+        return r;
+    return {};
+  });
 }
 
 Result<> AccountStore::add_address(std::string_view name, std::string_view address) {
   auto a = detail::address(address);
   if (!a) return std::unexpected(a.error());
-  std::string n = ascii_lower(name);
-  std::lock_guard lock(impl_->mu);
-  if (auto owner = detail::owner(impl_->db, *a); !owner) return std::unexpected(owner.error());
-  else if (*owner) return local_error("address " + *a + " already belongs to account \"" + **owner + "\"");
-  return change(impl_->db, n,
-                "INSERT INTO addresses (address, account, position)"
-                " SELECT ?2, ?1, coalesce(max(position) + 1, 0) FROM addresses WHERE account = ?1",
-                [&](store::Statement& s) { s.bind(1, n).bind(2, *a); });
+  return detail::with_account(*impl_, ascii_lower(name), [&](store::Database& db, const Account& account) -> Result<> {
+    auto owner = detail::owner(db, *a);
+    if (!owner) return std::unexpected(owner.error());
+    if (*owner) return local_error("address " + *a + " already belongs to account \"" + **owner + "\"");
+    return detail::run(db,
+                       "INSERT INTO addresses (address, account, position)"
+                       " SELECT ?2, ?1, coalesce(max(position) + 1, 0) FROM addresses WHERE account = ?1",
+                       [&](store::Statement& s) { s.bind(1, account.name).bind(2, *a); });
+  });
 }
 
 Result<> AccountStore::remove_address(std::string_view name, std::string_view address) {
   auto a = detail::address(address);
   if (!a) return std::unexpected(a.error());
-  std::string n = ascii_lower(name);
-  std::lock_guard lock(impl_->mu);
-  auto owner = detail::owner(impl_->db, *a);
-  if (!owner) return std::unexpected(owner.error());
-  if (!*owner || **owner != n) return local_error("account \"" + n + "\" has no address " + *a);
-  auto found = detail::find(impl_->db, n);
-  if (!found) return std::unexpected(found.error());
-  if (*found && (*found)->addresses.size() == 1)
-    return local_error("cannot remove " + *a + ": it is the only address of account \"" + n + "\"");
-  return change(impl_->db, n, "DELETE FROM addresses WHERE address = ?2 AND account = ?1",
-                [&](store::Statement& s) { s.bind(1, n).bind(2, *a); });
+  return detail::with_account(*impl_, ascii_lower(name), [&](store::Database& db, const Account& account) -> Result<> {
+    if (std::find(account.addresses.begin(), account.addresses.end(), *a) == account.addresses.end())
+      return local_error("account \"" + account.name + "\" has no address " + *a);
+    if (account.addresses.size() == 1)
+      return local_error("cannot remove " + *a + ": it is the only address of account \"" + account.name + "\"");
+    return detail::run(db, "DELETE FROM addresses WHERE address = ?1",
+                       [&](store::Statement& s) { s.bind(1, *a); });
+  });
 }
 
 Result<std::optional<Account>> AccountStore::find(std::string_view name) const {
@@ -315,14 +317,11 @@ Result<std::optional<Account>> AccountStore::find(std::string_view name) const {
 
 Result<std::vector<Account>> AccountStore::list() const {
   std::lock_guard lock(impl_->mu);
-  auto s = impl_->db.prepare(std::string(kAccountColumns) + " ORDER BY name");
-  if (!s) return std::unexpected(s.error());
   std::vector<Account> all;
-  for (auto row = s->step(); ; row = s->step()) {
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    all.push_back(account_at(*s));
-  }
+  if (auto r = detail::each_row(impl_->db, std::string(kAccountColumns) + " ORDER BY name", {},
+                                [&](const store::Statement& s) { all.push_back(account_at(s)); });
+      !r)
+    return std::unexpected(r.error());
   for (auto& a : all)
     if (auto r = fill(impl_->db, a); !r) return std::unexpected(r.error());
   return all;
@@ -346,12 +345,12 @@ Result<> AccountStore::set_flag(std::string_view name, std::string_view which, b
     if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
       return local_error("bad level \"" + std::string(level) + "\" (lower-case letters, digits, \"-\")");
   std::string n = ascii_lower(name);
-  std::lock_guard lock(impl_->mu);
   if (!value)
-    return change(impl_->db, n, "DELETE FROM flags WHERE account = ?1 AND which = ?2",
+    return change(*impl_, n, "DELETE FROM flags WHERE account = ?1 AND which = ?2",
                   [&](store::Statement& s) { s.bind(1, n).bind(2, which); });
-  return change(impl_->db, n, "INSERT OR REPLACE INTO flags (account, which, set_by, set_at, level) VALUES (?1, ?2, ?3, ?4, ?5)",
-                [&](store::Statement& s) { s.bind(1, n).bind(2, which).bind(3, by).bind(4, now()).bind(5, level); });
+  std::string lvl(level);  // a default string_view has no data, which SQLite would bind as NULL
+  return change(*impl_, n, "INSERT OR REPLACE INTO flags (account, which, set_by, set_at, level) VALUES (?1, ?2, ?3, ?4, ?5)",
+                [&](store::Statement& s) { s.bind(1, n).bind(2, which).bind(3, by).bind(4, now()).bind(5, lvl); });
 }
 
 }  // namespace sm::auth

@@ -200,3 +200,14 @@ TEST_F(AccountsTest, WeakerHashUpgradedOnSignIn) {
   EXPECT_NE(upgraded.find("$argon2id$"), std::string::npos);
   EXPECT_TRUE(store_->check("alice", "correct horse", kNow));
 }
+
+// Inbound mail that needs strong authentication waits for this.
+TEST_F(AccountsTest, StrongCapableOnlyWithTotpOrAStrongDevice) {
+  add("bob");
+  ASSERT_TRUE(store_->add_device("bob", "old-laptop", false));
+  EXPECT_FALSE((*store_->find("bob"))->strong_capable());
+  ASSERT_TRUE(store_->add_device("bob", "phone", true));
+  EXPECT_TRUE((*store_->find("bob"))->strong_capable());
+  ASSERT_TRUE(store_->remove_device("bob", "phone"));
+  EXPECT_FALSE((*store_->find("bob"))->strong_capable());
+}

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "auth/throttle.h"
+#include "auth/throttle_config.h"
 
 using namespace sm::auth;
 using namespace std::chrono_literals;
@@ -72,4 +73,22 @@ TEST(AuthThrottle, ManyNamesDoNotGrowWithoutBound) {
   for (int i = 0; i < 30000; ++i) t.failed("guess" + std::to_string(i), "203.0.113.9", t0 + std::chrono::seconds(i));
   // Still answers, and an old name's count is gone: no delay for it.
   EXPECT_EQ(t.failed("guess0", "192.0.2.1", t0 + 30001s).delay, 0ms);
+}
+
+TEST(AuthThrottle, LimitsFromTheAuthSection) {
+  sm::config::Config::Auth a;
+  a.delay_after = 1;
+  a.account_lock = 2;
+  a.client_lock = 7;
+  a.window = 60s;
+  a.lock_time = 120s;
+  ThrottleLimits l = throttle_limits(a);
+  EXPECT_EQ(l.account_delay_after, 1u);
+  EXPECT_EQ(l.account_lock, 2u);
+  EXPECT_EQ(l.client_lock, 7u);
+  EXPECT_EQ(l.window, 60s);
+  EXPECT_EQ(l.lock_time, 120s);
+  Throttle t(l);
+  t.failed("alice", "192.0.2.1", t0);
+  EXPECT_TRUE(t.failed("alice", "192.0.2.1", t0).blocked);  // locked at the second failure
 }
