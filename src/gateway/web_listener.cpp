@@ -2,22 +2,12 @@
 // listener for `securemail run` (see web_listener.h).
 #include "gateway/web_listener.h"
 
+#include "auth/throttle_config.h"
+
 namespace sm::gateway {
-namespace {
-
-auth::ThrottleLimits limits_of(const config::Config::Auth& a) {
-  return auth::ThrottleLimits{.account_delay_after = a.delay_after,
-                              .account_lock = a.account_lock,
-                              .client_lock = a.client_lock,
-                              .window = a.window,
-                              .lock_time = a.lock_time};
-}
-
-}  // namespace
-
 WebListener::WebListener(std::unique_ptr<auth::AccountStore> accounts, const config::Config& config)
     : accounts_(std::move(accounts)),
-      throttle_(limits_of(config.auth)),
+      throttle_(auth::throttle_limits(config.auth)),
       site_(*accounts_, throttle_, config.auth.issuer.empty() ? config.domain : config.auth.issuer),
       https_(site_) {}
 
