@@ -5,6 +5,7 @@
 #include "auth/throttle_config.h"
 
 namespace sm::gateway {
+
 WebListener::WebListener(std::unique_ptr<auth::AccountStore> accounts, const config::Config& config)
     : accounts_(std::move(accounts)),
       throttle_(auth::throttle_limits(config.auth)),
