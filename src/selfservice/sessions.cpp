@@ -78,6 +78,7 @@ bool SessionStore::update(const Session& session) {
   it->second.strong = session.strong;
   it->second.pending_totp = session.pending_totp;
   it->second.notice = session.notice;
+  it->second.account = session.account;
   return true;
 }
 

@@ -55,7 +55,7 @@ class SessionStore {
   Session create(Clock::time_point now);
   // Replace a session by a fresh id and CSRF token signed in as account.
   Session sign_in(std::string_view old_id, std::string_view account, bool strong, Clock::time_point now);
-  // Store changes made to a copy (strong, pending_totp, notice); false when it is gone.
+  // Store changes made to a copy (account, strong, pending_totp, notice); false when it is gone.
   bool update(const Session& session);
   void end(std::string_view id);
   std::size_t size();
