@@ -25,6 +25,7 @@
 #include "gateway/receiver.h"
 #include "gateway/strong_hold.h"
 #include "gateway/submission.h"
+#include "gateway/web_listener.h"
 #include "net/dns.h"
 #include "net/tls.h"
 #include "queue/spool.h"
@@ -327,6 +328,11 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     }
     bound["admin"] = config::Endpoint{config.listen.admin.host, static_cast<std::uint16_t>(*port)}.str();
   }
+  auto web = WebListener::start(config, cert, key, bound);
+  if (!web) {
+    log::error("web: {}", web.error().text);
+    return 1;
+  }
 
   fs::path control = control_socket_path(config.data_dir);
   fs::remove(control, ec);
@@ -387,6 +393,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     control_acceptor.close();
     agent.stop();
     admin_server.stop();
+    if (*web) (*web)->stop();
     // Give running sessions and deliveries a moment, then stop regardless.
     grace.expires_after(std::chrono::seconds(10));
     grace.async_wait([&io](std::error_code) { io.stop(); });

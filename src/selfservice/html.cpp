@@ -1,0 +1,98 @@
+// html.cpp - escaping, page frame and form fields of the self-service
+// pages (see html.h).
+#include "selfservice/html.h"
+
+namespace sm::selfservice::html {
+namespace {
+
+// Plain system fonts, a single column that fits 320 px, a thick focus ring.
+constexpr std::string_view kStyle = R"(
+*{box-sizing:border-box}
+body{font:1rem/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#111;background:#fff;max-width:40rem}
+h1{font-size:1.5rem;margin:0 0 1rem}
+h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
+label{display:block;font-weight:600;margin-top:.75rem}
+input[type=text],input[type=password]{display:block;width:100%;max-width:24rem;padding:.5rem;font:inherit;border:1px solid #555;border-radius:4px}
+button{margin-top:.75rem;padding:.5rem 1rem;font:inherit;border:1px solid #0b3d91;background:#0b3d91;color:#fff;border-radius:4px;cursor:pointer}
+button.secondary{background:#fff;color:#0b3d91}
+:focus-visible{outline:3px solid #c60;outline-offset:2px}
+.error{color:#a00;font-weight:600;margin:.25rem 0 0}
+.hint{color:#444;margin:.25rem 0 0;font-size:.9rem}
+.notice{border-left:4px solid #0b3d91;padding:.5rem;background:#eef3fb}
+.secret{font-family:ui-monospace,monospace;font-size:1.1rem;word-break:break-all;background:#f4f4f4;padding:.5rem;user-select:all}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.25rem .5rem .25rem 0;vertical-align:top}
+img.qr{width:12rem;height:12rem;image-rendering:pixelated}
+form.inline{display:inline}
+)";
+
+}  // namespace
+
+std::string escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string page(std::string_view title, std::string_view content, std::string_view notice) {
+  std::string out = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+  out += escape(title);
+  out += " - SecureMail</title>\n<style>";
+  out += kStyle;
+  out += "</style>\n</head>\n<body>\n<main>\n<h1>";
+  out += escape(title);
+  out += "</h1>\n";
+  if (!notice.empty()) out += "<p class=\"notice\" role=\"status\">" + escape(notice) + "</p>\n";
+  out += content;
+  out += "\n</main>\n</body>\n</html>\n";
+  return out;
+}
+
+std::string form(std::string_view action, std::string_view csrf, std::string_view fields, std::string_view button) {
+  std::string out = "<form method=\"post\" action=\"" + escape(action) + "\">\n";
+  out += "<input type=\"hidden\" name=\"csrf\" value=\"" + escape(csrf) + "\">\n";
+  out += fields;
+  out += "<button type=\"submit\">" + escape(button) + "</button>\n</form>\n";
+  return out;
+}
+
+std::string field(const Field& f) {
+  std::string id = escape(f.name);
+  std::string out = "<label for=\"" + id + "\">" + escape(f.label) + "</label>\n";
+  std::string described;
+  if (!f.hint.empty()) {
+    out += "<p class=\"hint\" id=\"" + id + "-hint\">" + escape(f.hint) + "</p>\n";
+    described = id + "-hint";
+  }
+  out += "<input type=\"" + escape(f.type) + "\" id=\"" + id + "\" name=\"" + id + "\"";
+  if (!f.autocomplete.empty()) out += " autocomplete=\"" + escape(f.autocomplete) + "\"";
+  if (f.required) out += " required";
+  if (!f.value.empty()) out += " value=\"" + escape(f.value) + "\"";
+  if (!f.error.empty()) {
+    described += (described.empty() ? "" : " ") + id + "-error";
+    out += " aria-invalid=\"true\"";
+  }
+  if (!described.empty()) out += " aria-describedby=\"" + described + "\"";
+  out += ">\n";
+  if (!f.error.empty()) out += "<p class=\"error\" id=\"" + id + "-error\">" + escape(f.error) + "</p>\n";
+  return out;
+}
+
+std::string shown_once(std::string_view heading, std::string_view secret_html) {
+  return "<section aria-labelledby=\"once\">\n<h2 id=\"once\">" + escape(heading) + "</h2>\n" +
+         "<p>Write this down or copy it now: it is shown only this once and cannot be shown again.</p>\n" +
+         std::string(secret_html) + "\n</section>\n";
+}
+
+}  // namespace sm::selfservice::html

@@ -1,0 +1,42 @@
+// html.h - the building blocks of the self-service pages: escaping, the
+// page frame (lang, headings, inline CSS that works at 320 px and shows
+// focus), and form fields that always have a label and tie their error
+// text to the input (aria-describedby).
+//
+// Every value that came from a user or the account store goes through
+// escape(); the helpers never put a secret anywhere but the page body.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sm::selfservice::html {
+
+// &, <, >, " and ' as entities.
+std::string escape(std::string_view text);
+
+// A complete document: <!doctype html>, lang="en", <title>, one <h1>, the
+// main content. notice: a status line shown above the content (escaped).
+std::string page(std::string_view title, std::string_view content, std::string_view notice = {});
+
+// <form method="post" action="..."> with the CSRF field, the fields given
+// (already HTML) and a submit button.
+std::string form(std::string_view action, std::string_view csrf, std::string_view fields, std::string_view button);
+
+struct Field {
+  std::string_view name;          // also the id
+  std::string_view label;
+  std::string_view type = "text";  // text, password
+  std::string_view autocomplete;   // e.g. "username", "current-password", "one-time-code"
+  std::string_view error;          // shown under the field, tied by aria-describedby
+  std::string_view hint;           // shown under the label
+  bool required = true;
+  std::string_view value;          // only for non-secret fields
+};
+std::string field(const Field& f);
+
+// A block of text that is shown once (a device password, recovery codes):
+// monospaced, selectable, with a note that it will not be shown again.
+std::string shown_once(std::string_view heading, std::string_view secret_html);
+
+}  // namespace sm::selfservice::html
