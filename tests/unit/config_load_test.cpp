@@ -2,6 +2,7 @@
 // describe() round trips, [run], and one test per kind of bad config: each
 // error must name the file, the line and the key.
 #include "config/config.h"
+#include "config_test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -10,18 +11,9 @@
 #include <fstream>
 
 using namespace sm::config;
+using sm::config::testing::load_error;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string load_error(std::string_view text) {
-  auto c = load_string(text, "config.toml", "/etc/securemail");
-  EXPECT_FALSE(c.has_value()) << "expected an error for:\n" << text;
-  return c ? std::string() : c.error();
-}
-
-}  // namespace
 
 TEST(ConfigDefault, EveryKeyHasItsDocumentedDefault) {
   Config c = embedded_default();

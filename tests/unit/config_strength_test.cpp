@@ -5,17 +5,14 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "config_test_support.h"
 
 using namespace sm::config;
+using sm::config::testing::load_error;
 using Strings = std::vector<std::string>;
 
 namespace {
 
-std::string load_error(std::string_view text) {
-  auto c = load_string(text, "config.toml", "/etc/securemail");
-  EXPECT_FALSE(c.has_value()) << "expected an error for:\n" << text;
-  return c ? std::string() : c.error();
-}
 
 constexpr std::string_view kBoth = R"(domain = "b.example"
 
