@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "app/mailhost_parts.h"
+#include "gateway/gateway_keys.h"
 
 namespace sm::app::mailhost {
 
@@ -89,6 +90,11 @@ Result<DovecotPlan> plan_dovecot(const config::Config& config, const fs::path& c
   plan.maildir_root = config.deliver.internal.path;
   plan.tls_cert = config.tls.development() ? config::Config::Tls::dev_cert(config.data_dir) : config.tls.cert;
   plan.tls_key = config.tls.development() ? config::Config::Tls::dev_key(config.data_dir) : config.tls.key;
+  // Without [tls], the gateway presents its gateway key's certificate when
+  // it has one (gateway.cpp); Dovecot presents the same.
+  if (config.tls.development())
+    if (auto keys = gateway::GatewayKeys::load(config))
+      if (auto own = (*keys)->tls_files()) plan.tls_cert = own->cert, plan.tls_key = own->key;
   if (config.tls.development() && !fs::exists(plan.tls_cert))
     return bad("no TLS certificate yet: " + plan.tls_cert.string() +
                " is made on the gateway's first start (run it once, or set [tls] cert and key)");
