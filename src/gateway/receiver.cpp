@@ -128,13 +128,16 @@ Result<Resolution> seal_for_members(const Pipeline& p, const mail::Envelope& env
 
 // The signed entity of a message that passed, and the trust it was
 // checked against, kept as evidence (kind received) before the commit.
-Result<void> keep_received(const Pipeline& p, const mail::Envelope& env, const InboundOutcome& out) {
+// A message without a Message-ID is kept under its queue id, as on the
+// sending side.
+Result<void> keep_received(const Pipeline& p, const mail::Envelope& env, const InboundOutcome& out,
+                           const std::string& queue_id) {
   std::vector<std::string> domains;
   for (auto i : out.recipients) domains.push_back(mail::domain_of(env.recipients.at(i).address));
   std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   evidence::EvidenceEntry entry;
   entry.kind = evidence::EvidenceKind::received;
-  entry.message_id = out.message_id;
+  entry.message_id = out.message_id.empty() ? queue_id : out.message_id;
   entry.content_identifier = out.content_identifier;
   entry.member = out.member;
   entry.address = env.sender;
@@ -182,7 +185,7 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
     strength = std::move(*split);
   }
   if (pass && p.trust.evidence && !out.signed_entity.empty())
-    if (auto kept = keep_received(p, env, out); !kept) {
+    if (auto kept = keep_received(p, env, out, id); !kept) {
       log::error("{}: from=<{}>: evidence not kept: {}; deferred", id, env.sender, kept.error().text);
       return fail(451, "4.3.0", "cannot keep the evidence of this message now; try again later");
     }

@@ -164,3 +164,18 @@ def test_running_gateway_purges_evidence_past_retention(net, delivered, tmp_path
     assert not any((evidence_dir / f[:2] / f"{f}.cms").exists() for f in own)
     kept = export(net, "a.example", delivered, tmp_path / "kept")
     assert kept.returncode == 0, text(kept)
+
+
+def test_message_without_message_id_is_delivered_and_kept_under_its_queue_id(net):
+    """Evidence is indexed by Message-ID; a sealed message without one is
+    still delivered at once (not deferred for want of an index key) and
+    its evidence is kept under the receiving queue id."""
+    msg = b"\r\n".join([b"From: alice@a.example", b"To: bob@b.example", b"Subject: no message-id here",
+                        b"", b"body", b""])
+    code, reply = send(net.port("a.example", "relay"), "alice@a.example", ["bob@b.example"], msg)
+    assert code == 250, reply
+    net.wait_message("b.example", "bob", "no message-id here")
+    index = net.config("b.example").parent / "evidence.sqlite"
+    with sqlite3.connect(index) as db:
+        ids = [row[0] for row in db.execute("SELECT message_id FROM entries WHERE kind = 'received'")]
+    assert any(re.fullmatch(r"[0-9A-F]{16}", i) for i in ids), ids
