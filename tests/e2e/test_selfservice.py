@@ -94,14 +94,32 @@ def fill(driver, **fields):
         box.send_keys(value)
 
 
+def click_through(driver, by, what):
+    """Click and wait for the page that answers: the old page gone stale,
+    the new one loaded (a throttled refusal is answered late, and a loaded
+    machine renders slowly)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, what).click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def press(driver, label):
     from selenium.webdriver.common.by import By
-    driver.find_element(By.XPATH, f'//button[normalize-space()="{label}"]').click()
+    click_through(driver, By.XPATH, f'//button[normalize-space()="{label}"]')
 
 
 def text_of(driver, element_id):
+    """The element's text, waiting for it: a refused sign-in past [auth]
+    delay_after is answered late (the throttle), and a loaded machine is
+    slow to render."""
     from selenium.webdriver.common.by import By
-    return driver.find_element(By.ID, element_id).text
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, element_id))).text
 
 
 def body(driver):
@@ -154,7 +172,7 @@ def test_holder_enrols_totp_and_manages_a_device_password(web_gateway, browser):
     assert len(codes) == 10 and all(re.fullmatch(r"[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}", c) for c in codes), codes
     steps.shot("recovery-codes")
 
-    browser.find_element(By.LINK_TEXT, "Back to your mailbox").click()
+    click_through(browser, By.LINK_TEXT, "Back to your mailbox")
     assert "Signed in as alice (strong sign-in)" in body(browser)
     assert "Recovery codes left: 10" in body(browser)
     press(browser, "Sign out")
@@ -182,7 +200,7 @@ def test_holder_enrols_totp_and_manages_a_device_password(web_gateway, browser):
     assert re.fullmatch(r"[a-z]{4}(-[a-z]{4}){6}", device_password), device_password
     steps.shot("device-created")
 
-    browser.find_element(By.LINK_TEXT, "Back to your mailbox").click()
+    click_through(browser, By.LINK_TEXT, "Back to your mailbox")
     assert device_password not in browser.page_source
     row = browser.find_element(By.XPATH, '//td[starts-with(normalize-space(), "phone")]/..')
     assert "never" in row.text
