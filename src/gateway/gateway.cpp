@@ -21,6 +21,7 @@
 #include "gateway/own_mail.h"
 #include "gateway/receipt_issuer.h"
 #include "gateway/receipt_timeouts.h"
+#include "gateway/receipt_upkeep.h"
 #include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
 #include "gateway/strong_hold.h"
@@ -98,47 +99,6 @@ asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& accep
     else reply = "unknown command\n";
     co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
   }
-}
-
-// Issue 13: the receipt ledger (DATA/receipts.sqlite) and the evidence
-// store (DATA/evidence), encrypted to our active certificates. A gateway
-// without keys seals nothing, so it keeps neither.
-struct ReceiptStores {
-  std::shared_ptr<evidence::ReceiptLedger> ledger;
-  std::shared_ptr<evidence::EvidenceStore> evidence;
-};
-Result<ReceiptStores> open_receipt_stores(const config::Config& config, const GatewayKeys& keys) {
-  if (keys.empty() || keys.active_recipients().empty()) return ReceiptStores{};
-  auto ledger = evidence::ReceiptLedger::open(config.data_dir);
-  if (!ledger) return std::unexpected(ledger.error());
-  auto kept = evidence::EvidenceStore::open(config.data_dir, keys.active_recipients(), keys.identities());
-  if (!kept) return std::unexpected(kept.error());
-  return ReceiptStores{std::move(*ledger), std::move(*kept)};
-}
-
-// Every `interval`, `work` on the pool (SQLite, files and composing
-// reports stay off the event loop thread): the receipt timeout sweep and
-// the evidence purge.
-asio::awaitable<void> every(std::chrono::seconds interval, asio::thread_pool& pool, std::function<void()> work) {
-  auto exec = co_await asio::this_coro::executor;
-  asio::steady_timer timer(exec);
-  for (;;) {
-    timer.expires_after(interval);
-    std::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;
-    co_await asio::post(pool.get_executor(), asio::use_awaitable);
-    work();
-    co_await asio::post(exec, asio::use_awaitable);
-  }
-}
-
-// [evidence] retention: what is past it is deleted, index entry and file.
-void purge_evidence(evidence::EvidenceStore& store) {
-  auto purged = store.purge(static_cast<std::int64_t>(std::time(nullptr)));
-  if (!purged) log::warn("evidence: purge failed: {}", purged.error().text);
-  else if (purged->entries || purged->files)
-    log::info("evidence: purged {} entries and {} files past their retention", purged->entries, purged->files);
 }
 
 queue::SyncMode sync_mode(config::SyncMode m) {
