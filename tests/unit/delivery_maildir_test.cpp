@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "delivery/maildir.h"
+#include "octets.h"
 
 namespace fs = std::filesystem;
 using namespace sm::delivery;
@@ -80,7 +81,7 @@ TEST_F(MaildirTest, UniqueNamesAndNullSender) {
 
 TEST_F(MaildirTest, BadLocalPartsArePermanent) {
   for (std::string rcpt : {std::string("@x"), std::string(".hidden@x"), std::string("../etc@x"),
-                           std::string("a/b@x"), std::string("a\0b@x", 5), std::string("a\nb@x")}) {
+                           std::string("a/b@x"), securemail::test::octets("a\0b@x"), std::string("a\nb@x")}) {
     auto r = deliver_maildir(dir / "root", rcpt, env, msg());
     ASSERT_FALSE(r) << rcpt;
     EXPECT_EQ(r.error().code, 550);

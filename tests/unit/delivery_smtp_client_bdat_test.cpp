@@ -12,6 +12,7 @@
 
 #include "delivery_smtp_client_fixture.h"
 #include "smtp_test_server.h"
+#include "octets.h"
 
 using namespace sm::delivery;
 using ::testing::Contains;
@@ -32,7 +33,7 @@ std::string sealed_binary() {
   std::string body = "From: a@a.example\r\nMIME-Version: 1.0\r\n"
                      "Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data; name=\"smime.p7m\"\r\n"
                      "Content-Transfer-Encoding: binary\r\n\r\n";
-  body += std::string("\x30\x80\x06\x09\r\n.\r\n\x00\n\r\xff", 14);
+  body += securemail::test::octets("\x30\x80\x06\x09\r\n.\r\n\x00\n\r\xff");
   for (int i = 0; i < 1000; ++i) body += static_cast<char>(i * 13);
   return body;
 }

@@ -9,6 +9,7 @@
 
 #include "directory/feed.h"
 #include "directory_test_support.h"
+#include "octets.h"
 
 namespace sm::directory {
 namespace {
@@ -182,7 +183,7 @@ TEST(DirectoryJson, GarbageIsMalformedNeverACrash) {
   const std::vector<std::string> inputs = {
       "", " ", "garbage", "{", "}", "[]", "null", "7", "\"text\"", "{\"format\":}",
       std::string("{\"a\":\"\xff\xfe\"}"),                       // invalid UTF-8
-      std::string("{\"format\":\"securemail-directory/1\"\0}", 36),  // NUL byte
+      securemail::test::octets("{\"format\":\"securemail-directory/1\"\0}"),  // NUL byte
       R"({"format":"securemail-directory/1","serial":1e400,"issued":"2026-01-01T00:00:00Z","authority":"","members":[]})",
       R"({"format":"securemail-directory/1","serial":123456789012345678901234567890,"issued":"2026-01-01T00:00:00Z","authority":"","members":[]})",
       std::string(200000, '[') + std::string(200000, ']'),       // deep nesting

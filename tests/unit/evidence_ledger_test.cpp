@@ -10,6 +10,7 @@
 
 #include "evidence/ledger.h"
 #include "temp_dir.h"
+#include "octets.h"
 
 namespace sm::evidence {
 namespace {
@@ -26,7 +27,7 @@ SealRecord make_seal(std::string ci, std::string message_id, std::int64_t sealed
   s.member = "b.example";
   s.queue_id = "Q" + s.content_identifier;
   s.sealed_at = sealed_at;
-  s.signed_data = std::string("\x30\x82\x00\x00signed", 10);
+  s.signed_data = securemail::test::octets("\x30\x82\x00\x00signed");
   for (auto& r : recipients) s.recipients.push_back({r, "rfc822;" + r});
   return s;
 }
@@ -48,7 +49,7 @@ TEST_F(LedgerTest, AddedSealReadsBackWithRecipientsAndSignedData) {
   ASSERT_TRUE(seal);
   ASSERT_TRUE(seal->has_value());
   EXPECT_EQ((*seal)->message_id, "m1@a.example");
-  EXPECT_EQ((*seal)->signed_data, std::string("\x30\x82\x00\x00signed", 10));
+  EXPECT_EQ((*seal)->signed_data, securemail::test::octets("\x30\x82\x00\x00signed"));
   EXPECT_EQ((*seal)->sender, "alice@a.example");
   EXPECT_EQ((*seal)->envid, "env-1");
   EXPECT_EQ((*seal)->queue_id, "Qci1");

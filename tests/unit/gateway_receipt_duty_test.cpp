@@ -3,6 +3,7 @@
 // message (no reflecting receipts elsewhere), receiptsFrom lists narrow
 // the recipients, and the duty carries what sign_receipt needs.
 #include "gateway/receipt_duty.h"
+#include "octets.h"
 
 #include <gtest/gtest.h>
 
@@ -29,7 +30,7 @@ struct ReceiptDutyTest : ::testing::Test {
       rcpt.address = r;
       env.recipients.push_back(rcpt);
     }
-    verdict.signed_data = std::string("\x30\x80 signed data", 14);
+    verdict.signed_data = securemail::test::octets("\x30\x80 signed data");
     smime::ReceiptRequest request;
     request.content_identifier = "id-1";
     request.receipts_to = {"securemail-receipts@a.example"};

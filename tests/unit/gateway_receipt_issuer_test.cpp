@@ -20,6 +20,7 @@
 #include "mime/header.h"
 #include "smime/receipt.h"
 #include "util/base64.h"
+#include "octets.h"
 
 namespace sm::gateway {
 namespace {
@@ -175,7 +176,7 @@ TEST_F(ReceiptIssuerTest, WithoutOurKeyNoReceiptIsSent) {
 }
 
 TEST(ReceiptMessage, ComposedInTheAgreedFormat) {
-  ReceiptMessage r{"b.example", "securemail-receipts@a.example", "bob@b.example", "m1@a.example", "", std::string("\x30\x82\0\x01", 4), 0};
+  ReceiptMessage r{"b.example", "securemail-receipts@a.example", "bob@b.example", "m1@a.example", "", securemail::test::octets("\x30\x82\0\x01"), 0};
   std::string m = compose_receipt_message(r);
   auto block = mime::HeaderBlock::parse(m);
   ASSERT_TRUE(block) << block.error().text;

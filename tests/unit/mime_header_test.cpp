@@ -1,6 +1,7 @@
 // mime_header_test.cpp - header block reading (unfolding, lookup, bounds,
 // where the body starts), folding, dates and the Received: trace field.
 #include "mime/header.h"
+#include "octets.h"
 
 #include <gtest/gtest.h>
 
@@ -71,7 +72,7 @@ TEST(HeaderBlock, RefusesLinesThatAreNotFields) {
     EXPECT_EQ(h.error().enhanced, "5.6.0") << m;
     EXPECT_NE(h.error().text.find("line "), std::string::npos) << h.error().text;
   }
-  auto nul = HeaderBlock::parse(std::string("Subject: a\0b\r\n\r\n", 17));
+  auto nul = HeaderBlock::parse(securemail::test::octets("Subject: a\0b\r\n\r\n"));
   ASSERT_FALSE(nul);
   EXPECT_EQ(nul.error().enhanced, "5.6.0");
 }

@@ -2,6 +2,7 @@
 // queue lanes: written only when set, read back, and queue files written
 // before they existed still load as plain normal-lane mail.
 #include "queue/queue_file.h"
+#include "octets.h"
 
 #include <gtest/gtest.h>
 
@@ -86,7 +87,7 @@ TEST(QueueFileBody, BinaryMimeRoundTripAndAbsentByDefault) {
   env.body_binary = true;
   std::string text = format_envelope(env);
   EXPECT_NE(text.find("\nbody-binary yes\n"), std::string::npos) << text;
-  auto parsed = reparse(text + std::string("\x30\x80\0\r\n", 5));
+  auto parsed = reparse(text + securemail::test::octets("\x30\x80\0\r\n"));
   ASSERT_TRUE(parsed) << parsed.error().text;
   EXPECT_TRUE(parsed->body_binary);
 }
@@ -98,7 +99,7 @@ TEST(QueueFileReceipt, DutyRoundTripsWithOddAddressesAndBinaryData) {
   duty.member = "a-example";
   duty.message_id = "<m1 x@a.example>";
   duty.receipts_to = {"securemail-receipts@a.example", "\"odd,local\"@a.example"};
-  duty.signed_data = std::string("\x30\x82\x01\x00\0\n\r ,+=", 13);
+  duty.signed_data = securemail::test::octets("\x30\x82\x01\x00\0\n\r ,+=");
   env.receipt = duty;
   std::string text = format_envelope(env);
   auto parsed = reparse(text + "body\r\n");
@@ -147,7 +148,7 @@ TEST(QueueFileReceipt, BadLinesAreParseErrorsThatNameThem) {
   EXPECT_NE(twice.error().text.find("more than one receipt line"), std::string::npos);
   auto once = reparse(head + line + "\n");
   ASSERT_TRUE(once) << once.error().text;
-  EXPECT_EQ(once->receipt->signed_data, std::string("\x30\x82\x01", 3));
+  EXPECT_EQ(once->receipt->signed_data, securemail::test::octets("\x30\x82\x01"));
 }
 
 TEST(QueueFileAuth, SubmissionSignInAndStrongHoldRoundTrip) {

@@ -9,6 +9,7 @@
 #include "smime/multipart_split.h"
 #include "smime_der.h"
 #include "smime_fixture.h"
+#include "octets.h"
 
 using namespace smtest;
 
@@ -139,8 +140,8 @@ TEST_F(Stream, ChangedLengthsAreMalformed) {
 
 TEST_F(Stream, NestingTooDeepIsMalformed) {
   // ContentInfo { id-data, [0] { SEQUENCE { SEQUENCE { ... 40 deep } } } }, all indefinite.
-  std::string deep = std::string("\x30\x80\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x01\xA0\x80", 15);
-  for (int i = 0; i < 40; ++i) deep += std::string("\x30\x80", 2);
+  std::string deep = securemail::test::octets("\x30\x80\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x01\xA0\x80");
+  for (int i = 0; i < 40; ++i) deep += securemail::test::octets("\x30\x80");
   for (int i = 0; i < 42; ++i) deep += std::string(2, '\0');
   EXPECT_NE(layout_of(deep).malformed.find("deeper"), std::string::npos);
   auto o = open_default(with_structure(sealed(), deep));
@@ -151,7 +152,7 @@ TEST_F(Stream, NestingTooDeepIsMalformed) {
 TEST_F(Stream, LengthBeyondTheInputIsRefusedBeforeReading) {
   std::string huge("\x30\x88\x7f\xff\xff\xff\xff\xff\xff\xff", 10);
   EXPECT_NE(layout_of(huge).malformed.find("beyond"), std::string::npos) << layout_of(huge).malformed;
-  EXPECT_NE(layout_of(std::string("\x04\x80\x00\x00", 4)).malformed, "");  // primitive, indefinite
+  EXPECT_NE(layout_of(securemail::test::octets("\x04\x80\x00\x00")).malformed, "");  // primitive, indefinite
 }
 
 // Deliberate difference: OpenSSL's reader stops after the first structure

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "smtp_session_harness.h"
+#include "octets.h"
 
 using namespace smtp_test;
 using ::testing::StartsWith;
@@ -47,7 +48,7 @@ class SmtpBdat : public ::testing::Test {
 };
 
 // Bytes DATA would refuse or rewrite: NUL, bare LF, bare CR, a lone dot line.
-const std::string kBinary = std::string("Subject: x\r\n\r\n\x00\x01\n\r.\r\n..\xff", 21);
+const std::string kBinary = securemail::test::octets("Subject: x\r\n\r\n\x00\x01\n\r.\r\n..\xff");
 
 TEST_F(SmtpBdat, BinaryMimeChunksAreTakenAsSent) {
   start();
@@ -57,7 +58,7 @@ TEST_F(SmtpBdat, BinaryMimeChunksAreTakenAsSent) {
   c.send(bdat(kBinary.substr(0, 10)));
   EXPECT_EQ(c.reply(), "250 2.0.0 10 octets received\r\n");
   c.send(bdat(kBinary.substr(10)));
-  EXPECT_EQ(c.reply(), "250 2.0.0 11 octets received\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 14 octets received\r\n");
   c.send("BDAT 0 LAST\r\n");
   EXPECT_EQ(c.reply(), "250 2.0.0 Ok: queued as ID1\r\n");
   auto rec = handler_.snapshot();

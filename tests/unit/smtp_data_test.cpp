@@ -3,6 +3,7 @@
 // that feeding byte by byte gives the same result as one block.
 #include "smtp/data.h"
 #include "smtp/input.h"
+#include "octets.h"
 
 #include <gtest/gtest.h>
 
@@ -69,13 +70,13 @@ TEST(SmtpData, SmugglingVariantsNeverEndData) {
 }
 
 TEST(SmtpData, NulRejected) {
-  auto o = run(std::string("a\0b\r\n.\r\n", 8));
+  auto o = run(securemail::test::octets("a\0b\r\n.\r\n"));
   EXPECT_TRUE(o.done);
   EXPECT_EQ(o.fault, DataFault::nul);
-  auto p = run(std::string("a\r\n.\0\r\n.\r\n", 10));
+  auto p = run(securemail::test::octets("a\r\n.\0\r\n.\r\n"));
   EXPECT_TRUE(p.done);
   EXPECT_EQ(p.fault, DataFault::nul);
-  auto q = run(std::string("a\r\n\0.\r\n.\r\n", 10));
+  auto q = run(securemail::test::octets("a\r\n\0.\r\n.\r\n"));
   EXPECT_TRUE(q.done);
   EXPECT_EQ(q.consumed, 10u);
 }

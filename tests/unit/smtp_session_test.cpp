@@ -33,6 +33,7 @@
 #include <optional>
 #include "smtp_session_harness.h"
 #include "temp_dir.h"
+#include "octets.h"
 
 
 using namespace smtp_test;
@@ -208,8 +209,8 @@ const char* const kSmuggled[] = {"\n.\n",   "\r.\r",   "\r.\n",   "\n.\r",    "\
 
 // The fake terminator i (the NUL variants need their explicit length).
 std::string fake_end(std::size_t i) {
-  if (i == 8) return std::string("\r\n\0.\r\n", 6);
-  if (i == 9) return std::string("\r\n.\0\r\n", 6);
+  if (i == 8) return securemail::test::octets("\r\n\0.\r\n");
+  if (i == 9) return securemail::test::octets("\r\n.\0\r\n");
   return kSmuggled[i];
 }
 
