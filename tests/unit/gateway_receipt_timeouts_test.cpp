@@ -54,10 +54,12 @@ TEST(ReceiptTimeouts, OneReportPerSealForItsTimedOutRecipients) {
   EXPECT_NE(text.find("Status: 2.0.0"), std::string::npos);
   EXPECT_NE(text.find("X-SecureMail-Receipt: timed-out"), std::string::npos);
 
-  for (const auto& row : w.ledger->find(old_seal.content_identifier).value())
-    EXPECT_EQ(row.state, evidence::ReceiptState::timed_out);
-  for (const auto& row : w.ledger->find(fresh.content_identifier).value())
-    EXPECT_EQ(row.state, evidence::ReceiptState::pending);
+  // (Named first: a range-for over find(...).value() would walk a
+  // vector inside a temporary that is gone - C++20 does not extend it.)
+  auto old_rows = w.ledger->find(old_seal.content_identifier).value();
+  for (const auto& row : old_rows) EXPECT_EQ(row.state, evidence::ReceiptState::timed_out);
+  auto fresh_rows = w.ledger->find(fresh.content_identifier).value();
+  for (const auto& row : fresh_rows) EXPECT_EQ(row.state, evidence::ReceiptState::pending);
   EXPECT_EQ(timeouts.sweep(w.now), 0u);  // nothing twice
 }
 
