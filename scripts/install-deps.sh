@@ -10,6 +10,7 @@ BUILD_PKGS=(
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libgtest-dev libgmock-dev
   libsodium-dev liboath-dev libqrencode-dev zlib1g-dev  # accounts: argon2id, TOTP, enrolment QR codes (PNG via zlib)
+  libgmime-3.0-dev  # policy: the MIME tree of a message scanned for markings and trigger words
 )
 # make fuzz / tidy / test-sanitize (docs/hardening.md): clang 16, not the
 # default 14, since libstdc++'s std::expected needs what clang 16 added;

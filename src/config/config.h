@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "config/policy_config.h"
+
 namespace sm::config {
 
 // "HOST:PORT" or "[IPv6]:PORT" as given in [listen] and [dns]. A listener
@@ -278,6 +280,17 @@ struct Config {
     bool identity_verified = false;
   };
   std::vector<RequireAssurance> require_assurance;
+
+  // Issue 15 (policy_config.h): markings, trigger words, sovereignty,
+  // personal use, the rules, journaling, interception, log privacy.
+  MarkingsConfig markings;
+  std::vector<TriggerWord> triggers = default_triggers();
+  SovereigntyConfig sovereignty;
+  PersonalConfig personal;
+  std::vector<PolicyRule> rules;  // [[policy.rule]]
+  JournalConfig journal;
+  InterceptConfig intercept;
+  LogPrivacy log;
 
   // [run]: the account `securemail run` switches to once its listeners are
   // bound (least privilege). Empty user: stay as started (a gateway started

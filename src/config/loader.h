@@ -79,6 +79,12 @@ class Loader {
   // -> the client that has it, so no two clients share one.
   void read_relay_client(Section& client, Config::RelayClient& rc,
                          std::map<std::string, std::string>& claimed);
+  // Issue 15: [markings], [[trigger]], [sovereignty], [personal],
+  // [journal], [intercept] (markings_section.cpp) and [[policy.rule]]
+  // (policy_rules_section.cpp, called from read_policy); [log] (log_section.cpp).
+  void read_markings(Section& root, Config& c);
+  void read_policy_rules(Section& policy, Config& c);
+  void read_log(Section& root, Config& c);
   void validate(const Config& c);
 
   // Typed helpers (loader.cpp).
@@ -133,5 +139,10 @@ std::string_view receipt_request_name(Config::Receipts::Request r);
 // The [[relay_client]] tables (relay_client_section.cpp); they must come
 // last in describe(): every key after a [[...]] header belongs to it.
 std::string describe_relay_clients(const Config& c);
+
+// Issue 15 sections for describe().
+std::string describe_markings(const Config& c);
+std::string describe_policy_rules(const Config& c);
+std::string describe_log(const Config& c);
 
 }  // namespace sm::config::detail

@@ -32,6 +32,7 @@
 #include "gateway/outbound.h"
 #include "gateway/replay_cache.h"
 #include "gateway/sealed_failures.h"
+#include "gateway/taps.h"
 #include "queue/spool.h"
 #include "smtp/server.h"
 
@@ -57,6 +58,8 @@ struct MemberTrust {
   Acknowledger* acknowledger = nullptr;
   // [[strong_auth]] inbound hold / return (strong_hold.h); null: none.
   StrongHolds* strong_holds = nullptr;
+  // Journal and interception copies (taps.h, issue 15); null: none.
+  Taps* taps = nullptr;
 };
 
 class Receiver : public smtp::TransactionHandler {

@@ -86,6 +86,12 @@ struct Envelope {
   // ([[strong_auth]] inbound = "hold"): returned with a DSN after this
   // time (unix seconds) if still waiting; 0: not held for that.
   std::int64_t strong_hold_until = 0;
+  // Issue 15. A copy made under a lawful interception order: never in
+  // ordinary logs or the queue listing (its delivery goes to the audit trail).
+  bool discreet = false;
+  // Held by a policy rule (decision hold): the rule's name, shown by
+  // `securemail queue` and the admin API; released by an operator.
+  std::string policy_hold;
 };
 
 // "local@domain" -> "domain", lower-cased; "" when there is no '@'.

@@ -118,6 +118,8 @@ std::string format_envelope(const mail::Envelope& env) {
     o << "auth-user " << token(env.auth_user) << "\nauth-method " << token(env.auth_method)
       << "\nauth-strong " << (env.auth_strong ? "yes" : "no") << "\n";
   if (env.strong_hold_until != 0) o << "strong-hold-until " << env.strong_hold_until << "\n";
+  if (env.discreet) o << "discreet yes\n";
+  if (!env.policy_hold.empty()) o << "policy-hold " << token(env.policy_hold) << "\n";
   for (const auto& r : env.recipients)
     o << "rcpt " << r.notify << " " << token(r.orcpt) << " " << token(r.address) << "\n";
   o << "\n";
@@ -180,6 +182,8 @@ Result<mail::Envelope> parse_envelope(std::string_view head, std::uint64_t& body
     else if (key == "auth-method") env.auth_method = *v;
     else if (key == "auth-strong") env.auth_strong = *v == "yes";
     else if (key == "strong-hold-until") { if (!to_int(*v, env.strong_hold_until)) return bad("bad strong-hold-until"); }
+    else if (key == "discreet") env.discreet = *v == "yes";
+    else if (key == "policy-hold") env.policy_hold = *v;
     // A lane this version does not know is delivered as normal mail.
     else if (key == "lane") env.lane = *v == mail::to_string(mail::Lane::priority) ? mail::Lane::priority : mail::Lane::normal;
     // Unknown keys from a newer version are ignored, not fatal.

@@ -175,3 +175,18 @@ TEST(QueueFileAuth, BadStrongHoldTimeIsCorrupt) {
   ASSERT_FALSE(parsed);
   EXPECT_NE(parsed.error().text.find("strong-hold-until"), std::string::npos);
 }
+
+TEST(QueueFilePolicy, DiscreetAndPolicyHoldRoundTripAndAreAbsentByDefault) {
+  auto env = one_recipient();
+  env.discreet = true;
+  env.policy_hold = "hold large zip";
+  std::string text = format_envelope(env);
+  EXPECT_NE(text.find("\ndiscreet yes\n"), std::string::npos) << text;
+  auto parsed = reparse(text);
+  ASSERT_TRUE(parsed) << parsed.error().text;
+  EXPECT_TRUE(parsed->discreet);
+  EXPECT_EQ(parsed->policy_hold, "hold large zip");
+  std::string plain = format_envelope(one_recipient());
+  EXPECT_EQ(plain.find("discreet"), std::string::npos);
+  EXPECT_EQ(plain.find("policy-hold"), std::string::npos);
+}
