@@ -1,6 +1,6 @@
-// account_secrets.cpp - AccountStore's secrets: TOTP enrolment with its
-// recovery codes, device passwords, and check() deciding a sign-in (see
-// accounts.h).
+// account_secrets.cpp - AccountStore's secrets: device passwords, and
+// check() deciding a sign-in (see accounts.h). TOTP enrolment is in
+// account_totp.cpp.
 //
 // check() reads what it needs under the lock, runs argon2id without it
 // (64 MiB, tens of milliseconds: sign-ins must not queue behind each
@@ -21,8 +21,6 @@
 
 namespace sm::auth {
 namespace {
-
-constexpr int kRecoveryCodes = 10;
 
 std::unexpected<Error> denied() { return fail(535, "5.7.8", "authentication failed"); }
 
@@ -67,17 +65,6 @@ Result<Stored> load(store::Database& db, const std::string& name) {
   return st;
 }
 
-// "%XX" for everything but unreserved characters (RFC 3986).
-std::string percent(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : text) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') out += static_cast<char>(ch);
-    else out += {'%', kHex[ch >> 4], kHex[ch & 15]};
-  }
-  return out;
-}
-
 Result<> device_name_ok(std::string_view device) {
   bool ok = !device.empty() && device.size() <= 64;
   for (unsigned char ch : device) ok = ok && (std::isalnum(ch) || ch == '.' || ch == '_' || ch == '-');
@@ -86,47 +73,6 @@ Result<> device_name_ok(std::string_view device) {
 }
 
 }  // namespace
-
-Result<TotpEnrolment> AccountStore::enrol_totp(std::string_view name, std::string_view issuer) {
-  if (issuer.empty()) return local_error("TOTP enrolment needs an issuer name (the [auth] issuer key)");
-  std::string n = ascii_lower(name);
-  std::string seed = secrets::random_seed();
-  auto b32 = secrets::base32(seed);
-  if (!b32) return std::unexpected(b32.error());
-  TotpEnrolment e;
-  e.secret_base32 = *b32;
-  e.uri = "otpauth://totp/" + percent(issuer) + ":" + percent(n) + "?secret=" + *b32 + "&issuer=" + percent(issuer) +
-          "&algorithm=SHA1&digits=6&period=30";
-  for (int i = 0; i < kRecoveryCodes; ++i) e.recovery_codes.push_back(secrets::random_recovery_code());
-  auto stored = detail::with_account(*impl_, n, [&](store::Database& db, const Account&) -> Result<> {
-    if (auto r = detail::run(db, "UPDATE accounts SET totp_seed = ?2, totp_last_step = 0 WHERE name = ?1",
-                             [&](store::Statement& s) { s.bind(1, n).bind_blob(2, seed); });
-        !r)
-      return r;
-    if (auto r = detail::run(db, "DELETE FROM recovery_codes WHERE account = ?1", [&](store::Statement& s) { s.bind(1, n); });
-        !r)
-      return r;
-    for (const auto& code : e.recovery_codes)
-      if (auto r = detail::run(db, "INSERT INTO recovery_codes (account, hash) VALUES (?1, ?2)",
-                               [&](store::Statement& s) { s.bind(1, n).bind(2, secrets::sha256_hex(code)); });
-          !r)
-        return r;
-    return {};
-  });
-  if (!stored) return std::unexpected(stored.error());
-  return e;
-}
-
-Result<> AccountStore::remove_totp(std::string_view name) {
-  return detail::with_account(*impl_, ascii_lower(name), [](store::Database& db, const Account& a) -> Result<> {
-    if (!a.totp) return local_error("account \"" + a.name + "\" has no TOTP enrolled");
-    if (auto r = detail::run(db, "UPDATE accounts SET totp_seed = NULL, totp_last_step = 0 WHERE name = ?1",
-                             [&](store::Statement& s) { s.bind(1, a.name); });
-        !r)
-      return r;
-    return detail::run(db, "DELETE FROM recovery_codes WHERE account = ?1", [&](store::Statement& s) { s.bind(1, a.name); });
-  });
-}
 
 Result<std::string> AccountStore::add_device(std::string_view name, std::string_view device, bool strong) {
   if (auto ok = device_name_ok(device); !ok) return std::unexpected(ok.error());

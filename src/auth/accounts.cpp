@@ -18,7 +18,7 @@
 namespace sm::auth {
 namespace {
 
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     "CREATE TABLE accounts (name TEXT PRIMARY KEY, password TEXT NOT NULL, enabled INTEGER NOT NULL,"
     " created_at INTEGER NOT NULL, totp_seed BLOB, totp_last_step INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
     "CREATE TABLE addresses (address TEXT PRIMARY KEY, account TEXT NOT NULL, position INTEGER NOT NULL)"
@@ -31,6 +31,8 @@ constexpr std::array<std::string_view, 1> kMigrations = {
     " PRIMARY KEY (account, name)) WITHOUT ROWID;"
     "CREATE TABLE recovery_codes (account TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (account, hash))"
     " WITHOUT ROWID;",
+    // A self-service enrolment not yet confirmed with a code (begin_totp).
+    "ALTER TABLE accounts ADD COLUMN totp_pending BLOB;",
 };
 
 constexpr std::array<std::string_view, 3> kFlags = {"strong-required", "sole-user", "identity-verified"};

@@ -100,11 +100,20 @@ class AccountStore {
   Result<> set_flag(std::string_view name, std::string_view which, bool value, std::string_view by,
                     std::string_view level = {});
 
-  // TOTP (RFC 6238: SHA-1, 6 digits, 30 s). enrol() replaces any seed and
-  // the recovery codes; confirm is the caller's business (self-service
-  // asks for one code before calling activate).
+  // TOTP (RFC 6238: SHA-1, 6 digits, 30 s). enrol_totp() replaces any
+  // seed and the recovery codes and is active at once (an operator at the
+  // console: `securemail user totp enrol`).
   Result<TotpEnrolment> enrol_totp(std::string_view name, std::string_view issuer);
   Result<> remove_totp(std::string_view name);
+  // Self-service: begin_totp() keeps a new seed pending (recovery_codes
+  // empty); it signs nobody in and changes nothing until confirm_totp()
+  // gets a current code from it (one step of drift either side). Then the
+  // seed replaces any active one, its step counts as used, and the ten
+  // recovery codes are made and returned (shown once). A wrong code: 535
+  // 5.7.8, the seed stays pending. cancel_totp() drops a pending seed.
+  Result<TotpEnrolment> begin_totp(std::string_view name, std::string_view issuer);
+  Result<std::vector<std::string>> confirm_totp(std::string_view name, std::string_view code, std::int64_t now);
+  Result<> cancel_totp(std::string_view name);
 
   // Device passwords: a random one, returned once.
   Result<std::string> add_device(std::string_view name, std::string_view device, bool strong);

@@ -52,7 +52,7 @@ WebResponse Site::start_totp(Session& session) {
     auto account = accounts_.find(session.account);
     if (!account || !*account) return back_home(session, "Your account cannot be read right now.");
     if ((*account)->totp) return back_home(session, "One-time codes are already on.");
-    auto enrolment = accounts_.enrol_totp(session.account, issuer_);
+    auto enrolment = accounts_.begin_totp(session.account, issuer_);
     if (!enrolment) {
       log::error("selfservice: TOTP enrolment of {}: {}", session.account, enrolment.error().text);
       return back_home(session, "An authenticator app cannot be set up right now. Try again later.");
@@ -67,28 +67,40 @@ WebResponse Site::start_totp(Session& session) {
 
 WebResponse Site::confirm_totp(const WebRequest& request, Session& session) {
   if (!session.pending_totp) return back_home(session, "There is no set-up to confirm.");
-  auto verified = verify(request, session.account, request.value("password"), request.value("code"));
-  if (!verified || verified->method != auth::Method::totp) {
+  auto again = [&](const std::string& error) {
     auto qr = qr_data_uri(session.pending_totp->uri);
-    std::string error = !verified && verified.error().code != 535 ? verified.error().text
-                                                                   : "The password or code is not right. Try the "
-                                                                     "current code from the app.";
     return WebResponse::page(422, totp_page(session, qr ? *qr : "", error));
+  };
+  const std::string wrong = "The password or code is not right. Try the current code from the app.";
+  // The password as for any sign-in (throttled), then the code from the
+  // new seed, which only then becomes active.
+  auto verified = verify(request, session.account, request.value("password"), "");
+  if (!verified) return again(verified.error().code != 535 ? verified.error().text : wrong);
+  auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch()).count();
+  auto codes = accounts_.confirm_totp(session.account, without_spaces(request.value("code")), unix_now);
+  if (!codes) {
+    if (codes.error().code != 535) {
+      log::error("selfservice: TOTP confirmation of {}: {}", session.account, codes.error().text);
+      return again("The set-up cannot be confirmed right now. Try again later.");
+    }
+    throttle_.failed(session.account, request.client, SessionStore::Clock::now());
+    log::warn("selfservice: {} gave a wrong code confirming TOTP", session.account);
+    return again(wrong);
   }
-  std::vector<std::string> codes = std::move(session.pending_totp->recovery_codes);
   session.pending_totp.reset();
   session.strong = true;
   sessions_.update(session);
   log::info("selfservice: {} confirmed TOTP", session.account);
-  return WebResponse::page(200, recovery_codes_page(codes));
+  return WebResponse::page(200, recovery_codes_page(*codes));
 }
 
 WebResponse Site::cancel_totp(Session& session) {
   if (!session.pending_totp) return back_home(session, "");
   session.pending_totp.reset();
   sessions_.update(session);
-  if (auto r = accounts_.remove_totp(session.account); !r)
-    log::error("selfservice: cancelled TOTP of {} not removed: {}", session.account, r.error().text);
+  if (auto r = accounts_.cancel_totp(session.account); !r)
+    log::error("selfservice: cancelled TOTP set-up of {} not dropped: {}", session.account, r.error().text);
   return back_home(session, "Set-up cancelled; one-time codes stay off.");
 }
 

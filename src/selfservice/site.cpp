@@ -22,12 +22,6 @@ std::string loggable(std::string_view name) {
   return out.empty() ? "(empty)" : out;
 }
 
-std::string without_spaces(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    if (c != ' ' && c != '\t') out += c;
-  return out;
-}
 
 // Long enough for any password and code; longer input is refused unchecked.
 constexpr std::size_t kMaxSecret = 1024;
@@ -41,12 +35,13 @@ std::string WebRequest::value(std::string_view name) const {
 
 Site::Site(auth::AccountStore& accounts, auth::Throttle& throttle, std::string issuer)
     : accounts_(accounts), throttle_(throttle), issuer_(std::move(issuer)), sessions_([this](const Session& s) {
-        // An enrolment nobody confirmed: the seed must not stay active.
+        // An enrolment nobody confirmed: its pending seed is dropped (it
+        // never signed anyone in; this only tidies up).
         if (s.signed_in() && s.pending_totp) {
-          if (auto r = accounts_.remove_totp(s.account); !r)
-            log::warn("selfservice: unconfirmed TOTP of {} not removed: {}", s.account, r.error().text);
+          if (auto r = accounts_.cancel_totp(s.account); !r)
+            log::warn("selfservice: unconfirmed TOTP set-up of {} not dropped: {}", s.account, r.error().text);
           else
-            log::info("selfservice: unconfirmed TOTP enrolment of {} removed", s.account);
+            log::info("selfservice: unconfirmed TOTP set-up of {} dropped", s.account);
         }
       }) {}
 

@@ -14,4 +14,12 @@ inline std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+// Without spaces and tabs: a one-time code typed as "123 456".
+inline std::string without_spaces(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (c != ' ' && c != '\t') out += c;
+  return out;
+}
+
 }  // namespace sm
