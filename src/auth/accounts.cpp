@@ -334,6 +334,18 @@ Result<std::optional<std::string>> AccountStore::owner_of(std::string_view addre
   return detail::owner(impl_->db, ascii_lower(address));
 }
 
+Result<std::string> AccountStore::credential_stamp(std::string_view name) const {
+  std::lock_guard lock(impl_->mu);
+  std::string stamp;
+  if (auto r = detail::each_row(impl_->db, "SELECT password, enabled FROM accounts WHERE name = ?1", ascii_lower(name),
+                                [&](const store::Statement& row) {
+                                  if (row.int_at(1) != 0) stamp = secrets::sha256_hex(row.text_at(0));
+                                });
+      !r)
+    return std::unexpected(r.error());
+  return stamp;
+}
+
 Result<> AccountStore::set_flag(std::string_view name, std::string_view which, bool value, std::string_view by,
                                 std::string_view level) {
   Assurance probe;

@@ -95,6 +95,11 @@ class AccountStore {
   Result<std::vector<Account>> list() const;
   // The account that owns this address (case-insensitive), if any.
   Result<std::optional<std::string>> owner_of(std::string_view address) const;
+  // A fingerprint of what signs the account in (its password hash): it
+  // changes with the password, and is "" for a disabled or missing
+  // account. Web sessions keep the one they signed in with and end when it
+  // changes (a password change, `user passwd`, `user disable`).
+  Result<std::string> credential_stamp(std::string_view name) const;
 
   // Assurance flags. which: "strong-required", "sole-user", "identity-verified".
   Result<> set_flag(std::string_view name, std::string_view which, bool value, std::string_view by,

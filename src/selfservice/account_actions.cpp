@@ -43,6 +43,8 @@ WebResponse Site::change_password(const WebRequest& request, Session& session) {
     errors.new_password = "The password could not be changed. Try again later.";
     return account_page(session, errors, 503);
   }
+  // This session goes on under the new password; every other one ends.
+  if (auto stamp = accounts_.credential_stamp(session.account); stamp) session.credential = *stamp;
   log::info("selfservice: {} changed the password", session.account);
   return back_home(session, "Your password is changed.");
 }

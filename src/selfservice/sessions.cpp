@@ -61,12 +61,13 @@ Session SessionStore::create(Clock::time_point now) {
   return s;
 }
 
-Session SessionStore::sign_in(std::string_view old_id, std::string_view account, bool strong,
+Session SessionStore::sign_in(std::string_view old_id, std::string_view account, bool strong, std::string credential,
                               Clock::time_point now) {
   end(old_id);
   Session s = create(now);
   s.account = std::string(account);
   s.strong = strong;
+  s.credential = std::move(credential);
   update(s);
   return s;
 }
@@ -76,6 +77,7 @@ bool SessionStore::update(const Session& session) {
   auto it = sessions_.find(session.id);
   if (it == sessions_.end()) return false;
   it->second.strong = session.strong;
+  it->second.credential = session.credential;
   it->second.pending_totp = session.pending_totp;
   it->second.notice = session.notice;
   it->second.account = session.account;

@@ -32,6 +32,7 @@ struct Session {
   std::string csrf;          // hidden field of every form
   std::string account;       // empty: not signed in
   bool strong = false;       // signed in with a one-time code (or confirmed one)
+  std::string credential;    // AccountStore::credential_stamp at sign-in: a changed password ends the session
   // A TOTP seed enrolled on this session but not yet confirmed with a code.
   std::optional<auth::TotpEnrolment> pending_totp;
   std::string notice;        // shown once on the next page (after a redirect)
@@ -54,8 +55,9 @@ class SessionStore {
   // A new anonymous session.
   Session create(Clock::time_point now);
   // Replace a session by a fresh id and CSRF token signed in as account.
-  Session sign_in(std::string_view old_id, std::string_view account, bool strong, Clock::time_point now);
-  // Store changes made to a copy (account, strong, pending_totp, notice); false when it is gone.
+  Session sign_in(std::string_view old_id, std::string_view account, bool strong, std::string credential,
+                  Clock::time_point now);
+  // Store changes made to a copy (account, strong, credential, pending_totp, notice); false when it is gone.
   bool update(const Session& session);
   void end(std::string_view id);
   std::size_t size();

@@ -49,6 +49,23 @@ WebResponse Site::handle(const WebRequest& request) {
   auto now = Clock::now();
   std::optional<Session> found;
   if (!request.session_id.empty()) found = sessions_.find(request.session_id, now);
+  // A session signed in before the password changed (here, on another
+  // session, or by the operator) or the account was disabled is over.
+  if (found && found->signed_in()) {
+    auto stamp = accounts_.credential_stamp(found->account);
+    if (!stamp) return WebResponse::page(503, message_page("Not available", "Your account cannot be read right now."));
+    if (*stamp != found->credential) {
+      log::info("selfservice: session of {} ended: its password changed or the account was disabled", found->account);
+      sessions_.end(found->id);
+      Session fresh = sessions_.create(now);
+      fresh.notice = "Your password was changed or your account disabled since you signed in. Please sign in again.";
+      sessions_.update(fresh);
+      WebResponse r;
+      r.location = "/";
+      r.set_session = fresh.id;
+      return r;
+    }
+  }
   if (request.method == "GET" && request.path == "/") {
     Session session = found ? *found : sessions_.create(now);
     WebResponse r = home(session);
@@ -118,7 +135,10 @@ WebResponse Site::sign_in(const WebRequest& request, Session& session) {
     int status = verified.error().code == 535 ? 401 : verified.error().code == 454 ? 429 : 503;
     return WebResponse::page(status, sign_in_page(session.csrf, name, verified.error().text, ""));
   }
-  Session fresh = sessions_.sign_in(session.id, name, verified->strong, Clock::now());
+  auto stamp = accounts_.credential_stamp(name);
+  if (!stamp || stamp->empty())
+    return WebResponse::page(503, sign_in_page(session.csrf, name, "Signing in is not possible right now. Try again later.", ""));
+  Session fresh = sessions_.sign_in(session.id, name, verified->strong, *stamp, Clock::now());
   log::info("selfservice: {} signed in from {} ({}{})", name, request.client, auth::to_string(verified->method),
             verified->strong ? ", strong" : "");
   WebResponse r;

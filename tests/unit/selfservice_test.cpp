@@ -57,7 +57,7 @@ TEST(SelfServiceSessions, SignInGivesANewIdAndToken) {
   SessionStore store;
   auto now = Clock::now();
   Session anon = store.create(now);
-  Session in = store.sign_in(anon.id, "alice", false, now);
+  Session in = store.sign_in(anon.id, "alice", false, "stamp", now);
   EXPECT_NE(in.id, anon.id);
   EXPECT_NE(in.csrf, anon.csrf);
   EXPECT_FALSE(store.find(anon.id, now));
@@ -71,9 +71,9 @@ TEST(SelfServiceSessions, UnconfirmedEnrolmentIsReportedWhenTheSessionEndsOrExpi
   std::vector<std::string> abandoned;
   SessionStore store([&](const Session& s) { abandoned.push_back(s.account); });
   auto now = Clock::now();
-  Session a = store.sign_in("", "alice", false, now);
-  Session b = store.sign_in("", "bob", false, now);
-  Session c = store.sign_in("", "carol", false, now);
+  Session a = store.sign_in("", "alice", false, "stamp", now);
+  Session b = store.sign_in("", "bob", false, "stamp", now);
+  Session c = store.sign_in("", "carol", false, "stamp", now);
   a.pending_totp = auth::TotpEnrolment{"SECRET", "otpauth://totp/x", {}};
   b.pending_totp = a.pending_totp;
   ASSERT_TRUE(store.update(a));
