@@ -1,4 +1,4 @@
-// submission_sink.cpp - checking From: against the account's addresses and
+// submission_sink.cpp - checking From: and Sender: against the account's addresses and
 // putting our SecureMail-Sender-Assurance on submitted mail.
 #include "gateway/submission_sink.h"
 
@@ -41,6 +41,14 @@ Result<std::string> stamp_submitted_header(std::string_view header, const std::v
   if (!addresses || addresses->empty()) return fail(550, "5.7.1", "the From: field holds no readable address");
   for (const auto& a : *addresses)
     if (!owns_address(owned, a)) return fail(550, "5.7.1", "From: <" + a + ">: not yours to send as");
+  // Sender: names who actually sent it (RFC 5322 3.6.2; readers show "on
+  // behalf of"): one mailbox, and also the account's own.
+  if (auto sender = block->get("Sender")) {
+    auto list = smime::detail::parse_mailbox_list(*sender);
+    if (!list || list->size() != 1) return fail(550, "5.7.1", "the Sender: field must hold exactly one address");
+    if (!owns_address(owned, list->front()))
+      return fail(550, "5.7.1", "Sender: <" + list->front() + ">: not yours to send as");
+  }
   std::string out = std::string(auth::kAssuranceHeader) + ": " + std::string(assurance_value) + "\r\n";
   for (const auto& field : block->fields())
     if (!mime::iequals(field.name, auth::kAssuranceHeader)) out += field.raw;

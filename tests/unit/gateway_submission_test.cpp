@@ -55,6 +55,21 @@ TEST(SubmissionHeader, EveryFromAddressMustBeOwned) {
   EXPECT_EQ(twice.error().enhanced, "5.6.0");
 }
 
+TEST(SubmissionHeader, SenderMustBeOneOwnedAddress) {
+  auto own = stamp_submitted_header("From: alice@a.example\r\nSender: ceo-office@a.example\r\n\r\n", kOwned, kOurs);
+  EXPECT_TRUE(own) << own.error().reply();
+  auto other = stamp_submitted_header("From: alice@a.example\r\nSender: Mallory <mallory@evil.example>\r\n\r\n", kOwned, kOurs);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().reply(), "550 5.7.1 Sender: <mallory@evil.example>: not yours to send as");
+  auto two = stamp_submitted_header("From: alice@a.example\r\nSender: alice@a.example, ceo-office@a.example\r\n\r\n",
+                                    kOwned, kOurs);
+  ASSERT_FALSE(two);
+  EXPECT_EQ(two.error().enhanced, "5.7.1");
+  auto empty = stamp_submitted_header("From: alice@a.example\r\nSender: \r\n\r\n", kOwned, kOurs);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, 550);
+}
+
 // Records what reaches the relay's sink.
 class RelaySink : public sm::smtp::MessageSink {
  public:
