@@ -75,7 +75,7 @@ class Walk {
       if (auto m = scanner_.markings().whole(first_line(t))) add(where.empty() ? "first body line" : where + " first line", *m);
     }
     for (auto& m : scanner_.markings().in_text(t)) add(where.empty() ? "body" : where, m);
-    lines_alone(t, where.empty() ? "body" : where);
+    lines_alone(t, where.empty() ? "body" : where, first_text);
     for (auto& w : scanner_.triggers_in(t))
       if (std::find(facts_.triggers.begin(), facts_.triggers.end(), w) == facts_.triggers.end()) facts_.triggers.push_back(w);
   }
@@ -139,14 +139,17 @@ class Walk {
   }
 
   // Lines that are a marking alone, in capitals, quote marks taken off.
-  void lines_alone(std::string_view t, const std::string& where) {
+  // The first line, when it was read as the first body line, is not again.
+  void lines_alone(std::string_view t, const std::string& where, bool skip_first) {
     constexpr std::size_t kLongest = 80;
     while (!t.empty()) {
       auto end = t.find('\n');
       std::string_view line = t.substr(0, end);
       t = end == std::string_view::npos ? std::string_view{} : t.substr(end + 1);
       while (!line.empty() && (line.front() == '>' || line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-      if (line.empty() || line.size() > kLongest || line.front() == '[') continue;  // bracketed: in_text's
+      if (line.empty() || line == "\r") continue;
+      if (std::exchange(skip_first, false)) continue;
+      if (line.size() > kLongest || line.front() == '[') continue;  // bracketed: in_text's
       if (std::any_of(line.begin(), line.end(), [](char c) { return c >= 'a' && c <= 'z'; })) continue;
       if (auto m = scanner_.markings().whole(line)) add(where, *m);
     }
