@@ -83,7 +83,7 @@ std::string message() {
 }
 
 // 200 rules, every condition kind, none holding before the last one.
-config::Config policy() {
+config::Config two_hundred_rules() {
   config::Config c;
   using D = config::PolicyDecision;
   for (int i = 0; i < 199; ++i) {
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
   const std::string msg = message();
   if (!write_to.empty()) std::ofstream(write_to, std::ios::binary) << msg;
 
-  config::Config cfg = policy();
+  config::Config cfg = two_hundred_rules();
   policy::Scanner scanner(cfg);
   policy::Engine engine(cfg);
   std::vector<directory::Member> members(5);

@@ -97,8 +97,11 @@ def test_marking_from_header_and_body_and_whole_message(world):
     assert d["x@elsewhere.example"][0] != "plain"
     msg = root / "message.eml"
     msg.write_bytes(b"From: alice@a.example\r\nTo: x@elsewhere.example\r\nSubject: [IN-CONFIDENCE] hi\r\n\r\nhello\r\n")
-    r = policy_test(cfg, "--to", "x@elsewhere.example", "--message", msg)
-    assert decisions(r)["x@elsewhere.example"][0] == "plain"  # IN-CONFIDENCE may go plain (plain_max)
+    r = policy_test(cfg, "--to", "x@elsewhere.example", "--to", "bob@b.example", "--message", msg)
+    d = decisions(r)
+    assert d["bob@b.example"] == ("seal", "default")
+    # [IN-CONFIDENCE] is also the default trigger word for participants only: a non-member gets it back.
+    assert d["x@elsewhere.example"] == ("return", "trigger-IN-CONFIDENCE")
     assert "marking: [IN-CONFIDENCE]" in lines(r)
 
 
