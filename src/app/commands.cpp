@@ -13,6 +13,7 @@
 #include "app/keys_command.h"
 #include "app/mailhost_command.h"
 #include "app/pki_command.h"
+#include "app/policy_command.h"
 #include "app/queue_command.h"
 #include "app/receipts_command.h"
 #include "app/run_command.h"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   add_demo_command(app, action);
   add_user_command(app, action);
   add_mailhost_command(app, action);
+  add_policy_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
