@@ -69,8 +69,10 @@ class MarkingReader {
   Ladder ladder_;
 };
 
-// The highest of several (endorsements of every marking at that level are
-// merged); absent when none is present.
+// The highest of several, with the endorsements of every marking found
+// merged (an NZEO or REL TO on a lower marking still binds: a forward must
+// not shed it); absent when none is present. Several REL TO endorsements
+// release to the countries they all name (Marking::released_to).
 Marking highest(const std::vector<FoundMarking>& found);
 
 // ISO 3166-1 alpha-2 (upper-case) is a real code; the set the config
