@@ -164,6 +164,8 @@ Result<Resolution> resolve_outbound(const Pipeline& p, const OutboundMessage& m,
   // and marking never passes; personal mail is tagged.
   std::string content = remove_field(remove_field(*message, kMarkingField), kCategoryField);
   if (decided->facts.personal) content = mark_personal(content, p.config.personal.tag);
+  if (!decided->facts.marking.present() && p.config.markings.unmarked == config::MarkingsConfig::Unmarked::tag)
+    content = tag_subject(content, p.config.markings.unmarked_tag);
   const std::string marking = marking_field_value(decided->facts.marking);
   const std::string sealed_content = marking.empty() ? content : replace_field(content, kMarkingField, marking);
 

@@ -11,7 +11,8 @@
 //     never sends member mail plain;
 //   - a DSN to the sender for the returned recipients, committed with the
 //     rest.
-// Personal mail is tagged before any copy is made. Nothing a sender wrote
+// Personal mail is tagged before any copy is made, and unmarked mail
+// too when [markings] unmarked = "tag". Nothing a sender wrote
 // as SecureMail-Marking or SecureMail-Category leaves as it came.
 #pragma once
 
