@@ -169,11 +169,17 @@ MarkingReader::MarkingReader(const config::MarkingsConfig& config) : config_(con
 
 namespace {
 
-// An Australian KEY=value list: one of its keys is SEC.
-bool has_sec_key(std::string_view inner) {
-  for (auto pair : split(inner, ','))
-    if (auto eq = pair.find('='); eq != std::string_view::npos && fold(pair.substr(0, eq), false) == "SEC") return true;
-  return false;
+// An Australian KEY=value list: it starts with VER=, NS= or SEC= and has a
+// SEC key (a New Zealand marking starts with its level, which has no "=").
+bool australian_form(std::string_view inner) {
+  auto pairs = split(inner, ',');
+  auto key = [](std::string_view pair) {
+    auto eq = pair.find('=');
+    return eq == std::string_view::npos ? std::string() : fold(pair.substr(0, eq), false);
+  };
+  std::string first = key(pairs.front());
+  if (first != "VER" && first != "NS" && first != "SEC") return false;
+  return std::any_of(pairs.begin(), pairs.end(), [&](std::string_view p) { return key(p) == "SEC"; });
 }
 
 // The marking that is the whole of `inner` (no brackets), if it is one.
@@ -181,7 +187,7 @@ std::optional<Marking> parse_inner(const Ladder& ladder, bool australian, std::s
   inner = trim(inner);
   if (inner.empty() || inner.size() > kMaxBracket) return std::nullopt;
   Marking m;
-  if (australian && has_sec_key(inner)) {
+  if (australian && australian_form(inner)) {
     std::string level;
     std::vector<std::string>* last = nullptr;
     for (auto pair : split(inner, ',')) {

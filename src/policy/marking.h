@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/iso3166.h"
 #include "config/policy_config.h"
 
 namespace sm::policy {
@@ -75,10 +76,9 @@ class MarkingReader {
 // release to the countries they all name (Marking::released_to).
 Marking highest(const std::vector<FoundMarking>& found);
 
-// ISO 3166-1 alpha-2 (upper-case) is a real code; the set the config
-// checks jurisdictions against.
-bool iso3166_alpha2(std::string_view code);
-// alpha-3 -> alpha-2 ("NZL" -> "NZ"); "" when unknown.
-std::string alpha2_of(std::string_view alpha3);
+// ISO 3166-1 (config/iso3166.h): iso3166_alpha2("NZ") is an assigned
+// code; alpha2_of("NZL") == "NZ", "" when unknown.
+using config::alpha2_of;
+using config::iso3166_alpha2;
 
 }  // namespace sm::policy

@@ -57,6 +57,7 @@ const TextCase kText[] = {
     {"[SEC=TOP-SECRET]", true, "[TOP SECRET]"},
     {"[SEC=CLASSIFIED]", true, ""},
     {"[IN-CONFIDENCE] also NZ with australian on", true, "[IN-CONFIDENCE]"},
+    {"[RESTRICTED:X, SEC=SECRET]", true, "[RESTRICTED:X, SEC=SECRET]"},  // starts with a level: New Zealand form
 };
 
 }  // namespace

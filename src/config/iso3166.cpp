@@ -1,14 +1,17 @@
 // iso3166.cpp - the ISO 3166-1 country codes: every officially assigned
 // alpha-3 code with its alpha-2 code (249 entries, from the iso-codes
 // project's iso_3166-1.json). Used to check configured jurisdictions and to
-// read "REL TO NZL, AUS" endorsements, which are written alpha-3.
+// read "REL TO NZL, AUS" endorsements, which are written alpha-3. In the
+// config module (the lowest that needs it: [sovereignty] and rule
+// jurisdictions are checked at load); policy/marking.h uses the same.
 #include <algorithm>
 #include <array>
+#include <string>
 #include <string_view>
 
-#include "policy/marking.h"
+#include "config/iso3166.h"
 
-namespace sm::policy {
+namespace sm::config {
 namespace {
 
 struct Country {
@@ -74,4 +77,4 @@ std::string alpha2_of(std::string_view alpha3) {
   return std::string(it->alpha2);
 }
 
-}  // namespace sm::policy
+}  // namespace sm::config
