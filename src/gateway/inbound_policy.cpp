@@ -76,8 +76,9 @@ Result<InboundPolicy> check_inbound(const PolicyStep& policy, const config::Conf
   if (!r.verdict) return r;
   r.outcome = InboundPolicy::Outcome::refused;
   refused_total.add();
-  log::warn("{}: from=<{}>: marking {}: {}", id, env.sender, label_of(r.facts.marking),
-            describe_verdict(std::to_string(out.recipients.size()) + " recipient(s)", *r.verdict));
+  std::string to;
+  for (auto i : out.recipients) to += (to.empty() ? "" : ">, <") + env.recipients.at(i).address;
+  log::warn("{}: from=<{}>: marking {}: {}", id, env.sender, label_of(r.facts.marking), describe_verdict(to, *r.verdict));
   if (!config.directory.admin_contact.empty()) {
     auto n = write_local_message(spool, {"policy", config.directory.admin_contact,
                                          refusal_notice_for_admin(config, env, id, out, *r.verdict), 0, true});
