@@ -223,7 +223,8 @@ int build_testnet(const TestnetArgs& a, Testnet* out) {
     da.member.domains = {n.domain};
     da.member.endpoints = {"127.0.0.1:" + std::to_string(n.inbound)};
     da.member.certs = {cert->string()};
-    da.member.given = {"id", "org", "domain", "endpoint", "cert"};
+    da.member.jurisdiction = "NZ";  // [sovereignty] approved by default: sealed mail flows
+    da.member.given = {"id", "org", "domain", "endpoint", "cert", "jurisdiction"};
     if (int rc = dir::add_member(da); rc != 0) return rc;
   }
   dir::Args pa;

@@ -249,7 +249,8 @@ class DirectoryAuthority:
     def add(self, member_id, org, domain, endpoint="127.0.0.1:2525"):
         gw = self.member_gateway(domain)
         securemail("directory", "add", "--authority", self.dir, "--id", member_id, "--org", org,
-                   "--domain", domain, "--endpoint", endpoint, "--cert", gw.cert(), check=True)
+                   "--domain", domain, "--endpoint", endpoint, "--cert", gw.cert(), "--jurisdiction", "NZ",
+                   check=True)
 
     def remove(self, member_id):
         securemail("directory", "remove", "--authority", self.dir, member_id, check=True)
