@@ -2,7 +2,6 @@
 #include "gateway/outbound.h"
 
 #include <algorithm>
-#include <map>
 
 #include "gateway/envelope_binding.h"
 #include "mime/header.h"
@@ -33,28 +32,25 @@ bool same_gateway(const directory::Member& a, const directory::Member& b) {
   return a.id == b.id || gateway_key(a) == gateway_key(b);
 }
 
+void add_sealed(OutboundPlan& plan, const directory::Member& m, std::size_t recipient) {
+  auto g = std::find_if(plan.sealed.begin(), plan.sealed.end(),
+                        [&](const OutboundPlan::Sealed& s) { return same_gateway(*s.member, m); });
+  if (g == plan.sealed.end()) g = plan.sealed.insert(plan.sealed.end(), {&m, {}, {}});
+  if (std::find(g->member_ids.begin(), g->member_ids.end(), m.id) == g->member_ids.end()) g->member_ids.push_back(m.id);
+  g->recipients.push_back(recipient);
+}
+
 OutboundPlan plan_outbound(const config::Config& config, std::shared_ptr<const directory::Directory> directory,
                            const mail::Envelope& env) {
   OutboundPlan plan;
   plan.directory = std::move(directory);
-  std::map<std::string, std::size_t> group_of;  // gateway key -> index in plan.sealed
   for (std::size_t i = 0; i < env.recipients.size(); ++i) {
     const std::string domain = mail::domain_of(env.recipients[i].address);
     const directory::Member* m =
         config.receives_for(domain) || !plan.directory ? nullptr : plan.directory->lookup_domain(domain);
-    if (m && m->status == directory::Status::suspended) {
-      plan.suspended.push_back(i);
-      continue;
-    }
-    if (!m) {
-      plan.plain.push_back(i);
-      continue;
-    }
-    auto [it, created] = group_of.try_emplace(gateway_key(*m), plan.sealed.size());
-    if (created) plan.sealed.push_back({m, {}, {}});
-    auto& g = plan.sealed[it->second];
-    if (std::find(g.member_ids.begin(), g.member_ids.end(), m->id) == g.member_ids.end()) g.member_ids.push_back(m->id);
-    g.recipients.push_back(i);
+    if (m && m->status == directory::Status::suspended) plan.suspended.push_back(i);
+    else if (!m) plan.plain.push_back(i);
+    else add_sealed(plan, *m, i);
   }
   return plan;
 }

@@ -48,6 +48,11 @@ struct OutboundPlan {
 // Do two members share one gateway (and so one sealed copy)?
 bool same_gateway(const directory::Member& a, const directory::Member& b);
 
+// Put a recipient of member m into the sealed group of m's gateway.
+void add_sealed(OutboundPlan& plan, const directory::Member& m, std::size_t recipient);
+
+// The default plan (own mail, which policy does not decide): our domains
+// and non-members plain, active members sealed, suspended ones apart.
 OutboundPlan plan_outbound(const config::Config& config, std::shared_ptr<const directory::Directory> directory,
                            const mail::Envelope& env);
 

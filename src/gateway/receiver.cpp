@@ -9,7 +9,10 @@
 
 #include "gateway/acknowledger.h"
 #include "gateway/inbound.h"
+#include "gateway/inbound_policy.h"
 #include "gateway/kept_evidence.h"
+#include "gateway/outbound_resolve.h"
+#include "gateway/policy_step.h"
 #include "gateway/queue_sink.h"
 #include "gateway/receipt_asking.h"
 #include "gateway/receipt_intake.h"
@@ -23,107 +26,9 @@ namespace sm::gateway {
 namespace {
 
 metrics::Counter relay_denied_total("securemail_relay_denied_total", "Recipients refused as relay attempts");
-metrics::Counter sealed_total("securemail_messages_sealed_total", "Sealed copies queued for member gateways");
-
-mail::Envelope subset(const mail::Envelope& env, const std::vector<std::size_t>& recipients) {
-  mail::Envelope out = env;
-  out.recipients.clear();
-  for (auto i : recipients) out.recipients.push_back(env.recipients.at(i));
-  return out;
-}
-
 std::string local_part_of(const std::string& address) {
   auto at = address.rfind('@');
   return at == std::string::npos ? address : address.substr(0, at);
-}
-
-Result<std::unique_ptr<queue::SpoolWriter>> new_copy(queue::Spool& spool, const mail::Envelope& env, std::string_view bytes) {
-  auto w = spool.create(env);
-  if (!w) return std::unexpected(w.error());
-  if (auto ok = (*w)->write(bytes); !ok) return std::unexpected(ok.error());
-  return w;
-}
-
-// What processing a message needs from the Receiver.
-struct Pipeline {
-  const config::Config& config;
-  queue::Spool& spool;
-  const MemberTrust& trust;
-  SealedFailures& failures;
-};
-
-// Relay listener: check the From: of a bound relay client, refuse a member
-// suspended since RCPT, seal one copy per member gateway; the plain
-// recipients keep the received message.
-Result<Resolution> seal_for_members(const Pipeline& p, const mail::Envelope& env, const mail::Envelope& stored,
-                                    const OutboundPlan& plan, const config::Config::RelayClient* client,
-                                    bool check_from, Received received) {
-  const std::string id = received.id;
-  auto message = received.text();
-  if (!message) return std::unexpected(message.error());
-  if (check_from) {
-    auto from = single_from_address(*message);
-    if (!from) return std::unexpected(from.error());
-    if (auto ok = check_sender_domain(p.config, client, "From:", *from); !ok) {
-      log::warn("{}: refused: {}", id, ok.error().text);
-      return std::unexpected(ok.error());
-    }
-  }
-  if (!plan.suspended.empty())
-    return fail(550, "5.7.1", "<" + env.recipients[plan.suspended.front()].address +
-                                  ">: the recipient's organisation was suspended from the SecureMail directory; mail to it is not sent");
-  Resolution res;
-  Sealer sealer(p.trust.keys, *p.trust.certificates);
-  std::string message_id = message_id_of(*message);
-  SealKeeping keeping(p.config, p.trust.ledger, p.trust.evidence, client, env, message_id.empty() ? id : message_id,
-                      std::time(nullptr));
-  std::vector<SealedCopy> kept;
-  for (const auto& group : plan.sealed) {
-    for (auto i : group.recipients)
-      log::info("{}: to=<{}>: member {} (directory serial {}): sealing", id, env.recipients[i].address,
-                group.member->id, plan.directory->serial());
-    SealedCopy& keep = kept.emplace_back(SealedCopy{group.member->id});
-    auto asked = receipt_recipients(receipt_policy(p.config, client), env, group.recipients);
-    auto request = keeping.request_for(asked);
-    if (!request) return std::unexpected(request.error());
-    if (*request) keep.asked = std::move(asked);
-    auto sealed = sealer.seal(group, env, *message,
-                              {*request, &keep.record, keeping.keeps_evidence() ? &keep.signed_entity : nullptr});
-    if (!sealed) {
-      log::warn("{}: cannot seal for member {}: {}", id, group.member->id, sealed.error().text);
-      return std::unexpected(sealed.error());
-    }
-    mail::Envelope copy_env = subset(env, group.recipients);
-    strip_success(copy_env, group.recipients, keep.asked);
-    copy_env.sealed_for = group.member->id;
-    copy_env.body_binary = true;  // Sealer::seal writes the CMS as DER
-    copy_env.body_8bit = false;
-    copy_env.lane = mail::Lane::priority;
-    auto copy = new_copy(p.spool, copy_env, sealed->message);
-    if (!copy) return std::unexpected(copy.error());
-    log::info("{}: sealed for member {} as {}: {}, {} octets", id, group.member->id, (*copy)->id(), sealed->summary,
-              sealed->message.size());
-    keep.queue_id = (*copy)->id();
-    for (auto i : keep.asked)
-      log::info("{}: to=<{}>: signed receipt requested (identifier {}, receipts to {})", id, env.recipients[i].address,
-                keep.record.content_identifier, p.config.receipt_address());
-    sealed_total.add();
-    res.copies.push_back(std::move(*copy));
-  }
-  if (!plan.plain.empty()) {
-    // The plain recipients' copy: the spilled file itself, or written now.
-    auto plain = received.file ? Result<std::unique_ptr<queue::SpoolWriter>>(std::move(received.file))
-                               : new_copy(p.spool, stored, *message);
-    if (!plain) return std::unexpected(plain.error());
-    res.copies.insert(res.copies.begin(), std::move(*plain));
-  }
-  for (const auto& k : kept)
-    if (auto ok = keeping.keep(k); !ok) {
-      log::warn("{}: cannot keep the receipt request or evidence: {}", id, ok.error().text);
-      return std::unexpected(ok.error());
-    }
-  res.after_commit = keeping.after_commit();
-  return res;
 }
 
 // The signed entity of a message that passed, and the trust it was
@@ -173,6 +78,18 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
       return res;
     default:
       break;
+  }
+  auto checked = check_inbound(p.policy, p.config, p.spool, env, id, out);
+  if (!checked) return std::unexpected(checked.error());
+  if (checked->outcome == InboundPolicy::Outcome::forged) {
+    res.reply_after = p.failures.failed(client);
+    res.refusal = sealed_failure_reply();
+    return res;
+  }
+  if (checked->outcome == InboundPolicy::Outcome::refused) {
+    res.copies = std::move(checked->notices);
+    res.refusal = Error{checked->verdict->code, checked->verdict->status, checked->verdict->reason};
+    return res;
   }
   const bool pass = out.result == "pass";
   StrengthSplit strength;
@@ -224,6 +141,14 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
       }
     }
   }
+  if (p.trust.taps) {
+    auto dir = p.trust.directory ? p.trust.directory() : nullptr;
+    std::vector<policy::RecipientFacts> rcpts;
+    for (const auto& r : env.recipients) rcpts.push_back(recipient_facts(p.config, dir.get(), r.address));
+    auto taps = p.trust.taps->copies(env, out.recipients, checked->facts, rcpts, out.message);
+    if (!taps) return std::unexpected(taps.error());
+    for (auto& c : *taps) res.copies.push_back(std::move(c));
+  }
   if (pass && p.trust.acknowledger) {
     mail::Envelope logged = env;
     logged.id = id;
@@ -263,7 +188,8 @@ Receiver::Receiver(const config::Config& config, queue::Spool& spool,
       trust_(std::move(trust)),
       failures_({std::chrono::duration_cast<std::chrono::milliseconds>(config.policy.sealed_failure_delay),
                  config.policy.sealed_failure_limit, config.policy.sealed_failure_window,
-                 config.policy.sealed_failure_block}) {}
+                 config.policy.sealed_failure_block}),
+      policy_(std::make_unique<PolicyStep>(config)) {}
 
 Receiver::~Receiver() { crypto_pool_.join(); }
 
@@ -296,29 +222,24 @@ Result<void> Receiver::on_mail(const smtp::SessionInfo& session, const mail::Env
 }
 
 // The session logs the rejection with the client's address.
-Result<void> Receiver::on_rcpt(const smtp::SessionInfo& session, const mail::Envelope&,
+Result<void> Receiver::on_rcpt(const smtp::SessionInfo& session, const mail::Envelope& env,
                                const mail::Recipient& rcpt) {
   if (auto ok = check_relay(config_, session.listener, rcpt.address); !ok) return ok;
-  if (outbound_listener(session.listener) && !config_.receives_for(mail::domain_of(rcpt.address))) {
-    auto dir = directory();
-    return check_member_recipient(dir.get(), rcpt.address);
-  }
-  return {};
+  if (!outbound_listener(session.listener)) return {};
+  auto dir = directory();
+  if (!config_.receives_for(mail::domain_of(rcpt.address)))
+    if (auto ok = check_member_recipient(dir.get(), rcpt.address); !ok) return ok;
+  return policy_->at_rcpt(session, env, rcpt.address, dir.get());
 }
 
 Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::SessionInfo& session,
                                                              const mail::Envelope& env) {
-  // Relay: the plan decides which recipients the received file itself
-  // carries (the plain ones; all of them when every copy is sealed, and
-  // the file is then only read back and discarded).
-  std::optional<OutboundPlan> plan;
+  // Outbound: every message is decided by policy after DATA (the marking
+  // may refuse plain mail too), so the received file is only reused when
+  // it turns out to be the one plain copy (outbound_resolve.h).
   mail::Envelope stored = env;
   const bool relay = outbound_listener(session.listener);
   const bool relay_client = session.listener == "relay" && !config_.relay_clients.empty();
-  if (relay) {
-    plan = plan_outbound(config_, directory(), env);
-    if (!plan->sealed.empty() && !plan->plain.empty()) stored = subset(env, plan->plain);
-  }
   stored.id = queue::new_queue_id();
   mime::ReceivedInfo trace;
   trace.helo = session.helo;
@@ -335,15 +256,17 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   const auto* client = relay_client ? identify_relay_client(config_, session.peer_address, session.peer_cert_sha256)
                                     : nullptr;
   bool check_from = relay_client;
-  if (relay && (!plan->sealed.empty() || !plan->suspended.empty() || check_from)) {
-    resolve = [this, env, stored, plan = std::move(*plan), client, check_from](Received received) {
-      return seal_for_members({config_, spool_, trust_, failures_}, env, stored, plan, client, check_from, std::move(received));
+  if (relay) {
+    OutboundMessage m{env, envelope_facts(config_, session, env), client, check_from};
+    m.env.id = stored.id;
+    resolve = [this, m = std::move(m)](Received received) {
+      return resolve_outbound({config_, spool_, trust_, failures_, *policy_}, m, std::move(received));
     };
   } else if (!relay && trust_.ledger && to_receipt_address(config_, env)) {
     resolve = [this, env](Received received) { return take_receipt(config_, spool_, trust_, env, std::move(received)); };
   } else if (!relay) {
     resolve = [this, env, client = failure_client(session)](Received received) {
-      return open_inbound({config_, spool_, trust_, failures_}, env, client, std::move(received));
+      return open_inbound({config_, spool_, trust_, failures_, *policy_}, env, client, std::move(received));
     };
   }
   std::unique_ptr<queue::SpoolWriter> writer;

@@ -39,6 +39,7 @@
 namespace sm::gateway {
 
 class Acknowledger;
+class PolicyStep;
 class StrongHolds;
 
 // What sealing for members and verifying them need: our keys, the
@@ -91,6 +92,7 @@ class Receiver : public smtp::TransactionHandler {
   std::function<void(const std::string&)> committed_;
   MemberTrust trust_;
   SealedFailures failures_;
+  std::unique_ptr<PolicyStep> policy_;  // policy_step.h: the engine at RCPT and after DATA
   asio::thread_pool crypto_pool_{2};
 };
 
