@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <iterator>
 
@@ -194,6 +195,35 @@ Result<> write_text(const std::string& file, std::string_view text) {
     return {};
   }
   return pki::write_file_atomic(file, text, 0644, true);
+}
+
+// "2026-12-01", then optionally "T" or " " and "08:00" or "08:00:00", then
+// optionally "Z". Every field checked by a round trip through timegm.
+std::optional<std::int64_t> parse_iso_time(std::string_view text) {
+  std::string s(text);
+  if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.pop_back();
+  std::tm tm{};
+  int used = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &used) != 3 || used != 10)
+    return std::nullopt;
+  if (s.size() > 10) {
+    if (s[10] != 'T' && s[10] != ' ') return std::nullopt;
+    std::string clock = s.substr(11);
+    int n = 0;
+    if (std::sscanf(clock.c_str(), "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &n) != 2 || n != 5) return std::nullopt;
+    if (clock.size() > 5 && (std::sscanf(clock.c_str() + 5, ":%2d%n", &tm.tm_sec, &n) != 1 || n != 3 || clock.size() != 8))
+      return std::nullopt;
+  }
+  std::tm want = tm;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  std::time_t t = timegm(&tm);
+  std::tm back{};
+  gmtime_r(&t, &back);
+  if (back.tm_year + 1900 != want.tm_year || back.tm_mon + 1 != want.tm_mon || back.tm_mday != want.tm_mday ||
+      back.tm_hour != want.tm_hour || back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
+    return std::nullopt;
+  return static_cast<std::int64_t>(t);
 }
 
 }  // namespace sm::app

@@ -83,4 +83,8 @@ class Output {
 // Write a text to FILE (0644, atomic) or to stdout when empty or "-".
 Result<> write_text(const std::string& file, std::string_view text);
 
+// "2026-12-01", optionally followed by "T08:00" or "T08:00:00" and "Z":
+// unix seconds (UTC). nullopt when any field is out of range.
+std::optional<std::int64_t> parse_iso_time(std::string_view text);
+
 }  // namespace sm::app

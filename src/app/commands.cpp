@@ -6,10 +6,12 @@
 
 #include <iostream>
 
+#include "app/audit_command.h"
 #include "app/demo_command.h"
 #include "app/directory_command.h"
 #include "app/evidence_command.h"
 #include "app/init_command.h"
+#include "app/intercept_command.h"
 #include "app/keys_command.h"
 #include "app/mailhost_command.h"
 #include "app/pki_command.h"
@@ -44,6 +46,8 @@ int main(int argc, char** argv) {
   add_user_command(app, action);
   add_mailhost_command(app, action);
   add_policy_command(app, action);
+  add_audit_command(app, action);
+  add_intercept_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -56,29 +56,38 @@ nlohmann::json to_json(const queue::QueuedMessage& m) {
           {"strong_hold_until", m.envelope.strong_hold_until}};
 }
 
-int list(queue::Spool& spool, bool json) {
+// The messages to list: active, then held; delivered meanwhile and
+// discreet copies (interception: audit trail only) left out.
+std::vector<queue::QueuedMessage> listed(queue::Spool& spool) {
   std::vector<std::string> ids = spool.active_ids();
   auto held = spool.held_ids();
   ids.insert(ids.end(), held.begin(), held.end());
+  std::vector<queue::QueuedMessage> out;
+  for (const auto& id : ids)
+    if (auto m = spool.load(id); m && !m->envelope.discreet) out.push_back(std::move(*m));
+  return out;
+}
+
+int list(queue::Spool& spool, bool json) {
+  auto messages = listed(spool);
   nlohmann::json all = nlohmann::json::array();
   std::uint64_t bytes = 0;
-  if (!json && !ids.empty()) std::cout << "-Queue ID-       --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
-  for (const auto& id : ids) {
-    auto m = spool.load(id);
-    if (!m) continue;  // delivered meanwhile
-    bytes += m->envelope.size;
+  if (!json && !messages.empty()) std::cout << "-Queue ID-       --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
+  for (const auto& m : messages) {
+    const std::string& id = m.envelope.id;
+    bytes += m.envelope.size;
     if (json) {
-      all.push_back(to_json(*m));
+      all.push_back(to_json(m));
       continue;
     }
-    std::printf("%-16s%s %8llu %20s  %s%s\n", id.c_str(), m->held ? "!" : " ",
-                static_cast<unsigned long long>(m->envelope.size), arrival_text(m->envelope.arrival).c_str(),
-                m->envelope.sender.empty() ? "MAILER-DAEMON" : m->envelope.sender.c_str(),
-                m->envelope.sealed_for.empty() ? "" : ("  [sealed for " + m->envelope.sealed_for + "]").c_str());
-    if (m->held && m->envelope.strong_hold_until)
+    std::printf("%-16s%s %8llu %20s  %s%s\n", id.c_str(), m.held ? "!" : " ",
+                static_cast<unsigned long long>(m.envelope.size), arrival_text(m.envelope.arrival).c_str(),
+                m.envelope.sender.empty() ? "MAILER-DAEMON" : m.envelope.sender.c_str(),
+                m.envelope.sealed_for.empty() ? "" : ("  [sealed for " + m.envelope.sealed_for + "]").c_str());
+    if (m.held && m.envelope.strong_hold_until)
       std::printf("%47s(held: recipient has no strong authentication; returned after %s)\n", "",
-                  arrival_text(m->envelope.strong_hold_until).c_str());
-    for (const auto& r : m->envelope.recipients) {
+                  arrival_text(m.envelope.strong_hold_until).c_str());
+    for (const auto& r : m.envelope.recipients) {
       if (r.state != mail::RecipientState::pending) continue;
       if (!r.last_reply.empty()) std::printf("%47s(%s)\n", "", r.last_reply.c_str());
       std::printf("%47s%s\n", "", r.address.c_str());
@@ -86,14 +95,15 @@ int list(queue::Spool& spool, bool json) {
     std::cout << "\n";
   }
   if (json) std::cout << all.dump(2) << "\n";
-  else if (ids.empty()) std::cout << "Mail queue is empty (" << spool.root().string() << ")\n";
-  else std::cout << "-- " << (bytes + 1023) / 1024 << " Kbytes in " << ids.size() << " Request"
-                 << (ids.size() == 1 ? "" : "s") << " (" << spool.root().string() << ").\n";
+  else if (messages.empty()) std::cout << "Mail queue is empty (" << spool.root().string() << ")\n";
+  else std::cout << "-- " << (bytes + 1023) / 1024 << " Kbytes in " << messages.size() << " Request"
+                 << (messages.size() == 1 ? "" : "s") << " (" << spool.root().string() << ").\n";
   return 0;
 }
 
 int show(queue::Spool& spool, const std::string& id, bool json) {
   auto m = spool.load(id);
+  if (m && m->envelope.discreet) m = fail(550, "5.1.0", "no such message in the queue: " + id);  // as if it were not there
   if (!m) {
     std::cerr << "securemail queue show: " << m.error().text << "\n";
     return 1;

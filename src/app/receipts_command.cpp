@@ -29,35 +29,6 @@ struct ReceiptsArgs {
 nlohmann::json time_or_null(std::int64_t t) { return t ? nlohmann::json(pki::iso_time(t)) : nlohmann::json(nullptr); }
 std::string time_or_dash(std::int64_t t) { return t ? pki::iso_time(t) : "-"; }
 
-// "2026-12-01", then optionally "T" or " " and "08:00" or "08:00:00", then
-// optionally "Z". Every field checked by a round trip through timegm.
-std::optional<std::int64_t> parse_iso(std::string_view text) {
-  std::string s(text);
-  if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.pop_back();
-  std::tm tm{};
-  int used = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &used) != 3 || used != 10)
-    return std::nullopt;
-  if (s.size() > 10) {
-    if (s[10] != 'T' && s[10] != ' ') return std::nullopt;
-    std::string clock = s.substr(11);
-    int n = 0;
-    if (std::sscanf(clock.c_str(), "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &n) != 2 || n != 5) return std::nullopt;
-    if (clock.size() > 5 && (std::sscanf(clock.c_str() + 5, ":%2d%n", &tm.tm_sec, &n) != 1 || n != 3 || clock.size() != 8))
-      return std::nullopt;
-  }
-  std::tm want = tm;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  std::time_t t = timegm(&tm);
-  std::tm back{};
-  gmtime_r(&t, &back);
-  if (back.tm_year + 1900 != want.tm_year || back.tm_mon + 1 != want.tm_mon || back.tm_mday != want.tm_mday ||
-      back.tm_hour != want.tm_hour || back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
-    return std::nullopt;
-  return static_cast<std::int64_t>(t);
-}
-
 void print_table(const std::vector<evidence::ReceiptRow>& rows) {
   std::printf("%-20s  %-9s  %-20s  %-30s  %-16s  %s\n", "SEALED", "STATE", "SETTLED", "RECIPIENT", "MEMBER",
               "MESSAGE-ID");
@@ -143,7 +114,7 @@ int run_show(const ReceiptsArgs& args) {
 }  // namespace
 
 std::expected<std::int64_t, std::string> parse_since(std::string_view text, std::int64_t now) {
-  if (auto t = parse_iso(text)) return *t;
+  if (auto t = parse_iso_time(text)) return *t;
   if (auto d = config::parse_duration(text)) return now - d->count();
   return std::unexpected("bad --since \"" + std::string(text) +
                          "\" (an ISO 8601 UTC date or time such as 2026-12-01 or 2026-12-01T08:00:00Z,"

@@ -157,7 +157,7 @@ Result<void> deliver_maildir(const std::filesystem::path& root, const std::strin
     return io_error(err, "cannot rename " + tmp.string() + " to " + dst.string());
   }
   if (auto r = fsync_dir(box / "new"); !r) return r;
-  log::debug("{}: to=<{}>, relay=maildir, delivered to {}", env.id, recipient, dst.string());
+  if (!env.discreet) log::debug("{}: to=<{}>, relay=maildir, delivered to {}", env.id, recipient, dst.string());
   return {};
 }
 

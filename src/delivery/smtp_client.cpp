@@ -210,6 +210,7 @@ asio::awaitable<std::vector<RecipientOutcome>> SmtpClient::send(const mail::Enve
   }
   if (indexes.empty()) co_return out;
   co_await transaction(env, indexes, message, out);
+  if (env.discreet) co_return out;  // an interception copy is never named in the log
   for (const auto& o : out) {
     const std::string& rcpt = o.index < env.recipients.size() ? env.recipients[o.index].address : "?";
     if (o.result) {

@@ -185,7 +185,7 @@ asio::awaitable<void> SmtpClient::transaction(const mail::Envelope& env,
   if (utf8 && !caps_.smtputf8) {
     co_return settle_all(Error{553, "5.6.7", "SMTPUTF8 is required, but was not offered by host " + peer_});
   }
-  if (env.body_8bit && !caps_.eightbitmime) {
+  if (env.body_8bit && !caps_.eightbitmime && !env.discreet) {
     log::info("{}: 8-bit body sent to {} which does not announce 8BITMIME", env.id, peer_);
   }
 
@@ -215,7 +215,9 @@ asio::awaitable<void> SmtpClient::transaction(const mail::Envelope& env,
   }
   if (sent.empty()) co_return;
   // A binary body's form is worth an info line (member copies); others' debug.
-  if (env.body_binary)
+  if (env.discreet)
+    ;  // an interception copy: never named in the log
+  else if (env.body_binary)
     log::info("{}: to {} with {}{}{}", env.id, peer_, bdat ? "BDAT" : "DATA", binary ? ", BODY=BINARYMIME" : "",
               body.downgrading() ? ", converted to base64 (no BINARYMIME offered)" : "");
   else
@@ -231,7 +233,7 @@ asio::awaitable<void> SmtpClient::transaction(const mail::Envelope& env,
   // The whole message could not be read from the queue: drop the
   // connection so the server discards the partial message.
   auto read_fail = [&](const Error& e) {
-    log::warn("{}: {}; aborting transfer to {}", env.id, e.text, peer_);
+    if (!env.discreet) log::warn("{}: {}; aborting transfer to {}", env.id, e.text, peer_);
     close();
     settle_all(e);
   };

@@ -208,8 +208,9 @@ void DeliveryAgent::enqueue(Destination& dest, Job job) {
     }
     dest.concurrency.revive();
   }
-  log::info("{}: waiting for delivery to {} ({} recipients; {} sessions open, {} connecting, window {})", job.id,
-            dest.name(), job.recipients.size(), dest.sessions, dest.connecting, window(dest));
+  if (!discreet(job.id))
+    log::info("{}: waiting for delivery to {} ({} recipients; {} sessions open, {} connecting, window {})", job.id,
+              dest.name(), job.recipients.size(), dest.sessions, dest.connecting, window(dest));
   (job.lane == mail::Lane::priority ? dest.priority : dest.normal).push_back(std::move(job));
   start_workers(dest, true);
 }

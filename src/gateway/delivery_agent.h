@@ -54,6 +54,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit.h"
 #include "config/config.h"
 #include "delivery/concurrency.h"
 #include "delivery/smtp_client.h"
@@ -106,6 +107,10 @@ class DeliveryAgent {
   // that failed for good in an attempt (bounced to the sender), so no
   // receipt is awaited for them. Same threading as on_handed_over.
   void on_sealed_failed(HandedOver hook) { sealed_failed_ = std::move(hook); }
+  // Discreet copies (Envelope::discreet: interception): no log line names
+  // them or their recipient; each recipient delivered or failed for good is
+  // an audit entry (intercept.copy.delivered / .failed, reference = ENVID).
+  void audit_discreet_in(std::shared_ptr<audit::AuditTrail> trail) { audit_ = std::move(trail); }
 
  private:
   struct Job {
@@ -182,6 +187,8 @@ class DeliveryAgent {
   void job_done(const std::string& id);
   void finish(InFlight& f);
   delivery::StoredMessage stored(const queue::QueuedMessage& m) const;
+  bool discreet(const std::string& id) const;
+  void audit_discreet(const InFlight& f, std::size_t index, std::string_view action, const std::string& via);
 
   asio::io_context& io_;
   queue::Spool& spool_;
@@ -207,6 +214,7 @@ class DeliveryAgent {
   queue::WaitingMessages waiting_;    // messages due or in flight, by lane
   HandedOver handed_over_;
   HandedOver sealed_failed_;
+  std::shared_ptr<audit::AuditTrail> audit_;
   bool stopping_ = false;
 };
 

@@ -5,6 +5,7 @@
 // removal or the next attempt. A message whose
 // jobs were given back at stop() keeps its schedule: it was not attempted.
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "gateway/delivery_agent.h"
 #include "util/log.h"
@@ -54,6 +55,7 @@ void DeliveryAgent::record(const std::string& id, const std::vector<delivery::Re
                            const std::string& via, bool final_delivery, bool log_lines) {
   auto& f = inflight_.at(id);
   auto& rcpts = f.message.envelope.recipients;
+  if (f.message.envelope.discreet) log_lines = false;
   for (const auto& o : outcomes) {
     auto& r = rcpts.at(o.index);
     if (o.result) {
@@ -62,12 +64,14 @@ void DeliveryAgent::record(const std::string& id, const std::vector<delivery::Re
       if (final_delivery) f.newly_delivered.push_back(o.index);
       f.handed_over.push_back(o.index);
       delivered_total.add();
+      if (f.message.envelope.discreet) audit_discreet(f, o.index, "intercept.copy.delivered", via);
       if (log_lines) log::info("{}: to=<{}>, relay={}, status=sent ({})", id, r.address, via, *o.result);
     } else if (o.result.error().permanent()) {
       r.state = mail::RecipientState::failed;
       r.last_reply = o.result.error().reply();
       f.newly_failed.push_back(o.index);
       bounced_total.add();
+      if (f.message.envelope.discreet) audit_discreet(f, o.index, "intercept.copy.failed", via);
       if (log_lines) log::info("{}: to=<{}>, relay={}, status=bounced ({})", id, r.address, via, r.last_reply);
     } else {
       r.last_reply = o.result.error().reply();
@@ -90,6 +94,7 @@ void DeliveryAgent::job_done(const std::string& id) {
 void DeliveryAgent::finish(InFlight& f) {
   auto& m = f.message;
   const std::string& id = m.envelope.id;
+  const bool quiet = m.envelope.discreet;
   std::int64_t now = now_unix();
   bool pending = false;
   for (const auto& r : m.envelope.recipients) pending |= r.state == mail::RecipientState::pending;
@@ -104,26 +109,43 @@ void DeliveryAgent::finish(InFlight& f) {
         r.last_reply = "554 5.4.7 delivery time expired; last error: " + r.last_reply;
         f.newly_failed.push_back(i);
         bounced_total.add();
-        log::info("{}: to=<{}>, status=expired, returned to sender", id, r.address);
+        if (quiet) audit_discreet(f, i, "intercept.copy.failed", "expired");
+        else log::info("{}: to=<{}>, status=expired, returned to sender", id, r.address);
       }
       pending = false;
     }
   }
   if (m.envelope.receipt && !f.handed_over.empty() && handed_over_) handed_over_(m, f.handed_over);
   if (!m.envelope.sealed_for.empty() && !f.newly_failed.empty() && sealed_failed_) sealed_failed_(m, f.newly_failed);
-  if (!f.newly_failed.empty()) bouncer_.report(m, f.newly_failed, DsnAction::failed);
-  if (!f.newly_delivered.empty()) bouncer_.report(m, f.newly_delivered, DsnAction::delivered);
+  if (!f.newly_failed.empty() && !quiet) bouncer_.report(m, f.newly_failed, DsnAction::failed);
+  if (!f.newly_delivered.empty() && !quiet) bouncer_.report(m, f.newly_delivered, DsnAction::delivered);
   if (!pending) {
     spool_.remove(id);
-    log::info("{}: removed", id);
+    if (!quiet) log::info("{}: removed", id);
     return;
   }
   // Given back at stop(): what was delivered stays delivered, the rest is
   // due again as it was (at once on the next start).
   if (!f.cut_short) m.state.next_attempt = retry_.next_attempt(now, m.state.attempts);
-  if (auto s = spool_.save_state(m); !s) log::warn("{}: cannot save delivery state: {}", id, s.error().text);
-  if (f.cut_short) log::info("{}: not attempted before stopping; stays queued", id);
+  if (auto s = spool_.save_state(m); !s && !quiet) log::warn("{}: cannot save delivery state: {}", id, s.error().text);
+  if (f.cut_short && !quiet) log::info("{}: not attempted before stopping; stays queued", id);
   if (!stopping_) schedule(id, m.state.next_attempt, m.envelope.lane, m.envelope.arrival);
+}
+
+bool DeliveryAgent::discreet(const std::string& id) const {
+  auto it = inflight_.find(id);
+  return it != inflight_.end() && it->second.message.envelope.discreet;
+}
+
+// The audit entry for one recipient of a discreet copy (object: its queue
+// id; reference: the order's, kept as the copy's ENVID).
+void DeliveryAgent::audit_discreet(const InFlight& f, std::size_t index, std::string_view action, const std::string& via) {
+  if (!audit_) return;
+  const auto& env = f.message.envelope;
+  const auto& r = env.recipients.at(index);
+  nlohmann::json details = {{"to", r.address}, {"relay", via}, {"reply", r.last_reply}};
+  if (auto e = audit_->append("gateway", action, env.id, env.envid, details.dump(), now_unix()); !e)
+    log::error("audit trail: cannot record a delivery: {}", e.error().text);
 }
 
 }  // namespace sm::gateway

@@ -217,7 +217,7 @@ asio::awaitable<Result<void>> DeliveryAgent::open_connection(Destination& dest,
 
 asio::awaitable<void> DeliveryAgent::deliver_smtp(Destination& dest, delivery::SmtpClient& client, Job job) {
   const auto& msg = inflight_.at(job.id).message;
-  log::info("{}: delivery to {} starts over {}", job.id, dest.name(), client.peer());
+  if (!msg.envelope.discreet) log::info("{}: delivery to {} starts over {}", job.id, dest.name(), client.peer());
   auto outcomes = co_await client.send(msg.envelope, job.recipients, stored(msg));
   bool sent = std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.result.has_value(); });
   if (sent && !msg.envelope.sealed_for.empty())

@@ -222,6 +222,10 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     return 1;
   }
   MemberTrust member_trust{*keys, snapshot, &member_certs, replays->get(), receipts->ledger, receipts->evidence};
+  auto records = open_records(config, **spool, *keys);  // audit trail; interception and journal copies (taps.h)
+  if (!records) return log::error("records: {}", records.error().text), 1;
+  member_trust.taps = records->taps.get();
+  agent.audit_discreet_in(records->trail);
   Acknowledger acknowledger(config, own_mail, member_trust.ledger);
   if (!config.acknowledge.empty()) member_trust.acknowledger = &acknowledger;
   Result<std::unique_ptr<StrongHolds>> strong_holds{nullptr};  // only with [[strong_auth]] rules

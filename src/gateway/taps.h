@@ -14,6 +14,9 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/audit.h"
+#include "config/config.h"
+#include "gateway/gateway_keys.h"
 #include "mail/envelope.h"
 #include "policy/engine.h"
 #include "queue/spool.h"
@@ -32,5 +35,18 @@ class Taps {
       const mail::Envelope& env, const std::vector<std::size_t>& recipients, const policy::MessageFacts& facts,
       const std::vector<policy::RecipientFacts>& rcpts, std::string_view message) = 0;
 };
+
+// What the gateway keeps for the records (taps.cpp): the audit trail
+// (DATA/audit.sqlite; the delivery agent also writes to it for discreet
+// copies) and the taps, which read the interception orders
+// (DATA/intercept.sqlite) and [journal]. rcpts in copies() are the facts
+// of recipients, in the same order. An unreadable journal certificate
+// is an error at start.
+struct Records {
+  std::shared_ptr<audit::AuditTrail> trail;
+  std::unique_ptr<Taps> taps;
+};
+Result<Records> open_records(const config::Config& config, queue::Spool& spool,
+                             std::shared_ptr<const GatewayKeys> keys);
 
 }  // namespace sm::gateway

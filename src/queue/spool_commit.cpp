@@ -167,11 +167,12 @@ bool Spool::commit_batch(std::vector<Pending>& batch, std::vector<Control>& cont
   for (std::size_t i = 0; i < batch.size(); ++i) {
     std::string id = batch[i].writer ? batch[i].writer->id() : std::string();
     bool barrier = !batch[i].writer;
+    bool discreet = !barrier && batch[i].writer->envelope_.discreet;  // never named in the log
     batch[i].writer.reset();  // closes a spill file
     if (errors[i]) {
       if (!barrier) {
         commit_errors_total.add();
-        log::warn("{}: queue commit failed: {}", id, errors[i]->text);
+        if (!discreet) log::warn("{}: queue commit failed: {}", id, errors[i]->text);
       }
       batch[i].done(std::unexpected(*errors[i]));
       continue;
