@@ -11,6 +11,7 @@
 #include "app/evidence_command.h"
 #include "app/init_command.h"
 #include "app/keys_command.h"
+#include "app/log_command.h"
 #include "app/mailhost_command.h"
 #include "app/pki_command.h"
 #include "app/queue_command.h"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   add_demo_command(app, action);
   add_user_command(app, action);
   add_mailhost_command(app, action);
+  add_log_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
