@@ -7,7 +7,6 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <atomic>
-#include <cstdio>
 
 #include "util/log_file.h"
 
@@ -75,16 +74,11 @@ Result<> setup(std::string_view level, const Privacy& privacy) {
 
 std::string subject_field(std::string_view subject) {
   if (!g_subjects) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = ", subject=\"";
-  for (unsigned char c : subject) {
-    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
+  for (unsigned char c : subject)  // one printable field: no line breaks, no quote to end it early
+    out += c < 0x20 || c == 0x7f || c == '"' || c == '\\' ? std::string{'\\', 'x', kHex[c >> 4], kHex[c & 15]}
+                                                         : std::string(1, static_cast<char>(c));
   return out + "\"";
 }
 

@@ -97,3 +97,26 @@ def test_log_config_errors_stop_the_start(gateway_factory, sink):
     r = securemail("run", "--config", gw.config_path, timeout=20)
     assert r.returncode == 2
     assert b"config.toml:" in r.stderr and b"log.bodies" in r.stderr, r.stderr
+
+
+def test_sovereignty_warnings_at_start(gateway_factory, sink):
+    gw = gateway_factory()
+    gw.write_config(
+        '[listen]\nrelay = "127.0.0.1:0"\ninbound = "127.0.0.1:0"\nadmin = "127.0.0.1:0"\n'
+        f'[routes]\ndefault = "smtp://127.0.0.1:{sink.port}"\n"partner.example" = "smtp://127.0.0.1:{sink.port}"\n'
+        '"au.example" = "mx"\n'
+        '[sovereignty]\napproved = ["NZ", "AU"]\ndata = "US"\n'
+        '[sovereignty.routes]\ndefault = "NZ"\n"partner.example" = "SG"\n"au.example" = "AU"\n')
+    gw.start()
+    warnings = [l for l in gw.log_text().splitlines() if " warning " in l and "sovereignty: " in l]
+    assert len(warnings) == 2, gw.log_text()
+    assert 'sovereignty.data = "US"' in warnings[0] and str(gw.data) in warnings[0]
+    assert ('routes."partner.example" (smtp://127.0.0.1:' in warnings[1]
+            and 'declared in SG by sovereignty.routes."partner.example"' in warnings[1]), warnings[1]
+    gw.stop()
+    gw.write_config(
+        '[listen]\nrelay = "127.0.0.1:0"\ninbound = "127.0.0.1:0"\nadmin = "127.0.0.1:0"\n'
+        '[sovereignty]\napproved = ["NZ"]\ndata = "NZ"\n')
+    gw.log_path.unlink()
+    gw.start()
+    assert "sovereignty:" not in gw.log_text()  # all approved: nothing to say
