@@ -113,6 +113,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
   read_delivery(root, c);
   read_dns(root, c);
   read_directory(root, c);
+  read_markings(root, c);  // before [policy]: its rules name levels and trigger words
   read_policy(root, c);
   read_receipts(root, c);
   read_relay_clients(root, c);
@@ -353,7 +354,8 @@ std::string describe(const Config& c) {
   for (auto& ns : c.dns.nameservers) list += (list.size() > 1 ? ", " : "") + quote(ns.str());
   line("dns.nameservers", list + "]", c.dns.nameservers.empty() ? "system resolver (/etc/resolv.conf)" : "");
   // [[acknowledge]] and [[relay_client]] tables last: every key after a [[...]] header is theirs.
-  return o.str() + describe_directory(c) + describe_policy(c) + describe_receipts(c) + describe_run(c) + describe_auth(c) + describe_log(c) +
+  return o.str() + describe_directory(c) + describe_policy(c) + describe_policy_rules(c) +
+         describe_markings(c) + describe_receipts(c) + describe_run(c) + describe_auth(c) + describe_log(c) +
          describe_acknowledge(c) + describe_relay_clients(c) + describe_strength(c);
 }
 

@@ -57,6 +57,12 @@ std::string quote(std::string_view s) {
   return out + "\"";
 }
 
+std::string string_list(const std::vector<std::string>& items) {
+  std::string o = "[";
+  for (const auto& s : items) o += (o.size() > 1 ? ", " : "") + quote(s);
+  return o + "]";
+}
+
 std::string printable(std::string_view text) {
   std::string out;
   for (unsigned char c : text) {
@@ -101,16 +107,16 @@ std::vector<Section> Loader::table_array(Section& root, std::string_view name, s
   if (!n) return out;
   const toml::array* tables = n->as_array();
   if (!tables) {
-    error(n->source().begin.line, name,
+    error(n->source().begin.line, key(root, name),
           "expected an array of tables, got " + type_name(*n) +
-              (n->is_table() ? " (write [[" + std::string(name) + "]], with two brackets, once per " +
+              (n->is_table() ? " (write [[" + key(root, name) + "]], with two brackets, once per " +
                                    std::string(each) + ")"
                              : ""));
     return out;
   }
   for (std::size_t i = 0; i < tables->size(); ++i) {
     const toml::node& entry = *tables->get(i);
-    std::string label = std::string(name) + "[" + std::to_string(i) + "]";
+    std::string label = root.prefix + std::string(name) + "[" + std::to_string(i) + "]";
     if (!entry.is_table()) error(entry.source().begin.line, label, "expected a table, got " + type_name(entry));
     else out.push_back(Section{entry.as_table(), label + ".", {}});
   }

@@ -30,6 +30,8 @@ namespace sm::config::detail {
 std::string type_name(const toml::node& n);
 // A TOML basic string with its quotes.
 std::string quote(std::string_view s);
+// A TOML array of basic strings: ["a", "b"].
+std::string string_list(const std::vector<std::string>& items);
 // text as one printable line: line breaks, tabs and other control octets
 // as \n, \r, \t, \xNN (for values and keys echoed in a refusal).
 std::string printable(std::string_view text);
@@ -63,7 +65,8 @@ class Loader {
   void read_run(Section& root, Config& c);            // run_section.cpp
   // [[strong_auth]], [[require_assurance]] (strength_section.cpp).
   void read_strength(Section& root, Config& c);
-  std::vector<std::string> address_patterns(Section& s, std::string_view k);  // "*", "*@domain", local@domain
+  // "*", "*@domain", local@domain; with subdomains also "*@.domain" (any subdomain).
+  std::vector<std::string> address_patterns(Section& s, std::string_view k, bool subdomains = false);
   std::vector<std::string> member_ids(Section& s, std::string_view k);        // member ids or "*"
   // [listen] submissions and web, [auth], [mailboxes] (auth_section.cpp).
   void read_auth(Section& root, Section& listen, Config& c);
@@ -83,7 +86,19 @@ class Loader {
   // [journal], [intercept] (markings_section.cpp) and [[policy.rule]]
   // (policy_rules_section.cpp, called from read_policy); [log] (log_section.cpp).
   void read_markings(Section& root, Config& c);
+  void read_triggers(Section& root, Config& c);
+  void read_sovereignty(Section& root, Config& c);
+  void read_journal(Section& root, Config& c);
   void read_policy_rules(Section& policy, Config& c);
+  // The conditions of a [[policy.rule]] or [[journal.rule]] (policy_rules_section.cpp).
+  PolicyConditions read_conditions(Section& s, const Config& c);
+  // A level on c.markings.ladder (any case, space or hyphen alike), as the
+  // ladder spells it; def when absent, "" (and an error) when not on it.
+  std::string ladder_level(Section& s, std::string_view k, std::string_view def, const Config& c);
+  // An ISO 3166-1 alpha-2 code (any case), upper-case; "" after an error.
+  std::string jurisdiction(std::uint32_t line, const std::string& k, std::string_view value);
+  // A string or an array of strings.
+  std::vector<std::pair<std::uint32_t, std::string>> one_or_more(Section& s, std::string_view k);
   void read_log(Section& root, Config& c);
   void validate(const Config& c);
 
@@ -143,6 +158,12 @@ std::string describe_relay_clients(const Config& c);
 // Issue 15 sections for describe().
 std::string describe_markings(const Config& c);
 std::string describe_policy_rules(const Config& c);
+// Conditions as inline-table keys ("direction = \"outbound\", to = [...]"), "" when none.
+std::string describe_conditions(const PolicyConditions& w);
+// A ladder level's key for comparison: upper-case, '-' and runs of spaces as one space.
+std::string level_key(std::string_view level);
+// The position of level on ladder (level_key alike), -1 when absent.
+int ladder_rank(const std::vector<std::string>& ladder, std::string_view level);
 std::string describe_log(const Config& c);
 
 }  // namespace sm::config::detail

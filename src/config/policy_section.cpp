@@ -60,6 +60,7 @@ void Loader::read_policy(Section& root, Config& c) {
   policy.sealed_failure_limit = count(p, "sealed_failure_limit", 10, 1);
   policy.sealed_failure_window = duration(p, "sealed_failure_window", "10m");
   policy.sealed_failure_block = duration(p, "sealed_failure_block", "15m");
+  read_policy_rules(p, c);  // [[policy.rule]] (policy_rules_section.cpp)
   finish(p);
 }
 

@@ -41,7 +41,7 @@ std::string list(const std::vector<std::string>& items) {
 
 namespace detail {
 
-std::vector<std::string> Loader::address_patterns(Section& s, std::string_view k) {
+std::vector<std::string> Loader::address_patterns(Section& s, std::string_view k, bool subdomains) {
   std::vector<std::string> out;
   for (auto& [line, value] : strings(s, k)) {
     std::string v = ascii_lower(value);
@@ -51,7 +51,8 @@ std::vector<std::string> Loader::address_patterns(Section& s, std::string_view k
     }
     std::size_t at = v.rfind('@');
     if (at == std::string::npos || at == 0 || at + 1 == v.size()) {
-      error(line, key(s, k), "bad pattern " + quote(printable(value)) + " (use \"*\", \"*@domain\" or local@domain)");
+      error(line, key(s, k), "bad pattern " + quote(printable(value)) + " (use \"*\", \"*@domain\"" +
+                                 (subdomains ? ", \"*@.domain\"" : "") + " or local@domain)");
       continue;
     }
     std::string_view local = std::string_view(v).substr(0, at);
@@ -60,9 +61,11 @@ std::vector<std::string> Loader::address_patterns(Section& s, std::string_view k
                                  " (letters, digits, dots and !#$%&'*+-/=?^_`{|}~, or * for any)");
       continue;
     }
+    // "*@.domain": any subdomain of domain (not domain itself).
+    bool below = subdomains && local == "*" && v[at + 1] == '.';
     std::size_t before = errors_.size();
-    std::string domain = domain_name(line, key(s, k), v.substr(at + 1));
-    if (errors_.size() == before) out.push_back(std::string(local) + "@" + domain);
+    std::string domain = domain_name(line, key(s, k), v.substr(at + 1 + below));
+    if (errors_.size() == before) out.push_back(std::string(local) + (below ? "@." : "@") + domain);
   }
   return out;
 }

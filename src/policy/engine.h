@@ -21,15 +21,21 @@
 //      sovereignty.from_marking not on a route declared outside.
 //   Inbound: a marking above [markings] accreditation is refused
 //   ("marking-accreditation").
+// "marking-thread" (a reply may not lower the marking of the thread it
+// answers) needs a store of the markings seen per Message-ID: not in this
+// version; a forward or quote carries its marking in the content, which the
+// Scanner reads.
 // A `plain` decision for an active member is sealed (member mail is never
 // sent plain).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
 #include "directory/member.h"
+#include "policy/conditions.h"
 #include "policy/scan.h"
 
 namespace sm::policy {
@@ -72,9 +78,42 @@ class Engine {
   std::vector<std::string> journal(const MessageFacts& facts, const RecipientFacts& rcpt) const;
 
  private:
+  struct Rule {
+    const config::PolicyRule* config;
+    Conditions when;
+  };
+  struct JournalRule {
+    const config::JournalConfig::Rule* config;
+    Conditions when;
+  };
+  // The first rule that holds decides v (true); false when none does, or
+  // (at RCPT, `undecided` set) when a rule that needs the content comes
+  // before any that holds. Every rule tried is explained.
+  bool first_rule(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v, bool& undecided) const;
+  void by_default(const RecipientFacts& rcpt, Verdict& v) const;
+  // Rules, default, the member plain -> seal step and the envelope guards:
+  // everything known at RCPT.
+  Verdict envelope_verdict(const MessageFacts& facts, const RecipientFacts& rcpt, bool& undecided) const;
+  // The guards (engine_guards.cpp): each can only make v stricter.
+  void envelope_guards(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const;
+  void content_guards(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const;
+  void marking_guards(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const;
+  void trigger_guards(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const;
+  // The rank a member is accredited to (max_marking, else member_default).
+  int accredited_rank(const directory::Member& m) const;
+
   const config::Config& config_;
   Ladder ladder_;
+  std::vector<Rule> rules_;
+  std::vector<JournalRule> journal_rules_;
+  std::vector<AddressPattern> distribution_lists_, release_;
+  int plain_max_, internet_max_, accreditation_, member_default_, sovereignty_from_;
 };
+
+// Make v stricter (plain < seal < pickup < hold < return < refuse): when
+// d is stricter than v.decision, v takes d, the rule and the reason, and
+// the step is explained. Returns whether it changed.
+bool tighten(Verdict& v, config::PolicyDecision d, std::string_view rule, std::string reason);
 
 std::string_view to_string(config::PolicyDecision d);  // "seal", "plain", "pickup", "hold", "return", "refuse"
 

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/iso3166.h"
 #include "config/policy_config.h"
 
 namespace sm::policy {
@@ -69,14 +70,15 @@ class MarkingReader {
   Ladder ladder_;
 };
 
-// The highest of several (endorsements of every marking at that level are
-// merged); absent when none is present.
+// The highest of several, with the endorsements of every marking found
+// merged (an NZEO or REL TO on a lower marking still binds: a forward must
+// not shed it); absent when none is present. Several REL TO endorsements
+// release to the countries they all name (Marking::released_to).
 Marking highest(const std::vector<FoundMarking>& found);
 
-// ISO 3166-1 alpha-2 (upper-case) is a real code; the set the config
-// checks jurisdictions against.
-bool iso3166_alpha2(std::string_view code);
-// alpha-3 -> alpha-2 ("NZL" -> "NZ"); "" when unknown.
-std::string alpha2_of(std::string_view alpha3);
+// ISO 3166-1 (config/iso3166.h): iso3166_alpha2("NZ") is an assigned
+// code; alpha2_of("NZL") == "NZ", "" when unknown.
+using config::alpha2_of;
+using config::iso3166_alpha2;
 
 }  // namespace sm::policy
