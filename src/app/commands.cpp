@@ -13,6 +13,7 @@
 #include "app/init_command.h"
 #include "app/intercept_command.h"
 #include "app/keys_command.h"
+#include "app/log_command.h"
 #include "app/mailhost_command.h"
 #include "app/pki_command.h"
 #include "app/policy_command.h"
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   add_policy_command(app, action);
   add_audit_command(app, action);
   add_intercept_command(app, action);
+  add_log_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

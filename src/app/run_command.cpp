@@ -8,6 +8,8 @@
 //      (exit 2 naming the file, like ssh);
 //   5. the data folder is ours alone (exclusive lock; exit 2 naming the PID
 //      that holds it, 1 when the lock file cannot be made);
+//   6. the log takes its [log] privacy settings (the key DATA/log.key, the
+//      daily file); then the sovereignty warnings are logged;
 // then gateway::run binds the listeners and calls back here to switch to
 // the [run] account before serving.
 //
@@ -22,9 +24,11 @@
 #include <iostream>
 
 #include "app/data_lock.h"
+#include "app/log_key.h"
 #include "app/load_config.h"
 #include "app/privileges.h"
 #include "gateway/gateway.h"
+#include "gateway/sovereignty_check.h"
 #include "pki/key.h"
 #include "pki/keyring.h"
 #include "util/log.h"
@@ -85,6 +89,17 @@ int run_gateway(const std::string& file) {
     log::error("{}{}", lock.error().in_use ? "refusing to start: " : "", lock.error().text);
     return lock.error().in_use ? 2 : 1;
   }
+  // [log] privacy from here on: the key is made inside the locked data folder.
+  auto privacy = log_privacy(*cfg);
+  if (!privacy) {
+    log::error("refusing to start: {}", privacy.error().text);
+    return 2;
+  }
+  if (auto logging = log::setup(config::to_string(cfg->log_level), *privacy); !logging) {
+    log::error("refusing to start: {}", logging.error().text);
+    return 1;
+  }
+  gateway::warn_sovereignty(*cfg);
 
   gateway::StartupHooks hooks;
   hooks.bound = [&cfg, &account]() -> int {
