@@ -226,6 +226,10 @@ std::optional<Marking> parse_inner(const Ladder& ladder, bool australian, std::s
   }
   if (m.rank < 0) return std::nullopt;
   m.level = ladder.name(m.rank);
+  // Brackets inside a value (a header "SENSITIVE:COMM[ERCIAL") are dropped,
+  // so the label is one bracketed marking that reads back the same.
+  for (auto& e : m.endorsements) std::erase_if(e, [](char c) { return c == '[' || c == ']'; });
+  std::erase_if(m.endorsements, [](const std::string& e) { return e.empty(); });
   return m;
 }
 
