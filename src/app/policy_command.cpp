@@ -19,6 +19,7 @@
 #include "gateway/directory_service.h"
 #include "mail/envelope.h"
 #include "policy/engine.h"
+#include "util/text.h"
 
 namespace sm::app {
 namespace {

@@ -98,6 +98,7 @@ reason = "not to example domains"
   auto held = decide(to("dan@public.example"));
   EXPECT_EQ(held.decision, PolicyDecision::hold);
   EXPECT_EQ(held.rule, "to-public");
+  EXPECT_EQ(held.reason, "held by the policy rule to-public");
   auto refused = decide(to("eve@x.other.example"));
   EXPECT_EQ(refused.decision, PolicyDecision::refuse);
   EXPECT_EQ(refused.reason, "not to example domains");
