@@ -259,6 +259,11 @@ TEST_F(EngineTest, TriggerTiers) {
   facts.triggers = {"IN-CONFIDENCE"};
   EXPECT_EQ(decide(to("x@trusted.example", &trusted)).decision, PolicyDecision::seal);
   EXPECT_EQ(decide(to("dan@public.example")).decision, PolicyDecision::return_);
+  cfg = policy_config("[markings]\nrelease = [\"*@citizen.example\"]\n");  // released to: a participant
+  EXPECT_EQ(decide(to("x@citizen.example")).decision, PolicyDecision::plain);
+  EXPECT_EQ(decide(to("x@citizen.example")).rule, "default");
+  facts.triggers = {"SEEMAIL"};
+  EXPECT_EQ(decide(to("x@citizen.example")).rule, "trigger-SEEMAIL");
 }
 
 TEST_F(EngineTest, SovereigntyOfRoutes) {
