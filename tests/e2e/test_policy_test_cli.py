@@ -98,7 +98,8 @@ def test_marking_from_header_and_body_and_whole_message(world):
     msg = root / "message.eml"
     msg.write_bytes(b"From: alice@a.example\r\nTo: x@elsewhere.example\r\nSubject: [IN-CONFIDENCE] hi\r\n\r\nhello\r\n")
     r = policy_test(cfg, "--to", "x@elsewhere.example", "--message", msg)
-    assert decisions(r)["x@elsewhere.example"][0] == "plain"  # IN-CONFIDENCE may go plain (plain_max)
+    # Not above plain_max, but the default IN-CONFIDENCE trigger word goes only to participants.
+    assert decisions(r)["x@elsewhere.example"] == ("return", "trigger-IN-CONFIDENCE")
     assert "marking: [IN-CONFIDENCE]" in lines(r)
 
 
