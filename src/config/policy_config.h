@@ -70,7 +70,8 @@ struct TriggerWord {
   std::string word;  // upper-case, without brackets: "SEEMAIL"
   // members: member organisations only; trusted: members or trusted
   // partners; accredited: members or partners accredited at `level` or
-  // above; participants: any member, partner or local recipient.
+  // above; participants: any member, partner, local recipient or
+  // [markings] release recipient.
   enum class Allow { members, trusted, accredited, participants };
   Allow allow = Allow::members;
   std::string level;  // accredited: a marking on the ladder

@@ -87,7 +87,10 @@ bool Engine::first_rule(const MessageFacts& facts, const RecipientFacts& rcpt, V
     }
     v.decision = rule.config->decision;
     v.rule = rule.config->name;
-    v.reason = rule.config->reason.empty() ? "refused by the policy rule " + rule.config->name : rule.config->reason;
+    v.reason = rule.config->reason;
+    if (v.reason.empty() && strictness(v.decision) >= strictness(PolicyDecision::hold))
+      v.reason = std::string(v.decision == PolicyDecision::hold ? "held" : v.decision == PolicyDecision::return_ ? "returned" : "refused") +
+                 " by the policy rule " + rule.config->name;
     v.explanation.push_back("rule " + rule.config->name + ": match: " + std::string(to_string(v.decision)));
     return true;
   }

@@ -115,7 +115,9 @@ void Engine::trigger_guards(const MessageFacts& facts, const RecipientFacts& rcp
     auto t = std::find_if(config_.triggers.begin(), config_.triggers.end(),
                           [&](const TriggerWord& w) { return w.word == word; });
     if (t == config_.triggers.end()) continue;
-    bool ok = false;
+    // Recipients with a release flag (citizens, businesses) take part in
+    // the programme: they are participants, and only that.
+    bool ok = t->allow == TriggerWord::Allow::participants && any_matches(release_, rcpt.address);
     if (active(rcpt)) {
       switch (t->allow) {
         case TriggerWord::Allow::members: ok = rcpt.member->tier == Tier::member; break;

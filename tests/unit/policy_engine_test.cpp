@@ -98,6 +98,7 @@ reason = "not to example domains"
   auto held = decide(to("dan@public.example"));
   EXPECT_EQ(held.decision, PolicyDecision::hold);
   EXPECT_EQ(held.rule, "to-public");
+  EXPECT_EQ(held.reason, "held by the policy rule to-public");
   auto refused = decide(to("eve@x.other.example"));
   EXPECT_EQ(refused.decision, PolicyDecision::refuse);
   EXPECT_EQ(refused.reason, "not to example domains");
@@ -258,6 +259,11 @@ TEST_F(EngineTest, TriggerTiers) {
   facts.triggers = {"IN-CONFIDENCE"};
   EXPECT_EQ(decide(to("x@trusted.example", &trusted)).decision, PolicyDecision::seal);
   EXPECT_EQ(decide(to("dan@public.example")).decision, PolicyDecision::return_);
+  cfg = policy_config("[markings]\nrelease = [\"*@citizen.example\"]\n");  // released to: a participant
+  EXPECT_EQ(decide(to("x@citizen.example")).decision, PolicyDecision::plain);
+  EXPECT_EQ(decide(to("x@citizen.example")).rule, "default");
+  facts.triggers = {"SEEMAIL"};
+  EXPECT_EQ(decide(to("x@citizen.example")).rule, "trigger-SEEMAIL");
 }
 
 TEST_F(EngineTest, SovereigntyOfRoutes) {
