@@ -145,7 +145,9 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
     auto dir = p.trust.directory ? p.trust.directory() : nullptr;
     std::vector<policy::RecipientFacts> rcpts;
     for (const auto& r : env.recipients) rcpts.push_back(recipient_facts(p.config, dir.get(), r.address));
-    auto taps = p.trust.taps->copies(env, out.recipients, checked->facts, rcpts, out.message);
+    mail::Envelope tapped = env;
+    tapped.id = id;  // the audit entry names the original by its queue id
+    auto taps = p.trust.taps->copies(tapped, out.recipients, checked->facts, rcpts, out.message);
     if (!taps) return std::unexpected(taps.error());
     for (auto& c : *taps) res.copies.push_back(std::move(c));
   }

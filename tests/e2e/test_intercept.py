@@ -67,10 +67,10 @@ class World:
         return run("intercept", "--config", self.cfg, "--officer", officer, *args,
                    stdin=stdin if stdin is not None else self.sign_in(officer, offset, code))
 
-    def add(self, officer, reference, target="bob@b.example", until="2099-12-31", offset=0, code=None):
+    def add(self, officer, reference, target="bob@b.example", until="2099-12-31", offset=0, code=None, stdin=None):
         return self.intercept(officer, "add", "--target", target, "--until", until, "--deliver-to",
                               "li-desk@police.example", "--reference", reference, "--certificate", self.cert,
-                              offset=offset, code=code)
+                              offset=offset, code=code, stdin=stdin)
 
     def audit(self, *args):
         return run("audit", "--config", self.cfg, *args)

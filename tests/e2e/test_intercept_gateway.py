@@ -66,7 +66,7 @@ class Officer:
         assert r.returncode == 0, r.stderr
 
 
-class Testnet:
+class TwoGateways:
     """a.example and b.example made by `securemail testnet`, replicas fetched;
     start() runs both gateways, stop() returns their exit codes."""
 
@@ -75,6 +75,10 @@ class Testnet:
     def __init__(self, tmp_path):
         self.net = tmp_path / "net"
         securemail("testnet", "--dir", self.net, "--domains", ",".join(self.DOMAINS), "--base-port", 0, check=True)
+        auth = self.net / "authority"
+        for member in ("a-example", "b-example"):  # sealed mail goes only to approved jurisdictions (NZ)
+            securemail("directory", "update", "--authority", auth, "--id", member, "--jurisdiction", "NZ", check=True)
+        securemail("directory", "publish", "--authority", auth, check=True)
         for d in self.DOMAINS:
             securemail("directory", "fetch", "--config", self.config(d), check=True)
         self.relay = {d: listen_ports(self.net, d)["relay"] for d in self.DOMAINS}
@@ -96,7 +100,7 @@ class Testnet:
 
 
 def test_order_copies_matching_mail_both_ways_until_it_ends(tmp_path):
-    world = Testnet(tmp_path)
+    world = TwoGateways(tmp_path)
     net = world.net
     officer = Officer(world, tmp_path)
     a_cfg = world.config("a.example")

@@ -7,15 +7,15 @@ not cover (alice to carol, a local recipient) is not journaled. Journal
 copies are ordinary traffic: logged as "journal copy" and not discreet."""
 from conftest import wait_for
 from test_intercept import officer_certificate
-from test_intercept_gateway import Testnet, decrypt, maildir, send, text_log
+from test_intercept_gateway import TwoGateways, decrypt, maildir, send, text_log
 
 
 def test_journal_copy_arrives_sealed_to_the_archive(tmp_path):
-    world = Testnet(tmp_path)
+    world = TwoGateways(tmp_path)
     net = world.net
     key, cert = officer_certificate(tmp_path)  # the archive's key pair
     world.add_config("a.example", f'[journal]\naddress = "archive@a.example"\ncertificate = "{cert}"\n'
-                                  '[[journal.rule]]\nname = "to-b"\nto = "*@b.example"\n')
+                                  '[[journal.rule]]\nname = "to-b"\nto = ["*@b.example"]\n')
     a_relay = world.relay["a.example"]
     try:
         world.start()
