@@ -125,6 +125,11 @@ int run(const PolicyArgs& a) {
     local = std::move(*opened);
     dir = local->replica->current();
   }
+  // Without a copy of the directory every member looks like the Internet:
+  // say so rather than explain a decision the running gateway would not make.
+  if (dir->serial() == 0)
+    std::cerr << "policy test: no copy of the member directory yet (securemail directory fetch, or start the "
+                 "gateway, fetches one): every other domain counts as a non-member\n";
 
   policy::MessageFacts facts;
   facts.listener = a.listener;

@@ -139,3 +139,21 @@ def test_bad_sender_and_missing_config_exit_2(world, tmp_path):
     assert r.returncode == 2 and "--from" in r.stderr.decode(), text(r)
     r = securemail("policy", "test", "--config", tmp_path / "missing.toml", "--from", "a@a.example", "--to", "b@b.example")
     assert r.returncode == 2, text(r)
+
+
+def test_without_a_copy_of_the_directory_it_says_members_look_like_strangers(world, tmp_path):
+    """A gateway that has never fetched its feed would treat b.example as the
+    Internet; the command says so on stderr instead of explaining quietly."""
+    cfg, root = world
+    assert "no copy of the member directory" not in policy_test(cfg, "--to", "bob@b.example").stderr.decode()
+    fresh = tmp_path / "fresh.toml"
+    feed = next(l for l in cfg.read_text().splitlines() if l.startswith("feed"))
+    data = tmp_path / "data"
+    fresh.write_text(f'domain = "a.example"\ndata_dir = "{data}"\n[directory]\n{feed}\n')
+    ours = next(l for l in cfg.read_text().splitlines() if l.startswith("data_dir")).split('"')[1]
+    import shutil
+    shutil.copytree(ours, data, ignore=shutil.ignore_patterns("directory*", "*.sqlite*"))
+    r = policy_test(fresh, "--to", "bob@b.example")
+    assert r.returncode == 0, text(r)
+    assert "no copy of the member directory" in r.stderr.decode(), text(r)
+    assert decisions(r)["bob@b.example"][0] == "plain"
