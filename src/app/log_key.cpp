@@ -2,7 +2,6 @@
 #include "app/log_key.h"
 
 #include <openssl/rand.h>
-#include <syslog.h>
 
 #include "pki/key.h"
 
@@ -38,8 +37,6 @@ Result<log::Privacy> log_privacy(const config::Config& config) {
   p.subjects = config.log.subjects;
   p.file = config.log.file;
   p.retention = config.log.retention;
-  if (config.log.syslog == config::LogPrivacy::Syslog::mail) p.syslog_facility = LOG_MAIL;
-  if (config.log.syslog == config::LogPrivacy::Syslog::daemon) p.syslog_facility = LOG_DAEMON;
   if (config.log.addresses == config::LogPrivacy::Addresses::hashed) {
     auto key = log_key(config.data_dir, true);
     if (!key) return std::unexpected(key.error());

@@ -6,7 +6,6 @@
 //   file      = ""                   also write daily files here (relative to
 //                                    the config file's folder); "" : stderr only
 //   retention = "30d"                daily files older than this are deleted (>= 1d)
-//   syslog    = "off"                "mail" | "daemon": also to syslog(3), that facility
 //
 // The root key log_level stays where it is (config.cpp).
 #include "config/loader.h"
@@ -38,11 +37,6 @@ void Loader::read_log(Section& root, Config& c) {
   if (retention < kMinLogRetention)
     error(line_of("log.retention"), "log.retention", "must be at least 1d (log files are kept per day)");
   else c.log.retention = retention;
-  std::string syslog = text(s, "syslog", "off");
-  if (syslog == "off") c.log.syslog = LogPrivacy::Syslog::off;
-  else if (syslog == "mail") c.log.syslog = LogPrivacy::Syslog::mail;
-  else if (syslog == "daemon") c.log.syslog = LogPrivacy::Syslog::daemon;
-  else error(line_of("log.syslog"), "log.syslog", "bad value " + quote(syslog) + " (use off, mail or daemon)");
   finish(s);
 }
 
@@ -53,8 +47,6 @@ std::string describe_log(const Config& c) {
   o += std::string("log.subjects = ") + (c.log.subjects ? "true" : "false") + "\n";
   o += "log.file = " + quote(c.log.file.string()) + (c.log.file.empty() ? "  # stderr only" : "") + "\n";
   o += "log.retention = " + quote(format_duration(c.log.retention)) + "\n";
-  constexpr const char* kFacilities[] = {"off", "mail", "daemon"};
-  o += "log.syslog = " + quote(kFacilities[static_cast<int>(c.log.syslog)]) + "\n";
   return o;
 }
 

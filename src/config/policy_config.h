@@ -161,10 +161,6 @@ struct LogPrivacy {
   bool subjects = false;             // log Subject fields (never bodies)
   std::filesystem::path file;        // also write the log here, one file per day; "" : stderr only
   std::chrono::seconds retention{30 * 86400};  // daily files older than this are deleted
-  // Also send each line to syslog(3) under this facility (priority from
-  // the line's level); off: stderr (the journal under systemd) only.
-  enum class Syslog { off, mail, daemon };
-  Syslog syslog = Syslog::off;
 };
 
 }  // namespace sm::config

@@ -9,7 +9,6 @@
 #include <atomic>
 
 #include "util/log_file.h"
-#include "util/log_syslog.h"
 
 namespace sm::log {
 namespace {
@@ -52,7 +51,6 @@ Result<> setup(std::string_view level, const Privacy& privacy) {
     if (!file) return std::unexpected(file.error());
     sinks.push_back(*file);
   }
-  if (privacy.syslog_facility) sinks.push_back(syslog_sink(*privacy.syslog_facility));
   spdlog::sink_ptr top;
   if (privacy.hash_addresses) {
     auto hashing = std::make_shared<AddressHashingSink>(privacy.key);

@@ -13,7 +13,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,7 +28,6 @@ struct Privacy {
   bool subjects = false;             // subject_field() returns the Subject only then
   std::filesystem::path file;        // also write a daily file here; "" : stderr only
   std::chrono::seconds retention{30 * 86400};  // daily files older than this are deleted
-  std::optional<int> syslog_facility;  // also to syslog(3) under this facility (LOG_MAIL, LOG_DAEMON)
 };
 
 // The octets of a log key (HMAC-SHA256 key).
@@ -37,8 +35,7 @@ inline constexpr std::size_t kKeySize = 32;
 
 // Configure the process logger (log.h) with these settings: stderr, and
 // with privacy.file also that daily file (log_file.h); every line through
-// hide_addresses() when hash_addresses; with syslog_facility also
-// syslog(3) (log_syslog.h). An error (and the logger
+// hide_addresses() when hash_addresses. An error (and the logger
 // unchanged) when the key is not kKeySize octets or the file cannot be
 // opened.
 Result<> setup(std::string_view level, const Privacy& privacy);

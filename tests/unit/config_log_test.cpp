@@ -17,7 +17,6 @@ TEST(ConfigLog, Defaults) {
   EXPECT_FALSE(c->log.subjects);
   EXPECT_TRUE(c->log.file.empty());
   EXPECT_EQ(c->log.retention, 30 * 24h);
-  EXPECT_EQ(c->log.syslog, LogPrivacy::Syslog::off);
   EXPECT_EQ(c->log_level, LogLevel::info);  // the root key is unchanged
 }
 
@@ -67,19 +66,4 @@ TEST(ConfigLog, BadValues) {
   EXPECT_NE(load_error("[log]\nfile = 3\n").find("config.toml:2: log.file:"), std::string::npos);
   EXPECT_EQ(load_error("[log]\nfile = \"logs/..\"\n"), "config.toml:2: log.file: names a folder, not a file: \"logs/..\"");
   EXPECT_NE(load_error("[log]\nbodies = true\n").find("config.toml:2: log.bodies:"), std::string::npos);
-}
-
-TEST(ConfigLog, Syslog) {
-  for (auto [text, facility] : {std::pair{"off", LogPrivacy::Syslog::off}, std::pair{"mail", LogPrivacy::Syslog::mail},
-                                std::pair{"daemon", LogPrivacy::Syslog::daemon}}) {
-    auto c = load_string(std::string("[log]\nsyslog = \"") + text + "\"\n", "config.toml", "/etc/securemail");
-    ASSERT_TRUE(c) << c.error();
-    EXPECT_EQ(c->log.syslog, facility) << text;
-    auto again = load_string(describe(*c), "described.toml", "/");
-    ASSERT_TRUE(again) << again.error();
-    EXPECT_EQ(again->log.syslog, facility) << text;
-  }
-  EXPECT_EQ(load_error("[log]\nsyslog = \"local0\"\n"),
-            "config.toml:2: log.syslog: bad value \"local0\" (use off, mail or daemon)");
-  EXPECT_NE(load_error("[log]\nsyslog = true\n").find("config.toml:2: log.syslog:"), std::string::npos);
 }
