@@ -6,6 +6,7 @@ completion generated from the command tree.
 
 The package comes from SECUREMAIL_DEB (the Makefile sets it after `make
 package`), else it is built here from SECUREMAIL_BIN's build folder."""
+import json
 import os
 import re
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT, Gateway, wait_for
+from conftest import BIN, ROOT, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -85,27 +86,30 @@ def test_shipped_config_runs_the_shipped_binary(scratch, tmp_path):
     text = text.replace('inbound = "0.0.0.0:25"', 'inbound = "127.0.0.1:0"')
     text = text.replace("[listen]\n", '[listen]\nadmin = "127.0.0.1:0"\n', 1)
     assert text.count(":0\"") == 3
-    gw = Gateway(tmp_path)
-    gw.config_path.write_text(text)
-    gw.data = tmp_path / "data"
-    import conftest
-    saved, conftest.BIN = conftest.BIN, str(exe)
-    try:
-        gw.start()
-    finally:
-        conftest.BIN = saved
-    try:
-        assert str(exe) in open(f"/proc/{gw.proc.pid}/cmdline").read()
-        host, port = gw.addr("admin")
-        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5) as r:
-            assert r.status == 200
-        host, port = gw.addr("inbound")
-        with socket.create_connection((host, port), timeout=5) as c:
-            assert c.recv(512).startswith(b"220 ")
-            c.sendall(b"EHLO client.example\r\n")
-            assert wait_for(lambda: b"250 " in c.recv(4096), timeout=5)
-    finally:
-        assert gw.stop() == 0
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    listeners = tmp_path / "data" / "run" / "listeners.json"
+    with open(tmp_path / "securemail.log", "wb") as log:
+        proc = subprocess.Popen([str(exe), "run", "--config", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            assert wait_for(lambda: listeners.exists() and listeners.read_text().endswith("}\n") or proc.poll() is not None)
+            assert proc.poll() is None, (tmp_path / "securemail.log").read_text()
+            bound = {k: v.rsplit(":", 1) for k, v in json.loads(listeners.read_text()).items()}
+            host, port = bound["admin"]
+            with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5) as r:
+                assert r.status == 200
+            host, port = bound["inbound"]
+            with socket.create_connection((host, int(port)), timeout=5) as c:
+                assert c.recv(512).startswith(b"220 ")
+                c.sendall(b"EHLO client.example\r\n")
+                reply = b""
+                while b"\r\n250 " not in reply and not reply.startswith(b"250 "):
+                    chunk = c.recv(4096)
+                    assert chunk, reply
+                    reply += chunk
+        finally:
+            proc.terminate()
+            assert proc.wait(15) == 0
 
 
 def test_maintainer_scripts(scratch, deb, tmp_path):
@@ -141,8 +145,8 @@ def test_systemd_unit(scratch):
     local = scratch / "securemail.service"
     local.write_text(unit.replace("/usr/sbin/securemail", str(scratch / "usr/sbin/securemail")))
     r = subprocess.run([analyze, "verify", "--man=no", str(local)], capture_output=True, text=True, timeout=60)
-    problems = [l for l in (r.stdout + r.stderr).splitlines()
-                if "securemail.service" in l and "Unknown" in l or "Failed" in l or "Invalid" in l]
+    # verify exits 0 even for an unknown key: any line about the unit is a problem.
+    problems = [l for l in (r.stdout + r.stderr).splitlines() if "securemail.service" in l]
     assert r.returncode == 0 and not problems, r.stdout + r.stderr
 
 
