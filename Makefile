@@ -14,24 +14,27 @@ export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: all deps build run test unit e2e bench clean fuzz fuzz-smoke fuzz-campaign test-sanitize tidy
+.PHONY: package
 
 all: build
 
 deps:
-	@bash scripts/install-deps.sh
+	@bash scripts/install-deps.sh $(DEPS_SET)
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# `make run` installs only what building and running need (no test tools).
+run: DEPS_SET := --run
 run: build
 	./$(BUILD)/securemail run $(ARGS)
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-e2e: build
-	SECUREMAIL_BIN=$(CURDIR)/$(BUILD)/securemail /usr/bin/python3 -m pytest -q tests/e2e
+e2e: build package
+	SECUREMAIL_BIN=$(CURDIR)/$(BUILD)/securemail SECUREMAIL_DEB=$$(cat $(BUILD)/package.txt) /usr/bin/python3 -m pytest -q tests/e2e
 
 test: unit e2e fuzz-smoke
 
@@ -87,3 +90,9 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD) $(SAN_BUILD)
+
+# The Debian package of the release build (scripts/package.sh,
+# docs/operations.md "Installing the package"); its path in BUILD/package.txt.
+package: build
+	@bash scripts/package.sh $(BUILD) > $(BUILD)/package.txt
+	@cat $(BUILD)/package.txt

@@ -2,7 +2,14 @@
 # install-deps.sh - install the Debian packages SecureMail builds, tests and
 # benchmarks with. Idempotent: does nothing when everything is present.
 # Never downloads anything but Debian packages.
+#   install-deps.sh         everything: build, run, package, hardening, tests (`make test`, CI)
+#   install-deps.sh --run   only what building and running need (`make run`)
 set -euo pipefail
+case "${1:-}" in
+  "") set_name=all ;;
+  --run) set_name=run ;;
+  *) echo "install-deps: unknown option ${1} (use --run, or nothing for everything)" >&2; exit 2 ;;
+esac
 
 BUILD_PKGS=(
   build-essential cmake pkg-config ccache
@@ -12,6 +19,8 @@ BUILD_PKGS=(
   libsodium-dev liboath-dev libqrencode-dev zlib1g-dev  # accounts: argon2id, TOTP, enrolment QR codes (PNG via zlib)
   libgmime-3.0-dev  # policy: the MIME tree of a message scanned for markings and trigger words
 )
+# make package (scripts/package.sh): dpkg-deb, dpkg-shlibdeps, strip.
+PACKAGE_PKGS=(dpkg-dev binutils)
 # make fuzz / tidy / test-sanitize (docs/hardening.md): clang 16, not the
 # default 14, since libstdc++'s std::expected needs what clang 16 added;
 # libclang-rt-16-dev has libFuzzer and clang's sanitizer runtimes.
@@ -24,7 +33,9 @@ TEST_PKGS=(
 )
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${HARDENING_PKGS[@]}" "${TEST_PKGS[@]}"; do
+wanted=("${BUILD_PKGS[@]}")
+[ "$set_name" = run ] || wanted+=("${PACKAGE_PKGS[@]}" "${HARDENING_PKGS[@]}" "${TEST_PKGS[@]}")
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

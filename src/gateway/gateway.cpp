@@ -24,6 +24,7 @@
 #include "gateway/receipt_upkeep.h"
 #include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
+#include "gateway/service_notify.h"
 #include "gateway/strong_hold.h"
 #include "gateway/submission.h"
 #include "gateway/web_listener.h"
@@ -341,6 +342,8 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
   for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);
   log::info("ready: queue {} ({} messages waiting)", (config.data_dir / "queue").string(), agent.deferred());
+  notify_ready(bound, agent.deferred());
+  start_watchdog(io);
 
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   asio::steady_timer grace(io);
@@ -353,6 +356,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
       return;
     }
     log::info("signal {}: stopping (accepted mail stays queued)", sig);
+    notify_stopping();
     for (auto& l : listeners) l->close();
     control_acceptor.close();
     agent.stop();
