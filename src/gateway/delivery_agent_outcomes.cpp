@@ -4,6 +4,7 @@
 // message is back, signed receipts for what was handed over, bounces,
 // removal or the next attempt. A message whose
 // jobs were given back at stop() keeps its schedule: it was not attempted.
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
