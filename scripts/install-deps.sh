@@ -30,6 +30,7 @@ TEST_PKGS=(
   oathtool dovecot-imapd  # mailboxes: TOTP codes as apps make them; IMAP on a private Dovecot
   chromium chromium-driver python3-selenium  # self-service and console pages in headless Chromium
   time  # GNU time: the peak memory of a CLI run (tests/e2e/test_smime_open_streaming.py)
+  python3-prometheus-client  # parses /metrics as Prometheus does (tests/e2e/test_metrics.py)
 )
 
 missing=()

@@ -4,6 +4,7 @@
 // message is back, signed receipts for what was handed over, bounces,
 // removal or the next attempt. A message whose
 // jobs were given back at stop() keeps its schedule: it was not attempted.
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,10 @@ namespace {
 metrics::Counter delivered_total("securemail_recipients_delivered_total", "Recipients delivered");
 metrics::Counter deferred_total("securemail_recipients_deferred_total", "Recipient delivery attempts deferred");
 metrics::Counter bounced_total("securemail_recipients_bounced_total", "Recipients failed permanently");
+// From acceptance (envelope arrival) to the next hop's 250, per recipient.
+metrics::Histogram delivery_latency("securemail_delivery_latency_seconds",
+                                    "Seconds from acceptance to delivery (250 of the next hop) per recipient",
+                                    {0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400});
 
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -64,6 +69,7 @@ void DeliveryAgent::record(const std::string& id, const std::vector<delivery::Re
       if (final_delivery) f.newly_delivered.push_back(o.index);
       f.handed_over.push_back(o.index);
       delivered_total.add();
+      delivery_latency.observe(static_cast<double>(std::max<std::int64_t>(0, now_unix() - f.message.envelope.arrival)));
       if (f.message.envelope.discreet) audit_discreet(f, o.index, "intercept.copy.delivered", via);
       if (log_lines) log::info("{}: to=<{}>, relay={}, status=sent ({})", id, r.address, via, *o.result);
     } else if (o.result.error().permanent()) {

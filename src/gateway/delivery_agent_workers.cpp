@@ -3,10 +3,12 @@
 // before taking jobs (a peer that never greets holds a worker, not mail),
 // per-destination connection reuse, and Maildir writes.
 #include <algorithm>
+#include <ctime>
 #include <chrono>
 
 #include "delivery/maildir.h"
 #include "gateway/delivery_agent.h"
+#include "gateway/operations.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -18,6 +20,9 @@ metrics::Counter priority_connections("securemail_outbound_priority_connections"
                                       "Open outbound connections in slots kept for priority mail", true);
 metrics::Counter suspended_total("securemail_destinations_suspended_total",
                                  "Destinations declared dead (no connection to them works) and suspended");
+metrics::LabeledCounter connection_failures_total("securemail_peer_connection_failures_total",
+                                                  "Failed outbound connections by peer (member id; other next hops: other)",
+                                                  "peer", {"other"});
 
 // How long a worker keeps an idle connection open for the next message
 // (Postfix: smtp_connection_cache_time_limit = 2s).
@@ -165,12 +170,15 @@ asio::awaitable<bool> DeliveryAgent::open_session(Destination& dest, std::unique
   auto c = co_await open_connection(dest, client);
   --dest.connecting;
   if (c) {
+    peer_reachability().connected(dest.name());
     ++dest.sessions;
     dest.concurrency.session_opened(dest.sessions);
     co_return true;
   }
   if (stopping_) co_return false;  // given up by stop(): says nothing about the peer
   bool dead = dest.concurrency.failed(dest.sessions);
+  connection_failures_total.add(dest.member.empty() ? "other" : dest.member);
+  peer_reachability().failed(dest.name(), static_cast<std::int64_t>(std::time(nullptr)));
   log::info("{}: connection failed ({} sessions open, {} connecting, window now {}): {}", dest.name(), dest.sessions,
             dest.connecting, window(dest), c.error().text);
   if (dead) suspend(dest, c.error());

@@ -56,5 +56,6 @@ std::shared_ptr<const pki::TrustStore> DirectoryRuntime::member_trust() const {
 }
 
 std::string DirectoryRuntime::health() const { return service_ ? service_->health() : std::string(); }
+bool DirectoryRuntime::stale() const { return service_ && service_->stale(); }
 
 }  // namespace sm::gateway

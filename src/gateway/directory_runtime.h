@@ -37,6 +37,7 @@ class DirectoryRuntime {
   void on_crl_installed(std::function<void()> observer);
   void stop();
   std::string health() const;  // "" without a directory
+  bool stale() const;          // the copy in use is older than max_age, or none held; false without a directory
   // The directory in force now, for lookups on any thread; null without one.
   std::shared_ptr<const directory::Directory> current() const;
   // What member certificates are checked against on first use (the

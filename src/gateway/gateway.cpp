@@ -18,6 +18,7 @@
 #include "gateway/directory_runtime.h"
 #include "gateway/gateway_keys.h"
 #include "gateway/listener.h"
+#include "gateway/operations.h"
 #include "gateway/own_mail.h"
 #include "gateway/receipt_issuer.h"
 #include "gateway/receipt_timeouts.h"
@@ -276,11 +277,13 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     submission = std::move(*opened);
   }
 
+  Operations operations(config, *keys, **directory, (*spool)->root(), cert);  // /readyz, alerts, scrape-time gauges
   admin::AdminServer admin_server([&spool, &directory] {
     std::string dir = (*directory)->health();
     return admin::Health{true, "queue " + (*spool)->root().string() + (dir.empty() ? "" : "; " + dir)};
   });
   (*directory)->register_routes(admin_server);
+  operations.register_routes(admin_server);
   // A newer CRL from the feed takes effect for the next message.
   (*directory)->on_crl_installed([&keys] {
     if (auto t = (*keys)->reload_trust(); !t) log::warn("directory: new CRL not loaded: {}", t.error().text);
@@ -340,6 +343,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
                    asio::detached);
 
   if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
+  operations.listeners_bound(bound);
   for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);
   log::info("ready: queue {} ({} messages waiting)", (config.data_dir / "queue").string(), agent.deferred());
   notify_ready(bound, agent.deferred());

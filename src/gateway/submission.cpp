@@ -10,6 +10,7 @@
 #include "gateway/submission_sink.h"
 #include "policy/strength.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/text.h"
 
 namespace sm::gateway {
@@ -20,6 +21,10 @@ std::int64_t unix_now() {
 }
 
 Error auth_failed() { return Error{535, "5.7.8", "authentication failed"}; }
+
+metrics::LabeledCounter auth_failures_total("securemail_auth_failures_total",
+                                            "Failed submission sign-ins (wrong password, code or account) by SASL mechanism",
+                                            "mechanism", {"PLAIN", "LOGIN"});
 
 Error not_yours(std::string_view address) {
   return Error{550, "5.7.1", "<" + std::string(address) + ">: not yours to send as"};
@@ -90,6 +95,7 @@ asio::awaitable<Result<smtp::Authenticated>> Submission::authenticate(const smtp
   }
   if (!signin) {
     if (signin.error().code != 535) co_return std::unexpected(signin.error());  // local trouble, not a guess
+    auth_failures_total.add(credentials.mechanism);
     auto verdict = throttle_.failed(user, session.peer_address, auth::Throttle::Clock::now());
     if (verdict.delay.count() > 0) {
       asio::steady_timer wait(exec, verdict.delay);

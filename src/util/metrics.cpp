@@ -1,6 +1,9 @@
 // metrics.cpp - registry of metrics and the Prometheus text rendering.
 #include "util/metrics.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <vector>
 
 namespace sm::metrics {
@@ -33,6 +36,70 @@ Metric::Metric(std::string name, std::string help, bool gauge)
     : name_(std::move(name)), help_(std::move(help)), gauge_(gauge) {
   std::lock_guard lock(registry_mutex());
   registry().push_back(this);
+}
+
+Metric::~Metric() {
+  std::lock_guard lock(registry_mutex());
+  std::erase(registry(), this);
+}
+
+std::string format_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+Histogram::Histogram(std::string name, std::string help, std::vector<double> bounds)
+    : Metric(std::move(name), std::move(help), false), bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {
+  std::sort(bounds_.begin(), bounds_.end());
+}
+
+void Histogram::observe(double value) {
+  std::size_t i = std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();  // le: value <= bound
+  std::lock_guard lock(mu_);
+  ++counts_[i];
+  sum_ += value;
+  ++count_;
+}
+
+std::uint64_t Histogram::count() const {
+  std::lock_guard lock(mu_);
+  return count_;
+}
+
+double Histogram::sum() const {
+  std::lock_guard lock(mu_);
+  return sum_;
+}
+
+void Histogram::render_samples(std::string& out) const {
+  std::lock_guard lock(mu_);
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < bounds_.size(); ++i) {
+    cumulative += counts_[i];
+    out += name() + "_bucket{le=\"" + format_value(bounds_[i]) + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  out += name() + "_bucket{le=\"+Inf\"} " + std::to_string(count_) + "\n";
+  out += name() + "_sum " + format_value(sum_) + "\n";
+  out += name() + "_count " + std::to_string(count_) + "\n";
+}
+
+Computed::Computed(std::string name, std::string help, std::function<std::vector<Sample>()> samples, bool gauge)
+    : Metric(std::move(name), std::move(help), gauge), samples_(std::move(samples)) {}
+
+void Computed::render_samples(std::string& out) const {
+  for (const Sample& s : samples_()) {
+    out += name();
+    if (!s.labels.empty()) {
+      out += "{";
+      for (std::size_t i = 0; i < s.labels.size(); ++i)
+        out += (i ? "," : "") + s.labels[i].first + "=\"" + escape_label(s.labels[i].second) + "\"";
+      out += "}";
+    }
+    out += " " + format_value(s.value) + "\n";
+  }
 }
 
 void Counter::render_samples(std::string& out) const {
@@ -69,7 +136,7 @@ std::string render() {
   std::string out;
   for (const Metric* m : registry()) {
     out += "# HELP " + m->name() + " " + m->help() + "\n";
-    out += "# TYPE " + m->name() + (m->gauge() ? " gauge\n" : " counter\n");
+    out += "# TYPE " + m->name() + " " + m->type() + "\n";
     m->render_samples(out);
   }
   return out;

@@ -5,6 +5,9 @@
 // per value of a single label, e.g. result="ok") under a small mutex.
 // render() writes the Prometheus text exposition format. Names follow
 // Prometheus conventions: securemail_<what>_total for counters.
+// A Histogram counts observations into fixed buckets (latencies); a
+// Computed metric asks a function for its samples at every scrape (queue
+// sizes, certificate days, alerts) and unregisters when destroyed.
 #pragma once
 
 #include <atomic>
@@ -14,6 +17,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <functional>
+#include <utility>
+#include <vector>
 
 namespace sm::metrics {
 
@@ -21,12 +27,14 @@ namespace sm::metrics {
 class Metric {
  public:
   Metric(std::string name, std::string help, bool gauge);
-  virtual ~Metric() = default;
+  virtual ~Metric();  // unregisters
   Metric(const Metric&) = delete;
   Metric& operator=(const Metric&) = delete;
   const std::string& name() const { return name_; }
   const std::string& help() const { return help_; }
   bool gauge() const { return gauge_; }
+  // The exposition TYPE: "counter", "gauge" or "histogram".
+  virtual const char* type() const { return gauge_ ? "gauge" : "counter"; }
   // Appends the sample line(s), without HELP and TYPE.
   virtual void render_samples(std::string& out) const = 0;
 
@@ -62,6 +70,45 @@ class LabeledCounter : public Metric {
   mutable std::mutex mu_;
   std::map<std::string, std::int64_t, std::less<>> values_;
 };
+
+// Buckets of a Histogram: upper bounds, ascending (+Inf is implied).
+class Histogram : public Metric {
+ public:
+  Histogram(std::string name, std::string help, std::vector<double> bounds);
+  void observe(double value);
+  std::uint64_t count() const;
+  double sum() const;
+  const char* type() const override { return "histogram"; }
+  void render_samples(std::string& out) const override;
+
+ private:
+  std::vector<double> bounds_;
+  mutable std::mutex mu_;
+  std::vector<std::uint64_t> counts_;  // per bucket, not cumulative; last: above every bound
+  double sum_ = 0;
+  std::uint64_t count_ = 0;
+};
+
+// One sample of a Computed metric: label pairs (in order) and a value.
+struct Sample {
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
+// A gauge (or counter) whose samples a function computes at each scrape,
+// on the HTTP thread: the function must be thread-safe and cheap.
+class Computed : public Metric {
+ public:
+  Computed(std::string name, std::string help, std::function<std::vector<Sample>()> samples, bool gauge = true);
+  void render_samples(std::string& out) const override;
+
+ private:
+  std::function<std::vector<Sample>()> samples_;
+};
+
+// A number as the exposition format writes it: integers without a
+// fraction, others in the shortest exact form, "+Inf", "NaN".
+std::string format_value(double v);
 
 // Prometheus text format of every registered metric.
 std::string render();

@@ -17,6 +17,7 @@ import pytest
 
 from conftest import securemail, wait_for
 from testnet_world import Testnet, results
+from testnet_world import metric
 
 PASSWORDS = {"alice": "alice-pass-1", "carol": "carol-pass-1", "dave": "dave-pass-1"}
 
@@ -140,11 +141,13 @@ def test_password_and_code_is_strong_and_a_code_is_used_once(net):
 
 
 def test_wrong_password_is_refused(net):
+    failures = metric(net, "a.example", "securemail_auth_failures_total")
     with smtplib.SMTP(*submission(net), timeout=30) as s:
         s.starttls(context=tls())
         with pytest.raises(smtplib.SMTPAuthenticationError) as e:
             auth_plain(s, "carol", "not-her-password")
         assert e.value.smtp_code == 535 and b"5.7.8" in e.value.smtp_error
+    assert metric(net, "a.example", "securemail_auth_failures_total") == failures + 1  # counted by mechanism
 
 
 def test_guessing_is_throttled_while_another_user_sends(net):
