@@ -151,7 +151,7 @@ void Loader::read_routes(Section& root, Config& c) {
       error(line, full, t.error());
       continue;
     }
-    if (name == "default") {
+    if (ascii_lower(name) == "default") {  // as [sovereignty] routes reads it: "Default" is no domain
       c.routes.fallback = *t;
       continue;
     }

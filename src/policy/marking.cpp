@@ -227,9 +227,13 @@ std::optional<Marking> parse_inner(const Ladder& ladder, bool australian, std::s
   if (m.rank < 0) return std::nullopt;
   m.level = ladder.name(m.rank);
   // Brackets inside a value (a header "SENSITIVE:COMM[ERCIAL") are dropped,
-  // so the label is one bracketed marking that reads back the same.
+  // so the label is one bracketed marking that reads back the same; an
+  // endorsement with a control or non-ASCII octet (a bare CR in a header)
+  // is no endorsement at all.
   for (auto& e : m.endorsements) std::erase_if(e, [](char c) { return c == '[' || c == ']'; });
-  std::erase_if(m.endorsements, [](const std::string& e) { return e.empty(); });
+  std::erase_if(m.endorsements, [](const std::string& e) {
+    return e.empty() || std::any_of(e.begin(), e.end(), [](char c) { return c < 0x20 || c > 0x7e; });
+  });
   return m;
 }
 

@@ -356,3 +356,15 @@ TEST(ConfigRun, BadValuesNameFileLineAndKey) {
   EXPECT_EQ(load_error("[run]\ngroup = \"mail\"\n").rfind("config.toml:2: run.group: needs run.user", 0), 0u);
   EXPECT_NE(load_error("[run]\nusr = \"x\"\n").find("run.usr"), std::string::npos);
 }
+
+// Found by fuzz/config_toml: "defaUlt" was read as a route for the domain
+// "default", and describe() then printed routes.default twice (no TOML).
+TEST(ConfigLoad, DefaultRouteKeyInAnyCaseIsTheFallback) {
+  auto c = load_string("[routes]\ndefaUlt = \"smtp://relay.example:5\"\n", "described.toml", "/");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->routes.fallback.str(), "smtp://relay.example:5");
+  EXPECT_TRUE(c->routes.by_domain.empty());
+  auto again = load_string(describe(*c), "described.toml", "/");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(describe(*again), describe(*c));
+}
