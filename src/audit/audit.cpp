@@ -9,13 +9,12 @@
 // entry, so the gateway and a command appending at once still chain.
 #include "audit/audit.h"
 
-#include <openssl/evp.h>
 
 #include <array>
 #include <mutex>
 
-#include "pki/openssl.h"
 #include "store/sqlite.h"
+#include "util/digest.h"
 #include "util/hex.h"
 
 namespace sm::audit {
@@ -51,13 +50,7 @@ Result<std::string> entry_hash(const Entry& e) {
   field(text, "reference", e.reference);
   field(text, "details", e.details);
   field(text, "prev", e.prev_hash);
-  ossl::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), text.data(), text.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), md, &len) != 1)
-    return local_error("audit: cannot compute sha256");
-  return to_hex(md, len);
+  return sha256_hex(text);
 }
 
 Entry entry_at(const store::Statement& s) {

@@ -11,7 +11,6 @@
 #include "evidence/evidence_store.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include "evidence/ledger.h"
 #include "pki/key.h"
 #include "smime/receipt.h"
+#include "util/digest.h"
 #include "util/hex.h"
 
 namespace sm::evidence {
@@ -46,14 +46,6 @@ std::optional<EvidenceKind> parse_kind(std::string_view text) {
                  EvidenceKind::authority})
     if (text == to_string(k)) return k;
   return std::nullopt;
-}
-
-Result<std::string> sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
-    return local_error("evidence: cannot compute sha256");
-  return to_hex(md, len);
 }
 
 bool is_sha256_hex(std::string_view s) {
