@@ -4,7 +4,7 @@
 // command has subcommands is the unknown one.
 #include "app/cli_suggest.h"
 
-#include "util/text.h"
+#include "util/edit_distance.h"
 
 namespace sm::app {
 

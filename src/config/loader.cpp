@@ -2,6 +2,7 @@
 // table, check its type and syntax, remember its line, and report unknown
 // keys (with a "did you mean" for near misses).
 #include "config/loader.h"
+#include "util/edit_distance.h"
 #include "util/text.h"
 
 #include <algorithm>
