@@ -3,6 +3,7 @@
 // authority), fresh (within max_age), listing each of our domains under
 // one member with our active certificate and an endpoint, and every other
 // active member's endpoints reachable (TCP, all at once, 3 s each).
+#include <algorithm>
 #include <ctime>
 
 #include "app/doctor_checks.h"

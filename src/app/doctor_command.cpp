@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 #include "app/data_lock.h"
@@ -41,7 +42,7 @@ int doctor(const std::string& file, bool json) {
   if (json) {
     auto checks = nlohmann::json::array();
     for (const auto& c : report)
-      checks.push_back({{"check", c.name}, {"status", to_string(c.status)}, {"detail", c.detail}, {"fix", c.fix}});
+      checks.push_back({{"check", c.name}, {"status", std::string(to_string(c.status))}, {"detail", c.detail}, {"fix", c.fix}});
     std::cout << nlohmann::json{{"config", cfg->source}, {"ok", !failed}, {"checks", checks}}.dump(2) << "\n";
   } else {
     for (const auto& c : report) {
