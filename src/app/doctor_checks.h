@@ -1,9 +1,6 @@
 // doctor_checks.h - the checks `securemail doctor` runs on a configured
 // gateway, split by area (doctor_checks_keys.cpp: files, keys,
 // certificates, disk; doctor_checks_net.cpp: listeners, DNS;
-// TCP connections to each "host:port" at once, each given up after
-// `timeout`: "" for one that connected, else why not.
-std::vector<std::string> try_connect(const std::vector<config::Endpoint>& targets, std::chrono::milliseconds timeout);
 // doctor_checks_directory.cpp: the directory copy and the member peers).
 // Each check appends one line or more: OK / WARN / FAIL, what it found,
 // and for a problem how to fix it. Checks never write into the data
