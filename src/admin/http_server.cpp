@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 
 #include "util/log.h"
 #include "util/metrics.h"
@@ -152,8 +154,15 @@ void AdminServer::handle(std::string_view method, const std::string& pattern, Ht
 }
 
 Result<int> AdminServer::listen(const std::string& host, int port) {
+  errno = 0;
   int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
-  if (bound < 0) return local_error("admin listener: cannot bind " + host + ":" + std::to_string(port));
+  if (bound < 0) {
+    // Worded like the SMTP listeners' (gateway/listener.cpp): the key, where, errno's text.
+    int err = errno;
+    std::string at = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    return local_error("listen.admin: cannot listen on " + at + ": " +
+                       (err != 0 ? std::strerror(err) : "address not usable"));
+  }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return bound;
 }

@@ -7,9 +7,12 @@
 #include <iostream>
 
 #include "app/audit_command.h"
+#include "app/cli_suggest.h"
 #include "app/completion_command.h"
+#include "app/config_command.h"
 #include "app/demo_command.h"
 #include "app/directory_command.h"
+#include "app/doctor_command.h"
 #include "app/evidence_command.h"
 #include "app/init_command.h"
 #include "app/intercept_command.h"
@@ -52,9 +55,16 @@ int main(int argc, char** argv) {
   add_intercept_command(app, action);
   add_log_command(app, action);
   add_completion_command(app, action);
+  add_config_command(app, action);
+  add_doctor_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0)
+      if (auto unknown = unknown_command(app, std::vector<std::string>(argv + 1, argv + argc))) {
+        std::cerr << *unknown << "\n";
+        return 2;
+      }
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }

@@ -24,6 +24,7 @@
 #include <iostream>
 
 #include "app/data_lock.h"
+#include "app/gateway_files.h"
 #include "app/log_key.h"
 #include "app/load_config.h"
 #include "app/privileges.h"
@@ -36,23 +37,6 @@
 namespace sm::app {
 namespace fs = std::filesystem;
 namespace {
-
-// Every private key file the gateway reads from its data folder: the key
-// sets in DATA/pki/keys, the development TLS key, and [tls] key when it is
-// kept in the data folder. (A [tls] key elsewhere follows that system's
-// own convention, e.g. 0640 root:ssl-cert, and is left to it.)
-std::vector<fs::path> private_key_files(const config::Config& config) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (const auto& set : fs::directory_iterator(pki::Keyring::dir(config.data_dir) / "keys", ec))
-    if (!set.path().filename().string().starts_with(".") && fs::exists(set.path() / "key.pem", ec))
-      files.push_back(set.path() / "key.pem");  // ".tmp-ID": an unfinished install, never read
-  if (fs::path dev = config::Config::Tls::dev_key(config.data_dir); fs::exists(dev, ec)) files.push_back(dev);
-  auto [end, rest] = std::mismatch(config.data_dir.begin(), config.data_dir.end(), config.tls.key.begin(),
-                                   config.tls.key.end());
-  if (!config.tls.key.empty() && end == config.data_dir.end()) files.push_back(config.tls.key);
-  return files;
-}
 
 int run_gateway(const std::string& file) {
   auto cfg = load_config(file);

@@ -2,6 +2,7 @@
 // table, check its type and syntax, remember its line, and report unknown
 // keys (with a "did you mean" for near misses).
 #include "config/loader.h"
+#include "util/edit_distance.h"
 #include "util/text.h"
 
 #include <algorithm>
@@ -9,24 +10,6 @@
 
 namespace sm::config::detail {
 namespace fs = std::filesystem;
-namespace {
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
