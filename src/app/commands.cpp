@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "app/admin_command.h"
 #include "app/audit_command.h"
 #include "app/demo_command.h"
 #include "app/directory_command.h"
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   add_audit_command(app, action);
   add_intercept_command(app, action);
   add_log_command(app, action);
+  add_admin_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
