@@ -150,7 +150,8 @@ TEST_F(AdminApi, ListsWithFiltersAndLeavesDiscreetCopiesOut) {
   EXPECT_EQ(r.body["messages"][2]["lane"], "priority");
   auto ids = [&](const std::string& query) {
     std::vector<std::string> out;
-    for (const auto& m : ask("GET", "/v1/queue?" + query, reader).body["messages"]) out.push_back(m["id"]);
+    Reply r = ask("GET", "/v1/queue?" + query, reader);
+    for (const auto& m : r.body["messages"]) out.push_back(m["id"]);
     return out;
   };
   using V = std::vector<std::string>;
