@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "app/admin_command.h"
 #include "app/audit_command.h"
 #include "app/cli_suggest.h"
 #include "app/completion_command.h"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   add_completion_command(app, action);
   add_config_command(app, action);
   add_doctor_command(app, action);
+  add_admin_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

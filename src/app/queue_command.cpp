@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/data_lock.h"
+#include "admin/queue_view.h"
 #include "app/load_config.h"
 #include "gateway/gateway.h"
 #include "queue/spool.h"
@@ -36,40 +37,8 @@ std::string arrival_text(std::int64_t t) {
   return buf;
 }
 
-const char* state_text(mail::RecipientState s) {
-  switch (s) {
-    case mail::RecipientState::delivered: return "delivered";
-    case mail::RecipientState::failed: return "failed";
-    default: return "pending";
-  }
-}
-
-nlohmann::json to_json(const queue::QueuedMessage& m) {
-  nlohmann::json rcpts = nlohmann::json::array();
-  for (const auto& r : m.envelope.recipients)
-    rcpts.push_back({{"address", r.address}, {"state", state_text(r.state)}, {"last_reply", r.last_reply}});
-  return {{"id", m.envelope.id},         {"held", m.held},
-          {"sender", m.envelope.sender}, {"arrival", m.envelope.arrival},
-          {"size", m.envelope.size},     {"attempts", m.state.attempts},
-          {"next_attempt", m.state.next_attempt}, {"lane", mail::to_string(m.envelope.lane)},
-          {"sealed_for", m.envelope.sealed_for},  {"recipients", rcpts},
-          {"strong_hold_until", m.envelope.strong_hold_until}};
-}
-
-// The messages to list: active, then held; delivered meanwhile and
-// discreet copies (interception: audit trail only) left out.
-std::vector<queue::QueuedMessage> listed(queue::Spool& spool) {
-  std::vector<std::string> ids = spool.active_ids();
-  auto held = spool.held_ids();
-  ids.insert(ids.end(), held.begin(), held.end());
-  std::vector<queue::QueuedMessage> out;
-  for (const auto& id : ids)
-    if (auto m = spool.load(id); m && !m->envelope.discreet) out.push_back(std::move(*m));
-  return out;
-}
-
 int list(queue::Spool& spool, bool json) {
-  auto messages = listed(spool);
+  auto messages = admin::listed_messages(spool);
   nlohmann::json all = nlohmann::json::array();
   std::uint64_t bytes = 0;
   if (!json && !messages.empty()) std::cout << "-Queue ID-       --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
@@ -77,7 +46,7 @@ int list(queue::Spool& spool, bool json) {
     const std::string& id = m.envelope.id;
     bytes += m.envelope.size;
     if (json) {
-      all.push_back(to_json(m));
+      all.push_back(admin::message_json(m, std::time(nullptr)));
       continue;
     }
     std::printf("%-16s%s %8llu %20s  %s%s\n", id.c_str(), m.held ? "!" : " ",
@@ -109,7 +78,7 @@ int show(queue::Spool& spool, const std::string& id, bool json) {
     return 1;
   }
   if (json) {
-    std::cout << to_json(*m).dump(2) << "\n";
+    std::cout << admin::message_json(*m, std::time(nullptr)).dump(2) << "\n";
     return 0;
   }
   std::cout << "*** ENVELOPE RECORDS " << id << (m->held ? " (held)" : "") << " ***\n"
@@ -118,7 +87,7 @@ int show(queue::Spool& spool, const std::string& id, bool json) {
             << "\nlane: " << mail::to_string(m->envelope.lane)
             << (m->envelope.sealed_for.empty() ? "" : "\nsealed for: member " + m->envelope.sealed_for) << "\n";
   for (const auto& r : m->envelope.recipients)
-    std::cout << "recipient: " << r.address << " (" << state_text(r.state) << ")"
+    std::cout << "recipient: " << r.address << " (" << admin::recipient_state(r.state) << ")"
               << (r.last_reply.empty() ? "" : " " + r.last_reply) << "\n";
   std::cout << "*** MESSAGE CONTENTS " << id << " ***\n";
   std::ifstream in(m->path, std::ios::binary);

@@ -13,6 +13,7 @@
 
 #include "admin/http_server.h"
 #include "gateway/acknowledger.h"
+#include "gateway/admin_api_wiring.h"
 #include "gateway/bouncer.h"
 #include "gateway/delivery_agent.h"
 #include "gateway/directory_runtime.h"
@@ -66,18 +67,31 @@ Result<void> write_listeners_file(const fs::path& run_dir, const std::map<std::s
   return {};
 }
 
+// "retry ID": a deferred message is due now (a held one stays held).
+Result<void> due_now(queue::Spool& spool, const std::string& id) {
+  auto m = spool.load(id);
+  if (!m) return std::unexpected(m.error());
+  if (m->held) return local_error("message is held: " + id + "; release it first");
+  m->state.next_attempt = 0;
+  return spool.save_state(*m);
+}
+
 // What a control line asks of the queue: "hold ID", "release ID",
-// "delete ID". The change is synced before the reply; a released message
+// "retry ID", "delete ID". The change is synced before the reply; a released message
 // goes to delivery at once.
 std::string queue_change(const std::string& line, queue::Spool& spool, DeliveryAgent& agent) {
   auto space = line.find(' ');
   std::string what = line.substr(0, space);
   std::string id = space == std::string::npos ? std::string() : line.substr(space + 1);
-  Result<void> r = what == "hold" ? spool.hold(id) : what == "release" ? spool.release(id) : spool.remove(id);
+  Result<void> r = what == "hold"      ? spool.hold(id)
+                   : what == "release" ? spool.release(id)
+                   : what == "retry"   ? due_now(spool, id)
+                                       : spool.remove(id);
   if (r) r = spool.sync();
   if (!r) return "error " + r.error().text + "\n";
-  log::info("{}: {} by the operator", id, what == "delete" ? "deleted" : what == "hold" ? "held" : "released");
-  if (what == "release") agent.submit(id);
+  log::info("{}: {} by the operator", id,
+            what == "delete" ? "deleted" : what == "hold" ? "held" : what == "retry" ? "retried" : "released");
+  if (what == "release" || what == "retry") agent.submit(id);
   return "ok\n";
 }
 
@@ -96,7 +110,8 @@ asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& accep
     std::string reply = "ok\n";
     if (line == "flush") agent.flush();
     else if (line == "rescan") agent.rescan();
-    else if (line.starts_with("hold ") || line.starts_with("release ") || line.starts_with("delete "))
+    else if (line.starts_with("hold ") || line.starts_with("release ") || line.starts_with("delete ") ||
+             line.starts_with("retry "))
       reply = queue_change(line, spool, agent);
     else reply = "unknown command\n";
     co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
@@ -284,6 +299,8 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   });
   (*directory)->register_routes(admin_server);
   operations.register_routes(admin_server);
+  auto admin_api = AdminApi::attach(config, **spool, **directory, records->trail, admin_server);  // /v1 with tokens
+  if (!admin_api) return log::error("admin API: {}", admin_api.error().text), 1;
   // A newer CRL from the feed takes effect for the next message.
   (*directory)->on_crl_installed([&keys] {
     if (auto t = (*keys)->reload_trust(); !t) log::warn("directory: new CRL not loaded: {}", t.error().text);

@@ -1,0 +1,73 @@
+// api.h - the /v1 JSON routes of the admin listener that need a bearer
+// token (docs/api.md): the queue, the directory's status. Read routes
+// take a read or write token, POST and DELETE a write token; every write
+// is an audit entry (actor "api-token:NAME").
+//
+// What only the running gateway knows comes through the small interfaces
+// below, implemented in gateway/admin_api_wiring.cpp; admin never
+// includes gateway/.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "admin/admin_tokens.h"
+#include "admin/http_server.h"
+#include "queue/spool.h"
+#include "util/error.h"
+
+namespace sm::audit {
+class AuditTrail;
+}
+
+namespace sm::admin {
+
+// Why a queue change was refused.
+enum class Refusal { not_found, conflict, unavailable };
+struct QueueRefusal {
+  Refusal kind;
+  std::string text;
+};
+using QueueResult = std::expected<void, QueueRefusal>;
+
+// The running gateway's queue: reads of the live spool, and the changes
+// `securemail queue` makes (same semantics, same log lines).
+class QueueControl {
+ public:
+  virtual ~QueueControl() = default;
+  // Active then held, without discreet copies.
+  virtual std::vector<queue::QueuedMessage> messages() = 0;
+  virtual std::optional<queue::QueuedMessage> message(const std::string& id) = 0;
+  // what: "hold", "release", "retry" or "delete".
+  virtual QueueResult change(const std::string& what, const std::string& id) = 0;
+  virtual QueueResult flush() = 0;
+};
+
+struct DirectoryStatus {
+  bool configured = false;
+  std::uint64_t serial = 0;
+  std::int64_t issued = 0;  // unix seconds; 0 with no feed yet
+  std::size_t members = 0;
+  std::string feed_url;
+  std::string health;       // the /healthz line (says STALE when it is)
+};
+
+struct ApiContext {
+  TokenStore* tokens = nullptr;
+  QueueControl* queue = nullptr;
+  std::function<DirectoryStatus()> directory;
+  std::shared_ptr<audit::AuditTrail> trail;  // required: writes are audited
+  std::function<std::int64_t()> now;         // unix seconds
+};
+
+// Adds the /v1 routes; ctx's pointers outlive the server.
+void register_api_routes(AdminServer& server, ApiContext ctx);
+
+// {"error": text} with that status (and WWW-Authenticate on 401).
+HttpResponse api_error(int status, std::string_view text);
+
+}  // namespace sm::admin

@@ -1,0 +1,57 @@
+// api_access.cpp - bearer token checks, JSON answers and audit entries for
+// the /v1 routes.
+#include "admin/api_access.h"
+
+#include "audit/audit.h"
+#include "util/log.h"
+
+namespace sm::admin {
+
+HttpResponse json_response(int status, const nlohmann::json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(2) + "\n";
+  return r;
+}
+
+HttpResponse api_error(int status, std::string_view text) {
+  HttpResponse r = json_response(status, {{"error", std::string(text)}});
+  if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"securemail\"");
+  return r;
+}
+
+std::optional<TokenInfo> authorize(const ApiContext& ctx, const HttpRequest& req, Scope scope,
+                                   HttpResponse* refused) {
+  std::string auth = req.header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.size() <= kBearer.size() || !std::equal(kBearer.begin(), kBearer.end(), auth.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      })) {
+    *refused = api_error(401, "a bearer token is required (Authorization: Bearer TOKEN)");
+    return std::nullopt;
+  }
+  auto known = ctx.tokens->check(std::string_view(auth).substr(kBearer.size()), ctx.now());
+  if (!known) {
+    log::error("admin api: token store: {}", known.error().text);
+    *refused = api_error(503, "token store unavailable");
+    return std::nullopt;
+  }
+  if (!*known) {
+    *refused = api_error(401, "unknown or revoked token");
+    return std::nullopt;
+  }
+  if (scope == Scope::write && (*known)->scope != Scope::write) {
+    *refused = api_error(403, "token '" + (*known)->name + "' has read scope; this needs a write token");
+    return std::nullopt;
+  }
+  return *known;
+}
+
+bool audit_change(const ApiContext& ctx, const TokenInfo& who, const std::string& action, const std::string& object,
+                  const nlohmann::json& details) {
+  auto entry = ctx.trail->append("api-token:" + who.name, action, object, "", details.dump(), ctx.now());
+  if (!entry) log::error("admin api: {} {} by token {} not audited: {}", action, object, who.name, entry.error().text);
+  return static_cast<bool>(entry);
+}
+
+}  // namespace sm::admin

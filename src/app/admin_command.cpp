@@ -1,0 +1,128 @@
+// admin_command.cpp - creates, lists and revokes admin API tokens in
+// DATA/admin.sqlite (SQLite WAL: safe beside a running gateway). A new
+// token is printed once on stdout and never stored; create and revoke are
+// audit entries (actor "operator"). Never prints a token's hash.
+#include "app/admin_command.h"
+
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "admin/admin_tokens.h"
+#include "app/load_config.h"
+#include "audit/audit.h"
+
+namespace sm::app {
+namespace {
+
+struct AdminArgs {
+  std::string config_file;
+  std::string name;
+  std::string scope = "read";
+  bool json = false;
+};
+
+int failed(const std::string& what, const std::string& text) {
+  std::cerr << "securemail admin token " << what << ": " << text << "\n";
+  return 1;
+}
+
+std::string time_text(std::int64_t t) {
+  if (t == 0) return "never";
+  std::time_t tt = static_cast<std::time_t>(t);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
+  return buf;
+}
+
+// Records a token change; the change stands either way, but the operator is told.
+int audited(const config::Config& cfg, const std::string& what, const nlohmann::json& details) {
+  auto trail = audit::AuditTrail::open(cfg.data_dir);
+  auto entry = trail ? (*trail)->append("operator", "admin.token." + what, details.value("name", ""), "",
+                                        details.dump(), static_cast<std::int64_t>(std::time(nullptr)))
+                     : Result<audit::Entry>(std::unexpected(trail.error()));
+  if (!entry) return failed(what, "done, but not audited: " + entry.error().text);
+  return 0;
+}
+
+int create(const config::Config& cfg, const AdminArgs& args, admin::TokenStore& store) {
+  auto scope = admin::parse_scope(args.scope);
+  if (!scope) {
+    std::cerr << "securemail admin token create: --scope: use read or write, not '" << args.scope << "'\n";
+    return 2;
+  }
+  auto token = store.create(args.name, *scope, static_cast<std::int64_t>(std::time(nullptr)));
+  if (!token) return failed("create", token.error().text);
+  std::cout << *token << "\n";
+  std::cerr << "securemail admin token create: token '" << args.name << "' (" << args.scope
+            << ") created; it is shown only this once\n";
+  return audited(cfg, "create", {{"name", args.name}, {"scope", args.scope}});
+}
+
+int list(admin::TokenStore& store, bool json) {
+  auto tokens = store.list();
+  if (!tokens) return failed("list", tokens.error().text);
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& t : *tokens) {
+    if (json) {
+      all.push_back({{"name", t.name}, {"scope", admin::to_string(t.scope)}, {"created", t.created},
+                     {"last_used", t.last_used}});
+      continue;
+    }
+    std::printf("%-24s %-6s created %s  last used %s\n", t.name.c_str(), admin::to_string(t.scope),
+                time_text(t.created).c_str(), time_text(t.last_used).c_str());
+  }
+  if (json) std::cout << all.dump(2) << "\n";
+  else if (tokens->empty()) std::cout << "No admin API tokens.\n";
+  return 0;
+}
+
+int revoke(const config::Config& cfg, const AdminArgs& args, admin::TokenStore& store) {
+  if (auto r = store.revoke(args.name); !r) return failed("revoke", r.error().text);
+  std::cerr << "securemail admin token revoke: token '" << args.name << "' revoked\n";
+  return audited(cfg, "revoke", {{"name", args.name}});
+}
+
+}  // namespace
+
+void add_admin_command(CLI::App& app, std::function<int()>& action) {
+  auto args = std::make_shared<AdminArgs>();
+  CLI::App* admin = app.add_subcommand("admin", "Admin HTTP API: bearer tokens");
+  admin->require_subcommand(1);
+  CLI::App* token = admin->add_subcommand("token", "Create, list and revoke admin API tokens");
+  token->require_subcommand(1);
+  for (CLI::App* a : {admin, token}) {
+    a->add_option("-c,--config", args->config_file, "Config file (default: the embedded default)");
+    a->fallthrough();
+  }
+  auto with_store = [args](std::function<int(const config::Config&, admin::TokenStore&)> fn) {
+    return [args, fn]() -> int {
+      auto cfg = load_config(args->config_file);
+      if (!cfg) return 2;
+      auto store = admin::TokenStore::open(cfg->data_dir);
+      if (!store) {
+        std::cerr << "securemail admin token: " << store.error().text << "\n";
+        return 1;
+      }
+      return fn(*cfg, **store);
+    };
+  };
+  auto* c = token->add_subcommand("create", "Create a token and print it once");
+  c->add_option("--name", args->name, "Token name (letters, digits, . _ -)")->required();
+  c->add_option("--scope", args->scope, "read (GET routes) or write (all routes); default read");
+  c->callback([&action, with_store, args] {
+    action = with_store([args](const config::Config& cfg, admin::TokenStore& s) { return create(cfg, *args, s); });
+  });
+  auto* l = token->add_subcommand("list", "List tokens: name, scope, created, last used (never the token)");
+  l->add_flag("--json", args->json, "Machine-readable output");
+  l->callback([&action, with_store, args] {
+    action = with_store([args](const config::Config&, admin::TokenStore& s) { return list(s, args->json); });
+  });
+  auto* r = token->add_subcommand("revoke", "Revoke a token: it is refused from the next request");
+  r->add_option("--name", args->name, "Token name")->required();
+  r->callback([&action, with_store, args] {
+    action = with_store([args](const config::Config& cfg, admin::TokenStore& s) { return revoke(cfg, *args, s); });
+  });
+}
+
+}  // namespace sm::app

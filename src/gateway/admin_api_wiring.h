@@ -1,0 +1,36 @@
+// admin_api_wiring.h - the gateway's side of the admin /v1 API
+// (admin/api.h): the live queue and directory behind admin's interfaces,
+// and the token store, attached to the admin listener.
+#pragma once
+
+#include <memory>
+
+#include "admin/http_server.h"
+#include "config/config.h"
+#include "queue/spool.h"
+#include "util/error.h"
+
+namespace sm::audit {
+class AuditTrail;
+}
+
+namespace sm::gateway {
+
+class DirectoryRuntime;
+
+// Owns what the routes use; keep it alive until the admin server stops.
+class AdminApi {
+ public:
+  static Result<std::unique_ptr<AdminApi>> attach(const config::Config& config, queue::Spool& spool,
+                                                  const DirectoryRuntime& directory,
+                                                  std::shared_ptr<audit::AuditTrail> trail,
+                                                  admin::AdminServer& server);
+  ~AdminApi();
+
+ private:
+  struct Parts;
+  explicit AdminApi(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace sm::gateway
