@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli_support.h"
+#include "audit/audit.h"
+#include "audit/json_text.h"
 #include "pki/backup.h"
 #include "pki/certificate.h"
 #include "pki/keyring.h"
@@ -121,6 +123,15 @@ int show(const fs::path& data, bool json) {
   return 0;
 }
 
+// The audit entry of a key change (docs/audit.md); a trail that cannot be
+// written is said, the change itself stands.
+void audit_key_change(const fs::path& data, std::string_view action, std::string_view key_set, const std::string& details) {
+  auto trail = audit::AuditTrail::open(data);
+  auto entry = trail ? (*trail)->append("operator", action, key_set, "", details, std::time(nullptr))
+                     : Result<audit::Entry>(std::unexpected(trail.error()));
+  if (!entry) std::cerr << "  warning: not recorded in the audit trail: " << entry.error().text << "\n";
+}
+
 int rotate(const fs::path& data, const KeysArgs& a) {
   const char* what = "keys rotate";
   auto ring = pki::Keyring::load(data);
@@ -148,6 +159,7 @@ int rotate(const fs::path& data, const KeysArgs& a) {
   // The authority is at hand: bring the trust anchor and CRL up to date too.
   if (auto r = install_authority_trust(*auth, data); !r)
     return failed(what, "new key set " + *id + " installed, but the CRL was not refreshed: " + r.error().text);
+  audit_key_change(data, "key.rotated", *id, audit::json_object({{"retired", retiring}}));
   std::cerr << "securemail " << what << ": new active key set " << *id << " for " << join(request.domains) << "\n";
   if (!retiring.empty())
     std::cerr << "  retired " << retiring << " (kept: it still opens mail sealed to its certificate)\n";
@@ -185,6 +197,9 @@ int restore(const fs::path& data, const KeysArgs& a) {
     if (auto r = pki::Keyring::install_trust(data, *anchors, pki::to_pem(crl->get())); !r)
       return failed(what, r.error().text);
   }
+  audit_key_change(data, "key.restored", "keys",
+                   audit::json_object({{"key_sets", "#" + std::to_string(report->key_sets)},
+                                       {"anchors", "#" + std::to_string(report->anchors)}}));
   std::cerr << "securemail " << what << ": restored " << report->key_sets << " key set(s) and " << report->anchors
             << " trust anchor(s) into " << pki::Keyring::dir(data).string() << "\n";
   std::error_code e2;

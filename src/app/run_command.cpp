@@ -86,6 +86,11 @@ int run_gateway(const std::string& file) {
   gateway::warn_sovereignty(*cfg);
 
   gateway::StartupHooks hooks;
+  if (cfg->audit_hashes_addresses()) {
+    auto key = log_key(cfg->data_dir, true);
+    if (!key) return log::error("refusing to start: [audit] addresses: {}", key.error().text), 1;
+    hooks.audit_address_key = std::move(*key);
+  }
   hooks.bound = [&cfg, &account]() -> int {
     log::info("key memory: {} bytes of private key material in the secure heap", secure_heap_used());
     if (!*account) return 0;

@@ -120,6 +120,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
   read_run(root, c);
   read_strength(root, c);
   read_log(root, c);
+  read_audit(root, c);
   finish(root);
 }
 

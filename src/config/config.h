@@ -291,6 +291,9 @@ struct Config {
   JournalConfig journal;
   InterceptConfig intercept;
   LogPrivacy log;
+  AuditConfig audit;
+  // True when the audit trail writes addresses as the log's keyed hash.
+  bool audit_hashes_addresses() const;
 
   // [run]: the account `securemail run` switches to once its listeners are
   // bound (least privilege). Empty user: stay as started (a gateway started

@@ -100,6 +100,7 @@ class Loader {
   // A string or an array of strings.
   std::vector<std::pair<std::uint32_t, std::string>> one_or_more(Section& s, std::string_view k);
   void read_log(Section& root, Config& c);
+  void read_audit(Section& root, Config& c);
   void validate(const Config& c);
 
   // Typed helpers (loader.cpp).
@@ -165,5 +166,6 @@ std::string level_key(std::string_view level);
 // The position of level on ladder (level_key alike), -1 when absent.
 int ladder_rank(const std::vector<std::string>& ladder, std::string_view level);
 std::string describe_log(const Config& c);
+std::string describe_audit(const Config& c);
 
 }  // namespace sm::config::detail

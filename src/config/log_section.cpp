@@ -47,7 +47,7 @@ std::string describe_log(const Config& c) {
   o += std::string("log.subjects = ") + (c.log.subjects ? "true" : "false") + "\n";
   o += "log.file = " + quote(c.log.file.string()) + (c.log.file.empty() ? "  # stderr only" : "") + "\n";
   o += "log.retention = " + quote(format_duration(c.log.retention)) + "\n";
-  return o;
+  return o + describe_audit(c);  // [audit] follows [log] (audit_section.cpp)
 }
 
 }  // namespace detail

@@ -163,4 +163,11 @@ struct LogPrivacy {
   std::chrono::seconds retention{30 * 86400};  // daily files older than this are deleted
 };
 
+// [audit]: the audit trail's retention and how it writes addresses
+// (docs/audit.md).
+struct AuditConfig {
+  std::chrono::seconds retention{400 * 86400};  // entries older are pruned; 0: kept forever
+  std::optional<LogPrivacy::Addresses> addresses;  // unset: as [log] addresses
+};
+
 }  // namespace sm::config

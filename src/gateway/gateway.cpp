@@ -12,6 +12,7 @@
 #include <map>
 
 #include "admin/http_server.h"
+#include "audit/appender.h"
 #include "gateway/acknowledger.h"
 #include "gateway/admin_api_wiring.h"
 #include "gateway/bouncer.h"
@@ -243,6 +244,9 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   if (!records) return log::error("records: {}", records.error().text), 1;
   member_trust.taps = records->taps.get();
   agent.audit_discreet_in(records->trail);
+  records->trail->hash_addresses_with(hooks.audit_address_key);
+  audit::Appender security_events(records->trail, {.retention = config.audit.retention});  // audit/appender.h
+  audit::install(&security_events);
   Acknowledger acknowledger(config, own_mail, member_trust.ledger);
   if (!config.acknowledge.empty()) member_trust.acknowledger = &acknowledger;
   Result<std::unique_ptr<StrongHolds>> strong_holds{nullptr};  // only with [[strong_auth]] rules
@@ -402,6 +406,8 @@ int run(const config::Config& config, const StartupHooks& hooks) {
 
   io.run();
   (*directory)->stop();  // after the loop: waits for a fetch in progress
+  audit::install(nullptr);
+  security_events.stop();  // writes what is queued and folded
   fs::remove(control, ec);
   log::info("stopped");
   return 0;

@@ -31,6 +31,8 @@ struct StartupHooks {
   // place to give up root (setuid applies to every thread). A non-zero return stops the start-up with
   // that exit code (the hook has said why).
   std::function<int()> bound;
+  // DATA/log.key's octets when the audit trail hashes addresses ([audit] addresses).
+  std::string audit_address_key;
 };
 
 // Runs until stopped by a signal. Returns the process exit code.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "audit/appender.h"
 #include "gateway/auth_results.h"
 #include "gateway/receipt_asking.h"
 #include "gateway/sender_assurance.h"
@@ -108,6 +109,16 @@ std::pair<config::Config::Policy::Forgery, std::string> forgery_policy(const con
     }
   }
   return {chosen.value_or(c.policy.forgery), tag};
+}
+
+// The audit entry of a refused or forged message: reason, client, the
+// claimed From: domain; never the body or Subject (docs/audit.md).
+void audit_forgery(const std::string& reason, std::string_view message, const mail::Envelope& env) {
+  std::string from_domain;
+  if (auto block = mime::HeaderBlock::parse(message))
+    for (const auto& a : from_addresses(*block)) from_domain = mail::domain_of(a);
+  audit::record({reason == "unsealed" ? "mail.spoof" : "mail.verification_failed", from_domain, env.client_address,
+                 {{"reason", reason}, {"listener", env.listener}}});
 }
 
 }  // namespace
@@ -252,6 +263,7 @@ InboundOutcome Opener::forgery(std::string reason, std::string detail, int code,
   out.result = "fail";
   inbound_total.add("fail");
   forgeries_total.add(reason);
+  audit_forgery(reason, message, env);
   // Anything that went wrong with a message that is sealed (everything but
   // "unsealed" and a size the sender knows) gets one reply: no oracle.
   const bool sealed = reason != "unsealed" && code != 552;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "audit/appender.h"
 #include "policy/strength.h"
 #include "util/log.h"
 
@@ -71,6 +72,9 @@ PolicyPlan plan_verdicts(std::shared_ptr<const directory::Directory> directory, 
       case D::refuse: plan.refused.push_back(i); [[fallthrough]];
       case D::return_: plan.returned.push_back(i); break;
     }
+    if (v.decision == D::refuse || v.decision == D::return_)
+      audit::record({v.decision == D::refuse ? "policy.refused" : "policy.returned", mail::domain_of(rcpts[i].address),
+                     env.client_address, {{"rule", v.rule.empty() ? "default" : v.rule}, {"queue_id", env.id}}});
   }
   return plan;
 }
@@ -91,6 +95,8 @@ Result<void> PolicyStep::at_rcpt(const smtp::SessionInfo& session, const mail::E
   auto verdict = engine_.early(facts, recipient_facts(config_, directory, recipient));
   if (!verdict) return {};
   log::info("from=<{}>: {}: refused at RCPT", env.sender, describe_verdict(recipient, *verdict));
+  audit::record({"policy.refused", mail::domain_of(recipient), session.peer_address,
+                 {{"rule", verdict->rule.empty() ? "default" : verdict->rule}, {"at", "RCPT"}}});
   return fail(verdict->code, verdict->status, verdict->reason);
 }
 

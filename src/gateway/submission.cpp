@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "audit/appender.h"
 #include "auth/assurance.h"
 #include "auth/throttle_config.h"
 #include "gateway/listener.h"
@@ -84,6 +85,7 @@ asio::awaitable<Result<smtp::Authenticated>> Submission::authenticate(const smtp
   const std::string user = ascii_lower(credentials.authcid);
   if (throttle_.before(user, session.peer_address, auth::Throttle::Clock::now()).blocked) {
     log::warn("submission: sign-in for {} from [{}] refused: throttled", user, session.peer_address);
+    audit::record({"auth.lockout", user, session.peer_address, {{"listener", "submission"}}});
     co_return fail(454, "4.7.0", "too many failed sign-ins; try again later");
   }
   Result<auth::SignIn> signin = std::unexpected(auth_failed());
@@ -97,6 +99,8 @@ asio::awaitable<Result<smtp::Authenticated>> Submission::authenticate(const smtp
     if (signin.error().code != 535) co_return std::unexpected(signin.error());  // local trouble, not a guess
     auth_failures_total.add(credentials.mechanism);
     auto verdict = throttle_.failed(user, session.peer_address, auth::Throttle::Clock::now());
+    audit::record({verdict.blocked ? "auth.lockout" : "auth.signin.failed", user, session.peer_address,
+                   {{"listener", "submission"}, {"mechanism", std::string(credentials.mechanism)}}});
     if (verdict.delay.count() > 0) {
       asio::steady_timer wait(exec, verdict.delay);
       std::error_code ignored;
