@@ -65,7 +65,6 @@ std::string hashed_text(const Entry& e) {
 namespace {
 
 Result<std::string> entry_hash(const Entry& e) { return sha256_hex(hashed_text(e)); }
-}
 
 Entry entry_at(const store::Statement& s) {
   Entry e;
