@@ -160,9 +160,9 @@ Result<Resolution> resolve_outbound(const Pipeline& p, const OutboundMessage& m,
     return fail(v.code, v.status, v.reason);
   }
 
-  // The content as it leaves: what the sender claimed about its category
-  // and marking never passes; personal mail is tagged.
-  std::string content = remove_field(remove_field(*message, kMarkingField), kCategoryField);
+  // The content as it leaves: what the sender claimed about its category,
+  // marking or sign-in never passes; personal mail is tagged.
+  std::string content = without_client_claims(*message, !env.auth_user.empty());
   if (decided->facts.personal) content = mark_personal(content, p.config.personal.tag);
   if (!decided->facts.marking.present() && p.config.markings.unmarked == config::MarkingsConfig::Unmarked::tag)
     content = tag_subject(content, p.config.markings.unmarked_tag);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "auth/assurance.h"
 #include "mime/header.h"
 
 namespace sm::gateway {
@@ -98,6 +99,11 @@ std::string with_eol(std::string field, std::string_view eol) {
 }  // namespace
 
 std::string remove_field(std::string_view message, std::string_view name) { return rewrite(message, name, ""); }
+
+std::string without_client_claims(std::string_view message, bool signed_in) {
+  std::string out = remove_field(remove_field(message, kMarkingField), kCategoryField);
+  return signed_in ? out : remove_field(out, auth::kAssuranceHeader);
+}
 
 std::string replace_field(std::string_view message, std::string_view name, std::string_view value) {
   RawHeader h = scan_header(message);

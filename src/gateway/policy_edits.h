@@ -27,6 +27,11 @@ inline constexpr std::string_view kCategoryField = "SecureMail-Category";
 
 // The message without any field of this name (case-insensitive).
 std::string remove_field(std::string_view message, std::string_view name);
+// The message without the fields that only this gateway may state inside
+// its signature (marking, category, and the sender assurance unless the
+// sender signed in through submission, whose sink already put ours there):
+// whatever a client wrote in them never travels signed as our claim.
+std::string without_client_claims(std::string_view message, bool signed_in);
 // The message with exactly one such field, added at the end of the header.
 // value is made one line (controls become spaces).
 std::string replace_field(std::string_view message, std::string_view name, std::string_view value);

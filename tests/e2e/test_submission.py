@@ -16,7 +16,7 @@ import urllib.parse
 import pytest
 
 from conftest import securemail, wait_for
-from testnet_world import Testnet, results
+from testnet_world import Testnet, results, send
 from testnet_world import metric
 
 PASSWORDS = {"alice": "alice-pass-1", "carol": "carol-pass-1", "dave": "dave-pass-1"}
@@ -194,6 +194,21 @@ def test_submissions_speaks_tls_from_the_start(net):
         s.login("carol", PASSWORDS["carol"])
         s.sendmail("carol@a.example", ["bob@b.example"], compose("carol@a.example", "bob@b.example", "over 465"))
     net.wait_message("b.example", "bob", "over 465")
+
+
+def test_relay_client_cannot_claim_a_sign_in(net):
+    """Mail from [listen] relay (nobody signed in) is sealed by a, so a
+    SecureMail-Sender-Assurance its client wrote would reach b inside a's
+    signature as a's claim: a removes it."""
+    relay = net.port("a.example", "relay")
+    code, _ = send(relay, "mallory@a.example", ["bob@b.example"],
+                   compose("mallory@a.example", "bob@b.example", "forged strength", [FORGED_ASSURANCE]))
+    assert code == 250
+    msg = net.wait_message("b.example", "bob", "forged strength")
+    shown = results(msg, "gw.b.example")[0]
+    assert "smime=pass" in shown
+    assert "assurance" not in shown, shown
+    assert msg.get_all("SecureMail-Sender-Assurance") is None
 
 
 def test_strong_only_recipient_refuses_a_weak_sender(net):

@@ -74,5 +74,17 @@ TEST(PolicyEdits, ReleaseCopyLosesTheMarkingsButNotOtherBrackets) {
   EXPECT_NE(m.find("\r\n\r\n[IN-CONFIDENCE]\r\nbody"), std::string::npos) << "the body is never rewritten";
 }
 
+TEST(PolicyEdits, ClientClaimsNeverTravelAsOurs) {
+  const std::string m =
+      "From: a@a.example\r\nSecureMail-Sender-Assurance: auth=totp; strong=yes\r\nsecuremail-marking: RESTRICTED\r\n"
+      "SecureMail-Category: official\r\nSubject: s\r\n\r\nSecureMail-Sender-Assurance: in the body\r\n";
+  std::string relayed = without_client_claims(m, false);
+  EXPECT_EQ(relayed, "From: a@a.example\r\nSubject: s\r\n\r\nSecureMail-Sender-Assurance: in the body\r\n");
+  // Submission's sink already replaced the assurance with ours; it stays.
+  std::string submitted = without_client_claims(m, true);
+  EXPECT_NE(submitted.find("SecureMail-Sender-Assurance: auth=totp"), std::string::npos) << submitted;
+  EXPECT_EQ(submitted.find("marking"), std::string::npos) << submitted;
+}
+
 }  // namespace
 }  // namespace sm::gateway
