@@ -45,8 +45,11 @@ std::string describe_audit(const Config& c) {
   std::string o = "audit.retention = " +
                   quote(c.audit.retention.count() == 0 ? "0" : format_duration(c.audit.retention)) +
                   (c.audit.retention.count() == 0 ? "  # kept forever" : "") + "\n";
-  o += "audit.addresses = " + quote(c.audit_hashes_addresses() ? "hashed" : "plain") +
-       (c.audit.addresses ? "" : "  # as [log] addresses") + "\n";
+  // The comment follows the value, not whether it was written, so a
+  // described config loads back to the same description.
+  const bool hashed = c.audit_hashes_addresses();
+  const bool log_hashed = c.log.addresses == LogPrivacy::Addresses::hashed;
+  o += "audit.addresses = " + quote(hashed ? "hashed" : "plain") + (hashed == log_hashed ? "  # as [log] addresses" : "") + "\n";
   return o;
 }
 
