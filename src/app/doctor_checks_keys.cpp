@@ -79,7 +79,9 @@ void check_tls(const config::Config& config, DoctorReport& report) {
 void check_key_sets(const config::Config& config, DoctorReport& report) {
   auto ring = pki::Keyring::load(config.data_dir);
   if (!ring) {
-    report.push_back({"keys", Status::fail, ring.error().text, "chmod 600 the key file, or install a new key set"});
+    report.push_back({"keys", Status::fail, ring.error().text,
+                      "chmod 600 the key file if others may read it; if it is gone, restore a backup with "
+                      "`securemail keys restore` or install a new key set"});
     return;
   }
   if (ring->signing() == nullptr) {

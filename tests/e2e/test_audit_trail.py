@@ -71,7 +71,7 @@ def test_a_forged_message_is_recorded_without_its_subject(net):
 
 
 def test_a_failed_sign_in_is_recorded(net):
-    with smtplib.SMTP("127.0.0.1", net.port("a.example", "submission"), timeout=30) as s:
+    with smtplib.SMTP(*net.gateways["a.example"].addr("submission"), timeout=30) as s:
         ctx = ssl.create_default_context()
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
         s.starttls(context=ctx)

@@ -94,7 +94,7 @@ def test_show_all_and_only_set(tmp_path):
     only = securemail("config", "show", "--config", cfg, "-n", check=True).stdout.decode()
     assert only.splitlines() == ['domain = "a.example"', f'data_dir = "{tmp_path / "data"}"',
                                  'queue.lifetime = "2d"']
-    bad = write_config(tmp_path, "[queue]\nlifetime = 3\n", name="bad.toml")
+    bad = write_config(tmp_path, "[queue]\nlifetime = \"soon\"\n", name="bad.toml")
     r = securemail("config", "show", "--config", bad)
     assert r.returncode == 2 and f"{bad}:4" in r.stderr.decode() and r.stdout == b""
 
