@@ -51,6 +51,18 @@ ReportedSeal reported(const evidence::SealRecord& seal) {
   return ReportedSeal{seal.message_id, seal.sender, seal.envid, seal.member, seal.queue_id, seal.recipients};
 }
 
+// A receipt is kept at least as long as the original it proves (a relay
+// client's evidence_retention may be longer than the gateway's).
+std::int64_t receipt_keep_until(evidence::EvidenceStore& store, const std::string& message_id,
+                                const std::string& content_identifier, std::int64_t by_default) {
+  auto entries = store.entries_for(message_id);
+  if (!entries) return by_default;
+  std::int64_t until = by_default;
+  for (const auto& e : *entries)
+    if (e.kind == evidence::EvidenceKind::sent && e.content_identifier == content_identifier) until = std::max(until, e.keep_until);
+  return until;
+}
+
 }  // namespace
 
 Error receipt_refusal() { return Error{550, "5.7.5", "receipt refused"}; }
@@ -161,8 +173,12 @@ ReceiptIntake check_receipt_message(const ReceiptChecking& c, std::string_view o
     entry.member = member;
     entry.address = asked->address;
     entry.at = now;
-    entry.keep_until = now + c.config.evidence.retention.count();
-    if (auto ok = c.evidence->record(entry); !ok) log::warn("receipt for <{}>: evidence not indexed: {}", asked->address, ok.error().text);
+    entry.keep_until = receipt_keep_until(*c.evidence, s.message_id, *id, now + c.config.evidence.retention.count());
+    if (auto ok = c.evidence->record(entry); !ok) {
+      // Not provable later: the member retries (the request is open again).
+      reopen_request(*c.ledger, out);
+      return trouble(Error{451, "4.3.0", "receipt evidence not indexed: " + ok.error().text});
+    }
   }
   if (s.sender.empty()) return out;
   ConfirmedDelivery delivery{asked->address, asked->orcpt, message->receipt, check->signing_time};

@@ -16,7 +16,7 @@ import urllib.parse
 import pytest
 
 from conftest import securemail, wait_for
-from testnet_world import Testnet, results, send
+from testnet_world import Testnet, receipt_parts, report_fields, results, send, wait_reports
 from testnet_world import metric
 
 PASSWORDS = {"alice": "alice-pass-1", "carol": "carol-pass-1", "dave": "dave-pass-1"}
@@ -208,6 +208,18 @@ def test_relay_client_cannot_claim_a_sign_in(net):
     assert "smime=pass" in shown
     assert "x-securemail-assurance=none" in shown, shown  # no claim: a relay client signs in nowhere
     assert msg.get_all("SecureMail-Sender-Assurance") is None
+
+
+def test_receipt_asked_on_submission_reaches_the_signed_in_sender(net):
+    """NOTIFY=SUCCESS from a mail client on the submission listener: b's
+    signed receipt comes back to carol as a delivery report."""
+    with signed_in(net, "carol") as s:
+        s.sendmail("carol@a.example", ["bob@b.example"], compose("carol@a.example", "bob@b.example", "receipt please"),
+                   rcpt_options=["NOTIFY=SUCCESS"])
+    net.wait_message("b.example", "bob", "receipt please")
+    [report] = wait_reports(net, "a.example", "carol", "receipt please")
+    assert re.search(r"(?im)^Action:\s*delivered\s*$", report_fields(report))
+    assert len(receipt_parts(report)) == 1
 
 
 def test_strong_only_recipient_refuses_a_weak_sender(net):

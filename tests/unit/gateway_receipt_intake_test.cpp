@@ -78,6 +78,30 @@ TEST_F(ReceiptIntakeTest, AcceptsAGoodReceiptAndReportsItWithTheReceiptAttached)
   EXPECT_EQ(w.evidence->read((*kept)[0].sha256).value_or(""), receipt);
 }
 
+TEST_F(ReceiptIntakeTest, AReceiptIsKeptAsLongAsTheOriginalItProves) {
+  auto seal = w.asked({"bob@b.example"});
+  // The original as a relay client with a seven-year evidence_retention kept it.
+  evidence::EvidenceEntry sent;
+  sent.kind = evidence::EvidenceKind::sent;
+  sent.message_id = "1234@a.example";
+  sent.content_identifier = seal.content_identifier;
+  sent.member = "b";
+  sent.at = w.now;
+  sent.keep_until = w.now + 7 * 365 * 86400;
+  ASSERT_TRUE(w.evidence->keep("the signed original", sent));
+  auto r = check(ReceiptWorld::receipt_message("bob@b.example", w.receipt_by(w.b, seal)));
+  ASSERT_TRUE(r.accepted()) << r.detail;
+  auto kept = w.evidence->entries_for("1234@a.example");
+  ASSERT_TRUE(kept);
+  bool found = false;
+  for (const auto& e : *kept)
+    if (e.kind == evidence::EvidenceKind::receipt) {
+      found = true;
+      EXPECT_EQ(e.keep_until, sent.keep_until) << "not the gateway's shorter [evidence] retention";
+    }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(ReceiptIntakeTest, TheNullSenderGetsNoReport) {
   auto seal = w.ask({"bob@b.example"});
   seal.sender.clear();
