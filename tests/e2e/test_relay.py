@@ -2,6 +2,7 @@
 the relay and inbound listeners (delivery, no open relay, SMTP smuggling,
 STARTTLS injection, limits, admin endpoints, config errors)."""
 import smtplib
+import socket
 import ssl
 import subprocess
 import urllib.request
@@ -155,13 +156,28 @@ def test_bad_config_names_file_line_and_key(tmp_path):
     assert f"{cfg}:3" in r.stderr and "queue.lifetime" in r.stderr, r.stderr
 
 
+def default_ports_free():
+    """The embedded default listens on fixed ports; another gateway on this
+    machine (a developer's `make run`, a parallel test run) may hold them."""
+    for port in (10025, 10026, 10080):
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
 def test_embedded_default_prints_what_runs_where(tmp_path):
+    if not wait_for(default_ports_free, 20):
+        pytest.skip("127.0.0.1:10025/10026/10080 are held by another process on this machine")
     p = subprocess.Popen([BIN, "run"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert wait_for(lambda: (tmp_path / "securemail-data" / "run" / "listeners.json").exists(), 15)
     finally:
         p.terminate()
         out = p.communicate(timeout=15)[0].decode()
-    assert p.returncode == 0
+    assert p.returncode == 0, out
     for needle in ("127.0.0.1:10025", "data_dir", "lifetime", "maildir:", "listening: relay"):
         assert needle in out, out
