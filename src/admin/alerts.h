@@ -34,7 +34,7 @@ struct Alert {
 inline constexpr std::array<std::string_view, 4> kAlertNames = {"certificate-expiring", "directory-stale",
                                                                 "peer-unreachable", "spool-disk-full"};
 
-// [alerts] thresholds (config::Config::Alerts carries the same values).
+// [alerts] thresholds (config::Config::Alerts; peer_retry_seconds is queue.max_backoff).
 struct AlertThresholds {
   std::int64_t certificate_days = 30;         // alert when a certificate expires within this
   std::int64_t peer_unreachable_seconds = 3600;  // failing without a success for this long

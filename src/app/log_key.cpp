@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include "pki/key.h"
+#include "util/log_syslog.h"
 
 namespace sm::app {
 namespace fs = std::filesystem;
@@ -37,6 +38,8 @@ Result<log::Privacy> log_privacy(const config::Config& config) {
   p.subjects = config.log.subjects;
   p.file = config.log.file;
   p.retention = config.log.retention;
+  p.syslog = config.log.syslog;
+  p.syslog_facility = log::syslog_facility(config.log.syslog_facility).value_or(2);  // checked at load
   if (config.log.addresses == config::LogPrivacy::Addresses::hashed) {
     auto key = log_key(config.data_dir, true);
     if (!key) return std::unexpected(key.error());

@@ -118,6 +118,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
   read_receipts(root, c);
   read_relay_clients(root, c);
   read_run(root, c);
+  read_alerts(root, c);
   read_strength(root, c);
   read_log(root, c);
   read_audit(root, c);
@@ -168,6 +169,7 @@ void Loader::read_queue(Section& root, Config& c) {
   c.queue.min_backoff = duration(q, "min_backoff", "5m");
   c.queue.max_backoff = duration(q, "max_backoff", "1h");
   c.queue.scan_interval = duration(q, "scan_interval", "1m");
+  c.queue.delay_warning = duration(q, "delay_warning", "4h");
   std::string sync = text(q, "sync", "syncfs");
   if (sync == "syncfs") c.queue.sync = SyncMode::syncfs;
   else if (sync == "fsync") c.queue.sync = SyncMode::fsync;
@@ -330,6 +332,8 @@ std::string describe(const Config& c) {
   line("queue.min_backoff", dur(c.queue.min_backoff));
   line("queue.max_backoff", dur(c.queue.max_backoff));
   line("queue.scan_interval", dur(c.queue.scan_interval));
+  line("queue.delay_warning", c.queue.delay_warning.count() == 0 ? q("0") : dur(c.queue.delay_warning),
+       c.queue.delay_warning.count() == 0 ? "no delay notices" : "");
   line("queue.sync", q(to_string(c.queue.sync)));
   const auto& l = c.limits;
   line("limits.max_message_size", q(format_size(l.max_message_size)), std::to_string(l.max_message_size) + " bytes");
@@ -356,7 +360,7 @@ std::string describe(const Config& c) {
   line("dns.nameservers", list + "]", c.dns.nameservers.empty() ? "system resolver (/etc/resolv.conf)" : "");
   // [[acknowledge]] and [[relay_client]] tables last: every key after a [[...]] header is theirs.
   return o.str() + describe_directory(c) + describe_policy(c) + describe_policy_rules(c) +
-         describe_markings(c) + describe_receipts(c) + describe_run(c) + describe_auth(c) + describe_log(c) +
+         describe_markings(c) + describe_receipts(c) + describe_run(c) + describe_alerts(c) + describe_auth(c) + describe_log(c) +
          describe_acknowledge(c) + describe_relay_clients(c) + describe_strength(c);
 }
 

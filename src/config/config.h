@@ -112,6 +112,9 @@ struct Config {
     std::chrono::seconds max_backoff{3600};
     std::chrono::seconds scan_interval{60};
     SyncMode sync = SyncMode::syncfs;
+    // A message still undelivered this long after arrival: its sender gets
+    // one "delayed" DSN (RFC 3461, NOTIFY=DELAY or no NOTIFY); 0: never.
+    std::chrono::seconds delay_warning{4 * 3600};
   } queue;
 
   struct Limits {
@@ -302,6 +305,15 @@ struct Config {
     std::string user;   // e.g. "securemail"
     std::string group;  // empty: the user's primary group
   } run;
+
+  // [alerts]: when the gateway's own alerts hold (admin/alerts.h,
+  // securemail_alert, the console). Queue max_backoff says how often a
+  // waiting peer is tried; it is not repeated here.
+  struct Alerts {
+    std::int64_t certificate_days = 30;                // a certificate expires within this many days
+    std::chrono::seconds peer_unreachable{3600};       // no connection to a peer has worked for this long
+    int spool_disk_percent = 80;                       // the queue's file system fuller than this
+  } alerts;
 
   // True when mail for this domain is ours (case-insensitive).
   bool receives_for(std::string_view domain) const;

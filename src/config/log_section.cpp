@@ -6,9 +6,12 @@
 //   file      = ""                   also write daily files here (relative to
 //                                    the config file's folder); "" : stderr only
 //   retention = "30d"                daily files older than this are deleted (>= 1d)
+//   syslog    = ""                   also to this local syslog socket ("/dev/log")
+//   syslog_facility = "mail"         mail, daemon, user, local0..local7
 //
 // The root key log_level stays where it is (config.cpp).
 #include "config/loader.h"
+#include "util/log_syslog.h"
 
 namespace sm::config {
 namespace {
@@ -37,6 +40,15 @@ void Loader::read_log(Section& root, Config& c) {
   if (retention < kMinLogRetention)
     error(line_of("log.retention"), "log.retention", "must be at least 1d (log files are kept per day)");
   else c.log.retention = retention;
+  c.log.syslog = text(s, "syslog", "");
+  if (!c.log.syslog.empty() && !c.log.syslog.starts_with("/"))
+    error(line_of("log.syslog"), "log.syslog", "must be the absolute path of a socket, like \"/dev/log\"");
+  else if (c.log.syslog.size() >= 108)
+    error(line_of("log.syslog"), "log.syslog", "socket path longer than 107 octets");
+  c.log.syslog_facility = text(s, "syslog_facility", "mail");
+  if (!log::syslog_facility(c.log.syslog_facility))
+    error(line_of("log.syslog_facility"), "log.syslog_facility",
+          "bad value " + quote(c.log.syslog_facility) + " (use mail, daemon, user or local0..local7)");
   finish(s);
 }
 
@@ -47,6 +59,8 @@ std::string describe_log(const Config& c) {
   o += std::string("log.subjects = ") + (c.log.subjects ? "true" : "false") + "\n";
   o += "log.file = " + quote(c.log.file.string()) + (c.log.file.empty() ? "  # stderr only" : "") + "\n";
   o += "log.retention = " + quote(format_duration(c.log.retention)) + "\n";
+  o += "log.syslog = " + quote(c.log.syslog) + (c.log.syslog.empty() ? "  # not to syslog" : "") + "\n";
+  o += "log.syslog_facility = " + quote(c.log.syslog_facility) + "\n";
   return o + describe_audit(c);  // [audit] follows [log] (audit_section.cpp)
 }
 

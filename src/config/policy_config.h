@@ -161,6 +161,8 @@ struct LogPrivacy {
   bool subjects = false;             // log Subject fields (never bodies)
   std::filesystem::path file;        // also write the log here, one file per day; "" : stderr only
   std::chrono::seconds retention{30 * 86400};  // daily files older than this are deleted
+  std::string syslog;                // also to this local syslog socket, e.g. "/dev/log"; "" : not
+  std::string syslog_facility = "mail";
 };
 
 // [audit]: the audit trail's retention and how it writes addresses

@@ -186,6 +186,7 @@ class DeliveryAgent {
               const std::string& via, bool final_delivery, bool log_lines);
   void job_done(const std::string& id);
   void finish(InFlight& f);
+  void warn_delayed(InFlight& f, std::int64_t now);
   delivery::StoredMessage stored(const queue::QueuedMessage& m) const;
   bool discreet(const std::string& id) const;
   void audit_discreet(const InFlight& f, std::size_t index, std::string_view action, const std::string& via);

@@ -2,7 +2,7 @@
 // outcome of a job: recipient states and their log lines, deferring the
 // jobs of a destination that does not work, and, when every job of a
 // message is back, signed receipts for what was handed over, bounces,
-// removal or the next attempt. A message whose
+// one delay notice after [queue] delay_warning, removal or the next attempt. A message whose
 // jobs were given back at stop() keeps its schedule: it was not attempted.
 #include <algorithm>
 #include <chrono>
@@ -15,9 +15,21 @@
 namespace sm::gateway {
 namespace {
 
-metrics::Counter delivered_total("securemail_recipients_delivered_total", "Recipients delivered");
-metrics::Counter deferred_total("securemail_recipients_deferred_total", "Recipient delivery attempts deferred");
-metrics::Counter bounced_total("securemail_recipients_bounced_total", "Recipients failed permanently");
+// By the listener the message came in on (the gateway's own mail names its
+// source instead: bounce, receipt, acknowledge, strength, directory,
+// internal) and its lane; the listeners' series exist from the start.
+const std::vector<std::vector<std::string>> kOutcomeSeries = {{"relay", "inbound", "submission", "submissions"},
+                                                              {"normal", "priority"}};
+metrics::CounterFamily delivered_total("securemail_recipients_delivered_total", "Recipients delivered",
+                                       {"listener", "lane"}, kOutcomeSeries);
+metrics::CounterFamily deferred_total("securemail_recipients_deferred_total", "Recipient delivery attempts deferred",
+                                      {"listener", "lane"}, kOutcomeSeries);
+metrics::CounterFamily bounced_total("securemail_recipients_bounced_total", "Recipients failed permanently",
+                                     {"listener", "lane"}, kOutcomeSeries);
+
+std::vector<std::string> series_of(const mail::Envelope& env) {
+  return {env.listener.empty() ? std::string("other") : env.listener, std::string(mail::to_string(env.lane))};
+}
 // From acceptance (envelope arrival) to the next hop's 250, per recipient.
 metrics::Histogram delivery_latency("securemail_delivery_latency_seconds",
                                     "Seconds from acceptance to delivery (250 of the next hop) per recipient",
@@ -68,7 +80,7 @@ void DeliveryAgent::record(const std::string& id, const std::vector<delivery::Re
       r.last_reply = *o.result;
       if (final_delivery) f.newly_delivered.push_back(o.index);
       f.handed_over.push_back(o.index);
-      delivered_total.add();
+      delivered_total.add(series_of(f.message.envelope));
       delivery_latency.observe(static_cast<double>(std::max<std::int64_t>(0, now_unix() - f.message.envelope.arrival)));
       if (f.message.envelope.discreet) audit_discreet(f, o.index, "intercept.copy.delivered", via);
       if (log_lines) log::info("{}: to=<{}>, relay={}, status=sent ({})", id, r.address, via, *o.result);
@@ -76,12 +88,12 @@ void DeliveryAgent::record(const std::string& id, const std::vector<delivery::Re
       r.state = mail::RecipientState::failed;
       r.last_reply = o.result.error().reply();
       f.newly_failed.push_back(o.index);
-      bounced_total.add();
+      bounced_total.add(series_of(f.message.envelope));
       if (f.message.envelope.discreet) audit_discreet(f, o.index, "intercept.copy.failed", via);
       if (log_lines) log::info("{}: to=<{}>, relay={}, status=bounced ({})", id, r.address, via, r.last_reply);
     } else {
       r.last_reply = o.result.error().reply();
-      deferred_total.add();
+      deferred_total.add(series_of(f.message.envelope));
       if (log_lines) log::info("{}: to=<{}>, relay={}, status=deferred ({})", id, r.address, via, r.last_reply);
     }
   }
@@ -114,13 +126,14 @@ void DeliveryAgent::finish(InFlight& f) {
         r.state = mail::RecipientState::failed;
         r.last_reply = "554 5.4.7 delivery time expired; last error: " + r.last_reply;
         f.newly_failed.push_back(i);
-        bounced_total.add();
+        bounced_total.add(series_of(m.envelope));
         if (quiet) audit_discreet(f, i, "intercept.copy.failed", "expired");
         else log::info("{}: to=<{}>, status=expired, returned to sender", id, r.address);
       }
       pending = false;
     }
   }
+  if (pending && !f.cut_short) warn_delayed(f, now);
   if (m.envelope.receipt && !f.handed_over.empty() && handed_over_) handed_over_(m, f.handed_over);
   if (!m.envelope.sealed_for.empty() && !f.newly_failed.empty() && sealed_failed_) sealed_failed_(m, f.newly_failed);
   if (!f.newly_failed.empty() && !quiet) bouncer_.report(m, f.newly_failed, DsnAction::failed);
@@ -136,6 +149,23 @@ void DeliveryAgent::finish(InFlight& f) {
   if (auto s = spool_.save_state(m); !s && !quiet) log::warn("{}: cannot save delivery state: {}", id, s.error().text);
   if (f.cut_short && !quiet) log::info("{}: not attempted before stopping; stays queued", id);
   if (!stopping_) schedule(id, m.state.next_attempt, m.envelope.lane, m.envelope.arrival);
+}
+
+// Once per message, when it has waited [queue] delay_warning: a "delayed"
+// DSN for the recipients still pending (the Bouncer keeps to their NOTIFY,
+// and seals it when the sender's domain is a member).
+void DeliveryAgent::warn_delayed(InFlight& f, std::int64_t now) {
+  auto& m = f.message;
+  const auto after = config_.queue.delay_warning.count();
+  if (after <= 0 || m.state.delay_notified || now - m.envelope.arrival < after) return;
+  m.state.delay_notified = true;  // saved with the state below; never a second notice
+  if (m.envelope.discreet) return;
+  std::vector<std::size_t> waiting;
+  for (std::size_t i = 0; i < m.envelope.recipients.size(); ++i)
+    if (m.envelope.recipients[i].state == mail::RecipientState::pending) waiting.push_back(i);
+  if (bouncer_.report(m, waiting, DsnAction::delayed))
+    log::info("{}: delayed for {}: the sender is told it is still being retried", m.envelope.id,
+              config::format_duration(std::chrono::seconds(now - m.envelope.arrival)));
 }
 
 bool DeliveryAgent::discreet(const std::string& id) const {

@@ -126,7 +126,10 @@ Operations::Operations(const config::Config& config, std::shared_ptr<const Gatew
       max_fds_(process_gauge("process_max_fds", "Maximum number of open file descriptors", &ProcessStats::max_fds)),
       start_time_(process_gauge("process_start_time_seconds", "Start time of the process since the epoch in seconds",
                                 &ProcessStats::start_time)) {
-  thresholds_.peer_retry_seconds = config.queue.max_backoff.count();  // the other thresholds: their defaults
+  thresholds_.certificate_days = config.alerts.certificate_days;
+  thresholds_.peer_unreachable_seconds = config.alerts.peer_unreachable.count();
+  thresholds_.peer_retry_seconds = config.queue.max_backoff.count();
+  thresholds_.spool_disk_percent = config.alerts.spool_disk_percent;
 }
 
 void Operations::listeners_bound(const std::map<std::string, std::string>& bound) {

@@ -12,7 +12,9 @@
 namespace sm::gateway {
 namespace {
 
-metrics::Counter accepted_total("securemail_messages_accepted_total", "Messages accepted (250 after DATA)");
+metrics::CounterFamily accepted_total("securemail_messages_accepted_total",
+                                      "Messages accepted (250 after DATA), copies committed, by listener", {"listener"},
+                                      {{"relay", "inbound", "submission", "submissions"}});
 
 }  // namespace
 
@@ -94,7 +96,7 @@ asio::awaitable<Result<std::string>> QueueSink::commit_copies(asio::any_io_execu
       failed = results[i].error();
       continue;
     }
-    accepted_total.add();
+    accepted_total.add({stored_.listener.empty() ? std::string("other") : stored_.listener});
     if (first.empty()) first = *results[i];
     if (!held[i]) committed_(*results[i]);
   }

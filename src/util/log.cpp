@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "util/log_file.h"
+#include "util/log_syslog.h"
 
 namespace sm::log {
 namespace {
@@ -51,6 +52,7 @@ Result<> setup(std::string_view level, const Privacy& privacy) {
     if (!file) return std::unexpected(file.error());
     sinks.push_back(*file);
   }
+  if (!privacy.syslog.empty()) sinks.push_back(syslog_sink(privacy.syslog, privacy.syslog_facility));
   spdlog::sink_ptr top;
   if (privacy.hash_addresses) {
     auto hashing = std::make_shared<AddressHashingSink>(privacy.key);

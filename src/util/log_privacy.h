@@ -28,6 +28,8 @@ struct Privacy {
   bool subjects = false;             // subject_field() returns the Subject only then
   std::filesystem::path file;        // also write a daily file here; "" : stderr only
   std::chrono::seconds retention{30 * 86400};  // daily files older than this are deleted
+  std::string syslog;                // also to this local syslog socket ("/dev/log"); "" : not
+  int syslog_facility = 2;           // mail (log_syslog.h)
 };
 
 // The octets of a log key (HMAC-SHA256 key).

@@ -131,6 +131,46 @@ void LabeledCounter::render_samples(std::string& out) const {
     out += name() + "{" + label_ + "=\"" + escape_label(v) + "\"} " + std::to_string(n) + "\n";
 }
 
+CounterFamily::CounterFamily(std::string name, std::string help, std::vector<std::string> labels,
+                             std::vector<std::vector<std::string>> initial_values)
+    : Metric(std::move(name), std::move(help), false), labels_(std::move(labels)) {
+  // Every combination of the initial values, label by label.
+  std::vector<std::vector<std::string>> combos{{}};
+  for (const auto& choices : initial_values) {
+    std::vector<std::vector<std::string>> next;
+    for (const auto& prefix : combos)
+      for (const auto& v : choices) {
+        next.push_back(prefix);
+        next.back().push_back(v);
+      }
+    combos = std::move(next);
+  }
+  if (initial_values.size() == labels_.size())
+    for (auto& c : combos) values_.emplace(std::move(c), 0);
+}
+
+void CounterFamily::add(const std::vector<std::string>& values, std::int64_t n) {
+  if (values.size() != labels_.size()) return;  // a caller's mistake never reaches the exposition
+  std::lock_guard lock(mu_);
+  values_[values] += n;
+}
+
+std::int64_t CounterFamily::value(const std::vector<std::string>& values) const {
+  std::lock_guard lock(mu_);
+  auto it = values_.find(values);
+  return it == values_.end() ? 0 : it->second;
+}
+
+void CounterFamily::render_samples(std::string& out) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [values, n] : values_) {
+    out += name() + "{";
+    for (std::size_t i = 0; i < labels_.size(); ++i)
+      out += (i ? "," : "") + labels_[i] + "=\"" + escape_label(values[i]) + "\"";
+    out += "} " + std::to_string(n) + "\n";
+  }
+}
+
 std::string render() {
   std::lock_guard lock(registry_mutex());
   std::string out;

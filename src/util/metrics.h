@@ -2,7 +2,8 @@
 //
 // Metrics are registered by name once (static storage) and bumped from any
 // thread: a Counter with a relaxed atomic add, a LabeledCounter (one series
-// per value of a single label, e.g. result="ok") under a small mutex.
+// per value of a single label, e.g. result="ok") and a CounterFamily
+// (several labels) under a small mutex.
 // render() writes the Prometheus text exposition format. Names follow
 // Prometheus conventions: securemail_<what>_total for counters.
 // A Histogram counts observations into fixed buckets (latencies); a
@@ -69,6 +70,24 @@ class LabeledCounter : public Metric {
   std::string label_;
   mutable std::mutex mu_;
   std::map<std::string, std::int64_t, std::less<>> values_;
+};
+
+// A counter family with several labels: name{listener="relay",lane="normal"} N.
+// Every combination of the values given at construction is shown (as 0)
+// before it first occurs, so rates and dashboards have a series from the
+// start. Label values come from a bounded set (listener names, lanes).
+class CounterFamily : public Metric {
+ public:
+  CounterFamily(std::string name, std::string help, std::vector<std::string> labels,
+                std::vector<std::vector<std::string>> initial_values = {});
+  void add(const std::vector<std::string>& values, std::int64_t n = 1);
+  std::int64_t value(const std::vector<std::string>& values) const;
+  void render_samples(std::string& out) const override;
+
+ private:
+  std::vector<std::string> labels_;
+  mutable std::mutex mu_;
+  std::map<std::vector<std::string>, std::int64_t> values_;
 };
 
 // Buckets of a Histogram: upper bounds, ascending (+Inf is implied).

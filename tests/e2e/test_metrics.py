@@ -47,16 +47,19 @@ def test_metrics_parse_and_move_with_traffic(gateway_factory, sink):
     gw = relay_gateway(gateway_factory, sink)
     before, _ = scrape(gw)
     # prometheus_client strips _total from counter family names.
-    assert value(before, "securemail_messages_accepted", "securemail_messages_accepted_total") == 0
+    assert value(before, "securemail_messages_accepted", "securemail_messages_accepted_total", listener="relay") == 0
     assert value(before, "securemail_delivery_latency_seconds", "securemail_delivery_latency_seconds_count") == 0
     with smtplib.SMTP(*gw.addr("relay")) as s:
         for i in range(3):
             s.sendmail("alice@a.example", ["carol@c.example"], f"Subject: m{i}\r\n\r\nhi\r\n".encode())
     assert sink.wait(3)
     assert wait_for(lambda: value(scrape(gw)[0], "securemail_recipients_delivered",
-                                  "securemail_recipients_delivered_total") == 3)
+                                  "securemail_recipients_delivered_total", listener="relay", lane="normal") == 3)
     after, text = scrape(gw)
-    assert value(after, "securemail_messages_accepted", "securemail_messages_accepted_total") == 3
+    assert value(after, "securemail_messages_accepted", "securemail_messages_accepted_total", listener="relay") == 3
+    assert value(after, "securemail_messages_accepted", "securemail_messages_accepted_total", listener="inbound") == 0
+    assert value(after, "securemail_recipients_delivered", "securemail_recipients_delivered_total",
+                 listener="relay", lane="priority") == 0
     hist = after["securemail_delivery_latency_seconds"]
     assert hist.type == "histogram"
     assert value(after, "securemail_delivery_latency_seconds", "securemail_delivery_latency_seconds_count") == 3

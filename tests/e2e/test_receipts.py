@@ -284,6 +284,37 @@ def test_a_bounce_between_members_arrives_sealed(net):
     assert "b.example" in ours[0]
 
 
+def test_a_delay_notice_between_members_arrives_sealed_once(net):
+    """b cannot hand a message over for longer than [queue] delay_warning:
+    alice at a gets one "delayed" report, sealed by b; none after DELAY is
+    refused by NOTIFY."""
+    sink = Sink()
+    sink.start()
+    sink.reject["bob@b.example"] = "451 4.2.0 mailbox busy, try later"
+    internal = re.search(r'internal = "maildir:[^"]+"', net.config("b.example").read_text()).group(0)
+    try:
+        with config_changed(net, "b.example", (internal, f'internal = "smtp://127.0.0.1:{sink.port}"'),
+                            before_listen('[queue]\nmin_backoff = "1s"\nmax_backoff = "1s"\ndelay_warning = "2s"')):
+            mid = new_message_id("delayed")
+            relay(net, "slow mailbox", mid, notify=None)
+            quiet = new_message_id("no-delay-wanted")
+            relay(net, "slow and quiet", quiet, notify="FAILURE")
+            [notice] = wait_reports(net, "a.example", "alice", mid)
+            time.sleep(4)  # more attempts: still one notice
+            assert len(reports(net, "a.example", "alice", mid)) == 1
+            assert not reports(net, "a.example", "alice", quiet)
+            for q in queued(net, "b.example"):  # not left to bounce into the next test
+                net.gateways["b.example"].queue("delete", q[0]["id"])
+    finally:
+        sink.stop()
+    fields = report_fields(notice)
+    assert re.search(r"(?im)^Action:\s*delayed", fields), fields
+    assert re.search(r"(?im)^Status:\s*4\.", fields), fields
+    ours = results(notice, "gw.a.example")
+    assert len(ours) == 1 and "smime=pass" in ours[0], notice.get_all("Authentication-Results")
+    assert "b.example" in ours[0]
+
+
 def test_sealed_receipt_message_is_the_agreed_format(net):
     """What b sends back, opened with a's key: the receipt message of
     issue 13's common format, b's signature over the recipient it confirms."""

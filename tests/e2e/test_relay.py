@@ -143,8 +143,8 @@ def test_admin_healthz_and_metrics(gateway_factory, sink):
     host, port = gw.addr("admin")
     assert urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5).status == 200
     metrics = urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=5).read().decode()
-    assert "securemail_messages_accepted_total 1" in metrics
-    assert wait_for(lambda: "securemail_recipients_delivered_total 1" in
+    assert 'securemail_messages_accepted_total{listener="relay"} 1' in metrics
+    assert wait_for(lambda: 'securemail_recipients_delivered_total{listener="relay",lane="normal"} 1' in
                     urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=5).read().decode())
 
 

@@ -1,4 +1,4 @@
-// config_log_test.cpp - [log]: defaults, every key, the file resolved
+// config_log_test.cpp - [log] and [alerts]: defaults, every key, the file resolved
 // against the config folder, describe() round trip, and each bad value
 // refused with file, line and key.
 #include <gtest/gtest.h>
@@ -66,4 +66,46 @@ TEST(ConfigLog, BadValues) {
   EXPECT_NE(load_error("[log]\nfile = 3\n").find("config.toml:2: log.file:"), std::string::npos);
   EXPECT_EQ(load_error("[log]\nfile = \"logs/..\"\n"), "config.toml:2: log.file: names a folder, not a file: \"logs/..\"");
   EXPECT_NE(load_error("[log]\nbodies = true\n").find("config.toml:2: log.bodies:"), std::string::npos);
+  EXPECT_EQ(load_error("[log]\nsyslog = \"dev/log\"\n"),
+            "config.toml:2: log.syslog: must be the absolute path of a socket, like \"/dev/log\"");
+  EXPECT_EQ(load_error("[log]\nsyslog_facility = \"kern\"\n"),
+            "config.toml:2: log.syslog_facility: bad value \"kern\" (use mail, daemon, user or local0..local7)");
+}
+
+TEST(ConfigLog, SyslogKeys) {
+  auto c = load_string("[log]\nsyslog = \"/dev/log\"\nsyslog_facility = \"local3\"\n", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->log.syslog, "/dev/log");
+  EXPECT_EQ(c->log.syslog_facility, "local3");
+  auto again = load_string(describe(*c), "described.toml", "/");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->log.syslog, "/dev/log");
+  EXPECT_EQ(again->log.syslog_facility, "local3");
+  auto off = load_string("", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->log.syslog, "");
+  EXPECT_EQ(off->log.syslog_facility, "mail");
+}
+
+TEST(ConfigAlerts, DefaultsEveryKeyAndBadValues) {
+  auto d = load_string("", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->alerts.certificate_days, 30);
+  EXPECT_EQ(d->alerts.peer_unreachable, 1h);
+  EXPECT_EQ(d->alerts.spool_disk_percent, 80);
+  auto c = load_string("[alerts]\ncertificate_days = 45\npeer_unreachable = \"20m\"\nspool_disk_percent = 90\n",
+                       "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->alerts.certificate_days, 45);
+  EXPECT_EQ(c->alerts.peer_unreachable, 20min);
+  EXPECT_EQ(c->alerts.spool_disk_percent, 90);
+  auto again = load_string(describe(*c), "described.toml", "/");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->alerts.peer_unreachable, 20min);
+  EXPECT_EQ(again->alerts.spool_disk_percent, 90);
+  EXPECT_EQ(load_error("[alerts]\nspool_disk_percent = 100\n"), "config.toml:2: alerts.spool_disk_percent: must be at most 99");
+  EXPECT_EQ(load_error("[alerts]\npeer_unreachable = \"10s\"\n"), "config.toml:2: alerts.peer_unreachable: must be at least 1m");
+  EXPECT_NE(load_error("[alerts]\ncertificate_days = 0\n").find("config.toml:2: alerts.certificate_days: must be at least 1"),
+            std::string::npos);
+  EXPECT_NE(load_error("[alerts]\nwatch = true\n").find("config.toml:2: alerts.watch:"), std::string::npos);
 }

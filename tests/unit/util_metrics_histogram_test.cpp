@@ -1,5 +1,5 @@
 // util_metrics_histogram_test.cpp - the exposition format of Histogram
-// (cumulative _bucket{le=...}, _sum, _count) and Computed metrics, and that
+// (cumulative _bucket{le=...}, _sum, _count), CounterFamily and Computed metrics, and that
 // a destroyed metric leaves the registry.
 #include <gtest/gtest.h>
 
@@ -65,6 +65,22 @@ TEST(Computed, RendersLabelsEscapedAndValuesAtScrape) {
             "test_days 3\n");
   days = -1;  // computed again at the next scrape
   EXPECT_NE(lines_of("test_days").find("test_days{cert=\"a\\\"b\",kind=\"tls\"} -1\n"), std::string::npos);
+}
+
+TEST(CounterFamily, EveryInitialCombinationFromTheStartThenCounts) {
+  CounterFamily f("test_delivered_total", "Delivered", {"listener", "lane"}, {{"relay", "inbound"}, {"normal", "priority"}});
+  f.add({"inbound", "priority"}, 2);
+  f.add({"submission", "normal"});  // a value not given at construction still counts
+  f.add({"relay"});                 // wrong number of values: ignored
+  EXPECT_EQ(f.value({"inbound", "priority"}), 2);
+  EXPECT_EQ(lines_of("test_delivered_total"),
+            "# HELP test_delivered_total Delivered\n"
+            "# TYPE test_delivered_total counter\n"
+            "test_delivered_total{listener=\"inbound\",lane=\"normal\"} 0\n"
+            "test_delivered_total{listener=\"inbound\",lane=\"priority\"} 2\n"
+            "test_delivered_total{listener=\"relay\",lane=\"normal\"} 0\n"
+            "test_delivered_total{listener=\"relay\",lane=\"priority\"} 0\n"
+            "test_delivered_total{listener=\"submission\",lane=\"normal\"} 1\n");
 }
 
 TEST(Computed, LeavesTheRegistryWhenDestroyed) {
