@@ -2,6 +2,8 @@
 // the /v1 routes.
 #include "admin/api_access.h"
 
+#include <charconv>
+
 #include "audit/audit.h"
 #include "util/log.h"
 
@@ -12,6 +14,13 @@ HttpResponse json_response(int status, const nlohmann::json& body) {
   r.status = status;
   r.body = body.dump(2) + "\n";
   return r;
+}
+
+std::optional<std::int64_t> whole_number(const std::string& text, std::int64_t min, std::int64_t max) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max) return std::nullopt;
+  return v;
 }
 
 HttpResponse api_error(int status, std::string_view text) {

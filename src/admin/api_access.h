@@ -2,6 +2,7 @@
 // entry for an API change; used by the api_*.cpp route files.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -21,5 +22,15 @@ bool audit_change(const ApiContext& ctx, const TokenInfo& who, const std::string
                   const nlohmann::json& details);
 
 HttpResponse json_response(int status, const nlohmann::json& body);
+
+// All of `text` as a whole number within [min, max], or nullopt.
+std::optional<std::int64_t> whole_number(const std::string& text, std::int64_t min, std::int64_t max);
+
+// Registers the routes of one resource group (api_*.cpp).
+void register_queue_routes(AdminServer& server, const ApiContext& ctx);
+void register_receipt_routes(AdminServer& server, const ApiContext& ctx);
+void register_account_routes(AdminServer& server, const ApiContext& ctx);
+void register_key_routes(AdminServer& server, const ApiContext& ctx);
+void register_config_routes(AdminServer& server, const ApiContext& ctx);
 
 }  // namespace sm::admin

@@ -2,7 +2,6 @@
 // release, retry, delete, flush. Changes go to the running gateway's
 // QueueControl (the same path as `securemail queue`); discreet copies are
 // neither listed nor found.
-#include <charconv>
 #include <string_view>
 
 #include "admin/api_access.h"
@@ -17,13 +16,6 @@ struct ListFilter {
   std::int64_t older_than = 0;
   std::size_t limit = 1000;
 };
-
-std::optional<std::int64_t> whole_number(const std::string& text, std::int64_t min, std::int64_t max) {
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max) return std::nullopt;
-  return v;
-}
 
 // The filter from the query, or the 400 naming the bad parameter.
 std::expected<ListFilter, HttpResponse> parse_filter(const HttpRequest& req) {
