@@ -23,6 +23,26 @@ std::optional<std::int64_t> whole_number(const std::string& text, std::int64_t m
   return v;
 }
 
+std::optional<HttpResponse> read_parameters(const HttpRequest& req, const std::map<std::string, ParameterReader>& readers) {
+  for (const auto& [key, value] : req.query) {
+    auto reader = readers.find(key);
+    if (reader == readers.end()) return api_error(400, "unknown parameter: " + key);
+    if (auto bad = reader->second(value)) return api_error(400, *bad);
+  }
+  return std::nullopt;
+}
+
+ParameterReader limit_reader(std::size_t* limit) {
+  return [limit](const std::string& value) -> std::optional<std::string> {
+    auto v = whole_number(value, 1, 10000);
+    if (!v) return "limit: a number from 1 to 10000";
+    *limit = static_cast<std::size_t>(*v);
+    return std::nullopt;
+  };
+}
+
+std::optional<HttpResponse> refuse_parameters(const HttpRequest& req) { return read_parameters(req, {}); }
+
 HttpResponse api_error(int status, std::string_view text) {
   HttpResponse r = json_response(status, {{"error", std::string(text)}});
   if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"securemail\"");

@@ -28,7 +28,7 @@ HttpResponse store_unavailable(const Error& e) {
 HttpResponse list(const ApiContext& ctx, const HttpRequest& req) {
   HttpResponse refused;
   if (!authorize(ctx, req, Scope::read, &refused)) return refused;
-  if (!req.query.empty()) return api_error(400, "unknown parameter: " + req.query.begin()->first);
+  if (auto bad = refuse_parameters(req)) return *bad;
   auto store = open_accounts(ctx.data_dir);
   if (!store) return store_unavailable(store.error());
   nlohmann::json out = nlohmann::json::array();

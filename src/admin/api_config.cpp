@@ -11,7 +11,7 @@ namespace {
 HttpResponse running_config(const ApiContext& ctx, const HttpRequest& req) {
   HttpResponse refused;
   if (!authorize(ctx, req, Scope::read, &refused)) return refused;
-  if (!req.query.empty()) return api_error(400, "unknown parameter: " + req.query.begin()->first);
+  if (auto bad = refuse_parameters(req)) return *bad;
   if (!ctx.config) return api_error(503, "the running config is not available");
   auto view = config_view(*ctx.config);
   if (!view) {

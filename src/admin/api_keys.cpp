@@ -36,7 +36,7 @@ nlohmann::json tls_json(const std::filesystem::path& file, std::int64_t now) {
 HttpResponse keys(const ApiContext& ctx, const HttpRequest& req) {
   HttpResponse refused;
   if (!authorize(ctx, req, Scope::read, &refused)) return refused;
-  if (!req.query.empty()) return api_error(400, "unknown parameter: " + req.query.begin()->first);
+  if (auto bad = refuse_parameters(req)) return *bad;
   auto ring = pki::Keyring::load(ctx.data_dir);
   if (!ring) {
     log::error("admin api: keys: {}", ring.error().text);

@@ -27,28 +27,30 @@ std::optional<std::int64_t> since_time(const std::string& text, std::int64_t now
   return std::nullopt;
 }
 
+using Why = std::optional<std::string>;
+
+// The ledger's filter from the query, or the 400 naming the bad parameter.
 std::expected<evidence::ReceiptLedger::Filter, HttpResponse> parse_filter(const HttpRequest& req, std::int64_t now) {
   evidence::ReceiptLedger::Filter f;
-  for (const auto& [key, value] : req.query) {
-    if (key == "pending") {
-      if (value != "1" && value != "0" && value != "true" && value != "false")
-        return std::unexpected(api_error(400, "pending: use 1 or 0"));
-      f.pending_only = value == "1" || value == "true";
-    } else if (key == "since") {
-      auto t = since_time(value, now);
-      if (!t) return std::unexpected(api_error(400, "since: unix seconds, or a duration back from now such as 2h or 3d"));
-      f.since = *t;
-    } else if (key == "message_id") {
-      if (value.empty()) return std::unexpected(api_error(400, "message_id: empty"));
-      f.message_id = evidence::bare_message_id(value);
-    } else if (key == "limit") {
-      auto v = whole_number(value, 1, 10000);
-      if (!v) return std::unexpected(api_error(400, "limit: a number from 1 to 10000"));
-      f.limit = static_cast<std::size_t>(*v);
-    } else {
-      return std::unexpected(api_error(400, "unknown parameter: " + key));
-    }
-  }
+  auto bad = read_parameters(
+      req, {{"pending",
+             [&f](const std::string& v) -> Why {
+               if (v != "1" && v != "0" && v != "true" && v != "false") return "pending: use 1 or 0";
+               return f.pending_only = v == "1" || v == "true", std::nullopt;
+             }},
+            {"since",
+             [&f, now](const std::string& v) -> Why {
+               auto t = since_time(v, now);
+               if (!t) return "since: unix seconds, or a duration back from now such as 2h or 3d";
+               return f.since = *t, std::nullopt;
+             }},
+            {"message_id",
+             [&f](const std::string& v) -> Why {
+               if (v.empty()) return "message_id: empty";
+               return f.message_id = evidence::bare_message_id(v), std::nullopt;
+             }},
+            {"limit", limit_reader(&f.limit)}});
+  if (bad) return std::unexpected(*bad);
   return f;
 }
 

@@ -23,7 +23,7 @@ HttpResponse directory_status(const ApiContext& ctx, const HttpRequest& req) {
 HttpResponse alerts(const ApiContext& ctx, const HttpRequest& req) {
   HttpResponse refused;
   if (!authorize(ctx, req, Scope::read, &refused)) return refused;
-  if (!req.query.empty()) return api_error(400, "unknown parameter: " + req.query.begin()->first);
+  if (auto bad = refuse_parameters(req)) return *bad;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& a : ctx.alerts ? ctx.alerts() : std::vector<Alert>{})
     out.push_back({{"name", a.name},
