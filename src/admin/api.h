@@ -1,5 +1,6 @@
 // api.h - the /v1 JSON routes of the admin listener that need a bearer
-// token (docs/api.md): the queue, the directory's status. Read routes
+// token (docs/api.md): the queue, the directory's status, receipts,
+// accounts, keys, the running config and the alerts. Read routes
 // take a read or write token, POST and DELETE a write token; every write
 // is an audit entry (actor "api-token:NAME").
 //
@@ -9,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,7 +18,9 @@
 #include <vector>
 
 #include "admin/admin_tokens.h"
+#include "admin/alerts.h"
 #include "admin/http_server.h"
+#include "config/config.h"
 #include "queue/spool.h"
 #include "util/error.h"
 
@@ -62,6 +66,13 @@ struct ApiContext {
   std::function<DirectoryStatus()> directory;
   std::shared_ptr<audit::AuditTrail> trail;  // required: writes are audited
   std::function<std::int64_t()> now;         // unix seconds
+  // Read on each request: DATA/receipts.sqlite (GET /v1/receipts),
+  // DATA/accounts.sqlite (/v1/accounts), DATA/pki (/v1/keys). A file
+  // that is not there is an empty list, and is not created.
+  std::filesystem::path data_dir;
+  std::filesystem::path tls_cert;            // the certificate the TLS listeners present (/v1/keys)
+  const config::Config* config = nullptr;    // the running config (/v1/config); null: 503
+  std::function<std::vector<Alert>()> alerts;  // the alerts holding now (/v1/alerts)
 };
 
 // Adds the /v1 routes; ctx's pointers outlive the server.

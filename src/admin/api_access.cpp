@@ -2,6 +2,8 @@
 // the /v1 routes.
 #include "admin/api_access.h"
 
+#include <charconv>
+
 #include "audit/audit.h"
 #include "util/log.h"
 
@@ -13,6 +15,33 @@ HttpResponse json_response(int status, const nlohmann::json& body) {
   r.body = body.dump(2) + "\n";
   return r;
 }
+
+std::optional<std::int64_t> whole_number(const std::string& text, std::int64_t min, std::int64_t max) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max) return std::nullopt;
+  return v;
+}
+
+std::optional<HttpResponse> read_parameters(const HttpRequest& req, const std::map<std::string, ParameterReader>& readers) {
+  for (const auto& [key, value] : req.query) {
+    auto reader = readers.find(key);
+    if (reader == readers.end()) return api_error(400, "unknown parameter: " + key);
+    if (auto bad = reader->second(value)) return api_error(400, *bad);
+  }
+  return std::nullopt;
+}
+
+ParameterReader limit_reader(std::size_t* limit) {
+  return [limit](const std::string& value) -> std::optional<std::string> {
+    auto v = whole_number(value, 1, 10000);
+    if (!v) return "limit: a number from 1 to 10000";
+    *limit = static_cast<std::size_t>(*v);
+    return std::nullopt;
+  };
+}
+
+std::optional<HttpResponse> refuse_parameters(const HttpRequest& req) { return read_parameters(req, {}); }
 
 HttpResponse api_error(int status, std::string_view text) {
   HttpResponse r = json_response(status, {{"error", std::string(text)}});

@@ -2,6 +2,9 @@
 // entry for an API change; used by the api_*.cpp route files.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -21,5 +24,26 @@ bool audit_change(const ApiContext& ctx, const TokenInfo& who, const std::string
                   const nlohmann::json& details);
 
 HttpResponse json_response(int status, const nlohmann::json& body);
+
+// All of `text` as a whole number within [min, max], or nullopt.
+std::optional<std::int64_t> whole_number(const std::string& text, std::int64_t min, std::int64_t max);
+
+// A query parameter's reader: stores the value, or says why it is bad
+// ("state: use active, held or deferred").
+using ParameterReader = std::function<std::optional<std::string>(const std::string& value)>;
+// Hands each query parameter to the reader of its name; the 400 for the
+// first that is bad or has no reader ("unknown parameter: colour").
+std::optional<HttpResponse> read_parameters(const HttpRequest& req, const std::map<std::string, ParameterReader>& readers);
+// limit=: 1 to 10000, into *limit.
+ParameterReader limit_reader(std::size_t* limit);
+// The 400 when a route that takes no parameter got one.
+std::optional<HttpResponse> refuse_parameters(const HttpRequest& req);
+
+// Registers the routes of one resource group (api_*.cpp).
+void register_queue_routes(AdminServer& server, const ApiContext& ctx);
+void register_receipt_routes(AdminServer& server, const ApiContext& ctx);
+void register_account_routes(AdminServer& server, const ApiContext& ctx);
+void register_key_routes(AdminServer& server, const ApiContext& ctx);
+void register_config_routes(AdminServer& server, const ApiContext& ctx);
 
 }  // namespace sm::admin

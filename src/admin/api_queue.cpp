@@ -2,7 +2,6 @@
 // release, retry, delete, flush. Changes go to the running gateway's
 // QueueControl (the same path as `securemail queue`); discreet copies are
 // neither listed nor found.
-#include <charconv>
 #include <string_view>
 
 #include "admin/api_access.h"
@@ -18,40 +17,32 @@ struct ListFilter {
   std::size_t limit = 1000;
 };
 
-std::optional<std::int64_t> whole_number(const std::string& text, std::int64_t min, std::int64_t max) {
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max) return std::nullopt;
-  return v;
-}
+using Why = std::optional<std::string>;
 
 // The filter from the query, or the 400 naming the bad parameter.
 std::expected<ListFilter, HttpResponse> parse_filter(const HttpRequest& req) {
   ListFilter f;
-  for (const auto& [key, value] : req.query) {
-    if (key == "state") {
-      if (value != "active" && value != "held" && value != "deferred")
-        return std::unexpected(api_error(400, "state: use active, held or deferred"));
-      f.state = value;
-    } else if (key == "lane") {
-      if (value != "normal" && value != "priority") return std::unexpected(api_error(400, "lane: use normal or priority"));
-      f.lane = value;
-    } else if (key == "sender") {
-      f.sender = ascii_lower(value);
-    } else if (key == "recipient") {
-      f.recipient = ascii_lower(value);
-    } else if (key == "older_than") {
-      auto v = whole_number(value, 0, std::int64_t{1} << 40);
-      if (!v) return std::unexpected(api_error(400, "older_than: a number of seconds (0 or more)"));
-      f.older_than = *v;
-    } else if (key == "limit") {
-      auto v = whole_number(value, 1, 10000);
-      if (!v) return std::unexpected(api_error(400, "limit: a number from 1 to 10000"));
-      f.limit = static_cast<std::size_t>(*v);
-    } else {
-      return std::unexpected(api_error(400, "unknown parameter: " + key));
-    }
-  }
+  auto bad = read_parameters(
+      req, {{"state",
+             [&f](const std::string& v) -> Why {
+               if (v != "active" && v != "held" && v != "deferred") return "state: use active, held or deferred";
+               return f.state = v, std::nullopt;
+             }},
+            {"lane",
+             [&f](const std::string& v) -> Why {
+               if (v != "normal" && v != "priority") return "lane: use normal or priority";
+               return f.lane = v, std::nullopt;
+             }},
+            {"sender", [&f](const std::string& v) -> Why { return f.sender = ascii_lower(v), std::nullopt; }},
+            {"recipient", [&f](const std::string& v) -> Why { return f.recipient = ascii_lower(v), std::nullopt; }},
+            {"older_than",
+             [&f](const std::string& v) -> Why {
+               auto n = whole_number(v, 0, std::int64_t{1} << 40);
+               if (!n) return "older_than: a number of seconds (0 or more)";
+               return f.older_than = *n, std::nullopt;
+             }},
+            {"limit", limit_reader(&f.limit)}});
+  if (bad) return std::unexpected(*bad);
   return f;
 }
 

@@ -1,11 +1,9 @@
 // api_routes.cpp - registers every /v1 route needing a token, and the
-// small ones that need no file of their own (directory status).
+// small ones that need no file of their own (directory status, alerts).
 #include "admin/api_access.h"
+#include "pki/certificate.h"
 
 namespace sm::admin {
-
-void register_queue_routes(AdminServer& server, const ApiContext& ctx);  // api_queue.cpp
-
 namespace {
 
 HttpResponse directory_status(const ApiContext& ctx, const HttpRequest& req) {
@@ -22,11 +20,30 @@ HttpResponse directory_status(const ApiContext& ctx, const HttpRequest& req) {
                              {"health", s.health}});
 }
 
+HttpResponse alerts(const ApiContext& ctx, const HttpRequest& req) {
+  HttpResponse refused;
+  if (!authorize(ctx, req, Scope::read, &refused)) return refused;
+  if (auto bad = refuse_parameters(req)) return *bad;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : ctx.alerts ? ctx.alerts() : std::vector<Alert>{})
+    out.push_back({{"name", a.name},
+                   {"severity", to_string(a.severity)},
+                   {"since", pki::iso_time(a.since)},
+                   {"since_unix", a.since},
+                   {"message", a.message}});
+  return json_response(200, {{"alerts", out}, {"count", out.size()}});
+}
+
 }  // namespace
 
 void register_api_routes(AdminServer& server, ApiContext ctx) {
   register_queue_routes(server, ctx);
+  register_receipt_routes(server, ctx);
+  register_account_routes(server, ctx);
+  register_key_routes(server, ctx);
+  register_config_routes(server, ctx);
   server.handle("GET", "/v1/directory/status", [ctx](const HttpRequest& r) { return directory_status(ctx, r); });
+  server.handle("GET", "/v1/alerts", [ctx](const HttpRequest& r) { return alerts(ctx, r); });
 }
 
 }  // namespace sm::admin

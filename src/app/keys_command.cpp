@@ -11,6 +11,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "admin/record_views.h"
 #include "app/cli_support.h"
 #include "audit/audit.h"
 #include "audit/json_text.h"
@@ -49,29 +50,13 @@ std::string organisation_of(const X509* cert) {
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
 }
 
-nlohmann::json set_json(const pki::KeySet& s) {
-  auto i = pki::describe(s.cert.get());
-  return {{"id", s.id},
-          {"type", pki::to_string(s.type)},
-          {"status", s.active() ? "active" : "retired"},
-          {"retired_at", s.retired_at ? nlohmann::json(pki::iso_time(s.retired_at)) : nlohmann::json()},
-          {"subject", i.subject},
-          {"issuer", i.issuer},
-          {"serial", i.serial},
-          {"domains", i.dns_names},
-          {"admin", i.emails},
-          {"not_before", pki::iso_time(i.not_before)},
-          {"not_after", pki::iso_time(i.not_after)},
-          {"fingerprint", i.fingerprint}};
-}
-
 int show(const fs::path& data, bool json) {
   const char* what = "keys show";
   auto ring = pki::Keyring::load(data);
   if (!ring) return failed(what, ring.error().text);
   nlohmann::json out = {{"data_dir", data.string()}, {"key_sets", nlohmann::json::array()},
                         {"anchors", nlohmann::json::array()}, {"crl", nullptr}};
-  for (const auto& s : ring->sets()) out["key_sets"].push_back(set_json(s));
+  for (const auto& s : ring->sets()) out["key_sets"].push_back(admin::key_set_json(s));
   if (auto anchors = pki::read_certificates(pki::Keyring::anchors_file(data))) {
     for (const auto& c : *anchors) {
       auto i = pki::describe(c.get());

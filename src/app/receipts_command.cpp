@@ -8,8 +8,8 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 
+#include "admin/record_views.h"
 #include "app/cli_support.h"
 #include "app/load_config.h"
 #include "pki/certificate.h"
@@ -26,7 +26,6 @@ struct ReceiptsArgs {
   bool json = false;
 };
 
-nlohmann::json time_or_null(std::int64_t t) { return t ? nlohmann::json(pki::iso_time(t)) : nlohmann::json(nullptr); }
 std::string time_or_dash(std::int64_t t) { return t ? pki::iso_time(t) : "-"; }
 
 void print_table(const std::vector<evidence::ReceiptRow>& rows) {
@@ -85,7 +84,7 @@ int run_list(const ReceiptsArgs& args) {
   if (rows.size() == filter.limit)
     std::cerr << "securemail receipts list: the first " << filter.limit
               << " shown; narrow the list with --since, --pending or --message-id\n";
-  if (args.json) std::cout << receipt_rows_json(rows) << "\n";
+  if (args.json) std::cout << admin::receipt_rows_json(rows).dump(2) << "\n";
   else if (rows.empty()) std::cout << "No receipts" << (*ledger ? " match" : " asked for yet") << " ("
                                    << (config->data_dir / "receipts.sqlite").string() << ")\n";
   else print_table(rows);
@@ -106,7 +105,7 @@ int run_show(const ReceiptsArgs& args) {
   if (rows.empty())
     return failed("receipts show", "no receipt request matches \"" + args.id +
                                        "\" (give a content identifier, Message-ID or queue id)");
-  if (args.json) std::cout << receipt_rows_json(rows) << "\n";
+  if (args.json) std::cout << admin::receipt_rows_json(rows).dump(2) << "\n";
   else print_details(rows);
   return 0;
 }
@@ -119,24 +118,6 @@ std::expected<std::int64_t, std::string> parse_since(std::string_view text, std:
   return std::unexpected("bad --since \"" + std::string(text) +
                          "\" (an ISO 8601 UTC date or time such as 2026-12-01 or 2026-12-01T08:00:00Z,"
                          " or a duration back from now such as 2h or 3d)");
-}
-
-std::string receipt_rows_json(const std::vector<evidence::ReceiptRow>& rows) {
-  nlohmann::json all = nlohmann::json::array();
-  for (const auto& r : rows)
-    all.push_back({{"content_identifier", r.content_identifier},
-                   {"message_id", r.message_id},
-                   {"recipient", r.recipient},
-                   {"member", r.member},
-                   {"state", evidence::to_string(r.state)},
-                   {"sealed_at", time_or_null(r.sealed_at)},
-                   {"signed_at", time_or_null(r.signed_at)},
-                   {"settled_at", time_or_null(r.settled_at)},
-                   {"sender", r.sender},
-                   {"queue_id", r.queue_id},
-                   {"receipt_sha256", r.receipt_sha256},
-                   {"signer_fingerprint", r.signer_fingerprint}});
-  return all.dump(2);
 }
 
 void add_receipts_command(CLI::App& app, std::function<int()>& action) {

@@ -22,10 +22,4 @@ void add_receipts_command(CLI::App& app, std::function<int()>& action);
 // duration back from `now` ("2h", "3d"). Unix seconds, or why not.
 std::expected<std::int64_t, std::string> parse_since(std::string_view text, std::int64_t now);
 
-// The stable JSON form of one row (keys content_identifier, message_id,
-// recipient, member, state, sealed_at, signed_at, settled_at - times ISO
-// 8601 UTC or null - and sender, queue_id, receipt_sha256,
-// signer_fingerprint).
-std::string receipt_rows_json(const std::vector<evidence::ReceiptRow>& rows);
-
 }  // namespace sm::app

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "admin/record_views.h"
 #include "app/cli_support.h"
 #include "app/load_config.h"
 #include "app/user_parts.h"
@@ -55,33 +56,6 @@ Result<pki::Passphrase> read_password(const Args& args, std::string_view prompt,
   if (!p && args.password_file.empty())
     return local_error("no terminal to ask for the password on; pass --password-file FILE");
   return p;
-}
-
-nlohmann::json time_json(std::int64_t t) { return t ? nlohmann::json(pki::iso_time(t)) : nlohmann::json(nullptr); }
-
-nlohmann::json account_json(const auth::Account& a) {
-  auto flag = [](const auth::Flag& f) {
-    nlohmann::json j = {{"set", f.set}};
-    if (f.set) j.update({{"by", f.by}, {"at", time_json(f.at)}});
-    if (!f.level.empty()) j["level"] = f.level;
-    return j;
-  };
-  nlohmann::json devices = nlohmann::json::array();
-  for (const auto& d : a.devices)
-    devices.push_back({{"name", d.name}, {"created_at", time_json(d.created_at)},
-                       {"last_used_at", time_json(d.last_used_at)}, {"strong", d.strong}});
-  return {{"name", a.name},
-          {"addresses", a.addresses},
-          {"enabled", a.enabled},
-          {"created_at", time_json(a.created_at)},
-          {"totp", a.totp},
-          {"recovery_codes_left", a.recovery_codes_left},
-          {"strong_capable", a.strong_capable()},
-          {"devices", devices},
-          {"assurance",
-           {{"strong_required", flag(a.assurance.strong_required)},
-            {"sole_user", flag(a.assurance.sole_user)},
-            {"identity_verified", flag(a.assurance.identity_verified)}}}};
 }
 
 void on_run(CLI::App* cmd, const std::shared_ptr<Args>& args, std::function<int()>& action,
@@ -173,7 +147,7 @@ int run_list(const Args& args) {
   if (!all) return failed("user list", all.error().text);
   if (args.json) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& a : *all) j.push_back(user::account_json(a));
+    for (const auto& a : *all) j.push_back(admin::account_json(a));
     std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -200,7 +174,7 @@ int run_show(const Args& args) {
   if (!*found) return failed("user show", "no account \"" + args.account + "\"");
   const auth::Account& a = **found;
   if (args.json) {
-    std::cout << user::account_json(a).dump(2) << "\n";
+    std::cout << admin::account_json(a).dump(2) << "\n";
     return 0;
   }
   std::cout << "account:            " << a.name << "\n";

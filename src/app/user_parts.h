@@ -49,10 +49,6 @@ int apply(const Args& args, std::string_view what, const std::function<Result<>(
 // asked twice). The error tells the user to pass --password-file.
 Result<pki::Passphrase> read_password(const Args& args, std::string_view prompt, bool confirm);
 
-// A unix time as ISO 8601 UTC, or null when 0.
-nlohmann::json time_json(std::int64_t t);
-nlohmann::json account_json(const auth::Account& a);
-
 // Register `cmd` to run `run(args)` when chosen.
 void on_run(CLI::App* cmd, const std::shared_ptr<Args>& args, std::function<int()>& action,
             int (*run)(const Args&));

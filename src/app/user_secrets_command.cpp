@@ -13,6 +13,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "admin/record_views.h"
 #include "app/cli_support.h"
 #include "app/user_parts.h"
 #include "auth/qr.h"
@@ -106,7 +107,7 @@ int run_device_list(const Args& args) {
   if (!found) return failed("user device list", found.error().text);
   if (!*found) return failed("user device list", "no account \"" + args.account + "\"");
   if (args.json) {
-    std::cout << account_json(**found)["devices"].dump(2) << "\n";
+    std::cout << admin::account_json(**found)["devices"].dump(2) << "\n";
     return 0;
   }
   if ((*found)->devices.empty()) std::cout << "No device passwords for " << args.account << "\n";

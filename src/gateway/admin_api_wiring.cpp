@@ -2,7 +2,8 @@
 // gateway: reads of the live spool, and changes sent over the gateway's
 // own control socket, so they run on the event loop exactly as
 // `securemail queue hold|release|delete|flush` would (same checks, same
-// log lines).
+// log lines). Also hands the routes the data folder (receipts, accounts,
+// keys), the running config, the TLS certificate and the alerts.
 #include "gateway/admin_api_wiring.h"
 
 #include <ctime>
@@ -62,7 +63,7 @@ AdminApi::~AdminApi() = default;
 Result<std::unique_ptr<AdminApi>> AdminApi::attach(const config::Config& config, queue::Spool& spool,
                                                    const DirectoryRuntime& directory,
                                                    std::shared_ptr<audit::AuditTrail> trail,
-                                                   admin::AdminServer& server) {
+                                                   admin::AdminServer& server, AdminApiSources sources) {
   auto tokens = admin::TokenStore::open(config.data_dir);
   if (!tokens) return std::unexpected(tokens.error());
   auto parts = std::make_unique<Parts>();
@@ -85,6 +86,10 @@ Result<std::unique_ptr<AdminApi>> AdminApi::attach(const config::Config& config,
     }
     return s;
   };
+  ctx.data_dir = config.data_dir;
+  ctx.tls_cert = std::move(sources.tls_cert);
+  ctx.config = &config;
+  ctx.alerts = std::move(sources.alerts);
   admin::register_api_routes(server, std::move(ctx));
   return std::unique_ptr<AdminApi>(new AdminApi(std::move(parts)));
 }

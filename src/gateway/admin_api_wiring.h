@@ -1,10 +1,15 @@
 // admin_api_wiring.h - the gateway's side of the admin /v1 API
 // (admin/api.h): the live queue and directory behind admin's interfaces,
-// and the token store, attached to the admin listener.
+// the token store, the running config, the TLS certificate and the
+// alerts, attached to the admin listener.
 #pragma once
 
+#include <filesystem>
+#include <functional>
 #include <memory>
+#include <vector>
 
+#include "admin/alerts.h"
 #include "admin/http_server.h"
 #include "config/config.h"
 #include "queue/spool.h"
@@ -18,13 +23,20 @@ namespace sm::gateway {
 
 class DirectoryRuntime;
 
+// What the gateway knows besides config, spool and directory.
+struct AdminApiSources {
+  std::filesystem::path tls_cert;                     // the certificate the TLS listeners present
+  std::function<std::vector<admin::Alert>()> alerts;  // Operations::current_alerts()
+};
+
 // Owns what the routes use; keep it alive until the admin server stops.
+// `config` too must outlive the server (GET /v1/config serves it).
 class AdminApi {
  public:
   static Result<std::unique_ptr<AdminApi>> attach(const config::Config& config, queue::Spool& spool,
                                                   const DirectoryRuntime& directory,
                                                   std::shared_ptr<audit::AuditTrail> trail,
-                                                  admin::AdminServer& server);
+                                                  admin::AdminServer& server, AdminApiSources sources);
   ~AdminApi();
 
  private:

@@ -303,7 +303,8 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   });
   (*directory)->register_routes(admin_server);
   operations.register_routes(admin_server);
-  auto admin_api = AdminApi::attach(config, **spool, **directory, records->trail, admin_server);  // /v1 with tokens
+  auto admin_api = AdminApi::attach(config, **spool, **directory, records->trail, admin_server,  // /v1 with tokens
+                                    {cert, [&operations] { return operations.current_alerts(); }});
   if (!admin_api) return log::error("admin API: {}", admin_api.error().text), 1;
   // A newer CRL from the feed takes effect for the next message.
   (*directory)->on_crl_installed([&keys] {

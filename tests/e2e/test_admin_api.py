@@ -2,14 +2,18 @@
 token`, refusals (401 with WWW-Authenticate, 403 for a read token, 400
 naming the parameter, 404, 409), listing, showing, hold, release, retry,
 delete and flush of real queued mail (its next hop is a closed port), the
-audit entries those writes leave, and `securemail audit verify`."""
+audit entries those writes leave, and `securemail audit verify`; then the
+read-only records: receipts, accounts, keys, the config and the alerts."""
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from conftest import BIN, securemail, wait_for
 from test_durability import closed_port, send
+from testnet_world import compose, new_message_id, running
+from testnet_world import send as send_smtp
 
 
 def admin(gw, *args, check=True):
@@ -112,3 +116,108 @@ def test_tokens_refusals_and_queue_changes(gateway_factory):
     assert not any(write in json.dumps(e) for e in entries)
     assert write not in log
     securemail("audit", "verify", "--config", gw.config_path, check=True)
+
+
+# ---------------------------------------------------------------------------
+# The read-only records (receipts, accounts, keys, config, alerts) on real
+# gateways: a two-member testnet whose b is stopped, so alice's NOTIFY=SUCCESS
+# mail to bob@b.example leaves a receipt request pending in a's ledger; an
+# account made with `securemail user add`; a gateway whose key expires in
+# ten days for the keys and the alert.
+
+
+def read_token(gw):
+    return admin(gw, "create", "--name", "reader", check=True).stdout.decode().strip()
+
+
+def test_receipts_and_accounts_on_a_testnet(tmp_path):
+    with running(tmp_path, ["a.example", "b.example"]) as net:
+        net.stop("b.example")
+        gw = net.gateways["a.example"]
+        token = read_token(gw)
+        mid = new_message_id("api-receipt")
+        msg = compose("alice@a.example", ["bob@b.example"], "receipt via api", mid)
+        code, reply = send_smtp(net.port("a.example", "relay"), "alice@a.example", ["bob@b.example"], msg,
+                                rcpt_options=["NOTIFY=SUCCESS"])
+        assert code == 250, reply
+        bare = mid.strip("<>")
+
+        def pending():
+            status, _, body = api(gw, "GET", "/v1/receipts?pending=1&since=1h", token)
+            assert status == 200, body
+            return [r for r in body["receipts"] if r["message_id"] == bare]
+        assert wait_for(lambda: pending(), timeout=20), net.logs()
+        [row] = pending()
+        assert row["recipient"] == "bob@b.example" and row["state"] == "pending" and row["member"], row
+        cli = json.loads(securemail("receipts", "list", "--config", gw.config_path, "--json", "--pending",
+                                    check=True).stdout)
+        assert row in cli, (row, cli)  # the same JSON as the command line
+
+        for ident in (row["content_identifier"], row["queue_id"], urllib.parse.quote(mid)):
+            status, _, body = api(gw, "GET", f"/v1/receipts/{ident}", token)
+            assert status == 200 and body["receipts"] == [row], (ident, body)
+        assert api(gw, "GET", "/v1/receipts/no-such-request", token)[0] == 404
+        status, _, body = api(gw, "GET", "/v1/receipts?since=last-week", token)
+        assert status == 400 and "since" in body["error"], body
+        assert api(gw, "GET", "/v1/receipts")[0] == 401
+        assert api(gw, "GET", f"/v1/receipts?message_id={urllib.parse.quote(mid)}", token)[2]["receipts"] == [row]
+
+        # An account made with `securemail user add`, never its password.
+        password = "correct horse battery staple"
+        pw = tmp_path / "pw"
+        pw.write_text(password + "\n")
+        pw.chmod(0o600)
+        securemail("user", "add", "carol", "--config", gw.config_path, "--address", "carol@a.example",
+                   "--password-file", pw, check=True)
+        status, _, body = api(gw, "GET", "/v1/accounts", token)
+        assert status == 200 and [a["name"] for a in body["accounts"]] == ["carol"], body
+        status, _, carol = api(gw, "GET", "/v1/accounts/carol", token)
+        assert status == 200 and carol["addresses"] == ["carol@a.example"], carol
+        assert carol["totp"] is False and carol["devices"] == [] and carol["enabled"] is True, carol
+        assert password not in json.dumps(carol) and "argon2" not in json.dumps(carol)
+        assert api(gw, "GET", "/v1/accounts/dave", token)[0] == 404
+        assert api(gw, "GET", "/v1/accounts")[0] == 401
+
+
+def test_keys_config_and_alerts_of_a_gateway_expiring_soon(gateway_factory, pki_world):
+    authority = pki_world.authority("api10")
+    gd = pki_world.gateway("soon.example", authority, "ec-p256", (), None, "--days", "10")
+    gw = gateway_factory()
+    gw.data = gd.data
+    gw.write_config('[listen]\nrelay = "127.0.0.1:0"\nadmin = "127.0.0.1:0"\n'
+                    f'[routes]\ndefault = "smtp://127.0.0.1:{closed_port()}"\n[queue]\nlifetime = "2d"\n')
+    gw.start()
+    token = read_token(gw)
+
+    status, _, keys = api(gw, "GET", "/v1/keys", token)
+    assert status == 200, keys
+    [kset] = keys["key_sets"]
+    cli = json.loads(securemail("keys", "show", "--config", gw.config_path, "--json", check=True).stdout)
+    assert kset["id"] == cli["key_sets"][0]["id"] and kset["not_after"] == cli["key_sets"][0]["not_after"]
+    assert kset["status"] == "active" and kset["use"] == ["sign", "open"], kset
+    assert "soon.example" in kset["domains"] and kset["type"] == "ec-p256", kset
+    assert 9 <= kset["days_to_expiry"] <= 10, kset
+    assert keys["tls"]["days_to_expiry"] >= 0 and keys["tls"]["not_after"], keys["tls"]
+    assert "PRIVATE KEY" not in json.dumps(keys)
+    assert api(gw, "GET", "/v1/keys")[0] == 401
+
+    status, _, conf = api(gw, "GET", "/v1/config", token)
+    assert status == 200, conf
+    assert conf["source"] == str(gw.config_path), conf["source"]
+    settings = conf["settings"]
+    assert settings["queue"]["lifetime"] == "2d" and settings["domain"] == "b.example", settings
+    assert settings["listen"]["admin"] == "127.0.0.1:0", settings["listen"]
+    assert conf["redacted"] == [], conf["redacted"]
+    shown = securemail("config", "show", "--config", gw.config_path, check=True).stdout.decode()
+    assert f'data_dir = "{gd.data}"' in shown and settings["data_dir"] == str(gd.data)
+    text = json.dumps(conf)
+    assert "PRIVATE KEY" not in text and token not in text
+    assert api(gw, "GET", "/v1/config?raw=1", token)[0] == 400
+
+    status, _, alerts = api(gw, "GET", "/v1/alerts", token)
+    assert status == 200, alerts
+    names = {a["name"]: a for a in alerts["alerts"]}
+    assert "certificate-expiring" in names, alerts
+    expiring = names["certificate-expiring"]
+    assert expiring["severity"] in ("warning", "critical") and expiring["since"] and expiring["message"], expiring
+    assert api(gw, "GET", "/v1/alerts")[0] == 401

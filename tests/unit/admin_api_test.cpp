@@ -1,13 +1,15 @@
 // admin_api_test.cpp - the /v1 routes through AdminServer::answer(): token
 // checks (401 with WWW-Authenticate, 403 for a read token), filters and
 // their 400s, 404 for unknown and discreet messages, 409 for conflicting
-// changes, and the audit entry every change leaves.
+// changes, and the audit entry every change leaves; the read-only routes'
+// token checks (their answers: admin_api_records_test.cpp).
 #include "admin/api.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "admin_api_support.h"
 #include "audit/audit.h"
 #include "temp_dir.h"
 
@@ -65,11 +67,7 @@ class FakeQueue final : public admin::QueueControl {
   }
 };
 
-struct Reply {
-  int status = 0;
-  std::string head;
-  nlohmann::json body;
-};
+using Reply = test_support::ApiReply;
 
 class AdminApi : public ::testing::Test {
  protected:
@@ -89,21 +87,13 @@ class AdminApi : public ::testing::Test {
     discreet.envelope.discreet = true;
     queue.all = {deferred, held, active, discreet};
     admin::ApiContext ctx{tokens.get(), &queue, [] { return admin::DirectoryStatus{}; }, trail, [] { return kNow; }};
+    ctx.data_dir = dir.path;  // no receipts, accounts or keys in it
     admin::register_api_routes(server, ctx);
   }
 
   Reply ask(const std::string& method, const std::string& target, const std::string& token = "",
             const std::string& body = "") {
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n";
-    if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-    if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-    std::string out = server.answer(req + "\r\n" + body);
-    Reply r;
-    r.status = std::stoi(out.substr(9, 3));
-    auto split = out.find("\r\n\r\n");
-    r.head = out.substr(0, split);
-    r.body = nlohmann::json::parse(out.substr(split + 4), nullptr, false);
-    return r;
+    return test_support::ask_api(server, method, target, token, body);
   }
 
   std::vector<audit::Entry> entries() { return *trail->list({}); }
@@ -221,6 +211,19 @@ TEST_F(AdminApi, ChangesAreDoneAuditedAndConflictsAre409) {
   auto ok = trail->verify();
   ASSERT_TRUE(ok);
   EXPECT_FALSE(*ok);
+}
+
+TEST_F(AdminApi, ReadRoutesTakeAReadOrWriteTokenAndNoOther) {
+  for (const char* route : {"/v1/receipts", "/v1/accounts", "/v1/keys", "/v1/config", "/v1/alerts"}) {
+    EXPECT_EQ(ask("GET", route).status, 401) << route;
+    EXPECT_EQ(ask("GET", route, "smt_nope").status, 401) << route;
+    EXPECT_EQ(ask("GET", route, reader).status, route == std::string("/v1/config") ? 503 : 200) << route;
+    EXPECT_EQ(ask("GET", route, writer).status, route == std::string("/v1/config") ? 503 : 200) << route;
+    EXPECT_EQ(ask("POST", route, writer).status, 404) << route;  // no writes there
+  }
+  ASSERT_TRUE(tokens->revoke("viewer"));
+  EXPECT_EQ(ask("GET", "/v1/alerts", reader).status, 401);
+  EXPECT_TRUE(entries().empty());  // reads are not audited
 }
 
 TEST_F(AdminApi, DirectoryStatusWithoutADirectory) {
