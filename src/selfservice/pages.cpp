@@ -3,7 +3,7 @@
 #include "selfservice/pages.h"
 
 #include "pki/certificate.h"
-#include "selfservice/html.h"
+#include "admin/web_html.h"
 
 namespace sm::selfservice {
 namespace {
