@@ -54,10 +54,14 @@ class GatewayQueue final : public admin::QueueControl {
 struct AdminApi::Parts {
   std::unique_ptr<admin::TokenStore> tokens;
   std::unique_ptr<GatewayQueue> queue;
+  std::function<admin::DirectoryStatus()> directory;
 };
 
 AdminApi::AdminApi(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 AdminApi::~AdminApi() = default;
+
+admin::QueueControl& AdminApi::queue() { return *parts_->queue; }
+std::function<admin::DirectoryStatus()> AdminApi::directory_status() const { return parts_->directory; }
 
 Result<std::unique_ptr<AdminApi>> AdminApi::attach(const config::Config& config, queue::Spool& spool,
                                                    const DirectoryRuntime& directory,
@@ -85,6 +89,7 @@ Result<std::unique_ptr<AdminApi>> AdminApi::attach(const config::Config& config,
     }
     return s;
   };
+  parts->directory = ctx.directory;
   admin::register_api_routes(server, std::move(ctx));
   return std::unique_ptr<AdminApi>(new AdminApi(std::move(parts)));
 }

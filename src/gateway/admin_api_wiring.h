@@ -3,8 +3,10 @@
 // and the token store, attached to the admin listener.
 #pragma once
 
+#include <functional>
 #include <memory>
 
+#include "admin/api.h"
 #include "admin/http_server.h"
 #include "config/config.h"
 #include "queue/spool.h"
@@ -26,6 +28,10 @@ class AdminApi {
                                                   std::shared_ptr<audit::AuditTrail> trail,
                                                   admin::AdminServer& server);
   ~AdminApi();
+
+  // The live queue and directory status the /v1 routes use (the console uses them too).
+  admin::QueueControl& queue();
+  std::function<admin::DirectoryStatus()> directory_status() const;
 
  private:
   struct Parts;
