@@ -87,7 +87,10 @@ std::string age_text(std::int64_t s) {
 
 std::string table(std::string_view caption, const std::vector<std::string_view>& headers,
                   const std::vector<std::vector<std::string>>& rows) {
-  std::string out = "<div class=\"scroll\">\n<table>\n<caption class=\"hint\">" + html::escape(caption) +
+  // A region of its own that takes focus, so a table wider than the
+  // screen can be scrolled with the keyboard.
+  std::string out = "<div class=\"scroll\" role=\"region\" aria-label=\"" + html::escape(caption) +
+                    "\" tabindex=\"0\">\n<table>\n<caption class=\"hint\">" + html::escape(caption) +
                     "</caption>\n<thead><tr>";
   for (auto h : headers) out += "<th scope=\"col\">" + html::escape(h) + "</th>";
   out += "</tr></thead>\n<tbody>\n";
