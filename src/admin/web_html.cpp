@@ -36,7 +36,7 @@ nav a[aria-current=page]{font-weight:700;color:#111}
 a{color:#0b3d91}
 .scroll{overflow-x:auto;max-width:100%}
 th{border-bottom:1px solid #555}
-td{border-bottom:1px solid #ddd;word-break:break-word}
+td{border-bottom:1px solid #ddd;overflow-wrap:break-word}
 .alert-critical{border-left:4px solid #a00;padding:.5rem;background:#fbeeee}
 .alert-warning{border-left:4px solid #c60;padding:.5rem;background:#fdf5e8}
 .filters label{display:inline-block;margin-right:.5rem}
