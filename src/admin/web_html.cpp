@@ -9,7 +9,7 @@ namespace {
 constexpr std::string_view kStyle = R"(
 *{box-sizing:border-box}
 body{font:1rem/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#111;background:#fff;max-width:40rem}
-h1{font-size:1.5rem;margin:0 0 1rem}
+h1{font-size:1.5rem;margin:0 0 1rem;overflow-wrap:anywhere}
 h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
 label{display:block;font-weight:600;margin-top:.75rem}
 input[type=text],input[type=password]{display:block;width:100%;max-width:24rem;padding:.5rem;font:inherit;border:1px solid #555;border-radius:4px}
