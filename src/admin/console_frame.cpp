@@ -7,6 +7,7 @@
 
 #include "admin/console_pages.h"
 #include "admin/web_html.h"
+#include "pki/certificate.h"
 
 namespace sm::admin::console {
 namespace {
@@ -54,28 +55,15 @@ std::string frame(const Page& page, std::string_view path, const Session& sessio
 
 std::string sign_in_page(std::string_view csrf, std::string_view account, std::string_view error,
                          std::string_view notice) {
-  std::string fields = html::field({.name = "account", .label = "Account", .autocomplete = "username", .value = account});
-  fields += html::field({.name = "password", .label = "Password", .type = "password", .autocomplete = "current-password",
-                         .error = error});
-  fields += html::field({.name = "code",
-                         .label = "One-time code",
-                         .autocomplete = "one-time-code",
-                         .hint = "The six digits from your authenticator app. Device passwords do not work here."});
+  std::string fields = html::sign_in_fields(
+      account, error, "The six digits from your authenticator app. Device passwords do not work here.", true);
   std::string content = "<p>For operators whose account was granted console access.</p>\n" +
                         html::form(href("/signin"), csrf, fields, "Sign in");
   std::string title = "Sign in to the console";
   return html::document(title, std::string(kSkip) + header("", "") + main_part(title, notice, content));
 }
 
-std::string time_text(std::int64_t t) {
-  if (t == 0) return "-";
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
+std::string time_text(std::int64_t t) { return t ? pki::iso_time(t) : "-"; }
 
 std::string age_text(std::int64_t s) {
   if (s < 0) s = 0;

@@ -36,7 +36,7 @@ Page keys_page(const ConsoleContext& ctx);
 Page audit_page(const ConsoleContext& ctx);
 
 // Shared by the page files.
-std::string time_text(std::int64_t unix_seconds);  // "2026-12-04 15:20 UTC", "-" for 0
+std::string time_text(std::int64_t unix_seconds);  // "2026-12-04T15:20:00Z" (as the CLI), "-" for 0
 std::string age_text(std::int64_t seconds);        // "3 d 4 h", "12 min", "40 s"
 // A table with a caption and <th scope="col"> headers; cells are HTML.
 std::string table(std::string_view caption, const std::vector<std::string_view>& headers,

@@ -117,6 +117,19 @@ std::string field(const Field& f) {
   return out;
 }
 
+std::string sign_in_fields(std::string_view account, std::string_view error, std::string_view code_hint,
+                           bool code_required) {
+  std::string fields = field({.name = "account", .label = "Account", .autocomplete = "username", .value = account});
+  fields += field({.name = "password", .label = "Password", .type = "password", .autocomplete = "current-password",
+                   .error = error});
+  fields += field({.name = "code",
+                   .label = "One-time code",
+                   .autocomplete = "one-time-code",
+                   .hint = code_hint,
+                   .required = code_required});
+  return fields;
+}
+
 std::string shown_once(std::string_view heading, std::string_view secret_html) {
   return "<section aria-labelledby=\"once\">\n<h2 id=\"once\">" + escape(heading) + "</h2>\n" +
          "<p>Write this down or copy it now: it is shown only this once and cannot be shown again.</p>\n" +

@@ -43,6 +43,12 @@ struct Field {
 };
 std::string field(const Field& f);
 
+// The sign-in fields every site asks for: account (its value kept after a
+// refusal), password (error shown there, so it never says which part was
+// wrong) and one-time code with the site's hint.
+std::string sign_in_fields(std::string_view account, std::string_view error, std::string_view code_hint,
+                           bool code_required);
+
 // A block of text that is shown once (a device password, recovery codes):
 // monospaced, selectable, with a note that it will not be shown again.
 std::string shown_once(std::string_view heading, std::string_view secret_html);
