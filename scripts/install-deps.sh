@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh - install the Debian packages SecureMail builds, tests and
 # benchmarks with. Idempotent: does nothing when everything is present.
-# Never downloads anything but Debian packages.
+# Never downloads anything but Debian packages, and for the tests axe-core
+# from npm (the console's accessibility check, tests/e2e/test_console.py).
 #   install-deps.sh         everything: build, run, package, hardening, tests (`make test`, CI)
 #   install-deps.sh --run   only what building and running need (`make run`)
 set -euo pipefail
@@ -32,6 +33,18 @@ TEST_PKGS=(
   time  # GNU time: the peak memory of a CLI run (tests/e2e/test_smime_open_streaming.py)
   python3-prometheus-client  # parses /metrics as Prometheus does (tests/e2e/test_metrics.py)
 )
+# axe-core (npm) finds accessibility faults in the console pages in Chromium.
+AXE_PREFIX=/usr/local/lib/securemail-test
+install_axe() {
+  [ "$set_name" = run ] && return 0
+  [ -f "$AXE_PREFIX/node_modules/axe-core/axe.min.js" ] && return 0
+  if ! command -v npm >/dev/null; then
+    echo "install-deps: no npm, so no axe-core: test_console.py skips its accessibility check" >&2
+    return 0
+  fi
+  echo "install-deps: installing axe-core@4 into $AXE_PREFIX (npm)" >&2
+  ${SUDO:-} npm install --silent --no-audit --no-fund --prefix "$AXE_PREFIX" axe-core@4 >/dev/null
+}
 
 missing=()
 wanted=("${BUILD_PKGS[@]}")
@@ -39,10 +52,12 @@ wanted=("${BUILD_PKGS[@]}")
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ ${#missing[@]} -eq 0 ]; then
+  install_axe
+  exit 0
+fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 # Postfix asks how to configure the system MTA; we only use its binaries in
@@ -50,3 +65,4 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_axe

@@ -1,5 +1,6 @@
 // admin_tokens.cpp - the token table in DATA/admin.sqlite: SHA-256 hex of
-// each token, never the token.
+// each token, never the token; and the console_access table (accounts an
+// operator allowed to sign in to the web console).
 #include "admin/admin_tokens.h"
 
 #include <openssl/rand.h>
@@ -14,9 +15,10 @@
 namespace sm::admin {
 namespace {
 
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     "CREATE TABLE tokens (name TEXT PRIMARY KEY, scope TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE,"
     " created INTEGER NOT NULL, last_used INTEGER NOT NULL DEFAULT 0);",
+    "CREATE TABLE console_access (account TEXT PRIMARY KEY, granted INTEGER NOT NULL);",
 };
 
 std::string sha256_hex(std::string_view text) {
@@ -129,6 +131,46 @@ Result<std::optional<TokenInfo>> TokenStore::check(std::string_view token, std::
   auto used = impl_->db.prepare("UPDATE tokens SET last_used = ? WHERE sha256 = ?");
   if (used) (void)used->bind(1, now).bind(2, digest).run();  // a missed note of use denies nothing
   return std::optional<TokenInfo>(std::move(info));
+}
+
+Result<bool> TokenStore::grant_console(const std::string& account, std::int64_t now) {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare("INSERT OR IGNORE INTO console_access (account, granted) VALUES (?, ?)");
+  if (!st) return std::unexpected(st.error());
+  if (auto r = st->bind(1, account).bind(2, now).run(); !r) return std::unexpected(r.error());
+  return impl_->db.changes() != 0;
+}
+
+Result<void> TokenStore::revoke_console(const std::string& account) {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare("DELETE FROM console_access WHERE account = ?");
+  if (!st) return std::unexpected(st.error());
+  if (auto r = st->bind(1, account).run(); !r) return std::unexpected(r.error());
+  if (impl_->db.changes() == 0) return local_error("account '" + account + "' has no console access");
+  return {};
+}
+
+Result<std::vector<ConsoleGrant>> TokenStore::console_grants() {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare("SELECT account, granted FROM console_access ORDER BY account");
+  if (!st) return std::unexpected(st.error());
+  std::vector<ConsoleGrant> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({st->text_at(0), st->int_at(1)});
+  }
+  return out;
+}
+
+Result<bool> TokenStore::console_allowed(const std::string& account) {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare("SELECT 1 FROM console_access WHERE account = ?");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->bind(1, account).step();
+  if (!row) return std::unexpected(row.error());
+  return *row;
 }
 
 }  // namespace sm::admin

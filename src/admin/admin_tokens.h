@@ -7,6 +7,9 @@
 // Used by `securemail admin token ...` (gateway running or stopped) and by
 // the gateway's /v1 routes; one TokenStore is safe to share between the
 // HTTP threads (it locks).
+//
+// The same file keeps which accounts of the auth store may sign in to the
+// web console (`securemail admin console grant|revoke|list`).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,11 @@ struct TokenInfo {
   std::int64_t last_used = 0;  // 0: never
 };
 
+struct ConsoleGrant {
+  std::string account;
+  std::int64_t granted = 0;  // unix seconds
+};
+
 class TokenStore {
  public:
   static Result<std::unique_ptr<TokenStore>> open(const std::filesystem::path& data_dir);
@@ -47,6 +55,13 @@ class TokenStore {
   Result<std::optional<TokenInfo>> check(std::string_view token, std::int64_t now);
 
   static bool valid_name(std::string_view name);
+
+  // Console access of an account (lower-case name): grant is false when it
+  // had access already; revoke is an error when it had none.
+  Result<bool> grant_console(const std::string& account, std::int64_t now);
+  Result<void> revoke_console(const std::string& account);
+  Result<std::vector<ConsoleGrant>> console_grants();
+  Result<bool> console_allowed(const std::string& account);
 
  private:
   struct Impl;

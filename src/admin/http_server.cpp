@@ -21,6 +21,7 @@ HttpRequest to_request(const httplib::Request& req) {
   HttpRequest r;
   r.method = req.method;
   r.path = req.path;
+  r.client = req.remote_addr;
   for (std::size_t i = 1; i < req.matches.size(); ++i) r.captures.push_back(req.matches[i].str());
   for (const auto& [k, v] : req.params) r.query.emplace(k, v);
   for (const auto& [k, v] : req.headers) r.headers.emplace(ascii_lower(k), v);

@@ -36,6 +36,7 @@ struct Health {
 struct HttpRequest {
   std::string method;
   std::string path;                              // without the query
+  std::string client;                            // the peer's address
   std::vector<std::string> captures;             // the pattern's groups, in order
   std::multimap<std::string, std::string> query;  // decoded
   std::map<std::string, std::string> headers;    // names lower-cased

@@ -55,10 +55,14 @@ class GatewayQueue final : public admin::QueueControl {
 struct AdminApi::Parts {
   std::unique_ptr<admin::TokenStore> tokens;
   std::unique_ptr<GatewayQueue> queue;
+  std::function<admin::DirectoryStatus()> directory;
 };
 
 AdminApi::AdminApi(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 AdminApi::~AdminApi() = default;
+
+admin::QueueControl& AdminApi::queue() { return *parts_->queue; }
+std::function<admin::DirectoryStatus()> AdminApi::directory_status() const { return parts_->directory; }
 
 Result<std::unique_ptr<AdminApi>> AdminApi::attach(const config::Config& config, queue::Spool& spool,
                                                    const DirectoryRuntime& directory,
@@ -90,6 +94,7 @@ Result<std::unique_ptr<AdminApi>> AdminApi::attach(const config::Config& config,
   ctx.tls_cert = std::move(sources.tls_cert);
   ctx.config = &config;
   ctx.alerts = std::move(sources.alerts);
+  parts->directory = ctx.directory;
   admin::register_api_routes(server, std::move(ctx));
   return std::unique_ptr<AdminApi>(new AdminApi(std::move(parts)));
 }

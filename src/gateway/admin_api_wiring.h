@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "admin/alerts.h"
+#include "admin/api.h"
 #include "admin/http_server.h"
 #include "config/config.h"
 #include "queue/spool.h"
@@ -38,6 +39,10 @@ class AdminApi {
                                                   std::shared_ptr<audit::AuditTrail> trail,
                                                   admin::AdminServer& server, AdminApiSources sources);
   ~AdminApi();
+
+  // The live queue and directory status the /v1 routes use (the console uses them too).
+  admin::QueueControl& queue();
+  std::function<admin::DirectoryStatus()> directory_status() const;
 
  private:
   struct Parts;

@@ -15,6 +15,7 @@
 #include "audit/appender.h"
 #include "gateway/acknowledger.h"
 #include "gateway/admin_api_wiring.h"
+#include "gateway/console_wiring.h"
 #include "gateway/bouncer.h"
 #include "gateway/delivery_agent.h"
 #include "gateway/directory_runtime.h"
@@ -306,6 +307,8 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   auto admin_api = AdminApi::attach(config, **spool, **directory, records->trail, admin_server,  // /v1 with tokens
                                     {cert, [&operations] { return operations.current_alerts(); }});
   if (!admin_api) return log::error("admin API: {}", admin_api.error().text), 1;
+  auto console = ConsoleWiring::attach(config, cert, **admin_api, operations, records->trail, admin_server);  // /console
+  if (!console) return log::error("console: {}", console.error().text), 1;
   // A newer CRL from the feed takes effect for the next message.
   (*directory)->on_crl_installed([&keys] {
     if (auto t = (*keys)->reload_trust(); !t) log::warn("directory: new CRL not loaded: {}", t.error().text);

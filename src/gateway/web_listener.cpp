@@ -10,7 +10,7 @@ WebListener::WebListener(std::unique_ptr<auth::AccountStore> accounts, const con
     : accounts_(std::move(accounts)),
       throttle_(auth::throttle_limits(config.auth)),
       site_(*accounts_, throttle_, config.auth.issuer.empty() ? config.domain : config.auth.issuer),
-      https_(site_) {}
+      https_("web", std::string(selfservice::kSessionCookie), [this](const admin::WebRequest& r) { return site_.handle(r); }) {}
 
 Result<std::unique_ptr<WebListener>> WebListener::start(const config::Config& config,
                                                         const std::filesystem::path& cert,

@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "admin/web_https.h"
 #include "auth/accounts.h"
 #include "auth/throttle.h"
 #include "config/config.h"
-#include "selfservice/https_listener.h"
 #include "selfservice/site.h"
 #include "util/error.h"
 
@@ -32,7 +32,7 @@ class WebListener {
   std::unique_ptr<auth::AccountStore> accounts_;
   auth::Throttle throttle_;
   selfservice::Site site_;
-  selfservice::HttpsListener https_;
+  admin::HttpsListener https_;
 };
 
 }  // namespace sm::gateway

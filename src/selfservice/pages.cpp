@@ -3,7 +3,7 @@
 #include "selfservice/pages.h"
 
 #include "pki/certificate.h"
-#include "selfservice/html.h"
+#include "admin/web_html.h"
 
 namespace sm::selfservice {
 namespace {
@@ -100,15 +100,10 @@ std::string password_section(const auth::Account& a, const Session& s, const Acc
 
 std::string sign_in_page(std::string_view csrf, std::string_view account, std::string_view error,
                          std::string_view notice) {
-  std::string fields = html::field({.name = "account", .label = "Account", .autocomplete = "username", .value = account});
-  fields += html::field({.name = "password", .label = "Password", .type = "password", .autocomplete = "current-password",
-                         .error = error});
-  fields += html::field({.name = "code",
-                         .label = "One-time code",
-                         .autocomplete = "one-time-code",
-                         .hint = "Six digits from your authenticator app, or a recovery code. Leave empty only if "
-                                 "you have not set up an app.",
-                         .required = false});
+  std::string fields = html::sign_in_fields(account, error,
+                                            "Six digits from your authenticator app, or a recovery code. Leave empty "
+                                            "only if you have not set up an app.",
+                                            false);
   return html::page("Sign in", html::form("/signin", csrf, fields, "Sign in"), notice);
 }
 

@@ -8,9 +8,17 @@
 #include <vector>
 
 #include "auth/accounts.h"
-#include "selfservice/sessions.h"
+#include "admin/web_html.h"
+#include "admin/web_sessions.h"
 
 namespace sm::selfservice {
+
+// The generic web parts live in admin/ (the console uses them too).
+namespace html = admin::html;
+using admin::Session;
+using admin::SessionStore;
+using admin::random_token;
+using admin::kIdleTimeout;
 
 // Error texts of the account page's forms, each shown at its field.
 struct AccountFormErrors {

@@ -3,10 +3,9 @@
 #include "selfservice/site.h"
 
 #include <algorithm>
-#include <thread>
 #include <utility>
 
-#include "selfservice/html.h"
+#include "admin/web_sign_in.h"
 #include "util/log.h"
 #include "util/text.h"
 
@@ -15,23 +14,7 @@ namespace {
 
 using Clock = SessionStore::Clock;
 
-// What the log may show of a typed account name: printable ASCII, short.
-std::string loggable(std::string_view name) {
-  std::string out;
-  for (char c : name.substr(0, 64)) out += (c > 0x20 && c < 0x7f) ? c : '?';
-  return out.empty() ? "(empty)" : out;
-}
-
-
-// Long enough for any password and code; longer input is refused unchecked.
-constexpr std::size_t kMaxSecret = 1024;
-
 }  // namespace
-
-std::string WebRequest::value(std::string_view name) const {
-  auto it = form.find(std::string(name));
-  return it == form.end() ? std::string() : it->second;
-}
 
 Site::Site(auth::AccountStore& accounts, auth::Throttle& throttle, std::string issuer)
     : accounts_(accounts), throttle_(throttle), issuer_(std::move(issuer)), sessions_([this](const Session& s) {
@@ -149,39 +132,8 @@ WebResponse Site::sign_in(const WebRequest& request, Session& session) {
 
 Result<auth::SignIn> Site::verify(const WebRequest& request, std::string_view account, std::string_view password,
                                   std::string_view code) {
-  std::string name(account);
-  auto verdict = throttle_.before(name, request.client, Clock::now());
-  if (verdict.blocked) {
-    log::warn("selfservice: sign-in for {} from {} refused: too many failures", loggable(name), request.client);
-    return fail(454, "4.7.0", "Too many failed attempts. Wait a while and try again.");
-  }
-  std::string secret = std::string(password) + without_spaces(code);
-  std::optional<auth::SignIn> accepted;
-  if (!name.empty() && !password.empty() && secret.size() <= kMaxSecret) {
-    auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(
-        std::chrono::system_clock::now().time_since_epoch()).count();
-    auto checked = accounts_.check(name, secret, unix_now);
-    if (!checked && checked.error().code != 535) {
-      log::error("selfservice: sign-in for {}: {}", loggable(name), checked.error().text);
-      return fail(451, "4.3.0", "Signing in is not possible right now. Try again later.");
-    }
-    // Device passwords are for mail programs; an account with TOTP needs its code here.
-    if (checked && checked->method == auth::Method::password) {
-      auto found = accounts_.find(name);
-      if (found && *found && !(**found).totp) accepted = *checked;
-    } else if (checked && checked->method != auth::Method::device) {
-      accepted = *checked;
-    }
-  }
-  if (accepted) {
-    throttle_.succeeded(name);
-    return *accepted;
-  }
-  auto after = throttle_.failed(name, request.client, Clock::now());
-  log::warn("selfservice: failed sign-in for {} from {}", loggable(name), request.client);
-  if (after.delay.count() > 0) std::this_thread::sleep_for(after.delay);
-  if (after.blocked) return fail(454, "4.7.0", "Too many failed attempts. Wait a while and try again.");
-  return fail(535, "5.7.8", "The account, password or code is not right.");
+  return admin::check_sign_in(accounts_, throttle_, {.site = "selfservice"},
+                              {request.client, std::string(account), password, code});
 }
 
 }  // namespace sm::selfservice

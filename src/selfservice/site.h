@@ -2,7 +2,7 @@
 // account (addresses, TOTP, devices, assurance flags), change the password,
 // enrol TOTP, create and revoke device passwords.
 //
-// Transport-free: the HTTPS listener (https_listener.h) turns requests into
+// Transport-free: the HTTPS listener (admin/web_https.h) turns requests into
 // WebRequest and sends WebResponse back with the security headers. Every
 // change is a POST carrying the session's CSRF token; a page that shows a
 // secret (device password, recovery codes) is the POST's own answer, never
@@ -22,40 +22,17 @@
 #include <string_view>
 #include <utility>
 
+#include "admin/web_https.h"
 #include "auth/accounts.h"
 #include "auth/throttle.h"
 #include "selfservice/pages.h"
-#include "selfservice/sessions.h"
 
 namespace sm::selfservice {
 
 inline constexpr std::string_view kSessionCookie = "__Host-securemail-session";
 
-struct WebRequest {
-  std::string method;                     // "GET", "POST"
-  std::string path;                       // without the query
-  std::string client;                     // peer address, for the throttle and the log
-  std::string session_id;                 // from the session cookie, "" when none
-  std::map<std::string, std::string> form;  // application/x-www-form-urlencoded body
-
-  // A form value, "" when absent.
-  std::string value(std::string_view name) const;
-};
-
-struct WebResponse {
-  int status = 200;
-  std::string body;          // HTML
-  std::string location;      // set: 303 See Other to it
-  std::string set_session;   // set: the session cookie to send
-  bool clear_session = false;
-
-  static WebResponse page(int status, std::string body) {
-    WebResponse r;
-    r.status = status;
-    r.body = std::move(body);
-    return r;
-  }
-};
+using admin::WebRequest;
+using admin::WebResponse;
 
 class Site {
  public:
@@ -77,8 +54,8 @@ class Site {
   WebResponse account_page(Session& session, const AccountFormErrors& errors, int status = 200);
   WebResponse back_home(Session& session, std::string notice);
 
-  // The throttle, AccountStore::check and the rules above; the error text
-  // is what the form shows.
+  // admin::check_sign_in with this page's rules (TOTP code where enrolled,
+  // no device passwords); the error text is what the form shows.
   Result<auth::SignIn> verify(const WebRequest& request, std::string_view account, std::string_view password,
                               std::string_view code);
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin_api_support.h"
+#include "admin_fake_queue.h"
 #include "audit/audit.h"
 #include "temp_dir.h"
 
@@ -29,43 +30,6 @@ queue::QueuedMessage message(std::string id, std::string sender, std::string rcp
   m.envelope.size = 100;
   return m;
 }
-
-// The queue with the change rules of queue::Spool (held twice, release of
-// a message not held, unknown ids).
-class FakeQueue final : public admin::QueueControl {
- public:
-  std::vector<queue::QueuedMessage> all;
-  int flushes = 0;
-  std::vector<queue::QueuedMessage> messages() override {
-    std::vector<queue::QueuedMessage> out;
-    for (const auto& m : all)
-      if (!m.envelope.discreet) out.push_back(m);
-    return out;
-  }
-  std::optional<queue::QueuedMessage> message(const std::string& id) override {
-    for (const auto& m : all)
-      if (m.envelope.id == id && !m.envelope.discreet) return m;
-    return std::nullopt;
-  }
-  admin::QueueResult change(const std::string& what, const std::string& id) override {
-    for (auto it = all.begin(); it != all.end(); ++it) {
-      if (it->envelope.id != id) continue;
-      if (what == "delete") return all.erase(it), admin::QueueResult{};
-      if (what == "retry") return it->held ? conflict("message is held: " + id) : (it->state.next_attempt = 0, admin::QueueResult{});
-      bool hold = what == "hold";
-      if (it->held == hold) return conflict(hold ? "message is held already: " + id : "message is not held: " + id);
-      it->held = hold;
-      return {};
-    }
-    return std::unexpected(admin::QueueRefusal{admin::Refusal::not_found, "no such message in the queue: " + id});
-  }
-  admin::QueueResult flush() override { return ++flushes, admin::QueueResult{}; }
-
- private:
-  static admin::QueueResult conflict(std::string text) {
-    return std::unexpected(admin::QueueRefusal{admin::Refusal::conflict, std::move(text)});
-  }
-};
 
 using Reply = test_support::ApiReply;
 
@@ -102,7 +66,7 @@ class AdminApi : public ::testing::Test {
   std::unique_ptr<admin::TokenStore> tokens;
   std::string writer, reader;
   std::shared_ptr<audit::AuditTrail> trail;
-  FakeQueue queue;
+  test_support::FakeQueue queue;
   admin::AdminServer server{[] { return admin::Health{}; }};
 };
 

@@ -8,9 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "selfservice/html.h"
+#include "admin/web_html.h"
 #include "selfservice/qr_image.h"
-#include "selfservice/sessions.h"
+#include "admin/web_sessions.h"
+#include "selfservice/pages.h"  // the admin:: web names used here
 
 namespace sm::selfservice {
 namespace {

@@ -1,5 +1,6 @@
-// sessions.h - the self-service page's server-side sessions: who is signed
-// in on which browser, how strongly, and the CSRF token every form carries.
+// web_sessions.h - server-side sessions of the gateway's web pages (the
+// self-service page, the admin console): who is signed in on which
+// browser, how strongly, and the CSRF token every form carries.
 //
 // A session id is 256 random bits (hex) kept only in an HttpOnly cookie;
 // nothing about the session travels in a URL. A session unused for
@@ -22,7 +23,7 @@
 
 #include "auth/accounts.h"
 
-namespace sm::selfservice {
+namespace sm::admin {
 
 inline constexpr std::chrono::minutes kIdleTimeout{15};
 inline constexpr std::size_t kMaxSessions = 10000;  // anonymous ones first make room
@@ -78,4 +79,4 @@ class SessionStore {
 // 32 random octets as 64 lower-case hex digits (libsodium randombytes).
 std::string random_token();
 
-}  // namespace sm::selfservice
+}  // namespace sm::admin

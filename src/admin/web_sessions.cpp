@@ -1,6 +1,6 @@
-// sessions.cpp - server-side sessions of the self-service page (see
-// sessions.h): random ids, idle expiry, CSRF tokens.
-#include "selfservice/sessions.h"
+// web_sessions.cpp - server-side sessions of the gateway's web pages (see
+// web_sessions.h): random ids, idle expiry, CSRF tokens.
+#include "admin/web_sessions.h"
 
 #include <sodium.h>
 
@@ -9,7 +9,7 @@
 
 #include "util/hex.h"
 
-namespace sm::selfservice {
+namespace sm::admin {
 
 std::string random_token() {
   static const int ready = sodium_init();  // 0 or 1 (already done); -1 cannot recover
@@ -121,4 +121,4 @@ void SessionStore::report_abandoned() {
     for (const auto& s : gone) abandoned_(s);
 }
 
-}  // namespace sm::selfservice
+}  // namespace sm::admin

@@ -1,7 +1,8 @@
-// html.h - the building blocks of the self-service pages: escaping, the
-// page frame (lang, headings, inline CSS that works at 320 px and shows
-// focus), and form fields that always have a label and tie their error
-// text to the input (aria-describedby).
+// web_html.h - the building blocks of the gateway's web pages (the
+// self-service page and the admin console): escaping, the page frame (lang,
+// headings, inline CSS that works at 320 px and shows focus), and form
+// fields that always have a label and tie their error text to the input
+// (aria-describedby).
 //
 // Every value that came from a user or the account store goes through
 // escape(); the helpers never put a secret anywhere but the page body.
@@ -10,10 +11,17 @@
 #include <string>
 #include <string_view>
 
-namespace sm::selfservice::html {
+namespace sm::admin::html {
 
 // &, <, >, " and ' as entities.
 std::string escape(std::string_view text);
+
+// <!doctype html>, lang="en", <title>, the style sheet, and body as given
+// (already HTML; the caller provides landmarks and the one <h1>).
+std::string document(std::string_view title, std::string_view body, std::string_view body_class = {});
+
+// The status line of a page (role=status), "" when notice is empty.
+std::string notice_line(std::string_view notice);
 
 // A complete document: <!doctype html>, lang="en", <title>, one <h1>, the
 // main content. notice: a status line shown above the content (escaped).
@@ -35,8 +43,14 @@ struct Field {
 };
 std::string field(const Field& f);
 
+// The sign-in fields every site asks for: account (its value kept after a
+// refusal), password (error shown there, so it never says which part was
+// wrong) and one-time code with the site's hint.
+std::string sign_in_fields(std::string_view account, std::string_view error, std::string_view code_hint,
+                           bool code_required);
+
 // A block of text that is shown once (a device password, recovery codes):
 // monospaced, selectable, with a note that it will not be shown again.
 std::string shown_once(std::string_view heading, std::string_view secret_html);
 
-}  // namespace sm::selfservice::html
+}  // namespace sm::admin::html
