@@ -60,9 +60,16 @@ class Listener {
   }
 
   // The bound address (port 0 asks the OS); the error names the listener.
+  // After a reload the socket inherited for this address is adopted
+  // instead (reload.h): clients waiting in its backlog are served.
   Result<asio::ip::tcp::endpoint> bind(const config::Endpoint& at);
   asio::awaitable<void> accept_loop();
   void close();
+  // A reload: accept no more (the socket stays open, clients wait in its
+  // backlog), then hand the descriptor over with release().
+  void stop_accepting();
+  int release();
+  const std::string& name() const { return options_.listener; }
   std::size_t open_sessions() const { return open_; }
 
  private:
@@ -81,6 +88,7 @@ class Listener {
   std::shared_ptr<std::atomic<bool>> stress_;
   std::chrono::steady_clock::time_point last_refusal_log_{};
   std::size_t refusals_unlogged_ = 0;
+  bool accepting_ = true;
 };
 
 }  // namespace sm::gateway
