@@ -37,15 +37,12 @@ long holder_pid(const fs::path& data_dir) {
 }
 
 int reload(const std::string& file, int timeout_seconds) {
-  auto cfg = config::load_file(file);
-  if (!cfg) {
-    std::cerr << one_line(cfg.error()) << "\n";
-    return 2;
-  }
   if (std::string why = reload_problems(file, nullptr); !why.empty()) {
     std::cerr << why << "\nnot reloaded: the running gateway keeps its configuration\n";
     return 2;
   }
+  auto cfg = config::load_file(file);  // it loaded just now
+  if (!cfg) return 2;
   auto reply = gateway::ask_running_gateway(cfg->data_dir, "reload");
   if (!reply) {
     std::cerr << "no gateway answers on " << gateway::control_socket_path(cfg->data_dir).string()

@@ -422,7 +422,8 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   };
   std::function<void(std::error_code, int)> on_signal = [&](std::error_code, int sig) {
     if (sig == SIGHUP && hooks.check_reload) {
-      log::info("SIGHUP: reloading the configuration");
+      log::info("SIGHUP: reloading the configuration and keys, and reloading the authority certificate and CRL and "
+                "fetching the directory as at every start");
       begin_reload();
       signals.async_wait(on_signal);
       return;
@@ -441,6 +442,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     wind_down(std::chrono::seconds(10));
   };
   signals.async_wait(on_signal);
+  reload::accept_sighup();  // a SIGHUP that came while this image started is handled now
 
   io.run();
   if (hooks.handoff && hooks.handoff->requested)

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -149,22 +150,66 @@ Error reexec(const InheritedFds& keep) {
     return Error{451, "4.3.0", std::string("reload: cannot list /proc/self/fd: ") + std::strerror(errno)};
   }
   ::setenv(kInheritedFdsVariable, format_inherited(keep).c_str(), 1);
+  // A SIGHUP before the new image handles signals would end it (the default action): it waits, blocked.
+  sigset_t hup, before;
+  sigemptyset(&hup);
+  sigaddset(&hup, SIGHUP);
+  ::pthread_sigmask(SIG_BLOCK, &hup, &before);
 
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   ::execv("/proc/self/exe", argv.data());
   int err = errno;
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
   ::unsetenv(kInheritedFdsVariable);
   for (int fd : kept) set_cloexec(fd, true);
   return Error{451, "4.3.0", std::string("reload: exec /proc/self/exe: ") + std::strerror(err)};
+}
+
+void accept_sighup() {
+  sigset_t hup;
+  sigemptyset(&hup);
+  sigaddset(&hup, SIGHUP);
+  ::pthread_sigmask(SIG_UNBLOCK, &hup, nullptr);
 }
 
 std::string unchangeable(const config::Config& running, const config::Config& next) {
   if (running.data_dir != next.data_dir)
     return "data_dir: a reload cannot move the data folder (" + running.data_dir.string() + " -> " +
            next.data_dir.string() + "); restart the gateway";
+  if (may_bind_privileged_ports()) return "";
+  // The new image binds these afresh: the admin and web listeners always, an SMTP listener when it moves.
+  struct Bound {
+    const char* name;
+    const config::Endpoint& at;
+    bool fresh;
+  };
+  const auto& was = running.listen;
+  const auto& now = next.listen;
+  const Bound listeners[] = {{"admin", now.admin, true},
+                             {"web", now.web, true},
+                             {"relay", now.relay, now.relay != was.relay},
+                             {"inbound", now.inbound, now.inbound != was.inbound},
+                             {"submission", now.submission, now.submission != was.submission},
+                             {"submissions", now.submissions, now.submissions != was.submissions}};
+  for (const auto& l : listeners)
+    if (l.fresh && l.at.enabled() && l.at.port > 0 && l.at.port < 1024)
+      return std::string("listen.") + l.name + ": port " + std::to_string(l.at.port) +
+             " cannot be bound again: the gateway has given up root (use CAP_NET_BIND_SERVICE, as the systemd "
+             "unit does, or restart it)";
   return "";
+}
+
+bool may_bind_privileged_ports() {
+  if (::geteuid() == 0) return true;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("CapEff:")) {
+      unsigned long long caps = std::strtoull(line.c_str() + 7, nullptr, 16);
+      return (caps >> 10) & 1;  // CAP_NET_BIND_SERVICE
+    }
+  return false;
 }
 
 }  // namespace sm::gateway::reload

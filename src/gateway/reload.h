@@ -62,11 +62,20 @@ struct Handoff {
 };
 
 // Marks every descriptor but 0-2 and `keep` close-on-exec, clears the
-// flag on `keep`, sets the variable and execs /proc/self/exe with this
-// process's argv (from /proc/self/cmdline). Returns only on failure.
+// flag on `keep`, sets the variable, blocks SIGHUP (a reload asked for
+// while the new image starts waits for it) and execs /proc/self/exe with
+// this process's argv (from /proc/self/cmdline). Returns only on failure.
 Error reexec(const InheritedFds& keep);
 
-// What a reload cannot change in place, "" when `next` is fine.
+// Unblocks SIGHUP, once the gateway's signal handling is in place.
+void accept_sighup();
+
+// What a reload cannot change in place, "" when `next` is fine: data_dir,
+// and a listener the new image would bind afresh on a port below 1024
+// when this process may no longer bind one (it gave up root).
 std::string unchangeable(const config::Config& running, const config::Config& next);
+
+// Root, or the CAP_NET_BIND_SERVICE capability in effect.
+bool may_bind_privileged_ports();
 
 }  // namespace sm::gateway::reload

@@ -160,6 +160,17 @@ def test_sighup_applies_new_limits(gateway_factory, sink):
     assert recipients_taken(gw, 5) == 3 and gw.proc.poll() is None
 
 
+def test_a_sighup_while_the_new_image_starts_waits_for_it(gateway_factory, sink):
+    gw = limited_gateway(gateway_factory, sink, 2)
+    gw.write_config(limits_config(sink, 3))
+    gw.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: reloads_done(gw) == 1, 30, 0.001), gw.log_text()
+    gw.proc.send_signal(signal.SIGHUP)  # the new image is starting: SIGHUP's default action would end it
+    assert wait_for(lambda: readies(gw) == 3, 30), gw.log_text()
+    assert gw.proc.poll() is None and reloads_done(gw) == 2
+    assert recipients_taken(gw, 5) == 3
+
+
 def test_a_removed_listener_is_closed_and_a_new_one_bound(gateway_factory, sink):
     gw = limited_gateway(gateway_factory, sink, 2)
     inbound = gw.addr("inbound")

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -118,6 +119,53 @@ TEST(InheritedFds, NoVariableNoInheritance) {
   ::unsetenv(kInheritedFdsVariable);
   EXPECT_TRUE(take_inherited_from_environment());
   EXPECT_TRUE(close_unclaimed().empty());
+}
+
+TEST(Unchangeable, TheDataFolderStaysWhereItIs) {
+  config::Config running = config::embedded_default(), next = running;
+  EXPECT_EQ(unchangeable(running, next), "");
+  next.limits.max_recipients += 1;
+  EXPECT_EQ(unchangeable(running, next), "");
+  next.data_dir = running.data_dir / "elsewhere";
+  EXPECT_NE(unchangeable(running, next).find("data_dir: a reload cannot move the data folder"), std::string::npos);
+}
+
+// What unchangeable() says in a process that gave up root (a child switched to nobody when we are root).
+std::string unchangeable_without_root(const config::Config& running, const config::Config& next) {
+  if (::geteuid() != 0) return unchangeable(running, next);
+  int out[2];
+  if (::pipe(out) != 0) return "pipe failed";
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::close(out[0]);
+    std::string said = ::setgid(65534) == 0 && ::setuid(65534) == 0 ? unchangeable(running, next) : "setuid failed";
+    [[maybe_unused]] auto n = ::write(out[1], said.data(), said.size());
+    ::_exit(0);
+  }
+  ::close(out[1]);
+  std::string said;
+  char buf[512];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) said.append(buf, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  ::waitpid(child, nullptr, 0);
+  return said;
+}
+
+TEST(Unchangeable, APrivilegedPortBoundAfreshNeedsTheCapability) {
+  config::Config running = config::embedded_default();
+  running.listen.relay = {"127.0.0.1", 25};
+  running.listen.admin = {"127.0.0.1", 8025};
+  config::Config next = running;
+  if (may_bind_privileged_ports() && ::geteuid() != 0) GTEST_SKIP() << "this process has CAP_NET_BIND_SERVICE";
+  EXPECT_EQ(unchangeable_without_root(running, next), "");  // port 25 is kept across the exec
+  next.listen.admin = {"127.0.0.1", 443};  // the admin listener is always bound again
+  EXPECT_NE(unchangeable_without_root(running, next).find("listen.admin: port 443 cannot be bound again"),
+            std::string::npos);
+  next = running;
+  next.listen.relay = {"127.0.0.2", 25};  // moved: bound afresh
+  EXPECT_NE(unchangeable_without_root(running, next).find("listen.relay: port 25"), std::string::npos);
+  next.listen.relay = {"127.0.0.2", 2525};
+  EXPECT_EQ(unchangeable_without_root(running, next), "");
 }
 
 }  // namespace
