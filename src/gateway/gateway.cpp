@@ -373,8 +373,6 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
   operations.listeners_bound(bound);
   for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);
-  log::info("ready: queue {} ({} messages waiting)", (config.data_dir / "queue").string(), agent.deferred());
-  notify_ready(bound, agent.deferred());
   start_watchdog(io);
 
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
@@ -443,6 +441,9 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   };
   signals.async_wait(on_signal);
   reload::accept_sighup();  // a SIGHUP that came while this image started is handled now
+  // Ready once signals are handled too: systemd may send SIGHUP (a reload) from here on.
+  log::info("ready: queue {} ({} messages waiting)", (config.data_dir / "queue").string(), agent.deferred());
+  notify_ready(bound, agent.deferred());
 
   io.run();
   if (hooks.handoff && hooks.handoff->requested)

@@ -81,6 +81,7 @@ void Listener::close() {
 
 void Listener::stop_accepting() {
   accepting_ = false;
+  closing_->store(true);
   std::error_code ec;
   acceptor_.cancel(ec);
 }

@@ -9,13 +9,15 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
 import pytest
 
-from conftest import BIN, securemail, text, wait_for
+from conftest import BIN, Gateway, securemail, text, wait_for
 from helpers import RawSmtp
+from test_systemd_notify import notify_socket, start as start_notified
 from testnet_world import Testnet, compose, new_message_id, send
 
 
@@ -117,6 +119,21 @@ def test_session_in_a_transaction_finishes_and_waiting_clients_are_served(gatewa
     assert recipients_taken(gw, 6) == 5
 
 
+def test_a_session_between_transactions_is_sent_to_the_new_image(gateway_factory, sink):
+    gw = limited_gateway(gateway_factory, sink, 2)
+    cached = RawSmtp(*gw.addr("relay"))  # like a peer's cached connection, idle after EHLO
+    assert cached.cmd("EHLO peer.example")[0] == 250
+    gw.write_config(limits_config(sink, 5))
+    gw.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "reload: configuration checked" in gw.log_text(), 15), gw.log_text()
+    # A new transaction would run on the old settings: 421, try again (on a new connection, the new image).
+    code, reply = cached.cmd("MAIL FROM:<alice@a.example>")
+    assert code == 421 and "4.3.2" in reply, reply
+    cached.close()
+    assert wait_for(lambda: readies(gw) == 2, 30), gw.log_text()
+    assert recipients_taken(gw, 6) == 5
+
+
 @pytest.mark.parametrize("bad,names", [
     ('max_recipients = "many"', re.compile(r"config\.toml:\d+: limits\.max_recipients")),
     ('max_recipients = 2\n[tls]\ncert = "/nonexistent/cert.pem"\nkey = "/nonexistent/key.pem"',
@@ -169,6 +186,26 @@ def test_a_sighup_while_the_new_image_starts_waits_for_it(gateway_factory, sink)
     assert wait_for(lambda: readies(gw) == 3, 30), gw.log_text()
     assert gw.proc.poll() is None and reloads_done(gw) == 2
     assert recipients_taken(gw, 5) == 3
+
+
+def test_systemd_hears_reloading_then_ready(tmp_path):
+    path = os.path.join(tempfile.mkdtemp(prefix="sm-notify-"), "notify")
+    sock = notify_socket(path)
+    gw = start_notified(Gateway(tmp_path), {"NOTIFY_SOCKET": path})
+    try:
+        assert sock.recv(4096).startswith(b"READY=1\n")
+        before = time.monotonic_ns() // 1000
+        gw.proc.send_signal(signal.SIGHUP)
+        reloading = sock.recv(4096).decode().split("\n")
+        assert reloading[0] == "RELOADING=1", reloading
+        usec = int(reloading[1].removeprefix("MONOTONIC_USEC="))
+        assert before <= usec <= time.monotonic_ns() // 1000  # CLOCK_MONOTONIC, as systemd compares it
+        assert sock.recv(4096).startswith(b"READY=1\nSTATUS=listening: ")
+        assert gw.proc.poll() is None
+    finally:
+        gw.stop()
+        sock.close()
+        os.unlink(path)
 
 
 def test_a_removed_listener_is_closed_and_a_new_one_bound(gateway_factory, sink):
