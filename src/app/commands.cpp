@@ -24,6 +24,7 @@
 #include "app/policy_command.h"
 #include "app/queue_command.h"
 #include "app/receipts_command.h"
+#include "app/reload_command.h"
 #include "app/run_command.h"
 #include "app/smime_command.h"
 #include "app/testnet_command.h"
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   add_config_command(app, action);
   add_doctor_command(app, action);
   add_admin_command(app, action);
+  add_reload_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -43,17 +43,8 @@ std::uint32_t line_of(const toml::table& root, const std::string& key) {
 int check(const std::string& file) {
   auto cfg = load_config(file);
   if (!cfg) return 2;
-  toml::table root;
-  try {
-    root = toml::parse_file(file);
-  } catch (const toml::parse_error&) {  // load_config parsed it already
-  }
-  auto problems = check_start_files(*cfg);
-  for (const auto& p : problems) {
-    std::uint32_t line = line_of(root, p.key);
-    std::cerr << file << ":" << (line ? std::to_string(line) + ":" : "") << " " << p.key << ": " << p.message
-              << "\n";
-  }
+  auto problems = start_problems(file, *cfg);
+  for (const auto& p : problems) std::cerr << p << "\n";
   if (!problems.empty()) return 2;
   std::cout << file << ": ok\n";
   return 0;
@@ -76,6 +67,19 @@ std::string unquoted(std::string_view key) {
 }
 
 }  // namespace
+
+std::vector<std::string> start_problems(const std::string& file, const config::Config& cfg) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file);
+  } catch (const toml::parse_error&) {  // the caller parsed it already
+  }
+  std::vector<std::string> out;
+  for (const auto& p : check_start_files(cfg))
+    out.push_back(file + ":" + (line_of(root, p.key) ? std::to_string(line_of(root, p.key)) + ":" : "") + " " + p.key +
+                  ": " + p.message);
+  return out;
+}
 
 std::set<std::string> keys_set_in(const std::string& file) {
   std::set<std::string> keys;

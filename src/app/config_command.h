@@ -7,10 +7,17 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <vector>
+
+#include "config/config.h"
 
 namespace sm::app {
 
 void add_config_command(CLI::App& app, std::function<int()>& action);
+
+// What a start would meet with this loaded config (app/gateway_files.h),
+// one "FILE:LINE: key: message" line each (LINE left out for a default).
+std::vector<std::string> start_problems(const std::string& file, const config::Config& cfg);
 
 // The keys a TOML config file sets, dotted ("queue.lifetime",
 // "routes.example.org"), and the names of its arrays of tables

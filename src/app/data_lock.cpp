@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,6 +39,19 @@ std::expected<DataFolderLock, LockError> DataFolderLock::acquire(const std::file
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
     return failed(false, "cannot write PID into " + path.string() + ": " + std::strerror(errno));
+  return lock;
+}
+
+std::expected<DataFolderLock, LockError> DataFolderLock::adopt(int fd, const std::filesystem::path& data_dir) {
+  DataFolderLock lock(fd);
+  std::filesystem::path path = file(data_dir);
+  struct stat held {}, named {};
+  if (::fstat(fd, &held) != 0 || ::stat(path.c_str(), &named) != 0 || held.st_dev != named.st_dev ||
+      held.st_ino != named.st_ino)
+    return std::unexpected(LockError{false, "the lock kept across the reload is not " + path.string()});
+  // Our open file description holds the lock already: this succeeds at once.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
+    return std::unexpected(LockError{true, "the lock kept across the reload is no longer held on " + path.string()});
   return lock;
 }
 

@@ -29,6 +29,13 @@ class DataFolderLock {
   // its PID), or the file cannot be created (named, with the reason).
   static std::expected<DataFolderLock, LockError> acquire(const std::filesystem::path& data_dir);
 
+  // After a reload's exec (gateway/reload.h): the descriptor the old image
+  // kept open, still holding the lock. Error when it is not this folder's
+  // lock file or the lock is not ours.
+  static std::expected<DataFolderLock, LockError> adopt(int fd, const std::filesystem::path& data_dir);
+  // The descriptor to keep open across the exec.
+  int descriptor() const { return fd_; }
+
   DataFolderLock(DataFolderLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   DataFolderLock(const DataFolderLock&) = delete;
   DataFolderLock& operator=(const DataFolderLock&) = delete;

@@ -11,7 +11,9 @@
 //   6. the log takes its [log] privacy settings (the key DATA/log.key, the
 //      daily file); then the sovereignty warnings are logged;
 // then gateway::run binds the listeners and calls back here to switch to
-// the [run] account before serving.
+// the [run] account before serving. When it returns for a reload
+// (gateway/reload.h) this process execs itself with the listening sockets
+// and the lock kept; the new image adopts the lock in step 5.
 //
 // Must never take the lock after anything that writes into the data
 // folder: a second instance has to stop before touching the first's files.
@@ -28,7 +30,9 @@
 #include "app/log_key.h"
 #include "app/load_config.h"
 #include "app/privileges.h"
+#include "app/reload_command.h"
 #include "gateway/gateway.h"
+#include "gateway/reload.h"
 #include "gateway/sovereignty_check.h"
 #include "pki/key.h"
 #include "pki/keyring.h"
@@ -39,6 +43,11 @@ namespace fs = std::filesystem;
 namespace {
 
 int run_gateway(const std::string& file) {
+  // After a reload's exec: the listening sockets and the lock the old image kept.
+  if (auto inherited = gateway::reload::take_inherited_from_environment(); !inherited) {
+    log::error("reload: {}", inherited.error().text);
+    return 1;
+  }
   auto cfg = load_config(file);
   if (!cfg) return 2;
   log::setup(config::to_string(cfg->log_level));
@@ -68,7 +77,8 @@ int run_gateway(const std::string& file) {
       log::error("refusing to start: {}", mode.error().text);
       return 2;
     }
-  auto lock = DataFolderLock::acquire(cfg->data_dir);
+  auto kept_lock = gateway::reload::claim(gateway::reload::kLockName);
+  auto lock = kept_lock ? DataFolderLock::adopt(*kept_lock, cfg->data_dir) : DataFolderLock::acquire(cfg->data_dir);
   if (!lock) {
     log::error("{}{}", lock.error().in_use ? "refusing to start: " : "", lock.error().text);
     return lock.error().in_use ? 2 : 1;
@@ -102,7 +112,15 @@ int run_gateway(const std::string& file) {
               (*account)->group, (*account)->gid);
     return 0;
   };
-  return gateway::run(*cfg, hooks);
+  gateway::reload::Handoff handoff;
+  hooks.handoff = &handoff;
+  hooks.check_reload = [&file, &cfg] { return reload_problems(file, &*cfg); };
+  int rc = gateway::run(*cfg, hooks);
+  if (!handoff.requested) return rc;
+  handoff.fds[gateway::reload::kLockName] = lock->descriptor();
+  log::info("reload: restarting in place with {}", gateway::reload::format_inherited(handoff.fds));
+  log::error("{}", gateway::reload::reexec(handoff.fds).text);  // returns only when the exec failed
+  return 1;
 }
 
 }  // namespace

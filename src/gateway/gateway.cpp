@@ -28,6 +28,7 @@
 #include "gateway/receipt_upkeep.h"
 #include "gateway/replay_cache.h"
 #include "gateway/receiver.h"
+#include "gateway/reload.h"
 #include "gateway/service_notify.h"
 #include "gateway/strong_hold.h"
 #include "gateway/submission.h"
@@ -97,10 +98,11 @@ std::string queue_change(const std::string& line, queue::Spool& spool, DeliveryA
   return "ok\n";
 }
 
-// The control socket: one line per connection ("flush", "rescan", or a
-// queue change), one reply line.
+// The control socket: one line per connection ("ready", "flush", "rescan",
+// "reload", or a queue change), one reply line.
+// "reload" answers "ok" once the reload has begun, or "error WHY".
 asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& acceptor, DeliveryAgent& agent,
-                                   queue::Spool& spool) {
+                                   queue::Spool& spool, std::function<std::string()> reload) {
   for (;;) {
     std::error_code ec;
     auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
@@ -110,8 +112,10 @@ asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& accep
                                     asio::redirect_error(asio::use_awaitable, ec));
     if (auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
     std::string reply = "ok\n";
-    if (line == "flush") agent.flush();
+    if (line == "ready") {  // answered once the loop runs: `securemail reload` waits for it
+    } else if (line == "flush") agent.flush();
     else if (line == "rescan") agent.rescan();
+    else if (line == "reload") reply = [&reload] { auto why = reload(); return why.empty() ? "ok\n" : "error " + why + "\n"; }();
     else if (line.starts_with("hold ") || line.starts_with("release ") || line.starts_with("delete ") ||
              line.starts_with("retry "))
       reply = queue_change(line, spool, agent);
@@ -348,11 +352,14 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     }
   }
   ::chmod(control.c_str(), 0600);
+  for (const auto& gone : reload::close_unclaimed()) log::info("reload: listener {} is no longer configured: closed", gone);
   if (hooks.bound)
     if (int rc = hooks.bound(); rc != 0) return rc;
 
   for (auto& l : listeners) asio::co_spawn(io, l->accept_loop(), asio::detached);
-  asio::co_spawn(io, control_loop(control_acceptor, agent, **spool), asio::detached);
+  std::function<std::string()> begin_reload;  // set below with the signal handling
+  asio::co_spawn(io, control_loop(control_acceptor, agent, **spool, [&begin_reload] { return begin_reload(); }),
+                 asio::detached);
   agent.rescan();
   (*directory)->start();
   if (receipt_timeouts)
@@ -370,30 +377,22 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   if (auto w = write_listeners_file(config.data_dir / "run", bound); !w) log::warn("{}", w.error().text);
   operations.listeners_bound(bound);
   for (const auto& [name, at] : bound) log::info("listening: {} on {}", name, at);
-  log::info("ready: queue {} ({} messages waiting)", (config.data_dir / "queue").string(), agent.deferred());
-  notify_ready(bound, agent.deferred());
   start_watchdog(io);
 
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   asio::steady_timer grace(io);
-  std::function<void(std::error_code, int)> on_signal = [&](std::error_code, int sig) {
-    if (sig == SIGHUP) {
-      log::info("SIGHUP: fetching the directory now and reloading the authority certificate and CRL; configuration reload applies on restart");
-      if (auto t = (*keys)->reload_trust(); !t) log::warn("SIGHUP: keeping the old CRL: {}", t.error().text);
-      (*directory)->refresh_now();
-      signals.async_wait(on_signal);
-      return;
-    }
-    log::info("signal {}: stopping (accepted mail stays queued)", sig);
-    notify_stopping();
-    for (auto& l : listeners) l->close();
+  bool winding_down = false;
+  // Stop taking new work, give running sessions and deliveries `period`, then stop the loop regardless.
+  auto wind_down = [&](std::chrono::seconds period) {
+    winding_down = true;
     control_acceptor.close();
     agent.stop();
     admin_server.stop();
     if (*web) (*web)->stop();
-    // Give running sessions and deliveries a moment, then stop regardless.
-    grace.expires_after(std::chrono::seconds(10));
-    grace.async_wait([&io](std::error_code) { io.stop(); });
+    grace.expires_after(period);
+    grace.async_wait([&io](std::error_code e) {
+      if (!e) io.stop();
+    });
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
       asio::steady_timer t(io);
       for (;;) {
@@ -406,14 +405,59 @@ int run(const config::Config& config, const StartupHooks& hooks) {
       io.stop();
     }, asio::detached);
   };
+  begin_reload = [&]() -> std::string {
+    if (!hooks.check_reload || !hooks.handoff) return "this gateway cannot reload its configuration";
+    if (winding_down) return "the gateway is already stopping or reloading";
+    if (std::string why = hooks.check_reload(); !why.empty()) {
+      log::error("reload refused: {}", why);
+      return why;
+    }
+    std::size_t open = 0;
+    for (auto& l : listeners) open += l->open_sessions();
+    log::info("reload: configuration checked; finishing {} open session(s) and {} delivery(ies), then restarting "
+              "in place (same PID, listening sockets kept)", open, agent.in_flight());
+    notify_reloading();
+    hooks.handoff->requested = true;
+    for (auto& l : listeners) l->stop_accepting();
+    wind_down(std::chrono::seconds(30));
+    return "";
+  };
+  std::function<void(std::error_code, int)> on_signal = [&](std::error_code, int sig) {
+    if (sig == SIGHUP && hooks.check_reload) {
+      log::info("SIGHUP: reloading the configuration and keys, and reloading the authority certificate and CRL and "
+                "fetching the directory as at every start");
+      begin_reload();
+      signals.async_wait(on_signal);
+      return;
+    }
+    if (sig == SIGHUP) {
+      log::info("SIGHUP: fetching the directory now and reloading the authority certificate and CRL");
+      if (auto t = (*keys)->reload_trust(); !t) log::warn("SIGHUP: keeping the old CRL: {}", t.error().text);
+      (*directory)->refresh_now();
+      signals.async_wait(on_signal);
+      return;
+    }
+    log::info("signal {}: stopping (accepted mail stays queued)", sig);
+    if (hooks.handoff) hooks.handoff->requested = false;
+    notify_stopping();
+    for (auto& l : listeners) l->close();
+    wind_down(std::chrono::seconds(10));
+  };
   signals.async_wait(on_signal);
+  reload::accept_sighup();  // a SIGHUP that came while this image started is handled now
+  // Ready once signals are handled too: systemd may send SIGHUP (a reload) from here on.
+  log::info("ready: queue {} ({} messages waiting)", (config.data_dir / "queue").string(), agent.deferred());
+  notify_ready(bound, agent.deferred());
 
   io.run();
+  if (hooks.handoff && hooks.handoff->requested)
+    for (auto& l : listeners)
+      if (int fd = l->release(); fd >= 0) hooks.handoff->fds[l->name()] = fd;
   (*directory)->stop();  // after the loop: waits for a fetch in progress
   audit::install(nullptr);
   security_events.stop();  // writes what is queued and folded
   fs::remove(control, ec);
-  log::info("stopped");
+  log::info(hooks.handoff && hooks.handoff->requested ? "stopped for the reload" : "stopped");
   return 0;
 }
 

@@ -10,8 +10,12 @@
 // schedule the queue; serve.
 // SIGTERM/SIGINT: stop accepting, let running sessions and deliveries end
 // (up to a grace period), exit 0. Accepted mail is on disk throughout, so
-// a hard kill loses nothing either. SIGHUP: fetches the directory feed now;
-// listeners keep running. With [directory] feed set, the directory service
+// a hard kill loses nothing either. SIGHUP (or "reload" on the control
+// socket), with hooks.check_reload set: a configuration reload (reload.h)
+// - the config is checked, the listeners stop accepting but stay open,
+// sessions and deliveries finish (up to 30 s), run() returns with
+// hooks.handoff filled and the caller execs. Without it SIGHUP only
+// fetches the directory feed now and reloads the CRL. With [directory] feed set, the directory service
 // (directory_runtime.h) runs beside them on threads of its own.
 #pragma once
 
@@ -21,6 +25,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "gateway/reload.h"
 
 namespace sm::gateway {
 
@@ -33,6 +38,11 @@ struct StartupHooks {
   std::function<int()> bound;
   // DATA/log.key's octets when the audit trail hashes addresses ([audit] addresses).
   std::string audit_address_key;
+  // A reload asked for: checks the config file again (and what a start
+  // would load from it); "" to go ahead, else why not ("FILE:LINE: KEY: why").
+  std::function<std::string()> check_reload;
+  // Where run() leaves the listening sockets when it returns for a reload.
+  reload::Handoff* handoff = nullptr;
 };
 
 // Runs until stopped by a signal. Returns the process exit code.

@@ -1,7 +1,7 @@
 // gateway_keys.h - the gateway's own keys and trust at run time: every key
 // set of DATA/pki (active ones sign, all of them open), the authority with
 // its CRL, and which certificate the gateway presents in TLS. Loaded once
-// at start-up; `keys rotate` takes effect on the next start, a new CRL
+// at start-up; `keys rotate` takes effect on the next start or reload (reload.h), a new CRL
 // (from the directory feed, or on SIGHUP) at once.
 //
 // A gateway service provider holds one key set per customer organisation

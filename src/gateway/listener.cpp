@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "gateway/reload.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -32,6 +33,13 @@ Result<tcp::endpoint> Listener::bind(const config::Endpoint& at) {
   auto addr = asio::ip::make_address(at.host == "localhost" ? "127.0.0.1" : at.host, ec);
   if (ec) return local_error("listen." + options_.listener + ": not an IP address: " + at.host);
   tcp::endpoint ep(addr, at.port);
+  if (auto fd = reload::claim_listener(options_.listener, ep)) {
+    acceptor_.assign(ep.protocol(), *fd, ec);
+    if (ec) return local_error("listen." + options_.listener + ": cannot adopt the socket kept across the reload: " +
+                               ec.message());
+    log::info("{} listener: kept its socket across the reload", options_.listener);
+    return acceptor_.local_endpoint();
+  }
   acceptor_.open(ep.protocol(), ec);
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(ep, ec);
@@ -41,7 +49,7 @@ Result<tcp::endpoint> Listener::bind(const config::Endpoint& at) {
 }
 
 asio::awaitable<void> Listener::accept_loop() {
-  for (;;) {
+  while (accepting_) {
     std::error_code ec;
     tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
@@ -69,6 +77,18 @@ asio::awaitable<void> Listener::accept_loop() {
 void Listener::close() {
   std::error_code ec;
   acceptor_.close(ec);
+}
+
+void Listener::stop_accepting() {
+  accepting_ = false;
+  closing_->store(true);
+  std::error_code ec;
+  acceptor_.cancel(ec);
+}
+
+int Listener::release() {
+  std::error_code ec;
+  return acceptor_.is_open() ? acceptor_.release(ec) : -1;
 }
 
 asio::awaitable<void> Listener::session(tcp::socket socket, std::string ip, bool reserved) {

@@ -54,15 +54,25 @@ class Listener {
   Listener(asio::io_context& io, smtp::ServerOptions options, const config::Config::Limits& limits,
            Receiver& receiver, smtp::TransactionHandler& handler, std::uint64_t reserve)
       : acceptor_(io), options_(std::move(options)), limits_(limits), handler_(handler), reserved_(receiver),
-        reserve_(reserve), stress_(std::make_shared<std::atomic<bool>>(false)) {
+        reserve_(reserve), stress_(std::make_shared<std::atomic<bool>>(false)),
+        closing_(std::make_shared<std::atomic<bool>>(false)) {
     options_.stress = stress_;
+    options_.closing = closing_;
     options_.limits.stress_command_timeout = limits.stress_command_timeout;
   }
 
   // The bound address (port 0 asks the OS); the error names the listener.
+  // After a reload the socket inherited for this address is adopted
+  // instead (reload.h): clients waiting in its backlog are served.
   Result<asio::ip::tcp::endpoint> bind(const config::Endpoint& at);
   asio::awaitable<void> accept_loop();
   void close();
+  // A reload: accept no more (the socket stays open, clients wait in its
+  // backlog; an open session's next MAIL gets 421 4.3.2), then hand the
+  // descriptor over with release().
+  void stop_accepting();
+  int release();
+  const std::string& name() const { return options_.listener; }
   std::size_t open_sessions() const { return open_; }
 
  private:
@@ -79,8 +89,10 @@ class Listener {
   std::size_t open_ = 0;
   std::map<std::string, std::size_t> per_ip_;
   std::shared_ptr<std::atomic<bool>> stress_;
+  std::shared_ptr<std::atomic<bool>> closing_;
   std::chrono::steady_clock::time_point last_refusal_log_{};
   std::size_t refusals_unlogged_ = 0;
+  bool accepting_ = true;
 };
 
 }  // namespace sm::gateway

@@ -7,6 +7,8 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <ctime>
+
 #include "util/log.h"
 #include "util/sd_notify.h"
 
@@ -37,6 +39,14 @@ void notify_ready(const std::map<std::string, std::string>& bound, std::size_t w
 }
 
 void notify_stopping() { send("STOPPING=1\nSTATUS=stopping: accepted mail stays queued"); }
+
+void notify_reloading() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  auto usec = static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+  send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec) +
+       "\nSTATUS=reloading: finishing open sessions, then restarting in place");
+}
 
 void start_watchdog(asio::io_context& io) {
   auto interval = sd::watchdog_interval();

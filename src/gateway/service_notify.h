@@ -18,6 +18,10 @@ void notify_ready(const std::map<std::string, std::string>& bound, std::size_t w
 // STOPPING=1 and a STATUS= line.
 void notify_stopping();
 
+// A reload begins (reload.h): RELOADING=1 with MONOTONIC_USEC= (systemd's
+// Type=notify-reload protocol) and a STATUS= line; the new image sends READY=1.
+void notify_reloading();
+
 // With the watchdog on ($WATCHDOG_USEC), WATCHDOG=1 every half of it from
 // a timer on `io` until io stops. A bad $WATCHDOG_USEC is logged, not fatal.
 void start_watchdog(asio::io_context& io);

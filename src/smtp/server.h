@@ -46,6 +46,11 @@ struct ServerOptions {
   std::shared_ptr<asio::ssl::context> tls;  // null: STARTTLS not offered
   // Set by the listener while it is near its connection limit; null: never.
   std::shared_ptr<const std::atomic<bool>> stress;
+  // Set by the listener when the gateway is about to restart in place (a
+  // reload): a MAIL that would begin a new transaction gets 421 4.3.2 and
+  // the session ends, so the client sends it again to the new image; a
+  // transaction already begun finishes. Null: never.
+  std::shared_ptr<const std::atomic<bool>> closing;
   // Submission (RFC 6409, 4954): AUTH PLAIN and LOGIN are offered only once
   // the session is under TLS, and MAIL before AUTH gets 530 5.7.0.
   bool auth = false;

@@ -37,6 +37,11 @@ void Session::do_hello(const Command& cmd) {
 void Session::do_mail(const Command& cmd) {
   if (info_.helo.empty()) return protocol_error(503, "5.5.1", "Error: send HELO/EHLO first");
   if (envelope_) return protocol_error(503, "5.5.1", "Error: nested MAIL command");
+  if (options_.closing && options_.closing->load(std::memory_order_relaxed)) {
+    reply(421, "4.3.2", options_.hostname + " Service restarting, try again");
+    quit_ = true;
+    return;
+  }
   if (options_.auth && info_.auth_user.empty()) return reply(530, "5.7.0", "Authentication required");
   if (cmd.has_params && !esmtp_)
     return protocol_error(555, "5.5.4", "Error: MAIL parameters require EHLO");
