@@ -48,7 +48,7 @@ std::vector<Alert> evaluate_alerts(const AlertInputs& in, const AlertThresholds&
                    "the member directory is stale" + (in.directory_detail.empty() ? "" : ": " + in.directory_detail)});
   peer_rule(in, t, now, out);
   if (in.spool_disk_used_percent > t.spool_disk_percent)
-    out.push_back({"spool-disk-full", in.spool_disk_used_percent >= 95 ? Severity::critical : Severity::warning, now,
+    out.push_back({"spool-disk-full", in.spool_disk_used_percent >= kSpoolDiskCriticalPercent ? Severity::critical : Severity::warning, now,
                    "the spool's file system is " + std::to_string(static_cast<int>(in.spool_disk_used_percent)) +
                        "% full (threshold " + std::to_string(t.spool_disk_percent) + "%)"});
   return out;

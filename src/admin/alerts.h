@@ -34,6 +34,9 @@ struct Alert {
 inline constexpr std::array<std::string_view, 4> kAlertNames = {"certificate-expiring", "directory-stale",
                                                                 "peer-unreachable", "spool-disk-full"};
 
+// Above this use the spool-disk-full alert is critical (and doctor says FAIL).
+inline constexpr int kSpoolDiskCriticalPercent = 95;
+
 // [alerts] thresholds (config::Config::Alerts; peer_retry_seconds is queue.max_backoff).
 struct AlertThresholds {
   std::int64_t certificate_days = 30;         // alert when a certificate expires within this

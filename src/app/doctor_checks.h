@@ -28,7 +28,8 @@ std::string_view to_string(DoctorCheck::Status status);  // "OK", "WARN", "FAIL"
 // Certificate expiry: FAIL expired, WARN fewer than 30 days left, else OK.
 DoctorCheck expiry_check(std::string name, std::string what, std::int64_t not_after, std::int64_t now);
 // Used share of a file system: WARN above 80%, FAIL above 95%.
-DoctorCheck disk_check(const std::string& name, std::uint64_t total, std::uint64_t available);
+// warn_percent: [alerts] spool_disk_percent, so doctor and the alert agree.
+DoctorCheck disk_check(const std::string& name, std::uint64_t total, std::uint64_t available, int warn_percent = 80);
 
 // doctor_checks_keys.cpp
 void check_files(const config::Config& config, DoctorReport& report);

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "app/doctor_checks.h"
+#include "admin/alerts.h"
 #include "app/gateway_files.h"
 #include "pki/certificate.h"
 #include "pki/key.h"
@@ -36,12 +37,12 @@ DoctorCheck expiry_check(std::string name, std::string what, std::int64_t not_af
   return {std::move(name), Status::ok, what + " valid for " + std::to_string(days) + " more days" + until, ""};
 }
 
-DoctorCheck disk_check(const std::string& name, std::uint64_t total, std::uint64_t available) {
+DoctorCheck disk_check(const std::string& name, std::uint64_t total, std::uint64_t available, int warn_percent) {
   if (total == 0) return {name, Status::warn, "file system reports no size", "check the mount"};
   auto used = static_cast<int>(100 - (available * 100) / total);
   std::string detail = std::to_string(used) + "% used, " + std::to_string(available >> 20) + " MiB free";
-  if (used > 95) return {name, Status::fail, detail, "free space: the queue refuses mail when the disk is full"};
-  if (used > 80) return {name, Status::warn, detail, "free space or grow the file system"};
+  if (used > admin::kSpoolDiskCriticalPercent) return {name, Status::fail, detail, "free space: the queue refuses mail when the disk is full"};
+  if (used > warn_percent) return {name, Status::warn, detail, "free space or grow the file system"};
   return {name, Status::ok, detail, ""};
 }
 
@@ -121,7 +122,8 @@ void check_disk(const config::Config& config, DoctorReport& report) {
     report.push_back({"disk", Status::warn, "cannot measure " + dir.string(), "check the folder"});
     return;
   }
-  auto check = disk_check("disk", std::uint64_t{st.f_blocks} * st.f_frsize, std::uint64_t{st.f_bavail} * st.f_frsize);
+  auto check = disk_check("disk", std::uint64_t{st.f_blocks} * st.f_frsize, std::uint64_t{st.f_bavail} * st.f_frsize,
+                          config.alerts.spool_disk_percent);
   check.detail = config.data_dir.string() + ": " + check.detail;
   report.push_back(std::move(check));
 }
