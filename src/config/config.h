@@ -263,6 +263,9 @@ struct Config {
   // Outbound (submission): a sender who did not sign in strongly is
   // refused at RCPT with 550 5.7.9. Inbound: a local recipient whose
   // account cannot sign in strongly gets it held (hold) or returned.
+  // With marking_min the rule matches only mail marked at or above that
+  // level: outbound it is decided after DATA (policy engine guard
+  // "strong-auth-NAME"), inbound from the verified message's marking.
   struct StrongAuthRule {
     std::string name;
     std::vector<std::string> members;     // the other side's member id (recipient's outbound, signer's inbound)
@@ -270,6 +273,7 @@ struct Config {
     std::vector<std::string> recipients;  // same patterns
     enum class Inbound { hold, return_ };
     Inbound inbound = Inbound::hold;
+    std::string marking_min;              // a [markings] ladder level; "": any marking, or none
   };
   std::vector<StrongAuthRule> strong_auth;
 

@@ -1,7 +1,8 @@
 // strength_section.cpp - [[strong_auth]] (which mail needs strong
-// authentication, and what happens to inbound mail for a local account
-// that cannot sign in strongly: hold or return) and [[require_assurance]]
-// (what signed sender assurance mail from a member must carry).
+// authentication, optionally only mail marked at or above marking_min, and
+// what happens to inbound mail for a local account that cannot sign in
+// strongly: hold or return) and [[require_assurance]] (what signed sender
+// assurance mail from a member must carry).
 //
 // Address patterns are "*", "*@domain" or local@domain, kept lower-case;
 // member ids follow the directory's syntax (lower-case letters, digits,
@@ -94,6 +95,7 @@ void Loader::read_strength(Section& root, Config& c) {
     rule.members = member_ids(s, "members");
     rule.senders = address_patterns(s, "senders");
     rule.recipients = address_patterns(s, "recipients");
+    rule.marking_min = ladder_level(s, "marking_min", "", c);  // [markings] is read first
     std::string inbound = text(s, "inbound", "hold");
     if (inbound == "return") rule.inbound = Config::StrongAuthRule::Inbound::return_;
     else if (inbound != "hold")
@@ -126,6 +128,7 @@ std::string describe_strength(const Config& c) {
     if (!r.members.empty()) o += "members = " + list(r.members) + "\n";
     if (!r.senders.empty()) o += "senders = " + list(r.senders) + "\n";
     if (!r.recipients.empty()) o += "recipients = " + list(r.recipients) + "\n";
+    if (!r.marking_min.empty()) o += "marking_min = " + quote(r.marking_min) + "\n";
     o += "inbound = " + quote(inbound_name(r.inbound)) + "\n";
   }
   if (c.require_assurance.empty()) o += "# [[require_assurance]]: none\n";

@@ -94,7 +94,7 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
   const bool pass = out.result == "pass";
   StrengthSplit strength;
   if (pass && p.trust.strong_holds) {
-    auto split = p.trust.strong_holds->split(env, out.recipients, out.member);
+    auto split = p.trust.strong_holds->split(env, out.recipients, out.member, checked->facts.marking);
     if (!split) return std::unexpected(split.error());
     for (const auto& line : split->log) log::info("{}: from=<{}>: {}", id, env.sender, line);
     if (split->pick(out.recipients, StrengthSplit::Fate::return_).size() == out.recipients.size())

@@ -90,20 +90,21 @@ Result<bool> StrongHolds::strong_capable(const std::string& address) const {
 }
 
 Result<StrengthSplit> StrongHolds::split(const mail::Envelope& env, const std::vector<std::size_t>& recipients,
-                                         std::string_view member) const {
+                                         std::string_view member, const policy::Marking& marking) const {
   StrengthSplit s;
   s.fate.assign(env.recipients.size(), StrengthSplit::Fate::deliver);
   if (config_.strong_auth.empty()) return s;
   for (auto i : recipients) {
     const std::string& to = env.recipients.at(i).address;
-    const auto* rule = policy::needs_strong(config_, env.sender, to, member);
+    const auto* rule = policy::needs_strong(config_, env.sender, to, member, policy::MarkingLevel::of(marking));
     if (!rule) continue;
     auto capable = strong_capable(to);
     if (!capable) return fail(451, "4.3.0", "cannot read the accounts now; try again later");
     if (*capable) continue;
     bool hold = rule->inbound == config::Config::StrongAuthRule::Inbound::hold;
     s.fate[i] = hold ? StrengthSplit::Fate::hold : StrengthSplit::Fate::return_;
-    s.log.push_back("to=<" + to + ">: [[strong_auth]] " + rule->name + ": no strong sign-in enrolled: " +
+    s.log.push_back("to=<" + to + ">: [[strong_auth]] " + rule->name +
+                    (rule->marking_min.empty() ? "" : " (marked " + marking.label() + ")") + ": no strong sign-in enrolled: " +
                     (hold ? "held" : "returned"));
   }
   return s;

@@ -1,6 +1,7 @@
 // strong_hold.h - [[strong_auth]] on the receiving side: a verified
-// message for a local account that cannot sign in strongly (no TOTP, no
-// strong device) is held until it can (inbound = "hold") or returned to
+// message (marked at or above the rule's marking_min, when it has one) for
+// a local account that cannot sign in strongly (no TOTP, no strong device)
+// is held until it can (inbound = "hold") or returned to
 // its sender (inbound = "return", 550 5.7.9 "recipient has no strong
 // authentication").
 //
@@ -25,6 +26,7 @@
 #include "auth/accounts.h"
 #include "config/config.h"
 #include "gateway/bouncer.h"
+#include "policy/marking.h"
 #include "queue/spool.h"
 #include "util/error.h"
 
@@ -53,10 +55,13 @@ class StrongHolds {
   StrongHolds(const config::Config& config, queue::Spool& spool, Bouncer& bouncer,
               std::shared_ptr<auth::AccountStore> accounts);
 
-  // For a message signed by `member` to these recipients of env. 451 when
-  // an account cannot be read. Thread-safe.
+  // For a message signed by `member` and marked `marking` (read from the
+  // opened, verified content; it agrees with the signed SecureMail-Marking)
+  // to these recipients of env: rules with marking_min apply only when the
+  // marking is at or above it. 451 when an account cannot be read.
+  // Thread-safe.
   Result<StrengthSplit> split(const mail::Envelope& env, const std::vector<std::size_t>& recipients,
-                              std::string_view member) const;
+                              std::string_view member, const policy::Marking& marking) const;
   // The plain notice to a held recipient, written (not committed).
   Result<std::unique_ptr<queue::SpoolWriter>> notice(const mail::Envelope& held, std::string_view member) const;
 

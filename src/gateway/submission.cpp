@@ -136,7 +136,9 @@ std::string Submission::member_of(const std::string& recipient) const {
 Result<void> Submission::on_rcpt(const smtp::SessionInfo& session, const mail::Envelope& env,
                                  const mail::Recipient& rcpt) {
   if (auto ok = relay_.on_rcpt(session, env, rcpt); !ok) return ok;
-  const auto* rule = policy::needs_strong(config_, env.sender, rcpt.address, member_of(rcpt.address));
+  // Rules with marking_min wait for the content (the policy engine's strong-auth guard after DATA).
+  const auto* rule = policy::needs_strong(config_, env.sender, rcpt.address, member_of(rcpt.address),
+                                          policy::MarkingLevel::unknown());
   if (rule && !session.auth_strong)
     return fail(550, "5.7.9", "strong authentication required by rule " + rule->name);
   return {};

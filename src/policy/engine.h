@@ -11,14 +11,19 @@
 //      "marking-unmarked", "marking-eyes-only", "marking-release-to",
 //      "marking-distribution-list", "marking-personal", "marking-thread",
 //      "trigger-SEEMAIL", "sovereignty-member", "sovereignty-route",
-//      "member-suspended"): markings above internet_max refused; above
-//      plain_max never plain (sealed to a member accredited for it, else
-//      refused); above a member's accreditation refused; NZEO and REL TO
-//      only to recipients in those jurisdictions and never to distribution
-//      lists; personal mail may not carry official markings; a trigger word
-//      outside its tier returned (never plain); sealed mail only to members
-//      in approved jurisdictions; plain mail marked at least
-//      sovereignty.from_marking not on a route declared outside.
+//      "member-suspended", "strong-auth-NAME"): markings above
+//      internet_max refused; above plain_max never plain (sealed to a
+//      member accredited for it, else refused); above a member's
+//      accreditation refused; NZEO and REL TO only to recipients in those
+//      jurisdictions and never to distribution lists; personal mail may
+//      not carry official markings; a trigger word outside its tier
+//      returned (never plain); sealed mail only to members in approved
+//      jurisdictions; plain mail marked at least
+//      sovereignty.from_marking not on a route declared outside; mail from
+//      submission whose sender did not sign in strongly, to a recipient a
+//      [[strong_auth]] rule matches (with the message's marking,
+//      strength.h), refused 550 5.7.9 "strong authentication required by
+//      rule NAME".
 //   Inbound: a marking above [markings] accreditation is refused
 //   ("marking-accreditation").
 // "marking-thread" (a reply may not lower the marking of the thread it
@@ -99,6 +104,7 @@ class Engine {
   void content_guards(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const;
   void marking_guards(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const;
   void trigger_guards(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const;
+  void strength_guard(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const;
   // The rank a member is accredited to (max_marking, else member_default).
   int accredited_rank(const directory::Member& m) const;
 

@@ -2,11 +2,12 @@
 // rules that hold whatever [[policy.rule]]s say. Each can only make a
 // decision stricter, names itself as the rule when it does, and gives a
 // reason fit for the sender. Local recipients (our own domains) are inside
-// the accreditation boundary: only the distribution-list, personal and
-// trigger guards look at them.
+// the accreditation boundary: only the distribution-list, personal,
+// trigger and strong-auth guards look at them.
 #include <algorithm>
 
 #include "policy/engine.h"
+#include "policy/strength.h"
 
 namespace sm::policy {
 namespace {
@@ -58,6 +59,7 @@ void Engine::envelope_guards(const MessageFacts& facts, const RecipientFacts& rc
 void Engine::content_guards(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const {
   marking_guards(facts, rcpt, v);
   trigger_guards(facts, rcpt, v);
+  strength_guard(facts, rcpt, v);
   const auto& approved = config_.sovereignty.approved;
   const std::string& route = rcpt.route_jurisdiction;
   if (v.decision == PolicyDecision::plain && !rcpt.local && sovereignty_from_ >= 0 &&
@@ -107,6 +109,18 @@ void Engine::marking_guards(const MessageFacts& facts, const RecipientFacts& rcp
     tighten(v, PolicyDecision::refuse, "marking-release-to",
             "the message is marked " + label + ", released only to " + joined(rel) + ", and " + to +
                 " is not a member there");
+}
+
+void Engine::strength_guard(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const {
+  // Only submission signs senders in; relay mail is never held to [[strong_auth]].
+  if (facts.strong || (facts.listener != "submission" && facts.listener != "submissions")) return;
+  const std::string member = !rcpt.local && rcpt.member ? rcpt.member->id : std::string();
+  const auto* rule = needs_strong(config_, facts.sender, rcpt.address, member, MarkingLevel::of(facts.marking));
+  if (rule && tighten(v, PolicyDecision::refuse, "strong-auth-" + rule->name,
+                      "strong authentication required by rule " + rule->name)) {
+    v.code = 550;
+    v.status = "5.7.9";
+  }
 }
 
 void Engine::trigger_guards(const MessageFacts& facts, const RecipientFacts& rcpt, Verdict& v) const {

@@ -1,6 +1,7 @@
 // strength.cpp - the [[strong_auth]] and [[require_assurance]] decisions:
-// which rule (if any) makes a message need strong authentication, and what
-// a member's signed sender assurance lacks against what is required of it.
+// which rule (if any) makes a message need strong authentication (by
+// sender, recipient, member and marking), and what a member's signed
+// sender assurance lacks against what is required of it.
 #include "policy/strength.h"
 
 #include <algorithm>
@@ -34,11 +35,21 @@ bool address_matches(std::string_view pattern, std::string_view address) {
 }
 
 const config::Config::StrongAuthRule* needs_strong(const config::Config& config, std::string_view sender,
-                                                   std::string_view recipient, std::string_view member) {
+                                                   std::string_view recipient, std::string_view member,
+                                                   MarkingLevel marking) {
+  std::optional<Ladder> ladder;  // only for rules with marking_min
+  auto marked_enough = [&](const std::string& level) {
+    if (level.empty()) return true;
+    if (!marking.rank) return false;
+    if (!ladder) ladder.emplace(Ladder::of(config.markings));
+    int min = ladder->rank(level);
+    return min >= 0 && *marking.rank >= min;
+  };
   for (const auto& rule : config.strong_auth) {
     bool match = (rule.members.empty() || member_listed(rule.members, member)) &&
                  any_of_or_empty(rule.senders, [&](const std::string& p) { return address_matches(p, sender); }) &&
-                 any_of_or_empty(rule.recipients, [&](const std::string& p) { return address_matches(p, recipient); });
+                 any_of_or_empty(rule.recipients, [&](const std::string& p) { return address_matches(p, recipient); }) &&
+                 marked_enough(rule.marking_min);
     if (match) return &rule;
   }
   return nullptr;

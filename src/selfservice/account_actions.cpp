@@ -1,6 +1,7 @@
 // account_actions.cpp - what a signed-in holder changes on the self-service
 // page: the password, TOTP enrolment (confirmed with a code before it
-// counts), device passwords (strong sessions only). See site.h.
+// counts), device passwords and the sole-user acknowledgement (strong
+// sessions only). See site.h.
 #include "selfservice/site.h"
 
 #include "selfservice/qr_image.h"
@@ -22,6 +23,11 @@ std::string device_name_problem(std::string_view name) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'))
       return "Only letters, digits, dot, dash and underscore.";
   return "";
+}
+
+WebResponse strong_sign_in_needed(std::string_view what) {
+  return WebResponse::page(403, message_page("Strong sign-in needed",
+                                             std::string(what) + " only after signing in with a one-time code."));
 }
 
 }  // namespace
@@ -107,9 +113,7 @@ WebResponse Site::cancel_totp(Session& session) {
 }
 
 WebResponse Site::add_device(const WebRequest& request, Session& session) {
-  if (!session.strong)
-    return WebResponse::page(403, message_page("Strong sign-in needed",
-                                           "Device passwords can only be created after signing in with a one-time code."));
+  if (!session.strong) return strong_sign_in_needed("Device passwords can be created");
   AccountFormErrors errors;
   std::string device = ascii_lower(request.value("device"));
   errors.device_name = device_name_problem(device);
@@ -130,6 +134,23 @@ WebResponse Site::revoke_device(const WebRequest& request, Session& session) {
     return back_home(session, "The device password for " + device + " was not revoked: " + r.error().text);
   log::info("selfservice: {} revoked device password {}", session.account, device);
   return back_home(session, "The device password for " + device + " is revoked.");
+}
+
+// The holder's own word that nobody else uses the mailbox (no shared
+// account, no assistant signing in as them): carried in the signed sender
+// assurance of their mail. Only under a strong sign-in, so that whoever
+// says it has the second factor; an existing record (an operator's) stays.
+WebResponse Site::acknowledge_sole_user(Session& session) {
+  if (!session.strong) return strong_sign_in_needed("Sole use can be acknowledged");
+  auto account = accounts_.find(session.account);
+  if (!account || !*account) return back_home(session, "Your account cannot be read right now.");
+  if ((*account)->assurance.sole_user.set) return back_home(session, "Sole use is already recorded.");
+  if (auto r = accounts_.set_flag(session.account, "sole-user", true, "self-service:" + session.account); !r) {
+    log::error("selfservice: sole use of {} not recorded: {}", session.account, r.error().text);
+    return back_home(session, "Sole use could not be recorded right now. Try again later.");
+  }
+  log::info("selfservice: {} acknowledged sole use of the mailbox", session.account);
+  return back_home(session, "Recorded: you are the only user of this mailbox.");
 }
 
 }  // namespace sm::selfservice

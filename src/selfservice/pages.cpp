@@ -27,10 +27,14 @@ std::string addresses_section(const auth::Account& a) {
   return out + "</ul>\n";
 }
 
-std::string assurance_section(const auth::Account& a) {
-  return "<h2>Assurance</h2>\n<table>\n" + flag_row("Strong sign-in required", a.assurance.strong_required) +
-         flag_row("Sole user", a.assurance.sole_user) + flag_row("Identity verified", a.assurance.identity_verified) +
-         "</table>\n";
+std::string assurance_section(const auth::Account& a, const Session& s) {
+  std::string out = "<h2>Assurance</h2>\n<table>\n" + flag_row("Strong sign-in required", a.assurance.strong_required) +
+                    flag_row("Sole user", a.assurance.sole_user) +
+                    flag_row("Identity verified", a.assurance.identity_verified) + "</table>\n";
+  if (a.assurance.sole_user.set) return out;
+  out += "<p>Mail you send says whether you alone use this mailbox; some recipients accept only mail that does.</p>\n";
+  if (!s.strong) return out + "<p>To confirm that you alone use it, sign in with your password and a one-time code.</p>\n";
+  return out + html::form("/sole-user", s.csrf, "", "I am the only user of this mailbox");
 }
 
 std::string totp_section(const auth::Account& a, const Session& s) {
@@ -116,7 +120,7 @@ std::string account_page(const auth::Account& account, const Session& session, c
   content += totp_section(account, session);
   content += devices_section(account, session, errors);
   content += password_section(account, session, errors);
-  content += assurance_section(account);
+  content += assurance_section(account, session);
   return html::page("Your mailbox", content, notice);
 }
 

@@ -76,6 +76,7 @@ WebResponse Site::handle(const WebRequest& request) {
   if (request.path == "/totp/cancel") return cancel_totp(session);
   if (request.path == "/devices") return add_device(request, session);
   if (request.path == "/devices/revoke") return revoke_device(request, session);
+  if (request.path == "/sole-user") return acknowledge_sole_user(session);
   return WebResponse::page(404, message_page("Not found", "There is no such page."));
 }
 

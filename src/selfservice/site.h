@@ -1,6 +1,8 @@
 // site.h - the self-service page of a mailbox holder: sign in, see the
 // account (addresses, TOTP, devices, assurance flags), change the password,
-// enrol TOTP, create and revoke device passwords.
+// enrol TOTP, create and revoke device passwords, acknowledge being the
+// mailbox's sole user (strong sessions; recorded as set by
+// "self-service:ACCOUNT" with the time).
 //
 // Transport-free: the HTTPS listener (admin/web_https.h) turns requests into
 // WebRequest and sends WebResponse back with the security headers. Every
@@ -51,6 +53,7 @@ class Site {
   WebResponse cancel_totp(Session& session);
   WebResponse add_device(const WebRequest& request, Session& session);
   WebResponse revoke_device(const WebRequest& request, Session& session);
+  WebResponse acknowledge_sole_user(Session& session);
   WebResponse account_page(Session& session, const AccountFormErrors& errors, int status = 200);
   WebResponse back_home(Session& session, std::string notice);
 

@@ -4,10 +4,17 @@ sign in with the password alone, enrol an authenticator app (the secret is
 read from the page and the codes come from the real `oathtool`), see a
 wrong code refused, sign out, sign in with password and code, create a
 device password and revoke it. Screenshots of every step go to
-tests/e2e/artefacts/selfservice/. Then, without a browser: the security
+tests/e2e/artefacts/selfservice/. By keyboard alone (Tab, Shift+Tab,
+Enter; screenshots in tests/e2e/artefacts/selfservice/keyboard/): focus
+moves through every field and button in page order with a visible focus
+ring, and a holder signs in, enrols TOTP, creates a device password and
+acknowledges being the mailbox's sole user.
+Then, without a browser: the security
 headers and cookie, CSRF refusals, session renewal at sign-in, and no
 secret in the gateway log."""
+import datetime
 import http.client
+import json
 import re
 import shutil
 import ssl
@@ -69,16 +76,17 @@ def browser(tmp_path):
 class Steps:
     """Screenshots numbered in the order taken."""
 
-    def __init__(self, driver):
+    def __init__(self, driver, folder=ARTEFACTS):
         self.driver = driver
+        self.folder = folder
         self.n = 0
-        ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        for old in ARTEFACTS.glob("*.png"):
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
             old.unlink()
 
     def shot(self, name):
         self.n += 1
-        path = ARTEFACTS / f"{self.n:02d}-{name}.png"
+        path = self.folder / f"{self.n:02d}-{name}.png"
         height = self.driver.execute_script("return document.documentElement.scrollHeight")
         width = self.driver.get_window_size()["width"]
         self.driver.set_window_size(width, max(600, min(height + 150, 4000)))
@@ -219,6 +227,158 @@ def test_holder_enrols_totp_and_manages_a_device_password(web_gateway, browser):
     log = web_gateway.log_text()
     for secret_text in (PASSWORD, secret, device_password, *codes):
         assert secret_text not in log
+
+
+# --- by keyboard alone -------------------------------------------------------
+
+# What may take the focus, in page order (what Tab must follow).
+FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]"
+
+
+def focused(driver):
+    """The focused element as "tag#id" or "tag:text", whether it shows
+    :focus-visible, and its computed outline."""
+    return driver.execute_script("""
+        const e = document.activeElement;
+        const name = e.id ? e.tagName.toLowerCase() + '#' + e.id : e.tagName.toLowerCase() + ':' + e.textContent.trim();
+        const css = getComputedStyle(e);
+        return [name, e.matches(':focus-visible'), css.outlineStyle + ' ' + css.outlineWidth];""")
+
+
+def page_order(driver):
+    return driver.execute_script("""
+        return [...document.querySelectorAll(arguments[0])].map(e =>
+            e.id ? e.tagName.toLowerCase() + '#' + e.id : e.tagName.toLowerCase() + ':' + e.textContent.trim());""",
+                                 FOCUSABLE)
+
+
+def keys(driver, *sequence):
+    """Keys to whatever has the focus (never a click)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    chain = ActionChains(driver)
+    for k in sequence:
+        chain.send_keys(k)
+    chain.perform()
+
+
+def shift_tab(driver):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+
+
+def tab_through(driver):
+    """On a page just loaded (nothing focused yet): Tab through every
+    focusable element. Each must take the focus in page order and show the
+    focus ring (the :focus-visible outline). Returns the order; the focus
+    is left on the last."""
+    from selenium.webdriver.common.keys import Keys
+    assert driver.execute_script("return document.activeElement === document.body")
+    expected = page_order(driver)
+    assert expected, driver.page_source
+    seen = []
+    for _ in expected:
+        keys(driver, Keys.TAB)
+        name, visible, outline = focused(driver)
+        assert visible and outline == "solid 3px", (name, visible, outline)
+        seen.append(name)
+    assert seen == expected
+    return seen
+
+
+def move_to(driver, order, name):
+    """Tab or Shift+Tab from the focused element to `name` (both in `order`),
+    checking each step lands where the order says."""
+    from selenium.webdriver.common.keys import Keys
+    here = order.index(focused(driver)[0])
+    there = order.index(name)
+    while here != there:
+        if there > here:
+            keys(driver, Keys.TAB)
+            here += 1
+        else:
+            shift_tab(driver)
+            here -= 1
+        assert focused(driver)[0] == order[here], (focused(driver), order[here])
+
+
+def enter_and_wait(driver):
+    """Enter on the focused element, then wait for the page that answers."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = driver.find_element(By.TAG_NAME, "html")
+    keys(driver, Keys.ENTER)
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def test_holder_signs_in_and_enrols_totp_by_keyboard_alone(web_gateway, browser):
+    from selenium.webdriver.common.keys import Keys
+    host, port = web_gateway.addr("web")
+    steps = Steps(browser, ARTEFACTS / "keyboard")
+    print(f"\nscreenshots: {steps.folder}")
+    browser.get(f"https://{host}:{port}/")
+
+    order = tab_through(browser)
+    assert order == ["input#account", "input#password", "input#code", "button:Sign in"]
+    # Typing into the fields in turn; Enter in the last one submits the form.
+    move_to(browser, order, "input#account")
+    keys(browser, "alice", Keys.TAB, PASSWORD, Keys.TAB)
+    assert focused(browser)[0] == "input#code"
+    steps.shot("sign-in-code-focused")
+    enter_and_wait(browser)
+    assert "Signed in as alice (password only)" in body(browser)
+
+    order = tab_through(browser)
+    assert order == ["button:Sign out", "button:Set up an authenticator app", "input#current", "input#new",
+                     "input#repeat", "button:Change password"], order
+    move_to(browser, order, "button:Set up an authenticator app")
+    steps.shot("account-enrol-focused")
+    enter_and_wait(browser)
+
+    secret = text_of(browser, "totp-secret")
+    order = tab_through(browser)
+    assert order == ["input#password", "input#code", "button:Confirm", "button:Cancel"]
+    move_to(browser, order, "input#password")
+    keys(browser, PASSWORD, Keys.TAB, totp(secret))
+    steps.shot("totp-code-typed")
+    enter_and_wait(browser)
+    assert len(browser.find_elements("css selector", "#recovery-codes li")) == 10
+    assert tab_through(browser) == ["a:Back to your mailbox"]
+    steps.shot("recovery-codes-link-focused")
+    enter_and_wait(browser)  # Enter follows a focused link
+
+    assert "Signed in as alice (strong sign-in)" in body(browser)
+    order = tab_through(browser)
+    assert order == ["button:Sign out", "input#device", "button:Create device password", "input#current",
+                     "input#code", "input#new", "input#repeat", "button:Change password",
+                     "button:I am the only user of this mailbox"], order
+    move_to(browser, order, "input#device")
+    keys(browser, "laptop")
+    steps.shot("device-name-typed")
+    enter_and_wait(browser)
+    assert re.fullmatch(r"[a-z]{4}(-[a-z]{4}){6}", text_of(browser, "device-password"))
+    steps.shot("device-created")
+    assert tab_through(browser) == ["a:Back to your mailbox"]
+    enter_and_wait(browser)
+
+    # Sole use, acknowledged by the holder (strong session): recorded as set
+    # by the account itself, with the time, and shown.
+    before = int(time.time())
+    order = tab_through(browser)
+    move_to(browser, order, "button:I am the only user of this mailbox")
+    steps.shot("sole-user-focused")
+    enter_and_wait(browser)
+    assert "Recorded: you are the only user of this mailbox." in body(browser)
+    assert re.search(r"Sole user\s+yes, set by self-service:alice on \d{4}-", body(browser)), body(browser)
+    steps.shot("sole-user-recorded")
+    shown = subprocess.run([BIN, "user", "show", "alice", "--json", "--config", str(web_gateway.config_path)],
+                           capture_output=True, text=True, timeout=60, check=True).stdout
+    flag = json.loads(shown)["assurance"]["sole_user"]
+    at = datetime.datetime.fromisoformat(flag["at"].replace("Z", "+00:00")).timestamp()
+    assert flag["set"] and flag["by"] == "self-service:alice" and before - 1 <= at <= time.time() + 1, flag
 
 
 # --- without a browser ------------------------------------------------------

@@ -1,5 +1,5 @@
 // config_strength_test.cpp - [[strong_auth]] and [[require_assurance]]:
-// defaults, every key, normalisation of patterns, the describe() round
+// defaults, every key (marking_min a level of [markings] ladder), normalisation of patterns, the describe() round
 // trip, and one test per kind of bad value (each error names the file, the
 // line and the key).
 #include <gtest/gtest.h>
@@ -140,4 +140,37 @@ TEST(ConfigStrength, RequireAssuranceNeedsMembers) {
 
 TEST(ConfigStrength, SingleBracketsAreExplained) {
   EXPECT_NE(load_error("[strong_auth]\nname = \"x\"\n").find("write [[strong_auth]]"), std::string::npos);
+}
+
+TEST(ConfigStrength, MarkingMinIsALadderLevel) {
+  auto c = load_string("[[strong_auth]]\nname = \"x\"\nmarking_min = \"in confidence\"\n", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->strong_auth.at(0).marking_min, "IN-CONFIDENCE");  // the ladder's spelling
+  std::string shown = describe(*c);
+  EXPECT_NE(shown.find("marking_min = \"IN-CONFIDENCE\""), std::string::npos) << shown;
+  auto again = load_string(shown, "shown.toml", "/etc/securemail");
+  ASSERT_TRUE(again.has_value()) << again.error() << "\n" << shown;
+  EXPECT_EQ(again->strong_auth.at(0).marking_min, "IN-CONFIDENCE");
+  // Without the key: every marking, and none.
+  auto plain = load_string("[[strong_auth]]\nname = \"x\"\n", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(plain.has_value()) << plain.error();
+  EXPECT_EQ(plain->strong_auth.at(0).marking_min, "");
+}
+
+TEST(ConfigStrength, MarkingMinOnAConfiguredLadder) {
+  auto c = load_string("trigger = []\n[sovereignty]\nfrom_marking = \"CLOSED\"\n"
+                       "[markings]\nladder = [\"OPEN\", \"CLOSED\"]\naccreditation = \"CLOSED\"\n"
+                       "plain_max = \"OPEN\"\ninternet_max = \"CLOSED\"\nmember_default = \"OPEN\"\n"
+                       "[[strong_auth]]\nname = \"x\"\nmarking_min = \"closed\"\n",
+                       "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->strong_auth.at(0).marking_min, "CLOSED");
+}
+
+TEST(ConfigStrength, BadMarkingMin) {
+  EXPECT_EQ(load_error("[[strong_auth]]\nname = \"x\"\nmarking_min = \"SECRETISH\"\n"),
+            "config.toml:3: strong_auth[0].marking_min: \"SECRETISH\" is not on markings.ladder [\"UNCLASSIFIED\", "
+            "\"IN-CONFIDENCE\", \"SENSITIVE\", \"RESTRICTED\", \"CONFIDENTIAL\", \"SECRET\", \"TOP SECRET\"]");
+  EXPECT_EQ(load_error("[[strong_auth]]\nname = \"x\"\nmarking_min = 3\n"),
+            "config.toml:3: strong_auth[0].marking_min: expected a string, got an integer");
 }

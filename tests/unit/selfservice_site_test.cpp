@@ -1,8 +1,12 @@
 // selfservice_site_test.cpp - the self-service Site with a real
 // AccountStore: a web session ends when the account's password changes
 // elsewhere (another session, the operator's `user passwd`) or the account
-// is disabled; the session that changed the password goes on.
+// is disabled; the session that changed the password goes on. The holder
+// acknowledges sole use of the mailbox only under a strong sign-in, with a
+// CSRF token, recorded as "self-service:alice" with the time.
 #include <gtest/gtest.h>
+
+#include <ctime>
 
 #include "auth_test_support.h"
 #include "selfservice/site.h"
@@ -24,14 +28,24 @@ class SiteTest : public auth::test::StoreTest {
     StoreTest::TearDown();
   }
   // A signed-in session id for alice.
-  std::string sign_in(const std::string& password = "correct horse battery") {
+  std::string sign_in(const std::string& password = "correct horse battery", const std::string& code = "") {
     WebResponse home = site_->handle({"GET", "/", "192.0.2.1", "", {}});
     auto anon = site_->sessions().find(home.set_session, SessionStore::Clock::now());
     EXPECT_TRUE(anon);
     WebResponse r = site_->handle(
-        {"POST", "/signin", "192.0.2.1", anon->id, {{"csrf", anon->csrf}, {"account", "alice"}, {"password", password}}});
+        {"POST", "/signin", "192.0.2.1", anon->id, {{"csrf", anon->csrf}, {"account", "alice"}, {"password", password}, {"code", code}}});
     EXPECT_EQ(r.location, "/") << r.body;
     return r.set_session;
+  }
+  // A strong session: the password and one of the recovery codes.
+  std::string strong_sign_in() {
+    auto enrolment = store_->enrol_totp("alice", "Example Mail");
+    EXPECT_TRUE(enrolment);
+    return enrolment ? sign_in("correct horse battery", enrolment->recovery_codes.front()) : "";
+  }
+  WebResponse post(const std::string& id, const std::string& path, std::string csrf = "") {
+    if (csrf.empty()) csrf = site_->sessions().find(id, SessionStore::Clock::now())->csrf;
+    return site_->handle({"POST", path, "192.0.2.1", id, {{"csrf", csrf}}});
   }
   bool still_signed_in(const std::string& id) {
     WebResponse r = site_->handle({"GET", "/", "192.0.2.1", id, {}});
@@ -76,4 +90,48 @@ TEST_F(SiteTest, ChangingThePasswordHereKeepsThisSessionAndEndsTheOthers) {
   ASSERT_EQ(r.location, "/") << r.status << r.body;
   EXPECT_TRUE(still_signed_in(here));
   EXPECT_FALSE(still_signed_in(elsewhere));
+}
+
+TEST_F(SiteTest, SoleUseIsAcknowledgedByTheHolderUnderAStrongSignIn) {
+  std::string weak = sign_in();
+  WebResponse page = site_->handle({"GET", "/", "192.0.2.1", weak, {}});
+  EXPECT_EQ(page.body.find("action=\"/sole-user\""), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("sign in with your password and a one-time code"), std::string::npos) << page.body;
+  WebResponse refused = post(weak, "/sole-user");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("Strong sign-in needed"), std::string::npos);
+
+  std::string strong = strong_sign_in();
+  page = site_->handle({"GET", "/", "192.0.2.1", strong, {}});
+  EXPECT_NE(page.body.find("action=\"/sole-user\""), std::string::npos) << page.body;
+  EXPECT_EQ(post(strong, "/sole-user", std::string(64, '0')).status, 403);  // a wrong CSRF token
+  auto before = store_->find("alice");
+  ASSERT_TRUE(before && *before);
+  EXPECT_FALSE((*before)->assurance.sole_user.set);
+
+  std::int64_t now = std::time(nullptr);
+  WebResponse done = post(strong, "/sole-user");
+  EXPECT_EQ(done.location, "/") << done.status << done.body;
+  auto after = store_->find("alice");
+  ASSERT_TRUE(after && *after);
+  const auth::Flag& flag = (*after)->assurance.sole_user;
+  EXPECT_TRUE(flag.set);
+  EXPECT_EQ(flag.by, "self-service:alice");
+  EXPECT_GE(flag.at, now);
+  EXPECT_LE(flag.at, now + 5);
+  page = site_->handle({"GET", "/", "192.0.2.1", strong, {}});
+  EXPECT_NE(page.body.find("Recorded: you are the only user of this mailbox."), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("yes, set by self-service:alice on "), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("action=\"/sole-user\""), std::string::npos) << page.body;
+}
+
+TEST_F(SiteTest, AnOperatorsSoleUseRecordStays) {
+  ASSERT_TRUE(store_->set_flag("alice", "sole-user", true, "helpdesk"));
+  std::string strong = strong_sign_in();
+  EXPECT_EQ(post(strong, "/sole-user").location, "/");
+  auto after = store_->find("alice");
+  ASSERT_TRUE(after && *after);
+  EXPECT_EQ((*after)->assurance.sole_user.by, "helpdesk");
+  WebResponse page = site_->handle({"GET", "/", "192.0.2.1", strong, {}});
+  EXPECT_NE(page.body.find("Sole use is already recorded."), std::string::npos) << page.body;
 }
