@@ -60,10 +60,8 @@ TokenStore::~TokenStore() = default;
 
 Result<std::unique_ptr<TokenStore>> TokenStore::open(const std::filesystem::path& data_dir) {
   std::filesystem::path file = data_dir / "admin.sqlite";
-  auto db = store::Database::open(file, kMigrations);
+  auto db = store::Database::open_private(file, kMigrations);
   if (!db) return std::unexpected(db.error());
-  std::error_code ec;
-  std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   return std::unique_ptr<TokenStore>(new TokenStore(std::make_unique<Impl>(std::move(*db))));
 }
 

@@ -3,8 +3,6 @@
 // devices, sign-in) are in account_secrets.cpp.
 #include "auth/accounts.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -209,13 +207,7 @@ bool Account::strong_capable() const {
 std::filesystem::path AccountStore::file(const std::filesystem::path& data_dir) { return data_dir / "accounts.sqlite"; }
 
 Result<std::unique_ptr<AccountStore>> AccountStore::open(const std::filesystem::path& data_dir) {
-  auto path = file(data_dir);
-  // Create it 0600 before SQLite does (its -wal and -shm files take this mode).
-  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
-    ::fchmod(fd, 0600);
-    ::close(fd);
-  }
-  auto db = store::Database::open(path, kMigrations);
+  auto db = store::Database::open_private(file(data_dir), kMigrations);
   if (!db) return std::unexpected(db.error());
   auto impl = std::make_unique<Impl>(std::move(*db));
   return std::unique_ptr<AccountStore>(new AccountStore(std::move(impl)));

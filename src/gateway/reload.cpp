@@ -38,7 +38,10 @@ std::optional<asio::ip::tcp::endpoint> local_endpoint(int fd) {
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
   if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) return std::nullopt;
   asio::ip::tcp::endpoint ep;
-  std::memcpy(ep.data(), &ss, std::min<std::size_t>(len, sizeof(sockaddr_storage)));
+  // The endpoint holds a sockaddr_in6 at most (28 bytes), not a whole
+  // sockaddr_storage: copy no more than it can take.
+  if (len > ep.capacity()) return std::nullopt;
+  std::memcpy(ep.data(), &ss, len);
   ep.resize(len);
   return ep;
 }

@@ -8,6 +8,7 @@
 #include "store/sqlite.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,6 +64,15 @@ Result<Database> Database::open(const std::filesystem::path& file,
   if (std::string why = unusable_reason(file); !why.empty())
     return local_error(file.string() + ": cannot open database: " + why);
   return db;
+}
+
+Result<Database> Database::open_private(const std::filesystem::path& file,
+                                        std::span<const std::string_view> migrations) {
+  if (int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);  // created just now: no connection can hold it yet
+  else if (errno == EEXIST)
+    ::chmod(file.c_str(), 0600);  // by path: no descriptor of ours to close
+  return open(file, migrations);
 }
 
 Result<Database> Database::open_unchecked(const std::filesystem::path& file,

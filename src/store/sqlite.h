@@ -35,6 +35,20 @@ class Database {
   // why, not SQLite's "unable to open database file".
   static Result<Database> open(const std::filesystem::path& file,
                                std::span<const std::string_view> migrations);
+  // Like open, for secrets (password hashes, token hashes): the file is
+  // created mode 0600 (SQLite gives its -wal and -shm the same mode) and an
+  // existing one is set to 0600.
+  //
+  // Never open() and close() a database file yourself while a connection
+  // of this process may hold it: close() drops every POSIX lock the process
+  // holds on the file, another process then believes it is the last
+  // connection and deletes the WAL under ours, which goes on reading a
+  // deleted WAL and no longer sees anyone's commits
+  // (https://sqlite.org/howtocorrupt.html, 2.2). This one creates the file
+  // with O_EXCL (a new file nobody holds) and otherwise changes the mode by
+  // path.
+  static Result<Database> open_private(const std::filesystem::path& file,
+                                       std::span<const std::string_view> migrations);
   // Open an existing file read-only (a command looking at a running
   // gateway's database): no migration; a file whose schema is newer than
   // `known_versions`, or that is missing, is refused.

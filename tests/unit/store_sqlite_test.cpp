@@ -3,6 +3,8 @@
 // transactions that roll back unless committed.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -210,6 +212,62 @@ TEST_F(StoreTest, UnusableFolderIsNamedWithTheReason) {
   auto deeper = Database::open(blocker / "sub" / "state.sqlite", kSchema);
   ASSERT_FALSE(deeper);
   EXPECT_NE(deeper.error().text.find("a parent folder is a file"), std::string::npos) << deeper.error().text;
+}
+
+// A secrets database is 0600 whether new or already there.
+TEST_F(StoreTest, PrivateDatabasesAreOwnerOnly) {
+  {
+    auto db = Database::open_private(file_, kSchema);
+    ASSERT_TRUE(db) << db.error().text;
+  }
+  EXPECT_EQ(fs::status(file_).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  fs::permissions(file_, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+  auto again = Database::open_private(file_, kSchema);
+  ASSERT_TRUE(again) << again.error().text;
+  EXPECT_EQ(fs::status(file_).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// The gateway opens the accounts database from several parts (strong holds,
+// submission, the web listener, the console) while `securemail user` writes
+// to it from another process. Opening it again in the same process must not
+// drop the POSIX locks the first connection holds: if it did, the other
+// process, closing, would take itself for the last connection and delete
+// the WAL, and the gateway's first connection would never see a commit
+// again (a device added with `securemail user device add` stayed invisible).
+TEST_F(StoreTest, OpeningAgainKeepsTheFirstConnectionSeeingOtherProcesses) {
+  auto first = Database::open_private(file_, kSchema);
+  ASSERT_TRUE(first) << first.error().text;
+  auto count = [&] {
+    auto s = first->prepare("SELECT count(*) FROM u");
+    EXPECT_TRUE(s);
+    auto row = s->step();
+    EXPECT_TRUE(row && *row);
+    return s->int_at(0);
+  };
+  ASSERT_EQ(count(), 0);
+  auto second = Database::open_private(file_, kSchema);
+  ASSERT_TRUE(second) << second.error().text;
+
+  // The other process must be a fresh program: a forked child inherits
+  // SQLite's in-memory table of the locks this process holds and would not
+  // ask the kernel. Python's sqlite3 module is the other process here.
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const char* script =
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1])\n"
+        "c.execute('INSERT INTO u (x) VALUES (7)')\n"
+        "c.commit()\n"
+        "c.close()\n";
+    ::execl("/usr/bin/python3", "python3", "-c", script, file_.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(fs::exists(fs::path(file_.string() + "-wal"))) << "the other process deleted the WAL we hold";
+  EXPECT_EQ(count(), 1);
 }
 
 }  // namespace
