@@ -285,7 +285,11 @@ def test_tls_to_a_member_is_pinned_and_never_downgraded(net, tmp_path):
         # A server that offers no STARTTLS at all: deferred again, never sent in clear.
         clear.start(port)
         flush(net, "a.example")
-        assert wait_for(lambda: "TLS is required, but was not offered" in a.log_text(), 15), a.log_text()[-2000:]
+        # Stop the clear server only once a has given this attempt up (the
+        # message deferred): a connection it still had open there would hang
+        # until a's greeting timeout and hold the message "in flight".
+        assert wait_for(lambda: any("status=deferred" in line and "not offered" in line
+                                    for line in a.log_text().splitlines()), 15), a.log_text()[-2000:]
         clear.stop()
         assert impostor.count() == 0 and clear.count() == 0
     finally:
