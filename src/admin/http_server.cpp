@@ -164,7 +164,7 @@ Result<int> AdminServer::listen(const std::string& host, int port) {
     return local_error("listen.admin: cannot listen on " + at + ": " +
                        (err != 0 ? std::strerror(err) : "address not usable"));
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_.start([this] { server_->listen_after_bind(); }, [this] { server_->stop(); });
   return bound;
 }
 
@@ -180,8 +180,7 @@ std::string AdminServer::answer(std::string_view connection) {
 }
 
 void AdminServer::stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  thread_.stop();
 }
 
 }  // namespace sm::admin

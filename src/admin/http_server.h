@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin/listen_thread.h"
 #include "util/error.h"
 
 namespace httplib {
@@ -88,7 +89,7 @@ class AdminServer {
  private:
   std::unique_ptr<httplib::Server> server_;
   std::function<Health()> health_;
-  std::thread thread_;
+  ListenThread thread_;
 };
 
 }  // namespace sm::admin

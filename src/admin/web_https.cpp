@@ -139,13 +139,12 @@ Result<int> HttpsListener::listen(const std::string& host, int port, const std::
   });
   int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
   if (bound < 0) return local_error(name_ + " listener: cannot bind " + host + ":" + std::to_string(port));
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_.start([this] { server_->listen_after_bind(); }, [this] { server_->stop(); });
   return bound;
 }
 
 void HttpsListener::stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  thread_.stop();
 }
 
 }  // namespace sm::admin

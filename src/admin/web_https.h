@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin/listen_thread.h"
 #include "util/error.h"
 
 namespace httplib {
@@ -97,7 +98,7 @@ class HttpsListener {
   std::string name_, cookie_;
   WebHandler handler_;
   std::unique_ptr<httplib::SSLServer> server_;
-  std::thread thread_;
+  ListenThread thread_;
 };
 
 }  // namespace sm::admin

@@ -34,6 +34,19 @@ TEST(Admin, HealthzAndMetrics) {
   server.stop();
 }
 
+// A reload or SIGTERM may come the moment the listener started: stop()
+// must end the listening thread even before it reached its accept loop
+// (cpp-httplib ignores a stop() that comes first; the gateway hung in
+// join() on a SIGHUP just after "ready").
+TEST(Admin, StopRightAfterListenNeverHangs) {
+  for (int i = 0; i < 200; ++i) {
+    admin::AdminServer server([] { return admin::Health{true, ""}; });
+    auto port = server.listen("127.0.0.1", 0);
+    ASSERT_TRUE(port) << port.error().text;
+    server.stop();
+  }
+}
+
 TEST(Admin, RoutesSeeCapturesQueryHeadersAndBody) {
   admin::AdminServer server([] { return admin::Health{}; });
   server.handle("GET", R"(/v1/things/([a-z0-9]+))", [](const admin::HttpRequest& req) {
