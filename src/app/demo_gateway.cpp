@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "app/demo_parts.h"
-#include "gateway/gateway.h"
+#include "gateway/control_socket.h"
 #include "gateway/http_client.h"
 
 namespace sm::app::demo {

@@ -16,7 +16,7 @@
 #include "app/data_lock.h"
 #include "admin/queue_view.h"
 #include "app/load_config.h"
-#include "gateway/gateway.h"
+#include "gateway/control_socket.h"
 #include "queue/spool.h"
 
 namespace fs = std::filesystem;

@@ -12,6 +12,7 @@
 #include "app/config_command.h"
 #include "app/data_lock.h"
 #include "app/privileges.h"
+#include "gateway/control_socket.h"
 #include "gateway/gateway.h"
 #include "gateway/gateway_keys.h"
 #include "gateway/reload.h"

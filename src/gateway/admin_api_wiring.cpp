@@ -12,7 +12,7 @@
 #include "admin/queue_view.h"
 #include "directory/directory.h"
 #include "gateway/directory_runtime.h"
-#include "gateway/gateway.h"
+#include "gateway/control_socket.h"
 
 namespace sm::gateway {
 namespace {

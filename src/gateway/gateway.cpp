@@ -1,9 +1,9 @@
 // gateway.cpp - process wiring of the daemon: keys, queue, directory,
-// listeners (listener.h), delivery agent, admin and control sockets, signals.
+// listeners (listener.h), delivery agent, admin listener, control socket
+// (control_socket.h), signals.
 #include "gateway/gateway.h"
 
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <asio.hpp>
 #include <asio/thread_pool.hpp>
@@ -16,6 +16,7 @@
 #include "gateway/acknowledger.h"
 #include "gateway/admin_api_wiring.h"
 #include "gateway/console_wiring.h"
+#include "gateway/control_socket.h"
 #include "gateway/bouncer.h"
 #include "gateway/delivery_agent.h"
 #include "gateway/directory_runtime.h"
@@ -70,88 +71,11 @@ Result<void> write_listeners_file(const fs::path& run_dir, const std::map<std::s
   return {};
 }
 
-// "retry ID": a deferred message is due now (a held one stays held).
-Result<void> due_now(queue::Spool& spool, const std::string& id) {
-  auto m = spool.load(id);
-  if (!m) return std::unexpected(m.error());
-  if (m->held) return local_error("message is held: " + id + "; release it first");
-  m->state.next_attempt = 0;
-  return spool.save_state(*m);
-}
-
-// What a control line asks of the queue: "hold ID", "release ID",
-// "retry ID", "delete ID". The change is synced before the reply; a released message
-// goes to delivery at once.
-std::string queue_change(const std::string& line, queue::Spool& spool, DeliveryAgent& agent) {
-  auto space = line.find(' ');
-  std::string what = line.substr(0, space);
-  std::string id = space == std::string::npos ? std::string() : line.substr(space + 1);
-  Result<void> r = what == "hold"      ? spool.hold(id)
-                   : what == "release" ? spool.release(id)
-                   : what == "retry"   ? due_now(spool, id)
-                                       : spool.remove(id);
-  if (r) r = spool.sync();
-  if (!r) return "error " + r.error().text + "\n";
-  log::info("{}: {} by the operator", id,
-            what == "delete" ? "deleted" : what == "hold" ? "held" : what == "retry" ? "retried" : "released");
-  if (what == "release" || what == "retry") agent.submit(id);
-  return "ok\n";
-}
-
-// The control socket: one line per connection ("ready", "flush", "rescan",
-// "reload", or a queue change), one reply line.
-// "reload" answers "ok" once the reload has begun, or "error WHY".
-asio::awaitable<void> control_loop(asio::local::stream_protocol::acceptor& acceptor, DeliveryAgent& agent,
-                                   queue::Spool& spool, std::function<std::string()> reload) {
-  for (;;) {
-    std::error_code ec;
-    auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;
-    std::string line;
-    co_await asio::async_read_until(socket, asio::dynamic_buffer(line, 256), '\n',
-                                    asio::redirect_error(asio::use_awaitable, ec));
-    if (auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
-    std::string reply = "ok\n";
-    if (line == "ready") {  // answered once the loop runs: `securemail reload` waits for it
-    } else if (line == "flush") agent.flush();
-    else if (line == "rescan") agent.rescan();
-    else if (line == "reload") reply = [&reload] { auto why = reload(); return why.empty() ? "ok\n" : "error " + why + "\n"; }();
-    else if (line.starts_with("hold ") || line.starts_with("release ") || line.starts_with("delete ") ||
-             line.starts_with("retry "))
-      reply = queue_change(line, spool, agent);
-    else reply = "unknown command\n";
-    co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
-  }
-}
-
 queue::SyncMode sync_mode(config::SyncMode m) {
   return m == config::SyncMode::fsync ? queue::SyncMode::fsync : queue::SyncMode::syncfs;
 }
 
 }  // namespace
-
-fs::path control_socket_path(const fs::path& data_dir) { return data_dir / "run" / "control.sock"; }
-
-bool notify_running_gateway(const fs::path& data_dir, const std::string& command) {
-  auto reply = ask_running_gateway(data_dir, command);
-  return reply && *reply == "ok";
-}
-
-std::optional<std::string> ask_running_gateway(const fs::path& data_dir, const std::string& command) {
-  asio::io_context io;
-  asio::local::stream_protocol::socket s(io);
-  std::error_code ec;
-  std::string path = control_socket_path(data_dir).string();
-  if (path.size() >= sizeof(sockaddr_un::sun_path)) return std::nullopt;  // no gateway can listen there
-  s.connect(asio::local::stream_protocol::endpoint(path), ec);
-  if (ec) return std::nullopt;
-  asio::write(s, asio::buffer(command + "\n"), ec);
-  std::string reply;
-  asio::read_until(s, asio::dynamic_buffer(reply, 1024), '\n', ec);
-  auto nl = reply.find('\n');
-  if (nl == std::string::npos) return std::nullopt;
-  return reply.substr(0, nl);
-}
 
 int run(const config::Config& config, const StartupHooks& hooks) {
   std::error_code ec;
@@ -331,35 +255,15 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     return 1;
   }
 
-  fs::path control = control_socket_path(config.data_dir);
-  fs::remove(control, ec);
-  asio::local::stream_protocol::acceptor control_acceptor(io);
-  {
-    // A Unix socket path has a small fixed limit (sun_path): say so instead of failing obscurely.
-    asio::local::stream_protocol::endpoint at;
-    if (control.string().size() >= sizeof(sockaddr_un::sun_path)) {
-      log::error("data_dir {} is too long: the control socket {} must be under {} octets; use a shorter data_dir",
-                 config.data_dir.string(), control.string(), sizeof(sockaddr_un::sun_path));
-      return 1;
-    }
-    at = asio::local::stream_protocol::endpoint(control.string());
-    control_acceptor.open(at.protocol(), ec);
-    if (!ec) control_acceptor.bind(at, ec);
-    if (!ec) control_acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      log::error("control socket {}: {}", control.string(), ec.message());
-      return 1;
-    }
-  }
-  ::chmod(control.c_str(), 0600);
+  auto control = ControlSocket::bind(io, config.data_dir);  // `securemail queue`, `reload`, the console
+  if (!control) return log::error("{}", control.error().text), 1;
   for (const auto& gone : reload::close_unclaimed()) log::info("reload: listener {} is no longer configured: closed", gone);
   if (hooks.bound)
     if (int rc = hooks.bound(); rc != 0) return rc;
 
   for (auto& l : listeners) asio::co_spawn(io, l->accept_loop(), asio::detached);
   std::function<std::string()> begin_reload;  // set below with the signal handling
-  asio::co_spawn(io, control_loop(control_acceptor, agent, **spool, [&begin_reload] { return begin_reload(); }),
-                 asio::detached);
+  (*control)->serve(agent, **spool, [&begin_reload] { return begin_reload(); });
   agent.rescan();
   (*directory)->start();
   if (receipt_timeouts)
@@ -385,7 +289,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   // Stop taking new work, give running sessions and deliveries `period`, then stop the loop regardless.
   auto wind_down = [&](std::chrono::seconds period) {
     winding_down = true;
-    control_acceptor.close();
+    (*control)->close();
     agent.stop();
     admin_server.stop();
     if (*web) (*web)->stop();
@@ -456,7 +360,6 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   (*directory)->stop();  // after the loop: waits for a fetch in progress
   audit::install(nullptr);
   security_events.stop();  // writes what is queued and folded
-  fs::remove(control, ec);
   log::info(hooks.handoff && hooks.handoff->requested ? "stopped for the reload" : "stopped");
   return 0;
 }

@@ -48,17 +48,4 @@ struct StartupHooks {
 // Runs until stopped by a signal. Returns the process exit code.
 int run(const config::Config& config, const StartupHooks& hooks = {});
 
-// Path of the control socket of the gateway using this data folder; the
-// `securemail queue` command uses it to wake a running gateway.
-std::filesystem::path control_socket_path(const std::filesystem::path& data_dir);
-
-// Tell a running gateway something ("flush", "rescan"). False when no
-// gateway is listening or it did not answer "ok".
-bool notify_running_gateway(const std::filesystem::path& data_dir, const std::string& command);
-
-// Ask a running gateway to change its queue: "hold ID", "release ID",
-// "delete ID". Its reply line ("ok", or "error TEXT" saying why not, such
-// as "no such message in the queue: ID"); nullopt when no gateway answers.
-std::optional<std::string> ask_running_gateway(const std::filesystem::path& data_dir, const std::string& command);
-
 }  // namespace sm::gateway
