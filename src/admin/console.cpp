@@ -104,6 +104,7 @@ WebResponse Console::show(const WebRequest& request, Session& session) {
   else if (path == "/queue") page = console::queue_page(ctx_, request, session);
   else if (path.starts_with("/queue/") && path.find('/', 7) == std::string::npos)
     page = console::message_page(ctx_, path.substr(7), session);
+  else if (auto [id, what] = queue_target(path); what == "delete") page = console::delete_page(ctx_, id, session);
   else if (path == "/directory") page = console::directory_page(ctx_);
   else if (path == "/receipts") page = console::receipts_page(ctx_);
   else if (path == "/keys") page = console::keys_page(ctx_);
@@ -151,6 +152,10 @@ WebResponse Console::queue_action(const WebRequest& request, Session& session) {
     sessions_.update(session);
     return WebResponse::redirect(console::href("/queue"));
   }
+  // Delete only from its confirmation page: a stray or replayed form of
+  // the message page asks first.
+  if (what == "delete" && request.value("confirm") != "yes")
+    return WebResponse::redirect(console::href("/queue/" + id + "/delete"));
   QueueResult done = what == "flush" ? ctx_.queue->flush() : ctx_.queue->change(what, id);
   std::string back = what == "flush" || what == "delete" ? "/queue" : "/queue/" + id;
   if (!done) {

@@ -30,6 +30,9 @@ Page overview_page(const ConsoleContext& ctx);
 // GET /queue with the filters of the query (state, lane, sender, recipient).
 Page queue_page(const ConsoleContext& ctx, const WebRequest& request, const Session& session);
 Page message_page(const ConsoleContext& ctx, const std::string& id, const Session& session);
+// "Delete message ID?": what deleting it means, the POST that does it
+// (confirm=yes) and a way back. Delete acts only from this page.
+Page delete_page(const ConsoleContext& ctx, const std::string& id, const Session& session);
 Page directory_page(const ConsoleContext& ctx);
 Page receipts_page(const ConsoleContext& ctx);
 Page keys_page(const ConsoleContext& ctx);

@@ -1,6 +1,7 @@
 // console_queue.cpp - the console's queue browser: the list with filters
 // (state, lane, sender, recipient; a GET form) and one message's details
-// with its actions (POST forms with the CSRF token, handled in console.cpp).
+// with its actions (POST forms with the CSRF token, handled in console.cpp);
+// delete only from its own confirmation page.
 #include "admin/console_pages.h"
 #include "admin/queue_view.h"
 #include "admin/web_html.h"
@@ -56,6 +57,11 @@ std::string link_to(const std::string& id) {
   return "<a href=\"" + html::escape(href("/queue/" + id)) + "\">" + html::escape(id) + "</a>";
 }
 
+Page not_in_queue() {
+  return {404, "Message not found", "<p>No message with that id is in the queue (it may have been delivered). "
+                                    "<a href=\"" + href("/queue") + "\">Back to the queue</a>.</p>\n"};
+}
+
 }  // namespace
 
 Page queue_page(const ConsoleContext& ctx, const WebRequest& request, const Session& session) {
@@ -91,8 +97,7 @@ Page queue_page(const ConsoleContext& ctx, const WebRequest& request, const Sess
 
 Page message_page(const ConsoleContext& ctx, const std::string& id, const Session& session) {
   auto found = plausible_id(id) ? ctx.queue->message(id) : std::nullopt;
-  if (!found) return {404, "Message not found", "<p>No message with that id is in the queue (it may have been delivered). "
-                                                 "<a href=\"" + href("/queue") + "\">Back to the queue</a>.</p>\n"};
+  if (!found) return not_in_queue();
   const auto& m = *found;
   std::int64_t now = ctx.now();
   auto j = message_json(m, now);
@@ -116,9 +121,27 @@ Page message_page(const ConsoleContext& ctx, const std::string& id, const Sessio
   std::string base = "/queue/" + id + "/";
   if (m.held) content += action_button(base + "release", session.csrf, "Release");
   else content += action_button(base + "hold", session.csrf, "Hold") + action_button(base + "retry", session.csrf, "Retry now");
-  content += action_button(base + "delete", session.csrf, "Delete");
+  content += "<p><a href=\"" + html::escape(href(base + "delete")) + "\">Delete this message…</a></p>\n";
   content += "<p><a href=\"" + href("/queue") + "\">Back to the queue</a></p>\n";
   return {200, "Message " + id, content};
+}
+
+Page delete_page(const ConsoleContext& ctx, const std::string& id, const Session& session) {
+  auto found = plausible_id(id) ? ctx.queue->message(id) : std::nullopt;
+  if (!found) return not_in_queue();
+  std::string base = "/queue/" + id;
+  std::string content =
+      "<p>Message " + html::escape(id) + " from " +
+      html::escape(found->envelope.sender.empty() ? "<>" : found->envelope.sender) + " to " +
+      html::escape(recipients_text(*found)) +
+      " is removed from the queue at once. Its recipients will not get it and nobody is told: no bounce goes "
+      "to the sender. This cannot be undone; hold the message instead to keep it.</p>\n"
+      "<form method=\"post\" action=\"" + html::escape(href(base + "/delete")) + "\" class=\"inline\">\n"
+      "<input type=\"hidden\" name=\"csrf\" value=\"" + html::escape(session.csrf) + "\">\n"
+      "<input type=\"hidden\" name=\"confirm\" value=\"yes\">\n"
+      "<button type=\"submit\">Delete message " + html::escape(id) + "</button>\n</form>\n"
+      "<p><a href=\"" + html::escape(href(base)) + "\">Keep it: back to the message</a></p>\n";
+  return {200, "Delete message " + id + "?", content};
 }
 
 }  // namespace sm::admin::console

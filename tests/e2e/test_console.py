@@ -170,6 +170,21 @@ def test_operator_signs_in_sees_an_alert_and_holds_and_releases(console_gateway,
     assert f"console: alice did queue release {qid}" in log
     assert PASSWORD not in log and gw.totp_secret not in log
 
+    # Delete asks first, on a page of its own; only its button deletes.
+    browser.get(console_url(gw, "/queue/" + qid))
+    click_through(browser, By.PARTIAL_LINK_TEXT, "Delete this message")
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Delete message {qid}?"
+    assert "no bounce goes to the sender" in browser.find_element(By.TAG_NAME, "main").text
+    assert gw.queue_ids() == [qid]
+    shot(browser, "delete-confirm")
+    press(browser, f"Delete message {qid}")
+    status = browser.find_element(By.CSS_SELECTOR, '[role="status"]').text
+    assert status == f"Message {qid}: delete done.", status
+    assert wait_for(lambda: gw.queue_ids() == [], timeout=10)
+    browser.get(console_url(gw, "/audit"))
+    assert "queue.delete" in browser.find_element(By.TAG_NAME, "main").text
+    assert f"console: alice did queue delete {qid}" in gw.log_text()
+
 
 def axe_problems(driver):
     """axe-core's serious and critical violations on the current page
@@ -202,7 +217,7 @@ def test_pages_are_accessible_and_fit_320_px(console_gateway, browser):
     assert browser.execute_script(width) == [320, True]
     problems = {"/signin": axe_problems(browser)}  # the sign-in page, before signing in
     sign_in_with_keyboard(browser, console_url(gw), gw.totp_secret, 30)
-    pages = PAGES + ["/queue/" + gw.queue_ids()[0]]
+    pages = PAGES + ["/queue/" + gw.queue_ids()[0], "/queue/" + gw.queue_ids()[0] + "/delete"]
     for path in pages:
         browser.get(console_url(gw, path))
         assert browser.execute_script(width) == [320, True], path

@@ -210,6 +210,32 @@ TEST_F(Console, HoldAndReleaseAreDoneAuditedAndReported) {
   EXPECT_EQ(entries().back().action, "queue.flush");
 }
 
+TEST_F(Console, DeleteAsksFirstAndActsOnlyWithTheConfirmation) {
+  admin::Session s = signed_in();
+  WebResponse page = get(s, "/queue/AAAA0000000002");
+  EXPECT_NE(page.body.find("href=\"/console/queue/AAAA0000000002/delete\""), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("action=\"/console/queue/AAAA0000000002/delete\""), std::string::npos) << page.body;
+  // The message page's old one-click form, or a replayed POST: asked first, nothing deleted.
+  WebResponse asked = post(s, "/queue/AAAA0000000002/delete", s.csrf);
+  EXPECT_EQ(asked.location, "/console/queue/AAAA0000000002/delete");
+  EXPECT_EQ(queue_.all.size(), 2u);
+  WebResponse confirm = get(s, "/queue/AAAA0000000002/delete");
+  EXPECT_EQ(confirm.status, 200);
+  EXPECT_NE(confirm.body.find("no bounce goes to the sender"), std::string::npos) << confirm.body;
+  EXPECT_NE(confirm.body.find("name=\"confirm\" value=\"yes\""), std::string::npos);
+  EXPECT_NE(confirm.body.find("href=\"/console/queue/AAAA0000000002\""), std::string::npos);
+  EXPECT_EQ(get(s, "/queue/NOSUCHID0000/delete").status, 404);
+  // Without the CSRF token the confirmation is refused like any change.
+  EXPECT_EQ(console_->handle({"POST", "/queue/AAAA0000000002/delete", "192.0.2.1", s.id, {{"confirm", "yes"}}}).status,
+            403);
+  EXPECT_EQ(queue_.all.size(), 2u);
+  WebResponse done =
+      console_->handle({"POST", "/queue/AAAA0000000002/delete", "192.0.2.1", s.id, {{"csrf", s.csrf}, {"confirm", "yes"}}});
+  EXPECT_EQ(done.location, "/console/queue");
+  EXPECT_EQ(queue_.all.size(), 1u);
+  EXPECT_EQ(entries().back().action, "queue.delete");
+}
+
 TEST_F(Console, UnknownMessagesAndActionsAreNotFound) {
   admin::Session s = signed_in();
   EXPECT_EQ(get(s, "/queue/NOSUCHID0000").status, 404);
