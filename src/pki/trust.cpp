@@ -166,6 +166,9 @@ Result<TrustStore> TrustStore::load(const std::filesystem::path& anchors_pem,
   return make(std::move(*anchors), std::move(crls), options);
 }
 
+// OpenSSL's security level for certificate chains (see verify_chain).
+constexpr int kMinimumSecurityLevel = 2;
+
 ChainResult verify_chain(const TrustStore& trust, X509* leaf, STACK_OF(X509)* intermediates,
                          Purpose purpose, std::int64_t at_time) {
   ChainResult result;
@@ -183,6 +186,11 @@ ChainResult verify_chain(const TrustStore& trust, X509* leaf, STACK_OF(X509)* in
   unsigned long flags = X509_V_FLAG_X509_STRICT;
   if (trust.options().require_crl || crl_loaded_for(trust, leaf)) flags |= X509_V_FLAG_CRL_CHECK;
   X509_VERIFY_PARAM_set_flags(param, flags);
+  // Security level 2 (112 bits, NIST SP 800-57): no RSA or DSA key under
+  // 2048 bits, no EC key under 224, no SHA-1 or MD5 certificate signature,
+  // anywhere in the chain, whatever signed it. Our authority issues none,
+  // but a chain is judged by what it is, not by who is expected to issue it.
+  X509_VERIFY_PARAM_set_auth_level(param, kMinimumSecurityLevel);
   if (at_time != 0) X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at_time));
 
   int rc = X509_verify_cert(ctx.get());

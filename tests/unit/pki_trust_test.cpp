@@ -168,6 +168,37 @@ TEST_F(PkiTrust, WrongUsage) {
   EXPECT_EQ(check(tls->get(), Purpose::tls_client).status, ChainStatus::wrong_usage);
 }
 
+// A weak key or digest is refused anywhere in the chain even when the
+// authority signed it (made here with the openssl CLI: our authority refuses
+// to issue such a certificate).
+TEST_F(PkiTrust, WeakKeysAndDigestsAreRefused) {
+  fs::path d = dir_->path;
+  write_text(d / "sign.cnf",
+             "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+             "extendedKeyUsage=emailProtection\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+             "subjectAltName=DNS:weak.example\n");
+  auto make = [&](const std::string& name, const std::string& newkey, const std::string& digest) {
+    Command made = run("cd " + quoted(d) + " && openssl req -new -newkey " + newkey + " -nodes -keyout " + name +
+                       ".key -subj /CN=weak.example -out " + name + ".csr && openssl x509 -req -in " + name +
+                       ".csr -CA AUTH/ca.pem -CAkey AUTH/ca.key -set_serial 0x" + std::to_string(name.size()) +
+                       "77 -days 30 -" + digest + " -extfile sign.cnf -out " + name + ".pem");
+    EXPECT_EQ(made.status, 0) << made.output;
+    auto cert = read_certificate(d / (name + ".pem"));
+    EXPECT_TRUE(cert) << cert.error().text;
+    return std::move(*cert);
+  };
+  auto strong = make("rsa2048", "rsa:2048", "sha256");
+  EXPECT_EQ(check(strong.get()).status, ChainStatus::ok) << check(strong.get()).detail;
+  auto small = make("rsa1024", "rsa:1024", "sha256");
+  ChainResult r = check(small.get());
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.detail.find("key too weak"), std::string::npos) << r.detail;
+  auto sha1 = make("sha1", "rsa:2048", "sha1");
+  ChainResult s = check(sha1.get());
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.detail.find("too weak"), std::string::npos) << s.detail;
+}
+
 TEST_F(PkiTrust, LoadAndMakeErrors) {
   EXPECT_FALSE(TrustStore::make({}, {}));
   auto missing = TrustStore::load(dir_->path / "absent.pem", {});
