@@ -43,6 +43,7 @@ namespace fs = std::filesystem;
 namespace {
 
 int run_gateway(const std::string& file) {
+  gateway::reload::hold_sighup();  // before any thread starts: only the event loop takes it (reload.h)
   // After a reload's exec: the listening sockets and the lock the old image kept.
   if (auto inherited = gateway::reload::take_inherited_from_environment(); !inherited) {
     log::error("reload: {}", inherited.error().text);

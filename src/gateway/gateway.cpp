@@ -321,6 +321,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     log::info("reload: configuration checked; finishing {} open session(s) and {} delivery(ies), then restarting "
               "in place (same PID, listening sockets kept)", open, agent.in_flight());
     notify_reloading();
+    reload::hold_sighup();  // pending until the new image accepts it (reload.h)
     hooks.handoff->requested = true;
     for (auto& l : listeners) l->stop_accepting();
     wind_down(std::chrono::seconds(30));

@@ -170,12 +170,17 @@ Error reexec(const InheritedFds& keep) {
   return Error{451, "4.3.0", std::string("reload: exec /proc/self/exe: ") + std::strerror(err)};
 }
 
-void accept_sighup() {
+namespace {
+void mask_sighup(int how) {
   sigset_t hup;
   sigemptyset(&hup);
   sigaddset(&hup, SIGHUP);
-  ::pthread_sigmask(SIG_UNBLOCK, &hup, nullptr);
+  ::pthread_sigmask(how, &hup, nullptr);
 }
+}  // namespace
+
+void hold_sighup() { mask_sighup(SIG_BLOCK); }
+void accept_sighup() { mask_sighup(SIG_UNBLOCK); }
 
 std::string unchangeable(const config::Config& running, const config::Config& next) {
   if (running.data_dir != next.data_dir)

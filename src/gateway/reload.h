@@ -67,7 +67,14 @@ struct Handoff {
 // this process's argv (from /proc/self/cmdline). Returns only on failure.
 Error reexec(const InheritedFds& keep);
 
-// Unblocks SIGHUP, once the gateway's signal handling is in place.
+// SIGHUP is blocked from the start of `securemail run` (so in every thread
+// the gateway starts) and taken only by the event loop's thread, between
+// accept_sighup() (once the signal handling is in place) and
+// hold_sighup() (when a reload begins). Otherwise a SIGHUP between the end
+// of the signal handling and the exec (or while the new image starts)
+// would find the default action and end the gateway; held, it stays
+// pending and the new image reloads again.
+void hold_sighup();
 void accept_sighup();
 
 // What a reload cannot change in place, "" when `next` is fine: data_dir,
