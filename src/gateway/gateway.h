@@ -1,5 +1,6 @@
 // gateway.h - the `securemail run` daemon: listeners, the queue, the
-// delivery agent, the admin listener and the control socket, in one
+// delivery agent, the admin listener and the control socket
+// (control_socket.h, with the commands' end of it), in one
 // process with one event loop thread (plus the queue's committer thread,
 // a small pool for blocking deliveries, and the admin HTTP threads).
 //
@@ -21,7 +22,6 @@
 
 #include <filesystem>
 #include <functional>
-#include <optional>
 #include <string>
 
 #include "config/config.h"

@@ -153,18 +153,14 @@ Error reexec(const InheritedFds& keep) {
     return Error{451, "4.3.0", std::string("reload: cannot list /proc/self/fd: ") + std::strerror(errno)};
   }
   ::setenv(kInheritedFdsVariable, format_inherited(keep).c_str(), 1);
-  // A SIGHUP before the new image handles signals would end it (the default action): it waits, blocked.
-  sigset_t hup, before;
-  sigemptyset(&hup);
-  sigaddset(&hup, SIGHUP);
-  ::pthread_sigmask(SIG_BLOCK, &hup, &before);
+  // SIGHUP has been held since the reload began (hold_sighup): the new
+  // image inherits it blocked and pending, and takes it once it can.
 
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   ::execv("/proc/self/exe", argv.data());
   int err = errno;
-  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
   ::unsetenv(kInheritedFdsVariable);
   for (int fd : kept) set_cloexec(fd, true);
   return Error{451, "4.3.0", std::string("reload: exec /proc/self/exe: ") + std::strerror(err)};
