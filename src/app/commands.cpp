@@ -8,6 +8,7 @@
 
 #include "app/admin_command.h"
 #include "app/audit_command.h"
+#include "app/certify_command.h"
 #include "app/cli_suggest.h"
 #include "app/completion_command.h"
 #include "app/config_command.h"
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   add_doctor_command(app, action);
   add_admin_command(app, action);
   add_reload_command(app, action);
+  add_certify_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -40,7 +40,6 @@
 
 namespace sm::app {
 namespace fs = std::filesystem;
-namespace {
 
 int run_gateway(const std::string& file) {
   gateway::reload::hold_sighup();  // before any thread starts: only the event loop takes it (reload.h)
@@ -123,8 +122,6 @@ int run_gateway(const std::string& file) {
   log::error("{}", gateway::reload::reexec(handoff.fds).text);  // returns only when the exec failed
   return 1;
 }
-
-}  // namespace
 
 void add_run_command(CLI::App& app, std::function<int()>& action) {
   auto file = std::make_shared<std::string>();

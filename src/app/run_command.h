@@ -4,9 +4,13 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 
 namespace sm::app {
 
 void add_run_command(CLI::App& app, std::function<int()>& action);
+
+// The daemon with this config file (what `run` and `certify serve` do).
+int run_gateway(const std::string& config_file);
 
 }  // namespace sm::app

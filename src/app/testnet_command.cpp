@@ -12,6 +12,9 @@
 // port 0 endpoints, so ports are always fixed: --base-port N (default 20000)
 // gives gateway i relay N+10i, inbound N+10i+1, admin N+10i+2; N = 0 picks a
 // block whose ports are all free on 127.0.0.1 right now (tests, `demo`).
+// --with-facility adds the certification facility (facility.example) as
+// the last gateway: a member like the others, which `securemail certify
+// serve` runs and `securemail certify --target` works from.
 #include "app/testnet_command.h"
 
 #include <arpa/inet.h>
@@ -164,6 +167,11 @@ int build_testnet(const TestnetArgs& a, Testnet* out) {
   const char* what = "testnet";
   auto domains = parse_domains(a.domains);
   if (!domains) return bad_usage(what, domains.error());
+  if (a.with_facility) {
+    if (std::find(domains->begin(), domains->end(), kFacilityDomain) != domains->end())
+      return bad_usage(what, std::string("--with-facility adds ") + kFacilityDomain + " itself; leave it out of --domains");
+    domains->push_back(kFacilityDomain);
+  }
   int base = a.base_port;
   int top = base + 10 * static_cast<int>(domains->size() - 1) + 2;
   if (base < 0 || top > 65535)
@@ -193,7 +201,7 @@ int build_testnet(const TestnetArgs& a, Testnet* out) {
   std::vector<Node> nodes;
   for (std::size_t i = 0; i < domains->size(); ++i) {
     auto [relay, inbound, admin] = ports_of(base, i);
-    nodes.push_back({(*domains)[i], dir / (*domains)[i], relay, inbound, admin});
+    nodes.push_back({(*domains)[i], dir / (*domains)[i], relay, inbound, admin, (*domains)[i] == kFacilityDomain});
   }
   for (const auto& n : nodes) {
     InitArgs ia;
@@ -249,7 +257,11 @@ int run_testnet(const TestnetArgs& a) {
               << "  inbound    127.0.0.1:" << n.inbound << "  (other gateways deliver here)\n"
               << "  admin      127.0.0.1:" << n.admin << "\n"
               << "  maildir    " << (n.data / "maildir").string() << "\n"
-              << "  start:     securemail run --config " << n.config().string() << "\n";
+              << "  start:     securemail " << (n.facility ? "certify serve" : "run") << " --config "
+              << n.config().string() << "\n";
+    if (n.facility)
+      std::cout << "  certify:   securemail certify --target " << net.gateways.front().domain << " --config "
+                << n.config().string() << " --report report.json\n";
   }
   std::cout << std::flush;
   return 0;
@@ -266,6 +278,9 @@ void add_testnet_command(CLI::App& app, std::function<int()>& action) {
                   "First port: gateway i listens on relay N+10i, inbound N+10i+1, admin N+10i+2 (127.0.0.1); "
                   "0 picks a block of ports free now")
       ->capture_default_str();
+  cmd->add_flag("--with-facility", a->with_facility,
+                std::string("Add the certification facility's gateway (") + kFacilityDomain +
+                    "), started with `securemail certify serve`");
   cmd->add_option("--key-type", a->key_type, "Key type of the authority and gateways (default ec-p256)")->check(key_type_validator());
   cmd->callback([&action, a] { action = [a] { return run_testnet(*a); }; });
 }

@@ -15,7 +15,11 @@ namespace sm::app {
 struct TestnetArgs {
   std::string dir, domains, key_type;
   int base_port = 20000;  // 0: a free block on 127.0.0.1, chosen now
+  bool with_facility = false;  // add the certification facility's gateway (kFacilityDomain), last
 };
+
+// The domain of the certification facility `--with-facility` adds.
+inline constexpr const char* kFacilityDomain = "facility.example";
 
 // One gateway of the network: DIR/<domain> is its data folder and holds its
 // config.toml; gateway i listens on 127.0.0.1 relay, inbound, admin.
@@ -23,6 +27,7 @@ struct TestnetNode {
   std::string domain;
   std::filesystem::path data;
   int relay = 0, inbound = 0, admin = 0;
+  bool facility = false;  // the certification facility (certify serve)
   std::filesystem::path config() const { return data / "config.toml"; }
 };
 

@@ -79,7 +79,7 @@ constexpr std::array kCases = {
              "RFC 5321 4.1.1.4, CVE-2023-51766", Path::direct, kTls},
     CaseSpec{"SEC-SMTP-ORDER", Group::security, "commands out of order get 503", "RFC 5321 4.1.4", Path::direct,
              kNeedsNothing},
-    CaseSpec{"SEC-SMTP-LONGLINE", Group::security, "over-long lines and commands are refused", "RFC 5321 4.5.3.1",
+    CaseSpec{"SEC-SMTP-LONGLINE", Group::security, "over-long text lines (1001 octets) and commands (5000) are refused", "RFC 5321 4.5.3.1",
              Path::direct, kTls},
     CaseSpec{"SEC-OPEN-RELAY", Group::security, "mail for other domains is refused", "RFC 5321 3.6, RFC 2505",
              Path::direct, kNeedsNothing},
@@ -99,6 +99,8 @@ constexpr std::array kCases = {
     CaseSpec{"OPS-CERT-VALIDITY", Group::operations, "every listed certificate is valid for 30 more days", "profile",
              Path::direct, kNeedsNothing},
     CaseSpec{"OPS-CRL-FRESH", Group::operations, "the target holds the current CRL", "RFC 5280 5", Path::agent, kAgent},
+    CaseSpec{"OPS-CERTIFICATION", Group::operations, "the member's certification record in the directory",
+             "requirements profile", Path::direct, kNeedsNothing},
 };
 
 }  // namespace

@@ -1,0 +1,274 @@
+// certify_command.cpp - `securemail certify --target DOMAIN|HOST:PORT
+// --config FACILITY [--profile V] [--report FILE.json] [--max-wait 15m]`,
+// `certify serve --config F`, `certify cases [--json]`, `certify profiles`.
+//
+// The runner works from the facility gateway's data folder: its active key
+// signs the test mail and is the TLS client certificate, its directory
+// copy names the target and its certificates, and the signed receipts come
+// back to runner@<facility domain>, which the running facility opens,
+// verifies and delivers to its Maildir, where the runner reads them. Every
+// check that can stop a run happens before the first case (exit 2, one
+// line, no report).
+#include "app/certify_command.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli_support.h"
+#include "app/load_config.h"
+#include "app/run_command.h"
+#include "certify/profile.h"
+#include "certify/report.h"
+#include "certify/runner.h"
+#include "certify/smtp_probe.h"
+#include "delivery/maildir.h"
+#include "gateway/control_socket.h"
+#include "gateway/directory_service.h"
+#include "gateway/receipt_intake.h"
+#include "pki/certificate.h"
+#include "pki/keyring.h"
+#include "smime/source.h"
+
+namespace sm::app {
+namespace {
+
+namespace fs = std::filesystem;
+const char* const kWhat = "certify";
+
+struct CertifyArgs {
+  std::string config_file, target, profile, report, max_wait = "15m";
+  bool json = false;
+};
+
+std::string known_profiles() {
+  std::string out;
+  for (const auto& p : certify::profiles()) out += (out.empty() ? "" : ", ") + std::string(p.version);
+  return out;
+}
+
+// "127.0.0.1:2525" -> host and port; nullopt for a domain.
+std::optional<std::pair<std::string, std::uint16_t>> host_port(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) return std::nullopt;
+  unsigned port = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9' || port > 65535) return std::nullopt;
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port == 0 || port > 65535) return std::nullopt;
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+// Receipts delivered to the runner's Maildir folder after the run began.
+class ReceiptInbox {
+ public:
+  ReceiptInbox(fs::path folder) : folder_(std::move(folder)) { for (auto& f : files()) seen_.insert(f); }
+  std::vector<certify::ArrivedReceipt> arrived() {
+    std::vector<certify::ArrivedReceipt> out;
+    for (auto& f : files()) {
+      if (!seen_.insert(f).second) continue;
+      std::ifstream in(f, std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto parsed = gateway::parse_receipt_message(smime::canonicalize_crlf(text));
+      if (parsed) out.push_back({parsed->message_id, parsed->recipient, parsed->receipt});
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::string> files() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const char* sub : {"new", "cur"})
+      for (const auto& e : fs::directory_iterator(folder_ / sub, ec)) out.push_back(e.path().string());
+    return out;
+  }
+  fs::path folder_;
+  std::set<std::string> seen_;
+};
+
+int run_certify(const CertifyArgs& a) {
+  auto cfg = load_config(a.config_file);
+  if (!cfg) return 2;
+  const certify::Profile* profile = a.profile.empty() ? &certify::default_profile() : certify::find_profile(a.profile);
+  if (!profile)
+    return bad_usage(kWhat, "--profile " + a.profile + ": no such requirements profile (known: " + known_profiles() + ")");
+  auto max_wait = config::parse_duration(a.max_wait);
+  if (!max_wait) return bad_usage(kWhat, "--max-wait " + a.max_wait + ": " + max_wait.error());
+
+  // The facility: its key, its trust, its directory copy, running.
+  auto ring = pki::Keyring::load(cfg->data_dir);
+  if (!ring) return bad_usage(kWhat, "facility keys: " + ring.error().text);
+  const pki::KeySet* key = ring->signing();
+  if (!key) return bad_usage(kWhat, "the facility " + cfg->data_dir.string() + " holds no active key (securemail init)");
+  auto info = pki::describe(key->cert.get());
+  if (info.not_after <= std::time(nullptr))
+    return bad_usage(kWhat, "the facility's own certificate " + info.fingerprint.substr(0, 16) + " expired on " +
+                                pki::iso_time(info.not_after) + "; rotate it (securemail keys rotate) before certifying");
+  auto local = gateway::open_local_directory(*cfg);
+  if (!local) return bad_usage(kWhat, "facility directory: " + local.error().text);
+  auto directory = local->replica->current();
+  if (directory->feed().members.empty())
+    return bad_usage(kWhat, "the facility holds no directory yet (start it and let it fetch the feed)");
+  const directory::Member* facility = directory->lookup_domain(cfg->domain);
+  if (!facility) return bad_usage(kWhat, "the facility's domain " + cfg->domain + " is not a member of the directory");
+  if (cfg->deliver.internal.kind != config::Target::Kind::maildir)
+    return bad_usage(kWhat, "the facility must deliver to a Maildir ([deliver] internal = \"maildir:...\"): receipts arrive there");
+  if (!gateway::notify_running_gateway(cfg->data_dir, "ready"))
+    return bad_usage(kWhat, "the facility gateway is not running (start it: securemail certify serve --config " +
+                                a.config_file + ")");
+
+  // The target: a member, and an endpoint that answers.
+  const directory::Member* target = nullptr;
+  std::vector<std::pair<std::string, std::uint16_t>> endpoints;
+  if (auto hp = host_port(a.target)) {
+    for (const auto& m : directory->feed().members)
+      for (const auto& e : m.endpoints)
+        if (host_port(e) == hp) target = &m;
+    if (!target) return bad_usage(kWhat, a.target + " is not the endpoint of any member of the directory (serial " +
+                                             std::to_string(directory->serial()) + ")");
+    endpoints.push_back(*hp);
+  } else {
+    target = directory->lookup_domain(a.target);
+    if (!target) return bad_usage(kWhat, a.target + " is not a member of the directory (serial " +
+                                             std::to_string(directory->serial()) + ")");
+    for (const auto& e : target->endpoints)
+      if (auto hp = host_port(e)) endpoints.push_back(*hp);
+  }
+  if (target->status != directory::Status::active) return bad_usage(kWhat, a.target + ": the member is suspended");
+  if (target->id == facility->id) return bad_usage(kWhat, a.target + " is the facility itself");
+  std::optional<std::pair<std::string, std::uint16_t>> endpoint;
+  std::string unreachable;
+  for (const auto& e : endpoints) {
+    auto probe = certify::SmtpProbe::connect(e.first, e.second, std::chrono::seconds(30));
+    if (probe) {
+      (*probe)->quit();
+      endpoint = e;
+      break;
+    }
+    unreachable += (unreachable.empty() ? "" : "; ") + probe.error().text;
+  }
+  if (!endpoint) return bad_usage(kWhat, a.target + ": unreachable: " + (unreachable.empty() ? "no endpoint listed" : unreachable));
+
+  const std::string runner = "runner@" + cfg->domain;
+  auto folder = delivery::maildir_folder_name(runner);
+  if (!folder) return bad_usage(kWhat, runner + ": " + folder.error().text);
+  ReceiptInbox inbox(cfg->deliver.internal.path / *folder);
+
+  certify::RunInputs in;
+  in.profile = profile;
+  in.directory = directory;
+  in.trust = local->trust.get();
+  in.facility = smime::Identity{key->key.get(), key->cert.get(), {}, key->id};
+  for (const auto& c : key->chain) in.facility.chain.push_back(c.get());
+  in.facility_member = facility->id;
+  in.facility_domain = cfg->domain;
+  in.target = target;
+  in.given = a.target;
+  in.host = endpoint->first;
+  in.port = endpoint->second;
+  in.runner_address = runner;
+  in.helo_name = cfg->hostname;
+  in.max_wait = *max_wait;
+  in.arrived_receipts = [&inbox] { return inbox.arrived(); };
+  in.progress = [](const certify::Outcome& o) {
+    std::cerr << "  " << certify::to_string(o.status) << "  " << o.spec->id << "\n";
+  };
+  std::cerr << "certify: " << a.target << " (member " << target->id << ", " << in.host << ":" << in.port
+            << "), profile " << profile->version << (profile->draft ? " (draft)" : "") << "\n";
+  certify::Report report = certify::run_certification(in);
+
+  if (!a.report.empty()) {
+    fs::path json = a.report;
+    fs::path html = json;
+    html.replace_extension(".html");
+    for (auto [file, text] : {std::pair{json, certify::to_json(report)}, std::pair{html, certify::to_html(report)}})
+      if (auto w = pki::write_file_atomic(file, text, 0644, true); !w) return failed(kWhat, w.error().text);
+  }
+  std::cout << certify::to_text(report) << std::flush;
+  if (!a.report.empty()) std::cout << "report: " << a.report << " and its .html beside it\n";
+  return report.passed() ? 0 : 1;
+}
+
+int print_cases(bool json) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : certify::catalogue()) {
+    nlohmann::json profiles = nlohmann::json::object();
+    for (const auto& p : certify::profiles())
+      if (auto r = p.requirement(c.id)) profiles[std::string(p.version)] = std::string(certify::to_string(*r));
+    if (json)
+      out.push_back({{"id", c.id}, {"group", certify::to_string(c.group)}, {"title", c.title}, {"cites", c.cites},
+                     {"path", certify::to_string(c.path)}, {"needs", certify::needs_text(c.needs)}, {"profiles", profiles}});
+    else
+      std::cout << c.id << std::string(c.id.size() < 24 ? 24 - c.id.size() : 1, ' ') << c.title << " ("
+                << c.cites << ")\n";
+  }
+  if (json) std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+int print_profiles() {
+  for (const auto& p : certify::profiles()) {
+    int required = 0;
+    for (const auto& c : p.cases) required += c.requirement == certify::Requirement::required;
+    std::cout << p.version << (p.draft ? " (draft)" : "") << "  " << p.title << ", published " << p.published << ": "
+              << required << " required cases, TLS " << p.tls_min << " or newer, certificates valid "
+              << p.certificate_days << " more days\n";
+  }
+  return 0;
+}
+
+int serve(const std::string& file) {
+  auto cfg = load_config(file);
+  if (!cfg) return 2;
+  auto ring = pki::Keyring::load(cfg->data_dir);
+  if (!ring) return bad_usage("certify serve", ring.error().text);
+  const pki::KeySet* key = ring->signing();
+  if (!key) return bad_usage("certify serve", "no active key in " + cfg->data_dir.string() + " (securemail init)");
+  auto info = pki::describe(key->cert.get());
+  if (info.not_after <= std::time(nullptr))
+    return bad_usage("certify serve", "the facility's own certificate expired on " + pki::iso_time(info.not_after));
+  if (cfg->deliver.internal.kind != config::Target::Kind::maildir)
+    return bad_usage("certify serve", "[deliver] internal must be a Maildir: the runner reads receipts there");
+  return run_gateway(file);
+}
+
+}  // namespace
+
+void add_certify_command(CLI::App& app, std::function<int()>& action) {
+  auto a = std::make_shared<CertifyArgs>();
+  auto* cmd = app.add_subcommand("certify", "Certify a member gateway against a requirements profile (run from the facility)");
+  cmd->require_subcommand(0, 1);
+  cmd->add_option("--target", a->target, "The gateway to certify: a member domain, or HOST:PORT of a member's endpoint");
+  cmd->add_option("-c,--config", a->config_file, "The facility's config file");
+  cmd->add_option("--profile", a->profile, "Requirements profile version (default: the newest, " +
+                                               std::string(certify::default_profile().version) + ")");
+  cmd->add_option("--report", a->report, "Write the report as JSON here, and as HTML beside it (.html)");
+  cmd->add_option("--max-wait", a->max_wait, "How long to wait for signed receipts (default 15m)");
+  cmd->callback([cmd, &action, a] {
+    if (!cmd->get_subcommands().empty()) return;
+    action = [a]() -> int {
+      if (a->target.empty()) return bad_usage(kWhat, "--target is required (a member domain or HOST:PORT)");
+      if (a->config_file.empty()) return bad_usage(kWhat, "--config is required (the facility's config file)");
+      return run_certify(*a);
+    };
+  });
+  auto serve_file = std::make_shared<std::string>();
+  auto* s = cmd->add_subcommand("serve", "Run the certification facility's gateway in the foreground");
+  s->add_option("-c,--config", *serve_file, "The facility's config file")->required();
+  s->callback([&action, serve_file] { action = [serve_file] { return serve(*serve_file); }; });
+  auto json = std::make_shared<bool>(false);
+  auto* cases = cmd->add_subcommand("cases", "List the battery's cases");
+  cases->add_flag("--json", *json, "As JSON, with each profile's requirement");
+  cases->callback([&action, json] { action = [json] { return print_cases(*json); }; });
+  auto* prof = cmd->add_subcommand("profiles", "List the requirements profiles");
+  prof->callback([&action] { action = [] { return print_profiles(); }; });
+}
+
+}  // namespace sm::app

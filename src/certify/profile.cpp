@@ -1,0 +1,89 @@
+// profile.cpp - the built-in requirements profiles (see profile.h).
+#include "certify/profile.h"
+
+#include <array>
+#include <charconv>
+
+namespace sm::certify {
+namespace {
+
+constexpr auto R = Requirement::required;
+constexpr auto O = Requirement::optional;
+constexpr auto I = Requirement::info;
+
+// Draft 0.9: what the runner observes itself - the target's SMTP and TLS,
+// sealed messages to it judged by the signed receipt it returns, its
+// directory entry. INT-IN-RSA-* and INT-IN-ECDH apply by the target's key
+// type (the other is INFO, not applicable).
+constexpr std::array kDraft09 = {
+    ProfileCase{"INT-IN-BASIC", R},      ProfileCase{"INT-IN-GCM", R},
+    ProfileCase{"INT-IN-CBC", R},        ProfileCase{"INT-IN-RSA-OAEP", R},
+    ProfileCase{"INT-IN-RSA-PKCS1", R},  ProfileCase{"INT-IN-ECDH", R},
+    ProfileCase{"INT-IN-SHA256", R},     ProfileCase{"INT-IN-DETACHED", R},
+    ProfileCase{"INT-IN-OPAQUE", R},     ProfileCase{"INT-RCPT-RETURN", R},
+    ProfileCase{"SEC-TLS-OFFERED", R},   ProfileCase{"SEC-TLS-VERSION", R},
+    ProfileCase{"SEC-TLS-PFS", R},       ProfileCase{"SEC-TLS-CERT", R},
+    ProfileCase{"SEC-STARTTLS-INJECT", R}, ProfileCase{"SEC-SIGNER-WRONGDOMAIN", R},
+    ProfileCase{"SEC-TAMPER-GCM", R},    ProfileCase{"SEC-TAMPER-CBC", R},
+    ProfileCase{"SEC-SMTP-BARE-LF", R},  ProfileCase{"SEC-SMTP-SMUGGLE", R},
+    ProfileCase{"SEC-SMTP-ORDER", R},    ProfileCase{"SEC-SMTP-LONGLINE", R},
+    ProfileCase{"SEC-OPEN-RELAY", R},    ProfileCase{"OPS-CONTACTS", R},
+    ProfileCase{"OPS-CERT-VALIDITY", R}, ProfileCase{"OPS-CERTIFICATION", I},
+};
+
+constexpr std::array kProfiles = {
+    Profile{"0.9", "SecureMail member gateway, draft profile 0.9 (runner-observed cases)", "2026-12-04", true,
+            "TLSv1.2", 30, kDraft09},
+};
+
+std::optional<int> parse_int(std::string_view s) {
+  int v = 0;
+  if (s.empty() || s.size() > 4) return std::nullopt;
+  for (char c : s)
+    if (c < '0' || c > '9') return std::nullopt;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::string_view to_string(Requirement r) {
+  switch (r) {
+    case Requirement::required: return "required";
+    case Requirement::optional: return "optional";
+    case Requirement::info: return "info";
+  }
+  return "?";
+}
+
+std::optional<Requirement> Profile::requirement(std::string_view id) const {
+  for (const auto& c : cases)
+    if (c.id == id) return c.requirement;
+  return std::nullopt;
+}
+
+std::span<const Profile> profiles() { return kProfiles; }
+
+const Profile* find_profile(std::string_view version) {
+  for (const auto& p : kProfiles)
+    if (p.version == version) return &p;
+  return nullptr;
+}
+
+const Profile& default_profile() { return kProfiles.back(); }
+
+std::optional<int> compare_versions(std::string_view a, std::string_view b) {
+  auto split = [](std::string_view v) -> std::optional<std::pair<int, int>> {
+    auto dot = v.find('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    auto major = parse_int(v.substr(0, dot)), minor = parse_int(v.substr(dot + 1));
+    if (!major || !minor) return std::nullopt;
+    return std::pair{*major, *minor};
+  };
+  auto x = split(a), y = split(b);
+  if (!x || !y) return std::nullopt;
+  return *x < *y ? -1 : *x == *y ? 0 : 1;
+}
+
+}  // namespace sm::certify

@@ -1,0 +1,59 @@
+// certify_profile_test.cpp - the requirements profiles: every case a
+// profile lists is in the catalogue (a report line needs its spec), the
+// draft profile requires only cases the runner observes itself (nothing
+// that needs the test agent can be judged yet), and version comparison.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "certify/profile.h"
+
+namespace sm::certify {
+namespace {
+
+TEST(CertifyProfile, EveryCaseIsInTheCatalogueOnce) {
+  for (const auto& p : profiles()) {
+    std::set<std::string_view> seen;
+    for (const auto& c : p.cases) {
+      EXPECT_NE(find_case(c.id), nullptr) << p.version << ": " << c.id;
+      EXPECT_TRUE(seen.insert(c.id).second) << p.version << ": " << c.id << " twice";
+    }
+  }
+}
+
+TEST(CertifyProfile, DraftRequiresNothingThatNeedsTheAgent) {
+  const Profile* draft = find_profile("0.9");
+  ASSERT_NE(draft, nullptr);
+  EXPECT_TRUE(draft->draft);
+  int required = 0;
+  for (const auto& c : draft->cases) {
+    const CaseSpec* spec = find_case(c.id);
+    ASSERT_NE(spec, nullptr);
+    EXPECT_NE(spec->path, Path::trigger) << c.id;
+    EXPECT_EQ(spec->needs & kNeedsAgent, 0u) << c.id;
+    required += c.requirement == Requirement::required;
+  }
+  EXPECT_GE(required, 20);
+  EXPECT_EQ(draft->requirement("SEC-TLS-VERSION"), Requirement::required);
+  EXPECT_EQ(draft->requirement("OPS-CERTIFICATION"), Requirement::info);
+  EXPECT_FALSE(draft->requirement("OPS-RETRY").has_value());  // needs a trigger: not in 0.9
+}
+
+TEST(CertifyProfile, UnknownVersionsAreNotFound) {
+  EXPECT_EQ(find_profile("9.9"), nullptr);
+  EXPECT_EQ(find_profile(""), nullptr);
+  EXPECT_EQ(find_profile("1.0"), nullptr);  // not before every case of 1.0 can be judged
+  EXPECT_EQ(&default_profile(), find_profile(default_profile().version));
+}
+
+TEST(CertifyProfile, VersionsCompareNumerically) {
+  EXPECT_EQ(compare_versions("0.9", "1.0"), -1);
+  EXPECT_EQ(compare_versions("1.10", "1.9"), 1);
+  EXPECT_EQ(compare_versions("2.0", "2.0"), 0);
+  EXPECT_FALSE(compare_versions("1", "1.0").has_value());
+  EXPECT_FALSE(compare_versions("1.x", "1.0").has_value());
+  EXPECT_FALSE(compare_versions("-1.0", "1.0").has_value());
+}
+
+}  // namespace
+}  // namespace sm::certify
