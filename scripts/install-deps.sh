@@ -32,6 +32,7 @@ TEST_PKGS=(
   chromium chromium-driver python3-selenium  # self-service and console pages in headless Chromium
   time  # GNU time: the peak memory of a CLI run (tests/e2e/test_smime_open_streaming.py)
   python3-prometheus-client  # parses /metrics as Prometheus does (tests/e2e/test_metrics.py)
+  python3-jsonschema  # certification reports checked against docs/certification.schema.json
 )
 # axe-core (npm) finds accessibility faults in the console pages in Chromium.
 AXE_PREFIX=/usr/local/lib/securemail-test

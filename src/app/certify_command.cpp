@@ -44,6 +44,12 @@ struct CertifyArgs {
   bool json = false;
 };
 
+// No run can be made: one line on stderr, exit 2, nothing written.
+int cannot_run(std::string_view what, std::string_view text) {
+  std::cerr << "securemail " << what << ": " << text << "\n";
+  return 2;
+}
+
 std::string known_profiles() {
   std::string out;
   for (const auto& p : certify::profiles()) out += (out.empty() ? "" : ", ") + std::string(p.version);
@@ -98,31 +104,31 @@ int run_certify(const CertifyArgs& a) {
   if (!cfg) return 2;
   const certify::Profile* profile = a.profile.empty() ? &certify::default_profile() : certify::find_profile(a.profile);
   if (!profile)
-    return bad_usage(kWhat, "--profile " + a.profile + ": no such requirements profile (known: " + known_profiles() + ")");
+    return cannot_run(kWhat, "--profile " + a.profile + ": no such requirements profile (known: " + known_profiles() + ")");
   auto max_wait = config::parse_duration(a.max_wait);
-  if (!max_wait) return bad_usage(kWhat, "--max-wait " + a.max_wait + ": " + max_wait.error());
+  if (!max_wait) return cannot_run(kWhat, "--max-wait " + a.max_wait + ": " + max_wait.error());
 
   // The facility: its key, its trust, its directory copy, running.
   auto ring = pki::Keyring::load(cfg->data_dir);
-  if (!ring) return bad_usage(kWhat, "facility keys: " + ring.error().text);
+  if (!ring) return cannot_run(kWhat, "facility keys: " + ring.error().text);
   const pki::KeySet* key = ring->signing();
-  if (!key) return bad_usage(kWhat, "the facility " + cfg->data_dir.string() + " holds no active key (securemail init)");
+  if (!key) return cannot_run(kWhat, "the facility " + cfg->data_dir.string() + " holds no active key (securemail init)");
   auto info = pki::describe(key->cert.get());
   if (info.not_after <= std::time(nullptr))
-    return bad_usage(kWhat, "the facility's own certificate " + info.fingerprint.substr(0, 16) + " expired on " +
+    return cannot_run(kWhat, "the facility's own certificate " + info.fingerprint.substr(0, 16) + " expired on " +
                                 pki::iso_time(info.not_after) + "; rotate it (securemail keys rotate) before certifying");
+  if (!gateway::notify_running_gateway(cfg->data_dir, "ready"))
+    return cannot_run(kWhat, "the facility gateway is not running (start it: securemail certify serve --config " +
+                                a.config_file + ")");
   auto local = gateway::open_local_directory(*cfg);
-  if (!local) return bad_usage(kWhat, "facility directory: " + local.error().text);
+  if (!local) return cannot_run(kWhat, "facility directory: " + local.error().text);
   auto directory = local->replica->current();
   if (directory->feed().members.empty())
-    return bad_usage(kWhat, "the facility holds no directory yet (start it and let it fetch the feed)");
+    return cannot_run(kWhat, "the facility holds no directory yet (start it and let it fetch the feed)");
   const directory::Member* facility = directory->lookup_domain(cfg->domain);
-  if (!facility) return bad_usage(kWhat, "the facility's domain " + cfg->domain + " is not a member of the directory");
+  if (!facility) return cannot_run(kWhat, "the facility's domain " + cfg->domain + " is not a member of the directory");
   if (cfg->deliver.internal.kind != config::Target::Kind::maildir)
-    return bad_usage(kWhat, "the facility must deliver to a Maildir ([deliver] internal = \"maildir:...\"): receipts arrive there");
-  if (!gateway::notify_running_gateway(cfg->data_dir, "ready"))
-    return bad_usage(kWhat, "the facility gateway is not running (start it: securemail certify serve --config " +
-                                a.config_file + ")");
+    return cannot_run(kWhat, "the facility must deliver to a Maildir ([deliver] internal = \"maildir:...\"): receipts arrive there");
 
   // The target: a member, and an endpoint that answers.
   const directory::Member* target = nullptr;
@@ -131,18 +137,18 @@ int run_certify(const CertifyArgs& a) {
     for (const auto& m : directory->feed().members)
       for (const auto& e : m.endpoints)
         if (host_port(e) == hp) target = &m;
-    if (!target) return bad_usage(kWhat, a.target + " is not the endpoint of any member of the directory (serial " +
+    if (!target) return cannot_run(kWhat, a.target + " is not the endpoint of any member of the directory (serial " +
                                              std::to_string(directory->serial()) + ")");
     endpoints.push_back(*hp);
   } else {
     target = directory->lookup_domain(a.target);
-    if (!target) return bad_usage(kWhat, a.target + " is not a member of the directory (serial " +
+    if (!target) return cannot_run(kWhat, a.target + " is not a member of the directory (serial " +
                                              std::to_string(directory->serial()) + ")");
     for (const auto& e : target->endpoints)
       if (auto hp = host_port(e)) endpoints.push_back(*hp);
   }
-  if (target->status != directory::Status::active) return bad_usage(kWhat, a.target + ": the member is suspended");
-  if (target->id == facility->id) return bad_usage(kWhat, a.target + " is the facility itself");
+  if (target->status != directory::Status::active) return cannot_run(kWhat, a.target + ": the member is suspended");
+  if (target->id == facility->id) return cannot_run(kWhat, a.target + " is the facility itself");
   std::optional<std::pair<std::string, std::uint16_t>> endpoint;
   std::string unreachable;
   for (const auto& e : endpoints) {
@@ -154,11 +160,11 @@ int run_certify(const CertifyArgs& a) {
     }
     unreachable += (unreachable.empty() ? "" : "; ") + probe.error().text;
   }
-  if (!endpoint) return bad_usage(kWhat, a.target + ": unreachable: " + (unreachable.empty() ? "no endpoint listed" : unreachable));
+  if (!endpoint) return cannot_run(kWhat, a.target + ": unreachable: " + (unreachable.empty() ? "no endpoint listed" : unreachable));
 
   const std::string runner = "runner@" + cfg->domain;
   auto folder = delivery::maildir_folder_name(runner);
-  if (!folder) return bad_usage(kWhat, runner + ": " + folder.error().text);
+  if (!folder) return cannot_run(kWhat, runner + ": " + folder.error().text);
   ReceiptInbox inbox(cfg->deliver.internal.path / *folder);
 
   certify::RunInputs in;
@@ -228,14 +234,14 @@ int serve(const std::string& file) {
   auto cfg = load_config(file);
   if (!cfg) return 2;
   auto ring = pki::Keyring::load(cfg->data_dir);
-  if (!ring) return bad_usage("certify serve", ring.error().text);
+  if (!ring) return cannot_run("certify serve", ring.error().text);
   const pki::KeySet* key = ring->signing();
-  if (!key) return bad_usage("certify serve", "no active key in " + cfg->data_dir.string() + " (securemail init)");
+  if (!key) return cannot_run("certify serve", "no active key in " + cfg->data_dir.string() + " (securemail init)");
   auto info = pki::describe(key->cert.get());
   if (info.not_after <= std::time(nullptr))
-    return bad_usage("certify serve", "the facility's own certificate expired on " + pki::iso_time(info.not_after));
+    return cannot_run("certify serve", "the facility's own certificate expired on " + pki::iso_time(info.not_after));
   if (cfg->deliver.internal.kind != config::Target::Kind::maildir)
-    return bad_usage("certify serve", "[deliver] internal must be a Maildir: the runner reads receipts there");
+    return cannot_run("certify serve", "[deliver] internal must be a Maildir: the runner reads receipts there");
   return run_gateway(file);
 }
 

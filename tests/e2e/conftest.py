@@ -34,6 +34,7 @@ class Gateway:
         self.proc = None
         self.listeners = {}
         self.log_path = self.dir / "securemail.log"
+        self.command = ["run"]  # ["certify", "serve"] for a certification facility
 
     def write_config(self, text: str):
         base = (
@@ -50,7 +51,7 @@ class Gateway:
             run_file.unlink()
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [BIN, "run", "--config", str(self.config_path)],
+            [BIN, *self.command, "--config", str(self.config_path)],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:

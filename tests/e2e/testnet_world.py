@@ -30,17 +30,24 @@ from smime_peers import (Openssl, crlf, header_value, outer_headers_of, pkcs7_de
 class Testnet:
     __test__ = False  # not a test class, despite the name
 
-    def __init__(self, root: Path, domains):
+    FACILITY = "facility.example"  # what `testnet --with-facility` adds
+
+    def __init__(self, root: Path, domains, with_facility=False):
         self.dir = root / "net"
         self.domains = list(domains)
+        self.with_facility = with_facility
         self.gateways = {}
 
     def build(self):
         securemail("testnet", "--dir", self.dir, "--domains", ",".join(self.domains), "--base-port", 0,
-                   check=True, timeout=120)
+                   *(["--with-facility"] if self.with_facility else []), check=True, timeout=120)
+        if self.with_facility:
+            self.domains.append(self.FACILITY)
         for d in self.domains:
             gw = Gateway(self.dir, d)
             gw.data = gw.dir  # testnet's data_dir is the gateway's own folder
+            if d == self.FACILITY:
+                gw.command = ["certify", "serve"]
             self.gateways[d] = gw
         return self
 

@@ -1,0 +1,210 @@
+"""Certification (issue 17): `securemail certify` run from a facility
+(`testnet --with-facility`, started with `certify serve`) against real
+gateways. A correct gateway passes every required case of the profile; a
+gateway behind a STARTTLS-stripping relay fails exactly SEC-TLS-OFFERED
+and what needs TLS; one behind a relay that accepts bare LF fails exactly
+the bare-LF and smuggling cases. The JSON report is checked against
+docs/certification.schema.json and the HTML report is opened in headless
+Chromium (screenshot kept). Bad input exits 2 with one line and no report.
+The expected failure sets come from `certify cases --json` (each case's
+needs), not from a list kept here."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from certify_peers import LenientRelay, StripTlsRelay
+from conftest import securemail
+from smime_peers import openssl_issue
+from testnet_world import Testnet, gateway_key
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "docs" / "certification.schema.json"
+ARTIFACTS = Path(__file__).parent / "artefacts" / "certify"
+TARGET = "b.example"
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    n = Testnet(tmp_path_factory.mktemp("certify"), ["a.example", TARGET], with_facility=True).build()
+    try:
+        # a.example is left stopped: a member whose endpoint does not answer.
+        n.start(TARGET, Testnet.FACILITY)
+        yield n
+    finally:
+        n.stop(TARGET, Testnet.FACILITY)
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    r = securemail("certify", "cases", "--json", check=True)
+    return {c["id"]: c for c in json.loads(r.stdout)}
+
+
+def certify(net, tmp_path, *extra, target=TARGET, name="report.json", max_wait="90s"):
+    report = tmp_path / name
+    r = securemail("certify", "--target", target, "--config", net.config(Testnet.FACILITY), "--report", report,
+                   "--max-wait", max_wait, *extra, timeout=600)
+    return r, report
+
+
+def load_report(report):
+    import jsonschema
+    doc = json.loads(report.read_text())
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    return doc
+
+
+def screenshot(html, name):
+    """The HTML report as headless Chromium shows it, kept in artefacts/certify/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / name
+    if shot.exists():
+        shot.unlink()
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    f"--screenshot={shot}", "--window-size=1280,2400", html.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def failed(doc):
+    return {c["id"] for c in doc["cases"] if c["status"] == "FAIL"}
+
+
+def profile_cases(catalogue, doc, needing=()):
+    """Required cases of the report's profile that are applicable and need one of `needing`."""
+    applicable = {c["id"] for c in doc["cases"] if c["required"] and c["status"] != "INFO"}
+    return {i for i in applicable if set(catalogue[i]["needs"].split(",")) & set(needing)}
+
+
+def republish_endpoint(net, member, endpoint):
+    """The authority lists `endpoint` for `member`, publishes, and the
+    facility's copy of the directory takes the new feed."""
+    auth = net.dir / "authority"
+    securemail("directory", "update", "--id", member, "--authority", auth, "--endpoint", endpoint, check=True)
+    securemail("directory", "publish", "--authority", auth, check=True)
+    securemail("directory", "fetch", "--config", net.config(Testnet.FACILITY), check=True)
+
+
+@pytest.fixture
+def endpoint_restored(net):
+    yield
+    republish_endpoint(net, "b-example", f"127.0.0.1:{net.port(TARGET, 'inbound')}")
+
+
+def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, catalogue):
+    r, report = certify(net, tmp_path)
+    out = r.stdout.decode()
+    assert r.returncode == 0, out + r.stderr.decode()
+    doc = load_report(report)
+    assert doc["result"] == "pass" and doc["summary"]["required_failed"] == 0
+    assert doc["profile"]["version"] == "0.9" and doc["profile"]["draft"] is True
+    assert doc["target"]["member"] == "b-example" and doc["facility"]["domain"] == Testnet.FACILITY
+    statuses = {c["id"]: c["status"] for c in doc["cases"]}
+    assert all(statuses[c["id"]] == "PASS" for c in doc["cases"] if c["required"]), statuses
+    # The inbound cases were proved by a signed receipt that verified.
+    for case in ("INT-IN-BASIC", "INT-IN-CBC", "INT-IN-OPAQUE", "INT-RCPT-RETURN"):
+        observed = next(c["observed"] for c in doc["cases"] if c["id"] == case)
+        assert "signed receipt verified" in observed, (case, observed)
+    # Refusals were refusals.
+    for case in ("SEC-TAMPER-GCM", "SEC-TAMPER-CBC", "SEC-SIGNER-WRONGDOMAIN"):
+        observed = next(c["observed"] for c in doc["cases"] if c["id"] == case)
+        assert "end of data: 5" in observed, (case, observed)
+    # EC testnet: RSA key transport is not applicable, and says so.
+    assert statuses["INT-IN-RSA-OAEP"] == "INFO" and statuses["INT-IN-ECDH"] == "PASS"
+    assert out.rstrip().splitlines()[-1].startswith("report:")
+    assert "PASS: all" in out
+
+    html = report.with_suffix(".html")
+    page = html.read_text()
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    assert "passed certification" in page
+    screenshot(html, "report-pass.png")
+
+
+def test_starttls_stripped_fails_exactly_tls_and_what_needs_it(net, tmp_path, catalogue, endpoint_restored):
+    with StripTlsRelay(("127.0.0.1", net.port(TARGET, "inbound"))) as relay:
+        republish_endpoint(net, "b-example", f"127.0.0.1:{relay.port}")
+        r, report = certify(net, tmp_path, max_wait="20s")
+    assert r.returncode == 1, r.stdout.decode() + r.stderr.decode()
+    doc = load_report(report)
+    assert doc["result"] == "fail"
+    expected = {"SEC-TLS-OFFERED"} | profile_cases(catalogue, doc, needing=("tls", "pin"))
+    assert failed(doc) == expected
+    assert doc["summary"]["required_failed"] == len(expected)
+    for c in doc["cases"]:
+        if c["id"] in expected - {"SEC-TLS-OFFERED"}:
+            assert c["observed"].startswith("not run: needs"), c
+    assert "FAIL: " in r.stdout.decode()
+    page = report.with_suffix(".html").read_text()
+    assert "failed certification" in page and "not run: needs" in page
+    screenshot(report.with_suffix(".html"), "report-fail.png")
+
+
+def test_a_peer_accepting_bare_lf_fails_exactly_the_line_ending_cases(net, tmp_path, endpoint_restored):
+    key, cert = gateway_key(net, TARGET)
+    with LenientRelay(("127.0.0.1", net.port(TARGET, "inbound")), str(cert), str(key)) as relay:
+        republish_endpoint(net, "b-example", f"127.0.0.1:{relay.port}")
+        r, report = certify(net, tmp_path)
+    assert r.returncode == 1, r.stdout.decode() + r.stderr.decode()
+    doc = load_report(report)
+    assert failed(doc) == {"SEC-SMTP-BARE-LF", "SEC-SMTP-SMUGGLE"}, [
+        (c["id"], c["observed"]) for c in doc["cases"] if c["status"] == "FAIL"]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--target", "nobody.example"], "nobody.example is not a member"),
+    (["--target", TARGET, "--profile", "9.9"], "--profile 9.9: no such requirements profile"),
+    (["--target", "a.example"], "a.example: unreachable"),
+    (["--target", "127.0.0.1:1"], "127.0.0.1:1 is not the endpoint of any member"),
+    (["--target", Testnet.FACILITY], "is the facility itself"),
+])
+def test_bad_input_is_one_line_and_exit_2_without_a_report(net, tmp_path, args, says):
+    report = tmp_path / "r.json"
+    r = securemail("certify", "--config", net.config(Testnet.FACILITY), "--report", report, *args, timeout=120)
+    err = r.stderr.decode().strip()
+    assert r.returncode == 2, (r.returncode, err, r.stdout)
+    assert says in err and len(err.splitlines()) == 1, err
+    assert not report.exists() and not report.with_suffix(".html").exists()
+    assert r.stdout == b""
+
+
+def test_a_facility_that_is_not_running_is_refused(net, tmp_path):
+    # a.example's gateway is stopped: used as a facility it cannot take receipts.
+    r = securemail("certify", "--target", TARGET, "--config", net.config("a.example"), "--report", tmp_path / "r.json")
+    assert r.returncode == 2
+    assert "not running" in r.stderr.decode() and not (tmp_path / "r.json").exists()
+
+
+def test_a_facility_whose_certificate_expired_is_refused(net, tmp_path):
+    data = tmp_path / "expired-facility"
+    cfg = net.config(Testnet.FACILITY).read_text().replace(str(net.dir / Testnet.FACILITY), str(data))
+    (data / "pki" / "keys").mkdir(parents=True)
+    src = net.dir / Testnet.FACILITY / "pki"
+    for f in ("authority.pem", "crl.pem"):
+        (data / "pki" / f).write_bytes((src / f).read_bytes())
+    # A key set whose certificate expired in 2020, issued by the testnet authority.
+    key_dir = data / "pki" / "keys" / "ec-p256-20200101000000"
+    key_dir.mkdir()
+    auth = net.dir / "authority"
+    subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key_dir / "key.pem"],
+                   check=True, capture_output=True)
+    os.chmod(key_dir / "key.pem", 0o600)
+    cert = openssl_issue(auth / "ca.pem", auth / "ca.key", key_dir / "key.pem", Testnet.FACILITY, tmp_path / "ca",
+                         "20200101000000Z", "20201231000000Z")
+    (key_dir / "cert.pem").write_bytes(cert.read_bytes())
+    (data / "config.toml").write_text(cfg)  # data_dir = "." : the config's own folder
+    r = securemail("certify", "--target", TARGET, "--config", data / "config.toml", "--report", tmp_path / "r.json")
+    err = r.stderr.decode()
+    assert r.returncode == 2, err
+    assert "own certificate" in err and "expired" in err and not (tmp_path / "r.json").exists()
+
+
+def test_cases_and_profiles_are_listed():
+    r = securemail("certify", "profiles", check=True)
+    assert "0.9 (draft)" in r.stdout.decode()
+    cases = json.loads(securemail("certify", "cases", "--json", check=True).stdout)
+    assert {"SEC-TLS-VERSION", "INT-IN-BASIC", "OPS-CERT-VALIDITY"} <= {c["id"] for c in cases}
+    assert all(c["cites"] for c in cases)
