@@ -2,6 +2,8 @@
 // web pages (see web_html.h).
 #include "admin/web_html.h"
 
+#include "util/html.h"
+
 namespace sm::admin::html {
 namespace {
 
@@ -45,21 +47,7 @@ select{padding:.5rem;font:inherit;border:1px solid #555;border-radius:4px}
 
 }  // namespace
 
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view text) { return html_escape(text); }
 
 std::string document(std::string_view title, std::string_view body, std::string_view body_class) {
   std::string out = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

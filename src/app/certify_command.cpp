@@ -26,6 +26,7 @@
 #include "certify/runner.h"
 #include "certify/smtp_probe.h"
 #include "delivery/maildir.h"
+#include "directory/registry.h"
 #include "gateway/control_socket.h"
 #include "gateway/directory_service.h"
 #include "gateway/receipt_intake.h"
@@ -40,7 +41,7 @@ namespace fs = std::filesystem;
 const char* const kWhat = "certify";
 
 struct CertifyArgs {
-  std::string config_file, target, profile, report, max_wait = "15m";
+  std::string config_file, target, profile, report, max_wait = "15m", record;
   bool json = false;
 };
 
@@ -98,6 +99,20 @@ class ReceiptInbox {
   fs::path folder_;
   std::set<std::string> seen_;
 };
+
+// --record AUTH: the result into the member's directory entry (sent with
+// the next `directory publish`).
+Result<std::string> record_result(const std::string& authority, const certify::Report& report) {
+  auto registry = directory::Registry::open(authority);
+  if (!registry) return std::unexpected(registry.error());
+  auto member = registry->get(report.target.member);
+  if (!member) return std::unexpected(member.error());
+  member->certification = {report.profile, report.finished.substr(0, 10), report.passed() ? "pass" : "fail"};
+  if (auto r = registry->update(*member); !r) return std::unexpected(r.error());
+  return "recorded in " + authority + ": " + member->id + " profile " + member->certification.profile + " " +
+         member->certification.result + " on " + member->certification.date +
+         "; `securemail directory publish --authority " + authority + "` sends it to the members";
+}
 
 int run_certify(const CertifyArgs& a) {
   auto cfg = load_config(a.config_file);
@@ -162,6 +177,11 @@ int run_certify(const CertifyArgs& a) {
   }
   if (!endpoint) return cannot_run(kWhat, a.target + ": unreachable: " + (unreachable.empty() ? "no endpoint listed" : unreachable));
 
+  if (!a.record.empty()) {
+    auto registry = directory::Registry::open(a.record);
+    if (!registry) return cannot_run(kWhat, "--record " + a.record + ": " + registry.error().text);
+    if (!registry->get(target->id)) return cannot_run(kWhat, "--record " + a.record + ": no member " + target->id + " there");
+  }
   const std::string runner = "runner@" + cfg->domain;
   auto folder = delivery::maildir_folder_name(runner);
   if (!folder) return cannot_run(kWhat, runner + ": " + folder.error().text);
@@ -199,6 +219,11 @@ int run_certify(const CertifyArgs& a) {
   }
   std::cout << certify::to_text(report) << std::flush;
   if (!a.report.empty()) std::cout << "report: " << a.report << " and its .html beside it\n";
+  if (!a.record.empty()) {
+    auto recorded = record_result(a.record, report);
+    if (!recorded) return failed(kWhat, "--record " + a.record + ": " + recorded.error().text);
+    std::cout << *recorded << "\n";
+  }
   return report.passed() ? 0 : 1;
 }
 
@@ -257,6 +282,8 @@ void add_certify_command(CLI::App& app, std::function<int()>& action) {
                                                std::string(certify::default_profile().version) + ")");
   cmd->add_option("--report", a->report, "Write the report as JSON here, and as HTML beside it (.html)");
   cmd->add_option("--max-wait", a->max_wait, "How long to wait for signed receipts (default 15m)");
+  cmd->add_option("--record", a->record,
+                  "The authority folder: record the result (profile, date, pass/fail) in the member's directory entry");
   cmd->callback([cmd, &action, a] {
     if (!cmd->get_subcommands().empty()) return;
     action = [a]() -> int {

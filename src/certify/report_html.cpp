@@ -8,6 +8,7 @@
 #include <array>
 
 #include "certify/report.h"
+#include "util/html.h"
 
 namespace sm::certify {
 namespace {
@@ -54,28 +55,7 @@ details>summary{list-style:none}
 @media print{details::details-content{content-visibility:visible;display:block}}
 )";
 
-std::string escape(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      case '\n': case '\r': case '\t': out += c; break;  // the browser shows these as space
-      default:
-        if (u < 0x20 || u == 0x7f)
-          out += {'\\', 'x', kHex[u >> 4], kHex[u & 15]};
-        else
-          out += c;
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view text) { return html_escape(text); }
 
 std::string_view css_class(Status s) {
   switch (s) {

@@ -95,7 +95,8 @@ def endpoint_restored(net):
 
 
 def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, catalogue):
-    r, report = certify(net, tmp_path)
+    auth = net.dir / "authority"
+    r, report = certify(net, tmp_path, "--record", auth)
     out = r.stdout.decode()
     assert r.returncode == 0, out + r.stderr.decode()
     doc = load_report(report)
@@ -114,8 +115,10 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
         assert "end of data: 5" in observed, (case, observed)
     # EC testnet: RSA key transport is not applicable, and says so.
     assert statuses["INT-IN-RSA-OAEP"] == "INFO" and statuses["INT-IN-ECDH"] == "PASS"
-    assert out.rstrip().splitlines()[-1].startswith("report:")
-    assert "PASS: all" in out
+    assert "PASS: all" in out and "report: " in out
+    # --record: the result is in the member's directory entry, for the next feed.
+    shown = securemail("directory", "show", "b-example", "--authority", auth, check=True).stdout.decode()
+    assert f"profile 0.9 on {doc['finished'][:10]}: pass" in shown, shown
 
     html = report.with_suffix(".html")
     page = html.read_text()
@@ -160,6 +163,7 @@ def test_a_peer_accepting_bare_lf_fails_exactly_the_line_ending_cases(net, tmp_p
     (["--target", "a.example"], "a.example: unreachable"),
     (["--target", "127.0.0.1:1"], "127.0.0.1:1 is not the endpoint of any member"),
     (["--target", Testnet.FACILITY], "is the facility itself"),
+    (["--target", TARGET, "--record", "/nonexistent/authority"], "--record /nonexistent/authority"),
 ])
 def test_bad_input_is_one_line_and_exit_2_without_a_report(net, tmp_path, args, says):
     report = tmp_path / "r.json"
