@@ -2,6 +2,7 @@
 #include "admin/alerts.h"
 
 #include <algorithm>
+#include <ctime>
 
 namespace sm::admin {
 namespace {
@@ -36,6 +37,29 @@ void peer_rule(const AlertInputs& in, const AlertThresholds& t, std::int64_t now
   if (!which.empty()) out.push_back({"peer-unreachable", Severity::warning, now, "no connection works to " + which});
 }
 
+std::string day(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+void certification_rule(const AlertInputs& in, std::int64_t now, std::vector<Alert>& out) {
+  if (!in.certification) return;
+  const auto& g = *in.certification;
+  const std::int64_t grace_end = g.since + g.grace_days * kDay;
+  std::string message = g.unknown_profile
+                            ? "the directory requires certification profile " + g.required +
+                                  ", which this software does not know: upgrade SecureMail"
+                            : "the directory requires certification profile " + g.required + "; this gateway: " + g.held;
+  message += now < g.since      ? " (required from " + day(g.since) + ")"
+             : now < grace_end ? " (grace period until " + day(grace_end) + ")"
+                               : " (grace period ended " + day(grace_end) + ")";
+  out.push_back({"certification-outdated", now >= grace_end ? Severity::critical : Severity::warning, now, message});
+}
+
 }  // namespace
 
 std::string_view to_string(Severity s) { return s == Severity::critical ? "critical" : "warning"; }
@@ -51,6 +75,11 @@ std::vector<Alert> evaluate_alerts(const AlertInputs& in, const AlertThresholds&
     out.push_back({"spool-disk-full", in.spool_disk_used_percent >= kSpoolDiskCriticalPercent ? Severity::critical : Severity::warning, now,
                    "the spool's file system is " + std::to_string(static_cast<int>(in.spool_disk_used_percent)) +
                        "% full (threshold " + std::to_string(t.spool_disk_percent) + "%)"});
+  certification_rule(in, now, out);
+  if (in.selftest_failures > 0)
+    out.push_back({"selftest-failing", in.selftest_failures >= 2 ? Severity::critical : Severity::warning, now,
+                   "the self-test failed " + std::string(in.selftest_failures >= 2 ? std::to_string(in.selftest_failures) + " runs in a row" : "its last run") +
+                       (in.selftest_detail.empty() ? "" : ": " + in.selftest_detail)});
   return out;
 }
 

@@ -1,6 +1,8 @@
 // alerts.h - the operational alerts the gateway computes for itself:
 // a certificate close to expiry, the member directory stale, a peer that
-// has been unreachable for a while, the spool disk filling up.
+// has been unreachable for a while, the spool disk filling up, this
+// gateway not certified at the profile the directory requires, and its
+// self-test failing.
 //
 // The rules are pure functions of what the gateway observed (AlertInputs)
 // and the [alerts] thresholds at a given time, so tests drive them with a
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,8 +34,9 @@ struct Alert {
 };
 
 // Every alert the gateway knows, in the order shown.
-inline constexpr std::array<std::string_view, 4> kAlertNames = {"certificate-expiring", "directory-stale",
-                                                                "peer-unreachable", "spool-disk-full"};
+inline constexpr std::array<std::string_view, 6> kAlertNames = {"certificate-expiring", "directory-stale",
+                                                                "peer-unreachable", "spool-disk-full",
+                                                                "certification-outdated", "selftest-failing"};
 
 // Above this use the spool-disk-full alert is critical (and doctor says FAIL).
 inline constexpr int kSpoolDiskCriticalPercent = 95;
@@ -57,12 +61,27 @@ struct PeerFailure {
   std::int64_t first_failure = 0, last_failure = 0;
 };
 
+// The directory feed requires a certification profile (issue 17) that this
+// gateway's own directory entry does not show a pass at, or that this
+// software does not know. Warning; critical once the grace period is over.
+struct CertificationGap {
+  std::string required;        // profile version, "1.0"
+  std::int64_t since = 0;      // unix seconds: the day it is required from
+  std::int64_t grace_days = 0;
+  std::string held;            // "never certified", "profile 0.9, pass on 2026-12-01", ...
+  bool unknown_profile = false;  // this software cannot judge `required`
+};
+
 struct AlertInputs {
   std::vector<CertificateExpiry> certificates;
   bool directory_stale = false;  // only with a feed configured
   std::string directory_detail;
   std::vector<PeerFailure> peers;
   double spool_disk_used_percent = -1;  // negative: unknown
+  std::optional<CertificationGap> certification;
+  // The self-test (gateway/selftest.h): failed runs in a row, what failed last.
+  int selftest_failures = 0;
+  std::string selftest_detail;
 };
 
 // The alerts that hold at `now` (their `since` is now).

@@ -45,5 +45,6 @@ void register_receipt_routes(AdminServer& server, const ApiContext& ctx);
 void register_account_routes(AdminServer& server, const ApiContext& ctx);
 void register_key_routes(AdminServer& server, const ApiContext& ctx);
 void register_config_routes(AdminServer& server, const ApiContext& ctx);
+void register_selftest_routes(AdminServer& server, const ApiContext& ctx);  // api_selftest.cpp
 
 }  // namespace sm::admin

@@ -42,6 +42,7 @@ void register_api_routes(AdminServer& server, ApiContext ctx) {
   register_account_routes(server, ctx);
   register_key_routes(server, ctx);
   register_config_routes(server, ctx);
+  register_selftest_routes(server, ctx);
   server.handle("GET", "/v1/directory/status", [ctx](const HttpRequest& r) { return directory_status(ctx, r); });
   server.handle("GET", "/v1/alerts", [ctx](const HttpRequest& r) { return alerts(ctx, r); });
 }

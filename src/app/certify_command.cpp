@@ -117,8 +117,8 @@ Result<std::string> record_result(const std::string& authority, const certify::R
 int run_certify(const CertifyArgs& a) {
   auto cfg = load_config(a.config_file);
   if (!cfg) return 2;
-  const certify::Profile* profile = a.profile.empty() ? &certify::default_profile() : certify::find_profile(a.profile);
-  if (!profile)
+  const certify::Profile* profile = a.profile.empty() ? nullptr : certify::find_profile(a.profile);
+  if (!a.profile.empty() && !profile)
     return cannot_run(kWhat, "--profile " + a.profile + ": no such requirements profile (known: " + known_profiles() + ")");
   auto max_wait = config::parse_duration(a.max_wait);
   if (!max_wait) return cannot_run(kWhat, "--max-wait " + a.max_wait + ": " + max_wait.error());
@@ -140,6 +140,14 @@ int run_certify(const CertifyArgs& a) {
   auto directory = local->replica->current();
   if (directory->feed().members.empty())
     return cannot_run(kWhat, "the facility holds no directory yet (start it and let it fetch the feed)");
+  // Without --profile: the one the directory requires, else the newest.
+  if (!profile) {
+    const auto& required = directory->feed().requirements;
+    profile = required.set() ? certify::find_profile(required.profile) : &certify::default_profile();
+    if (!profile)
+      return cannot_run(kWhat, "the directory requires profile " + required.profile +
+                                   ", which this software does not know (known: " + known_profiles() + "); upgrade it");
+  }
   const directory::Member* facility = directory->lookup_domain(cfg->domain);
   if (!facility) return cannot_run(kWhat, "the facility's domain " + cfg->domain + " is not a member of the directory");
   if (cfg->deliver.internal.kind != config::Target::Kind::maildir)
@@ -278,8 +286,8 @@ void add_certify_command(CLI::App& app, std::function<int()>& action) {
   cmd->require_subcommand(0, 1);
   cmd->add_option("--target", a->target, "The gateway to certify: a member domain, or HOST:PORT of a member's endpoint");
   cmd->add_option("-c,--config", a->config_file, "The facility's config file");
-  cmd->add_option("--profile", a->profile, "Requirements profile version (default: the newest, " +
-                                               std::string(certify::default_profile().version) + ")");
+  cmd->add_option("--profile", a->profile, "Requirements profile version (default: the one the directory requires, else "
+                                           "the newest, " + std::string(certify::default_profile().version) + ")");
   cmd->add_option("--report", a->report, "Write the report as JSON here, and as HTML beside it (.html)");
   cmd->add_option("--max-wait", a->max_wait, "How long to wait for signed receipts (default 15m)");
   cmd->add_option("--record", a->record,

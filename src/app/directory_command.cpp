@@ -2,7 +2,8 @@
 // subcommands and flags exist, and which function in directory_*.cpp each
 // one runs (see directory_parts.h). No logic lives here beyond wiring.
 //
-//   authority:  add | update | suspend | reactivate | remove | list | show | publish | serve  (--authority AUTH)
+//   authority:  add | update | suspend | reactivate | remove | list | show | publish | requirements | serve
+//               (--authority AUTH)
 //   gateway:    lookup | fetch                                                              (--config F | --data DIR)
 #include "app/directory_command.h"
 
@@ -31,7 +32,7 @@ void add_member_options(CLI::App* cmd, dir::MemberFlags& f, bool adding) {
   req(cmd->add_option("--cert", f.certs, "PEM file with the gateway certificate(s) from this authority (repeat)")
           ->check(CLI::ExistingFile));
   cmd->add_option("--capability", f.capabilities,
-                  "auth-enveloped, rsa-oaep, ec, signed-receipts (repeat or comma-separate; "
+                  "auth-enveloped, rsa-oaep, ec, signed-receipts, certification-facility (repeat or comma-separate; "
                   "add defaults to auth-enveloped, signed-receipts and the key types of the certificates)")
       ->delimiter(',');
   cmd->add_option("--jurisdiction", f.jurisdiction, "Country code of the member (ISO 3166-1 alpha-2, e.g. NZ)");
@@ -101,6 +102,18 @@ void add_authority_commands(CLI::App* d, std::function<int()>& action, const std
                   "The authority key's passphrase, first line of this file (default: terminal prompt when encrypted)")
       ->check(CLI::ExistingFile);
   pub->callback([&action, a] { action = [a] { return dir::publish_feed(*a); }; });
+
+  auto* req = d->add_subcommand("requirements",
+                                "What every member must meet: the certification profile the next feeds require "
+                                "(without --profile: show it)");
+  add_authority_option(req, *a);
+  req->add_option("--profile", a->requirements.profile, "Requirements profile version, e.g. 0.9 (`securemail certify profiles`)");
+  req->add_option("--since", a->requirements.since, "Required from this date, YYYY-MM-DD (default: today)");
+  a->requirements.grace_days = 90;
+  req->add_option("--grace-days", a->requirements.grace_days, "Days after --since before a member below it is critical")
+      ->capture_default_str();
+  req->add_flag("--clear", a->clear, "Require nothing (feeds no longer carry requirements)");
+  req->callback([&action, a] { action = [a] { return dir::requirements(*a); }; });
 
   auto* serve = d->add_subcommand("serve", "Serve /feed.cms, /authority.pem and /crl.pem over HTTP until SIGTERM");
   add_authority_option(serve, *a);

@@ -27,7 +27,8 @@ bool all_of(std::string_view s, bool (*ok)(char)) { return !s.empty() && std::al
 
 const std::vector<std::string_view>& known_capabilities() {
   static const std::vector<std::string_view> all{directory::kCapAuthEnveloped, directory::kCapRsaOaep,
-                                                 directory::kCapEc, directory::kCapReceipts};
+                                                 directory::kCapEc, directory::kCapReceipts,
+                                                 directory::kCapFacility};
   return all;
 }
 

@@ -1,14 +1,18 @@
 // directory_members.cpp - the authority's member list from the command
-// line: add, update, suspend/reactivate, remove, list, show and publish.
+// line: add, update, suspend/reactivate, remove, list, show, publish and
+// the requirements every feed carries.
 // directory::Registry keeps the list (AUTH/directory.sqlite) and enforces
 // the rules; this file only checks flags, calls it and reports. Nothing
 // here reaches the gateways until `publish` signs a new feed.
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 
 #include "app/directory_parts.h"
+#include "certify/profile.h"
 #include "directory/registry.h"
+#include "pki/certificate.h"
 
 namespace sm::app::dir {
 namespace {
@@ -142,8 +146,39 @@ int publish_feed(const Args& a) {
   if (!feed) return failed(what, feed.error().text);
   std::cout << "serial " << feed->serial << "\n"
             << "feed " << std::filesystem::absolute(Registry::feed_file(a.authority)).lexically_normal().string() << "\n"
-            << "members " << feed->members.size() << "\n"
-            << std::flush;
+            << "members " << feed->members.size() << "\n";
+  if (const auto& r = feed->requirements; r.set())
+    std::cout << "requires profile " << r.profile << " since " << r.since << " (grace " << r.grace_days << " days)\n";
+  std::cout << std::flush;
+  return 0;
+}
+
+int requirements(const Args& a) {
+  const char* what = "directory requirements";
+  auto reg = open_registry(a, what);
+  if (!reg) return 1;
+  directory::Requirements r = a.requirements;
+  if (a.clear && !r.profile.empty()) return bad_usage(what, "--clear and --profile: give one");
+  if (!a.clear && r.profile.empty()) {  // show
+    auto held = reg->requirements();
+    if (!held) return failed(what, held.error().text);
+    if (!held->set()) std::cout << "none: feeds require no certification profile\n";
+    else std::cout << "profile " << held->profile << " since " << held->since << " (grace " << held->grace_days << " days)\n";
+    return 0;
+  }
+  if (!r.profile.empty() && !certify::find_profile(r.profile)) {
+    std::string known;
+    for (const auto& p : certify::profiles()) known += (known.empty() ? "" : ", ") + std::string(p.version);
+    return bad_usage(what, "--profile " + r.profile + ": no such requirements profile (known: " + known + ")");
+  }
+  if (!r.profile.empty() && r.since.empty()) r.since = pki::iso_time(std::time(nullptr)).substr(0, 10);
+  if (a.clear) r = {};
+  if (auto done = reg->set_requirements(r); !done) return bad_usage(what, done.error().text);
+  if (r.set())
+    std::cout << "the next feed requires profile " << r.profile << " since " << r.since << " (grace " << r.grace_days
+              << " days); `securemail directory publish` sends it\n";
+  else
+    std::cout << "the next feed requires no profile; `securemail directory publish` sends it\n";
   return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli_support.h"
+#include "directory/feed.h"
 #include "directory/member.h"
 
 namespace sm::app::dir {
@@ -44,6 +45,8 @@ struct Args {
   bool json = false;
   DataDirArgs data;             // lookup, fetch
   MemberFlags member;           // add, update
+  directory::Requirements requirements;  // requirements (profile empty: show them)
+  bool clear = false;                    // requirements --clear
 };
 
 // A usage error's text ("--domain: ..."), for exit 2.
@@ -70,6 +73,7 @@ int remove_member(const Args& a);
 int list_members(const Args& a);
 int show_member(const Args& a);
 int publish_feed(const Args& a);
+int requirements(const Args& a);
 int serve_feed(const Args& a);
 int lookup(const Args& a);
 int fetch(const Args& a);

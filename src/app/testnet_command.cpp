@@ -233,6 +233,13 @@ int build_testnet(const TestnetArgs& a, Testnet* out) {
     da.member.certs = {cert->string()};
     da.member.jurisdiction = "NZ";  // [sovereignty] approved by default: sealed mail flows
     da.member.given = {"id", "org", "domain", "endpoint", "cert", "jurisdiction"};
+    if (n.facility) {  // what every gateway's self-test looks for
+      auto pem = pki::read_file(*cert, 1 << 20);
+      if (!pem) return failed(what, pem.error().text);
+      da.member.capabilities = dir::default_capabilities({*pem});
+      da.member.capabilities.push_back(std::string(directory::kCapFacility));
+      da.member.given.insert("capability");
+    }
     if (int rc = dir::add_member(da); rc != 0) return rc;
   }
   dir::Args pa;

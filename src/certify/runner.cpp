@@ -185,6 +185,7 @@ Report run_certification(const RunInputs& in) {
   report.profile = std::string(in.profile->version);
   report.profile_draft = in.profile->draft;
   report.feed_serial = in.directory ? in.directory->serial() : 0;
+  report.required_by_feed = in.directory ? in.directory->feed().requirements.profile : "";
   report.facility_member = in.facility_member;
   report.facility_domain = in.facility_domain;
   const auto& m = *in.target;

@@ -319,6 +319,21 @@ struct Config {
     int spool_disk_percent = 80;                       // the queue's file system fuller than this
   } alerts;
 
+  // [selftest]: every gateway keeps testing itself (issue 17,
+  // docs/certification.md "Self-test"): it pings the certification
+  // facility and a sample of other members at their test agents
+  // (securemail-test@), checks the signed, sealed pongs, its own
+  // certificates, CRL and directory, and reports the result in metrics,
+  // the admin API and the selftest-failing alert.
+  struct SelfTest {
+    bool enabled = true;
+    std::chrono::seconds interval{86400};     // between runs (>= 1m)
+    std::chrono::seconds first_after{600};    // the first run after start
+    std::uint64_t sample = 3;                 // members pinged besides the facility
+    std::chrono::seconds timeout{900};        // wait this long for the pongs
+    std::uint64_t ping_limit = 20;            // pongs our agent sends one member per hour
+  } selftest;
+
   // True when mail for this domain is ours (case-insensitive).
   bool receives_for(std::string_view domain) const;
   // [receipts] address, or its default securemail-receipts@<domain>.

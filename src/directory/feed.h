@@ -4,7 +4,9 @@
 // Format: canonical JSON (UTF-8, keys sorted, no insignificant whitespace,
 // members sorted by id, lists in given order) of
 //   {"format":"securemail-directory/1","serial":N,"issued":"2026-11-23T12:00:00Z",
-//    "authority":"CN=...","members":[{...member fields...}]}
+//    "authority":"CN=...","members":[{...member fields...}],
+//    "requirements":{"profile":"1.0","since":"2026-12-01","grace_days":90}}
+// ("requirements" only when the authority set them: Requirements)
 // wrapped in a CMS SignedData (DER, attached content, SHA-256) signed by the
 // authority's key with the authority certificate included. Canonical form
 // means the same member list always gives the same bytes, so the signature
@@ -39,11 +41,25 @@ namespace sm::directory {
 
 inline constexpr std::string_view kFeedFormat = "securemail-directory/1";
 
+// What the authority requires of every member gateway: the certification
+// requirements profile (issue 17), from a date, with a grace period. Not
+// set: nothing is required, and canonical_json writes no "requirements"
+// field, so a feed without it keeps its bytes, signature and ETag; older
+// gateways skip the field as an unknown one.
+struct Requirements {
+  std::string profile;   // "MAJOR.MINOR"; empty: none
+  std::string since;     // YYYY-MM-DD
+  std::uint64_t grace_days = 0;
+  bool set() const { return !profile.empty(); }
+  bool operator==(const Requirements&) const = default;
+};
+
 struct Feed {
   std::uint64_t serial = 0;
   std::int64_t issued = 0;  // unix seconds
   std::string authority;    // subject of the signing authority
   std::vector<Member> members;  // sorted by id once parsed
+  Requirements requirements;
   bool operator==(const Feed&) const = default;
 };
 

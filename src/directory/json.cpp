@@ -42,11 +42,14 @@ Json to_json(const Feed& feed) {
   std::stable_sort(sorted.begin(), sorted.end(), [](const Member* a, const Member* b) { return a->id < b->id; });
   Json members = Json::array();
   for (const Member* m : sorted) members.push_back(to_json(*m));
-  return Json{{"format", kFeedFormat},
-              {"serial", feed.serial},
-              {"issued", pki::iso_time(feed.issued)},
-              {"authority", feed.authority},
-              {"members", std::move(members)}};
+  Json out{{"format", kFeedFormat},
+           {"serial", feed.serial},
+           {"issued", pki::iso_time(feed.issued)},
+           {"authority", feed.authority},
+           {"members", std::move(members)}};
+  if (const auto& r = feed.requirements; r.set())
+    out["requirements"] = Json{{"profile", r.profile}, {"since", r.since}, {"grace_days", r.grace_days}};
+  return out;
 }
 
 std::string dump(const Json& value) {

@@ -40,10 +40,13 @@ constexpr Spec kMemberSpec[] = {
     {"created", Type::integer, false},  {"updated", Type::integer, false},
     {"tier", Type::text, false},        {"max_marking", Type::text, false},
     {"certification", Type::object, false}};
-enum FeedField { kFormat, kSerial, kIssued, kAuthority, kMembers };
-constexpr Spec kFeedSpec[] = {{"format", Type::text, true}, {"serial", Type::count, true},
-                              {"issued", Type::text, true}, {"authority", Type::text, true},
-                              {"members", Type::objects, true}};
+enum FeedField { kFormat, kSerial, kIssued, kAuthority, kMembers, kRequirements };
+constexpr Spec kFeedSpec[] = {{"format", Type::text, true},    {"serial", Type::count, true},
+                              {"issued", Type::text, true},    {"authority", Type::text, true},
+                              {"members", Type::objects, true}, {"requirements", Type::object, false}};
+enum RequirementsField { kReqProfile, kReqSince, kReqGrace };
+constexpr Spec kRequirementsSpec[] = {
+    {"profile", Type::text, true}, {"since", Type::text, true}, {"grace_days", Type::count, false}};
 enum CertificationField { kProfile, kDate, kResult };
 constexpr Spec kCertificationSpec[] = {
     {"profile", Type::text, false}, {"date", Type::text, false}, {"result", Type::text, false}};
@@ -101,7 +104,7 @@ class Reader {
   Feed& feed() { return feed_; }
 
  private:
-  enum class Frame { feed, members, member, certification, texts, skip };
+  enum class Frame { feed, members, member, certification, requirements, texts, skip };
   struct Level {
     Frame frame;
     int field = -1;                           // objects: the field whose value is next (-1 unknown)
@@ -114,6 +117,7 @@ class Reader {
   static std::span<const Spec> specs(Frame f) {
     if (f == Frame::feed) return kFeedSpec;
     if (f == Frame::member) return kMemberSpec;
+    if (f == Frame::requirements) return kRequirementsSpec;
     return kCertificationSpec;
   }
   Member& member() { return feed_.members.back(); }
@@ -133,6 +137,7 @@ class Reader {
   bool store_member(int field, const Scalar& v);
   bool finish_member(unsigned seen);
   bool finish_feed(unsigned seen);
+  bool finish_requirements(unsigned seen);
   bool check_shapes(Member& m);
 
   Root root_;
@@ -212,6 +217,10 @@ bool Reader::start_object(std::size_t) {
       if (top.field != kCertification) break;
       stack_.push_back({Frame::certification});
       return true;
+    case Frame::feed:
+      if (top.field != kRequirements) break;
+      stack_.push_back({Frame::requirements});
+      return true;
     default: break;
   }
   return nested(top);
@@ -223,6 +232,7 @@ bool Reader::end_object() {
   stack_.pop_back();
   if (done.frame == Frame::member) return finish_member(done.seen);
   if (done.frame == Frame::feed) return finish_feed(done.seen);
+  if (done.frame == Frame::requirements) return finish_requirements(done.seen);
   return true;
 }
 
@@ -299,6 +309,12 @@ bool Reader::value(const Scalar& v) {
   if (!ok) return fail(type_error(spec.type));
   if (top.frame == Frame::feed) return store_feed(top.field, v);
   if (top.frame == Frame::member) return store_member(top.field, v);
+  if (top.frame == Frame::requirements) {
+    Requirements& r = feed_.requirements;
+    if (top.field == kReqGrace) r.grace_days = v.unsigned_value;
+    else (top.field == kReqProfile ? r.profile : r.since) = *v.text;
+    return true;
+  }
   Certification& c = member().certification;
   (top.field == kProfile ? c.profile : top.field == kDate ? c.date : c.result) = *v.text;
   return true;
@@ -385,6 +401,21 @@ bool Reader::finish_member(unsigned seen) {
 bool Reader::finish_feed(unsigned seen) {
   for (std::size_t i = 0; i < std::size(kFeedSpec); ++i)
     if (kFeedSpec[i].required && !(seen & (1u << i))) return fail_at(kFeedSpec[i].name, "missing");
+  return true;
+}
+
+// "requirements": a MAJOR.MINOR profile and a date, both given.
+bool Reader::finish_requirements(unsigned seen) {
+  for (std::size_t i = 0; i < std::size(kRequirementsSpec); ++i)
+    if (kRequirementsSpec[i].required && !(seen & (1u << i)))
+      return fail_at(kRequirementsSpec[i].name, "missing");  // path() ends in "requirements"
+  const Requirements& r = feed_.requirements;
+  auto dot = r.profile.find('.');
+  bool digits = dot != std::string::npos && dot > 0 && dot + 1 < r.profile.size() && r.profile.size() <= 9 &&
+                std::all_of(r.profile.begin(), r.profile.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); }) &&
+                r.profile.find('.', dot + 1) == std::string::npos;
+  if (!digits) return fail_at("profile", "not a profile version (MAJOR.MINOR)");
+  if (!is_iso_date(r.since)) return fail_at("since", "not a date (YYYY-MM-DD)");
   return true;
 }
 

@@ -24,6 +24,9 @@ inline constexpr std::string_view kCapAuthEnveloped = "auth-enveloped";  // AES-
 inline constexpr std::string_view kCapRsaOaep = "rsa-oaep";              // RSA-OAEP key transport; absent: PKCS#1 v1.5
 inline constexpr std::string_view kCapEc = "ec";                         // EC keys / ECDH key agreement
 inline constexpr std::string_view kCapReceipts = "signed-receipts";      // RFC 2634 signed receipts
+// The authority's certification facility (issue 17): every gateway's
+// self-test pings its test agent.
+inline constexpr std::string_view kCapFacility = "certification-facility";
 
 struct Certification {
   std::string profile;  // requirements profile version, e.g. "1.0"; empty: never certified

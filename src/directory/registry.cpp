@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 
 #include <ctime>
+#include <sstream>
 
 #include "directory/codec.h"
 #include "directory/feed_crl.h"
@@ -42,6 +43,12 @@ CREATE TABLE domains (
 CREATE TABLE publications (
   serial INTEGER PRIMARY KEY,     -- strictly increasing, never reused
   issued INTEGER NOT NULL         -- unix seconds
+);
+)sql",
+                                            R"sql(
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,         -- "requirements": "PROFILE SINCE GRACE_DAYS" (checked values, no spaces)
+  value TEXT NOT NULL
 );
 )sql"};
 
@@ -235,6 +242,9 @@ Result<Feed> Registry::publish(const EVP_PKEY* key, const X509* cert, const X509
   feed.issued = now_seconds();
   feed.authority = pki::describe(cert).subject;
   feed.members = std::move(*members);
+  auto required = requirements();
+  if (!required) return std::unexpected(required.error());
+  feed.requirements = std::move(*required);
   if (auto r = detail::check_unique(feed); !r)
     return refused("gateways would refuse this feed: " + r.error().text());
   if (auto r = detail::check_certificates(feed, trust_, feed.issued); !r)
@@ -256,6 +266,35 @@ Result<Feed> Registry::publish(const EVP_PKEY* key, const X509* cert, const X509
     return std::unexpected(r.error());
   if (auto r = pki::write_file_atomic(feed_file(dir_), *der); !r) return std::unexpected(r.error());
   return feed;
+}
+
+Result<> Registry::set_requirements(const Requirements& required) {
+  if (!required.set()) {
+    auto del = db_.prepare("DELETE FROM settings WHERE key = 'requirements'");
+    if (!del) return std::unexpected(del.error());
+    return del->run();
+  }
+  Feed probe;
+  probe.requirements = required;
+  // The feed reader is the judge of what may go out.
+  std::string json = canonical_json(probe);
+  if (auto parsed = parse_feed(json); !parsed && parsed.error().detail.starts_with("requirements"))
+    return refused(parsed.error().detail);
+  auto put = db_.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('requirements', ?)");
+  if (!put) return std::unexpected(put.error());
+  return put->bind(1, required.profile + " " + required.since + " " + std::to_string(required.grace_days)).run();
+}
+
+Result<Requirements> Registry::requirements() const {
+  auto get = db_.prepare("SELECT value FROM settings WHERE key = 'requirements'");
+  if (!get) return std::unexpected(get.error());
+  auto row = get->step();
+  if (!row) return std::unexpected(row.error());
+  Requirements r;
+  if (!*row) return r;
+  std::istringstream in(get->text_at(0));
+  if (!(in >> r.profile >> r.since >> r.grace_days)) return local_error("stored requirements are corrupt");
+  return r;
 }
 
 }  // namespace sm::directory

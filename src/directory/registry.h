@@ -50,6 +50,13 @@ class Registry {
   // the CRL to carry (none when null).
   Result<Feed> publish(const EVP_PKEY* key, const X509* cert, const X509_CRL* crl = nullptr);
 
+  // What every member gateway must meet (the certification profile, from
+  // a date, with a grace period), carried by every feed published from
+  // now on. An empty profile clears it. Refused (550 5.7.0) when the feed
+  // reader would refuse it (profile not MAJOR.MINOR, date not YYYY-MM-DD).
+  Result<> set_requirements(const Requirements& required);
+  Result<Requirements> requirements() const;
+
   static std::filesystem::path feed_file(const std::filesystem::path& authority_dir) {
     return authority_dir / "directory" / "feed.cms";
   }

@@ -94,6 +94,8 @@ Result<std::unique_ptr<AdminApi>> AdminApi::attach(const config::Config& config,
   ctx.tls_cert = std::move(sources.tls_cert);
   ctx.config = &config;
   ctx.alerts = std::move(sources.alerts);
+  ctx.selftest_status = std::move(sources.selftest_status);
+  ctx.selftest_run = std::move(sources.selftest_run);
   parts->directory = ctx.directory;
   admin::register_api_routes(server, std::move(ctx));
   return std::unique_ptr<AdminApi>(new AdminApi(std::move(parts)));

@@ -15,6 +15,8 @@
 #include "admin/http_server.h"
 #include "audit/appender.h"
 #include "gateway/acknowledger.h"
+#include "gateway/selftest.h"
+#include "gateway/test_agent.h"
 #include "gateway/admin_api_wiring.h"
 #include "gateway/console_wiring.h"
 #include "gateway/control_socket.h"
@@ -179,6 +181,20 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   audit::install(&security_events);
   Acknowledger acknowledger(config, own_mail, member_trust.ledger);
   if (!config.acknowledge.empty()) member_trust.acknowledger = &acknowledger;
+  TestAgent test_agent(config, own_mail, *keys);  // securemail-test@: pings and pongs (issue 17)
+  member_trust.test_agent = &test_agent;
+  const Operations* operations_ptr = nullptr;  // the certificates' expiry, set once Operations exists
+  SelfTest selftest(config, test_agent,
+                    selftest_sources(config, **spool, **directory,
+                                     [&operations_ptr] {
+                                       return operations_ptr ? operations_ptr->certificate_expiries()
+                                                             : std::vector<admin::CertificateExpiry>{};
+                                     },
+                                     *keys, on_committed),
+                    std::time(nullptr));
+  test_agent.on_pong([&selftest](const std::string& member, const certify::AgentMessage& pong, std::int64_t now) {
+    selftest.pong(member, pong, now);
+  });
   Result<std::unique_ptr<StrongHolds>> strong_holds{nullptr};  // only with [[strong_auth]] rules
   if (!config.strong_auth.empty()) strong_holds = StrongHolds::open(config, **spool, bouncer);
   if (!strong_holds) return log::error("accounts: {}", strong_holds.error().text), 1;
@@ -227,6 +243,8 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   }
 
   Operations operations(config, *keys, **directory, (*spool)->root(), cert);  // /readyz, alerts, scrape-time gauges
+  operations_ptr = &operations;
+  operations.watch_selftest([&selftest] { return selftest.failing(); });
   admin::AdminServer admin_server([&spool, &directory] {
     std::string dir = (*directory)->health();
     return admin::Health{true, "queue " + (*spool)->root().string() + (dir.empty() ? "" : "; " + dir)};
@@ -234,7 +252,8 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   (*directory)->register_routes(admin_server);
   operations.register_routes(admin_server);
   auto admin_api = AdminApi::attach(config, **spool, **directory, records->trail, admin_server,  // /v1 with tokens
-                                    {cert, [&operations] { return operations.current_alerts(); }});
+                                    {cert, [&operations] { return operations.current_alerts(); },
+                                     [&selftest] { return selftest.status(); }, [&selftest] { return selftest.request_run(); }});
   if (!admin_api) return log::error("admin API: {}", admin_api.error().text), 1;
   auto console = ConsoleWiring::attach(config, cert, **admin_api, operations, records->trail, admin_server);  // /console
   if (!console) return log::error("console: {}", console.error().text), 1;
@@ -275,6 +294,8 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     asio::post(receipt_pool, [kept] { purge_evidence(*kept); });  // once at start, then hourly
     asio::co_spawn(io, every(std::chrono::hours(1), receipt_pool, [kept] { purge_evidence(*kept); }), asio::detached);
   }
+  asio::co_spawn(io, every(std::chrono::seconds(1), receipt_pool, [&selftest] { selftest.tick(std::time(nullptr)); }),
+                 asio::detached);
   if (*strong_holds)
     asio::co_spawn(io, strong_hold_scans(**strong_holds, receipt_pool, [&agent](const std::string& id) { agent.submit(id); }),
                    asio::detached);
@@ -356,6 +377,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   notify_ready(bound, agent.deferred());
 
   io.run();
+  receipt_pool.join();  // no upkeep (self-test, sweeps) runs on into what is destroyed below
   if (hooks.handoff && hooks.handoff->requested)
     for (auto& l : listeners)
       if (int fd = l->release(); fd >= 0) hooks.handoff->fds[l->name()] = fd;

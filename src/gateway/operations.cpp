@@ -10,8 +10,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
+#include "certify/profile.h"
 #include "pki/certificate.h"
 #include "pki/version.h"
 #include "util/process_stats.h"
@@ -200,6 +203,25 @@ void Operations::register_routes(admin::AdminServer& server) {
   });
 }
 
+std::optional<admin::CertificationGap> certification_gap(const directory::Directory& directory,
+                                                         const std::string& own_domain) {
+  const auto& required = directory.feed().requirements;
+  if (!required.set()) return std::nullopt;
+  admin::CertificationGap gap;
+  gap.required = required.profile;
+  gap.grace_days = static_cast<std::int64_t>(required.grace_days);
+  std::tm tm{};
+  if (strptime(required.since.c_str(), "%Y-%m-%d", &tm)) gap.since = static_cast<std::int64_t>(timegm(&tm));
+  gap.unknown_profile = certify::find_profile(required.profile) == nullptr;
+  const directory::Member* own = directory.lookup_domain(own_domain);
+  const directory::Certification held = own ? own->certification : directory::Certification{};
+  auto cmp = held.profile.empty() ? std::nullopt : certify::compare_versions(held.profile, required.profile);
+  if (!gap.unknown_profile && held.result == "pass" && cmp && *cmp >= 0) return std::nullopt;
+  gap.held = held.profile.empty() ? "never certified"
+                                  : "profile " + held.profile + ", " + held.result + " on " + held.date;
+  return gap;
+}
+
 admin::AlertInputs Operations::alert_inputs() const {
   admin::AlertInputs in;
   in.certificates = certificates_;
@@ -207,6 +229,8 @@ admin::AlertInputs Operations::alert_inputs() const {
   if (in.directory_stale) in.directory_detail = directory_.health();
   in.peers = peer_reachability().failing();
   in.spool_disk_used_percent = disk_used_percent(spool_root_);
+  in.certification = certification_gap(*directory_.current(), config_.domain);
+  if (selftest_) std::tie(in.selftest_failures, in.selftest_detail) = selftest_();
   return in;
 }
 

@@ -10,9 +10,11 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,13 @@ namespace sm::gateway {
 
 // Connection outcomes per peer, process-wide (delivery_agent_workers.cpp).
 admin::PeerReachability& peer_reachability();
+
+// The certification-outdated alert's input: the profile the directory
+// requires against this gateway's own entry (by its primary domain);
+// nullopt when nothing is required or the entry shows a pass at that
+// profile or a newer one.
+std::optional<admin::CertificationGap> certification_gap(const directory::Directory& directory,
+                                                         const std::string& own_domain);
 
 struct ReadinessCheck {
   std::string name;  // "listeners", "spool", "directory", "keys"
@@ -46,6 +55,10 @@ class Operations {
   std::vector<ReadinessCheck> readiness();
   // The alerts holding now, with since when (evaluated on each call).
   std::vector<admin::Alert> current_alerts();
+  // The gateway's own certificates with their expiry (keys and TLS).
+  const std::vector<admin::CertificateExpiry>& certificate_expiries() const { return certificates_; }
+  // Where the selftest-failing alert looks: failed runs in a row, and what failed.
+  void watch_selftest(std::function<std::pair<int, std::string>()> failing) { selftest_ = std::move(failing); }
 
  private:
   ReadinessCheck spool_check();
@@ -61,6 +74,7 @@ class Operations {
   std::vector<admin::CertificateExpiry> certificates_;  // loaded once: keys change on restart
   admin::AlertThresholds thresholds_;
   admin::AlertBook alerts_;
+  std::function<std::pair<int, std::string>()> selftest_;
 
   mutable std::mutex mu_;
   std::vector<std::string> missing_listeners_{"starting"};

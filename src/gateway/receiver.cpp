@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "gateway/acknowledger.h"
+#include "gateway/test_agent.h"
 #include "gateway/inbound.h"
 #include "gateway/inbound_policy.h"
 #include "gateway/kept_evidence.h"
@@ -263,6 +264,10 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
     m.env.id = stored.id;
     resolve = [this, m = std::move(m)](Received received) {
       return resolve_outbound({config_, spool_, trust_, failures_, *policy_}, m, std::move(received));
+    };
+  } else if (!relay && trust_.test_agent && to_agent_address(config_, env)) {
+    resolve = [this, env, client = failure_client(session)](Received received) {
+      return trust_.test_agent->take(trust_, failures_, client, env, std::move(received));
     };
   } else if (!relay && trust_.ledger && to_receipt_address(config_, env)) {
     resolve = [this, env](Received received) { return take_receipt(config_, spool_, trust_, env, std::move(received)); };

@@ -41,6 +41,7 @@ namespace sm::gateway {
 class Acknowledger;
 class PolicyStep;
 class StrongHolds;
+class TestAgent;
 
 // What sealing for members and verifying them need: our keys, the
 // directory, the parsed member certificates and the seal ids seen. keys
@@ -61,6 +62,8 @@ struct MemberTrust {
   StrongHolds* strong_holds = nullptr;
   // Journal and interception copies (taps.h, issue 15); null: none.
   Taps* taps = nullptr;
+  // securemail-test@<domain> (test_agent.h, issue 17); null: none.
+  TestAgent* test_agent = nullptr;
 };
 
 class Receiver : public smtp::TransactionHandler {

@@ -10,13 +10,15 @@ The expected failure sets come from `certify cases --json` (each case's
 needs), not from a list kept here."""
 import json
 import os
+import re
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from certify_peers import LenientRelay, StripTlsRelay
-from conftest import securemail
+from conftest import securemail, wait_for
 from smime_peers import openssl_issue
 from testnet_world import Testnet, gateway_key
 
@@ -212,3 +214,44 @@ def test_cases_and_profiles_are_listed():
     cases = json.loads(securemail("certify", "cases", "--json", check=True).stdout)
     assert {"SEC-TLS-VERSION", "INT-IN-BASIC", "OPS-CERT-VALIDITY"} <= {c["id"] for c in cases}
     assert all(c["cites"] for c in cases)
+
+
+def alert_value(net, domain, name):
+    with urllib.request.urlopen(f"http://127.0.0.1:{net.port(domain, 'admin')}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    m = re.search(rf'^securemail_alert\{{alert="{re.escape(name)}"\}} (\S+)$', text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def b_takes_the_feed(net):
+    """b applies the authority's newest feed now: fetched into its copy, then a reload."""
+    securemail("directory", "fetch", "--config", net.config(TARGET), check=True)
+    securemail("reload", "--config", net.config(TARGET), check=True, timeout=120)
+
+
+def test_the_required_profile_travels_in_the_feed_and_alerts_until_certified(net, tmp_path):
+    auth = net.dir / "authority"
+    r = securemail("directory", "requirements", "--authority", auth, "--profile", "7.3")
+    assert r.returncode == 2 and "--profile 7.3: no such requirements profile" in r.stderr.decode()
+    # b's entry says its last certification failed (whatever a test before recorded).
+    securemail("directory", "update", "--id", "b-example", "--authority", auth, "--certified", "0.9:2026-11-01:fail",
+               check=True)
+    securemail("directory", "requirements", "--authority", auth, "--profile", "0.9", "--since", "2026-12-01",
+               "--grace-days", "30", check=True)
+    try:
+        published = securemail("directory", "publish", "--authority", auth, check=True).stdout.decode()
+        assert "requires profile 0.9 since 2026-12-01 (grace 30 days)" in published
+        b_takes_the_feed(net)
+        assert wait_for(lambda: alert_value(net, TARGET, "certification-outdated") == 1.0, 30)
+
+        # Certified, recorded, published: the alert clears. The report names the profile the feed requires.
+        securemail("directory", "fetch", "--config", net.config(Testnet.FACILITY), check=True)
+        r, report = certify(net, tmp_path, "--record", auth)
+        assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+        assert json.loads(report.read_text())["profile"]["required_by_feed"] == "0.9"
+        securemail("directory", "publish", "--authority", auth, check=True)
+        b_takes_the_feed(net)
+        assert wait_for(lambda: alert_value(net, TARGET, "certification-outdated") == 0.0, 30)
+    finally:
+        securemail("directory", "requirements", "--authority", auth, "--clear", check=True)
+        securemail("directory", "publish", "--authority", auth, check=True)

@@ -120,3 +120,48 @@ TEST(PeerReachability, FirstFailureKeptUntilASuccess) {
 
 }  // namespace
 }  // namespace sm::admin
+
+namespace sm::admin {
+namespace {
+
+TEST(Alerts, CertificationOutdatedWarnsThenTurnsCriticalAfterTheGrace) {
+  AlertInputs in;
+  in.certification = CertificationGap{"1.0", kNow - 10 * kDay, 30, "never certified", false};
+  auto a = evaluate_alerts(in, {}, kNow);
+  ASSERT_EQ(names(a), std::vector<std::string>{"certification-outdated"});
+  EXPECT_EQ(a[0].severity, Severity::warning);
+  EXPECT_NE(a[0].message.find("requires certification profile 1.0; this gateway: never certified"), std::string::npos)
+      << a[0].message;
+  EXPECT_NE(a[0].message.find("grace period until"), std::string::npos) << a[0].message;
+  auto late = evaluate_alerts(in, {}, kNow + 25 * kDay);
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].severity, Severity::critical);
+  EXPECT_NE(late[0].message.find("grace period ended"), std::string::npos) << late[0].message;
+  in.certification->unknown_profile = true;
+  EXPECT_NE(evaluate_alerts(in, {}, kNow)[0].message.find("this software does not know: upgrade"), std::string::npos);
+  in.certification.reset();
+  EXPECT_TRUE(evaluate_alerts(in, {}, kNow).empty());
+}
+
+}  // namespace
+}  // namespace sm::admin
+
+namespace sm::admin {
+namespace {
+
+TEST(Alerts, SelfTestFailingWarnsThenIsCriticalAfterTwoRunsInARow) {
+  AlertInputs in;
+  in.selftest_failures = 1;
+  in.selftest_detail = "facility-ping: no pong: facility-example";
+  auto a = evaluate_alerts(in, {}, kNow);
+  ASSERT_EQ(names(a), std::vector<std::string>{"selftest-failing"});
+  EXPECT_EQ(a[0].severity, Severity::warning);
+  EXPECT_NE(a[0].message.find("facility-ping: no pong"), std::string::npos);
+  in.selftest_failures = 2;
+  EXPECT_EQ(evaluate_alerts(in, {}, kNow)[0].severity, Severity::critical);
+  in.selftest_failures = 0;
+  EXPECT_TRUE(evaluate_alerts(in, {}, kNow).empty());
+}
+
+}  // namespace
+}  // namespace sm::admin

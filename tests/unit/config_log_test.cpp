@@ -109,3 +109,42 @@ TEST(ConfigAlerts, DefaultsEveryKeyAndBadValues) {
             std::string::npos);
   EXPECT_NE(load_error("[alerts]\nwatch = true\n").find("config.toml:2: alerts.watch:"), std::string::npos);
 }
+
+namespace sm::config {
+namespace {
+
+TEST(ConfigSelfTest, DefaultsEveryKeyAndBadValues) {
+  using namespace std::chrono_literals;
+  auto d = load_string("", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_TRUE(d->selftest.enabled);
+  EXPECT_EQ(d->selftest.interval, 24h);
+  EXPECT_EQ(d->selftest.first_after, 10min);
+  EXPECT_EQ(d->selftest.sample, 3u);
+  EXPECT_EQ(d->selftest.timeout, 15min);
+  EXPECT_EQ(d->selftest.ping_limit, 20u);
+  auto c = load_string("[selftest]\nenabled = false\ninterval = \"6h\"\nfirst_after = \"30s\"\nsample = 0\n"
+                       "timeout = \"2m\"\nping_limit = 5\n",
+                       "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_FALSE(c->selftest.enabled);
+  EXPECT_EQ(c->selftest.interval, 6h);
+  EXPECT_EQ(c->selftest.first_after, 30s);
+  EXPECT_EQ(c->selftest.sample, 0u);
+  EXPECT_EQ(c->selftest.timeout, 2min);
+  EXPECT_EQ(c->selftest.ping_limit, 5u);
+  auto again = load_string(describe(*c), "described.toml", "/");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->selftest.interval, 6h);
+  EXPECT_FALSE(again->selftest.enabled);
+  EXPECT_EQ(load_error("[selftest]\ninterval = \"30s\"\n"), "config.toml:2: selftest.interval: must be at least 1m");
+  EXPECT_EQ(load_error("[selftest]\ninterval = \"10m\"\ntimeout = \"10m\"\n"),
+            "config.toml:3: selftest.timeout: must be shorter than selftest.interval");
+  EXPECT_EQ(load_error("[selftest]\nsample = 51\n"), "config.toml:2: selftest.sample: must be at most 50");
+  EXPECT_NE(load_error("[selftest]\nping_limit = 0\n").find("config.toml:2: selftest.ping_limit: must be at least 1"),
+            std::string::npos);
+  EXPECT_NE(load_error("[selftest]\nevery = \"1h\"\n").find("config.toml:2: selftest.every:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sm::config

@@ -1,0 +1,72 @@
+// test_agent.h - every gateway's test agent (issue 17, certify/
+// test_protocol.h): mail on the inbound listener to securemail-test@<our
+// primary domain>. It is consumed, never delivered to a mailbox:
+//
+//   ping  from a member, sealed and verified, From: that member's own
+//         agent address: answered with a pong (our certificates, our
+//         CRL's next update, the time we received it), sealed back to that
+//         address as own mail. At most [selftest] ping_limit pongs per
+//         member per hour: more pings are consumed unanswered.
+//   pong  from a member, sealed and verified: handed to the self-test
+//         (selftest.h), which matches its nonce to a ping it sent.
+//
+// Anything else gets one refusal: 550 5.7.1 for mail that is not
+// verified member mail from a member's agent (the sealed-failure reply
+// when the seal itself failed, delayed like any), 554 5.6.0 for a body that is not the
+// protocol. The agent can only answer a member's own agent: it reflects
+// nothing anywhere else.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "certify/test_protocol.h"
+#include "config/config.h"
+#include "gateway/own_mail.h"
+#include "gateway/queue_sink.h"
+#include "gateway/receiver.h"
+
+namespace sm::gateway {
+
+// Is this envelope (inbound) addressed to our test agent?
+bool to_agent_address(const config::Config& config, const mail::Envelope& env);
+
+// The whole message of one securemail-test/1 body, from `from` to `to`
+// (own_header: Auto-Submitted, a fresh Message-ID), application/json.
+std::string compose_test_message(const certify::AgentMessage& body, const std::string& from, const std::string& to,
+                                 std::int64_t now);
+
+class TestAgent {
+ public:
+  using PongSeen = std::function<void(const std::string& member, const certify::AgentMessage& pong, std::int64_t now)>;
+  TestAgent(const config::Config& config, OwnMail& own_mail, std::shared_ptr<const GatewayKeys> keys)
+      : config_(config), own_mail_(own_mail), keys_(std::move(keys)) {}
+  void on_pong(PongSeen seen) { pong_seen_ = std::move(seen); }
+
+  // A ping to `member`'s agent (sealed: it is a member), from ours.
+  void ping(const std::string& member_domain, const std::string& nonce, std::int64_t now);
+
+  // The message to the agent, as received (our Received: first), from
+  // `client` (sealed_failures.h): a seal that fails gets the one sealed
+  // failure reply, after the same delay as anywhere else.
+  Result<Resolution> take(const MemberTrust& trust, SealedFailures& failures, const std::string& client,
+                          const mail::Envelope& env, Received received);
+
+ private:
+  // True when another pong to `member` is allowed this hour (and counts it).
+  bool pong_allowed(const std::string& member, std::int64_t now);
+  certify::AgentMessage pong_for(const certify::AgentMessage& ping, std::int64_t now) const;
+
+  const config::Config& config_;
+  OwnMail& own_mail_;
+  std::shared_ptr<const GatewayKeys> keys_;
+  PongSeen pong_seen_;
+  std::mutex mu_;
+  std::map<std::string, std::pair<std::int64_t, std::uint64_t>> pongs_;  // member -> (hour, pongs sent in it)
+};
+
+}  // namespace sm::gateway
