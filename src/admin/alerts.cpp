@@ -2,7 +2,8 @@
 #include "admin/alerts.h"
 
 #include <algorithm>
-#include <ctime>
+
+#include "pki/certificate.h"
 
 namespace sm::admin {
 namespace {
@@ -37,14 +38,7 @@ void peer_rule(const AlertInputs& in, const AlertThresholds& t, std::int64_t now
   if (!which.empty()) out.push_back({"peer-unreachable", Severity::warning, now, "no connection works to " + which});
 }
 
-std::string day(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
+std::string day(std::int64_t t) { return pki::iso_time(t).substr(0, 10); }
 
 void certification_rule(const AlertInputs& in, std::int64_t now, std::vector<Alert>& out) {
   if (!in.certification) return;
