@@ -74,9 +74,9 @@ struct ApiContext {
   std::filesystem::path tls_cert;            // the certificate the TLS listeners present (/v1/keys)
   const config::Config* config = nullptr;    // the running config (/v1/config); null: 503
   std::function<std::vector<Alert>()> alerts;  // the alerts holding now (/v1/alerts)
-  // The self-test (/v1/selftest): its status document; start a run (false: one is running). Null: 503.
+  // The self-test (/v1/selftest): its status document; start a run ("" or why not). Null: 503.
   std::function<nlohmann::json()> selftest_status;
-  std::function<bool()> selftest_run;
+  std::function<std::string()> selftest_run;
 };
 
 // Adds the /v1 routes; ctx's pointers outlive the server.

@@ -1,7 +1,8 @@
 // api_selftest.cpp - the self-test over the API (issue 17):
 // GET /v1/selftest (read token): the schedule, a run in progress and the
 // last finished run with its checks and pings; POST /v1/selftest/run
-// (write token, audited): start a run now, 202, or 409 while one runs.
+// (write token, audited): start a run now, 202, or 409 saying why not
+// (one is running; a gateway without a directory has nothing to test).
 #include "admin/api_access.h"
 
 namespace sm::admin {
@@ -21,7 +22,7 @@ HttpResponse run(const ApiContext& ctx, const HttpRequest& req) {
   if (!who) return refused;
   if (auto bad = refuse_parameters(req)) return *bad;
   if (!ctx.selftest_run) return api_error(503, "the self-test is not available");
-  if (!ctx.selftest_run()) return api_error(409, "a self-test run is in progress");
+  if (std::string why = ctx.selftest_run(); !why.empty()) return api_error(409, why);
   audit_change(ctx, *who, "selftest.run", "", nlohmann::json::object());
   return json_response(202, {{"started", true}});
 }

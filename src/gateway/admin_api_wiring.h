@@ -29,7 +29,7 @@ struct AdminApiSources {
   std::filesystem::path tls_cert;                     // the certificate the TLS listeners present
   std::function<std::vector<admin::Alert>()> alerts;  // Operations::current_alerts()
   std::function<nlohmann::json()> selftest_status;   // SelfTest::status() (/v1/selftest)
-  std::function<bool()> selftest_run;                // SelfTest::request_run()
+  std::function<std::string()> selftest_run;         // SelfTest::request_run()
 };
 
 // Owns what the routes use; keep it alive until the admin server stops.

@@ -229,7 +229,7 @@ admin::AlertInputs Operations::alert_inputs() const {
   if (in.directory_stale) in.directory_detail = directory_.health();
   in.peers = peer_reachability().failing();
   in.spool_disk_used_percent = disk_used_percent(spool_root_);
-  in.certification = certification_gap(*directory_.current(), config_.domain);
+  if (auto dir = directory_.current()) in.certification = certification_gap(*dir, config_.domain);  // null: no directory
   if (selftest_) std::tie(in.selftest_failures, in.selftest_detail) = selftest_();
   return in;
 }

@@ -116,11 +116,12 @@ std::vector<metrics::Sample> SelfTest::check_samples() const {
   return out;
 }
 
-bool SelfTest::request_run() {
+std::string SelfTest::request_run() {
   std::lock_guard lock(mu_);
-  if (running_) return false;
+  if (!config_.directory.feed.enabled()) return "this gateway has no [directory] feed: it is no member, there is nothing to test";
+  if (running_) return "a self-test run is in progress";
   requested_ = true;
-  return true;
+  return "";
 }
 
 void SelfTest::tick(std::int64_t now) {
@@ -130,6 +131,7 @@ void SelfTest::tick(std::int64_t now) {
     if (all_in || now >= running_->started + config_.selftest.timeout.count()) finish(now);
     return;
   }
+  if (!config_.directory.feed.enabled()) return;  // no member: nothing to test
   if (requested_ || (config_.selftest.enabled && now >= next_run_)) start(now);
 }
 
@@ -240,7 +242,7 @@ void SelfTest::finish(std::int64_t now) {
 
 nlohmann::json SelfTest::status() const {
   std::lock_guard lock(mu_);
-  return {{"enabled", config_.selftest.enabled},
+  return {{"enabled", config_.selftest.enabled && config_.directory.feed.enabled()},
           {"next_run", pki::iso_time(next_run_)},
           {"running", running_ ? run_json(*running_) : nlohmann::json()},
           {"last", last_ ? run_json(*last_) : nlohmann::json()},

@@ -17,6 +17,8 @@
 // a row) and an email to [directory] admin_contact when the result turns
 // from pass to fail, and then at most once a day while it keeps failing.
 //
+// A gateway without a [directory] feed is no member: it never runs.
+//
 // tick() is called every second from one thread (the gateway's upkeep
 // pool); pong() from the crypto pool; status() from the admin API. All
 // state is under one mutex.
@@ -87,8 +89,9 @@ class SelfTest {
   // Start a run that is due (or asked for), finish one whose pongs are all
   // in or whose [selftest] timeout passed.
   void tick(std::int64_t now);
-  // Ask for a run at the next tick; false while one is running.
-  bool request_run();
+  // Ask for a run at the next tick: "" when asked, else why not (one is
+  // running; no directory: a gateway that is not a member has nothing to test).
+  std::string request_run();
   void pong(const std::string& member, const certify::AgentMessage& pong, std::int64_t now);
 
   // GET /v1/selftest: {"enabled","next_run","running","last":{...run...}|null,"consecutive_failures"}

@@ -221,3 +221,7 @@ def test_keys_config_and_alerts_of_a_gateway_expiring_soon(gateway_factory, pki_
     expiring = names["certificate-expiring"]
     assert expiring["severity"] in ("warning", "critical") and expiring["since"] and expiring["message"], expiring
     assert api(gw, "GET", "/v1/alerts")[0] == 401
+    # A gateway without a directory is no member: no self-test runs, and asking for one says why.
+    status, _, selftest = api(gw, "GET", "/v1/selftest", token)
+    assert status == 200 and selftest["enabled"] is False and selftest["last"] is None, selftest
+    assert "selftest-failing" not in names and "certification-outdated" not in names

@@ -77,8 +77,10 @@ def test_metrics_parse_and_move_with_traffic(gateway_factory, sink):
     assert re.match(r"\d+\.\d+", build.labels["openssl"])
     # No alert holds for a fresh gateway on a roomy disk; every alert has its series.
     alerts = {s.labels["alert"]: s.value for s in after["securemail_alert"].samples}
-    assert set(alerts) == {"certificate-expiring", "directory-stale", "peer-unreachable", "spool-disk-full"}
+    assert set(alerts) == {"certificate-expiring", "directory-stale", "peer-unreachable", "spool-disk-full",
+                           "certification-outdated", "selftest-failing"}
     assert alerts["certificate-expiring"] == 0 and alerts["directory-stale"] == 0
+    assert alerts["certification-outdated"] == 0 and alerts["selftest-failing"] == 0
     assert 0 < value(after, "securemail_spool_disk_used_ratio") < 1
 
 
