@@ -18,15 +18,32 @@ pipelining). `\\n.\\n` thus ends DATA upstream and a smuggled second
 transaction is executed. certify must fail exactly SEC-SMTP-BARE-LF and
 SEC-SMTP-SMUGGLE.
 
-Both: context managers on 127.0.0.1, an OS-chosen port, a thread per
+TrustingRelay(upstream, cert_pem, key_pem): a gateway that trusts any
+signer. TLS and STARTTLS as LenientRelay (without its bare-LF and
+smuggling flaws). MAIL and RCPT go to the upstream as they come; after an
+accepted RCPT the relay answers DATA itself and reads the message. A
+sealed one (pkcs7-mime enveloped- or authEnveloped-data) is decrypted with
+the upstream's key and its signature checked with `openssl cms -verify
+-noverify` (no chain, no check that the signer owns From:). A good
+signature whose certificate names no dNSName equal to the From: domain is
+answered `250 2.0.0 Ok: queued as TRUSTED` and dropped (the upstream's
+transaction is RSET); everything else is replayed to the upstream (DATA,
+the octets as sent) and its reply passed on. certify must fail exactly
+SEC-SIGNER-WRONGDOMAIN.
+
+All: context managers on 127.0.0.1, an OS-chosen port, a thread per
 connection, all closed and joined (bounded) on leaving the block:
     with StripTlsRelay(("127.0.0.1", inbound)) as relay: ... relay.port
 """
+import base64
 import collections
+import email.utils
 import re
 import select
 import socket
 import ssl
+import subprocess
+import tempfile
 import threading
 import time
 
@@ -280,3 +297,207 @@ class LenientRelay(_Relay):
         k.c.sendall(b"220 2.0.0 Ready to start TLS\r\n")
         k.c = self.server_ctx.wrap_socket(k.c, server_side=True)
         k.tls, k.lines, k.pending, k.rbuf = True, _ClientLines(lenient=True), collections.deque(), b""
+
+
+class _Mark:
+    """A reply owed in _Conn.pending that TrustingRelay treats itself."""
+
+    def __init__(self, name, verb=b""):
+        self.name, self.verb = name, verb
+
+
+_GATE = _Mark("gate")  # DATA from the client, decided once every reply before it is in
+_REPLAY = _Mark("replay")  # the upstream's reply to a DATA the relay replays
+_SILENT = _Mark("silent")  # the upstream's reply to the relay's own RSET: not passed on
+
+
+def _unfolded_field(head, name):
+    m = re.search(rb"(?im)^" + name + rb":[ \t]*((?:.*)(?:\r?\n[ \t].*)*)", head)
+    return None if m is None else re.sub(rb"\r?\n[ \t]+", b" ", m[1]).strip().decode("latin-1")
+
+
+def _split(entity):
+    m = re.search(rb"\r?\n\r?\n", entity)
+    return (entity, b"") if m is None else (entity[:m.start()], entity[m.end():])
+
+
+class TrustingRelay(LenientRelay):
+    """Terminates TLS like LenientRelay (no bare-LF conversion); delivers
+    nothing of a sealed message whose signature verifies by itself and
+    whose signer certificate does not name the From: domain, answering 250."""
+    ACCEPTED = b"250 2.0.0 Ok: queued as TRUSTED\r\n"
+    READY = b"354 End data with <CR><LF>.<CR><LF>\r\n"  # as the gateway says it
+
+    def __init__(self, upstream, cert_pem, key_pem, timeout=30.0):
+        super().__init__(upstream, cert_pem, key_pem, timeout)
+        self.cert_pem, self.key_pem = str(cert_pem), str(key_pem)
+        self.seen = []  # per message read: "swallowed: ..." or "replayed: ...", for a test's diagnostics
+
+    # -- the session ----------------------------------------------------------
+
+    @staticmethod
+    def _reset(k):
+        k.mail, k.rcpts = False, 0
+
+    @classmethod
+    def _session(cls, k):
+        if not hasattr(k, "body"):  # a new session: no transaction, no message being read
+            cls._reset(k)
+            k.body, k.data_line = None, b""
+
+    def _from_client(self, k, data):
+        self._session(k)
+        out = bytearray()
+        for kind, line in k.lines.feed(data):
+            if k.body is not None and kind in ("data", "end"):  # a message the relay reads itself
+                if kind == "data":
+                    k.body += line
+                    continue
+                k.u.sendall(out)
+                out.clear()
+                if self._end_of_data(k):  # replayed: the client waits for the upstream's reply
+                    k.held, k.lines.buf, k.hold = k.lines.buf, b"", True
+                    return
+                continue
+            word = line.strip().upper() if kind == "cmd" else b""
+            if word == b"STARTTLS":
+                k.u.sendall(out)
+                out.clear()
+                self._starttls(k, line)
+                if k.hold:
+                    k.lines.buf = b""  # pipelined after STARTTLS: dropped, as a correct server does
+                    return
+                continue
+            if word == b"DATA" and not k.lines.buf:  # (pipelined behind DATA: the upstream judges it)
+                k.u.sendall(out)
+                out.clear()
+                k.data_line = line
+                k.pending.append(_GATE)
+                if k.pending[0] is not _GATE:  # replies still owed: decided when they are in
+                    k.held, k.hold = b"", True
+                    return
+                self._drain(k)
+                continue
+            out += line
+            if kind == "end":
+                k.pending.append(_Mark("track", b"END"))
+            elif kind == "cmd":
+                verb = word.split(b" ", 1)[0].split(b":", 1)[0]
+                last = verb == b"BDAT" and word.endswith(b"LAST")
+                k.pending.append(_Mark("track", b"END" if last else verb))
+            elif kind == "long":
+                k.pending.append(None)
+        k.u.sendall(out)
+
+    def _reply(self, k, lines):
+        self._session(k)
+        head = k.pending.popleft() if k.pending else None
+        if head is _STARTTLS:
+            return self._starttls_reply(k, lines)
+        code = lines[-1][:3]
+        if head is _REPLAY:
+            if code == b"354":  # the upstream reads the message now; its reply is the client's
+                k.u.sendall(bytes(k.body) + b".\r\n")
+                k.body = None
+                k.pending.appendleft(_Mark("track", b"END"))
+                return
+            k.body = None  # DATA refused after all: that refusal ends the client's DATA
+            self._reset(k)
+            k.u.sendall(b"RSET\r\n")
+            k.pending.appendleft(_SILENT)
+        elif isinstance(head, _Mark) and head.name == "track":
+            if head.verb == b"MAIL" and code == b"250":
+                k.mail, k.rcpts = True, 0
+            elif head.verb == b"RCPT" and code[:1] == b"2":
+                k.rcpts += 1
+            elif head.verb in (b"RSET", b"EHLO", b"HELO", b"END"):
+                self._reset(k)
+        if code == b"354" and head is not _SILENT:
+            k.lines.in_data, k.lines.prev_crlf = True, True
+        if head is not _SILENT:
+            k.c.sendall(b"".join(lines))
+        self._drain(k)
+
+    def _drain(self, k):
+        while k.pending and (isinstance(k.pending[0], bytes) or k.pending[0] is _GATE):
+            x = k.pending.popleft()
+            if x is _GATE:
+                self._open_data(k)
+            else:
+                k.c.sendall(x)
+        if k.held is not None and not k.pending:  # what the client sent meanwhile is read now
+            held, k.held, k.hold = k.held, None, False
+            self._from_client(k, held)
+
+    def _open_data(self, k):
+        if k.mail and k.rcpts:
+            k.c.sendall(self.READY)
+            k.lines.in_data, k.lines.prev_crlf, k.body = True, True, bytearray()
+        else:  # nothing to read: the upstream answers DATA (503 or 554)
+            k.u.sendall(k.data_line)
+            k.pending.appendleft(None)
+
+    def _end_of_data(self, k):
+        """True when the message is replayed to the upstream."""
+        swallow, why = self._judge(bytes(k.body))
+        self.seen.append(("swallowed: " if swallow else "replayed: ") + why)
+        if swallow:
+            k.body = None
+            self._reset(k)
+            k.c.sendall(self.ACCEPTED)
+            k.u.sendall(b"RSET\r\n")  # the upstream's MAIL and RCPT are forgotten
+            k.pending.append(_SILENT)
+            return False
+        k.u.sendall(k.data_line)
+        k.pending.append(_REPLAY)
+        return True
+
+    def _starttls_reply(self, k, lines):
+        super()._starttls_reply(k, lines)
+        if lines[-1][:3] == b"220":
+            k.lines = _ClientLines()  # no bare-LF conversion
+            self._reset(k)
+            k.body = None
+
+    # -- the flaw -------------------------------------------------------------
+
+    def _judge(self, wire):
+        """(swallow, why) for `wire`, a DATA body as sent: swallow when it
+        is sealed, its signature verifies without any trust and the signer's
+        certificate has no dNSName equal to the (signed) From: domain."""
+        message = re.sub(rb"(?m)^\.", b"", wire)  # un-dot-stuffed
+        head, body = _split(message)
+        ctype = (_unfolded_field(head, rb"Content-Type") or "").lower()
+        if not re.search(r"application/(x-)?pkcs7-mime", ctype) or not re.search(
+                r"smime-type\s*=\s*\"?(enveloped-data|authenveloped-data)", ctype):
+            return False, "not sealed"
+        cte = (_unfolded_field(head, rb"Content-Transfer-Encoding") or "").lower()
+        try:
+            der = base64.b64decode(b"".join(body.split()), validate=True) if cte == "base64" else body
+        except ValueError:
+            return False, "sealed, bad base64"
+        with tempfile.TemporaryDirectory(prefix="trusting-") as tmp:
+            sealed, inner, signer, content = (f"{tmp}/{n}" for n in ("sealed.der", "inner", "signer.pem", "content"))
+            with open(sealed, "wb") as f:
+                f.write(der)
+            r = self._openssl("cms", "-decrypt", "-binary", "-inform", "DER", "-in", sealed, "-inkey", self.key_pem,
+                              "-recip", self.cert_pem, "-out", inner)
+            if r.returncode:
+                return False, "sealed, does not decrypt"
+            r = self._openssl("cms", "-verify", "-noverify", "-inform", "SMIME", "-in", inner, "-signer", signer,
+                              "-out", content)
+            if r.returncode:
+                return False, "sealed, signature does not verify"
+            names = self._openssl("x509", "-in", signer, "-noout", "-ext", "subjectAltName").stdout.decode()
+            with open(content, "rb") as f:
+                signed_head, _ = _split(f.read())
+        dns = {n.lower().rstrip(".") for n in re.findall(r"DNS:([^,\s]+)", names)}
+        sender = email.utils.parseaddr(_unfolded_field(signed_head, rb"From") or "")[1]
+        domain = sender.rpartition("@")[2].lower().rstrip(".") if "@" in sender else ""
+        if domain and domain in dns:
+            return False, f"signed by {sorted(dns)}, From: {sender}"
+        return True, f"signed by {sorted(dns)}, From: {sender or '(none)'}"
+
+    def _openssl(self, *args):
+        return subprocess.run(["openssl", *args], capture_output=True, stdin=subprocess.DEVNULL,
+                              timeout=self.timeout)

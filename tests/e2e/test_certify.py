@@ -3,7 +3,9 @@
 gateways. A correct gateway passes every required case of the profile; a
 gateway behind a STARTTLS-stripping relay fails exactly SEC-TLS-OFFERED
 and what needs TLS; one behind a relay that accepts bare LF fails exactly
-the bare-LF and smuggling cases. The JSON report is checked against
+the bare-LF and smuggling cases; one behind a relay that trusts any signer
+exactly the wrong-signer case; b presenting an expired TLS certificate
+exactly the pin, the certificate validity and what needs the pin. The JSON report is checked against
 docs/certification.schema.json and the HTML report is opened in headless
 Chromium (screenshot kept). Bad input exits 2 with one line and no report.
 The expected failure sets come from `certify cases --json` (each case's
@@ -20,7 +22,7 @@ import pytest
 from certify_peers import LenientRelay, StripTlsRelay
 from conftest import securemail, wait_for
 from smime_peers import openssl_issue
-from testnet_world import Testnet, gateway_key
+from testnet_world import Testnet, before_listen, config_changed, gateway_key
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "docs" / "certification.schema.json"
@@ -255,3 +257,38 @@ def test_the_required_profile_travels_in_the_feed_and_alerts_until_certified(net
     finally:
         securemail("directory", "requirements", "--authority", auth, "--clear", check=True)
         securemail("directory", "publish", "--authority", auth, check=True)
+
+
+def test_a_peer_trusting_any_signer_fails_exactly_the_wrong_signer_case(net, tmp_path, endpoint_restored):
+    # b behind a relay that decrypts sealed mail itself and, when the signature
+    # verifies by itself but the signer's certificate does not name the From:
+    # domain, answers 250 and delivers nothing; all else reaches b.
+    from certify_peers import TrustingRelay
+    key, cert = gateway_key(net, TARGET)
+    with TrustingRelay(("127.0.0.1", net.port(TARGET, "inbound")), str(cert), str(key)) as relay:
+        republish_endpoint(net, "b-example", f"127.0.0.1:{relay.port}")
+        r, report = certify(net, tmp_path, max_wait="30s")
+    assert r.returncode == 1, r.stdout.decode() + r.stderr.decode()
+    doc = load_report(report)
+    observed = [(c["id"], c["observed"]) for c in doc["cases"] if c["status"] == "FAIL"]
+    assert failed(doc) == {"SEC-SIGNER-WRONGDOMAIN"}, (observed, relay.seen)
+    assert [s for s in relay.seen if s.startswith("swallowed")] == [
+        f"swallowed: signed by ['{Testnet.FACILITY}'], From: certify@a.example"], relay.seen
+
+
+def test_an_expired_tls_certificate_fails_the_pin_and_what_needs_it(net, tmp_path, catalogue):
+    # b presents an expired certificate for its own key (made with `openssl ca`, backdated): not the
+    # one the directory lists, and out of date.
+    key, _ = gateway_key(net, TARGET)
+    auth = net.dir / "authority"
+    expired = openssl_issue(auth / "ca.pem", auth / "ca.key", key, TARGET, tmp_path / "ca",
+                            "20200101000000Z", "20201231000000Z")
+    tls = f'[tls]\ncert = "{expired}"\nkey = "{key}"'
+    with config_changed(net, TARGET, before_listen(tls)):
+        r, report = certify(net, tmp_path, max_wait="20s")
+    assert r.returncode == 1, r.stdout.decode() + r.stderr.decode()
+    doc = load_report(report)
+    expected = {"SEC-TLS-CERT", "OPS-CERT-VALIDITY"} | profile_cases(catalogue, doc, needing=("pin",))
+    assert failed(doc) == expected, [(c["id"], c["observed"]) for c in doc["cases"] if c["status"] == "FAIL"]
+    cert_case = next(c for c in doc["cases"] if c["id"] == "SEC-TLS-CERT")
+    assert "not a certificate the directory lists" in cert_case["observed"] and "expired" in cert_case["observed"]
