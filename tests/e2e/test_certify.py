@@ -267,7 +267,7 @@ def test_a_peer_trusting_any_signer_fails_exactly_the_wrong_signer_case(net, tmp
     key, cert = gateway_key(net, TARGET)
     with TrustingRelay(("127.0.0.1", net.port(TARGET, "inbound")), str(cert), str(key)) as relay:
         republish_endpoint(net, "b-example", f"127.0.0.1:{relay.port}")
-        r, report = certify(net, tmp_path, max_wait="30s")
+        r, report = certify(net, tmp_path, max_wait="15s")
     assert r.returncode == 1, r.stdout.decode() + r.stderr.decode()
     doc = load_report(report)
     observed = [(c["id"], c["observed"]) for c in doc["cases"] if c["status"] == "FAIL"]

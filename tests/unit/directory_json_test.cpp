@@ -29,6 +29,14 @@ Feed sample() {
   return make_feed(7, {b, c, a}, 1795000000, "CN=Test Authority");
 }
 
+// The same with the authority's requirements: the mutation and truncation
+// tests cover that object too.
+Feed sample_with_requirements() {
+  Feed f = sample();
+  f.requirements = {"1.0", "2026-12-01", 90};
+  return f;
+}
+
 Feed sorted(Feed f) {
   std::sort(f.members.begin(), f.members.end(), [](auto& x, auto& y) { return x.id < y.id; });
   return f;
@@ -198,13 +206,34 @@ TEST(DirectoryJson, GarbageIsMalformedNeverACrash) {
 }
 
 TEST(DirectoryJson, EveryTruncationOfAFeedIsMalformed) {
-  std::string text = canonical_json(sample());
-  for (std::size_t n = 0; n < text.size(); ++n) {
-    auto parsed = parse_feed(std::string_view(text).substr(0, n));
-    ASSERT_FALSE(parsed) << n;
-    ASSERT_EQ(parsed.error().reason, Rejection::malformed) << n;
+  for (const Feed& f : {sample(), sample_with_requirements()}) {
+    std::string text = canonical_json(f);
+    for (std::size_t n = 0; n < text.size(); ++n) {
+      auto parsed = parse_feed(std::string_view(text).substr(0, n));
+      ASSERT_FALSE(parsed) << n;
+      ASSERT_EQ(parsed.error().reason, Rejection::malformed) << n;
+    }
+    EXPECT_TRUE(parse_feed(text));
   }
-  EXPECT_TRUE(parse_feed(text));
+}
+
+TEST(DirectoryJson, RandomMutationsOfFeedWithRequirementsNeverCrash) {
+  std::string text = canonical_json(sample_with_requirements());
+  std::mt19937 rng(20261204);
+  for (int i = 0; i < 3000; ++i) {
+    std::string mutated = text;
+    std::size_t at = text.find("requirements") + rng() % 80;  // around the requirements object
+    if (at >= mutated.size()) at = mutated.size() - 1;
+    switch (rng() % 3) {
+      case 0: mutated[at] = static_cast<char>(rng()); break;
+      case 1: mutated.erase(at, 1 + rng() % 8); break;
+      default: mutated.insert(at, 1, "{}[]\",:0-e\\"[rng() % 12]); break;
+    }
+    auto parsed = parse_feed(mutated);
+    if (!parsed) {
+      EXPECT_FALSE(parsed.error().detail.empty());
+    }
+  }
 }
 
 TEST(DirectoryJson, RandomMutationsNeverCrash) {
