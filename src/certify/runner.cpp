@@ -162,15 +162,12 @@ Result<RunState::Session> RunState::open(bool tls, const TlsSettings& settings) 
 }
 
 std::string new_run_id(std::int64_t now) {
-  std::time_t t = static_cast<std::time_t>(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "R%Y%m%dT%H%M%SZ", &tm);
+  std::string id = "R";
+  for (char c : pki::iso_time(now))  // 2026-12-04T22:15:00Z -> 20261204T221500Z
+    if (c != '-' && c != ':') id += c;
   unsigned char r[2] = {0, 0};
   (void)RAND_bytes(r, 2);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = stamp;
   id += '-';
   for (unsigned char c : r) (id += kHex[c >> 4]) += kHex[c & 15];
   return id;

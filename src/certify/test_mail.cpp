@@ -6,6 +6,7 @@
 
 #include <ctime>
 
+#include "mail/envelope.h"
 #include "util/base64.h"
 
 namespace sm::certify {
@@ -18,11 +19,6 @@ std::string rfc5322_date(std::int64_t t) {
   char buf[64];
   std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
   return buf;
-}
-
-std::string domain_of(const std::string& address) {
-  auto at = address.rfind('@');
-  return at == std::string::npos ? address : address.substr(at + 1);
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -71,7 +67,7 @@ std::string new_nonce() {
 
 std::string compose_test_message(TestMessage& m) {
   std::int64_t now = m.date ? m.date : static_cast<std::int64_t>(std::time(nullptr));
-  if (m.message_id.empty()) m.message_id = m.case_id + "." + m.run + "." + new_nonce().substr(0, 8) + "@" + domain_of(m.from);
+  if (m.message_id.empty()) m.message_id = m.case_id + "." + m.run + "." + new_nonce().substr(0, 8) + "@" + mail::domain_of(m.from);
   std::string text =
       "From: " + m.from + "\r\n"
       "To: " + join(m.to) + "\r\n"

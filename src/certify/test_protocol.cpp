@@ -6,18 +6,12 @@
 #include <ctime>
 
 #include "pki/certificate.h"
+#include "util/text.h"
 
 namespace sm::certify {
 namespace {
 
 Error bad(std::string what) { return Error{554, "5.6.0", "securemail-test/1: " + std::move(what)}; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::optional<std::int64_t> parse_iso(const std::string& text) {
   std::tm tm{};
@@ -35,10 +29,10 @@ bool nonce_ok(const std::string& n) {
 
 }  // namespace
 
-std::string agent_address(std::string_view domain) { return std::string(kAgentLocalPart) + "@" + lower(domain); }
+std::string agent_address(std::string_view domain) { return std::string(kAgentLocalPart) + "@" + ascii_lower(domain); }
 
 bool is_agent_address(std::string_view address, std::string_view domain) {
-  return lower(address) == agent_address(domain);
+  return ascii_lower(address) == agent_address(domain);
 }
 
 std::string to_json(const AgentMessage& b) {

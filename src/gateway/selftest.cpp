@@ -33,6 +33,14 @@ std::string ping_check_detail(const std::vector<const SelfTestPing*>& pings) {
          (silent.empty() ? "" : "no pong: " + silent);
 }
 
+// "crl: no CRL installed; ..." for the checks that failed.
+std::string failed_checks(const SelfTestRun& r) {
+  std::string failed;
+  for (const auto& c : r.checks)
+    if (c.result == "fail") failed += (failed.empty() ? "" : "; ") + c.name + ": " + c.detail;
+  return failed;
+}
+
 nlohmann::json run_json(const SelfTestRun& r) {
   nlohmann::json checks = nlohmann::json::array(), pings = nlohmann::json::array();
   for (const auto& c : r.checks) checks.push_back({{"name", c.name}, {"result", c.result}, {"detail", c.detail}});
@@ -217,9 +225,7 @@ void SelfTest::finish(std::int64_t now) {
   running_.reset();
   const bool was_failing = consecutive_failures_ > 0;
   runs_total.add(run.result);
-  std::string failed;
-  for (const auto& c : run.checks)
-    if (c.result == "fail") failed += (failed.empty() ? "" : "; ") + c.name + ": " + c.detail;
+  const std::string failed = failed_checks(run);
   if (run.result == "pass") {
     consecutive_failures_ = 0;
     last_success_ = now;
@@ -251,11 +257,7 @@ nlohmann::json SelfTest::status() const {
 
 std::pair<int, std::string> SelfTest::failing() const {
   std::lock_guard lock(mu_);
-  std::string failed;
-  if (last_)
-    for (const auto& c : last_->checks)
-      if (c.result == "fail") failed += (failed.empty() ? "" : "; ") + c.name + ": " + c.detail;
-  return {consecutive_failures_, failed};
+  return {consecutive_failures_, last_ ? failed_checks(*last_) : std::string()};
 }
 
 }  // namespace sm::gateway
