@@ -201,6 +201,9 @@ struct Config {
     // Where members send our receipts (the receiptsTo of our requests).
     // Default: securemail-receipts@<domain>.
     std::string address;
+    // Return signed receipts when members ask for them (false: the
+    // requests are logged and not acted on).
+    bool issue = true;
   } receipts;
 
   // [evidence]: the signed form of every sealed message sent and received,

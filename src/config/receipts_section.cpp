@@ -73,6 +73,7 @@ void Loader::read_receipts(Section& root, Config& c) {
   c.receipts.timeout = duration(r, "timeout", "24h");
   if (std::string a = text(r, "address", ""); line_of("receipts.address"))
     c.receipts.address = our_address(line_of("receipts.address"), "receipts.address", a, c);
+  c.receipts.issue = flag(r, "issue", true);
   finish(r);
 
   Section e = section(root, "evidence");
@@ -104,6 +105,7 @@ std::string describe_receipts(const Config& c) {
   o += "receipts.request = " + quote(receipt_request_name(c.receipts.request)) + "\n";
   o += "receipts.timeout = " + quote(format_duration(c.receipts.timeout)) + "\n";
   o += "receipts.address = " + quote(c.receipt_address()) + "\n";
+  o += std::string("receipts.issue = ") + (c.receipts.issue ? "true" : "false") + "\n";
   o += "evidence.retention = " + quote(format_duration(c.evidence.retention)) + "\n";
   return o;
 }

@@ -251,7 +251,10 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
   if (signed_bio) out.signed_entity = mem_data(signed_bio.get());
   out.message_id = message_id_of(restored);
   if (v.receipt_request) out.content_identifier = printable(v.receipt_request->content_identifier);
-  out.receipt = decide_receipt_duty(v, member, dir.get(), env, out.recipients, out.message_id);
+  if (config_.receipts.issue)
+    out.receipt = decide_receipt_duty(v, member, dir.get(), env, out.recipients, out.message_id);
+  else if (v.receipt_request)
+    out.receipt.log = "signed receipt request not acted on: this gateway returns none ([receipts] issue = false)";
   if (!out.receipt.log.empty()) out.log += "; " + out.receipt.log;
   inbound_total.add("pass");
   return out;

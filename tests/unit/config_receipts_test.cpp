@@ -25,6 +25,7 @@ TEST(ConfigReceipts, Defaults) {
   EXPECT_EQ(c->receipts.timeout, 24h);
   EXPECT_EQ(c->receipts.address, "");
   EXPECT_EQ(c->receipt_address(), "securemail-receipts@a.example");
+  EXPECT_TRUE(c->receipts.issue);
   EXPECT_EQ(c->evidence.retention, 365 * 24h);
   EXPECT_TRUE(c->acknowledge.empty());
 }
@@ -35,6 +36,7 @@ TEST(ConfigReceipts, EveryKey) {
 request = "always"
 timeout = "6h"
 address = "Receipts@B.Example"
+issue = false
 
 [evidence]
 retention = "3650d"
@@ -51,6 +53,7 @@ interval = "30m"
   EXPECT_EQ(c->receipts.timeout, 6h);
   EXPECT_EQ(c->receipts.address, "receipts@b.example");
   EXPECT_EQ(c->receipt_address(), "receipts@b.example");
+  EXPECT_FALSE(c->receipts.issue);
   ASSERT_EQ(c->acknowledge.size(), 2u);
   EXPECT_EQ(c->acknowledge[0].address, "info@a.example");
   EXPECT_EQ(c->acknowledge[0].interval, 1h);
@@ -138,6 +141,10 @@ TEST(ConfigReceiptsBad, Request) {
 TEST(ConfigReceiptsBad, Timeout) {
   EXPECT_NE(load_error("[receipts]\ntimeout = \"soon\"\n").find("config.toml:2: receipts.timeout:"), std::string::npos);
   EXPECT_EQ(load_error("[receipts]\ntimeout = \"0s\"\n"), "config.toml:2: receipts.timeout: must be at least 1s");
+}
+
+TEST(ConfigReceiptsBad, Issue) {
+  EXPECT_NE(load_error("[receipts]\nissue = \"no\"\n").find("config.toml:2: receipts.issue"), std::string::npos);
 }
 
 TEST(ConfigReceiptsBad, Address) {
