@@ -6,7 +6,9 @@
 // signs the test mail and is the TLS client certificate, its directory
 // copy names the target and its certificates, and the signed receipts come
 // back to runner@<facility domain>, which the running facility opens,
-// verifies and delivers to its Maildir, where the runner reads them. Every
+// verifies and delivers to its Maildir, where the runner reads them; so do
+// the target's agent's reports (to results@) and the test messages the
+// target sends when triggered. Every
 // check that can stop a run happens before the first case (exit 2, one
 // line, no report).
 #include "app/certify_command.h"
@@ -21,7 +23,9 @@
 #include "app/cli_support.h"
 #include "app/load_config.h"
 #include "app/run_command.h"
+#include "certify/arrivals.h"
 #include "certify/profile.h"
+#include "certify/test_protocol.h"
 #include "certify/report.h"
 #include "certify/runner.h"
 #include "certify/smtp_probe.h"
@@ -72,18 +76,25 @@ std::optional<std::pair<std::string, std::uint16_t>> host_port(const std::string
   return std::pair{host, static_cast<std::uint16_t>(port)};
 }
 
-// Receipts delivered to the runner's Maildir folder after the run began.
-class ReceiptInbox {
+// What the facility delivered to the runner's and the results Maildir
+// folders after the run began: signed receipts (read as the gateway reads
+// them), agents' reports and triggered test messages (certify/arrivals.h).
+class FacilityInbox {
  public:
-  ReceiptInbox(fs::path folder) : folder_(std::move(folder)) { for (auto& f : files()) seen_.insert(f); }
-  std::vector<certify::ArrivedReceipt> arrived() {
-    std::vector<certify::ArrivedReceipt> out;
+  FacilityInbox(std::vector<fs::path> folders, std::string host) : folders_(std::move(folders)), host_(std::move(host)) {
+    for (auto& f : files()) seen_.insert(f);
+  }
+  certify::Arrivals arrived() {
+    certify::Arrivals out;
     for (auto& f : files()) {
       if (!seen_.insert(f).second) continue;
       std::ifstream in(f, std::ios::binary);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      auto parsed = gateway::parse_receipt_message(smime::canonicalize_crlf(text));
-      if (parsed) out.push_back({parsed->message_id, parsed->recipient, parsed->receipt});
+      std::string text = smime::canonicalize_crlf(
+          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+      if (auto receipt = gateway::parse_receipt_message(text))
+        out.receipts.push_back({receipt->message_id, receipt->recipient, receipt->receipt});
+      else
+        certify::sort_arrival(text, host_, out);
     }
     return out;
   }
@@ -92,11 +103,13 @@ class ReceiptInbox {
   std::vector<std::string> files() const {
     std::vector<std::string> out;
     std::error_code ec;
-    for (const char* sub : {"new", "cur"})
-      for (const auto& e : fs::directory_iterator(folder_ / sub, ec)) out.push_back(e.path().string());
+    for (const auto& folder : folders_)
+      for (const char* sub : {"new", "cur"})
+        for (const auto& e : fs::directory_iterator(folder / sub, ec)) out.push_back(e.path().string());
     return out;
   }
-  fs::path folder_;
+  std::vector<fs::path> folders_;
+  std::string host_;
   std::set<std::string> seen_;
 };
 
@@ -191,9 +204,13 @@ int run_certify(const CertifyArgs& a) {
     if (!registry->get(target->id)) return cannot_run(kWhat, "--record " + a.record + ": no member " + target->id + " there");
   }
   const std::string runner = "runner@" + cfg->domain;
-  auto folder = delivery::maildir_folder_name(runner);
-  if (!folder) return cannot_run(kWhat, runner + ": " + folder.error().text);
-  ReceiptInbox inbox(cfg->deliver.internal.path / *folder);
+  std::vector<fs::path> folders;
+  for (const auto& address : {runner, std::string(certify::kResultsLocalPart) + "@" + cfg->domain}) {
+    auto folder = delivery::maildir_folder_name(address);
+    if (!folder) return cannot_run(kWhat, address + ": " + folder.error().text);
+    folders.push_back(cfg->deliver.internal.path / *folder);
+  }
+  FacilityInbox inbox(std::move(folders), cfg->hostname);
 
   certify::RunInputs in;
   in.profile = profile;
@@ -210,7 +227,7 @@ int run_certify(const CertifyArgs& a) {
   in.runner_address = runner;
   in.helo_name = cfg->hostname;
   in.max_wait = *max_wait;
-  in.arrived_receipts = [&inbox] { return inbox.arrived(); };
+  in.arrived = [&inbox] { return inbox.arrived(); };
   in.progress = [](const certify::Outcome& o) {
     std::cerr << "  " << certify::to_string(o.status) << "  " << o.spec->id << "\n";
   };

@@ -8,14 +8,14 @@
 namespace sm::certify {
 namespace {
 
-constexpr unsigned kTls = kNeedsTls, kPin = kNeedsTls | kNeedsPin, kAgent = kNeedsAgent;
+constexpr unsigned kTls = kNeedsTls, kPin = kNeedsTls | kNeedsPin, kAgent = kNeedsAgent;  // the agent is reached over the pin
 
 constexpr std::array kCases = {
     // interoperability
     CaseSpec{"INT-IN-BASIC", Group::interoperability, "a sealed message to the target is opened, verified and delivered",
              "RFC 8551 3, RFC 5652", Path::agent, kPin | kNeedsCert},
     CaseSpec{"INT-OUT-BASIC", Group::interoperability, "the target seals and signs to the facility", "RFC 8551",
-             Path::trigger, kAgent},
+             Path::trigger, kPin | kAgent},
     CaseSpec{"INT-IN-GCM", Group::interoperability, "AES-256-GCM AuthEnvelopedData is opened", "RFC 5083, RFC 5084",
              Path::agent, kPin},
     CaseSpec{"INT-IN-CBC", Group::interoperability, "AES-256-CBC EnvelopedData is opened", "RFC 8551 2.7",
@@ -40,10 +40,18 @@ constexpr std::array kCases = {
              Path::agent, kPin},
     CaseSpec{"INT-IN-UTF8", Group::interoperability, "non-ASCII content arrives unchanged (digest)", "RFC 6152, RFC 6532",
              Path::agent, kPin},
+    CaseSpec{"INT-OUT-BINARY", Group::interoperability, "1 MiB of binary content sent by the target arrives unchanged",
+             "RFC 2045, RFC 3030", Path::trigger, kPin | kAgent},
+    CaseSpec{"INT-OUT-LARGE", Group::interoperability, "25 MiB of content sent by the target arrives unchanged",
+             "RFC 1870", Path::trigger, kPin | kAgent},
+    CaseSpec{"INT-OUT-EMPTY", Group::interoperability, "an empty body sent by the target arrives unchanged", "RFC 5322",
+             Path::trigger, kPin | kAgent},
+    CaseSpec{"INT-OUT-UTF8", Group::interoperability, "non-ASCII content sent by the target arrives unchanged",
+             "RFC 6152, RFC 6532", Path::trigger, kPin | kAgent},
     CaseSpec{"INT-RCPT-RETURN", Group::interoperability, "a requested signed receipt comes back and verifies",
              "RFC 2634 2", Path::direct, kPin},
     CaseSpec{"INT-RCPT-OUT", Group::interoperability, "the target requests a receipt and checks ours", "RFC 2634 2.7",
-             Path::trigger, kAgent},
+             Path::trigger, kPin | kAgent},
     CaseSpec{"INT-RCPT-MALFORMED", Group::interoperability, "a malformed receipt request is accepted, no receipt sent",
              "RFC 2634 2.7", Path::agent, kPin},
     // security
@@ -56,9 +64,9 @@ constexpr std::array kCases = {
     CaseSpec{"SEC-STARTTLS-INJECT", Group::security, "commands sent with STARTTLS are not answered after the handshake",
              "RFC 3207 4.2, CVE-2011-0411", Path::direct, kTls},
     CaseSpec{"SEC-OUT-STRIP", Group::security, "no mail in clear to an endpoint that strips STARTTLS", "RFC 3207 4.1",
-             Path::trigger, kAgent},
+             Path::trigger, kPin | kAgent},
     CaseSpec{"SEC-OUT-BADTLS", Group::security, "no mail to an endpoint with the wrong TLS certificate", "RFC 5280 6",
-             Path::trigger, kAgent},
+             Path::trigger, kPin | kAgent},
     CaseSpec{"SEC-SIGNER-EXPIRED", Group::security, "mail signed with an expired certificate is not delivered as verified",
              "RFC 5280 6.1", Path::agent, kPin},
     CaseSpec{"SEC-SIGNER-NOTYET", Group::security, "a not-yet-valid signer is not delivered as verified", "RFC 5280 6.1",
@@ -85,20 +93,20 @@ constexpr std::array kCases = {
              Path::direct, kNeedsNothing},
     // operations
     CaseSpec{"OPS-RETRY", Group::operations, "a 4xx reply is retried and the mail delivered", "RFC 5321 4.5.4.1",
-             Path::trigger, kAgent},
+             Path::trigger, kPin | kAgent},
     CaseSpec{"OPS-DELAY", Group::operations, "a slow end-of-data reply does not duplicate the mail", "RFC 5321 4.5.3.2",
-             Path::trigger, kAgent},
+             Path::trigger, kPin | kAgent},
     CaseSpec{"OPS-REFUSE", Group::operations, "a 5xx reply returns a delivery status notification", "RFC 3464",
-             Path::trigger, kAgent},
+             Path::trigger, kPin | kAgent},
     CaseSpec{"OPS-GOOD-BAD-RCPT", Group::operations, "one good and one bad recipient are told apart", "RFC 5321 3.3",
              Path::direct, kPin},
     CaseSpec{"OPS-RCPT-WITHHELD", Group::operations, "a withheld receipt is reported no sooner than the timeout",
-             "RFC 3464", Path::trigger, kAgent},
+             "RFC 3464", Path::trigger, kPin | kAgent},
     CaseSpec{"OPS-CONTACTS", Group::operations, "postmaster@, abuse@ and the directory contact accept mail",
              "RFC 5321 4.5.1, RFC 2142", Path::direct, kPin},
     CaseSpec{"OPS-CERT-VALIDITY", Group::operations, "every listed certificate is valid for 30 more days", "profile",
              Path::direct, kNeedsNothing},
-    CaseSpec{"OPS-CRL-FRESH", Group::operations, "the target holds the current CRL", "RFC 5280 5", Path::agent, kAgent},
+    CaseSpec{"OPS-CRL-FRESH", Group::operations, "the target holds the current CRL", "RFC 5280 5", Path::agent, kPin | kAgent},
     CaseSpec{"OPS-CERTIFICATION", Group::operations, "the member's certification record in the directory",
              "requirements profile", Path::direct, kNeedsNothing},
 };

@@ -31,9 +31,31 @@ constexpr std::array kDraft09 = {
     ProfileCase{"OPS-CERT-VALIDITY", R}, ProfileCase{"OPS-CERTIFICATION", I},
 };
 
+// Draft 0.10: 0.9 plus the test agent: what the target reports it took
+// (content of every kind, checked by digest) and what it sends when
+// triggered (sealed to the facility, verified there, digest checked).
+constexpr std::array kAgentCases = {
+    ProfileCase{"INT-OUT-BASIC", R},  ProfileCase{"INT-IN-BINARY", R},  ProfileCase{"INT-IN-LARGE", R},
+    ProfileCase{"INT-IN-EMPTY", R},   ProfileCase{"INT-IN-UTF8", R},    ProfileCase{"INT-OUT-BINARY", R},
+    ProfileCase{"INT-OUT-LARGE", R},  ProfileCase{"INT-OUT-EMPTY", R},  ProfileCase{"INT-OUT-UTF8", R},
+};
+
+// One profile's cases and then another's (a report lists them in
+// catalogue order anyway).
+template <std::size_t A, std::size_t B>
+constexpr std::array<ProfileCase, A + B> joined(const std::array<ProfileCase, A>& a, const std::array<ProfileCase, B>& b) {
+  std::array<ProfileCase, A + B> out{};
+  for (std::size_t i = 0; i < A; ++i) out[i] = a[i];
+  for (std::size_t i = 0; i < B; ++i) out[A + i] = b[i];
+  return out;
+}
+constexpr auto kDraft010 = joined(kDraft09, kAgentCases);
+
 constexpr std::array kProfiles = {
     Profile{"0.9", "SecureMail member gateway, draft profile 0.9 (runner-observed cases)", "2026-12-04", true,
             "TLSv1.2", 30, kDraft09},
+    Profile{"0.10", "SecureMail member gateway, draft profile 0.10 (with the test agent: reports and triggers)",
+            "2026-12-05", true, "TLSv1.2", 30, kDraft010},
 };
 
 std::optional<int> parse_int(std::string_view s) {

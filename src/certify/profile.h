@@ -2,10 +2,13 @@
 // (cases.h) a version requires, which are optional and which are only
 // information. A report states the profile it was judged by. Profiles are
 // built in (a new profile needs new judging code anyway); versions are
-// MAJOR.MINOR. 0.9 is the draft this release can judge: every case it
-// lists is one the runner observes itself, so no case is counted that was
-// never run. 1.0 (with the test agent's cases) is not known yet, and
-// asking for it is an error, never a report.
+// MAJOR.MINOR, compared as numbers (0.10 is newer than 0.9). Draft 0.9
+// lists the cases the runner observes itself; draft 0.10 adds the test
+// agent's (its reports on test content of every kind, and what the target
+// sends when triggered). Every case a profile lists is one the runner
+// judges, so no case is counted that was never run. 1.0 (fixture signers,
+// the facility's behaving addresses) is not known yet, and asking for it
+// is an error, never a report.
 #pragma once
 
 #include <optional>
@@ -33,7 +36,7 @@ struct Profile {
   bool draft = false;
   std::string_view tls_min;     // "TLSv1.2"
   int certificate_days = 30;    // certificates valid at least this long
-  std::span<const ProfileCase> cases;  // the cases a run judges, in catalogue order
+  std::span<const ProfileCase> cases;  // the cases a run judges (a report lists them in catalogue order)
 
   // Is this case part of the profile, and how?
   std::optional<Requirement> requirement(std::string_view id) const;

@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "certify/runner_parts.h"
+#include "certify/test_protocol.h"
 #include "pki/certificate.h"
 
 namespace sm::certify {
@@ -21,7 +22,7 @@ std::string needs_missing(unsigned needs, const RunState& run) {
   if ((needs & kNeedsTls) && !run.tls_ok) return "needs TLS (SEC-TLS-OFFERED failed)";
   if ((needs & kNeedsPin) && !run.pin_ok) return "needs the directory's TLS certificate (SEC-TLS-CERT failed)";
   if ((needs & kNeedsCert) && !run.cert_ok) return "needs a valid S/MIME certificate in the directory";
-  if (needs & kNeedsAgent) return "needs the target's test agent (profile 1.0)";
+  if ((needs & kNeedsAgent) && !run.pin_ok) return "needs the target's test agent, reached over the directory's TLS certificate";
   return "";
 }
 
@@ -122,6 +123,21 @@ bool RunState::may_run(std::string_view id) {
   if (missing.empty()) return true;
   decide(id, false, "", "not run: " + missing, Clock::now());
   return false;
+}
+
+bool RunState::is_target_agent(std::string_view address) const {
+  for (const auto& d : in.target->domains)
+    if (is_agent_address(address, d)) return true;
+  return false;
+}
+
+void RunState::poll() {
+  if (!in.arrived) return;
+  Arrivals fresh = in.arrived();
+  auto move_into = [](auto& to, auto& from) { std::move(from.begin(), from.end(), std::back_inserter(to)); };
+  move_into(arrived.receipts, fresh.receipts);
+  move_into(arrived.reports, fresh.reports);
+  move_into(arrived.messages, fresh.messages);
 }
 
 TlsSettings RunState::client_settings() const {

@@ -8,10 +8,14 @@
 // LF, non-CRLF ends of data, command order, over-long lines, relaying),
 // then sealed messages signed with the facility's key and encrypted to the
 // target's directory certificates, each asking for a signed receipt to the
-// runner's address at the facility. A receipt only exists after the target
-// decrypted, verified and handed over the message (RFC 2634), so a receipt
-// that verifies against the signature we kept is the proof for the
-// inbound interoperability cases. Altered and wrongly signed messages must
+// runner's address at the facility. Most go to the target's test agent,
+// which reports what it took (verified, the content's digest) to the
+// facility; a receipt only exists after the target decrypted, verified and
+// handed over the message (RFC 2634), so either that report or a receipt
+// that verifies against the signature we kept is the proof for an inbound
+// interoperability case (INT-RCPT-RETURN wants the receipt). Triggers to
+// the agent make the target send test content to the facility, whose
+// gateway verifies it (INT-OUT-*). Altered and wrongly signed messages must
 // be refused; one that is accepted and then confirmed by a receipt was
 // delivered as verified.
 //
@@ -28,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "certify/arrivals.h"
 #include "certify/profile.h"
 #include "certify/report.h"
 #include "directory/directory.h"
@@ -35,14 +40,6 @@
 #include "smime/engine.h"
 
 namespace sm::certify {
-
-// A signed receipt that arrived for the runner's address (the receipt
-// message already opened and verified by the facility gateway).
-struct ArrivedReceipt {
-  std::string message_id;  // SecureMail-Receipt-Message-Id, without <>
-  std::string recipient;   // SecureMail-Receipt-For
-  std::string der;         // the receipt, DER
-};
 
 struct RunInputs {
   const Profile* profile = nullptr;
@@ -58,9 +55,10 @@ struct RunInputs {
   std::string helo_name;             // what EHLO says
   std::chrono::seconds max_wait{900};
   std::chrono::milliseconds io_timeout{30'000};
-  // Receipts that arrived since the run began (called every second while
-  // the runner waits).
-  std::function<std::vector<ArrivedReceipt>()> arrived_receipts;
+  // What reached the facility's Maildir since the last call (receipts to
+  // the runner, agents' reports to results@, triggered test messages);
+  // called every second while the runner waits.
+  std::function<Arrivals()> arrived;
   // Told each outcome as it is decided (the terminal's progress lines).
   std::function<void(const Outcome&)> progress;
 };

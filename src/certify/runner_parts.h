@@ -13,6 +13,7 @@
 
 #include "certify/runner.h"
 #include "certify/smtp_probe.h"
+#include "certify/test_mail.h"
 
 namespace sm::certify {
 
@@ -50,7 +51,47 @@ class RunState {
   TlsSettings client_settings() const;  // defaults plus our client certificate
 
   std::map<std::string, Outcome, std::less<>> outcomes;
+
+  // Is `address` the test agent at one of the target's domains?
+  bool is_target_agent(std::string_view address) const;
+
+  // Everything that arrived at the facility so far; poll() adds what is new.
+  Arrivals arrived;
+  void poll();
 };
+
+// One message of the run: sealed to the target, sent as a member sends.
+struct SentMessage {
+  std::string name;                 // "default", "cbc", "trigger" ...
+  std::vector<std::string> cases;   // judged by it
+  bool refusal_passes = false;      // tamper, wrong signer: a 5xx passes
+  bool wants_receipt = false;       // only a signed receipt proves it (INT-RCPT-RETURN)
+  bool trigger = false;             // a trigger: judged by what the target sends
+  std::string description;
+  std::string message_id;
+  std::string digest;               // of the content: what the agent must report, or the trigger's content
+  smime::SignedRecord record;
+  std::string reply;                // end-of-DATA (or the refusal before it)
+  bool accepted = false;
+  std::optional<std::string> receipt;  // "verified ..." or why it did not
+  bool receipt_ok = false;
+  std::optional<std::string> report;   // what the agent's report said
+  bool report_ok = false;
+  std::optional<std::string> arrival;  // trigger: what reached the facility
+  bool arrival_ok = false;
+  std::chrono::steady_clock::time_point since;
+};
+
+// Seal `message` as `choice` says and send it (MAIL FROM the runner's
+// address, RCPT every To:); fills message_id, digest, record, reply and
+// accepted.
+void send_sealed(RunState& run, SentMessage& s, TestMessage& message, const SealChoice& choice);
+
+// The triggers of the run (INT-OUT-*), sent to the target's agent.
+void send_triggers(RunState& run, std::vector<SentMessage>& sent);
+// Match arrived messages and refusal reports to the triggers.
+void take_triggered(RunState& run, std::vector<SentMessage>& sent);
+void judge_trigger(RunState& run, const SentMessage& s);
 
 void run_tls_cases(RunState& run);
 void run_smtp_cases(RunState& run);

@@ -3,16 +3,20 @@
 // facility's key, encrypted to every certificate the directory lists for
 // the target, sent over TLS to the pinned certificate with the facility's
 // client certificate (as a member gateway sends), and asks for a signed
-// receipt to the runner's address. One message can judge several cases:
-// the default one (AES-256-GCM, detached signature, RSA-OAEP or ECDH by
-// the target's key) is INT-IN-BASIC, -GCM, -DETACHED, -SHA256, the key
-// transport case and INT-RCPT-RETURN.
+// receipt to the runner's address. The interoperability messages go to the
+// target's test agent (From: the facility's agent), which reports what it
+// took to results@<facility>: a report that it verified, with the digest
+// of the content we sent, proves the case (so does a signed receipt; only
+// INT-RCPT-RETURN, a message to postmaster@, wants the receipt itself).
+// One message can judge several cases: the default one (AES-256-GCM,
+// detached signature, RSA-OAEP or ECDH by the target's key) is
+// INT-IN-BASIC, -GCM, -DETACHED, -SHA256 and the key transport case.
 //
 // Refusals that pass: an altered ciphertext (SEC-TAMPER-*) and a signer
 // that does not own the From: domain (SEC-SIGNER-WRONGDOMAIN) must get a
 // 5xx. If one is accepted, a receipt for it shows it was delivered as
-// verified; without one the run cannot show it was not (that needs the
-// test agent of profile 1.0), and a required case is never passed unseen.
+// verified; without one the run cannot show it was not, and a required
+// case is never passed unseen.
 #include <algorithm>
 #include <thread>
 
@@ -25,39 +29,27 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Sent {
-  std::string name;                 // "default", "cbc", ...
-  std::vector<std::string> cases;   // judged by it
-  bool refusal_passes = false;      // tamper, wrong signer
-  std::string description;
-  std::string message_id;
-  smime::SignedRecord record;
-  std::string reply;                // end-of-DATA (or the refusal before it)
-  bool accepted = false;
-  std::optional<std::string> receipt;  // "verified ..." or why it did not
-  bool receipt_ok = false;
-  Clock::time_point since;
-};
-
 std::string other_member_domain(const RunState& run) {
   for (const auto& m : run.in.directory->feed().members)
     if (m.id != run.in.target->id && m.id != run.in.facility_member && !m.domains.empty()) return m.domains.front();
   return run.in.target->domains.front();
 }
 
-// Send one sealed message; fills reply and accepted.
-void send(RunState& run, Sent& s, const std::vector<std::string>& to, const std::string& from, const SealChoice& choice) {
+}  // namespace
+
+void send_sealed(RunState& run, SentMessage& s, TestMessage& m, const SealChoice& choice) {
   s.since = Clock::now();
-  TestMessage m;
-  m.run = run.run_id;
-  m.case_id = s.cases.front();
-  m.from = from;
-  m.to = to;
+  if (m.run.empty()) m.run = run.run_id;
+  if (m.case_id.empty()) m.case_id = s.cases.front();
   std::string text = compose_test_message(m);
   s.message_id = m.message_id;
+  if (m.content)
+    if (auto digest = message_content_digest(text)) s.digest = *digest;
+  const std::vector<std::string>& to = m.to;
   std::vector<const X509*> recipients;
   for (const auto& c : run.certificates) recipients.push_back(c.get());
   auto sealed = seal_test_message(text, run.in.facility, recipients, choice);
+  text.clear();
   if (!sealed) {
     s.reply = "could not seal: " + sealed.error().text;
     return;
@@ -97,14 +89,17 @@ void send(RunState& run, Sent& s, const std::vector<std::string>& to, const std:
   s.reply = (to.size() > 1 ? rcpt_replies : "") + "end of data: " + (end ? end->summary() : end.error().text);
 }
 
-// Match arrived receipts to what was sent and check them.
-void take_receipts(RunState& run, std::vector<Sent>& sent) {
-  if (!run.in.arrived_receipts) return;
-  for (const auto& r : run.in.arrived_receipts()) {
+namespace {
+
+// Match arrived receipts and agents' reports to what was sent, and check
+// them.
+void take_arrivals(RunState& run, std::vector<SentMessage>& sent) {
+  run.poll();
+  for (const auto& r : run.arrived.receipts) {
     auto id = smime::receipt_content_identifier(r.der);
     if (!id) continue;
     for (auto& s : sent) {
-      if (s.receipt || s.record.content_identifier != *id) continue;
+      if (s.receipt || s.trigger || s.record.content_identifier != *id) continue;
       smime::ReceiptOptions options;
       options.trust = run.in.trust;
       options.allowed_signer_fingerprints = run.fingerprints;
@@ -118,9 +113,33 @@ void take_receipts(RunState& run, std::vector<Sent>& sent) {
                                             : check.error().text);
     }
   }
+  for (const auto& r : run.arrived.reports) {
+    for (auto& s : sent) {
+      if (s.report || s.trigger || r.body.about != s.message_id) continue;
+      bool from_agent = r.mark.result == "pass" && run.is_target_agent(r.mark.signer);
+      s.report_ok = from_agent && r.body.verification == "pass" && r.body.delivered_as_verified &&
+                    !s.digest.empty() && r.body.digest == s.digest;
+      s.report = !from_agent ? "a report not verified as the target's agent's (facility: " + r.mark.result + " " +
+                                   r.mark.signer + ")"
+                 : "the target's agent reported it " + r.body.verification +
+                       (r.body.delivered_as_verified ? ", delivered as verified" : ", not delivered as verified") +
+                       (r.body.digest == s.digest ? ", digest equal" : ", digest " + r.body.digest + " (sent " + s.digest + ")") +
+                       " after " + std::to_string(static_cast<int>(seconds_since(s.since))) + " s";
+    }
+  }
+  take_triggered(run, sent);
 }
 
-void judge(RunState& run, const Sent& s) {
+// Still waiting for what decides this message?
+bool undecided(const SentMessage& s) {
+  if (!s.accepted) return false;
+  if (s.trigger) return !s.arrival;
+  if (s.wants_receipt || s.refusal_passes) return !s.receipt;
+  return !s.report && !s.receipt_ok;
+}
+
+void judge(RunState& run, const SentMessage& s) {
+  if (s.trigger) return judge_trigger(run, s);
   for (const auto& id : s.cases) {
     if (s.refusal_passes) {
       bool refused = !s.accepted && s.reply.find("end of data: 5") != std::string::npos;
@@ -132,8 +151,10 @@ void judge(RunState& run, const Sent& s) {
       run.decide(id, refused, s.description, observed, s.since);
       continue;
     }
-    bool ok = s.accepted && s.receipt_ok;
-    std::string observed = s.reply + "; " + s.receipt.value_or(s.accepted ? "no signed receipt within the wait" : "");
+    bool ok = s.accepted && (s.receipt_ok || (!s.wants_receipt && s.report_ok));
+    std::string observed = s.reply;
+    if (s.accepted && !s.wants_receipt) observed += "; " + s.report.value_or("no report from the target's agent within the wait");
+    if (s.accepted && (s.wants_receipt || s.receipt)) observed += "; " + s.receipt.value_or("no signed receipt within the wait");
     if (id == "INT-RCPT-RETURN" && !run.in.target->has("signed-receipts"))
       observed += " (the directory does not list signed-receipts for this member)";
     run.decide(id, ok, s.description, observed, s.since);
@@ -145,56 +166,90 @@ void judge(RunState& run, const Sent& s) {
 void run_sealed_cases(RunState& run) {
   const std::string& domain = run.in.target->domains.front();
   const std::string postmaster = "postmaster@" + domain;
+  const std::string target_agent = agent_address(domain);
+  const std::string our_agent = agent_address(run.in.facility_domain);
+  // Profiles with the test agent's cases send the inbound messages to it
+  // and take its report as proof; older ones judge by receipts alone.
+  const bool with_agent = run.in.profile->requirement("INT-OUT-BASIC").has_value();
   if (!run.rsa_target) {
     run.info("INT-IN-RSA-OAEP", "", "not applicable: the target has no RSA certificate");
     run.info("INT-IN-RSA-PKCS1", "", "not applicable: the target has no RSA certificate");
   }
   if (!run.ec_target) run.info("INT-IN-ECDH", "", "not applicable: the target has no EC certificate");
 
-  std::vector<std::string> basic = {"INT-IN-BASIC", "INT-IN-GCM", "INT-IN-DETACHED", "INT-IN-SHA256",
-                                    "INT-IN-RSA-OAEP", "INT-IN-ECDH", "INT-RCPT-RETURN"};
   struct Plan {
-    Sent sent;
+    SentMessage sent;
     SealChoice choice;
-    std::vector<std::string> to;
-    std::string from;
+    TestMessage message;
   };
   std::vector<Plan> plans;
+  // A message to the target's agent with test content: reported on.
   auto add = [&](std::string name, std::vector<std::string> cases, std::string description, SealChoice choice,
-                 bool refusal = false, std::vector<std::string> to = {}, std::string from = {}) {
+                 ContentSpec content = {ContentKind::text, 4096, ""}) {
     std::vector<std::string> runnable;
     for (auto& c : cases)
       if (run.may_run(c)) runnable.push_back(c);
-    if (runnable.empty()) return;
+    if (runnable.empty()) return static_cast<Plan*>(nullptr);
     choice.receipts_to = run.in.runner_address;
-    Plan p{Sent{std::move(name), std::move(runnable), refusal, std::move(description)}, choice,
-           to.empty() ? std::vector<std::string>{postmaster} : std::move(to),
-           from.empty() ? run.in.runner_address : std::move(from)};
+    content.seed = new_seed();
+    Plan p{SentMessage{.name = std::move(name), .cases = std::move(runnable), .description = std::move(description)},
+           choice, TestMessage{.from = our_agent, .to = {target_agent}, .content = content}};
+    if (!with_agent) {  // a profile without the agent's cases (0.9): to postmaster@, proved by the receipt
+      p.message = TestMessage{.from = run.in.runner_address, .to = {postmaster}};
+      auto& d = p.sent.description;
+      if (auto at = d.find("to the test agent"); at != std::string::npos) d.replace(at, 17, "to postmaster@");
+    }
     plans.push_back(std::move(p));
+    return &plans.back();
   };
-  add("default", basic, "sealed: AES-256-GCM, detached SHA-256 signature, RSA-OAEP or ECDH; receipt asked", {});
-  add("cbc", {"INT-IN-CBC"}, "sealed: AES-256-CBC EnvelopedData; receipt asked", {.cipher = smime::Cipher::aes256_cbc});
-  add("opaque", {"INT-IN-OPAQUE"}, "sealed: opaque signed-data; receipt asked", {.opaque = true});
+  // A message to other addresses, ASCII text: judged by its replies and receipt.
+  auto add_to = [&](std::vector<std::string> to, std::string from, auto&&... rest) {
+    Plan* p = add(std::forward<decltype(rest)>(rest)...);
+    if (!p) return p;
+    p->message.to = std::move(to);
+    p->message.from = std::move(from);
+    p->message.content.reset();
+    return p;
+  };
+  add("default", {"INT-IN-BASIC", "INT-IN-GCM", "INT-IN-DETACHED", "INT-IN-SHA256", "INT-IN-RSA-OAEP", "INT-IN-ECDH"},
+      "sealed to the test agent: AES-256-GCM, detached SHA-256 signature, RSA-OAEP or ECDH; 4 KiB of text", {});
+  add("cbc", {"INT-IN-CBC"}, "sealed to the test agent: AES-256-CBC EnvelopedData", {.cipher = smime::Cipher::aes256_cbc});
+  add("opaque", {"INT-IN-OPAQUE"}, "sealed to the test agent: opaque signed-data", {.opaque = true});
   if (run.rsa_target)
-    add("pkcs1", {"INT-IN-RSA-PKCS1"}, "sealed: RSA PKCS #1 v1.5 key transport; receipt asked", {.rsa_oaep = false});
-  add("tamper-gcm", {"SEC-TAMPER-GCM"}, "sealed (GCM), one ciphertext octet flipped", {.tamper = true}, true);
-  add("tamper-cbc", {"SEC-TAMPER-CBC"}, "sealed (CBC), one ciphertext octet flipped",
-      {.cipher = smime::Cipher::aes256_cbc, .tamper = true}, true);
+    add("pkcs1", {"INT-IN-RSA-PKCS1"}, "sealed to the test agent: RSA PKCS #1 v1.5 key transport", {.rsa_oaep = false});
+  add("binary", {"INT-IN-BINARY"}, "sealed to the test agent: 1 MiB of binary content (base64)", {},
+      {ContentKind::binary, 1024 * 1024, ""});
+  add("large", {"INT-IN-LARGE"}, "sealed to the test agent: 25 MiB of binary content (base64)", {},
+      {ContentKind::binary, kMaxContentOctets, ""});
+  add("empty", {"INT-IN-EMPTY"}, "sealed to the test agent: an empty body", {}, {ContentKind::empty, 0, ""});
+  add("utf8", {"INT-IN-UTF8"}, "sealed to the test agent: 64 KiB of UTF-8 text (8bit)", {},
+      {ContentKind::utf8, 64 * 1024, ""});
+  if (auto* p = add_to({postmaster}, run.in.runner_address, "receipt", std::vector<std::string>{"INT-RCPT-RETURN"},
+                       "sealed to postmaster@, a signed receipt asked to the runner", SealChoice{}))
+    p->sent.wants_receipt = true;
+  for (auto [name, id, description, cipher] :
+       {std::tuple{"tamper-gcm", "SEC-TAMPER-GCM", "sealed (GCM), one ciphertext octet flipped", smime::Cipher::aes256_gcm},
+        std::tuple{"tamper-cbc", "SEC-TAMPER-CBC", "sealed (CBC), one ciphertext octet flipped", smime::Cipher::aes256_cbc}})
+    if (auto* p = add_to({postmaster}, run.in.runner_address, name, std::vector<std::string>{id}, description,
+                         SealChoice{.cipher = cipher, .tamper = true}))
+      p->sent.refusal_passes = true;
   const std::string other = other_member_domain(run);
-  add("wrong-domain", {"SEC-SIGNER-WRONGDOMAIN"},
-      "sealed and signed with the facility's key, From: certify@" + other, {}, true, {}, "certify@" + other);
+  if (auto* p = add_to({postmaster}, "certify@" + other, "wrong-domain", std::vector<std::string>{"SEC-SIGNER-WRONGDOMAIN"},
+                       "sealed and signed with the facility's key, From: certify@" + other, SealChoice{}))
+    p->sent.refusal_passes = true;
   std::vector<std::string> contacts = {postmaster, "abuse@" + domain};
   const std::string& admin = run.in.target->admin_contact;
   bool admin_ours = !admin.empty() && run.in.directory->lookup_address(admin) == run.in.target;
   if (admin_ours && std::find(contacts.begin(), contacts.end(), admin) == contacts.end()) contacts.push_back(admin);
-  add("contacts", {"OPS-CONTACTS"}, "one sealed message to postmaster@, abuse@ and the directory's admin contact", {},
-      false, contacts);
+  add_to(contacts, run.in.runner_address, "contacts", std::vector<std::string>{"OPS-CONTACTS"},
+         "one sealed message to postmaster@, abuse@ and the directory's admin contact", SealChoice{});
 
-  std::vector<Sent> sent;
+  std::vector<SentMessage> sent;
   for (auto& p : plans) {
-    send(run, p.sent, p.to, p.from, p.choice);
+    send_sealed(run, p.sent, p.message, p.choice);
     sent.push_back(std::move(p.sent));
   }
+  plans.clear();
   // OPS-CONTACTS is judged by the SMTP replies alone.
   for (auto it = sent.begin(); it != sent.end();) {
     if (it->name != "contacts") {
@@ -206,15 +261,14 @@ void run_sealed_cases(RunState& run) {
     run.decide("OPS-CONTACTS", it->accepted, it->description, observed, it->since);
     it = sent.erase(it);
   }
-  // Wait for receipts while an accepted message has none.
+  send_triggers(run, sent);
+  // Wait while an accepted message has nothing that decides it.
   const auto deadline = Clock::now() + run.in.max_wait;
-  auto waiting = [&] {
-    return std::any_of(sent.begin(), sent.end(), [](const Sent& s) { return s.accepted && !s.receipt; });
-  };
-  take_receipts(run, sent);
+  auto waiting = [&] { return std::any_of(sent.begin(), sent.end(), undecided); };
+  take_arrivals(run, sent);
   while (waiting() && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    take_receipts(run, sent);
+    take_arrivals(run, sent);
   }
   for (const auto& s : sent) judge(run, s);
 }

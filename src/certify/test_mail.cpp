@@ -6,6 +6,7 @@
 
 #include <ctime>
 
+#include "certify/test_protocol.h"
 #include "mail/envelope.h"
 #include "util/base64.h"
 
@@ -74,9 +75,16 @@ std::string compose_test_message(TestMessage& m) {
       "Date: " + rfc5322_date(now) + "\r\n"
       "Subject: SECUREMAIL-TEST " + m.run + " " + m.case_id + "\r\n"
       "Message-ID: <" + m.message_id + ">\r\n"
-      "SecureMail-Test: run=" + m.run + "; case=" + m.case_id + "; nonce=" + new_nonce() + "\r\n"
+      "SecureMail-Test: " + test_field_value({m.run, m.case_id}, new_nonce()) + "\r\n"
       "Auto-Submitted: auto-generated\r\n"
-      "MIME-Version: 1.0\r\n"
+      "MIME-Version: 1.0\r\n";
+  if (m.content) {
+    auto entity = content_entity(*m.content);
+    return text + entity.fields + "\r\n" + entity.body;
+  }
+  if (!m.json.empty())
+    return text + "Content-Type: application/json; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + m.json;
+  text +=
       "Content-Type: text/plain; charset=us-ascii\r\n"
       "Content-Transfer-Encoding: 7bit\r\n"
       "\r\n"

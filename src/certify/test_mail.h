@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "certify/content.h"
 #include "smime/engine.h"
 #include "util/error.h"
 
@@ -25,6 +26,8 @@ struct TestMessage {
   std::string message_id;    // without <>; empty: made from run, case and domain of `from`
   std::int64_t date = 0;     // 0: now
   std::size_t body_octets = 2048;  // at least this much ASCII text in the body
+  std::optional<ContentSpec> content;  // instead: this test content as the one body part (content.h)
+  std::string json;                    // instead: this application/json body (a securemail-test/1 message)
 };
 
 // The message, CRLF, with its Message-ID (filled in when it was empty).

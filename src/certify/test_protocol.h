@@ -11,15 +11,27 @@
 //   {"protocol":"securemail-test/1","action":"pong","nonce":"...","received":"ISO",
 //    "software":"securemail 0.1.0","certificates":[{"sha256":"...","not_after":"ISO"}],
 //    "crl_next_update":"ISO or null"}
+//   {"protocol":"securemail-test/1","action":"send","nonce":"...","sent":"ISO","expires":"ISO",
+//    "run":"R2026...","case":"INT-OUT-BASIC","to":"runner@facility.example",
+//    "content":{"kind":"text|utf8|binary|empty","octets":N,"seed":"<32 hex>"}}
+//   {"protocol":"securemail-test/1","action":"report","nonce":"...","received":"ISO",
+//    "about":{"message_id":"...","run":"...","case":"..."},"verification":"pass",
+//    "delivered_as_verified":true,"digest":"<hex or null>","refused":"<why or null>"}
+// A send (a trigger: only from the certification facility's agent) asks
+// the target to send test content (content.h) to an address of the
+// facility's; a report is what the agent tells the facility about a test
+// message it took or a trigger it refused.
 // Unknown fields are ignored; a missing or ill-typed known field refuses the message.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "certify/content.h"
 #include "util/error.h"
 
 namespace sm::certify {
@@ -37,15 +49,34 @@ struct AgentCertificate {
   std::string sha256, not_after;  // lower-case hex; ISO 8601 UTC
 };
 
+// Where agents send reports: results@<the facility's domain>, nowhere else.
+inline constexpr std::string_view kResultsLocalPart = "results";
+// Triggers one agent accepts in an hour, from all facilities together.
+inline constexpr std::uint64_t kTriggerLimitPerHour = 200;
+// A trigger expires at most this long after it was sent.
+inline constexpr std::int64_t kTriggerLifetime = 3600;
+
 struct AgentMessage {
-  enum class Action { ping, pong };
+  enum class Action { ping, pong, send, report };
   Action action = Action::ping;
   std::string nonce;
-  std::int64_t at = 0;  // ping: sent; pong: received (unix seconds)
+  std::int64_t at = 0;  // ping, send: sent; pong, report: received (unix seconds)
   // pong only
   std::string software;
   std::vector<AgentCertificate> certificates;
   std::int64_t crl_next_update = 0;  // 0: none
+  // send and report: the run and case the message belongs to
+  std::string run, case_id;
+  // send only
+  std::int64_t expires = 0;
+  std::string to;
+  ContentSpec content;
+  // report only
+  std::string about;  // Message-ID (without <>) of the message reported on; a refused trigger's nonce
+  std::string verification = "none";
+  bool delivered_as_verified = false;
+  std::string digest;   // of the content; empty: none
+  std::string refused;  // a refused trigger: why; empty otherwise
 };
 
 std::string to_json(const AgentMessage& body);
@@ -53,5 +84,37 @@ std::string to_json(const AgentMessage& body);
 Result<AgentMessage> parse_test_body(std::string_view json);
 // "SECUREMAIL-TEST ping <nonce>"
 std::string test_subject(const AgentMessage& body);
+std::string_view to_string(AgentMessage::Action action);
+
+// The SecureMail-Test field every test message carries:
+// "run=<RUN>; case=<CASE>; nonce=<NONCE>"; parse gives run and case
+// (nullopt when either is missing or not [A-Za-z0-9._-]{1,64}).
+struct TestLabel {
+  std::string run, case_id;
+};
+std::string test_field_value(const TestLabel& label, const std::string& nonce);
+std::optional<TestLabel> parse_test_field(std::string_view value);
+// A run or case name: [A-Za-z0-9._-]{1,64}.
+bool label_ok(std::string_view text);
+
+// Why a trigger from the facility (a member with these domains) cannot be
+// carried out at `now`, or "" when it can: `to` must be in one of the
+// domains or below one; it must not have expired, nor expire more than an
+// hour (and five minutes of clock skew) ahead.
+std::string trigger_problem(const AgentMessage& send, const std::vector<std::string>& facility_domains,
+                            std::int64_t now);
+
+// An agent's memory of the triggers it carried out: each nonce once in
+// two hours, at most kTriggerLimitPerHour in an hour. Not thread-safe.
+class TriggerGate {
+ public:
+  // "" and counted, or why not.
+  std::string admit(const std::string& nonce, std::int64_t now);
+
+ private:
+  std::map<std::string, std::int64_t> nonces_;  // nonce -> when
+  std::int64_t hour_ = 0;
+  std::uint64_t in_hour_ = 0;
+};
 
 }  // namespace sm::certify

@@ -5,7 +5,9 @@
 
 #include "directory/feed_crl.h"
 #include "gateway/inbound.h"
+#include "certify/test_mail.h"
 #include "mime/header.h"
+#include "mime/multipart.h"
 #include "pki/certificate.h"
 #include "smime/mailbox.h"
 #include "util/log.h"
@@ -16,7 +18,8 @@ namespace {
 
 metrics::LabeledCounter agent_total("securemail_test_agent_total",
                                     "Messages to the test agent (securemail-test@) by what became of them", "result",
-                                    {"pong-sent", "pong-seen", "ping-limited", "refused"});
+                                    {"pong-sent", "pong-seen", "ping-limited", "sent", "trigger-refused",
+                                     "reported", "refused"});
 
 Error not_for_agent() {
   return Error{550, "5.7.1", "the test agent takes verified mail from members' test agents only"};
@@ -41,16 +44,75 @@ std::string compose_test_message(const certify::AgentMessage& body, const std::s
          certify::to_json(body);
 }
 
+void TestAgent::send_own(const std::string& id, const std::string& to, std::string text, std::int64_t now,
+                         bool eight_bit) {
+  own_mail_.send({"agent", to, std::move(text), now, eight_bit}, [id, to](Result<std::string> r) {
+    if (!r) log::warn("{}: test agent: message to <{}> not queued: {}", id, to, r.error().text);
+  });
+}
+
 void TestAgent::ping(const std::string& member_domain, const std::string& nonce, std::int64_t now) {
   certify::AgentMessage body;
   body.action = certify::AgentMessage::Action::ping;
   body.nonce = nonce;
   body.at = now;
   std::string to = certify::agent_address(member_domain);
-  own_mail_.send({"agent", to, compose_test_message(body, certify::agent_address(config_.domain), to, now), now},
-                 [to](Result<std::string> r) {
-                   if (!r) log::warn("selftest: ping to <{}> not queued: {}", to, r.error().text);
-                 });
+  send_own("selftest", to, compose_test_message(body, certify::agent_address(config_.domain), to, now), now);
+}
+
+std::string TestAgent::trigger_refusal(const directory::Member& facility, const certify::AgentMessage& send,
+                                       std::int64_t now) {
+  if (auto problem = certify::trigger_problem(send, facility.domains, now); !problem.empty()) return problem;
+  std::lock_guard lock(mu_);
+  return triggers_.admit(send.nonce, now);
+}
+
+void TestAgent::carry_out(const std::string& id, const certify::AgentMessage& send, std::int64_t now) {
+  certify::TestMessage m;
+  m.run = send.run;
+  m.case_id = send.case_id;
+  m.from = certify::agent_address(config_.domain);
+  m.to = {send.to};
+  m.date = now;
+  m.content = send.content;
+  std::string text = certify::compose_test_message(m);
+  agent_total.add("sent");
+  log::info("{}: test agent: trigger {} ({} {}): {} octets of {} content to <{}> as {}", id, send.nonce, send.run,
+            send.case_id, send.content.octets, certify::to_string(send.content.kind), send.to, m.message_id);
+  send_own(id, send.to, std::move(text), now, send.content.kind == certify::ContentKind::utf8);
+}
+
+certify::AgentMessage TestAgent::report_about(const certify::TestLabel& label, std::string about,
+                                              std::string verification, std::int64_t now) {
+  certify::AgentMessage r;
+  r.action = certify::AgentMessage::Action::report;
+  r.nonce = certify::new_nonce();
+  r.at = now;
+  r.run = label.run;
+  r.case_id = label.case_id;
+  r.about = std::move(about);
+  r.verification = std::move(verification);
+  return r;
+}
+
+void TestAgent::take_test_content(const std::string& id, const directory::Member& facility,
+                                  const mime::HeaderBlock& header, const certify::TestLabel& label,
+                                  const InboundOutcome& out, std::int64_t now) {
+  std::string about(header.get("Message-ID").value_or(""));
+  if (about.size() >= 2 && about.front() == '<' && about.back() == '>') about = about.substr(1, about.size() - 2);
+  auto seen = report_about(label, about, out.result, now);
+  seen.delivered_as_verified = out.result == "pass";
+  auto digest = certify::message_content_digest(out.message);
+  if (digest) seen.digest = *digest;
+  log::info("{}: test agent: test message {} ({} {}) from member {}: digest {}", id, about, label.run, label.case_id,
+            facility.id, digest ? *digest : digest.error().text);
+  report(id, facility, seen);
+}
+
+void TestAgent::report(const std::string& id, const directory::Member& facility, const certify::AgentMessage& body) {
+  agent_total.add("reported");
+  std::string to = std::string(certify::kResultsLocalPart) + "@" + facility.domains.front();
+  send_own(id, to, compose_test_message(body, certify::agent_address(config_.domain), to, body.at), body.at);
 }
 
 bool TestAgent::pong_allowed(const std::string& member, std::int64_t now) {
@@ -104,7 +166,8 @@ Result<Resolution> TestAgent::take(const MemberTrust& trust, SealedFailures& fai
   if (out.result != "pass") return refuse(not_for_agent(), out.log);
   auto dir = trust.directory ? trust.directory() : nullptr;
   auto header = mime::HeaderBlock::parse(out.message);
-  auto from = header ? header->get("From") : std::nullopt;
+  if (!header) return refuse(header.error(), header.error().text);
+  auto from = header->get("From");
   auto from_list = from ? smime::detail::parse_mailbox_list(*from) : std::nullopt;
   if (!dir || !from_list || from_list->size() != 1) return refuse(not_for_agent(), "no single From: address");
   const std::string& from_address = from_list->front();
@@ -112,17 +175,40 @@ Result<Resolution> TestAgent::take(const MemberTrust& trust, SealedFailures& fai
   std::string from_domain = from_address.substr(from_address.rfind('@') + 1);
   if (!member || !certify::is_agent_address(from_address, from_domain))
     return refuse(not_for_agent(), "From: <" + from_address + "> is not a member's test agent");
-  auto split = out.message.find("\r\n\r\n");
-  auto body = certify::parse_test_body(split == std::string::npos ? "" : std::string_view(out.message).substr(split + 4));
-  if (!body) return refuse(body.error(), body.error().text);
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   Resolution res;
   res.claim = std::move(out.claim);
   res.dropped_id = id;
-  if (body->action == certify::AgentMessage::Action::pong) {
+  const bool facility = member->has(directory::kCapFacility);
+  auto test_field = header->get("SecureMail-Test");
+  auto label = test_field ? certify::parse_test_field(*test_field) : std::nullopt;
+  auto content_type = mime::media_type(header->get("Content-Type").value_or(""));
+  if (facility && label && content_type != "application/json") {
+    take_test_content(id, *member, *header, *label, out, now);
+    return res;
+  }
+  auto body = certify::parse_test_body(std::string_view(out.message).substr(std::min(header->body_offset(), out.message.size())));
+  if (!body) return refuse(body.error(), body.error().text);
+  using Action = certify::AgentMessage::Action;
+  if (body->action == Action::report) return refuse(not_for_agent(), "a report (reports go to the facility)");
+  if (body->action == Action::pong) {
     agent_total.add("pong-seen");
     log::info("{}: test agent: pong {} from member {}", id, body->nonce, member->id);
     if (pong_seen_) pong_seen_(member->id, *body, now);
+    return res;
+  }
+  if (body->action == Action::send) {
+    if (!facility) return refuse(not_for_agent(), "a trigger from member " + member->id + ", not the facility");
+    std::string refusal = trigger_refusal(*member, *body, now);
+    if (refusal.empty()) {
+      carry_out(id, *body, now);
+      return res;
+    }
+    agent_total.add("trigger-refused");
+    log::warn("{}: test agent: trigger {} from member {} refused: {}", id, body->nonce, member->id, refusal);
+    auto refused = report_about({body->run, body->case_id}, body->nonce, out.result, now);
+    refused.refused = refusal;
+    report(id, *member, refused);
     return res;
   }
   if (!pong_allowed(member->id, now)) {
@@ -133,10 +219,7 @@ Result<Resolution> TestAgent::take(const MemberTrust& trust, SealedFailures& fai
   }
   agent_total.add("pong-sent");
   std::string me = certify::agent_address(config_.domain);
-  own_mail_.send({"agent", from_address, compose_test_message(pong_for(*body, now), me, from_address, now), now},
-                 [id, from_address](Result<std::string> r) {
-                   if (!r) log::warn("{}: test agent: pong to <{}> not queued: {}", id, from_address, r.error().text);
-                 });
+  send_own(id, from_address, compose_test_message(pong_for(*body, now), me, from_address, now), now);
   log::info("{}: test agent: ping {} from member {} answered", id, body->nonce, member->id);
   return res;
 }

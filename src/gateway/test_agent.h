@@ -9,6 +9,20 @@
 //         member per hour: more pings are consumed unanswered.
 //   pong  from a member, sealed and verified: handed to the self-test
 //         (selftest.h), which matches its nonce to a ping it sent.
+//   send  a trigger, only from the certification facility's agent (a
+//         member with the capability certification-facility): the agent
+//         sends the test content asked for (certify/content.h) to the
+//         address given, which must be in the facility's domains, as own
+//         mail - sealed, queued and retried like every message the
+//         gateway writes. Refused (and reported) when it expired, is
+//         more than an hour ahead, repeats a nonce of the last two hours,
+//         or is over 200 this hour.
+//   test content from the facility's agent: any other message carrying
+//         the SecureMail-Test field. It is consumed as delivered, and the
+//         agent reports what it saw (verified, the content's digest).
+// Reports go to results@<the facility's domain> and nowhere else, so the
+// agent cannot be made to mail anyone: it answers members' agents (pong)
+// and the facility (report) only.
 //
 // Anything else gets one refusal: 550 5.7.1 for mail that is not
 // verified member mail from a member's agent (the sealed-failure reply
@@ -26,7 +40,9 @@
 
 #include "certify/test_protocol.h"
 #include "config/config.h"
+#include "gateway/inbound.h"
 #include "gateway/own_mail.h"
+#include "mime/header.h"
 #include "gateway/queue_sink.h"
 #include "gateway/receiver.h"
 
@@ -60,6 +76,16 @@ class TestAgent {
   // True when another pong to `member` is allowed this hour (and counts it).
   bool pong_allowed(const std::string& member, std::int64_t now);
   certify::AgentMessage pong_for(const certify::AgentMessage& ping, std::int64_t now) const;
+  // Why a trigger cannot be carried out ("" when it can; then it counts).
+  std::string trigger_refusal(const directory::Member& facility, const certify::AgentMessage& send, std::int64_t now);
+  void carry_out(const std::string& id, const certify::AgentMessage& send, std::int64_t now);
+  void report(const std::string& id, const directory::Member& facility, const certify::AgentMessage& body);
+  static certify::AgentMessage report_about(const certify::TestLabel& label, std::string about,
+                                            std::string verification, std::int64_t now);
+  // Test content from the facility: consumed as delivered, reported.
+  void take_test_content(const std::string& id, const directory::Member& facility, const mime::HeaderBlock& header,
+                         const certify::TestLabel& label, const InboundOutcome& out, std::int64_t now);
+  void send_own(const std::string& id, const std::string& to, std::string text, std::int64_t now, bool eight_bit = false);
 
   const config::Config& config_;
   OwnMail& own_mail_;
@@ -67,6 +93,7 @@ class TestAgent {
   PongSeen pong_seen_;
   std::mutex mu_;
   std::map<std::string, std::pair<std::int64_t, std::uint64_t>> pongs_;  // member -> (hour, pongs sent in it)
+  certify::TriggerGate triggers_;
 };
 
 }  // namespace sm::gateway

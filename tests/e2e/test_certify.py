@@ -1,6 +1,8 @@
 """Certification (issue 17): `securemail certify` run from a facility
 (`testnet --with-facility`, started with `certify serve`) against real
-gateways. A correct gateway passes every required case of the profile; a
+gateways. A correct gateway passes every required case of the profile
+(draft 0.10: its test agent reports on the test content it took, and sends
+test content of every kind when triggered); a
 gateway behind a STARTTLS-stripping relay fails exactly SEC-TLS-OFFERED
 and what needs TLS; one behind a relay that accepts bare LF fails exactly
 the bare-LF and smuggling cases; one behind a relay that trusts any signer
@@ -105,14 +107,22 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert r.returncode == 0, out + r.stderr.decode()
     doc = load_report(report)
     assert doc["result"] == "pass" and doc["summary"]["required_failed"] == 0
-    assert doc["profile"]["version"] == "0.9" and doc["profile"]["draft"] is True
+    assert doc["profile"]["version"] == "0.10" and doc["profile"]["draft"] is True
     assert doc["target"]["member"] == "b-example" and doc["facility"]["domain"] == Testnet.FACILITY
     statuses = {c["id"]: c["status"] for c in doc["cases"]}
     assert all(statuses[c["id"]] == "PASS" for c in doc["cases"] if c["required"]), statuses
-    # The inbound cases were proved by a signed receipt that verified.
-    for case in ("INT-IN-BASIC", "INT-IN-CBC", "INT-IN-OPAQUE", "INT-RCPT-RETURN"):
-        observed = next(c["observed"] for c in doc["cases"] if c["id"] == case)
-        assert "signed receipt verified" in observed, (case, observed)
+    observed = {c["id"]: c["observed"] for c in doc["cases"]}
+    # The inbound cases were proved by the agent's report: verified, and the
+    # digest of what it took is the one of what was sent (25 MiB included).
+    for case in ("INT-IN-BASIC", "INT-IN-CBC", "INT-IN-OPAQUE", "INT-IN-BINARY", "INT-IN-LARGE", "INT-IN-EMPTY",
+                 "INT-IN-UTF8"):
+        assert "the target's agent reported it pass, delivered as verified, digest equal" in observed[case], (case, observed[case])
+    assert "signed receipt verified" in observed["INT-RCPT-RETURN"], observed["INT-RCPT-RETURN"]
+    # What the target sent on a trigger arrived over TLS, verified as its
+    # agent's, with the content the seed gives.
+    for case in ("INT-OUT-BASIC", "INT-OUT-BINARY", "INT-OUT-LARGE", "INT-OUT-EMPTY", "INT-OUT-UTF8"):
+        assert re.search(r"over TLSv1\.[23].*smime=pass by securemail-test@b\.example.*digest equal", observed[case]), \
+            (case, observed[case])
     # Refusals were refusals.
     for case in ("SEC-TAMPER-GCM", "SEC-TAMPER-CBC", "SEC-SIGNER-WRONGDOMAIN"):
         observed = next(c["observed"] for c in doc["cases"] if c["id"] == case)
@@ -122,7 +132,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert "PASS: all" in out and "report: " in out
     # --record: the result is in the member's directory entry, for the next feed.
     shown = securemail("directory", "show", "b-example", "--authority", auth, check=True).stdout.decode()
-    assert f"profile 0.9 on {doc['finished'][:10]}: pass" in shown, shown
+    assert f"profile 0.10 on {doc['finished'][:10]}: pass" in shown, shown
 
     html = report.with_suffix(".html")
     page = html.read_text()
@@ -212,8 +222,12 @@ def test_a_facility_whose_certificate_expired_is_refused(net, tmp_path):
 
 def test_cases_and_profiles_are_listed():
     r = securemail("certify", "profiles", check=True)
-    assert "0.9 (draft)" in r.stdout.decode()
+    assert "0.9 (draft)" in r.stdout.decode() and "0.10 (draft)" in r.stdout.decode()
     cases = json.loads(securemail("certify", "cases", "--json", check=True).stdout)
+    by_id = {c["id"]: c for c in cases}
+    # 0.10 requires what 0.9 did and the agent's cases; 0.9 stays as published.
+    assert by_id["INT-OUT-LARGE"]["profiles"] == {"0.10": "required"}
+    assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", "0.10": "required"}
     assert {"SEC-TLS-VERSION", "INT-IN-BASIC", "OPS-CERT-VALIDITY"} <= {c["id"] for c in cases}
     assert all(c["cites"] for c in cases)
 
@@ -250,7 +264,12 @@ def test_the_required_profile_travels_in_the_feed_and_alerts_until_certified(net
         securemail("directory", "fetch", "--config", net.config(Testnet.FACILITY), check=True)
         r, report = certify(net, tmp_path, "--record", auth)
         assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
-        assert json.loads(report.read_text())["profile"]["required_by_feed"] == "0.9"
+        doc = json.loads(report.read_text())
+        assert doc["profile"]["required_by_feed"] == "0.9" and doc["profile"]["version"] == "0.9"
+        # 0.9 has no agent cases: its inbound messages go to postmaster@ and are proved by receipts.
+        basic = next(c for c in doc["cases"] if c["id"] == "INT-IN-BASIC")
+        assert "to postmaster@" in basic["sent"] and "signed receipt verified" in basic["observed"], basic
+        assert "INT-OUT-BASIC" not in {c["id"] for c in doc["cases"]}
         securemail("directory", "publish", "--authority", auth, check=True)
         b_takes_the_feed(net)
         assert wait_for(lambda: alert_value(net, TARGET, "certification-outdated") == 0.0, 30)
@@ -292,3 +311,17 @@ def test_an_expired_tls_certificate_fails_the_pin_and_what_needs_it(net, tmp_pat
     assert failed(doc) == expected, [(c["id"], c["observed"]) for c in doc["cases"] if c["status"] == "FAIL"]
     cert_case = next(c for c in doc["cases"] if c["id"] == "SEC-TLS-CERT")
     assert "not a certificate the directory lists" in cert_case["observed"] and "expired" in cert_case["observed"]
+
+
+def test_receipts_off_fails_exactly_the_receipt_case(net, tmp_path):
+    # b's operator turned signed receipts off ([receipts] issue = false): the
+    # inbound cases are still proved by its test agent's reports, and only
+    # the case that wants the receipt itself fails.
+    with config_changed(net, TARGET, before_listen("[receipts]\nissue = false")):
+        r, report = certify(net, tmp_path, max_wait="20s")
+        log = net.gateways[TARGET].log_text() if hasattr(net.gateways[TARGET], "log_text") else ""
+    assert r.returncode == 1, r.stdout.decode() + r.stderr.decode()
+    doc = load_report(report)
+    assert failed(doc) == {"INT-RCPT-RETURN"}, [(c["id"], c["observed"]) for c in doc["cases"] if c["status"] == "FAIL"]
+    case = next(c for c in doc["cases"] if c["id"] == "INT-RCPT-RETURN")
+    assert "no signed receipt within the wait" in case["observed"], case

@@ -39,6 +39,22 @@ TEST(CertifyProfile, DraftRequiresNothingThatNeedsTheAgent) {
   EXPECT_FALSE(draft->requirement("OPS-RETRY").has_value());  // needs a trigger: not in 0.9
 }
 
+TEST(CertifyProfile, Draft010KeepsEvery09CaseAndAddsTheAgentsOwn) {
+  const Profile* old = find_profile("0.9");
+  const Profile* next = find_profile("0.10");
+  ASSERT_NE(old, nullptr);
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(&default_profile(), next);
+  for (const auto& c : old->cases) EXPECT_EQ(next->requirement(c.id), c.requirement) << c.id;
+  for (const char* id : {"INT-OUT-BASIC", "INT-OUT-BINARY", "INT-OUT-LARGE", "INT-OUT-EMPTY", "INT-OUT-UTF8",
+                         "INT-IN-BINARY", "INT-IN-LARGE", "INT-IN-EMPTY", "INT-IN-UTF8"})
+    EXPECT_EQ(next->requirement(id), Requirement::required) << id;
+  // What the runner cannot judge yet is in no profile.
+  for (const char* id : {"OPS-RETRY", "SEC-SIGNER-EXPIRED", "SEC-OUT-STRIP", "INT-RCPT-OUT", "OPS-CRL-FRESH"})
+    EXPECT_FALSE(next->requirement(id).has_value()) << id;
+  EXPECT_EQ(compare_versions("0.10", "0.9"), 1);
+}
+
 TEST(CertifyProfile, UnknownVersionsAreNotFound) {
   EXPECT_EQ(find_profile("9.9"), nullptr);
   EXPECT_EQ(find_profile(""), nullptr);

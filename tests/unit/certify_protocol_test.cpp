@@ -35,6 +35,96 @@ TEST(CertifyProtocol, TheAgentAddress) {
   EXPECT_FALSE(is_agent_address("postmaster@b.example", "b.example"));
 }
 
+const std::string kSeed = "00112233445566778899aabbccddeeff";
+const std::string kSendStart =
+    R"({"protocol":"securemail-test/1","action":"send","nonce":"q3JhbmRvbW5vbmNlMTIzNA","sent":"2026-12-01T00:00:00Z","run":"R1","case":"INT-OUT-BASIC")";
+
+TEST(CertifyProtocol, SendAndReportRoundTrip) {
+  AgentMessage send;
+  send.action = AgentMessage::Action::send;
+  send.nonce = "q3JhbmRvbW5vbmNlMTIzNA";
+  send.at = 1796083200;
+  send.expires = 1796085000;
+  send.run = "R20261205T020000Z-7f3a";
+  send.case_id = "INT-OUT-LARGE";
+  send.to = "runner@facility.example";
+  send.content = {ContentKind::binary, kMaxContentOctets, kSeed};
+  auto back = parse_test_body(to_json(send));
+  ASSERT_TRUE(back) << back.error().text;
+  EXPECT_EQ(back->action, AgentMessage::Action::send);
+  EXPECT_EQ(back->run, send.run);
+  EXPECT_EQ(back->case_id, send.case_id);
+  EXPECT_EQ(back->expires, send.expires);
+  EXPECT_EQ(back->to, send.to);
+  EXPECT_EQ(back->content.kind, ContentKind::binary);
+  EXPECT_EQ(back->content.octets, kMaxContentOctets);
+  EXPECT_EQ(back->content.seed, kSeed);
+
+  AgentMessage report;
+  report.action = AgentMessage::Action::report;
+  report.nonce = "cmVwb3J0bm9uY2UxMjM0NTY";
+  report.at = 1796083260;
+  report.run = send.run;
+  report.case_id = "INT-IN-UTF8";
+  report.about = "INT-IN-UTF8.R1.abc@facility.example";
+  report.verification = "pass";
+  report.delivered_as_verified = true;
+  report.digest = std::string(64, 'e');
+  auto r = parse_test_body(to_json(report));
+  ASSERT_TRUE(r) << r.error().text;
+  EXPECT_EQ(r->action, AgentMessage::Action::report);
+  EXPECT_EQ(r->about, report.about);
+  EXPECT_EQ(r->case_id, "INT-IN-UTF8");
+  EXPECT_EQ(r->verification, "pass");
+  EXPECT_TRUE(r->delivered_as_verified);
+  EXPECT_EQ(r->digest, report.digest);
+  EXPECT_EQ(r->refused, "");
+  EXPECT_EQ(test_subject(*r), "SECUREMAIL-TEST report cmVwb3J0bm9uY2UxMjM0NTY");
+}
+
+TEST(CertifyProtocol, TheTestFieldCarriesRunAndCaseOnly) {
+  auto label = parse_test_field(test_field_value({"R20261205T020000Z-7f3a", "INT-IN-BASIC"}, "bm9uY2U"));
+  ASSERT_TRUE(label);
+  EXPECT_EQ(label->run, "R20261205T020000Z-7f3a");
+  EXPECT_EQ(label->case_id, "INT-IN-BASIC");
+  EXPECT_TRUE(parse_test_field(" Case=X ; RUN=R1 ;nonce=z"));
+  EXPECT_FALSE(parse_test_field("run=R1"));
+  EXPECT_FALSE(parse_test_field("run=R1; case=<script>"));
+  EXPECT_FALSE(parse_test_field("run=; case=X"));
+  EXPECT_FALSE(parse_test_field(""));
+}
+
+TEST(CertifyProtocol, ATriggerMustStayInTheFacilityAndInTime) {
+  AgentMessage send;
+  send.to = "runner@facility.example";
+  send.expires = 10'000 + 1800;
+  const std::vector<std::string> facility = {"facility.example"};
+  EXPECT_EQ(trigger_problem(send, facility, 10'000), "");
+  send.to = "echo@CBC.Facility.Example";
+  EXPECT_EQ(trigger_problem(send, facility, 10'000), "");
+  for (const char* elsewhere : {"victim@b.example", "x@evilfacility.example", "x@facility.example.evil", "nobody"}) {
+    send.to = elsewhere;
+    EXPECT_NE(trigger_problem(send, facility, 10'000).find("outside the facility"), std::string::npos) << elsewhere;
+  }
+  send.to = "runner@facility.example";
+  send.expires = 9'999;
+  EXPECT_NE(trigger_problem(send, facility, 10'000).find("expired"), std::string::npos);
+  send.expires = 10'000 + kTriggerLifetime + 301;
+  EXPECT_NE(trigger_problem(send, facility, 10'000).find("more than an hour"), std::string::npos);
+}
+
+TEST(CertifyProtocol, TheGateTakesEachNonceOnceAndAtMostTheHourlyLimit) {
+  TriggerGate gate;
+  const std::int64_t t = 7200 * 100;
+  EXPECT_EQ(gate.admit("nonce-aaaaaaaaaaaaaa", t), "");
+  EXPECT_NE(gate.admit("nonce-aaaaaaaaaaaaaa", t + 60).find("used before"), std::string::npos);
+  EXPECT_NE(gate.admit("nonce-aaaaaaaaaaaaaa", t + 7000).find("used before"), std::string::npos);
+  for (std::uint64_t i = 1; i < kTriggerLimitPerHour; ++i) EXPECT_EQ(gate.admit("n" + std::to_string(i), t + 1), "");
+  EXPECT_NE(gate.admit("one-too-many", t + 2).find("over 200"), std::string::npos);
+  EXPECT_EQ(gate.admit("one-too-many", t + 3600), "");  // the next hour; the refused nonce was not used
+  EXPECT_EQ(gate.admit("nonce-aaaaaaaaaaaaaa", t + 2 * 3600 + 1), "");  // forgotten after two hours
+}
+
 TEST(CertifyProtocol, MalformedBodiesAreRefusedWithWhatIsWrong) {
   const std::string nonce = R"("nonce":"q3JhbmRvbW5vbmNlMTIzNA")";
   struct Bad {
@@ -43,7 +133,21 @@ TEST(CertifyProtocol, MalformedBodiesAreRefusedWithWhatIsWrong) {
       {"", "not a JSON object"},
       {"[1,2]", "not a JSON object"},
       {R"({"protocol":"other/1","action":"ping",)" + nonce + R"(,"sent":"2026-12-01T00:00:00Z"})", "protocol"},
-      {R"({"protocol":"securemail-test/1","action":"send",)" + nonce + R"(,"sent":"2026-12-01T00:00:00Z"})", "action"},
+      {R"({"protocol":"securemail-test/1","action":"jump",)" + nonce + R"(,"sent":"2026-12-01T00:00:00Z"})", "action"},
+      {R"({"protocol":"securemail-test/1","action":"send",)" + nonce + R"(,"sent":"2026-12-01T00:00:00Z"})", "run and case"},
+      {kSendStart + R"(,"to":"x@f.example","content":{"kind":"text","octets":10,"seed":")" + kSeed + R"("}})", "expires"},
+      {kSendStart + R"(,"expires":"2026-12-01T00:30:00Z","to":"not an address","content":{"kind":"text","octets":10,"seed":")" +
+           kSeed + R"("}})", "to must be an address"},
+      {kSendStart + R"(,"expires":"2026-12-01T00:30:00Z","to":"x@f.example\r\nBcc: y@z","content":{"kind":"text","octets":10,"seed":")" +
+           kSeed + R"("}})", "to must be an address"},
+      {kSendStart + R"(,"expires":"2026-12-01T00:30:00Z","to":"x@f.example","content":{"kind":"video","octets":10}})", "content needs kind"},
+      {kSendStart + R"(,"expires":"2026-12-01T00:30:00Z","to":"x@f.example","content":{"kind":"binary","octets":-1}})", "content needs kind"},
+      {kSendStart + R"(,"expires":"2026-12-01T00:30:00Z","to":"x@f.example","content":{"kind":"binary","octets":26214401,"seed":")" +
+           kSeed + R"("}})", "25 MiB"},
+      {kSendStart + R"(,"expires":"2026-12-01T00:30:00Z","to":"x@f.example","content":"text"})", "content must be an object"},
+      {R"({"protocol":"securemail-test/1","action":"send",)" + nonce +
+           R"(,"sent":"2026-12-01T00:00:00Z","run":"R1","case":"A\r\nBcc: x"})", "run and case"},
+      {R"({"protocol":"securemail-test/1","action":"report",)" + nonce + R"(,"received":"2026-12-01T00:00:00Z"})", "about"},
       {R"({"protocol":"securemail-test/1","action":"ping","nonce":"short","sent":"2026-12-01T00:00:00Z"})", "nonce"},
       {R"({"protocol":"securemail-test/1","action":"ping","nonce":"has spaces in it, sixteen+","sent":"2026-12-01T00:00:00Z"})", "nonce"},
       {R"({"protocol":"securemail-test/1","action":"ping",)" + nonce + R"(,"sent":"yesterday"})", "sent"},
