@@ -199,7 +199,8 @@ void reopen_request(evidence::ReceiptLedger& ledger, const ReceiptIntake& intake
 }
 
 Result<Resolution> take_receipt(const config::Config& config, queue::Spool& spool, const MemberTrust& trust,
-                                const mail::Envelope& env, Received received) {
+                                SealedFailures& failures, const std::string& client, const mail::Envelope& env,
+                                Received received) {
   const std::string id = received.id;
   auto refuse = [&](std::string result, const std::string& detail) -> Result<Resolution> {
     count_receipt(result);
@@ -211,6 +212,11 @@ Result<Resolution> take_receipt(const config::Config& config, queue::Spool& spoo
   if (!text) return std::unexpected(text.error());
   Opener opener(config, trust.keys, trust.directory, *trust.certificates, trust.replays);
   InboundOutcome out = opener.process(env, std::move(*text));
+  if (out.sealed_failure) {
+    count_receipt("unverified");
+    log::warn("{}: receipt refused (unverified): {}", id, out.log);
+    return sealed_failure_answer(failures, client, out);
+  }
   if (out.action == InboundOutcome::Action::reject && out.rejection.temporary()) {
     log::info("{}: receipt message deferred: {}", id, out.log);
     return std::unexpected(out.rejection);

@@ -84,7 +84,10 @@ void reopen_request(evidence::ReceiptLedger& ledger, const ReceiptIntake& intake
 
 // The inbound resolution for mail to the receipt address: open and verify
 // (Opener), check, and resolve to the DSN copy (or nothing) or the refusal.
+// A seal that fails gets the sealed-failure answer (receiver.h), counted
+// against `client` like on every other address.
 Result<Resolution> take_receipt(const config::Config& config, queue::Spool& spool, const MemberTrust& trust,
-                                const mail::Envelope& env, Received received);
+                                SealedFailures& failures, const std::string& client, const mail::Envelope& env,
+                                Received received);
 
 }  // namespace sm::gateway

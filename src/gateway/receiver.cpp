@@ -270,7 +270,9 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
       return trust_.test_agent->take(trust_, failures_, client, env, std::move(received));
     };
   } else if (!relay && trust_.ledger && to_receipt_address(config_, env)) {
-    resolve = [this, env](Received received) { return take_receipt(config_, spool_, trust_, env, std::move(received)); };
+    resolve = [this, env, client = failure_client(session)](Received received) {
+      return take_receipt(config_, spool_, trust_, failures_, client, env, std::move(received));
+    };
   } else if (!relay) {
     resolve = [this, env, client = failure_client(session)](Received received) {
       return open_inbound({config_, spool_, trust_, failures_, *policy_}, env, client, std::move(received));
@@ -286,6 +288,13 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   }
   return std::make_unique<QueueSink>(spool_, std::move(writer), std::move(stored), std::move(received_field), committed_,
                                      std::move(resolve), &crypto_pool_);
+}
+
+Resolution sealed_failure_answer(SealedFailures& failures, const std::string& client, const InboundOutcome& out) {
+  Resolution failed;
+  failed.reply_after = failures.failed(client);
+  failed.refusal = out.action == InboundOutcome::Action::reject ? out.rejection : sealed_failure_reply();
+  return failed;
 }
 
 }  // namespace sm::gateway

@@ -39,7 +39,9 @@
 namespace sm::gateway {
 
 class Acknowledger;
+struct InboundOutcome;  // inbound.h
 class PolicyStep;
+struct Resolution;      // queue_sink.h
 class StrongHolds;
 class TestAgent;
 
@@ -98,6 +100,14 @@ class Receiver : public smtp::TransactionHandler {
   std::unique_ptr<PolicyStep> policy_;  // policy_step.h: the engine at RCPT and after DATA
   asio::thread_pool crypto_pool_{2};
 };
+
+// The answer to a sealed message that failed (out.sealed_failure) at an
+// address that takes it whole (the test agent, the receipt address): the
+// one sealed-failure reply - or the refusal the outcome carries - after
+// this client's delay, counted like any. So no address that opens sealed
+// mail answers a failure faster or in other words than the inbound path:
+// no oracle, and the throttle holds at every address.
+Resolution sealed_failure_answer(SealedFailures& failures, const std::string& client, const InboundOutcome& out);
 
 // Mail from our own side: the relay listener and authenticated submission
 // (submission, submissions) may send anywhere; their mail is sealed for

@@ -157,10 +157,7 @@ Result<Resolution> TestAgent::take(const MemberTrust& trust, SealedFailures& fai
   if (out.sealed_failure) {
     agent_total.add("refused");
     log::warn("{}: from=<{}>: test agent: {}", id, env.sender, out.log);
-    Resolution failed;
-    failed.reply_after = failures.failed(client);
-    failed.refusal = out.action == InboundOutcome::Action::reject ? out.rejection : sealed_failure_reply();
-    return failed;
+    return sealed_failure_answer(failures, client, out);
   }
   if (out.action == InboundOutcome::Action::reject) return refuse(out.rejection, out.log);
   if (out.result != "pass") return refuse(not_for_agent(), out.log);

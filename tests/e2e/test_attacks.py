@@ -8,7 +8,8 @@ gateways on a testnet (a, b, c), with variants of its class:
  4. one captured sealed message ending DATA on six sessions at once;
  5. the same recipient twice;
  6. the CBC padding oracle: every cryptographic failure gets one reply,
-    no sooner than the delay, and a client that keeps failing is refused;
+    no sooner than the delay, and a client that keeps failing is refused -
+    at every address that opens sealed mail (receipts, test agent too);
 12. text pipelined after DATA before the 354;
 10. a directory feed over the size limit is "too large", naming the key.
 """
@@ -235,6 +236,27 @@ def test_every_cryptographic_failure_gets_one_reply_then_the_client_is_refused(n
     assert code == 450 and reply.startswith("4.7.1"), (code, reply)
     msg = raw(["From: news@other.example", "Subject: still served", "", "x"])
     assert send(port, "news@other.example", ["bob@b.example"], msg, source="127.0.0.6")[0] == 250
+
+
+def test_the_receipt_and_test_agent_addresses_answer_a_failed_seal_the_same_way(net):
+    # Every address that opens sealed mail gives the one reply after the
+    # client's delay and counts against the same throttle: the receipt
+    # address and the test agent are no faster way to probe (both used to
+    # answer at once, the receipt address in words of its own).
+    port = net.port("b.example", "inbound")
+    inner = raw(["From: alice@a.example", "To: bob@b.example", "Subject: oracle",
+                 "Date: Mon, 23 Nov 2026 12:00:00 +0000", "", "secret " * 40])
+    other = outer("alice@a.example", "oracle", sealed_by(net, "c.example", "b.example", inner))
+    replies, times = [], []
+    for rcpt in ("securemail-receipts@b.example", "securemail-test@b.example", "bob@b.example"):
+        t = time.monotonic()
+        replies.append(send(port, "alice@a.example", [rcpt], other, source="127.0.0.7"))
+        times.append(time.monotonic() - t)
+    assert replies == [(550, UNIFORM)] * 3, replies
+    assert times[0] >= 1.0 and times[1] >= 2.0 and times[2] >= 4.0, times
+    assert send(port, "alice@a.example", ["securemail-receipts@b.example"], other, source="127.0.0.7")[0] == 550
+    code, reply = send(port, "alice@a.example", ["securemail-test@b.example"], other, source="127.0.0.7")
+    assert code == 450 and reply.startswith("4.7.1"), (code, reply)
 
 
 # ---- 12: pipelining before the 354 --------------------------------------
