@@ -24,6 +24,7 @@
 #include "app/load_config.h"
 #include "app/run_command.h"
 #include "certify/arrivals.h"
+#include "certify/fixtures.h"
 #include "certify/profile.h"
 #include "certify/test_protocol.h"
 #include "certify/report.h"
@@ -185,6 +186,8 @@ int run_certify(const CertifyArgs& a) {
   }
   if (target->status != directory::Status::active) return cannot_run(kWhat, a.target + ": the member is suspended");
   if (target->id == facility->id) return cannot_run(kWhat, a.target + " is the facility itself");
+  if (directory::is_fixture(*target, directory::facility_domains(directory->feed().members)))
+    return cannot_run(kWhat, a.target + " is a certification fixture (a test member without a gateway)");
   std::optional<std::pair<std::string, std::uint16_t>> endpoint;
   std::string unreachable;
   for (const auto& e : endpoints) {
@@ -212,7 +215,22 @@ int run_certify(const CertifyArgs& a) {
   }
   FacilityInbox inbox(std::move(folders), cfg->hostname);
 
+  // The certification fixtures' keys (testnet --with-facility makes them).
+  std::vector<std::pair<ossl::EvpPkeyPtr, ossl::X509Ptr>> fixture_keys;
+  std::vector<certify::FixtureSigner> fixtures;
+  for (const auto& f : certify::load_fixtures(cfg->data_dir, cfg->domain)) {
+    auto fkey = pki::read_private_key(f.key);
+    auto fcert = pki::read_certificate(f.cert);
+    if (!fkey || !fcert)
+      return cannot_run(kWhat, "certification fixture " + f.member_id + ": " +
+                                   (fkey ? fcert.error().text : fkey.error().text));
+    fixture_keys.emplace_back(std::move(*fkey), std::move(*fcert));
+    fixtures.push_back({std::string(f.spec.case_id), f.domain,
+                        smime::Identity{fixture_keys.back().first.get(), fixture_keys.back().second.get(), {}, f.member_id}});
+  }
+
   certify::RunInputs in;
+  in.fixtures = std::move(fixtures);
   in.profile = profile;
   in.directory = directory;
   in.trust = local->trust.get();

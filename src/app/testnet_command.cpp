@@ -14,7 +14,8 @@
 // block whose ports are all free on 127.0.0.1 right now (tests, `demo`).
 // --with-facility adds the certification facility (facility.example) as
 // the last gateway: a member like the others, which `securemail certify
-// serve` runs and `securemail certify --target` works from.
+// serve` runs and `securemail certify --target` works from, with the
+// certification fixtures (certify/fixtures.h) listed below its domain.
 #include "app/testnet_command.h"
 
 #include <arpa/inet.h>
@@ -34,6 +35,7 @@
 #include "app/cli_support.h"
 #include "app/directory_parts.h"
 #include "app/init_command.h"
+#include "certify/fixtures.h"
 #include "config/config.h"
 #include "directory/registry.h"
 #include "pki/authority.h"
@@ -241,6 +243,10 @@ int build_testnet(const TestnetArgs& a, Testnet* out) {
       da.member.given.insert("capability");
     }
     if (int rc = dir::add_member(da); rc != 0) return rc;
+    if (n.facility) {  // the test members with bad certificates the runner signs with
+      auto fixtures = certify::make_fixtures(auth, n.data, n.domain, "127.0.0.1:" + std::to_string(n.inbound));
+      if (!fixtures) return failed(what, fixtures.error().text);
+    }
   }
   dir::Args pa;
   pa.authority = auth.string();

@@ -33,11 +33,15 @@ constexpr std::array kDraft09 = {
 
 // Draft 0.10: 0.9 plus the test agent: what the target reports it took
 // (content of every kind, checked by digest) and what it sends when
-// triggered (sealed to the facility, verified there, digest checked).
+// triggered (sealed to the facility, verified there, digest checked); and
+// signers the target must refuse: the certification fixtures (expired,
+// not yet valid, revoked, from another authority).
 constexpr std::array kAgentCases = {
     ProfileCase{"INT-OUT-BASIC", R},  ProfileCase{"INT-IN-BINARY", R},  ProfileCase{"INT-IN-LARGE", R},
     ProfileCase{"INT-IN-EMPTY", R},   ProfileCase{"INT-IN-UTF8", R},    ProfileCase{"INT-OUT-BINARY", R},
     ProfileCase{"INT-OUT-LARGE", R},  ProfileCase{"INT-OUT-EMPTY", R},  ProfileCase{"INT-OUT-UTF8", R},
+    ProfileCase{"SEC-SIGNER-EXPIRED", R}, ProfileCase{"SEC-SIGNER-NOTYET", R}, ProfileCase{"SEC-SIGNER-REVOKED", R},
+    ProfileCase{"SEC-SIGNER-WRONGCA", R},
 };
 
 // One profile's cases and then another's (a report lists them in

@@ -41,12 +41,20 @@
 
 namespace sm::certify {
 
+// A certification fixture the runner signs with (fixtures.h): its case,
+// its domain, its key and certificate (owned by the caller).
+struct FixtureSigner {
+  std::string case_id, domain;
+  smime::Identity identity;
+};
+
 struct RunInputs {
   const Profile* profile = nullptr;
   std::shared_ptr<const directory::Directory> directory;
   const pki::TrustStore* trust = nullptr;
   smime::Identity facility;          // signs test mail; its certificate is the TLS client certificate
   std::string facility_member, facility_domain;
+  std::vector<FixtureSigner> fixtures;  // SEC-SIGNER-EXPIRED and the others; none: those cases FAIL "not run"
   const directory::Member* target = nullptr;
   std::string given;                 // the target as given on the command line
   std::string host;                  // endpoint tested
@@ -54,7 +62,9 @@ struct RunInputs {
   std::string runner_address;        // receiptsTo: runner@<facility domain>
   std::string helo_name;             // what EHLO says
   std::chrono::seconds max_wait{900};
-  std::chrono::milliseconds io_timeout{30'000};
+  // Longer than the 30 s a target may hold back the reply to a sealed
+  // message that failed (its sealed-failure delay).
+  std::chrono::milliseconds io_timeout{75'000};
   // What reached the facility's Maildir since the last call (receipts to
   // the runner, agents' reports to results@, triggered test messages);
   // called every second while the runner waits.

@@ -68,6 +68,8 @@ struct SentMessage {
   bool wants_receipt = false;       // only a signed receipt proves it (INT-RCPT-RETURN)
   bool trigger = false;             // a trigger: judged by what the target sends
   std::string description;
+  std::string mail_from;            // the envelope sender; empty: the runner's address
+  const smime::Identity* signer = nullptr;  // null: the facility's key
   std::string message_id;
   std::string digest;               // of the content: what the agent must report, or the trigger's content
   smime::SignedRecord record;

@@ -20,8 +20,10 @@
 #include <algorithm>
 #include <thread>
 
+#include "certify/fixtures.h"
 #include "certify/runner_parts.h"
 #include "certify/test_mail.h"
+#include "directory/member.h"
 #include "smime/receipt.h"
 
 namespace sm::certify {
@@ -30,8 +32,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string other_member_domain(const RunState& run) {
-  for (const auto& m : run.in.directory->feed().members)
-    if (m.id != run.in.target->id && m.id != run.in.facility_member && !m.domains.empty()) return m.domains.front();
+  const auto& members = run.in.directory->feed().members;
+  const auto facilities = directory::facility_domains(members);
+  for (const auto& m : members)
+    if (m.id != run.in.target->id && m.id != run.in.facility_member && !m.domains.empty() &&
+        !directory::is_fixture(m, facilities))
+      return m.domains.front();
   return run.in.target->domains.front();
 }
 
@@ -48,7 +54,7 @@ void send_sealed(RunState& run, SentMessage& s, TestMessage& m, const SealChoice
   const std::vector<std::string>& to = m.to;
   std::vector<const X509*> recipients;
   for (const auto& c : run.certificates) recipients.push_back(c.get());
-  auto sealed = seal_test_message(text, run.in.facility, recipients, choice);
+  auto sealed = seal_test_message(text, s.signer ? *s.signer : run.in.facility, recipients, choice);
   text.clear();
   if (!sealed) {
     s.reply = "could not seal: " + sealed.error().text;
@@ -66,7 +72,7 @@ void send_sealed(RunState& run, SentMessage& s, TestMessage& m, const SealChoice
     s.reply = "not sent: the TLS certificate is not one the directory lists";
     return;
   }
-  auto mail = probe.command("MAIL FROM:<" + run.in.runner_address + ">");
+  auto mail = probe.command("MAIL FROM:<" + (s.mail_from.empty() ? run.in.runner_address : s.mail_from) + ">");
   if (!mail || mail->code != 250) {
     s.reply = "MAIL FROM: " + (mail ? mail->summary() : mail.error().text);
     return probe.quit();
@@ -233,10 +239,27 @@ void run_sealed_cases(RunState& run) {
     if (auto* p = add_to({postmaster}, run.in.runner_address, name, std::vector<std::string>{id}, description,
                          SealChoice{.cipher = cipher, .tamper = true}))
       p->sent.refusal_passes = true;
+  // Signers that must be refused, each with an envelope sender in the
+  // From: domain (so a refusal is for the signer, not for the sender).
   const std::string other = other_member_domain(run);
   if (auto* p = add_to({postmaster}, "certify@" + other, "wrong-domain", std::vector<std::string>{"SEC-SIGNER-WRONGDOMAIN"},
-                       "sealed and signed with the facility's key, From: certify@" + other, SealChoice{}))
+                       "sealed and signed with the facility's key, From: certify@" + other, SealChoice{})) {
     p->sent.refusal_passes = true;
+    p->sent.mail_from = "certify@" + other;
+  }
+  for (const auto& f : run.in.fixtures)
+    if (auto* p = add_to({postmaster}, "certify@" + f.domain, "fixture", std::vector<std::string>{f.case_id},
+                         "sealed and signed by the certification fixture " + f.domain + ", From: certify@" + f.domain,
+                         SealChoice{})) {
+      p->sent.refusal_passes = true;
+      p->sent.mail_from = "certify@" + f.domain;
+      p->sent.signer = &f.identity;
+    }
+  for (const auto& spec : kFixtures)
+    if (std::none_of(run.in.fixtures.begin(), run.in.fixtures.end(), [&](const auto& f) { return f.case_id == spec.case_id; }) &&
+        run.wanted(spec.case_id))
+      run.decide(spec.case_id, false, "", "not run: the facility has no certification fixture for it "
+                 "(testnet --with-facility makes them)", Clock::now());
   std::vector<std::string> contacts = {postmaster, "abuse@" + domain};
   const std::string& admin = run.in.target->admin_contact;
   bool admin_ours = !admin.empty() && run.in.directory->lookup_address(admin) == run.in.target;
@@ -244,11 +267,18 @@ void run_sealed_cases(RunState& run) {
   add_to(contacts, run.in.runner_address, "contacts", std::vector<std::string>{"OPS-CONTACTS"},
          "one sealed message to postmaster@, abuse@ and the directory's admin contact", SealChoice{});
 
+  // What must be accepted first, then the triggers, then what must be
+  // refused: each refusal counts against the facility in the target's
+  // sealed-failure throttle, and slows what comes after it.
+  std::stable_partition(plans.begin(), plans.end(), [](const Plan& p) { return !p.sent.refusal_passes; });
   std::vector<SentMessage> sent;
+  bool triggered = false;
   for (auto& p : plans) {
+    if (p.sent.refusal_passes && !triggered) send_triggers(run, sent), triggered = true;
     send_sealed(run, p.sent, p.message, p.choice);
     sent.push_back(std::move(p.sent));
   }
+  if (!triggered) send_triggers(run, sent);
   plans.clear();
   // OPS-CONTACTS is judged by the SMTP replies alone.
   for (auto it = sent.begin(); it != sent.end();) {
@@ -261,7 +291,6 @@ void run_sealed_cases(RunState& run) {
     run.decide("OPS-CONTACTS", it->accepted, it->description, observed, it->since);
     it = sent.erase(it);
   }
-  send_triggers(run, sent);
   // Wait while an accepted message has nothing that decides it.
   const auto deadline = Clock::now() + run.in.max_wait;
   auto waiting = [&] { return std::any_of(sent.begin(), sent.end(), undecided); };

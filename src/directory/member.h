@@ -27,6 +27,22 @@ inline constexpr std::string_view kCapReceipts = "signed-receipts";      // RFC 
 // The authority's certification facility (issue 17): every gateway's
 // self-test pings its test agent.
 inline constexpr std::string_view kCapFacility = "certification-facility";
+// A certification fixture (issue 17): a test member whose certificate is
+// bad on purpose (expired, not yet valid, revoked, from another
+// authority), so that the facility can sign with it and see the target
+// refuse. The authority lists it only when every domain of it lies below
+// an active facility's domain (is_fixture); gateways check its
+// certificate on first use like any other and refuse it.
+inline constexpr std::string_view kCapFixture = "certification-fixture";
+
+struct Member;
+// "x.f.example" is below "f.example" (not equal to it, case as given).
+bool is_subdomain_of(std::string_view domain, std::string_view parent);
+// The domains of the active certification facilities among `members`.
+std::vector<std::string> facility_domains(const std::vector<Member>& members);
+// Is `m` a certification fixture: kCapFixture, not a facility itself, and
+// every one of its domains below one of `facilities`?
+bool is_fixture(const Member& m, const std::vector<std::string>& facilities);
 
 struct Certification {
   std::string profile;  // requirements profile version, e.g. "1.0"; empty: never certified

@@ -96,7 +96,20 @@ Result<Member> Registry::checked(Member member, std::int64_t now) const {
   Feed alone;
   alone.members.push_back(std::move(*normal));
   if (auto r = detail::check_unique(alone); !r) return refused(r.error().text());
-  if (auto r = detail::check_certificates(alone, trust_, now); !r) return refused(r.error().text());
+  std::vector<std::string> facilities;
+  const Member& m = alone.members.front();
+  if (m.has(kCapFixture)) {
+    if (m.has(kCapFacility)) return refused("member " + m.id + ": a certification fixture cannot be the facility too");
+    if (m.include_subdomains || m.tier != Tier::member || !m.max_marking.empty())
+      return refused("member " + m.id + ": a certification fixture has no subdomains, partner tier or marking");
+    auto all = list();
+    if (!all) return std::unexpected(all.error());
+    facilities = facility_domains(*all);
+    if (!is_fixture(m, facilities))
+      return refused("member " + m.id + ": a certification fixture's domains must lie below an active "
+                     "certification-facility member's domain");
+  }
+  if (auto r = detail::check_certificates(alone, trust_, now, &facilities); !r) return refused(r.error().text());
   return std::move(alone.members.front());
 }
 

@@ -23,6 +23,11 @@ Checked check_unique(const Feed& feed);
 // certificate is examined once (a provider's certificate shared by many
 // members), spread over the machine's cores. The authority's check
 // (registry.cpp); gateways check on first use (member_certificate.h).
-Checked check_certificates(const Feed& feed, const pki::TrustStore& trust, std::int64_t at_time);
+// One exception: a certification fixture (member.h is_fixture, judged
+// against `facilities`, or the feed's own facilities when null) may carry
+// a certificate whose only fault is its chain (expired, not yet valid,
+// revoked, foreign, too weak); it must still parse and name its domains.
+Checked check_certificates(const Feed& feed, const pki::TrustStore& trust, std::int64_t at_time,
+                           const std::vector<std::string>* facilities = nullptr);
 
 }  // namespace sm::directory::detail

@@ -20,7 +20,9 @@ metrics::LabeledCounter runs_total("securemail_selftest_runs_total", "Self-test 
 
 constexpr std::int64_t kDay = 86400;
 
-bool is_facility(const directory::Member& m) { return m.has(directory::kCapFacility); }
+bool is_facility(const directory::Member& m) {
+  return m.has(directory::kCapFacility) && !m.has(directory::kCapFixture);
+}
 
 std::string ping_check_detail(const std::vector<const SelfTestPing*>& pings) {
   std::string answered, silent;
@@ -152,9 +154,11 @@ void SelfTest::start(std::int64_t now) {
   auto dir = sources_.directory ? sources_.directory() : nullptr;
   std::vector<const directory::Member*> others;
   const directory::Member* self = dir ? dir->lookup_domain(config_.domain) : nullptr;
+  const auto facilities = dir ? directory::facility_domains(dir->feed().members) : std::vector<std::string>{};
   if (dir)
     for (const auto& m : dir->feed().members) {
-      if (&m == self || m.status != directory::Status::active || m.domains.empty()) continue;
+      // Certification fixtures have no gateway: nothing to ping.
+      if (&m == self || m.status != directory::Status::active || m.domains.empty() || is_fixture(m, facilities)) continue;
       if (is_facility(m) && std::none_of(run.pings.begin(), run.pings.end(), [](const auto& p) { return p.facility; }))
         run.pings.push_back({m.id, m.domains.front(), certify::new_nonce(), true, now, 0});
       else if (!is_facility(m))

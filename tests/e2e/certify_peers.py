@@ -324,13 +324,17 @@ def _split(entity):
 class TrustingRelay(LenientRelay):
     """Terminates TLS like LenientRelay (no bare-LF conversion); delivers
     nothing of a sealed message whose signature verifies by itself and
-    whose signer certificate does not name the From: domain, answering 250."""
+    whose signer certificate does not name the From: domain - nor, given
+    the authority's folder, of one whose signer certificate does not
+    verify against the authority and its CRL - answering 250: it trusts
+    any signer."""
     ACCEPTED = b"250 2.0.0 Ok: queued as TRUSTED\r\n"
     READY = b"354 End data with <CR><LF>.<CR><LF>\r\n"  # as the gateway says it
 
-    def __init__(self, upstream, cert_pem, key_pem, timeout=30.0):
+    def __init__(self, upstream, cert_pem, key_pem, timeout=30.0, authority=None):
         super().__init__(upstream, cert_pem, key_pem, timeout)
         self.cert_pem, self.key_pem = str(cert_pem), str(key_pem)
+        self.authority = authority  # its ca.pem and crl.pem: what a correct gateway checks and this one skips
         self.seen = []  # per message read: "swallowed: ..." or "replayed: ...", for a test's diagnostics
 
     # -- the session ----------------------------------------------------------
@@ -489,12 +493,24 @@ class TrustingRelay(LenientRelay):
             if r.returncode:
                 return False, "sealed, signature does not verify"
             names = self._openssl("x509", "-in", signer, "-noout", "-ext", "subjectAltName").stdout.decode()
+            with open(signer, "rb") as f:
+                signer_pem = f.read()
             with open(content, "rb") as f:
                 signed_head, _ = _split(f.read())
         dns = {n.lower().rstrip(".") for n in re.findall(r"DNS:([^,\s]+)", names)}
         sender = email.utils.parseaddr(_unfolded_field(signed_head, rb"From") or "")[1]
         domain = sender.rpartition("@")[2].lower().rstrip(".") if "@" in sender else ""
         if domain and domain in dns:
+            if self.authority is not None:
+                # A correct gateway would refuse this signer (out of date, revoked, another
+                # authority's); this one takes the signature by itself and delivers.
+                with tempfile.NamedTemporaryFile("wb", suffix=".pem") as f:
+                    f.write(signer_pem)
+                    f.flush()
+                    r = self._openssl("verify", "-CAfile", str(self.authority / "ca.pem"), "-crl_check",
+                                      "-CRLfile", str(self.authority / "crl.pem"), f.name)
+                if r.returncode:
+                    return True, f"signer not valid ({r.stdout.decode().strip().splitlines()[-1:]}), From: {sender}"
             return False, f"signed by {sorted(dns)}, From: {sender}"
         return True, f"signed by {sorted(dns)}, From: {sender or '(none)'}"
 

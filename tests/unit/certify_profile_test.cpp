@@ -47,10 +47,11 @@ TEST(CertifyProfile, Draft010KeepsEvery09CaseAndAddsTheAgentsOwn) {
   EXPECT_EQ(&default_profile(), next);
   for (const auto& c : old->cases) EXPECT_EQ(next->requirement(c.id), c.requirement) << c.id;
   for (const char* id : {"INT-OUT-BASIC", "INT-OUT-BINARY", "INT-OUT-LARGE", "INT-OUT-EMPTY", "INT-OUT-UTF8",
-                         "INT-IN-BINARY", "INT-IN-LARGE", "INT-IN-EMPTY", "INT-IN-UTF8"})
+                         "INT-IN-BINARY", "INT-IN-LARGE", "INT-IN-EMPTY", "INT-IN-UTF8", "SEC-SIGNER-EXPIRED",
+                         "SEC-SIGNER-NOTYET", "SEC-SIGNER-REVOKED", "SEC-SIGNER-WRONGCA"})
     EXPECT_EQ(next->requirement(id), Requirement::required) << id;
   // What the runner cannot judge yet is in no profile.
-  for (const char* id : {"OPS-RETRY", "SEC-SIGNER-EXPIRED", "SEC-OUT-STRIP", "INT-RCPT-OUT", "OPS-CRL-FRESH"})
+  for (const char* id : {"OPS-RETRY", "SEC-SIGNER-WEAK", "SEC-OUT-STRIP", "INT-RCPT-OUT", "OPS-CRL-FRESH"})
     EXPECT_FALSE(next->requirement(id).has_value()) << id;
   EXPECT_EQ(compare_versions("0.10", "0.9"), 1);
 }

@@ -162,6 +162,53 @@ TEST_F(RegistryTest, PublishRefusesAFeedGatewaysWouldRefuse) {
   EXPECT_EQ(next->serial, 2u);  // the refusal burned no serial
 }
 
+TEST_F(RegistryTest, CertificationFixturesMayCarryABadChainBelowAFacilityAndNowhereElse) {
+  Registry reg = open();
+  Member facility = member("facility", {"facility.example"});
+  facility.capabilities.push_back(std::string(kCapFacility));
+  ASSERT_TRUE(reg.add(facility));
+  const std::int64_t yesterday = testing::now_seconds() - 86400;
+  auto fixture = [&](std::string id, std::string domain, std::string pem) {
+    Member m = make_member(std::move(id), {std::move(domain)});
+    m.max_marking.clear();
+    m.capabilities = {std::string(kCapFixture)};
+    m.certificates = {std::move(pem)};
+    return m;
+  };
+  TestAuthority rogue;  // another authority
+  auto expired = reg.add(fixture("fx-expired", "expired.facility.example",
+                                 auth_.issue({"expired.facility.example"}, yesterday)));
+  ASSERT_TRUE(expired) << expired.error().text;
+  auto foreign = reg.add(fixture("fx-wrongca", "wrongca.facility.example", rogue.issue({"wrongca.facility.example"})));
+  ASSERT_TRUE(foreign) << foreign.error().text;
+  auto published = reg.publish(auth_.key(), auth_.cert());
+  ASSERT_TRUE(published) << published.error().text;
+
+  // The same kind of certificate on an ordinary member is refused, and so
+  // is a fixture anywhere but below the facility, or naming other domains.
+  Member plain = fixture("plain", "expired2.facility.example", auth_.issue({"expired2.facility.example"}, yesterday));
+  plain.capabilities = {"ec"};
+  expect_refused(reg.add(plain), "expired");
+  expect_refused(reg.add(fixture("fx-out", "expired.other.example", auth_.issue({"expired.other.example"}, yesterday))),
+                 "must lie below an active certification-facility");
+  expect_refused(reg.add(fixture("fx-apex", "facility2.example", auth_.issue({"facility2.example"}, yesterday))),
+                 "must lie below");
+  expect_refused(reg.add(fixture("fx-name", "name.facility.example", auth_.issue({"other.facility.example"}, yesterday))),
+                 "does not name domain name.facility.example");
+  Member both = fixture("fx-both", "both.facility.example", auth_.issue({"both.facility.example"}));
+  both.capabilities.push_back(std::string(kCapFacility));
+  expect_refused(reg.add(both), "cannot be the facility too");
+  Member marked = fixture("fx-marked", "marked.facility.example", auth_.issue({"marked.facility.example"}));
+  marked.max_marking = "RESTRICTED";
+  expect_refused(reg.add(marked), "no subdomains, partner tier or marking");
+
+  // Without an active facility the fixtures are orphans: publishing refuses them.
+  ASSERT_TRUE(reg.set_status("facility", Status::suspended));
+  auto orphaned = reg.publish(auth_.key(), auth_.cert());
+  ASSERT_FALSE(orphaned);
+  EXPECT_NE(orphaned.error().text.find("fx-"), std::string::npos) << orphaned.error().text;
+}
+
 TEST_F(RegistryTest, OpenNeedsAnAuthorityFolder) {
   testing::TempDir empty;
   EXPECT_FALSE(Registry::open(empty.path));

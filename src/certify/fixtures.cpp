@@ -1,0 +1,108 @@
+// fixtures.cpp - making and finding the certification fixtures (see
+// fixtures.h).
+#include "certify/fixtures.h"
+
+#include <ctime>
+
+#include "directory/registry.h"
+#include "pki/authority.h"
+#include "pki/certificate.h"
+#include "pki/key.h"
+
+namespace sm::certify {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::int64_t kDay = 86400;
+
+Error trouble(std::string what) { return Error{451, "4.3.0", "certification fixtures: " + std::move(what)}; }
+
+// A fresh key and a certificate for `domain` from `authority`, written to
+// the fixture's folder.
+Result<Fixture> issue_fixture(pki::Authority& authority, const fs::path& folder, const FixtureSpec& spec,
+                              const std::string& facility_domain, std::int64_t not_before, std::int64_t not_after) {
+  Fixture f{spec, "fx-" + std::string(spec.name), std::string(spec.name) + "." + facility_domain,
+            folder / spec.name / "key.pem", folder / spec.name / "cert.pem"};
+  auto key = pki::generate_key(pki::KeyType::ec_p256);
+  if (!key) return std::unexpected(key.error());
+  pki::GatewayCertRequest request;
+  request.domains = {f.domain};
+  request.organisation = "SecureMail certification fixture";
+  request.public_key = key->get();
+  request.not_before = not_before;
+  request.not_after = not_after;
+  auto cert = authority.issue(request);
+  if (!cert) return std::unexpected(cert.error());
+  std::error_code ec;
+  fs::create_directories(folder / spec.name, ec);
+  if (ec) return std::unexpected(trouble("cannot create " + (folder / spec.name).string() + ": " + ec.message()));
+  if (auto w = pki::write_private_key(f.key, key->get()); !w) return std::unexpected(w.error());
+  if (auto w = pki::write_file_atomic(f.cert, pki::to_pem(cert->get()), 0644, true); !w) return std::unexpected(w.error());
+  return f;
+}
+
+}  // namespace
+
+fs::path fixtures_folder(const fs::path& data) { return data / "certify" / "fixtures"; }
+
+Result<std::vector<Fixture>> make_fixtures(const fs::path& authority_dir, const fs::path& data,
+                                           const std::string& facility_domain, const std::string& endpoint) {
+  const fs::path folder = fixtures_folder(data);
+  if (fs::exists(folder)) return std::unexpected(trouble(folder.string() + " exists already"));
+  auto authority = pki::Authority::open(authority_dir);
+  if (!authority) return std::unexpected(authority.error());
+  const fs::path rogue_dir = data / "certify" / "rogue-ca";
+  pki::AuthorityOptions rogue_options;
+  rogue_options.name = "SecureMail Certification Rogue CA";  // not the real one's name: a clean "untrusted"
+  if (auto r = pki::init_authority(rogue_dir, rogue_options); !r) return std::unexpected(r.error());
+  auto rogue = pki::Authority::open(rogue_dir);
+  if (!rogue) return std::unexpected(rogue.error());
+
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  std::vector<Fixture> made;
+  for (const auto& spec : kFixtures) {
+    std::int64_t nb = now - 30 * kDay, na = now + 3 * 365 * kDay;
+    if (spec.name == "expired") na = now - kDay;
+    if (spec.name == "notyet") nb = now + 3650 * kDay, na = nb + 365 * kDay;
+    auto f = issue_fixture(spec.name == "wrongca" ? *rogue : *authority, folder, spec, facility_domain, nb, na);
+    if (!f) return std::unexpected(f.error());
+    if (spec.name == "revoked") {
+      auto cert = pki::read_certificate(f->cert);
+      if (!cert) return std::unexpected(cert.error());
+      if (auto r = authority->revoke(pki::fingerprint(cert->get()), pki::RevocationReason::key_compromise); !r)
+        return std::unexpected(r.error());
+    }
+    made.push_back(std::move(*f));
+  }
+  // The registry opens after the revocation, so its trust sees the CRL.
+  auto registry = directory::Registry::open(authority_dir);
+  if (!registry) return std::unexpected(registry.error());
+  for (const auto& f : made) {
+    auto pem = pki::read_file(f.cert, 1 << 20);
+    if (!pem) return std::unexpected(pem.error());
+    directory::Member m;
+    m.id = f.member_id;
+    m.organisation = "SecureMail certification fixture (" + std::string(f.spec.what) + ")";
+    m.domains = {f.domain};
+    m.endpoints = {endpoint};  // never used: no gateway seals to a certificate that fails
+    m.certificates = {*pem};
+    m.capabilities = {std::string(directory::kCapFixture)};
+    m.jurisdiction = "NZ";
+    if (auto r = registry->add(std::move(m)); !r) return std::unexpected(r.error());
+  }
+  return made;
+}
+
+std::vector<Fixture> load_fixtures(const fs::path& data, const std::string& facility_domain) {
+  std::vector<Fixture> out;
+  const fs::path folder = fixtures_folder(data);
+  for (const auto& spec : kFixtures) {
+    Fixture f{spec, "fx-" + std::string(spec.name), std::string(spec.name) + "." + facility_domain,
+              folder / spec.name / "key.pem", folder / spec.name / "cert.pem"};
+    std::error_code ec;
+    if (fs::exists(f.key, ec) && fs::exists(f.cert, ec)) out.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace sm::certify

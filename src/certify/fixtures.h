@@ -1,0 +1,63 @@
+// fixtures.h - the certification fixtures (issue 17): test members below
+// the facility's domain whose S/MIME certificates are bad on purpose, so
+// that the runner can sign test mail with them and see the target refuse
+// it (SEC-SIGNER-*). Each is listed in the real directory by the real
+// authority (a target must be certified as it runs, with its own
+// directory), carries the capability certification-fixture, and is
+// allowed there only below an active facility's domain
+// (directory/member.h is_fixture). Gateways check its certificate on first
+// use like any member's and refuse it, which is what is tested.
+//
+//   fx-expired  expired.<F>  expired yesterday
+//   fx-notyet   notyet.<F>   valid from ten years on
+//   fx-revoked  revoked.<F>  revoked before it was ever published (the CRL
+//                            the feed carries lists it)
+//   fx-wrongca  wrongca.<F>  from another authority, DATA/certify/rogue-ca
+//
+// Keys and certificates live in DATA/certify/fixtures/<name>/ of the
+// facility (key.pem 0600, cert.pem).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/error.h"
+
+namespace sm::certify {
+
+struct FixtureSpec {
+  std::string_view name;     // "expired": the subdomain, the folder, the member id's tail
+  std::string_view case_id;  // "SEC-SIGNER-EXPIRED"
+  std::string_view what;     // "a certificate that expired yesterday"
+};
+inline constexpr FixtureSpec kFixtures[] = {
+    {"expired", "SEC-SIGNER-EXPIRED", "a certificate that expired yesterday"},
+    {"notyet", "SEC-SIGNER-NOTYET", "a certificate valid only from ten years on"},
+    {"revoked", "SEC-SIGNER-REVOKED", "a certificate the authority revoked"},
+    {"wrongca", "SEC-SIGNER-WRONGCA", "a certificate from another authority"},
+};
+
+struct Fixture {
+  FixtureSpec spec;
+  std::string member_id, domain;  // "fx-expired", "expired.facility.example"
+  std::filesystem::path key, cert;
+};
+
+// data: the facility's data folder.
+std::filesystem::path fixtures_folder(const std::filesystem::path& data);
+
+// Make the fixtures for the facility (member facility_id, domain F) with
+// the authority in `authority` (unencrypted CA key, as testnet makes it):
+// keys, certificates, the rogue CA, the revocation; then add each as a
+// member of the authority's registry (publish afterwards). Refuses when
+// the fixtures folder already exists.
+Result<std::vector<Fixture>> make_fixtures(const std::filesystem::path& authority, const std::filesystem::path& data,
+                                           const std::string& facility_domain, const std::string& endpoint);
+
+// The fixtures made for the facility in `data` (those whose key and
+// certificate are there).
+std::vector<Fixture> load_fixtures(const std::filesystem::path& data, const std::string& facility_domain);
+
+}  // namespace sm::certify
