@@ -167,9 +167,16 @@ void judge(RunState& run, const SentMessage& s) {
   }
 }
 
-}  // namespace
+struct Plan {
+  SentMessage sent;
+  SealChoice choice;
+  TestMessage message;
+};
 
-void run_sealed_cases(RunState& run) {
+// Every sealed message of the run, in the order planned. admin_ours: the
+// directory's admin contact is in the target's domains (and was added to
+// the contacts message).
+std::vector<Plan> plan_messages(RunState& run, bool& admin_ours) {
   const std::string& domain = run.in.target->domains.front();
   const std::string postmaster = "postmaster@" + domain;
   const std::string target_agent = agent_address(domain);
@@ -177,17 +184,6 @@ void run_sealed_cases(RunState& run) {
   // Profiles with the test agent's cases send the inbound messages to it
   // and take its report as proof; older ones judge by receipts alone.
   const bool with_agent = run.in.profile->requirement("INT-OUT-BASIC").has_value();
-  if (!run.rsa_target) {
-    run.info("INT-IN-RSA-OAEP", "", "not applicable: the target has no RSA certificate");
-    run.info("INT-IN-RSA-PKCS1", "", "not applicable: the target has no RSA certificate");
-  }
-  if (!run.ec_target) run.info("INT-IN-ECDH", "", "not applicable: the target has no EC certificate");
-
-  struct Plan {
-    SentMessage sent;
-    SealChoice choice;
-    TestMessage message;
-  };
   std::vector<Plan> plans;
   // A message to the target's agent with test content: reported on.
   auto add = [&](std::string name, std::vector<std::string> cases, std::string description, SealChoice choice,
@@ -262,11 +258,26 @@ void run_sealed_cases(RunState& run) {
                  "(testnet --with-facility makes them)", Clock::now());
   std::vector<std::string> contacts = {postmaster, "abuse@" + domain};
   const std::string& admin = run.in.target->admin_contact;
-  bool admin_ours = !admin.empty() && run.in.directory->lookup_address(admin) == run.in.target;
+  admin_ours = !admin.empty() && run.in.directory->lookup_address(admin) == run.in.target;
   if (admin_ours && std::find(contacts.begin(), contacts.end(), admin) == contacts.end()) contacts.push_back(admin);
   add_to(contacts, run.in.runner_address, "contacts", std::vector<std::string>{"OPS-CONTACTS"},
          "one sealed message to postmaster@, abuse@ and the directory's admin contact", SealChoice{});
 
+  return plans;
+}
+
+}  // namespace
+
+void run_sealed_cases(RunState& run) {
+  if (!run.rsa_target) {
+    run.info("INT-IN-RSA-OAEP", "", "not applicable: the target has no RSA certificate");
+    run.info("INT-IN-RSA-PKCS1", "", "not applicable: the target has no RSA certificate");
+  }
+  if (!run.ec_target) run.info("INT-IN-ECDH", "", "not applicable: the target has no EC certificate");
+
+  bool admin_ours = false;
+  std::vector<Plan> plans = plan_messages(run, admin_ours);
+  const std::string& admin = run.in.target->admin_contact;
   // What must be accepted first, then the triggers, then what must be
   // refused: each refusal counts against the facility in the target's
   // sealed-failure throttle, and slows what comes after it.
