@@ -2,6 +2,7 @@
 #include "certify/arrivals.h"
 
 #include "certify/content.h"
+#include "evidence/ledger.h"
 #include "mime/header.h"
 #include "mime/multipart.h"
 #include "util/text.h"
@@ -65,9 +66,7 @@ bool sort_arrival(std::string_view message, std::string_view host, Arrivals& int
   if (!label) return false;
   ArrivedMessage m;
   m.label = *label;
-  std::string id(trim(header->get("Message-ID").value_or("")));
-  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
-  m.message_id = id;
+  m.message_id = evidence::bare_message_id(header->get("Message-ID").value_or(""));
   m.mark = facility_mark(message, host);
   m.octets = message.size();
   auto digest = message_content_digest(message);

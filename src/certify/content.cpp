@@ -9,6 +9,7 @@
 
 #include "mime/header.h"
 #include "mime/multipart.h"
+#include "smime/source.h"
 #include "util/base64.h"
 #include "util/hex.h"
 #include "util/text.h"
@@ -116,16 +117,6 @@ std::string text_content(const ContentSpec& spec) {
 
 Error bad_body(std::string what) { return Error{554, "5.6.0", "test content: " + std::move(what)}; }
 
-std::string crlf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 32);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += '\r';
-    out += text[i];
-  }
-  return out;
-}
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -135,7 +126,7 @@ int hex_value(char c) {
 
 // RFC 2045 6.7: soft line breaks, =XX, trailing white space dropped.
 Result<std::string> decode_quoted_printable(std::string_view body) {
-  std::string text = crlf(body), out;
+  std::string text = smime::canonicalize_crlf(body), out;
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find("\r\n", start);
@@ -251,7 +242,6 @@ Result<std::string> message_content_digest(std::string_view message) {
   if (type.starts_with("multipart/")) return std::unexpected(bad_body("a multipart body, not one part"));
   std::string_view body = message.substr(std::min(header->body_offset(), message.size()));
   std::string encoding = ascii_lower(header->get("Content-Transfer-Encoding").value_or("7bit"));
-  while (!encoding.empty() && (encoding.back() == ' ' || encoding.back() == '\t')) encoding.pop_back();
   if (encoding == "base64") {
     auto octets = mime::decode_base64_body(body);
     if (!octets) return std::unexpected(octets.error());
@@ -264,7 +254,7 @@ Result<std::string> message_content_digest(std::string_view message) {
   }
   if (encoding != "7bit" && encoding != "8bit" && encoding != "binary")
     return std::unexpected(bad_body("unknown Content-Transfer-Encoding " + encoding));
-  return content_sha256(crlf(body));
+  return content_sha256(smime::canonicalize_crlf(body));
 }
 
 }  // namespace sm::certify

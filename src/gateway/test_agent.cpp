@@ -3,9 +3,10 @@
 
 #include <ctime>
 
-#include "directory/feed_crl.h"
-#include "gateway/inbound.h"
 #include "certify/test_mail.h"
+#include "directory/feed_crl.h"
+#include "evidence/ledger.h"
+#include "gateway/inbound.h"
 #include "mime/header.h"
 #include "mime/multipart.h"
 #include "pki/certificate.h"
@@ -98,8 +99,7 @@ certify::AgentMessage TestAgent::report_about(const certify::TestLabel& label, s
 void TestAgent::take_test_content(const std::string& id, const directory::Member& facility,
                                   const mime::HeaderBlock& header, const certify::TestLabel& label,
                                   const InboundOutcome& out, std::int64_t now) {
-  std::string about(header.get("Message-ID").value_or(""));
-  if (about.size() >= 2 && about.front() == '<' && about.back() == '>') about = about.substr(1, about.size() - 2);
+  std::string about = evidence::bare_message_id(header.get("Message-ID").value_or(""));
   auto seen = report_about(label, about, out.result, now);
   seen.delivered_as_verified = out.result == "pass";
   auto digest = certify::message_content_digest(out.message);
