@@ -25,6 +25,7 @@
 #include "app/run_command.h"
 #include "certify/arrivals.h"
 #include "certify/fixtures.h"
+#include "certify/observations.h"
 #include "certify/profile.h"
 #include "certify/test_protocol.h"
 #include "certify/report.h"
@@ -82,7 +83,9 @@ std::optional<std::pair<std::string, std::uint16_t>> host_port(const std::string
 // them), agents' reports and triggered test messages (certify/arrivals.h).
 class FacilityInbox {
  public:
-  FacilityInbox(std::vector<fs::path> folders, std::string host) : folders_(std::move(folders)), host_(std::move(host)) {
+  FacilityInbox(std::vector<fs::path> folders, std::string host, fs::path observations)
+      : folders_(std::move(folders)), host_(std::move(host)), observations_(std::move(observations)),
+        observed_(certify::observations_end(observations_)) {
     for (auto& f : files()) seen_.insert(f);
   }
   certify::Arrivals arrived() {
@@ -97,6 +100,7 @@ class FacilityInbox {
       else
         certify::sort_arrival(text, host_, out);
     }
+    out.observations = certify::read_observations(observations_, observed_);
     return out;
   }
 
@@ -111,6 +115,8 @@ class FacilityInbox {
   }
   std::vector<fs::path> folders_;
   std::string host_;
+  fs::path observations_;
+  std::uint64_t observed_ = 0;  // read up to here
   std::set<std::string> seen_;
 };
 
@@ -208,12 +214,14 @@ int run_certify(const CertifyArgs& a) {
   }
   const std::string runner = "runner@" + cfg->domain;
   std::vector<fs::path> folders;
-  for (const auto& address : {runner, std::string(certify::kResultsLocalPart) + "@" + cfg->domain}) {
+  // The runner's and results@ folders, and the test addresses where triggered mail lands.
+  for (const auto& address : {runner, std::string(certify::kResultsLocalPart) + "@" + cfg->domain,
+                              "tempfail@" + cfg->domain, "delay@" + cfg->domain}) {
     auto folder = delivery::maildir_folder_name(address);
     if (!folder) return cannot_run(kWhat, address + ": " + folder.error().text);
     folders.push_back(cfg->deliver.internal.path / *folder);
   }
-  FacilityInbox inbox(std::move(folders), cfg->hostname);
+  FacilityInbox inbox(std::move(folders), cfg->hostname, certify::observations_file(cfg->data_dir));
 
   // The certification fixtures' keys (testnet --with-facility makes them).
   std::vector<std::pair<ossl::EvpPkeyPtr, ossl::X509Ptr>> fixture_keys;
@@ -245,6 +253,7 @@ int run_certify(const CertifyArgs& a) {
   in.runner_address = runner;
   in.helo_name = cfg->hostname;
   in.max_wait = *max_wait;
+  in.facility_delay = cfg->facility.delay;
   in.arrived = [&inbox] { return inbox.arrived(); };
   in.progress = [](const certify::Outcome& o) {
     std::cerr << "  " << certify::to_string(o.status) << "  " << o.spec->id << "\n";
@@ -310,7 +319,7 @@ int serve(const std::string& file) {
     return cannot_run("certify serve", "the facility's own certificate expired on " + pki::iso_time(info.not_after));
   if (cfg->deliver.internal.kind != config::Target::Kind::maildir)
     return cannot_run("certify serve", "[deliver] internal must be a Maildir: the runner reads receipts there");
-  return run_gateway(file);
+  return run_gateway(file, true);
 }
 
 }  // namespace

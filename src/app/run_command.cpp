@@ -41,7 +41,7 @@
 namespace sm::app {
 namespace fs = std::filesystem;
 
-int run_gateway(const std::string& file) {
+int run_gateway(const std::string& file, bool facility) {
   gateway::reload::hold_sighup();  // before any thread starts: only the event loop takes it (reload.h)
   // After a reload's exec: the listening sockets and the lock the old image kept.
   if (auto inherited = gateway::reload::take_inherited_from_environment(); !inherited) {
@@ -114,6 +114,7 @@ int run_gateway(const std::string& file) {
   };
   gateway::reload::Handoff handoff;
   hooks.handoff = &handoff;
+  hooks.facility = facility;
   hooks.check_reload = [&file, &cfg] { return reload_problems(file, &*cfg); };
   int rc = gateway::run(*cfg, hooks);
   if (!handoff.requested) return rc;

@@ -10,7 +10,8 @@ namespace sm::app {
 
 void add_run_command(CLI::App& app, std::function<int()>& action);
 
-// The daemon with this config file (what `run` and `certify serve` do).
-int run_gateway(const std::string& config_file);
+// The daemon with this config file (what `run` and `certify serve` do;
+// facility: the certification facility's addresses and listeners too).
+int run_gateway(const std::string& config_file, bool facility = false);
 
 }  // namespace sm::app

@@ -49,10 +49,14 @@ namespace fs = std::filesystem;
 using Node = TestnetNode;
 
 // The three ports gateway i of a network based at N listens on.
-std::array<int, 3> ports_of(int base, std::size_t i) {
+// relay, inbound, admin; then the facility's strip and badtls listeners
+// (kept free for every gateway, used by the facility's only).
+std::array<int, 5> ports_of(int base, std::size_t i) {
   int p = base + 10 * static_cast<int>(i);
-  return {p, p + 1, p + 2};
+  return {p, p + 1, p + 2, p + 3, p + 4};
 }
+int strip_port(int relay) { return relay + 3; }
+int badtls_port(int relay) { return relay + 4; }
 
 // True when nobody listens on (or holds) 127.0.0.1:port right now.
 bool port_free(int port) {
@@ -152,6 +156,14 @@ std::string testnet_config(const Node& n, const fs::path& feed) {
       "[directory]\n"
       "feed = " + q("file:" + feed.string()) + "\n"
       "refresh = \"30s\"\n";
+  if (n.facility)
+    t += "\n# The certification facility (certify serve): its decoy listeners, and\n"
+         "# delay@ and tempfail@ short enough for a test network (defaults 120s, 10m).\n"
+         "[facility]\n"
+         "strip = " + listen_at(strip_port(n.relay)) + "\n"
+         "badtls = " + listen_at(badtls_port(n.relay)) + "\n"
+         "delay = \"10s\"\n"
+         "tempfail_for = \"5s\"\n";
   return t;
 }
 
@@ -175,7 +187,7 @@ int build_testnet(const TestnetArgs& a, Testnet* out) {
     domains->push_back(kFacilityDomain);
   }
   int base = a.base_port;
-  int top = base + 10 * static_cast<int>(domains->size() - 1) + 2;
+  int top = base + 10 * static_cast<int>(domains->size() - 1) + 4;
   if (base < 0 || top > 65535)
     return bad_usage(what, "--base-port: " + std::to_string(a.base_port) + " leaves no room for " +
                                std::to_string(domains->size()) + " gateways (ports up to " + std::to_string(top) +
@@ -202,8 +214,8 @@ int build_testnet(const TestnetArgs& a, Testnet* out) {
 
   std::vector<Node> nodes;
   for (std::size_t i = 0; i < domains->size(); ++i) {
-    auto [relay, inbound, admin] = ports_of(base, i);
-    nodes.push_back({(*domains)[i], dir / (*domains)[i], relay, inbound, admin, (*domains)[i] == kFacilityDomain});
+    auto ports = ports_of(base, i);
+    nodes.push_back({(*domains)[i], dir / (*domains)[i], ports[0], ports[1], ports[2], (*domains)[i] == kFacilityDomain});
   }
   for (const auto& n : nodes) {
     InitArgs ia;
@@ -244,7 +256,9 @@ int build_testnet(const TestnetArgs& a, Testnet* out) {
     }
     if (int rc = dir::add_member(da); rc != 0) return rc;
     if (n.facility) {  // the test members with bad certificates the runner signs with
-      auto fixtures = certify::make_fixtures(auth, n.data, n.domain, "127.0.0.1:" + std::to_string(n.inbound));
+      auto fixtures = certify::make_fixtures(auth, n.data, n.domain, "127.0.0.1:" + std::to_string(n.inbound),
+                                             {{"strip", "127.0.0.1:" + std::to_string(strip_port(n.relay))},
+                                              {"badtls", "127.0.0.1:" + std::to_string(badtls_port(n.relay))}});
       if (!fixtures) return failed(what, fixtures.error().text);
     }
   }

@@ -10,13 +10,15 @@
 //   messages  test messages a target sent on a trigger, carrying the
 //             SecureMail-Test field: their verification, signer, digest
 //             and the TLS the facility saw in its Received field
-// Signed receipts are read by the gateway's own receipt reader (app).
+// Signed receipts are read by the gateway's own receipt reader (app); the
+// observations come from the facility's log (observations.h).
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "certify/observations.h"
 #include "certify/test_protocol.h"
 
 namespace sm::certify {
@@ -56,6 +58,7 @@ struct Arrivals {
   std::vector<ArrivedReceipt> receipts;
   std::vector<ArrivedReport> reports;
   std::vector<ArrivedMessage> messages;
+  std::vector<Observation> observations;  // the facility's test addresses and decoys (observations.h)
 };
 
 // The mark by `host` in a delivered message's header (CRLF).

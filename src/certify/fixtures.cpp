@@ -3,6 +3,7 @@
 #include "certify/fixtures.h"
 
 #include <ctime>
+#include <map>
 
 #include "directory/registry.h"
 #include "pki/authority.h"
@@ -46,7 +47,8 @@ Result<Fixture> issue_fixture(pki::Authority& authority, const fs::path& folder,
 fs::path fixtures_folder(const fs::path& data) { return data / "certify" / "fixtures"; }
 
 Result<std::vector<Fixture>> make_fixtures(const fs::path& authority_dir, const fs::path& data,
-                                           const std::string& facility_domain, const std::string& endpoint) {
+                                           const std::string& facility_domain, const std::string& endpoint,
+                                           const std::vector<std::pair<std::string, std::string>>& decoys) {
   const fs::path folder = fixtures_folder(data);
   if (fs::exists(folder)) return std::unexpected(trouble(folder.string() + " exists already"));
   auto authority = pki::Authority::open(authority_dir);
@@ -74,6 +76,15 @@ Result<std::vector<Fixture>> make_fixtures(const fs::path& authority_dir, const 
     }
     made.push_back(std::move(*f));
   }
+  std::map<std::string, std::string> endpoints = {};  // member id -> its endpoint
+  for (const auto& spec : kDecoys)
+    for (const auto& [name, at] : decoys)
+      if (name == spec.name) {
+        auto f = issue_fixture(*authority, folder, spec, facility_domain, now - 30 * kDay, now + 3 * 365 * kDay);
+        if (!f) return std::unexpected(f.error());
+        endpoints[f->member_id] = at;
+        made.push_back(std::move(*f));
+      }
   // The registry opens after the revocation, so its trust sees the CRL.
   auto registry = directory::Registry::open(authority_dir);
   if (!registry) return std::unexpected(registry.error());
@@ -84,7 +95,8 @@ Result<std::vector<Fixture>> make_fixtures(const fs::path& authority_dir, const 
     m.id = f.member_id;
     m.organisation = "SecureMail certification fixture (" + std::string(f.spec.what) + ")";
     m.domains = {f.domain};
-    m.endpoints = {endpoint};  // never used: no gateway seals to a certificate that fails
+    auto decoy = endpoints.find(f.member_id);  // else never used: no gateway seals to a certificate that fails
+    m.endpoints = {decoy != endpoints.end() ? decoy->second : endpoint};
     m.certificates = {*pem};
     m.capabilities = {std::string(directory::kCapFixture)};
     m.jurisdiction = "NZ";

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/error.h"
@@ -39,6 +40,17 @@ inline constexpr FixtureSpec kFixtures[] = {
     {"wrongca", "SEC-SIGNER-WRONGCA", "a certificate from another authority"},
 };
 
+// Decoys: test members whose certificate is good but whose endpoint is one
+// of the facility's decoy listeners (gateway/facility_listeners.h). A
+// target asked to send to decoy@<name>.<F> must never get as far as MAIL.
+//
+//   fx-strip   strip.<F>   [facility] strip: STARTTLS never offered
+//   fx-badtls  badtls.<F>  [facility] badtls: a TLS certificate no directory lists
+inline constexpr FixtureSpec kDecoys[] = {
+    {"strip", "SEC-OUT-STRIP", "an endpoint that never offers STARTTLS"},
+    {"badtls", "SEC-OUT-BADTLS", "an endpoint whose TLS certificate no directory lists"},
+};
+
 struct Fixture {
   FixtureSpec spec;
   std::string member_id, domain;  // "fx-expired", "expired.facility.example"
@@ -51,10 +63,13 @@ std::filesystem::path fixtures_folder(const std::filesystem::path& data);
 // Make the fixtures for the facility (member facility_id, domain F) with
 // the authority in `authority` (unencrypted CA key, as testnet makes it):
 // keys, certificates, the rogue CA, the revocation; then add each as a
-// member of the authority's registry (publish afterwards). Refuses when
-// the fixtures folder already exists.
+// member of the authority's registry (publish afterwards). decoys: the
+// endpoint of each decoy listener by name ("strip", "badtls"); a decoy
+// member is made for each given. Refuses when the fixtures folder already
+// exists.
 Result<std::vector<Fixture>> make_fixtures(const std::filesystem::path& authority, const std::filesystem::path& data,
-                                           const std::string& facility_domain, const std::string& endpoint);
+                                           const std::string& facility_domain, const std::string& endpoint,
+                                           const std::vector<std::pair<std::string, std::string>>& decoys = {});
 
 // The fixtures made for the facility in `data` (those whose key and
 // certificate are there).

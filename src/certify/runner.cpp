@@ -11,6 +11,7 @@
 
 #include "certify/runner_parts.h"
 #include "certify/test_protocol.h"
+#include "directory/feed_crl.h"
 #include "pki/certificate.h"
 
 namespace sm::certify {
@@ -47,6 +48,40 @@ void certificate_validity(RunState& run) {
   bool ok = short_ones.empty();
   run.decide("OPS-CERT-VALIDITY", ok, "checked every certificate for " + std::to_string(days) + " more days",
              ok ? observed : "less than " + std::to_string(days) + " days left: " + short_ones, since);
+}
+
+// OPS-CRL-FRESH: the CRL the target's agent says its gateway holds (every
+// report carries it) is the facility's current one or newer, and not past
+// its next update.
+void crl_freshness(RunState& run) {
+  if (!run.may_run("OPS-CRL-FRESH")) return;
+  auto since = Clock::now();
+  std::string ours;
+  if (run.in.trust)
+    for (const auto& crl : run.in.trust->crls())
+      if (auto n = directory::crl_number(crl.get())) ours = *n;
+  const ArrivedReport* latest = nullptr;
+  for (const auto& r : run.arrived.reports)
+    if (r.mark.result == "pass" && run.is_target_agent(r.mark.signer) && r.body.run == run.run_id &&
+        (!latest || r.body.at >= latest->body.at))
+      latest = &r;
+  const std::string sent = "read the CRL number and next update in the reports of the target's agent";
+  if (!latest) return run.decide("OPS-CRL-FRESH", false, sent, "no report from the target's agent", since);
+  const auto& b = latest->body;
+  auto newer_or_same = [](const std::string& a, const std::string& b) {  // decimal strings without leading zeros
+    return a.size() != b.size() ? a.size() > b.size() : a >= b;
+  };
+  bool current = !b.crl_number.empty() && (ours.empty() || newer_or_same(b.crl_number, ours));
+  bool in_time = b.crl_next_update > now_unix();
+  std::string observed =
+      b.crl_number.empty()
+          ? "the target holds no CRL"
+          : "the target holds CRL number " + b.crl_number + " (next update " +
+                (b.crl_next_update ? pki::iso_time(b.crl_next_update) : std::string("none")) + "); the authority's current is " +
+                (ours.empty() ? std::string("unknown to the facility") : "number " + ours);
+  if (!b.crl_number.empty() && !current) observed += ": an older CRL";
+  if (!b.crl_number.empty() && !in_time) observed += ": past its next update";
+  run.decide("OPS-CRL-FRESH", current && in_time, sent, observed, since);
 }
 
 void certification_record(RunState& run) {
@@ -138,6 +173,7 @@ void RunState::poll() {
   move_into(arrived.receipts, fresh.receipts);
   move_into(arrived.reports, fresh.reports);
   move_into(arrived.messages, fresh.messages);
+  move_into(arrived.observations, fresh.observations);
 }
 
 TlsSettings RunState::client_settings() const {
@@ -218,6 +254,7 @@ Report run_certification(const RunInputs& in) {
   run_smtp_cases(run);
   run_sealed_cases(run);
   certificate_validity(run);
+  crl_freshness(run);
   certification_record(run);
   // Every case of the profile has a line; one the runner never reached is a FAIL.
   for (const auto& pc : in.profile->cases)

@@ -62,6 +62,7 @@ struct RunInputs {
   std::string runner_address;        // receiptsTo: runner@<facility domain>
   std::string helo_name;             // what EHLO says
   std::chrono::seconds max_wait{900};
+  std::chrono::seconds facility_delay{120};  // the facility's [facility] delay (delay@)
   // Longer than the 30 s a target may hold back the reply to a sealed
   // message that failed (its sealed-failure delay).
   std::chrono::milliseconds io_timeout{75'000};

@@ -67,6 +67,12 @@ struct SentMessage {
   bool refusal_passes = false;      // tamper, wrong signer: a 5xx passes
   bool wants_receipt = false;       // only a signed receipt proves it (INT-RCPT-RETURN)
   bool trigger = false;             // a trigger: judged by what the target sends
+  // What decides a trigger: the test message arriving (at runner@,
+  // tempfail@ after a 451, delay@ tried once), the agent's report of a
+  // DSN (refuse@), or a decoy listener seeing a connection and no MAIL.
+  enum class Expect { arrival, retry, delay, dsn, decoy } expect = Expect::arrival;
+  std::string decoy;                // Expect::decoy: the listener ("strip", "badtls")
+  std::int64_t sent_at = 0;         // unix seconds
   std::string description;
   std::string mail_from;            // the envelope sender; empty: the runner's address
   const smime::Identity* signer = nullptr;  // null: the facility's key

@@ -5,6 +5,7 @@
 
 #include <ctime>
 
+#include "directory/syntax.h"
 #include "pki/certificate.h"
 #include "util/text.h"
 
@@ -13,12 +14,7 @@ namespace {
 
 Error bad(std::string what) { return Error{554, "5.6.0", "securemail-test/1: " + std::move(what)}; }
 
-std::optional<std::int64_t> parse_iso(const std::string& text) {
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  if (!end || *end != '\0') return std::nullopt;
-  return static_cast<std::int64_t>(timegm(&tm));
-}
+std::optional<std::int64_t> parse_iso(const std::string& text) { return directory::detail::parse_iso_time(text); }
 
 bool nonce_ok(const std::string& n) {
   if (n.size() < 16 || n.size() > 64) return false;
@@ -99,6 +95,7 @@ std::string TriggerGate::admit(const std::string& nonce, std::int64_t now) {
 
 std::string to_json(const AgentMessage& b) {
   using A = AgentMessage::Action;
+  using Json = nlohmann::json;
   nlohmann::json j = {{"protocol", kTestProtocol}, {"action", to_string(b.action)}, {"nonce", b.nonce}};
   j[b.action == A::ping || b.action == A::send ? "sent" : "received"] = pki::iso_time(b.at);
   auto text_or_null = [](const std::string& t) { return t.empty() ? nlohmann::json() : nlohmann::json(t); };
@@ -125,6 +122,12 @@ std::string to_json(const AgentMessage& b) {
       j["delivered_as_verified"] = b.delivered_as_verified;
       j["digest"] = text_or_null(b.digest);
       j["refused"] = text_or_null(b.refused);
+      j["notice"] = b.notice_action.empty() ? Json()
+                                            : Json{{"action", b.notice_action}, {"status", b.notice_status},
+                                                   {"diagnostic", b.notice_diagnostic}};
+      j["crl"] = b.crl_number.empty() ? Json()
+                                      : Json{{"number", b.crl_number},
+                                             {"next_update", b.crl_next_update ? Json(pki::iso_time(b.crl_next_update)) : Json()}};
       break;
   }
   return j.dump(-1, ' ', true) + "\r\n";
@@ -192,6 +195,22 @@ Result<void> parse_report(const Json& j, AgentMessage& b) {
   b.delivered_as_verified = delivered != j.end() && delivered->is_boolean() && delivered->get<bool>();
   b.digest = text_in(j, "digest").value_or("");
   b.refused = text_in(j, "refused").value_or("");
+  if (auto notice = j.find("notice"); notice != j.end() && !notice->is_null()) {
+    if (!notice->is_object()) return std::unexpected(bad("notice must be an object or null"));
+    b.notice_action = text_in(*notice, "action").value_or("");
+    b.notice_status = text_in(*notice, "status").value_or("");
+    b.notice_diagnostic = text_in(*notice, "diagnostic").value_or("");
+    if (b.notice_action.empty()) return std::unexpected(bad("notice needs an action"));
+  }
+  if (auto crl = j.find("crl"); crl != j.end() && !crl->is_null()) {
+    if (!crl->is_object()) return std::unexpected(bad("crl must be an object or null"));
+    b.crl_number = text_in(*crl, "number").value_or("");
+    if (b.crl_number.empty() || b.crl_number.size() > 48 ||
+        b.crl_number.find_first_not_of("0123456789") != std::string::npos)
+      return std::unexpected(bad("crl.number must be a decimal string"));
+    if (auto next = text_in(*crl, "next_update"))
+      if (auto t = parse_iso(*next)) b.crl_next_update = *t;
+  }
   return {};
 }
 

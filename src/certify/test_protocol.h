@@ -16,11 +16,16 @@
 //    "content":{"kind":"text|utf8|binary|empty","octets":N,"seed":"<32 hex>"}}
 //   {"protocol":"securemail-test/1","action":"report","nonce":"...","received":"ISO",
 //    "about":{"message_id":"...","run":"...","case":"..."},"verification":"pass",
-//    "delivered_as_verified":true,"digest":"<hex or null>","refused":"<why or null>"}
+//    "delivered_as_verified":true,"digest":"<hex or null>","refused":"<why or null>",
+//    "notice":{"action":"failed","status":"5.7.1","diagnostic":"smtp; 550 ..."} or null,
+//    "crl":{"number":"<decimal>","next_update":"ISO"} or null}
 // A send (a trigger: only from the certification facility's agent) asks
 // the target to send test content (content.h) to an address of the
 // facility's; a report is what the agent tells the facility about a test
-// message it took or a trigger it refused.
+// message it took, a trigger it refused, or a delivery status
+// notification its gateway wrote about mail the agent sent on a trigger
+// ("notice": a bounce, a delay warning). Every report carries the CRL the
+// agent's gateway holds ("crl"), so the facility sees whether it is current.
 // Unknown fields are ignored; a missing or ill-typed known field refuses the message.
 #pragma once
 
@@ -64,7 +69,7 @@ struct AgentMessage {
   // pong only
   std::string software;
   std::vector<AgentCertificate> certificates;
-  std::int64_t crl_next_update = 0;  // 0: none
+  std::int64_t crl_next_update = 0;  // pong and report; 0: none
   // send and report: the run and case the message belongs to
   std::string run, case_id;
   // send only
@@ -77,6 +82,9 @@ struct AgentMessage {
   bool delivered_as_verified = false;
   std::string digest;   // of the content; empty: none
   std::string refused;  // a refused trigger: why; empty otherwise
+  // A notification about triggered mail: RFC 3464 Action, Status, Diagnostic-Code.
+  std::string notice_action, notice_status, notice_diagnostic;
+  std::string crl_number;  // decimal; empty: no CRL (the next update is crl_next_update)
 };
 
 std::string to_json(const AgentMessage& body);

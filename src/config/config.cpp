@@ -120,6 +120,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
   read_run(root, c);
   read_alerts(root, c);
   read_selftest(root, c);
+  read_facility(root, c);
   read_strength(root, c);
   read_log(root, c);
   read_audit(root, c);
@@ -361,7 +362,7 @@ std::string describe(const Config& c) {
   line("dns.nameservers", list + "]", c.dns.nameservers.empty() ? "system resolver (/etc/resolv.conf)" : "");
   // [[acknowledge]] and [[relay_client]] tables last: every key after a [[...]] header is theirs.
   return o.str() + describe_directory(c) + describe_policy(c) + describe_policy_rules(c) +
-         describe_markings(c) + describe_receipts(c) + describe_run(c) + describe_alerts(c) + describe_selftest(c) + describe_auth(c) + describe_log(c) +
+         describe_markings(c) + describe_receipts(c) + describe_run(c) + describe_alerts(c) + describe_selftest(c) + describe_facility(c) + describe_auth(c) + describe_log(c) +
          describe_acknowledge(c) + describe_relay_clients(c) + describe_strength(c);
 }
 

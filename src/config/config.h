@@ -337,6 +337,17 @@ struct Config {
     std::uint64_t ping_limit = 20;            // pongs our agent sends one member per hour
   } selftest;
 
+  // [facility]: only for `securemail certify serve` (the certification
+  // facility's gateway, docs/certification.md); `run` ignores it. The test
+  // addresses on the facility's primary domain behave in known ways, and
+  // two more listeners are endpoints a correct gateway must never send to.
+  struct Facility {
+    std::chrono::seconds delay{120};         // delay@: the end-of-DATA reply this late (<= 9m)
+    std::chrono::seconds tempfail_for{600};  // tempfail@: 451 per Message-ID this long after its first try
+    Endpoint strip;                          // never offers STARTTLS ("": none)
+    Endpoint badtls;                         // offers STARTTLS with a certificate no directory lists ("": none)
+  } facility;
+
   // True when mail for this domain is ours (case-insensitive).
   bool receives_for(std::string_view domain) const;
   // [receipts] address, or its default securemail-receipts@<domain>.

@@ -115,4 +115,13 @@ std::string CrlInstalled::text() const {
   return "CRL of " + pki::iso_time(this_update) + " (next update " + pki::iso_time(next_update) + ")";
 }
 
+std::optional<std::string> crl_number(const X509_CRL* crl) {
+  ossl::Asn1IntegerPtr n(static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr)));
+  if (!n) return std::nullopt;
+  ossl::BignumPtr bn(ASN1_INTEGER_to_BN(n.get(), nullptr));
+  ossl::OpensslCharPtr text(bn ? BN_bn2dec(bn.get()) : nullptr);
+  if (!text) return std::nullopt;
+  return std::string(text.get());
+}
+
 }  // namespace sm::directory

@@ -49,6 +49,9 @@ Result<std::optional<CrlInstalled>> install_feed_crl(const std::vector<ossl::X50
                                                      const X509* authority, const std::filesystem::path& file,
                                                      std::int64_t now);
 
+// The CRL number (RFC 5280 5.2.3) in decimal; nullopt when it has none.
+std::optional<std::string> crl_number(const X509_CRL* crl);
+
 // Seconds since the epoch of an ASN.1 time; nullopt when absent or invalid.
 std::optional<std::int64_t> crl_time(const ASN1_TIME* t);
 

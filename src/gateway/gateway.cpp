@@ -16,6 +16,8 @@
 #include "audit/appender.h"
 #include "gateway/acknowledger.h"
 #include "gateway/selftest.h"
+#include "gateway/facility.h"
+#include "gateway/facility_listeners.h"
 #include "gateway/test_agent.h"
 #include "gateway/admin_api_wiring.h"
 #include "gateway/console_wiring.h"
@@ -183,6 +185,8 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   if (!config.acknowledge.empty()) member_trust.acknowledger = &acknowledger;
   TestAgent test_agent(config, own_mail, *keys);  // securemail-test@: pings and pongs (issue 17)
   member_trust.test_agent = &test_agent;
+  std::optional<Facility> facility;  // certify serve only
+  if (hooks.facility) member_trust.facility = &facility.emplace(config);
   const Operations* operations_ptr = nullptr;  // the certificates' expiry, set once Operations exists
   SelfTest selftest(config, test_agent,
                     selftest_sources(config, **spool, **directory,
@@ -231,6 +235,9 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     bound[name] = config::Endpoint{ep->address().to_string(), ep->port()}.str();
     listeners.push_back(std::move(l));
   }
+  auto decoys = hooks.facility ? FacilityListeners::open(io, config, server_limits(config), receiver, bound)
+                               : Result<std::unique_ptr<FacilityListeners>>(nullptr);
+  if (!decoys) return log::error("facility: {}", decoys.error().text), 1;
   if (config.listen.submission.enabled() || config.listen.submissions.enabled()) {
     auto opened = Submission::open(config, receiver, snapshot);
     auto ok = opened ? (*opened)->listen(io, {config.hostname, "", server_limits(config), *tls}, bound, listeners)
@@ -282,6 +289,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     if (int rc = hooks.bound(); rc != 0) return rc;
 
   for (auto& l : listeners) asio::co_spawn(io, l->accept_loop(), asio::detached);
+  if (*decoys) (*decoys)->start();
   std::function<std::string()> begin_reload;  // set below with the signal handling
   (*control)->serve(agent, **spool, [&begin_reload] { return begin_reload(); });
   agent.rescan();

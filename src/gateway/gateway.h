@@ -43,6 +43,9 @@ struct StartupHooks {
   std::function<std::string()> check_reload;
   // Where run() leaves the listening sockets when it returns for a reload.
   reload::Handoff* handoff = nullptr;
+  // `securemail certify serve`: the certification facility's test
+  // addresses and decoy listeners (facility.h, facility_listeners.h).
+  bool facility = false;
 };
 
 // Runs until stopped by a signal. Returns the process exit code.

@@ -58,6 +58,7 @@ asio::awaitable<void> Listener::accept_loop() {
       continue;
     }
     std::string ip = socket.remote_endpoint(ec).address().to_string();
+    if (accepted_) accepted_(ip);
     // Replies are small and complete: send each at once (no Nagle delay).
     socket.set_option(tcp::no_delay(true), ec);
     if (open_ >= limits_.max_connections + reserve_ || per_ip_[ip] >= limits_.max_connections_per_ip) {

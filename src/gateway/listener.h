@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -73,6 +74,9 @@ class Listener {
   void stop_accepting();
   int release();
   const std::string& name() const { return options_.listener; }
+  // Told the client's address of every connection accepted (the
+  // certification facility's listeners record them).
+  void on_accept(std::function<void(const std::string& ip)> seen) { accepted_ = std::move(seen); }
   std::size_t open_sessions() const { return open_; }
 
  private:
@@ -87,6 +91,7 @@ class Listener {
   ReservedSlot reserved_;
   std::uint64_t reserve_ = 0;
   std::size_t open_ = 0;
+  std::function<void(const std::string&)> accepted_;
   std::map<std::string, std::size_t> per_ip_;
   std::shared_ptr<std::atomic<bool>> stress_;
   std::shared_ptr<std::atomic<bool>> closing_;

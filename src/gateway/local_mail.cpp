@@ -24,7 +24,7 @@ std::string read_queued(const queue::QueuedMessage& m, std::size_t limit) {
 
 mail::Envelope local_envelope(const LocalMessage& message) {
   mail::Envelope env;
-  env.sender = "";  // never bounces back
+  env.sender = message.sender;  // "" (almost always): never bounces back
   env.listener = message.source;
   env.arrival = message.arrival ? message.arrival : static_cast<std::int64_t>(std::time(nullptr));
   env.body_8bit = message.body_8bit;

@@ -17,6 +17,10 @@ struct LocalMessage {
   std::string text;       // the whole message, CRLF line ends
   std::int64_t arrival = 0;  // 0: now
   bool body_8bit = false;
+  // The envelope sender; "": the null sender (nothing answers it). Only
+  // the test agent's triggered mail has one: its own address, so the
+  // notifications about it come back to the agent (test_agent.h).
+  std::string sender;
 };
 
 // Up to `limit` octets of a queued message (its start), never past its
@@ -24,7 +28,7 @@ struct LocalMessage {
 // (the segment stays open while `m` holds it).
 std::string read_queued(const queue::QueuedMessage& m, std::size_t limit);
 
-// The envelope of such a message: from <>, to its one recipient.
+// The envelope of such a message: from its sender (<> unless set), to its one recipient.
 mail::Envelope local_envelope(const LocalMessage& message);
 
 // Write it without committing: the caller commits it with whatever it

@@ -1,6 +1,8 @@
 // own_mail.cpp - own mail: sealed to members on a pool thread, plain otherwise.
 #include "gateway/own_mail.h"
 
+#include "util/text.h"
+
 #include <asio/post.hpp>
 #include <cstdio>
 #include <ctime>
@@ -68,6 +70,11 @@ void OwnMail::finished(const LocalMessage& message, Result<std::string> r, const
 }
 
 void OwnMail::send(LocalMessage message, Done done) {
+  if (take_local_ && ascii_lower(message.recipient) == ascii_lower(local_address_)) {
+    take_local_(message);
+    if (done) done(std::string(message.source) + "-taken");
+    return;
+  }
   mail::Envelope env = local_envelope(message);
   auto dir = directory_ ? directory_() : nullptr;
   OutboundPlan plan = plan_outbound(config_, dir, env);

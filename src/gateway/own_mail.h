@@ -71,6 +71,14 @@ class OwnMail {
   // gets the queue id or why nothing was queued.
   void send(LocalMessage message, Done done = {});
 
+  // Own mail to `address` (one of ours) goes to `take` instead of the
+  // queue: the test agent reads the notifications about the mail it sent.
+  // Set before the first send; `take` runs on the sender's thread.
+  void take_locally(std::string address, std::function<void(const LocalMessage&)> take) {
+    local_address_ = std::move(address);
+    take_local_ = std::move(take);
+  }
+
  private:
   void seal_and_queue(const OutboundPlan& plan, const LocalMessage& message, const Done& done);
   void finished(const LocalMessage& message, Result<std::string> r, const Done& done);
@@ -81,6 +89,8 @@ class OwnMail {
   DirectorySnapshot directory_;
   MemberCertificates* certificates_;
   std::function<void(const std::string&)> committed_;
+  std::string local_address_;
+  std::function<void(const LocalMessage&)> take_local_;
   asio::thread_pool pool_{1};
 };
 

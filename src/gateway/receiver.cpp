@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "gateway/acknowledger.h"
+#include "gateway/facility.h"
 #include "gateway/test_agent.h"
 #include "gateway/inbound.h"
 #include "gateway/inbound_policy.h"
@@ -62,6 +63,7 @@ Result<Resolution> open_inbound(const Pipeline& p, const mail::Envelope& env, co
   Opener opener(p.config, p.trust.keys, p.trust.directory, *p.trust.certificates, p.trust.replays);
   if (p.trust.evidence) opener.keep_signed_entities();
   InboundOutcome out = opener.process(env, std::move(*message));
+  if (p.trust.facility) p.trust.facility->withhold_receipts(env, out.receipt, out.message_id);
   Resolution res;
   if (out.sealed_failure) {
     res.reply_after = p.failures.failed(client);
@@ -228,7 +230,7 @@ Result<void> Receiver::on_mail(const smtp::SessionInfo& session, const mail::Env
 Result<void> Receiver::on_rcpt(const smtp::SessionInfo& session, const mail::Envelope& env,
                                const mail::Recipient& rcpt) {
   if (auto ok = check_relay(config_, session.listener, rcpt.address); !ok) return ok;
-  if (!outbound_listener(session.listener)) return {};
+  if (!outbound_listener(session.listener)) return trust_.facility ? trust_.facility->at_rcpt(session, rcpt.address) : Result<void>{};
   auto dir = directory();
   if (!config_.receives_for(mail::domain_of(rcpt.address)))
     if (auto ok = check_member_recipient(dir.get(), rcpt.address); !ok) return ok;
@@ -272,6 +274,21 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   } else if (!relay && trust_.ledger && to_receipt_address(config_, env)) {
     resolve = [this, env, client = failure_client(session)](Received received) {
       return take_receipt(config_, spool_, trust_, failures_, client, env, std::move(received));
+    };
+  } else if (!relay && trust_.facility && trust_.facility->after_data(env)) {
+    resolve = [this, env, session, client = failure_client(session)](Received received) -> Result<Resolution> {
+      std::string spilled;  // tempfail@, delay@, noreceipt@ (facility.h)
+      if (received.file) {
+        auto text = received.file->read_message();
+        if (!text) return std::unexpected(text.error());
+        spilled = std::move(*text);
+      }
+      std::string_view message = received.file ? std::string_view(spilled) : std::string_view(received.message);
+      if (auto ok = trust_.facility->before_open(session, env, message); !ok) return std::unexpected(ok.error());
+      auto delay = trust_.facility->reply_delay(session, env, message);
+      auto res = open_inbound({config_, spool_, trust_, failures_, *policy_}, env, client, std::move(received));
+      if (res && delay > res->reply_after) res->reply_after = delay;
+      return res;
     };
   } else if (!relay) {
     resolve = [this, env, client = failure_client(session)](Received received) {

@@ -39,6 +39,7 @@
 namespace sm::gateway {
 
 class Acknowledger;
+class Facility;
 struct InboundOutcome;  // inbound.h
 class PolicyStep;
 struct Resolution;      // queue_sink.h
@@ -66,6 +67,8 @@ struct MemberTrust {
   Taps* taps = nullptr;
   // securemail-test@<domain> (test_agent.h, issue 17); null: none.
   TestAgent* test_agent = nullptr;
+  // The certification facility's test addresses (facility.h); null: not the facility.
+  Facility* facility = nullptr;
 };
 
 class Receiver : public smtp::TransactionHandler {

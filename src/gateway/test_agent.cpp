@@ -3,6 +3,7 @@
 
 #include <ctime>
 
+#include "certify/notice.h"
 #include "certify/test_mail.h"
 #include "directory/feed_crl.h"
 #include "evidence/ledger.h"
@@ -45,6 +46,11 @@ std::string compose_test_message(const certify::AgentMessage& body, const std::s
          certify::to_json(body);
 }
 
+TestAgent::TestAgent(const config::Config& config, OwnMail& own_mail, std::shared_ptr<const GatewayKeys> keys)
+    : config_(config), own_mail_(own_mail), keys_(std::move(keys)) {
+  own_mail_.take_locally(certify::agent_address(config_.domain), [this](const LocalMessage& m) { take_notice(m); });
+}
+
 void TestAgent::send_own(const std::string& id, const std::string& to, std::string text, std::int64_t now,
                          bool eight_bit) {
   own_mail_.send({"agent", to, std::move(text), now, eight_bit}, [id, to](Result<std::string> r) {
@@ -68,7 +74,8 @@ std::string TestAgent::trigger_refusal(const directory::Member& facility, const 
   return triggers_.admit(send.nonce, now);
 }
 
-void TestAgent::carry_out(const std::string& id, const certify::AgentMessage& send, std::int64_t now) {
+void TestAgent::carry_out(const std::string& id, const certify::AgentMessage& send, const std::string& facility_domain,
+                          std::int64_t now) {
   certify::TestMessage m;
   m.run = send.run;
   m.case_id = send.case_id;
@@ -80,7 +87,39 @@ void TestAgent::carry_out(const std::string& id, const certify::AgentMessage& se
   agent_total.add("sent");
   log::info("{}: test agent: trigger {} ({} {}): {} octets of {} content to <{}> as {}", id, send.nonce, send.run,
             send.case_id, send.content.octets, certify::to_string(send.content.kind), send.to, m.message_id);
-  send_own(id, send.to, std::move(text), now, send.content.kind == certify::ContentKind::utf8);
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = triggered_.begin(); it != triggered_.end();)
+      it = now - it->second.at > 2 * certify::kTriggerLifetime ? triggered_.erase(it) : std::next(it);
+    triggered_[evidence::bare_message_id(m.message_id)] = {{send.run, send.case_id}, facility_domain, now};
+  }
+  LocalMessage out{"agent", send.to, std::move(text), now, send.content.kind == certify::ContentKind::utf8,
+                   certify::agent_address(config_.domain)};
+  own_mail_.send(std::move(out), [id, to = send.to](Result<std::string> r) {
+    if (!r) log::warn("{}: test agent: message to <{}> not queued: {}", id, to, r.error().text);
+  });
+}
+
+void TestAgent::take_notice(const LocalMessage& notice) {
+  auto dsn = certify::read_delivery_notice(notice.text);
+  std::optional<Triggered> about;
+  if (dsn) {
+    std::lock_guard lock(mu_);
+    if (auto it = triggered_.find(dsn->message_id); it != triggered_.end()) about = it->second;
+  }
+  if (!about) {  // nothing the agent sent on a trigger in the last two hours
+    log::info("test agent: {} about <{}> dropped: not about mail sent on a trigger", notice.source,
+              dsn ? dsn->message_id : std::string("?"));
+    return;
+  }
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  auto body = report_about(about->label, dsn->message_id, "none", now);
+  body.notice_action = dsn->action;
+  body.notice_status = dsn->status;
+  body.notice_diagnostic = one_line(dsn->diagnostic).substr(0, 512);
+  log::info("test agent: {} {} about {} ({} {}): reported to {}", dsn->action, dsn->status, dsn->message_id,
+            about->label.run, about->label.case_id, about->facility_domain);
+  report(notice.source, about->facility_domain, std::move(body));
 }
 
 certify::AgentMessage TestAgent::report_about(const certify::TestLabel& label, std::string about,
@@ -106,12 +145,18 @@ void TestAgent::take_test_content(const std::string& id, const directory::Member
   if (digest) seen.digest = *digest;
   log::info("{}: test agent: test message {} ({} {}) from member {}: digest {}", id, about, label.run, label.case_id,
             facility.id, digest ? *digest : digest.error().text);
-  report(id, facility, seen);
+  report(id, facility.domains.front(), seen);
 }
 
-void TestAgent::report(const std::string& id, const directory::Member& facility, const certify::AgentMessage& body) {
+void TestAgent::report(const std::string& id, const std::string& facility_domain, certify::AgentMessage body) {
   agent_total.add("reported");
-  std::string to = std::string(certify::kResultsLocalPart) + "@" + facility.domains.front();
+  if (auto trust = keys_->trust())
+    for (const auto& crl : trust->crls())
+      if (auto number = directory::crl_number(crl.get())) {
+        body.crl_number = *number;
+        body.crl_next_update = directory::crl_time(X509_CRL_get0_nextUpdate(crl.get())).value_or(0);
+      }
+  std::string to = std::string(certify::kResultsLocalPart) + "@" + facility_domain;
   send_own(id, to, compose_test_message(body, certify::agent_address(config_.domain), to, body.at), body.at);
 }
 
@@ -198,14 +243,14 @@ Result<Resolution> TestAgent::take(const MemberTrust& trust, SealedFailures& fai
     if (!facility) return refuse(not_for_agent(), "a trigger from member " + member->id + ", not the facility");
     std::string refusal = trigger_refusal(*member, *body, now);
     if (refusal.empty()) {
-      carry_out(id, *body, now);
+      carry_out(id, *body, member->domains.front(), now);
       return res;
     }
     agent_total.add("trigger-refused");
     log::warn("{}: test agent: trigger {} from member {} refused: {}", id, body->nonce, member->id, refusal);
     auto refused = report_about({body->run, body->case_id}, body->nonce, out.result, now);
     refused.refused = refusal;
-    report(id, *member, refused);
+    report(id, member->domains.front(), refused);
     return res;
   }
   if (!pong_allowed(member->id, now)) {

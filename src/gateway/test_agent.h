@@ -17,10 +17,15 @@
 //         gateway writes. Refused (and reported) when it expired, is
 //         more than an hour ahead, repeats a nonce of the last two hours,
 //         or is over 200 this hour.
+//         Triggered mail has the agent's address as its envelope sender:
+//         a bounce or delay notice our gateway writes about it comes back
+//         to the agent (never to a mailbox), which reports its Action,
+//         Status and Diagnostic-Code to the facility (OPS-REFUSE).
 //   test content from the facility's agent: any other message carrying
 //         the SecureMail-Test field. It is consumed as delivered, and the
 //         agent reports what it saw (verified, the content's digest).
-// Reports go to results@<the facility's domain> and nowhere else, so the
+// Reports go to results@<the facility's domain> and nowhere else (and
+// carry the number and next update of the CRL this gateway holds), so the
 // agent cannot be made to mail anyone: it answers members' agents (pong)
 // and the facility (report) only.
 //
@@ -59,8 +64,8 @@ std::string compose_test_message(const certify::AgentMessage& body, const std::s
 class TestAgent {
  public:
   using PongSeen = std::function<void(const std::string& member, const certify::AgentMessage& pong, std::int64_t now)>;
-  TestAgent(const config::Config& config, OwnMail& own_mail, std::shared_ptr<const GatewayKeys> keys)
-      : config_(config), own_mail_(own_mail), keys_(std::move(keys)) {}
+  // Takes the notifications own mail addresses to the agent (own_mail.h).
+  TestAgent(const config::Config& config, OwnMail& own_mail, std::shared_ptr<const GatewayKeys> keys);
   void on_pong(PongSeen seen) { pong_seen_ = std::move(seen); }
 
   // A ping to `member`'s agent (sealed: it is a member), from ours.
@@ -78,8 +83,13 @@ class TestAgent {
   certify::AgentMessage pong_for(const certify::AgentMessage& ping, std::int64_t now) const;
   // Why a trigger cannot be carried out ("" when it can; then it counts).
   std::string trigger_refusal(const directory::Member& facility, const certify::AgentMessage& send, std::int64_t now);
-  void carry_out(const std::string& id, const certify::AgentMessage& send, std::int64_t now);
-  void report(const std::string& id, const directory::Member& facility, const certify::AgentMessage& body);
+  void carry_out(const std::string& id, const certify::AgentMessage& send, const std::string& facility_domain,
+                 std::int64_t now);
+  // To results@<facility_domain>, with the CRL we hold.
+  void report(const std::string& id, const std::string& facility_domain, certify::AgentMessage body);
+  // A notification (DSN) our gateway wrote about mail the agent sent on a
+  // trigger: reported to the facility that asked for that mail.
+  void take_notice(const LocalMessage& notice);
   static certify::AgentMessage report_about(const certify::TestLabel& label, std::string about,
                                             std::string verification, std::int64_t now);
   // Test content from the facility: consumed as delivered, reported.
@@ -94,6 +104,12 @@ class TestAgent {
   std::mutex mu_;
   std::map<std::string, std::pair<std::int64_t, std::uint64_t>> pongs_;  // member -> (hour, pongs sent in it)
   certify::TriggerGate triggers_;
+  struct Triggered {
+    certify::TestLabel label;
+    std::string facility_domain;
+    std::int64_t at = 0;
+  };
+  std::map<std::string, Triggered> triggered_;  // Message-ID sent on a trigger -> what asked for it (two hours)
 };
 
 }  // namespace sm::gateway

@@ -1,8 +1,9 @@
 """Certification (issue 17): `securemail certify` run from a facility
 (`testnet --with-facility`, started with `certify serve`) against real
 gateways. A correct gateway passes every required case of the profile
-(draft 0.10: its test agent reports on the test content it took, and sends
-test content of every kind when triggered); a
+(draft 0.12: its test agent reports on the test content it took, and sends
+test content of every kind when triggered, to the facility's test
+addresses and decoys too); a
 gateway behind a STARTTLS-stripping relay fails exactly SEC-TLS-OFFERED
 and what needs TLS; one behind a relay that accepts bare LF fails exactly
 the bare-LF and smuggling cases; one behind a relay that trusts any signer
@@ -39,6 +40,8 @@ def net(tmp_path_factory):
     # throttle (1 s doubled per failure in 10 minutes, blocked after 10) the runs of this module
     # would block each other. Ordinary config values; no check is relaxed.
     n.append_config(TARGET, '[policy]\nsealed_failure_window = "3s"\nsealed_failure_limit = 1000\n')
+    # OPS-RETRY: b retries a deferred message after 3 s, not its default 5 minutes.
+    n.append_config(TARGET, '[queue]\nmin_backoff = "3s"\nscan_interval = "1s"\n')
     try:
         # a.example is left stopped: a member whose endpoint does not answer.
         n.start(TARGET, Testnet.FACILITY)
@@ -111,7 +114,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert r.returncode == 0, out + r.stderr.decode()
     doc = load_report(report)
     assert doc["result"] == "pass" and doc["summary"]["required_failed"] == 0
-    assert doc["profile"]["version"] == "0.10" and doc["profile"]["draft"] is True
+    assert doc["profile"]["version"] == "0.12" and doc["profile"]["draft"] is True
     assert doc["target"]["member"] == "b-example" and doc["facility"]["domain"] == Testnet.FACILITY
     statuses = {c["id"]: c["status"] for c in doc["cases"]}
     assert all(statuses[c["id"]] == "PASS" for c in doc["cases"] if c["required"]), statuses
@@ -127,6 +130,19 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     for case in ("INT-OUT-BASIC", "INT-OUT-BINARY", "INT-OUT-LARGE", "INT-OUT-EMPTY", "INT-OUT-UTF8"):
         assert re.search(r"over TLSv1\.[23].*smime=pass by securemail-test@b\.example.*digest equal", observed[case]), \
             (case, observed[case])
+    # The facility's test addresses: a 451 retried, a reply held 10 s and the
+    # message tried once, a 550 bounced back to b's agent and reported.
+    assert re.search(r"digest equal; deferred [1-9]\d* time\(s\) with 451", observed["OPS-RETRY"]), observed["OPS-RETRY"]
+    assert re.search(r"digest equal; the facility held its reply 10 s and saw 1 try$", observed["OPS-DELAY"]), \
+        observed["OPS-DELAY"]
+    assert re.search(r"reported a delivery status notification: failed 5\.7\.1 \(smtp; 550 5\.7\.1 .*refused: "
+                     r"refuse@facility\.example refuses every message", observed["OPS-REFUSE"]), observed["OPS-REFUSE"]
+    # The decoys: b connected, saw no STARTTLS (or a certificate no directory lists), sent nothing.
+    for case, where in (("SEC-OUT-STRIP", "strip"), ("SEC-OUT-BADTLS", "badtls")):
+        assert re.search(rf"the target connected to the {where} endpoint \d+ s after the trigger and sent no MAIL",
+                         observed[case]), (case, observed[case])
+    assert re.search(r"the target holds CRL number \d+ \(next update 20\d\d-.*\); the authority's current is number \d+",
+                     observed["OPS-CRL-FRESH"]), observed["OPS-CRL-FRESH"]
     # Refusals were refusals.
     for case in ("SEC-TAMPER-GCM", "SEC-TAMPER-CBC", "SEC-SIGNER-WRONGDOMAIN", "SEC-SIGNER-EXPIRED",
                  "SEC-SIGNER-NOTYET", "SEC-SIGNER-REVOKED", "SEC-SIGNER-WRONGCA"):
@@ -140,7 +156,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert "PASS: all" in out and "report: " in out
     # --record: the result is in the member's directory entry, for the next feed.
     shown = securemail("directory", "show", "b-example", "--authority", auth, check=True).stdout.decode()
-    assert f"profile 0.10 on {doc['finished'][:10]}: pass" in shown, shown
+    assert f"profile 0.12 on {doc['finished'][:10]}: pass" in shown, shown
 
     html = report.with_suffix(".html")
     page = html.read_text()
@@ -233,9 +249,12 @@ def test_cases_and_profiles_are_listed():
     assert "0.9 (draft)" in r.stdout.decode() and "0.10 (draft)" in r.stdout.decode()
     cases = json.loads(securemail("certify", "cases", "--json", check=True).stdout)
     by_id = {c["id"]: c for c in cases}
-    # 0.10 requires what 0.9 did and the agent's cases; 0.9 stays as published.
-    assert by_id["INT-OUT-LARGE"]["profiles"] == {"0.10": "required"}
-    assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", "0.10": "required"}
+    # Each draft requires what the one before did and more; 0.9 stays as published.
+    later = {v: "required" for v in by_id["INT-IN-BASIC"]["profiles"] if v != "0.9"}
+    assert {"0.10", "0.12"} <= set(later)
+    assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", **later}
+    assert by_id["INT-OUT-LARGE"]["profiles"] == later
+    assert by_id["OPS-RETRY"]["profiles"] == {v: "required" for v in later if v not in ("0.10", "0.11")}
     assert {"SEC-TLS-VERSION", "INT-IN-BASIC", "OPS-CERT-VALIDITY"} <= {c["id"] for c in cases}
     assert all(c["cites"] for c in cases)
 
@@ -339,3 +358,41 @@ def test_receipts_off_fails_exactly_the_receipt_case(net, tmp_path):
     assert failed(doc) == {"INT-RCPT-RETURN"}, [(c["id"], c["observed"]) for c in doc["cases"] if c["status"] == "FAIL"]
     case = next(c for c in doc["cases"] if c["id"] == "INT-RCPT-RETURN")
     assert "no signed receipt within the wait" in case["observed"], case
+
+
+def observations(net):
+    path = net.dir / Testnet.FACILITY / "certify" / "observations.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_the_decoys_record_every_step_and_take_no_mail(net):
+    """The facility's strip endpoint offers no STARTTLS, its badtls endpoint a
+    certificate no directory lists; both record the connection, MAIL and
+    RCPT, and refuse DATA, so no content is ever taken in."""
+    import smtplib
+    import ssl
+    settings = net.settings(Testnet.FACILITY)["facility"]
+    strip_port = int(settings["strip"].rsplit(":", 1)[1])
+    badtls_port = int(settings["badtls"].rsplit(":", 1)[1])
+    before = len(observations(net))
+    with smtplib.SMTP("127.0.0.1", strip_port, timeout=30) as s:
+        s.ehlo("probe.test")
+        assert not s.has_extn("starttls")
+        assert s.mail("leak@b.example")[0] == 250
+        assert s.rcpt("decoy@strip.facility.example")[0] == 250
+        code, text = s.docmd("DATA")
+        assert code == 554 and b"5.7.0" in text and b"certification decoy" in text
+    with smtplib.SMTP("127.0.0.1", badtls_port, timeout=30) as s:
+        s.ehlo("probe.test")
+        assert s.has_extn("starttls")
+        s.starttls(context=ssl._create_unverified_context())
+        s.ehlo("probe.test")
+        assert s.mail("leak@b.example")[0] == 250
+        peer = ssl.DER_cert_to_PEM_cert(s.sock.getpeercert(binary_form=True))
+    listed = (net.dir / Testnet.FACILITY / "certify" / "badtls" / "cert.pem").read_text()
+    assert peer.split("-----")[2].split() == listed.split("-----")[2].split()  # the self-signed decoy certificate
+    seen = [(o["where"], o.get("event"), o.get("tls", "")) for o in observations(net)[before:]]
+    assert ("strip", "connect", "") in seen and ("strip", "MAIL FROM:<leak@b.example>", "") in seen
+    assert ("strip", "RCPT TO:<decoy@strip.facility.example>", "") in seen and ("strip", "DATA", "") in seen
+    assert ("badtls", "connect", "") in seen
+    assert any(w == "badtls" and e == "MAIL FROM:<leak@b.example>" and t.startswith("TLSv1.") for w, e, t in seen), seen

@@ -44,7 +44,6 @@ TEST(CertifyProfile, Draft010KeepsEvery09CaseAndAddsTheAgentsOwn) {
   const Profile* next = find_profile("0.10");
   ASSERT_NE(old, nullptr);
   ASSERT_NE(next, nullptr);
-  EXPECT_EQ(&default_profile(), next);
   for (const auto& c : old->cases) EXPECT_EQ(next->requirement(c.id), c.requirement) << c.id;
   for (const char* id : {"INT-OUT-BASIC", "INT-OUT-BINARY", "INT-OUT-LARGE", "INT-OUT-EMPTY", "INT-OUT-UTF8",
                          "INT-IN-BINARY", "INT-IN-LARGE", "INT-IN-EMPTY", "INT-IN-UTF8", "SEC-SIGNER-EXPIRED",
@@ -54,6 +53,20 @@ TEST(CertifyProfile, Draft010KeepsEvery09CaseAndAddsTheAgentsOwn) {
   for (const char* id : {"OPS-RETRY", "SEC-SIGNER-WEAK", "SEC-OUT-STRIP", "INT-RCPT-OUT", "OPS-CRL-FRESH"})
     EXPECT_FALSE(next->requirement(id).has_value()) << id;
   EXPECT_EQ(compare_versions("0.10", "0.9"), 1);
+}
+
+TEST(CertifyProfile, Draft012KeepsEvery010CaseAndAddsTheFacilitysAddressesAndDecoys) {
+  const Profile* old = find_profile("0.10");
+  const Profile* next = find_profile("0.12");
+  ASSERT_NE(old, nullptr);
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(&default_profile(), next);
+  for (const auto& c : old->cases) EXPECT_EQ(next->requirement(c.id), c.requirement) << c.id;
+  for (const char* id : {"OPS-RETRY", "OPS-DELAY", "OPS-REFUSE", "SEC-OUT-STRIP", "SEC-OUT-BADTLS", "OPS-CRL-FRESH"})
+    EXPECT_EQ(next->requirement(id), Requirement::required) << id;
+  for (const char* id : {"SEC-SIGNER-WEAK", "INT-RCPT-OUT", "OPS-RCPT-WITHHELD"})
+    EXPECT_FALSE(next->requirement(id).has_value()) << id;
+  EXPECT_EQ(compare_versions("0.12", "0.10"), 1);
 }
 
 TEST(CertifyProfile, UnknownVersionsAreNotFound) {

@@ -38,6 +38,9 @@ TEST(CertifyProtocol, TheAgentAddress) {
 const std::string kSeed = "00112233445566778899aabbccddeeff";
 const std::string kSendStart =
     R"({"protocol":"securemail-test/1","action":"send","nonce":"q3JhbmRvbW5vbmNlMTIzNA","sent":"2026-12-01T00:00:00Z","run":"R1","case":"INT-OUT-BASIC")";
+const std::string kReportStart =
+    R"({"protocol":"securemail-test/1","action":"report","nonce":"q3JhbmRvbW5vbmNlMTIzNA","received":"2026-12-01T00:00:00Z",)"
+    R"("about":{"message_id":"m@b.example","run":"R1","case":"OPS-REFUSE"})";
 
 TEST(CertifyProtocol, SendAndReportRoundTrip) {
   AgentMessage send;
@@ -79,7 +82,23 @@ TEST(CertifyProtocol, SendAndReportRoundTrip) {
   EXPECT_TRUE(r->delivered_as_verified);
   EXPECT_EQ(r->digest, report.digest);
   EXPECT_EQ(r->refused, "");
+  EXPECT_EQ(r->notice_action, "");
+  EXPECT_EQ(r->crl_number, "");
   EXPECT_EQ(test_subject(*r), "SECUREMAIL-TEST report cmVwb3J0bm9uY2UxMjM0NTY");
+
+  // A report of a bounce, with the CRL the agent's gateway holds.
+  report.notice_action = "failed";
+  report.notice_status = "5.7.1";
+  report.notice_diagnostic = "smtp; 550 5.7.1 refused";
+  report.crl_number = "340282366920938463463374607431768211457";  // 2^128 + 1: more than 64 bits
+  report.crl_next_update = 1796169600;
+  auto n = parse_test_body(to_json(report));
+  ASSERT_TRUE(n) << n.error().text;
+  EXPECT_EQ(n->notice_action, "failed");
+  EXPECT_EQ(n->notice_status, "5.7.1");
+  EXPECT_EQ(n->notice_diagnostic, "smtp; 550 5.7.1 refused");
+  EXPECT_EQ(n->crl_number, report.crl_number);
+  EXPECT_EQ(n->crl_next_update, 1796169600);
 }
 
 TEST(CertifyProtocol, TheTestFieldCarriesRunAndCaseOnly) {
@@ -157,6 +176,12 @@ TEST(CertifyProtocol, MalformedBodiesAreRefusedWithWhatIsWrong) {
       {R"({"protocol":"securemail-test/1","action":"pong",)" + nonce +
            R"(,"received":"2026-12-01T00:00:00Z","certificates":[{"sha256":1}]})", "certificates"},
       {std::string(kMaxTestBody + 1, ' '), "64 KiB"},
+      {kReportStart + R"(,"notice":"failed"})", "notice must be an object"},
+      {kReportStart + R"(,"notice":{"status":"5.7.1"}})", "notice needs an action"},
+      {kReportStart + R"(,"crl":{"number":"-1"}})", "crl.number"},
+      {kReportStart + R"(,"crl":{"number":"12a"}})", "crl.number"},
+      {kReportStart + R"(,"crl":{"number":")" + std::string(49, '9') + R"("}})", "crl.number"},
+      {kReportStart + R"(,"crl":[1]})", "crl must be an object"},
   };
   for (const auto& c : cases) {
     auto r = parse_test_body(c.body);

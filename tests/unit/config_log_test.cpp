@@ -146,5 +146,34 @@ TEST(ConfigSelfTest, DefaultsEveryKeyAndBadValues) {
   EXPECT_NE(load_error("[selftest]\nevery = \"1h\"\n").find("config.toml:2: selftest.every:"), std::string::npos);
 }
 
+TEST(ConfigFacility, DefaultsEveryKeyAndBadValues) {
+  using namespace std::chrono_literals;
+  auto d = load_string("", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->facility.delay, 120s);
+  EXPECT_EQ(d->facility.tempfail_for, 10min);
+  EXPECT_FALSE(d->facility.strip.enabled());
+  EXPECT_FALSE(d->facility.badtls.enabled());
+  auto c = load_string("[facility]\ndelay = \"10s\"\ntempfail_for = \"5s\"\nstrip = \"127.0.0.1:2603\"\n"
+                       "badtls = \"127.0.0.1:0\"\n",
+                       "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->facility.delay, 10s);
+  EXPECT_EQ(c->facility.tempfail_for, 5s);
+  EXPECT_EQ(c->facility.strip.str(), "127.0.0.1:2603");
+  EXPECT_EQ(c->facility.badtls.port, 0);
+  auto again = load_string(describe(*c), "described.toml", "/");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->facility.strip, c->facility.strip);
+  EXPECT_EQ(again->facility.delay, 10s);
+  EXPECT_EQ(load_error("[facility]\ndelay = \"10m\"\n"),
+            "config.toml:2: facility.delay: must be between 1s and 9m (RFC 5321 allows a client 10m)");
+  EXPECT_EQ(load_error("[facility]\ntempfail_for = \"25h\"\n"),
+            "config.toml:2: facility.tempfail_for: must be between 1s and 24h");
+  EXPECT_EQ(load_error("[facility]\ntempfail_for = \"0s\"\n"), "config.toml:2: facility.tempfail_for: must be at least 1s");
+  EXPECT_NE(load_error("[facility]\nstrip = \"nowhere\"\n").find("config.toml:2: facility.strip:"), std::string::npos);
+  EXPECT_NE(load_error("[facility]\nechoes = 1\n").find("config.toml:2: facility.echoes:"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sm::config
