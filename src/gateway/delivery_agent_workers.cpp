@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "delivery/maildir.h"
+#include "directory/member.h"
 #include "gateway/delivery_agent.h"
 #include "gateway/operations.h"
 #include "util/log.h"
@@ -178,7 +179,12 @@ asio::awaitable<bool> DeliveryAgent::open_session(Destination& dest, std::unique
   if (stopping_) co_return false;  // given up by stop(): says nothing about the peer
   bool dead = dest.concurrency.failed(dest.sessions);
   connection_failures_total.add(dest.member.empty() ? "other" : dest.member);
-  peer_reachability().failed(dest.name(), static_cast<std::int64_t>(std::time(nullptr)));
+  // A certification decoy (a fixture member whose endpoint must fail: a
+  // target keeps the mail queued) is no peer an operator has to chase.
+  auto dir = members_.directory && !dest.member.empty() ? members_.directory() : nullptr;
+  const auto* member = dir ? dir->find_id(dest.member) : nullptr;
+  if (!member || !member->has(directory::kCapFixture))
+    peer_reachability().failed(dest.name(), static_cast<std::int64_t>(std::time(nullptr)));
   log::info("{}: connection failed ({} sessions open, {} connecting, window now {}): {}", dest.name(), dest.sessions,
             dest.connecting, window(dest), c.error().text);
   if (dead) suspend(dest, c.error());
