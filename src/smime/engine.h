@@ -89,6 +89,15 @@ struct SignOptions {
   // Ask for a signed receipt: an ESS ReceiptRequest signed attribute
   // (receiptsFrom allReceipts, these receiptsTo addresses).
   std::optional<ReceiptRequest> receipt_request;
+  // A sending capability for certification (INT-RCPT-MALFORMED), never
+  // used by the gateway's own mail: this DER is added as it is as the
+  // value of an id-aa-receiptRequest signed attribute, instead of
+  // receipt_request (both set is an error). It must be one complete DER
+  // value (a well-formed SignedData around whatever it holds); its
+  // content is not checked, so it may be a request no receiver can use
+  // (no receiptsTo, not a ReceiptRequest at all). Nothing on the
+  // receiving side changes: open() reads it like any request it is sent.
+  std::optional<std::string> raw_receipt_request_der;
   // When set, filled once the signature is made (receipt.h says what the
   // sender keeps).
   SignedRecord* record = nullptr;

@@ -35,9 +35,12 @@ Result<ossl::CmsPtr> make_signed_cms(const Identity& signer, unsigned flags, con
   auto* key = const_cast<EVP_PKEY*>(signer.key);
   CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert, key, digest_for(signer.key, options.digest), flags);
   if (si == nullptr) return local_error("cannot sign with this key and certificate: " + ossl::openssl_error());
-  if (options.receipt_request)
-    if (auto added = add_receipt_request(si, *options.receipt_request, id); !added)
-      return std::unexpected(added.error());
+  if (options.receipt_request && options.raw_receipt_request_der)
+    return local_error("a receipt request and a raw receipt request attribute: one or the other");
+  Result<> added;
+  if (options.receipt_request) added = add_receipt_request(si, *options.receipt_request, id);
+  if (options.raw_receipt_request_der) added = add_raw_receipt_request(si, *options.raw_receipt_request_der);
+  if (!added) return std::unexpected(added.error());
   for (const X509* c : signer.chain)
     if (c != nullptr && CMS_add1_cert(cms.get(), const_cast<X509*>(c)) <= 0)
       return local_error("CMS_add1_cert: " + ossl::openssl_error());
