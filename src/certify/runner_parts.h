@@ -84,6 +84,20 @@ struct SentMessage {
   std::chrono::steady_clock::time_point since;
 };
 
+// One sealed message of the run, planned: what it is for, how it is
+// sealed, what it says.
+struct PlannedMessage {
+  SentMessage sent;
+  SealChoice choice;
+  TestMessage message;
+};
+
+// Every sealed message of the run, in the order planned (runner_plan.cpp);
+// cases that cannot run are decided there (not run: needs ...).
+// admin_ours: the directory's admin contact is in the target's domains
+// (and was added to the contacts message).
+std::vector<PlannedMessage> plan_sealed_messages(RunState& run, bool& admin_ours);
+
 // Seal `message` as `choice` says and send it (MAIL FROM the runner's
 // address, RCPT every To:); fills message_id, digest, record, reply and
 // accepted.
