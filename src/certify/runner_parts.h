@@ -66,6 +66,7 @@ struct SentMessage {
   std::vector<std::string> cases;   // judged by it
   bool refusal_passes = false;      // tamper, wrong signer: a 5xx passes
   bool wants_receipt = false;       // only a signed receipt proves it (INT-RCPT-RETURN)
+  bool receipt_forbidden = false;   // its receipt request is unusable: a receipt for it fails (INT-RCPT-MALFORMED)
   bool trigger = false;             // a trigger: judged by what the target sends
   std::string description;
   std::string mail_from;            // the envelope sender; empty: the runner's address
@@ -79,6 +80,7 @@ struct SentMessage {
   bool receipt_ok = false;
   std::optional<std::string> report;   // what the agent's report said
   bool report_ok = false;
+  std::chrono::steady_clock::time_point reported;  // when the report came
   std::optional<std::string> arrival;  // trigger: what reached the facility
   bool arrival_ok = false;
   std::chrono::steady_clock::time_point since;

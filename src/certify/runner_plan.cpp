@@ -3,7 +3,9 @@
 // and judging them). To the target's test agent, with test content it
 // reports on: the default message (GCM, detached SHA-256 signature, the
 // key transport the target's key takes), CBC, opaque, RSA PKCS #1 v1.5,
-// binary, large, empty and UTF-8 content. To postmaster@: the receipt
+// SHA-384 and SHA-512 signatures, binary, large, empty and UTF-8 content,
+// and two receipt requests the target cannot use (INT-RCPT-MALFORMED:
+// verified and reported, and no receipt). To postmaster@: the receipt
 // case, the tampered ciphertexts, the wrong and fixture signers; one
 // message to every contact address. Profiles without the agent's cases
 // (0.9) send the agent's messages to postmaster@ instead.
@@ -74,6 +76,20 @@ std::vector<PlannedMessage> plan_sealed_messages(RunState& run, bool& admin_ours
   add("opaque", {"INT-IN-OPAQUE"}, "sealed to the test agent: opaque signed-data", {.opaque = true});
   if (run.rsa_target)
     add("pkcs1", {"INT-IN-RSA-PKCS1"}, "sealed to the test agent: RSA PKCS #1 v1.5 key transport", {.rsa_oaep = false});
+  add("sha384", {"INT-IN-SHA384"}, "sealed to the test agent: detached SHA-384 signature",
+      {.digest = smime::Digest::sha384});
+  add("sha512", {"INT-IN-SHA512"}, "sealed to the test agent: detached SHA-512 signature",
+      {.digest = smime::Digest::sha512});
+  // Two requests the target cannot use, judged together: each verified and
+  // reported, and no receipt for either.
+  for (auto [name, kind, description] :
+       {std::tuple{"rcpt-no-receipts-to", UnusableRequest::no_receipts_to,
+                   "sealed to the test agent: a receipt request with an empty receiptsTo"},
+        std::tuple{"rcpt-undecodable", UnusableRequest::undecodable,
+                   "sealed to the test agent: a receipt request attribute that does not decode (cut after its "
+                   "identifier)"}})
+    if (auto* p = add(name, {"INT-RCPT-MALFORMED"}, description, {.unusable_request = kind}))
+      p->sent.receipt_forbidden = true;
   add("binary", {"INT-IN-BINARY"}, "sealed to the test agent: 1 MiB of binary content (base64)", {},
       {ContentKind::binary, 1024 * 1024, ""});
   add("large", {"INT-IN-LARGE"}, "sealed to the test agent: 25 MiB of binary content (base64)", {},

@@ -18,6 +18,13 @@
 // 5xx. If one is accepted, a receipt for it shows it was delivered as
 // verified; without one the run cannot show it was not, and a required
 // case is never passed unseen.
+//
+// A receipt request the target cannot use (INT-RCPT-MALFORMED, two
+// messages judged together) must not stop the message: each must be
+// reported verified with its digest, and no receipt may come back for
+// either (matched by the identifier the request carried, or by Message-ID)
+// during the whole wait, which lasts at least kReceiptGrace after its
+// report.
 #include <algorithm>
 #include <thread>
 
@@ -29,6 +36,13 @@ namespace sm::certify {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How long after the report on a message with an unusable receipt request
+// the run still waits for a receipt that should not come (one sent at
+// delivery travels about as long as the report).
+constexpr double kReceiptGrace = 10;
+
+constexpr const char* kNoReport = "no report from the target's agent within the wait";
 
 }  // namespace
 
@@ -92,9 +106,10 @@ void take_arrivals(RunState& run, std::vector<SentMessage>& sent) {
   run.poll();
   for (const auto& r : run.arrived.receipts) {
     auto id = smime::receipt_content_identifier(r.der);
-    if (!id) continue;
     for (auto& s : sent) {
-      if (s.receipt || s.trigger || s.record.content_identifier != *id) continue;
+      bool for_it = (id && !s.record.content_identifier.empty() && s.record.content_identifier == *id) ||
+                    (s.receipt_forbidden && !r.message_id.empty() && r.message_id == s.message_id);
+      if (s.receipt || s.trigger || !for_it) continue;
       smime::ReceiptOptions options;
       options.trust = run.in.trust;
       options.allowed_signer_fingerprints = run.fingerprints;
@@ -111,6 +126,7 @@ void take_arrivals(RunState& run, std::vector<SentMessage>& sent) {
   for (const auto& r : run.arrived.reports) {
     for (auto& s : sent) {
       if (s.report || s.trigger || r.body.about != s.message_id) continue;
+      s.reported = Clock::now();
       bool from_agent = r.mark.result == "pass" && run.is_target_agent(r.mark.signer);
       s.report_ok = from_agent && r.body.verification == "pass" && r.body.delivered_as_verified &&
                     !s.digest.empty() && r.body.digest == s.digest;
@@ -130,10 +146,34 @@ bool undecided(const SentMessage& s) {
   if (!s.accepted) return false;
   if (s.trigger) return !s.arrival;
   if (s.wants_receipt || s.refusal_passes) return !s.receipt;
+  if (s.receipt_forbidden) return !s.receipt && (!s.report || seconds_since(s.reported) < kReceiptGrace);
   return !s.report && !s.receipt_ok;
 }
 
-void judge(RunState& run, const SentMessage& s) {
+// What the messages judging one case showed. A case that several messages
+// judge passes when each of them passes, and says what each showed.
+struct Finding {
+  std::string id, first;  // the case; the first message's name
+  bool ok = true;
+  std::string sent, observed;
+  Clock::time_point since;
+  int messages = 1;
+};
+
+void note(std::vector<Finding>& findings, const std::string& id, const SentMessage& s, bool ok, std::string observed) {
+  auto it = std::find_if(findings.begin(), findings.end(), [&](const Finding& f) { return f.id == id; });
+  if (it == findings.end()) {
+    findings.push_back({id, s.name, ok, s.description, std::move(observed), s.since});
+    return;
+  }
+  if (it->messages++ == 1) it->observed = it->first + ": " + it->observed;
+  it->ok = it->ok && ok;
+  it->sent += " | " + s.description;
+  it->observed += " | " + s.name + ": " + observed;
+  it->since = std::min(it->since, s.since);
+}
+
+void judge(RunState& run, const SentMessage& s, std::vector<Finding>& findings) {
   if (s.trigger) return judge_trigger(run, s);
   for (const auto& id : s.cases) {
     if (s.refusal_passes) {
@@ -143,16 +183,25 @@ void judge(RunState& run, const SentMessage& s) {
         observed += s.receipt ? "; " + *s.receipt + ": delivered as verified"
                               : "; accepted, and nothing shows it was not delivered as verified "
                                 "(a refusal is expected; profile 1.0's test agent can tell more)";
-      run.decide(id, refused, s.description, observed, s.since);
+      note(findings, id, s, refused, observed);
+      continue;
+    }
+    if (s.receipt_forbidden) {
+      std::string observed = s.reply;
+      if (s.accepted)
+        observed += "; " + s.report.value_or(kNoReport) + "; " +
+                    (s.receipt ? "a receipt came back, though none can be due: " + *s.receipt
+                               : "no signed receipt (none is due)");
+      note(findings, id, s, s.accepted && s.report_ok && !s.receipt, observed);
       continue;
     }
     bool ok = s.accepted && (s.receipt_ok || (!s.wants_receipt && s.report_ok));
     std::string observed = s.reply;
-    if (s.accepted && !s.wants_receipt) observed += "; " + s.report.value_or("no report from the target's agent within the wait");
+    if (s.accepted && !s.wants_receipt) observed += "; " + s.report.value_or(kNoReport);
     if (s.accepted && (s.wants_receipt || s.receipt)) observed += "; " + s.receipt.value_or("no signed receipt within the wait");
     if (id == "INT-RCPT-RETURN" && !run.in.target->has("signed-receipts"))
       observed += " (the directory does not list signed-receipts for this member)";
-    run.decide(id, ok, s.description, observed, s.since);
+    note(findings, id, s, ok, observed);
   }
 }
 
@@ -200,7 +249,9 @@ void run_sealed_cases(RunState& run) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     take_arrivals(run, sent);
   }
-  for (const auto& s : sent) judge(run, s);
+  std::vector<Finding> findings;
+  for (const auto& s : sent) judge(run, s, findings);
+  for (auto& f : findings) run.decide(f.id, f.ok, std::move(f.sent), std::move(f.observed), f.since);
 }
 
 }  // namespace sm::certify
