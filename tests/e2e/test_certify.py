@@ -1,8 +1,9 @@
 """Certification (issue 17): `securemail certify` run from a facility
 (`testnet --with-facility`, started with `certify serve`) against real
 gateways. A correct gateway passes every required case of the profile
-(draft 0.10: its test agent reports on the test content it took, and sends
-test content of every kind when triggered); a
+(draft 0.11: its test agent reports on the test content it took, SHA-384
+and SHA-512 signatures and receipt requests it cannot use included, and
+sends test content of every kind when triggered); a
 gateway behind a STARTTLS-stripping relay fails exactly SEC-TLS-OFFERED
 and what needs TLS; one behind a relay that accepts bare LF fails exactly
 the bare-LF and smuggling cases; one behind a relay that trusts any signer
@@ -111,7 +112,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert r.returncode == 0, out + r.stderr.decode()
     doc = load_report(report)
     assert doc["result"] == "pass" and doc["summary"]["required_failed"] == 0
-    assert doc["profile"]["version"] == "0.10" and doc["profile"]["draft"] is True
+    assert doc["profile"]["version"] == "0.11" and doc["profile"]["draft"] is True
     assert doc["target"]["member"] == "b-example" and doc["facility"]["domain"] == Testnet.FACILITY
     statuses = {c["id"]: c["status"] for c in doc["cases"]}
     assert all(statuses[c["id"]] == "PASS" for c in doc["cases"] if c["required"]), statuses
@@ -119,8 +120,17 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     # The inbound cases were proved by the agent's report: verified, and the
     # digest of what it took is the one of what was sent (25 MiB included).
     for case in ("INT-IN-BASIC", "INT-IN-CBC", "INT-IN-OPAQUE", "INT-IN-BINARY", "INT-IN-LARGE", "INT-IN-EMPTY",
-                 "INT-IN-UTF8"):
+                 "INT-IN-UTF8", "INT-IN-SHA384", "INT-IN-SHA512"):
+        assert statuses[case] == "PASS", (case, statuses[case])
         assert "the target's agent reported it pass, delivered as verified, digest equal" in observed[case], (case, observed[case])
+    # Receipt requests b cannot use: both messages verified and taken, no receipt for either.
+    malformed = observed["INT-RCPT-MALFORMED"]
+    assert statuses["INT-RCPT-MALFORMED"] == "PASS", malformed
+    parts = malformed.split(" | ")
+    assert [p.split(":")[0] for p in parts] == ["rcpt-no-receipts-to", "rcpt-undecodable"], malformed
+    for part in parts:
+        assert "reported it pass, delivered as verified, digest equal" in part and "no signed receipt" in part, part
+    assert "PASS: all 38 required cases passed (profile 0.11 draft" in out, out
     assert "signed receipt verified" in observed["INT-RCPT-RETURN"], observed["INT-RCPT-RETURN"]
     # What the target sent on a trigger arrived over TLS, verified as its
     # agent's, with the content the seed gives.
@@ -140,7 +150,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert "PASS: all" in out and "report: " in out
     # --record: the result is in the member's directory entry, for the next feed.
     shown = securemail("directory", "show", "b-example", "--authority", auth, check=True).stdout.decode()
-    assert f"profile 0.10 on {doc['finished'][:10]}: pass" in shown, shown
+    assert f"profile 0.11 on {doc['finished'][:10]}: pass" in shown, shown
 
     html = report.with_suffix(".html")
     page = html.read_text()
@@ -230,12 +240,15 @@ def test_a_facility_whose_certificate_expired_is_refused(net, tmp_path):
 
 def test_cases_and_profiles_are_listed():
     r = securemail("certify", "profiles", check=True)
-    assert "0.9 (draft)" in r.stdout.decode() and "0.10 (draft)" in r.stdout.decode()
+    assert all(f"{v} (draft)" in r.stdout.decode() for v in ("0.9", "0.10", "0.11")), r.stdout.decode()
     cases = json.loads(securemail("certify", "cases", "--json", check=True).stdout)
     by_id = {c["id"]: c for c in cases}
-    # 0.10 requires what 0.9 did and the agent's cases; 0.9 stays as published.
-    assert by_id["INT-OUT-LARGE"]["profiles"] == {"0.10": "required"}
-    assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", "0.10": "required"}
+    # Each draft requires what the one before did and adds its own; older ones stay as published.
+    assert by_id["INT-OUT-LARGE"]["profiles"] == {"0.10": "required", "0.11": "required"}
+    assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", "0.10": "required", "0.11": "required"}
+    assert by_id["INT-IN-SHA384"]["profiles"] == {"0.11": "required"}
+    assert by_id["INT-IN-SHA512"]["profiles"] == {"0.11": "optional"}
+    assert by_id["INT-RCPT-MALFORMED"]["profiles"] == {"0.11": "required"}
     assert {"SEC-TLS-VERSION", "INT-IN-BASIC", "OPS-CERT-VALIDITY"} <= {c["id"] for c in cases}
     assert all(c["cites"] for c in cases)
 
