@@ -49,6 +49,26 @@ std::string smtest_openssl_verify(TestPki& p, const TempDir& dir, const fs::path
   return rc == 0 ? slurp(content) : std::string();
 }
 
+// `openssl cms -sign` of `msg` by `a` with `options` (e.g. "-md sha512
+// -crlfeol"), in dir/signed.eml; its text, "" when it failed.
+std::string openssl_sign(const Gateway& a, const TempDir& dir, const std::string& msg, const std::string& options) {
+  spit(dir.path / "msg.eml", msg);
+  int rc = -1;
+  std::string log = run("openssl cms -sign " + options + " -signer " + q(a.cert_file) + " -inkey " + q(a.key_file) +
+                            " -in " + q(dir.path / "msg.eml") + " -out " + q(dir.path / "signed.eml") + " 2>&1",
+                        &rc);
+  EXPECT_EQ(rc, 0) << log;
+  return rc == 0 ? slurp(dir.path / "signed.eml") : std::string();
+}
+
+// Our open() of a signed-only message, encryption not required.
+Opened open_signed_only(TestPki& p, const std::string& text) {
+  auto trust = p.trust();
+  auto options = options_for({}, trust);
+  options.require_encryption = false;
+  return open_string(text, options);
+}
+
 class Interop : public ::testing::TestWithParam<Case> {
  protected:
   TestPki& p = TestPki::get();
@@ -79,16 +99,11 @@ TEST_P(Interop, WeOpenWhatOpensslSignsAndSeals) {
   const Case& c = GetParam();
   const Gateway& a = p.gateway("a.example", c.signer);
   const Gateway& b = p.gateway("b.example", c.recipient);
-  spit(dir.path / "msg.eml", msg);
-  int rc = -1;
-  std::string log = run("openssl cms -sign -md " + std::string(c.signer == pki::KeyType::ec_p384 ? "sha384" : "sha256") +
-                            " -signer " + q(a.cert_file) + " -inkey " + q(a.key_file) + " -crlfeol" +
-                            (c.opaque ? " -nodetach" : "") + " -in " + q(dir.path / "msg.eml") + " -out " +
-                            q(dir.path / "signed.eml") + " 2>&1",
-                        &rc);
-  ASSERT_EQ(rc, 0) << log;
+  std::string md = c.signer == pki::KeyType::ec_p384 ? "sha384" : "sha256";
+  ASSERT_FALSE(openssl_sign(a, dir, msg, "-md " + md + " -crlfeol" + (c.opaque ? " -nodetach" : "")).empty());
   std::string keyopt = !pki::is_ec(c.recipient) && c.oaep ? " -keyopt rsa_padding_mode:oaep" : "";
-  log = run("openssl cms -encrypt -" + std::string(to_string(c.cipher)) + " -in " + q(dir.path / "signed.eml") +
+  int rc = -1;
+  std::string log = run("openssl cms -encrypt -" + std::string(to_string(c.cipher)) + " -in " + q(dir.path / "signed.eml") +
                 " -out " + q(dir.path / "sealed.eml") + " -recip " + q(b.cert_file) + keyopt + " 2>&1",
             &rc);
   ASSERT_EQ(rc, 0) << log;
@@ -123,19 +138,12 @@ TEST(InteropSign, WeVerifyWhatOpensslSignsWithBareLineFeeds) {
   const Gateway& a = p.gateway("a.example");
   TempDir dir;
   std::string msg = sample_message();
-  spit(dir.path / "msg.eml", msg);
-  int rc = -1;
-  std::string log = run("openssl cms -sign -signer " + q(a.cert_file) + " -inkey " + q(a.key_file) + " -in " +
-                            q(dir.path / "msg.eml") + " -out " + q(dir.path / "signed.eml") + " 2>&1",
-                        &rc);
-  ASSERT_EQ(rc, 0) << log;
+  std::string signed_text = openssl_sign(a, dir, msg, "");
+  ASSERT_FALSE(signed_text.empty());
   std::string outer;
   for (char ch : kOuterFields)
     if (ch != '\r') outer += ch;
-  auto trust = p.trust();
-  auto options = options_for({}, trust);
-  options.require_encryption = false;
-  auto o = open_string(outer + slurp(dir.path / "signed.eml"), options);
+  auto o = open_signed_only(p, outer + signed_text);
   EXPECT_EQ(o.verdict.reason, Reason::none) << o.verdict.detail;
   EXPECT_TRUE(o.released == msg);
 }
@@ -189,23 +197,15 @@ TEST(InteropDigest, AutomaticKeepsSha384ForP384AndSha256Otherwise) {
             std::string::npos);
 }
 
-TEST(InteropDigest, WeVerifyWhatOpensslSignsWithSha512) {
+TEST(InteropDigest, WeVerifyWhatOpensslSignsWithSha384AndSha512) {
   auto& p = TestPki::get();
   const Gateway& a = p.gateway("a.example");
   TempDir dir;
   std::string msg = sample_message();
-  spit(dir.path / "msg.eml", msg);
   for (const char* md : {"sha384", "sha512"}) {
-    int rc = -1;
-    std::string log = run("openssl cms -sign -md " + std::string(md) + " -signer " + q(a.cert_file) + " -inkey " +
-                              q(a.key_file) + " -crlfeol -in " + q(dir.path / "msg.eml") + " -out " +
-                              q(dir.path / "signed.eml") + " 2>&1",
-                          &rc);
-    ASSERT_EQ(rc, 0) << log;
-    auto trust = p.trust();
-    auto options = options_for({}, trust);
-    options.require_encryption = false;
-    auto o = open_string(kOuterFields + slurp(dir.path / "signed.eml"), options);
+    std::string signed_text = openssl_sign(a, dir, msg, "-md " + std::string(md) + " -crlfeol");
+    ASSERT_FALSE(signed_text.empty());
+    auto o = open_signed_only(p, kOuterFields + signed_text);
     EXPECT_EQ(o.verdict.reason, Reason::none) << o.verdict.detail;
     EXPECT_EQ(o.verdict.digest, md);
   }
