@@ -95,8 +95,8 @@ struct SignOptions {
   // receipt_request (both set is an error). It must be one complete DER
   // value (a well-formed SignedData around whatever it holds); its
   // content is not checked, so it may be a request no receiver can use
-  // (no receiptsTo, not a ReceiptRequest at all). Nothing on the
-  // receiving side changes: open() reads it like any request it is sent.
+  // (no receiptsTo, not a ReceiptRequest at all). It loosens no check on
+  // the receiving side: open() reads it like any request it is sent.
   std::optional<std::string> raw_receipt_request_der;
   // When set, filled once the signature is made (receipt.h says what the
   // sender keeps).
