@@ -54,21 +54,33 @@ constexpr std::array<ProfileCase, A + B> joined(const std::array<ProfileCase, A>
   return out;
 }
 constexpr auto kDraft010 = joined(kDraft09, kAgentCases);
-// Draft 0.12: the facility's test addresses and decoys, through triggers
-// (a 451 retried, a slow reply taken once, a 550 bounced back to the
-// agent, no mail to an endpoint without STARTTLS or with a certificate no
-// directory lists), and the CRL the target's agent says it holds.
+
+// Draft 0.11: 0.10 plus what needs the S/MIME engine's sending choices:
+// SHA-384 and SHA-512 signatures, and receipt requests the target cannot
+// use (an empty receiptsTo, an undecodable value) that must not stop the
+// message and must get no receipt. SHA-512 is optional in this draft.
+constexpr std::array kEngineCases = {
+    ProfileCase{"INT-IN-SHA384", R}, ProfileCase{"INT-IN-SHA512", O}, ProfileCase{"INT-RCPT-MALFORMED", R},
+};
+constexpr auto kDraft011 = joined(kDraft010, kEngineCases);
+// Draft 0.12: 0.11 plus the facility's test addresses and decoys, through
+// triggers (a 451 retried, a slow reply taken once, a 550 bounced back to
+// the agent, no mail to an endpoint without STARTTLS or with a certificate
+// no directory lists), and the CRL the target's agent says it holds.
 constexpr std::array kFacilityCases = {
     ProfileCase{"OPS-RETRY", R},     ProfileCase{"OPS-DELAY", R},      ProfileCase{"OPS-REFUSE", R},
     ProfileCase{"SEC-OUT-STRIP", R}, ProfileCase{"SEC-OUT-BADTLS", R}, ProfileCase{"OPS-CRL-FRESH", R},
 };
-constexpr auto kDraft012 = joined(kDraft010, kFacilityCases);
+constexpr auto kDraft012 = joined(kDraft011, kFacilityCases);
 
 constexpr std::array kProfiles = {
     Profile{"0.9", "SecureMail member gateway, draft profile 0.9 (runner-observed cases)", "2026-12-04", true,
             "TLSv1.2", 30, kDraft09},
     Profile{"0.10", "SecureMail member gateway, draft profile 0.10 (with the test agent: reports and triggers)",
             "2026-12-05", true, "TLSv1.2", 30, kDraft010},
+    Profile{"0.11",
+            "SecureMail member gateway, draft profile 0.11 (with SHA-384/512 and malformed receipt requests)",
+            "2026-12-05", true, "TLSv1.2", 30, kDraft011},
     Profile{"0.12", "SecureMail member gateway, draft profile 0.12 (with the facility's test addresses and decoys)",
             "2026-12-05", true, "TLSv1.2", 30, kDraft012},
 };

@@ -66,6 +66,7 @@ struct SentMessage {
   std::vector<std::string> cases;   // judged by it
   bool refusal_passes = false;      // tamper, wrong signer: a 5xx passes
   bool wants_receipt = false;       // only a signed receipt proves it (INT-RCPT-RETURN)
+  bool receipt_forbidden = false;   // its receipt request is unusable: a receipt for it fails (INT-RCPT-MALFORMED)
   bool trigger = false;             // a trigger: judged by what the target sends
   // What decides a trigger: the test message arriving (at runner@,
   // tempfail@ after a 451, delay@ tried once), the agent's report of a
@@ -85,10 +86,25 @@ struct SentMessage {
   bool receipt_ok = false;
   std::optional<std::string> report;   // what the agent's report said
   bool report_ok = false;
+  std::chrono::steady_clock::time_point reported;  // when the report came
   std::optional<std::string> arrival;  // trigger: what reached the facility
   bool arrival_ok = false;
   std::chrono::steady_clock::time_point since;
 };
+
+// One sealed message of the run, planned: what it is for, how it is
+// sealed, what it says.
+struct PlannedMessage {
+  SentMessage sent;
+  SealChoice choice;
+  TestMessage message;
+};
+
+// Every sealed message of the run, in the order planned (runner_plan.cpp);
+// cases that cannot run are decided there (not run: needs ...).
+// admin_ours: the directory's admin contact is in the target's domains
+// (and was added to the contacts message).
+std::vector<PlannedMessage> plan_sealed_messages(RunState& run, bool& admin_ours);
 
 // Seal `message` as `choice` says and send it (MAIL FROM the runner's
 // address, RCPT every To:); fills message_id, digest, record, reply and

@@ -55,7 +55,20 @@ Result<std::string> tamper(const std::string& sealed) {
   return sealed.substr(0, split + 4) + base64_lines(encoded);
 }
 
+// One DER element with a short-form length (contents under 128 octets).
+std::string der(unsigned char tag, const std::string& contents) {
+  return std::string{static_cast<char>(tag), static_cast<char>(contents.size())} + contents;
+}
+
 }  // namespace
+
+std::string unusable_request_der(UnusableRequest kind, const std::string& content_identifier) {
+  // ReceiptRequest ::= SEQUENCE { signedContentIdentifier OCTET STRING,
+  //   receiptsFrom [0] IMPLICIT INTEGER allReceipts(0) | [1] ..., receiptsTo SEQUENCE OF GeneralNames }
+  const std::string id = der(0x04, content_identifier.substr(0, 100));
+  if (kind == UnusableRequest::no_receipts_to) return der(0x30, id + der(0x80, std::string(1, '\0')) + der(0x30, ""));
+  return der(0x30, id);
+}
 
 std::string new_nonce() {
   unsigned char raw[16];
@@ -103,16 +116,24 @@ Result<SealedTest> seal_test_message(const std::string& message, const smime::Id
   smime::SealOptions options;
   options.cipher = choice.cipher;
   options.sign.opaque = choice.opaque;
+  options.sign.digest = choice.digest;
   options.sign.record = &out.record;
-  if (!choice.receipts_to.empty()) {
-    auto id = smime::new_content_identifier();
-    if (!id) return std::unexpected(id.error());
-    options.sign.receipt_request = smime::ReceiptRequest{*id, true, {}, {choice.receipts_to}};
+  const bool unusable = choice.unusable_request != UnusableRequest::none;
+  std::string id;
+  if (unusable || !choice.receipts_to.empty()) {
+    auto fresh = smime::new_content_identifier();
+    if (!fresh) return std::unexpected(fresh.error());
+    id = *fresh;
   }
+  if (unusable)
+    options.sign.raw_receipt_request_der = unusable_request_der(choice.unusable_request, id);
+  else if (!choice.receipts_to.empty())
+    options.sign.receipt_request = smime::ReceiptRequest{id, true, {}, {choice.receipts_to}};
   ossl::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) return std::unexpected(Error{451, "4.3.0", "out of memory"});
   if (auto r = smime::seal(smime::MessageSource::memory(message), bio.get(), signer, to, options); !r)
     return std::unexpected(r.error());
+  if (unusable) out.record.content_identifier = id;
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   out.wire.assign(data, static_cast<std::size_t>(len));

@@ -1,9 +1,10 @@
 // test_mail.h - the messages a certification run sends to a target: a
 // plain text test message (with the `SecureMail-Test: run=...; case=...;
 // nonce=...` header every message of a run carries), sealed the way a
-// case asks (cipher, RSA key transport, detached or opaque signature, a
-// signed receipt requested to the runner's address), and the one altered
-// on purpose: a sealed message with one octet of its ciphertext flipped.
+// case asks (cipher, RSA key transport, detached or opaque signature, its
+// digest, a signed receipt requested to the runner's address or a receipt
+// request no receiver can use), and the one altered on purpose: a sealed
+// message with one octet of its ciphertext flipped.
 // Sealing is the S/MIME engine's (smime/engine.h); only the choices are
 // made here.
 #pragma once
@@ -33,12 +34,25 @@ struct TestMessage {
 // The message, CRLF, with its Message-ID (filled in when it was empty).
 std::string compose_test_message(TestMessage& message);
 
+// A receipt request the target cannot use (INT-RCPT-MALFORMED, RFC 2634
+// 2.7): a ReceiptRequest with an empty receiptsTo, or a value that does
+// not decode as one (a SEQUENCE cut after its signedContentIdentifier).
+enum class UnusableRequest { none, no_receipts_to, undecodable };
+
+// The DER of that attribute value, with this identifier (at most 100 octets).
+std::string unusable_request_der(UnusableRequest kind, const std::string& content_identifier);
+
 struct SealChoice {
   smime::Cipher cipher = smime::Cipher::aes256_gcm;
   bool rsa_oaep = true;      // RSA recipients: OAEP; false: PKCS #1 v1.5
   bool opaque = false;       // signed-data instead of multipart/signed
   std::string receipts_to;   // ask for a signed receipt to this address; empty: none
   bool tamper = false;       // flip one octet in the middle of the ciphertext
+  smime::Digest digest = smime::Digest::automatic;  // the signature's (INT-IN-SHA384, -SHA512)
+  // Instead of receipts_to's request: this unusable one, its fresh
+  // identifier kept in SealedTest::record all the same (so a receipt the
+  // target should not send is still recognised).
+  UnusableRequest unusable_request = UnusableRequest::none;
 };
 
 struct SealedTest {

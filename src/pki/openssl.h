@@ -52,6 +52,7 @@ using X509RevokedPtr = std::unique_ptr<X509_REVOKED, OpensslDeleter<X509_REVOKED
 using Asn1EnumeratedPtr = std::unique_ptr<ASN1_ENUMERATED, OpensslDeleter<ASN1_ENUMERATED_free>>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpensslDeleter<GENERAL_NAME_free>>;
 using CmsReceiptRequestPtr = std::unique_ptr<CMS_ReceiptRequest, OpensslDeleter<CMS_ReceiptRequest_free>>;
+using Asn1TypePtr = std::unique_ptr<ASN1_TYPE, OpensslDeleter<ASN1_TYPE_free>>;
 
 // Memory OpenSSL hands back for the caller to release with OPENSSL_free
 // (BN_bn2hex, PEM_read_bio names and data, PKCS12_get_friendlyname, ...).

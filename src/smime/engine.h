@@ -12,6 +12,7 @@
 //   body: base64 CMS AuthEnvelopedData (AES-256-GCM, RFC 5083/5084) or
 //     EnvelopedData (AES-256-CBC), whose content is a MIME entity:
 //       multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256
+//         (micalg names the signature's digest: sha-384, sha-512 when chosen)
 //         part 1: the original message, every header field and the body,
 //                 byte for byte (RFC 9788-style header protection: the
 //                 protected header fields are the signed copy)
@@ -20,7 +21,8 @@
 // Recipients: RSA key transport (OAEP with SHA-256 unless the peer needs
 // PKCS#1 v1.5) and ECDH key agreement (RFC 5753, dhSinglePass-stdDH with
 // SHA-256 KDF, AES-256 key wrap) for EC certificates.
-// Signature: SHA-256 (SHA-384 for P-384 keys), RSA PKCS#1 v1.5 or ECDSA,
+// Signature: SHA-256 (SHA-384 for P-384 keys; SignOptions::digest chooses
+// another), RSA PKCS#1 v1.5 or ECDSA,
 // with signingTime and SMIMECapabilities signed attributes and the signer's
 // certificate and chain included.
 //
@@ -77,11 +79,25 @@ struct Recipient {
   bool rsa_oaep = true;  // RSA only: OAEP-SHA256; false: PKCS#1 v1.5 (gpgsm, older clients)
 };
 
+// The signature's digest algorithm. automatic: SHA-384 for P-384 (and
+// larger EC) keys, SHA-256 otherwise.
+enum class Digest { automatic, sha256, sha384, sha512 };
+
 struct SignOptions {
   bool opaque = false;  // application/pkcs7-mime signed-data instead of multipart/signed
+  Digest digest = Digest::automatic;
   // Ask for a signed receipt: an ESS ReceiptRequest signed attribute
   // (receiptsFrom allReceipts, these receiptsTo addresses).
   std::optional<ReceiptRequest> receipt_request;
+  // A sending capability for certification (INT-RCPT-MALFORMED), never
+  // used by the gateway's own mail: this DER is added as it is as the
+  // value of an id-aa-receiptRequest signed attribute, instead of
+  // receipt_request (both set is an error). It must be one complete DER
+  // value (a well-formed SignedData around whatever it holds); its
+  // content is not checked, so it may be a request no receiver can use
+  // (no receiptsTo, not a ReceiptRequest at all). It loosens no check on
+  // the receiving side: open() reads it like any request it is sent.
+  std::optional<std::string> raw_receipt_request_der;
   // When set, filled once the signature is made (receipt.h says what the
   // sender keeps).
   SignedRecord* record = nullptr;

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <cstring>
 
 #include "util/hex.h"
 
@@ -105,6 +106,31 @@ Result<> add_receipt_request(CMS_SignerInfo* si, const ReceiptRequest& request, 
   return {};
 }
 
+Result<> add_raw_receipt_request(CMS_SignerInfo* si, std::string_view der) {
+  const auto* start = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* p = start;
+  ossl::Asn1TypePtr value(der.empty() || der.size() > (1u << 20)
+                              ? nullptr
+                              : d2i_ASN1_TYPE(nullptr, &p, static_cast<long>(der.size())));
+  unsigned char* raw = nullptr;
+  int n = value && p == start + der.size() ? i2d_ASN1_TYPE(value.get(), &raw) : -1;
+  ossl::OpensslBytePtr again(raw);
+  if (n < 0 || static_cast<std::size_t>(n) != der.size() || std::memcmp(again.get(), start, der.size()) != 0) {
+    ERR_clear_error();
+    return local_error("raw receipt request attribute: not one DER value");
+  }
+  // The decoded value, copied into the attribute (ASN1_TYPE_set1), encodes
+  // to the same octets. A SEQUENCE keeps its whole encoding as it came.
+  const int type = ASN1_TYPE_get(value.get());
+  if (type <= 0) return local_error("raw receipt request attribute: a tag OpenSSL cannot carry in an attribute");
+  const void* data = type == V_ASN1_NULL      ? nullptr
+                     : type == V_ASN1_BOOLEAN ? (value->value.boolean ? start : nullptr)
+                                              : static_cast<const void*>(value->value.ptr);
+  if (CMS_signed_add1_attr_by_NID(si, NID_id_smime_aa_receiptRequest, type, data, -1) <= 0)
+    return local_error("CMS_signed_add1_attr_by_NID: " + ossl::openssl_error());
+  return {};
+}
+
 RequestFound read_receipt_request(CMS_SignerInfo* si) {
   RequestFound found;
   if (CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_receiptRequest, -1) < 0) return found;
@@ -128,6 +154,12 @@ RequestFound read_receipt_request(CMS_SignerInfo* si) {
   request.receipts_to = addresses_in(to);
   if (request.content_identifier.empty())
     found.problem = "receipt request without a signedContentIdentifier";
+  else if (list == nullptr && all_or_first != 0 && all_or_first != 1)
+    found.problem = "receipt request with receiptsFrom " + std::to_string(all_or_first) +
+                    " (neither allReceipts nor firstTierRecipients)";
+  else if (list != nullptr && request.receipts_from.empty())
+    // Not "from everyone": a list naming nobody we can recognise.
+    found.problem = "receipt request whose receiptsFrom list names no address (rfc822Name)";
   else if (request.receipts_to.empty())
     found.problem = "receipt request names no address (rfc822Name) to send the receipt to";
   else

@@ -19,9 +19,19 @@ namespace sm::smime::detail {
 // least one address. Filled in `*id` (raw octets) when not null.
 Result<> add_receipt_request(CMS_SignerInfo* si, const ReceiptRequest& request, std::string* id);
 
+// SignOptions::raw_receipt_request_der: `der` as the value of an
+// id-aa-receiptRequest signed attribute, as it is. It must be one DER
+// value (decoded and encoded again to the same octets), so the SignedData
+// stays well-formed and its signature checkable; what it holds is not
+// checked.
+Result<> add_raw_receipt_request(CMS_SignerInfo* si, std::string_view der);
+
 // The request in `si`'s signed attributes. nullopt with `problem` empty:
 // none asked; nullopt with `problem` set: an attribute is there but cannot
-// be used (undecodable, no identifier, no rfc822Name to send it to).
+// be used (undecodable, not one value, no identifier, a receiptsFrom that
+// is neither allReceipts, firstTierRecipients nor a list naming an
+// rfc822Name, no rfc822Name to send it to). Such a request is not acted
+// on, and never stops delivery: the message is handled as if none was made.
 struct RequestFound {
   std::optional<ReceiptRequest> request;
   std::string problem;

@@ -7,6 +7,8 @@
 // has bare LF line ends, so its output goes through a CRLF filter that
 // stops flushes (see crlf_bio.h). A receipt request is one more signed
 // attribute (ess.h); the record is taken once the signature is made.
+// SMIME_write_CMS names the micalg of multipart/signed from the
+// SignedData's digest algorithms, so it follows SignOptions::digest.
 #include <openssl/err.h>
 
 #include "smime/bio_chain.h"
@@ -31,11 +33,14 @@ Result<ossl::CmsPtr> make_signed_cms(const Identity& signer, unsigned flags, con
   // OpenSSL takes references (up_ref); it does not modify the objects.
   auto* cert = const_cast<X509*>(signer.cert);
   auto* key = const_cast<EVP_PKEY*>(signer.key);
-  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert, key, digest_for(signer.key), flags);
+  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert, key, digest_for(signer.key, options.digest), flags);
   if (si == nullptr) return local_error("cannot sign with this key and certificate: " + ossl::openssl_error());
-  if (options.receipt_request)
-    if (auto added = add_receipt_request(si, *options.receipt_request, id); !added)
-      return std::unexpected(added.error());
+  if (options.receipt_request && options.raw_receipt_request_der)
+    return local_error("a receipt request and a raw receipt request attribute: one or the other");
+  Result<> added;
+  if (options.receipt_request) added = add_receipt_request(si, *options.receipt_request, id);
+  if (options.raw_receipt_request_der) added = add_raw_receipt_request(si, *options.raw_receipt_request_der);
+  if (!added) return std::unexpected(added.error());
   for (const X509* c : signer.chain)
     if (c != nullptr && CMS_add1_cert(cms.get(), const_cast<X509*>(c)) <= 0)
       return local_error("CMS_add1_cert: " + ossl::openssl_error());
@@ -54,7 +59,13 @@ Result<ossl::BioPtr> canonical_reader(const MessageSource& message) {
 
 }  // namespace
 
-const EVP_MD* digest_for(const EVP_PKEY* key) {
+const EVP_MD* digest_for(const EVP_PKEY* key, Digest chosen) {
+  switch (chosen) {
+    case Digest::sha256: return EVP_sha256();
+    case Digest::sha384: return EVP_sha384();
+    case Digest::sha512: return EVP_sha512();
+    case Digest::automatic: break;
+  }
   bool ec = EVP_PKEY_is_a(key, "EC");
   return ec && EVP_PKEY_get_bits(key) >= 384 ? EVP_sha384() : EVP_sha256();
 }

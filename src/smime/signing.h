@@ -9,8 +9,9 @@
 
 namespace sm::smime::detail {
 
-// SHA-384 for P-384 (and larger) keys, SHA-256 otherwise.
-const EVP_MD* digest_for(const EVP_PKEY* key);
+// The digest `chosen`; automatic: SHA-384 for P-384 (and larger EC) keys,
+// SHA-256 otherwise.
+const EVP_MD* digest_for(const EVP_PKEY* key, Digest chosen = Digest::automatic);
 
 // Write the entity, starting with its MIME-Version and Content-Type fields,
 // into `into`. The message is read once, canonicalised to CRLF on the fly

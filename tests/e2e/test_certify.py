@@ -1,8 +1,9 @@
 """Certification (issue 17): `securemail certify` run from a facility
 (`testnet --with-facility`, started with `certify serve`) against real
 gateways. A correct gateway passes every required case of the profile
-(draft 0.12: its test agent reports on the test content it took, and sends
-test content of every kind when triggered, to the facility's test
+(draft 0.12: its test agent reports on the test content it took, SHA-384
+and SHA-512 signatures and receipt requests it cannot use included, and
+sends test content of every kind when triggered, to the facility's test
 addresses and decoys too); a
 gateway behind a STARTTLS-stripping relay fails exactly SEC-TLS-OFFERED
 and what needs TLS; one behind a relay that accepts bare LF fails exactly
@@ -130,8 +131,17 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     # The inbound cases were proved by the agent's report: verified, and the
     # digest of what it took is the one of what was sent (25 MiB included).
     for case in ("INT-IN-BASIC", "INT-IN-CBC", "INT-IN-OPAQUE", "INT-IN-BINARY", "INT-IN-LARGE", "INT-IN-EMPTY",
-                 "INT-IN-UTF8"):
+                 "INT-IN-UTF8", "INT-IN-SHA384", "INT-IN-SHA512"):
+        assert statuses[case] == "PASS", (case, statuses[case])
         assert "the target's agent reported it pass, delivered as verified, digest equal" in observed[case], (case, observed[case])
+    # Receipt requests b cannot use: both messages verified and taken, no receipt for either.
+    malformed = observed["INT-RCPT-MALFORMED"]
+    assert statuses["INT-RCPT-MALFORMED"] == "PASS", malformed
+    parts = malformed.split(" | ")
+    assert [p.split(":")[0] for p in parts] == ["rcpt-no-receipts-to", "rcpt-undecodable"], malformed
+    for part in parts:
+        assert "reported it pass, delivered as verified, digest equal" in part and "no signed receipt" in part, part
+    assert "PASS: all 44 required cases passed (profile 0.12 draft" in out, out
     assert "signed receipt verified" in observed["INT-RCPT-RETURN"], observed["INT-RCPT-RETURN"]
     # What the target sent on a trigger arrived over TLS, verified as its
     # agent's, with the content the seed gives.
@@ -254,15 +264,17 @@ def test_a_facility_whose_certificate_expired_is_refused(net, tmp_path):
 
 def test_cases_and_profiles_are_listed():
     r = securemail("certify", "profiles", check=True)
-    assert "0.9 (draft)" in r.stdout.decode() and "0.10 (draft)" in r.stdout.decode()
+    assert all(f"{v} (draft)" in r.stdout.decode() for v in ("0.9", "0.10", "0.11", "0.12")), r.stdout.decode()
     cases = json.loads(securemail("certify", "cases", "--json", check=True).stdout)
     by_id = {c["id"]: c for c in cases}
-    # Each draft requires what the one before did and more; 0.9 stays as published.
-    later = {v: "required" for v in by_id["INT-IN-BASIC"]["profiles"] if v != "0.9"}
-    assert {"0.10", "0.12"} <= set(later)
-    assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", **later}
-    assert by_id["INT-OUT-LARGE"]["profiles"] == later
-    assert by_id["OPS-RETRY"]["profiles"] == {v: "required" for v in later if v not in ("0.10", "0.11")}
+    # Each draft requires what the one before did and adds its own; older ones stay as published.
+    assert by_id["INT-OUT-LARGE"]["profiles"] == {"0.10": "required", "0.11": "required", "0.12": "required"}
+    assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", "0.10": "required", "0.11": "required",
+                                                 "0.12": "required"}
+    assert by_id["INT-IN-SHA384"]["profiles"] == {"0.11": "required", "0.12": "required"}
+    assert by_id["INT-IN-SHA512"]["profiles"] == {"0.11": "optional", "0.12": "optional"}
+    assert by_id["INT-RCPT-MALFORMED"]["profiles"] == {"0.11": "required", "0.12": "required"}
+    assert by_id["OPS-RETRY"]["profiles"] == {"0.12": "required"}
     assert {"SEC-TLS-VERSION", "INT-IN-BASIC", "OPS-CERT-VALIDITY"} <= {c["id"] for c in cases}
     assert all(c["cites"] for c in cases)
 

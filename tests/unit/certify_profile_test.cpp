@@ -55,8 +55,36 @@ TEST(CertifyProfile, Draft010KeepsEvery09CaseAndAddsTheAgentsOwn) {
   EXPECT_EQ(compare_versions("0.10", "0.9"), 1);
 }
 
-TEST(CertifyProfile, Draft012KeepsEvery010CaseAndAddsTheFacilitysAddressesAndDecoys) {
+int required_in(const Profile& p) {
+  int n = 0;
+  for (const auto& c : p.cases) n += c.requirement == Requirement::required;
+  return n;
+}
+
+TEST(CertifyProfile, Draft011AddsTheEnginesCases) {
   const Profile* old = find_profile("0.10");
+  const Profile* next = find_profile("0.11");
+  ASSERT_NE(old, nullptr);
+  ASSERT_NE(next, nullptr);
+  EXPECT_TRUE(next->draft);
+  EXPECT_NE(next->title.find("0.11"), std::string_view::npos);
+  for (const auto& c : old->cases) EXPECT_EQ(next->requirement(c.id), c.requirement) << c.id;
+  EXPECT_EQ(next->requirement("INT-IN-SHA384"), Requirement::required);
+  EXPECT_EQ(next->requirement("INT-IN-SHA512"), Requirement::optional);
+  EXPECT_EQ(next->requirement("INT-RCPT-MALFORMED"), Requirement::required);
+  EXPECT_EQ(next->cases.size(), old->cases.size() + 3);
+  EXPECT_EQ(required_in(*next), required_in(*old) + 2);
+  EXPECT_EQ(required_in(*next), 40);  // 38 for an EC target: INT-IN-RSA-* do not apply
+  // 0.10 stays as published.
+  for (const char* id : {"INT-IN-SHA384", "INT-IN-SHA512", "INT-RCPT-MALFORMED"})
+    EXPECT_FALSE(old->requirement(id).has_value()) << id;
+  for (const char* id : {"OPS-RETRY", "SEC-SIGNER-WEAK", "SEC-OUT-STRIP", "INT-RCPT-OUT", "OPS-CRL-FRESH"})
+    EXPECT_FALSE(next->requirement(id).has_value()) << id;
+  EXPECT_EQ(compare_versions("0.11", "0.10"), 1);
+}
+
+TEST(CertifyProfile, Draft012IsTheDefaultAndAddsTheFacilitysAddressesAndDecoys) {
+  const Profile* old = find_profile("0.11");
   const Profile* next = find_profile("0.12");
   ASSERT_NE(old, nullptr);
   ASSERT_NE(next, nullptr);
@@ -66,7 +94,8 @@ TEST(CertifyProfile, Draft012KeepsEvery010CaseAndAddsTheFacilitysAddressesAndDec
     EXPECT_EQ(next->requirement(id), Requirement::required) << id;
   for (const char* id : {"SEC-SIGNER-WEAK", "INT-RCPT-OUT", "OPS-RCPT-WITHHELD"})
     EXPECT_FALSE(next->requirement(id).has_value()) << id;
-  EXPECT_EQ(compare_versions("0.12", "0.10"), 1);
+  EXPECT_EQ(required_in(*next), required_in(*old) + 6);
+  EXPECT_EQ(compare_versions("0.12", "0.11"), 1);
 }
 
 TEST(CertifyProfile, UnknownVersionsAreNotFound) {
