@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import securemail, wait_for
-from testnet_world import Testnet, send
+from testnet_world import Testnet, send, wait_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +33,7 @@ def net(tmp_path_factory):
                "--address", "carol@a.example", check=True)
     try:
         n.start()
+        wait_directory(n)  # the first test sends unsealed mail claiming a member's domain
         yield n
     finally:
         n.stop()

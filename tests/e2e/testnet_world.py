@@ -311,6 +311,14 @@ def metric(net, domain, name):
     return sum(float(m.group(1)) for m in re.finditer(rf"^{re.escape(name)}(?:\{{[^}}]*\}})? (\S+)$", text, re.M))
 
 
+def wait_directory(net, *domains, timeout=20):
+    """Each gateway holds a directory (its first fetch, after start, is done):
+    before it a member's unsealed mail is ordinary mail from a non-member."""
+    for d in domains or net.domains:
+        assert wait_for(lambda: (metric(net, d, "securemail_directory_serial") or 0) > 0, timeout), \
+            f"{d} holds no directory after {timeout} s\n{net.logs()}"
+
+
 def receipts_total(net, domain):
     """{result: value} of securemail_receipts_total at the gateway's /metrics."""
     with urllib.request.urlopen(f"http://127.0.0.1:{net.port(domain, 'admin')}/metrics", timeout=5) as r:
