@@ -287,7 +287,9 @@ int run_testnet(const TestnetArgs& a) {
               << "  start:     securemail " << (n.facility ? "certify serve" : "run") << " --config "
               << n.config().string() << "\n";
     if (n.facility)
-      std::cout << "  certify:   securemail certify --target " << net.gateways.front().domain << " --config "
+      std::cout << "  decoys     127.0.0.1:" << strip_port(n.relay) << " (no STARTTLS), 127.0.0.1:" << badtls_port(n.relay)
+                << " (a certificate no directory lists)\n"
+                << "  certify:   securemail certify --target " << net.gateways.front().domain << " --config "
                 << n.config().string() << " --report report.json\n";
   }
   std::cout << std::flush;
