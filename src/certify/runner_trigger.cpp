@@ -52,8 +52,9 @@ constexpr TriggerPlan kTriggers[] = {
     {"SEC-OUT-BADTLS", ContentKind::text, 4096, "4 KiB of text", "badtls", Expect::decoy},
 };
 
-// How long after a decoy's first connection a MAIL would have shown.
-constexpr std::int64_t kDecoyGrace = 5;
+// How long after a decoy's first connection a MAIL, or after delay@'s held
+// reply a second try, would have shown.
+constexpr std::int64_t kSettleSeconds = 5;
 
 std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
@@ -103,7 +104,7 @@ void take_arrival(RunState& run, SentMessage& s, const ArrivedMessage& m) {
     std::int64_t first = 0;
     for (const auto& o : run.arrived.observations)
       if (o.where == "delay@" + F && o.message_id == m.message_id && (!first || o.at < first)) first = o.at;
-    if (!first || now_seconds() < first + run.in.facility_delay.count() + kDecoyGrace) return;
+    if (!first || now_seconds() < first + run.in.facility_delay.count() + kSettleSeconds) return;
     auto tries = count_tries(run, "delay@" + F, m.message_id, "250");
     ok = ok && tries == 1;
     text += "; the facility held its reply " + std::to_string(run.in.facility_delay.count()) + " s and saw " +
@@ -113,7 +114,7 @@ void take_arrival(RunState& run, SentMessage& s, const ArrivedMessage& m) {
   s.arrival = std::move(text);
 }
 
-// A decoy listener: decided kDecoyGrace seconds after its first connection.
+// A decoy listener: decided kSettleSeconds after its first connection.
 void take_decoy(RunState& run, SentMessage& s) {
   std::int64_t connected = 0;
   std::vector<std::string> leaks;
@@ -122,7 +123,7 @@ void take_decoy(RunState& run, SentMessage& s) {
     if (o.event == "connect") connected = connected ? connected : o.at;
     else leaks.push_back(o.event + (o.tls.empty() ? " in clear" : " over " + o.tls));
   }
-  if (!connected || now_seconds() < connected + kDecoyGrace) return;
+  if (!connected || now_seconds() < connected + kSettleSeconds) return;
   s.arrival_ok = leaks.empty();
   s.arrival = "the target connected to the " + s.decoy + " endpoint " +
               std::to_string(std::max<std::int64_t>(0, connected - s.sent_at)) + " s after the trigger and ";

@@ -1,6 +1,7 @@
 // facility.cpp - the certification facility's test addresses (facility.h).
 #include "gateway/facility.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "certify/observations.h"
@@ -49,6 +50,11 @@ std::optional<Facility::Address> Facility::address_of(const std::string& address
   return std::nullopt;
 }
 
+bool Facility::addressed(const mail::Envelope& env, Address a) const {
+  return std::any_of(env.recipients.begin(), env.recipients.end(),
+                     [&](const mail::Recipient& r) { return address_of(r.address) == a; });
+}
+
 bool Facility::after_data(const mail::Envelope& env) const {
   for (const auto& r : env.recipients)
     if (auto a = address_of(r.address); a && *a != Address::refuse) return true;
@@ -71,9 +77,7 @@ Result<void> Facility::at_rcpt(const smtp::SessionInfo& session, const std::stri
 
 Result<void> Facility::before_open(const smtp::SessionInfo& session, const mail::Envelope& env,
                                    std::string_view message) {
-  bool tempfail = false;
-  for (const auto& r : env.recipients) tempfail |= address_of(r.address) == Address::tempfail;
-  if (!tempfail) return {};
+  if (!addressed(env, Address::tempfail)) return {};
   const std::string key = message_key(message);
   const std::int64_t now = now_seconds();
   bool wait = false;
@@ -94,9 +98,7 @@ Result<void> Facility::before_open(const smtp::SessionInfo& session, const mail:
 
 std::chrono::milliseconds Facility::reply_delay(const smtp::SessionInfo& session, const mail::Envelope& env,
                                                 std::string_view message) {
-  bool delay = false;
-  for (const auto& r : env.recipients) delay |= address_of(r.address) == Address::delay;
-  if (!delay) return std::chrono::milliseconds(0);
+  if (!addressed(env, Address::delay)) return std::chrono::milliseconds(0);
   record(address(Address::delay), &session, message_key(message),
          "250 after " + std::to_string(config_.facility.delay.count()) + " s");
   return config_.facility.delay;

@@ -59,6 +59,7 @@ class Facility {
   void record(const std::string& where, const smtp::SessionInfo* session, const std::string& message_id,
               const std::string& reply);
   std::string address(Address a) const;
+  bool addressed(const mail::Envelope& env, Address a) const;  // is any recipient `a`?
 
   const config::Config& config_;
   std::filesystem::path log_;
