@@ -34,7 +34,7 @@ unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 e2e: build package
-	SECUREMAIL_BIN=$(CURDIR)/$(BUILD)/securemail SECUREMAIL_DEB=$$(cat $(BUILD)/package.txt) /usr/bin/python3 -m pytest -q tests/e2e
+	SECUREMAIL_BIN=$(CURDIR)/$(BUILD)/securemail SECUREMAIL_DEB=$$(cat $(BUILD)/package.txt) /usr/bin/python3 -m pytest -q --durations=25 tests/e2e
 
 test: unit e2e fuzz-smoke
 
@@ -83,7 +83,7 @@ test-sanitize: deps
 	@rm -rf $(SAN_BUILD)/reports && mkdir -p $(SAN_BUILD)/reports
 	cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) -E "$(SAN_SKIP)" || { cat reports/* 2>/dev/null; exit 1; }
 	$(SAN_ENV) SECUREMAIL_BIN=$(CURDIR)/$(SAN_BUILD)/securemail PYTHONPATH=$(CURDIR)/tests/sanitize \
-	  /usr/bin/python3 -m pytest -q -p sanitizer_reports $(SAN_E2E_SKIP) tests/e2e
+	  /usr/bin/python3 -m pytest -q --durations=25 -p sanitizer_reports $(SAN_E2E_SKIP) tests/e2e
 	@bash tests/sanitize/no-reports $(SAN_BUILD)/reports
 
 # clang-tidy over src/ with the main build's compile_commands.json.

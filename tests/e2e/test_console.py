@@ -22,7 +22,7 @@ import pytest
 
 from conftest import BIN, securemail, wait_for
 from test_durability import closed_port, send
-from test_selfservice import browser, click_through, fill, press, text_of, totp  # noqa: F401 (browser: a fixture)
+from test_selfservice import after_next_page, browser, click_through, fill, press, text_of, totp  # noqa: F401 (browser: a fixture)
 
 ARTIFACTS = Path(__file__).parent / "artifacts" / "console"
 AXE = Path("/usr/local/lib/securemail-test/node_modules/axe-core/axe.min.js")
@@ -90,10 +90,7 @@ def focused(driver, attribute="id"):
 def sign_in_with_keyboard(driver, url, secret, offset=0):
     """Tab from the top of the page through the skip link to the fields,
     type, and submit with Enter; the skip link shows a focus ring."""
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
     driver.get(url)
     keys(driver, Keys.TAB)
     assert driver.switch_to.active_element.text == "Skip to main content"
@@ -104,10 +101,7 @@ def sign_in_with_keyboard(driver, url, secret, offset=0):
     assert focused(driver) == "password"
     keys(driver, PASSWORD, Keys.TAB)
     assert focused(driver) == "code"
-    old = driver.find_element(By.TAG_NAME, "html")
-    keys(driver, totp(secret, offset), Keys.ENTER)
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    after_next_page(driver, lambda: keys(driver, totp(secret, offset), Keys.ENTER))
 
 
 def test_operator_signs_in_sees_an_alert_and_holds_and_releases(console_gateway, browser):

@@ -106,13 +106,24 @@ def click_through(driver, by, what):
     """Click and wait for the page that answers: the old page gone stale,
     the new one loaded (a throttled refusal is answered late, and a loaded
     machine renders slowly)."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    after_next_page(driver, lambda: driver.find_element(by, what).click())
+
+
+def after_next_page(driver, act):
+    """Do act (a click, an Enter) and wait until the page it leads to has
+    replaced this one and finished loading. The old document is marked and
+    the wait is for a document without the mark: a stale-element check
+    races the navigation, and Chromium then reports "Node with given id
+    does not belong to the document" instead of a stale element. Errors
+    while the page is changing are retried; a page that never comes is a
+    timeout."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
-    old = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(by, what).click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    driver.execute_script("document.documentElement.dataset.smLeaving = '1'")
+    act()
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.documentElement.dataset.smLeaving !== '1' && document.readyState === 'complete'"))
 
 
 def press(driver, label):
@@ -304,14 +315,8 @@ def move_to(driver, order, name):
 
 def enter_and_wait(driver):
     """Enter on the focused element, then wait for the page that answers."""
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-    old = driver.find_element(By.TAG_NAME, "html")
-    keys(driver, Keys.ENTER)
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    after_next_page(driver, lambda: keys(driver, Keys.ENTER))
 
 
 def test_holder_signs_in_and_enrols_totp_by_keyboard_alone(web_gateway, browser):
