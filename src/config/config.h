@@ -343,7 +343,7 @@ struct Config {
   // two more listeners are endpoints a correct gateway must never send to.
   struct Facility {
     std::chrono::seconds delay{120};         // delay@: the end-of-DATA reply this late (<= 9m)
-    std::chrono::seconds tempfail_for{600};  // tempfail@: 451 per Message-ID this long after its first try
+    std::chrono::seconds tempfail_for{60};  // tempfail@: 451 per Message-ID this long after its first try
     Endpoint strip;                          // never offers STARTTLS ("": none)
     Endpoint badtls;                         // offers STARTTLS with a certificate no directory lists ("": none)
   } facility;

@@ -5,7 +5,7 @@
 //
 //   delay        = "120s"  delay@: the end-of-DATA reply this late (1s..9m;
 //                          RFC 5321 4.5.3.2.6 gives the client 10 minutes)
-//   tempfail_for = "10m"   tempfail@: 451 4.3.0 to each Message-ID for this
+//   tempfail_for = "1m"    tempfail@: 451 4.3.0 to each Message-ID for this
 //                          long after its first try (1s..24h), then 250
 //   strip        = ""      HOST:PORT of a listener that never offers STARTTLS
 //   badtls       = ""      HOST:PORT of a listener with a certificate no
@@ -21,7 +21,7 @@ void Loader::read_facility(Section& root, Config& c) {
   if (delay < std::chrono::seconds(1) || delay > std::chrono::minutes(9))
     error(line_of(key(s, "delay")), key(s, "delay"), "must be between 1s and 9m (RFC 5321 allows a client 10m)");
   else f.delay = delay;
-  auto tempfail = duration(s, "tempfail_for", "10m");
+  auto tempfail = duration(s, "tempfail_for", "1m");
   if (tempfail < std::chrono::seconds(1) || tempfail > std::chrono::hours(24))
     error(line_of(key(s, "tempfail_for")), key(s, "tempfail_for"), "must be between 1s and 24h");
   else f.tempfail_for = tempfail;

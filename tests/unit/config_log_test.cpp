@@ -151,7 +151,7 @@ TEST(ConfigFacility, DefaultsEveryKeyAndBadValues) {
   auto d = load_string("", "config.toml", "/etc/securemail");
   ASSERT_TRUE(d) << d.error();
   EXPECT_EQ(d->facility.delay, 120s);
-  EXPECT_EQ(d->facility.tempfail_for, 10min);
+  EXPECT_EQ(d->facility.tempfail_for, 1min);
   EXPECT_FALSE(d->facility.strip.enabled());
   EXPECT_FALSE(d->facility.badtls.enabled());
   auto c = load_string("[facility]\ndelay = \"10s\"\ntempfail_for = \"5s\"\nstrip = \"127.0.0.1:2603\"\n"
