@@ -8,10 +8,10 @@
 #include "directory/feed_crl.h"
 #include "evidence/ledger.h"
 #include "gateway/inbound.h"
+#include "gateway/member_mail.h"
 #include "mime/header.h"
 #include "mime/multipart.h"
 #include "pki/certificate.h"
-#include "smime/mailbox.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -160,15 +160,6 @@ void TestAgent::report(const std::string& id, const std::string& facility_domain
   send_own(id, to, compose_test_message(body, certify::agent_address(config_.domain), to, body.at), body.at);
 }
 
-bool TestAgent::pong_allowed(const std::string& member, std::int64_t now) {
-  std::lock_guard lock(mu_);
-  auto& [hour, sent] = pongs_[member];
-  if (hour != now / 3600) hour = now / 3600, sent = 0;
-  if (sent >= config_.selftest.ping_limit) return false;
-  ++sent;
-  return true;
-}
-
 certify::AgentMessage TestAgent::pong_for(const certify::AgentMessage& ping, std::int64_t now) const {
   certify::AgentMessage pong;
   pong.action = certify::AgentMessage::Action::pong;
@@ -193,29 +184,20 @@ Result<Resolution> TestAgent::take(const MemberTrust& trust, SealedFailures& fai
     log::warn("{}: from=<{}>: test agent refused: {}", id, env.sender, why);
     return std::unexpected(std::move(e));
   };
-  if (env.recipients.size() != 1)
-    return refuse(Error{550, "5.5.3", "the test agent takes messages addressed to it alone"}, "more than one recipient");
-  auto text = received.text();
-  if (!text) return std::unexpected(text.error());
-  Opener opener(config_, trust.keys, trust.directory, *trust.certificates, trust.replays);
-  InboundOutcome out = opener.process(env, std::move(*text));
-  if (out.sealed_failure) {
+  auto mail = open_member_mail(config_, trust, failures, client, env, std::move(received),
+                               {"the test agent", not_for_agent(), false});
+  if (!mail && mail.error().answer) {
     agent_total.add("refused");
-    log::warn("{}: from=<{}>: test agent: {}", id, env.sender, out.log);
-    return sealed_failure_answer(failures, client, out);
+    log::warn("{}: from=<{}>: test agent: {}", id, env.sender, mail.error().why);
+    return std::move(*mail.error().answer);
   }
-  if (out.action == InboundOutcome::Action::reject) return refuse(out.rejection, out.log);
-  if (out.result != "pass") return refuse(not_for_agent(), out.log);
-  auto dir = trust.directory ? trust.directory() : nullptr;
-  auto header = mime::HeaderBlock::parse(out.message);
-  if (!header) return refuse(header.error(), header.error().text);
-  auto from = header->get("From");
-  auto from_list = from ? smime::detail::parse_mailbox_list(*from) : std::nullopt;
-  if (!dir || !from_list || from_list->size() != 1) return refuse(not_for_agent(), "no single From: address");
-  const std::string& from_address = from_list->front();
-  const directory::Member* member = dir->lookup_address(from_address);
+  if (!mail) return refuse(mail.error().refusal, mail.error().why);
+  auto& out = mail->out;
+  const auto* header = &mail->header;
+  const std::string& from_address = mail->from;
+  const directory::Member* member = mail->member;
   std::string from_domain = from_address.substr(from_address.rfind('@') + 1);
-  if (!member || !certify::is_agent_address(from_address, from_domain))
+  if (!certify::is_agent_address(from_address, from_domain))
     return refuse(not_for_agent(), "From: <" + from_address + "> is not a member's test agent");
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   Resolution res;
@@ -253,7 +235,7 @@ Result<Resolution> TestAgent::take(const MemberTrust& trust, SealedFailures& fai
     report(id, member->domains.front(), refused);
     return res;
   }
-  if (!pong_allowed(member->id, now)) {
+  if (!pongs_.allow(member->id, now, config_.selftest.ping_limit)) {
     agent_total.add("ping-limited");
     log::warn("{}: test agent: ping {} from member {} not answered: over [selftest] ping_limit this hour", id,
               body->nonce, member->id);

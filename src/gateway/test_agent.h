@@ -50,6 +50,7 @@
 #include "mime/header.h"
 #include "gateway/queue_sink.h"
 #include "gateway/receiver.h"
+#include "util/hourly_limit.h"
 
 namespace sm::gateway {
 
@@ -79,7 +80,6 @@ class TestAgent {
 
  private:
   // True when another pong to `member` is allowed this hour (and counts it).
-  bool pong_allowed(const std::string& member, std::int64_t now);
   certify::AgentMessage pong_for(const certify::AgentMessage& ping, std::int64_t now) const;
   // Why a trigger cannot be carried out ("" when it can; then it counts).
   std::string trigger_refusal(const directory::Member& facility, const certify::AgentMessage& send, std::int64_t now);
@@ -102,7 +102,7 @@ class TestAgent {
   std::shared_ptr<const GatewayKeys> keys_;
   PongSeen pong_seen_;
   std::mutex mu_;
-  std::map<std::string, std::pair<std::int64_t, std::uint64_t>> pongs_;  // member -> (hour, pongs sent in it)
+  HourlyLimit pongs_;  // per member
   certify::TriggerGate triggers_;
   struct Triggered {
     certify::TestLabel label;

@@ -33,6 +33,7 @@
 #include "pki/keyring.h"
 #include "queue/spool.h"
 #include "temp_dir.h"
+#include "util/base64.h"
 
 namespace sm::gateway::testing {
 
@@ -135,6 +136,21 @@ class MemberWorld {
     return g;
   }
 };
+
+// The decoded octets of the base64 attachment `filename` of a multipart
+// message our gateway wrote; "" when there is none.
+inline std::string attachment_octets(const std::string& message, const std::string& filename) {
+  auto named = message.find("filename=\"" + filename + "\"");
+  if (named == std::string::npos) return {};
+  auto body = message.find("\r\n\r\n", named);
+  if (body == std::string::npos) return {};
+  body += 4;
+  auto end = message.find("\r\n--", body);
+  std::string b64;
+  for (char c : message.substr(body, end == std::string::npos ? std::string::npos : end - body))
+    if (c != '\r' && c != '\n') b64 += c;
+  return base64_decode(b64).value_or("");
+}
 
 // A fixture: the member world, and b's own mail with what it committed.
 struct OwnMailAtB : ::testing::Test {

@@ -47,16 +47,7 @@ mail::Envelope from_alice_to_bob_and_carol() {
 }
 
 // The receipt part's DER out of a receipt message; "" when there is none.
-std::string receipt_part(const std::string& message) {
-  const std::string mark = "Content-Disposition: attachment; filename=\"receipt.p7m\"\r\n\r\n";
-  auto at = message.find(mark);
-  if (at == std::string::npos) return {};
-  auto end = message.find("\r\n--", at);
-  std::string b64;
-  for (char c : message.substr(at + mark.size(), end - at - mark.size()))
-    if (c != '\r' && c != '\n') b64 += c;
-  return base64_decode(b64).value_or("");
-}
+std::string receipt_part(const std::string& message) { return testing::attachment_octets(message, "receipt.p7m"); }
 
 struct ReceiptIssuerTest : testing::OwnMailAtB {
   smime::SignedRecord kept_by_a;
