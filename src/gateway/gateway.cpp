@@ -17,6 +17,7 @@
 #include "gateway/acknowledger.h"
 #include "gateway/selftest.h"
 #include "gateway/facility.h"
+#include "gateway/facility_replies.h"
 #include "gateway/facility_listeners.h"
 #include "gateway/test_agent.h"
 #include "gateway/admin_api_wiring.h"
@@ -186,7 +187,11 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   TestAgent test_agent(config, own_mail, *keys);  // securemail-test@: pings and pongs (issue 17)
   member_trust.test_agent = &test_agent;
   std::optional<Facility> facility;  // certify serve only
-  if (hooks.facility) member_trust.facility = &facility.emplace(config);
+  std::optional<FacilityReplies> facility_replies;  // echo@, ping@
+  if (hooks.facility) {
+    member_trust.facility = &facility.emplace(config);
+    member_trust.facility_replies = &facility_replies.emplace(config, own_mail);
+  }
   const Operations* operations_ptr = nullptr;  // the certificates' expiry, set once Operations exists
   SelfTest selftest(config, test_agent,
                     selftest_sources(config, **spool, **directory,

@@ -9,6 +9,7 @@
 
 #include "gateway/acknowledger.h"
 #include "gateway/facility.h"
+#include "gateway/facility_replies.h"
 #include "gateway/test_agent.h"
 #include "gateway/inbound.h"
 #include "gateway/inbound_policy.h"
@@ -274,6 +275,10 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   } else if (!relay && trust_.ledger && to_receipt_address(config_, env)) {
     resolve = [this, env, client = failure_client(session)](Received received) {
       return take_receipt(config_, spool_, trust_, failures_, client, env, std::move(received));
+    };
+  } else if (!relay && trust_.facility_replies && trust_.facility_replies->addressed(env)) {
+    resolve = [this, env, client = failure_client(session)](Received received) {
+      return trust_.facility_replies->take(trust_, failures_, client, env, std::move(received));
     };
   } else if (!relay && trust_.facility && trust_.facility->after_data(env)) {
     resolve = [this, env, session, client = failure_client(session)](Received received) -> Result<Resolution> {

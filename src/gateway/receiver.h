@@ -45,6 +45,7 @@ class PolicyStep;
 struct Resolution;      // queue_sink.h
 class StrongHolds;
 class TestAgent;
+class FacilityReplies;
 
 // What sealing for members and verifying them need: our keys, the
 // directory, the parsed member certificates and the seal ids seen. keys
@@ -69,6 +70,8 @@ struct MemberTrust {
   TestAgent* test_agent = nullptr;
   // The certification facility's test addresses (facility.h); null: not the facility.
   Facility* facility = nullptr;
+  // The facility's echo@ and ping@ (facility_replies.h); null: not the facility.
+  FacilityReplies* facility_replies = nullptr;
 };
 
 class Receiver : public smtp::TransactionHandler {
