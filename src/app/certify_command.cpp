@@ -227,7 +227,8 @@ int run_certify(const CertifyArgs& a) {
   std::vector<std::pair<ossl::EvpPkeyPtr, ossl::X509Ptr>> fixture_keys;
   std::vector<certify::FixtureSigner> fixtures;
   for (const auto& f : certify::load_fixtures(cfg->data_dir, cfg->domain)) {
-    auto fkey = pki::read_private_key(f.key);
+    auto fkey = pki::read_private_key(
+        f.key, nullptr, certify::has_weak_key(f.spec) ? pki::KeyAcceptance::weak_fixture : pki::KeyAcceptance::supported);
     auto fcert = pki::read_certificate(f.cert);
     if (!fkey || !fcert)
       return cannot_run(kWhat, "certification fixture " + f.member_id + ": " +

@@ -18,15 +18,24 @@ constexpr std::int64_t kDay = 86400;
 
 Error trouble(std::string what) { return Error{451, "4.3.0", "certification fixtures: " + std::move(what)}; }
 
+// fx-weak's key: RSA-1024, which pki::generate_key() never makes.
+Result<ossl::EvpPkeyPtr> weak_rsa_key() {
+  ossl::EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{1024}));
+  if (!key) return std::unexpected(trouble(ossl::openssl_error("cannot make an RSA-1024 key")));
+  return key;
+}
+
 // A fresh key and a certificate for `domain` from `authority`, written to
 // the fixture's folder.
 Result<Fixture> issue_fixture(pki::Authority& authority, const fs::path& folder, const FixtureSpec& spec,
                               const std::string& facility_domain, std::int64_t not_before, std::int64_t not_after) {
   Fixture f{spec, "fx-" + std::string(spec.name), std::string(spec.name) + "." + facility_domain,
             folder / spec.name / "key.pem", folder / spec.name / "cert.pem"};
-  auto key = pki::generate_key(pki::KeyType::ec_p256);
+  const bool weak = has_weak_key(spec);
+  auto key = weak ? weak_rsa_key() : pki::generate_key(pki::KeyType::ec_p256);
   if (!key) return std::unexpected(key.error());
   pki::GatewayCertRequest request;
+  if (weak) request.keys = pki::KeyAcceptance::weak_fixture;
   request.domains = {f.domain};
   request.organisation = "SecureMail certification fixture";
   request.public_key = key->get();

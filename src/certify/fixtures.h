@@ -13,6 +13,8 @@
 //   fx-revoked  revoked.<F>  revoked before it was ever published (the CRL
 //                            the feed carries lists it)
 //   fx-wrongca  wrongca.<F>  from another authority, DATA/certify/rogue-ca
+//   fx-weak     weak.<F>     an RSA-1024 key (80 bits, under security
+//                            level 2's 112: NIST SP 800-57)
 //
 // Keys and certificates live in DATA/certify/fixtures/<name>/ of the
 // facility (key.pem 0600, cert.pem).
@@ -38,7 +40,12 @@ inline constexpr FixtureSpec kFixtures[] = {
     {"notyet", "SEC-SIGNER-NOTYET", "a certificate valid only from ten years on"},
     {"revoked", "SEC-SIGNER-REVOKED", "a certificate the authority revoked"},
     {"wrongca", "SEC-SIGNER-WRONGCA", "a certificate from another authority"},
+    {"weak", "SEC-SIGNER-WEAK", "a certificate for an RSA-1024 key"},
 };
+
+// fx-weak: its key is one pki::read_private_key() takes only as
+// pki::KeyAcceptance::weak_fixture.
+constexpr bool has_weak_key(const FixtureSpec& spec) { return spec.name == "weak"; }
 
 // Decoys: test members whose certificate is good but whose endpoint is one
 // of the facility's decoy listeners (gateway/facility_listeners.h). A

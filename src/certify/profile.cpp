@@ -72,6 +72,10 @@ constexpr std::array kFacilityCases = {
     ProfileCase{"SEC-OUT-STRIP", R}, ProfileCase{"SEC-OUT-BADTLS", R}, ProfileCase{"OPS-CRL-FRESH", R},
 };
 constexpr auto kDraft012 = joined(kDraft011, kFacilityCases);
+// Draft 0.13: 0.12 plus the fifth signer fixture, fx-weak: a certificate
+// from the authority for an RSA-1024 key.
+constexpr std::array kWeakSigner = {ProfileCase{"SEC-SIGNER-WEAK", R}};
+constexpr auto kDraft013 = joined(kDraft012, kWeakSigner);
 
 constexpr std::array kProfiles = {
     Profile{"0.9", "SecureMail member gateway, draft profile 0.9 (runner-observed cases)", "2026-12-04", true,
@@ -83,6 +87,8 @@ constexpr std::array kProfiles = {
             "2026-12-05", true, "TLSv1.2", 30, kDraft011},
     Profile{"0.12", "SecureMail member gateway, draft profile 0.12 (with the facility's test addresses and decoys)",
             "2026-12-05", true, "TLSv1.2", 30, kDraft012},
+    Profile{"0.13", "SecureMail member gateway, draft profile 0.13 (with a signer whose key is too weak)",
+            "2026-12-05", true, "TLSv1.2", 30, kDraft013},
 };
 
 std::optional<int> parse_int(std::string_view s) {

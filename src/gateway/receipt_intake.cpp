@@ -40,6 +40,7 @@ bool signer_reason(smime::Reason r) {
     case smime::Reason::signer_not_yet_valid:
     case smime::Reason::signer_revoked:
     case smime::Reason::signer_wrong_usage:
+    case smime::Reason::signer_weak_key:
     case smime::Reason::signer_domain_mismatch:
     case smime::Reason::signer_not_member: return true;
     default: return false;

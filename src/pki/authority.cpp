@@ -115,7 +115,7 @@ Result<> check_request(const GatewayCertRequest& r, std::string& admin) {
   admin = r.admin_email.empty() ? "securemailadmin@" + ascii_lower(r.domains[0]) : r.admin_email;
   if (!detail::is_addr_spec(admin)) return local_error("not an email address: \"" + admin + "\"");
   if (r.public_key == nullptr) return local_error("no public key for the gateway certificate");
-  if (auto type = key_type_of(r.public_key); !type) return std::unexpected(type.error());
+  if (auto ok = accept_key(r.public_key, r.keys); !ok) return std::unexpected(ok.error());
   if (r.not_before == 0 && r.days <= 0) return local_error("certificate validity must be at least a day");
   return {};
 }
@@ -209,7 +209,7 @@ Result<ossl::X509Ptr> Authority::issue(const GatewayCertRequest& request) {
   std::string san;
   for (const auto& d : request.domains) san += "DNS:" + ascii_lower(d) + ",";
   san += "email:" + admin;
-  bool ec = is_ec(*key_type_of(request.public_key));
+  bool ec = EVP_PKEY_is_a(request.public_key, "EC") == 1;
   auto ok = add_extensions(
       cert->get(), cert_.get(),
       {{NID_basic_constraints, "critical,CA:FALSE"},

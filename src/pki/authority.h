@@ -47,6 +47,9 @@ struct GatewayCertRequest {
   int days = 825;
   // Tests and backdating: when non-zero, these override "now" and days.
   std::int64_t not_before = 0, not_after = 0;
+  // supported; weak_fixture only for the certification fixture fx-weak
+  // (certify/fixtures.h), a certificate every gateway refuses.
+  KeyAcceptance keys = KeyAcceptance::supported;
 };
 // Key usage by key type: RSA digitalSignature+keyEncipherment, EC
 // digitalSignature+keyAgreement (critical); extendedKeyUsage

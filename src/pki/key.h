@@ -63,11 +63,21 @@ class Passphrase {
 // rename + directory fsync). Refuses to overwrite an existing file.
 Result<> write_private_key(const std::filesystem::path& file, const EVP_PKEY* key,
                            const Passphrase* passphrase = nullptr);
+// Which keys are taken: `supported` (key_type_of) everywhere - but for a
+// certification fixture weak on purpose (certify/fixtures.h: fx-weak, an
+// RSA-1024 key), which only the facility reads and only the authority
+// certifies, any RSA key. Nothing verifies such a key's certificate: chain
+// verification stays at security level 2 (trust.h).
+enum class KeyAcceptance { supported, weak_fixture };
+
 // Read a PEM private key (PKCS#8 encrypted or not, or traditional). An
 // encrypted key without a passphrase, or with a wrong one, is an error that
 // says so. Warns (error) when the file is group/world readable.
 Result<ossl::EvpPkeyPtr> read_private_key(const std::filesystem::path& file,
-                                          const Passphrase* passphrase = nullptr);
+                                          const Passphrase* passphrase = nullptr,
+                                          KeyAcceptance acceptance = KeyAcceptance::supported);
+// Is `key` taken under `acceptance`? The error names what is wrong.
+Result<> accept_key(const EVP_PKEY* key, KeyAcceptance acceptance);
 // Refuse a private key file that group or others may access in any way
 // (like ssh: mode must be 0600 or 0400); the error names the file and its
 // mode. read_private_key() checks this first.

@@ -51,6 +51,10 @@ ChainStatus map_error(int err) {
     case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE:
     case X509_V_ERR_INVALID_CA:
       return ChainStatus::wrong_usage;
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+      return ChainStatus::weak;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -129,6 +133,7 @@ std::string_view to_string(ChainStatus status) {
     case ChainStatus::revoked: return "revoked";
     case ChainStatus::crl_unavailable: return "crl_unavailable";
     case ChainStatus::wrong_usage: return "wrong_usage";
+    case ChainStatus::weak: return "weak";
     case ChainStatus::invalid: break;
   }
   return "invalid";

@@ -65,6 +65,7 @@ enum class ChainStatus {
   revoked,
   crl_unavailable,   // CRL required but missing, expired or not yet valid, or its signature is bad
   wrong_usage,       // keyUsage / extendedKeyUsage / basicConstraints do not allow the purpose
+  weak,              // a key or certificate signature in the chain under security level 2 (112 bits)
   invalid,           // anything else (bad signature on a certificate, malformed)
 };
 std::string_view to_string(ChainStatus status);  // "untrusted", "expired", ...

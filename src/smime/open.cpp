@@ -57,6 +57,7 @@ bool may_release(const Verdict& v) {
     case Reason::signer_revoked:
     case Reason::revocation_unknown:
     case Reason::signer_wrong_usage:
+    case Reason::signer_weak_key:
     case Reason::signer_domain_mismatch:
     case Reason::signer_not_member:
     case Reason::from_invalid:

@@ -18,6 +18,7 @@ Reason reason_of(pki::ChainStatus status) {
     case pki::ChainStatus::revoked: return Reason::signer_revoked;
     case pki::ChainStatus::crl_unavailable: return Reason::revocation_unknown;
     case pki::ChainStatus::wrong_usage: return Reason::signer_wrong_usage;
+    case pki::ChainStatus::weak: return Reason::signer_weak_key;
     case pki::ChainStatus::untrusted:
     case pki::ChainStatus::invalid: return Reason::untrusted_signer;
   }

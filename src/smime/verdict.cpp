@@ -28,6 +28,7 @@ ReasonText text_of(Reason reason) {
     case Reason::signer_revoked: return {"signer-revoked", "the signer's certificate is revoked"};
     case Reason::revocation_unknown: return {"revocation-unknown", "no current revocation list to check the signer against"};
     case Reason::signer_wrong_usage: return {"signer-wrong-usage", "the signer's certificate does not allow S/MIME signing"};
+    case Reason::signer_weak_key: return {"signer-weak-key", "the signer's certificate has a key or signature too weak (under 112 bits)"};
     case Reason::signer_domain_mismatch: return {"signer-domain-mismatch", "the signer's certificate does not name the sending domain"};
     case Reason::signer_not_member: return {"signer-not-member", "the signer's certificate is not the one the directory lists"};
     case Reason::from_invalid: return {"from-invalid", "the signed From: does not hold exactly one address"};

@@ -30,6 +30,7 @@ enum class Reason {
   signer_revoked,
   revocation_unknown,      // CRL required but missing or out of date
   signer_wrong_usage,      // keyUsage / extendedKeyUsage do not allow S/MIME signing
+  signer_weak_key,         // a key or signature in the signer's chain under 112 bits (security level 2)
   signer_domain_mismatch,  // the signer's certificate does not name the From:/expected domain
   signer_not_member,       // not one of OpenOptions::allowed_signer_fingerprints
   from_invalid,            // the signed From: is missing or holds other than exactly one address

@@ -1,7 +1,7 @@
 """Certification (issue 17): `securemail certify` run from a facility
 (`testnet --with-facility`, started with `certify serve`) against real
 gateways. A correct gateway passes every required case of the profile
-(draft 0.12: its test agent reports on the test content it took, SHA-384
+(draft 0.13: its test agent reports on the test content it took, SHA-384
 and SHA-512 signatures and receipt requests it cannot use included, and
 sends test content of every kind when triggered, to the facility's test
 addresses and decoys too); a
@@ -123,7 +123,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert r.returncode == 0, out + r.stderr.decode()
     doc = load_report(report)
     assert doc["result"] == "pass" and doc["summary"]["required_failed"] == 0
-    assert doc["profile"]["version"] == "0.12" and doc["profile"]["draft"] is True
+    assert doc["profile"]["version"] == "0.13" and doc["profile"]["draft"] is True
     assert doc["target"]["member"] == "b-example" and doc["facility"]["domain"] == Testnet.FACILITY
     statuses = {c["id"]: c["status"] for c in doc["cases"]}
     assert all(statuses[c["id"]] == "PASS" for c in doc["cases"] if c["required"]), statuses
@@ -141,7 +141,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert [p.split(":")[0] for p in parts] == ["rcpt-no-receipts-to", "rcpt-undecodable"], malformed
     for part in parts:
         assert "reported it pass, delivered as verified, digest equal" in part and "no signed receipt" in part, part
-    assert "PASS: all 44 required cases passed (profile 0.12 draft" in out, out
+    assert "PASS: all 45 required cases passed (profile 0.13 draft" in out, out
     assert "signed receipt verified" in observed["INT-RCPT-RETURN"], observed["INT-RCPT-RETURN"]
     # What the target sent on a trigger arrived over TLS, verified as its
     # agent's, with the content the seed gives.
@@ -163,18 +163,18 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
                      observed["OPS-CRL-FRESH"]), observed["OPS-CRL-FRESH"]
     # Refusals were refusals.
     for case in ("SEC-TAMPER-GCM", "SEC-TAMPER-CBC", "SEC-SIGNER-WRONGDOMAIN", "SEC-SIGNER-EXPIRED",
-                 "SEC-SIGNER-NOTYET", "SEC-SIGNER-REVOKED", "SEC-SIGNER-WRONGCA"):
+                 "SEC-SIGNER-NOTYET", "SEC-SIGNER-REVOKED", "SEC-SIGNER-WRONGCA", "SEC-SIGNER-WEAK"):
         assert "end of data: 550 5.7.5" in observed[case], (case, observed[case])
     # b's log names each fixture's fault (the reply never does).
     log = net.gateways[TARGET].log_text()
-    for reason in ("signer-expired", "signer-not-yet-valid", "signer-revoked", "untrusted-signer"):
+    for reason in ("signer-expired", "signer-not-yet-valid", "signer-revoked", "untrusted-signer", "signer-weak-key"):
         assert reason in log, reason
     # EC testnet: RSA key transport is not applicable, and says so.
     assert statuses["INT-IN-RSA-OAEP"] == "INFO" and statuses["INT-IN-ECDH"] == "PASS"
     assert "PASS: all" in out and "report: " in out
     # --record: the result is in the member's directory entry, for the next feed.
     shown = securemail("directory", "show", "b-example", "--authority", auth, check=True).stdout.decode()
-    assert f"profile 0.12 on {doc['finished'][:10]}: pass" in shown, shown
+    assert f"profile 0.13 on {doc['finished'][:10]}: pass" in shown, shown
 
     html = report.with_suffix(".html")
     page = html.read_text()
@@ -264,17 +264,18 @@ def test_a_facility_whose_certificate_expired_is_refused(net, tmp_path):
 
 def test_cases_and_profiles_are_listed():
     r = securemail("certify", "profiles", check=True)
-    assert all(f"{v} (draft)" in r.stdout.decode() for v in ("0.9", "0.10", "0.11", "0.12")), r.stdout.decode()
+    assert all(f"{v} (draft)" in r.stdout.decode() for v in ("0.9", "0.10", "0.11", "0.12", "0.13")), r.stdout.decode()
     cases = json.loads(securemail("certify", "cases", "--json", check=True).stdout)
     by_id = {c["id"]: c for c in cases}
     # Each draft requires what the one before did and adds its own; older ones stay as published.
-    assert by_id["INT-OUT-LARGE"]["profiles"] == {"0.10": "required", "0.11": "required", "0.12": "required"}
-    assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", "0.10": "required", "0.11": "required",
-                                                 "0.12": "required"}
-    assert by_id["INT-IN-SHA384"]["profiles"] == {"0.11": "required", "0.12": "required"}
-    assert by_id["INT-IN-SHA512"]["profiles"] == {"0.11": "optional", "0.12": "optional"}
-    assert by_id["INT-RCPT-MALFORMED"]["profiles"] == {"0.11": "required", "0.12": "required"}
-    assert by_id["OPS-RETRY"]["profiles"] == {"0.12": "required"}
+    later = {"0.12": "required", "0.13": "required"}
+    assert by_id["INT-OUT-LARGE"]["profiles"] == {"0.10": "required", "0.11": "required", **later}
+    assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", "0.10": "required", "0.11": "required", **later}
+    assert by_id["INT-IN-SHA384"]["profiles"] == {"0.11": "required", **later}
+    assert by_id["INT-IN-SHA512"]["profiles"] == {"0.11": "optional", "0.12": "optional", "0.13": "optional"}
+    assert by_id["INT-RCPT-MALFORMED"]["profiles"] == {"0.11": "required", **later}
+    assert by_id["OPS-RETRY"]["profiles"] == later
+    assert by_id["SEC-SIGNER-WEAK"]["profiles"] == {"0.13": "required"}
     assert {"SEC-TLS-VERSION", "INT-IN-BASIC", "OPS-CERT-VALIDITY"} <= {c["id"] for c in cases}
     assert all(c["cites"] for c in cases)
 
@@ -416,6 +417,35 @@ def test_the_decoys_record_every_step_and_take_no_mail(net):
     assert ("strip", "RCPT TO:<decoy@strip.facility.example>", "") in seen and ("strip", "DATA", "") in seen
     assert ("badtls", "connect", "") in seen
     assert any(w == "badtls" and e == "MAIL FROM:<leak@b.example>" and t.startswith("TLSv1.") for w, e, t in seen), seen
+
+
+def test_echo_and_ping_answer_a_member_sealed_back(net):
+    """What an operator of any product does by hand: mail echo@ and ping@ of
+    the facility. The answers come back sealed and verified; echo@'s
+    carries the signed entity as the facility took it out of the seal, and
+    its SHA-256; ping@'s the report alone."""
+    import email.policy
+    import hashlib
+    from testnet_world import compose, new_message_id, results, send
+    relay = net.port(TARGET, "relay")
+    body = "Gr\u00fc\u00dfe from b, echo me back.\r\nsecond line"
+    for who in ("echo", "ping"):
+        msg = compose("alice@b.example", [f"{who}@{Testnet.FACILITY}"], f"{who} check", new_message_id(who),
+                      body=body, extra=["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit"])
+        assert send(relay, "alice@b.example", [f"{who}@{Testnet.FACILITY}"], msg)[0] == 250
+    echo = net.wait_message(TARGET, "alice", "Echo: echo check", timeout=60)
+    pong = net.wait_message(TARGET, "alice", "Pong: ping check", timeout=60)
+    for answer, sender in ((echo, "echo"), (pong, "ping")):
+        assert answer["From"] == f"{sender}@{Testnet.FACILITY}"
+        assert answer["Auto-Submitted"] == "auto-replied"
+        assert any("smime=pass" in r for r in results(answer, "gw.b.example")), answer.get_all("Authentication-Results")
+    parts = {p.get_filename(): p for p in echo.walk() if not p.is_multipart()}
+    entity = parts["received.eml"].get_payload(decode=True)
+    report = parts[None].get_payload(decode=True).decode()
+    assert "echo me back." in entity.decode("utf-8") and "Gr\u00fc\u00dfe" in entity.decode("utf-8")
+    assert f"SHA-256:           {hashlib.sha256(entity).hexdigest()}" in report, report
+    assert "Sealed by member:  b-example" in report and "Signature:         pass" in report
+    assert not pong.is_multipart() and "echo me back" not in pong.get_payload(decode=True).decode()
 
 
 def test_a_certified_gateway_does_not_alert_about_the_decoys(net, tmp_path):

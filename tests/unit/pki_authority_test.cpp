@@ -184,6 +184,41 @@ TEST_F(PkiAuthority, RejectsBadRequests) {
   EXPECT_FALSE(a.issue(req));
 }
 
+// RSA-1024: refused for every gateway; issued and read back only as the
+// certification fixture fx-weak asks, and then refused by chain
+// verification (security level 2) like any weak certificate.
+TEST_F(PkiAuthority, AWeakKeyIsCertifiedOnlyForTheWeakFixture) {
+  Authority a = open();
+  ossl::EvpPkeyPtr weak(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{1024}));
+  ASSERT_TRUE(weak);
+  GatewayCertRequest req;
+  req.domains = {"weak.facility.example"};
+  req.public_key = weak.get();
+  auto refused = a.issue(req);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().text.find("unsupported RSA key size 1024"), std::string::npos) << refused.error().text;
+  req.keys = KeyAcceptance::weak_fixture;
+  auto cert = a.issue(req);
+  ASSERT_TRUE(cert) << cert.error().text;
+  EXPECT_EQ(describe(cert->get()).key_type, "unsupported");
+  EXPECT_EQ(describe(cert->get()).key_usage, (std::vector<std::string>{"digitalSignature", "keyEncipherment"}));
+  Command v = run("openssl verify -auth_level 2 -CAfile " + quoted(auth_dir_ / "ca.pem") + " " +
+                  quoted(save(cert->get(), "weak.pem")));
+  EXPECT_NE(v.status, 0) << v.output;
+  EXPECT_NE(v.output.find("too weak"), std::string::npos) << v.output;
+
+  fs::path key_file = dir_->path / "weak.key";
+  ASSERT_TRUE(write_private_key(key_file, weak.get()));
+  auto as_gateway = read_private_key(key_file);
+  ASSERT_FALSE(as_gateway);
+  EXPECT_NE(as_gateway.error().text.find("unsupported RSA key size 1024"), std::string::npos);
+  EXPECT_TRUE(read_private_key(key_file, nullptr, KeyAcceptance::weak_fixture));
+  // Only RSA: the fixture acceptance takes no other kind of key it would not take anyway.
+  ossl::EvpPkeyPtr ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  ASSERT_TRUE(ed);
+  EXPECT_FALSE(accept_key(ed.get(), KeyAcceptance::weak_fixture));
+}
+
 TEST_F(PkiAuthority, RevokeListsTheSerialInTheCrl) {
   Authority a = open();
   auto before = read_crl(Authority::crl_file(auth_dir_));
