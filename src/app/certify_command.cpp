@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/certify_setup.h"
 #include "app/cli_support.h"
 #include "app/load_config.h"
 #include "app/run_command.h"
@@ -349,6 +350,7 @@ void add_certify_command(CLI::App& app, std::function<int()>& action) {
   auto* s = cmd->add_subcommand("serve", "Run the certification facility's gateway in the foreground");
   s->add_option("-c,--config", *serve_file, "The facility's config file")->required();
   s->callback([&action, serve_file] { action = [serve_file] { return serve(*serve_file); }; });
+  add_certify_setup(cmd, action);
   auto json = std::make_shared<bool>(false);
   auto* cases = cmd->add_subcommand("cases", "List the battery's cases");
   cases->add_flag("--json", *json, "As JSON, with each profile's requirement");

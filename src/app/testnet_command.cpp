@@ -256,9 +256,12 @@ int build_testnet(const TestnetArgs& a, Testnet* out) {
     }
     if (int rc = dir::add_member(da); rc != 0) return rc;
     if (n.facility) {  // the test members with bad certificates the runner signs with
-      auto fixtures = certify::make_fixtures(auth, n.data, n.domain, "127.0.0.1:" + std::to_string(n.inbound),
-                                             {{"strip", "127.0.0.1:" + std::to_string(strip_port(n.relay))},
-                                              {"badtls", "127.0.0.1:" + std::to_string(badtls_port(n.relay))}});
+      auto authority = open_authority(auth, "");  // testnet's CA key is not encrypted
+      if (!authority) return failed(what, authority.error().text);
+      certify::FixtureSetup setup{n.domain, "127.0.0.1:" + std::to_string(n.inbound), da.member.jurisdiction,
+                                  {{"strip", "127.0.0.1:" + std::to_string(strip_port(n.relay))},
+                                   {"badtls", "127.0.0.1:" + std::to_string(badtls_port(n.relay))}}};
+      auto fixtures = certify::make_fixtures(*authority, auth, n.data, setup);
       if (!fixtures) return failed(what, fixtures.error().text);
     }
   }

@@ -55,17 +55,18 @@ Result<Fixture> issue_fixture(pki::Authority& authority, const fs::path& folder,
 
 fs::path fixtures_folder(const fs::path& data) { return data / "certify" / "fixtures"; }
 
-Result<std::vector<Fixture>> make_fixtures(const fs::path& authority_dir, const fs::path& data,
-                                           const std::string& facility_domain, const std::string& endpoint,
-                                           const std::vector<std::pair<std::string, std::string>>& decoys) {
+Result<std::vector<Fixture>> make_fixtures(pki::Authority& authority, const fs::path& authority_dir, const fs::path& data,
+                                           const FixtureSetup& setup) {
+  const std::string& facility_domain = setup.facility_domain;
   const fs::path folder = fixtures_folder(data);
-  if (fs::exists(folder)) return std::unexpected(trouble(folder.string() + " exists already"));
-  auto authority = pki::Authority::open(authority_dir);
-  if (!authority) return std::unexpected(authority.error());
+  if (fs::exists(folder))
+    return std::unexpected(trouble(folder.string() + " exists already: the fixtures are made (move it away to make "
+                                   "them anew)"));
   const fs::path rogue_dir = data / "certify" / "rogue-ca";
   pki::AuthorityOptions rogue_options;
   rogue_options.name = "SecureMail Certification Rogue CA";  // not the real one's name: a clean "untrusted"
-  if (auto r = pki::init_authority(rogue_dir, rogue_options); !r) return std::unexpected(r.error());
+  if (!fs::exists(pki::Authority::certificate_file(rogue_dir)))
+    if (auto r = pki::init_authority(rogue_dir, rogue_options); !r) return std::unexpected(r.error());
   auto rogue = pki::Authority::open(rogue_dir);
   if (!rogue) return std::unexpected(rogue.error());
 
@@ -75,21 +76,21 @@ Result<std::vector<Fixture>> make_fixtures(const fs::path& authority_dir, const 
     std::int64_t nb = now - 30 * kDay, na = now + 3 * 365 * kDay;
     if (spec.name == "expired") na = now - kDay;
     if (spec.name == "notyet") nb = now + 3650 * kDay, na = nb + 365 * kDay;
-    auto f = issue_fixture(spec.name == "wrongca" ? *rogue : *authority, folder, spec, facility_domain, nb, na);
+    auto f = issue_fixture(spec.name == "wrongca" ? *rogue : authority, folder, spec, facility_domain, nb, na);
     if (!f) return std::unexpected(f.error());
     if (spec.name == "revoked") {
       auto cert = pki::read_certificate(f->cert);
       if (!cert) return std::unexpected(cert.error());
-      if (auto r = authority->revoke(pki::fingerprint(cert->get()), pki::RevocationReason::key_compromise); !r)
+      if (auto r = authority.revoke(pki::fingerprint(cert->get()), pki::RevocationReason::key_compromise); !r)
         return std::unexpected(r.error());
     }
     made.push_back(std::move(*f));
   }
   std::map<std::string, std::string> endpoints = {};  // member id -> its endpoint
   for (const auto& spec : kDecoys)
-    for (const auto& [name, at] : decoys)
+    for (const auto& [name, at] : setup.decoys)
       if (name == spec.name) {
-        auto f = issue_fixture(*authority, folder, spec, facility_domain, now - 30 * kDay, now + 3 * 365 * kDay);
+        auto f = issue_fixture(authority, folder, spec, facility_domain, now - 30 * kDay, now + 3 * 365 * kDay);
         if (!f) return std::unexpected(f.error());
         endpoints[f->member_id] = at;
         made.push_back(std::move(*f));
@@ -105,11 +106,12 @@ Result<std::vector<Fixture>> make_fixtures(const fs::path& authority_dir, const 
     m.organisation = "SecureMail certification fixture (" + std::string(f.spec.what) + ")";
     m.domains = {f.domain};
     auto decoy = endpoints.find(f.member_id);  // else never used: no gateway seals to a certificate that fails
-    m.endpoints = {decoy != endpoints.end() ? decoy->second : endpoint};
+    m.endpoints = {decoy != endpoints.end() ? decoy->second : setup.endpoint};
     m.certificates = {*pem};
     m.capabilities = {std::string(directory::kCapFixture)};
-    m.jurisdiction = "NZ";
-    if (auto r = registry->add(std::move(m)); !r) return std::unexpected(r.error());
+    m.jurisdiction = setup.jurisdiction;
+    auto r = registry->get(m.id) ? registry->update(m) : registry->add(m);
+    if (!r) return std::unexpected(r.error());
   }
   return made;
 }

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "pki/authority.h"
 #include "util/error.h"
 
 namespace sm::certify {
@@ -67,16 +68,23 @@ struct Fixture {
 // data: the facility's data folder.
 std::filesystem::path fixtures_folder(const std::filesystem::path& data);
 
-// Make the fixtures for the facility (member facility_id, domain F) with
-// the authority in `authority` (unencrypted CA key, as testnet makes it):
-// keys, certificates, the rogue CA, the revocation; then add each as a
-// member of the authority's registry (publish afterwards). decoys: the
-// endpoint of each decoy listener by name ("strip", "badtls"); a decoy
-// member is made for each given. Refuses when the fixtures folder already
-// exists.
-Result<std::vector<Fixture>> make_fixtures(const std::filesystem::path& authority, const std::filesystem::path& data,
-                                           const std::string& facility_domain, const std::string& endpoint,
-                                           const std::vector<std::pair<std::string, std::string>>& decoys = {});
+struct FixtureSetup {
+  std::string facility_domain;  // F
+  std::string endpoint;         // HOST:PORT the fixtures list: the facility's inbound listener
+  std::string jurisdiction;     // the facility's
+  // The endpoint of each decoy listener by name ("strip", "badtls"): a
+  // decoy member is made for each given.
+  std::vector<std::pair<std::string, std::string>> decoys;
+};
+
+// Make the fixtures for the facility with `authority`, opened from
+// `authority_dir` (`securemail certify setup`, testnet): keys,
+// certificates, the rogue CA (kept in DATA/certify/rogue-ca once made),
+// the revocation; then add each to the authority's registry, or update
+// the member of that id when there is one (fixtures made anew); publish
+// afterwards. Refuses when the fixtures folder already exists.
+Result<std::vector<Fixture>> make_fixtures(pki::Authority& authority, const std::filesystem::path& authority_dir,
+                                           const std::filesystem::path& data, const FixtureSetup& setup);
 
 // The fixtures made for the facility in `data` (those whose key and
 // certificate are there).

@@ -133,6 +133,19 @@ std::string fingerprint(const X509* cert) {
   return detail::hex(md, len);
 }
 
+namespace {
+
+// "rsa-1024 (unsupported)", "ed25519 (unsupported)": what a key we never
+// make or take is, for people (the certification fixture fx-weak's).
+std::string unsupported_key_name(const EVP_PKEY* key) {
+  if (key == nullptr) return "unsupported";
+  std::string name = ascii_lower(EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "unknown");
+  if (EVP_PKEY_is_a(key, "RSA")) name += "-" + std::to_string(EVP_PKEY_get_bits(key));
+  return name + " (unsupported)";
+}
+
+}  // namespace
+
 CertificateInfo describe(const X509* cert) {
   CertificateInfo info;
   if (cert == nullptr) return info;
@@ -144,7 +157,7 @@ CertificateInfo describe(const X509* cert) {
   info.not_after = detail::asn1_time_unix(X509_get0_notAfter(cert)).value_or(0);
   add_san(cert, info);
   auto type = key_type_of(X509_get0_pubkey(cert));
-  info.key_type = type ? std::string(to_string(*type)) : "unsupported";
+  info.key_type = type ? std::string(to_string(*type)) : unsupported_key_name(X509_get0_pubkey(cert));
   add_usage(const_cast<X509*>(cert), info);  // the flag getters cache and so are not const
   return info;
 }

@@ -36,7 +36,7 @@ struct CertificateInfo {
   std::int64_t not_before = 0, not_after = 0;  // unix seconds
   std::vector<std::string> dns_names;     // SAN dNSName, lower-case
   std::vector<std::string> emails;        // SAN rfc822Name
-  std::string key_type;                   // "ec-p256", ... or "unsupported"
+  std::string key_type;                   // "ec-p256", ... or "rsa-1024 (unsupported)"
   bool is_ca = false;
   std::vector<std::string> key_usage;     // "digitalSignature", "keyEncipherment", "keyAgreement", "keyCertSign", "cRLSign"
   std::vector<std::string> extended_key_usage;  // "emailProtection", "serverAuth", "clientAuth"

@@ -262,6 +262,47 @@ def test_a_facility_whose_certificate_expired_is_refused(net, tmp_path):
     assert "own certificate" in err and "expired" in err and not (tmp_path / "r.json").exists()
 
 
+def test_certify_setup_makes_the_fixtures_on_an_authority(tmp_path):
+    """`certify setup` makes what testnet made for the facility, on any
+    authority: refused with one line when they are made already, for a
+    config that is not a facility member, or for a decoy listening on a
+    wildcard address without --strip-endpoint; made anew (new keys, the
+    members updated) once the folder is moved away."""
+    n = Testnet(tmp_path / "net", ["a.example", "b.example"], with_facility=True).build()
+    fac, auth = n.config(Testnet.FACILITY), n.dir / "authority"
+    folder = n.dir / Testnet.FACILITY / "certify" / "fixtures"
+    before = {p.name: (p / "cert.pem").read_text() for p in folder.iterdir()}
+    assert {"expired", "notyet", "revoked", "wrongca", "weak", "strip", "badtls"} == set(before)
+
+    def setup(*args):
+        r = securemail("certify", "setup", "--authority", auth, *args)
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+    rc, out, err = setup("--config", fac)
+    assert rc == 2 and "exists already" in err and len(err.strip().splitlines()) == 1, err
+    rc, out, err = setup("--config", n.config("b.example"))
+    assert rc == 2 and "b.example is not a member with the capability certification-facility" in err, err
+
+    folder.rename(folder.with_name("fixtures.old"))
+    strip = n.settings(Testnet.FACILITY)["facility"]["strip"]
+    port = strip.rsplit(":", 1)[1]
+    n.replace_config(Testnet.FACILITY, f'strip = "{strip}"', f'strip = "0.0.0.0:{port}"')
+    rc, out, err = setup("--config", fac)
+    assert rc == 2 and f"listens on 0.0.0.0:{port}" in err and "--strip-endpoint" in err, err
+    assert not folder.exists()
+    rc, out, err = setup("--config", fac, "--strip-endpoint", strip)
+    assert rc == 0, out + err
+    assert f"made fx-weak at weak.{Testnet.FACILITY}: a certificate for an RSA-1024 key (SEC-SIGNER-WEAK)" in out, out
+    assert f"made fx-strip at strip.{Testnet.FACILITY}" in out and "directory publish" in out, out
+    after = {p.name: (p / "cert.pem").read_text() for p in folder.iterdir()}
+    assert set(after) == set(before) and all(after[k] != before[k] for k in after), "new keys and certificates"
+    securemail("directory", "publish", "--authority", auth, check=True)
+    shown = securemail("directory", "show", "fx-weak", "--authority", auth, check=True).stdout.decode()
+    assert f"weak.{Testnet.FACILITY}" in shown, shown
+    shown = securemail("directory", "show", "fx-strip", "--authority", auth, check=True).stdout.decode()
+    assert strip in shown, shown
+
+
 def test_cases_and_profiles_are_listed():
     r = securemail("certify", "profiles", check=True)
     assert all(f"{v} (draft)" in r.stdout.decode() for v in ("0.9", "0.10", "0.11", "0.12", "0.13")), r.stdout.decode()
