@@ -255,6 +255,10 @@ InboundOutcome Opener::open_sealed(const directory::Member& member, const mail::
     out.receipt = decide_receipt_duty(v, member, dir.get(), env, out.recipients, out.message_id);
   else if (v.receipt_request)
     out.receipt.log = "signed receipt request not acted on: this gateway returns none ([receipts] issue = false)";
+  // A request that could not be used (RFC 2634 2.7: no receiptsTo, not
+  // decodable) leaves no receipt_request; on a pass the verdict's detail
+  // holds only what smime::open noted about it (open.cpp read_request).
+  if (!v.receipt_request && !v.detail.empty()) out.receipt.log = "signed receipt request not acted on: " + v.detail;
   if (!out.receipt.log.empty()) out.log += "; " + out.receipt.log;
   inbound_total.add("pass");
   return out;

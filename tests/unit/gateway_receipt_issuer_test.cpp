@@ -58,6 +58,11 @@ struct ReceiptIssuerTest : testing::OwnMailAtB {
     EXPECT_TRUE(id);
     smime::SealOptions options;
     options.sign.receipt_request = smime::ReceiptRequest{*id, true, {}, {receipts_to}};
+    return seal(std::move(options));
+  }
+
+  // a's gateway seals kOriginal for b with these options.
+  std::string seal(smime::SealOptions options) {
     options.sign.record = &kept_by_a;
     const pki::KeySet* key = a.keys->signer_for("a.example");
     const pki::KeySet* b_key = b.keys->signer_for("b.example");
@@ -85,6 +90,18 @@ struct ReceiptIssuerTest : testing::OwnMailAtB {
     return *m;
   }
 };
+
+// RFC 2634 2.7: a request that cannot be used does not stop the message,
+// gets no receipt, and the log line says why.
+TEST_F(ReceiptIssuerTest, AnUnusableRequestIsDeliveredWithoutADutyAndLogged) {
+  smime::SealOptions options;
+  options.sign.raw_receipt_request_der = std::string("\x30\x03\x02\x01\x05", 5);  // a SEQUENCE, not a ReceiptRequest
+  auto out = world.opener("b.example").process(arriving(), seal(std::move(options)));
+  ASSERT_EQ(out.result, "pass") << out.log;
+  EXPECT_FALSE(out.receipt.duty);
+  EXPECT_NE(out.log.find("signed receipt request not acted on: "), std::string::npos) << out.log;
+  EXPECT_NE(out.log.find("no receipt will be sent"), std::string::npos) << out.log;
+}
 
 TEST_F(ReceiptIssuerTest, DeliveredRecipientsGetSealedReceiptsThatVerifyAtTheSender) {
   Opener at_b = world.opener("b.example");
