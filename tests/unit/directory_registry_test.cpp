@@ -181,8 +181,25 @@ TEST_F(RegistryTest, CertificationFixturesMayCarryABadChainBelowAFacilityAndNowh
   ASSERT_TRUE(expired) << expired.error().text;
   auto foreign = reg.add(fixture("fx-wrongca", "wrongca.facility.example", rogue.issue({"wrongca.facility.example"})));
   ASSERT_TRUE(foreign) << foreign.error().text;
+  // fx-weak: the authority's certificate for an RSA-1024 key, issued for that fixture alone.
+  ossl::EvpPkeyPtr weak_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{1024}));
+  ASSERT_TRUE(weak_key);
+  auto weak_cert = [&](const std::string& domain) {
+    pki::GatewayCertRequest request;
+    request.domains = {domain};
+    request.public_key = weak_key.get();
+    request.keys = pki::KeyAcceptance::weak_fixture;
+    auto cert = auth_.authority().issue(request);
+    EXPECT_TRUE(cert) << cert.error().text;
+    return cert ? pki::to_pem(cert->get()) : std::string();
+  };
+  auto weak = reg.add(fixture("fx-weak", "weak.facility.example", weak_cert("weak.facility.example")));
+  ASSERT_TRUE(weak) << weak.error().text;
   auto published = reg.publish(auth_.key(), auth_.cert());
   ASSERT_TRUE(published) << published.error().text;
+  Member weak_member = fixture("weakling", "weak2.facility.example", weak_cert("weak2.facility.example"));
+  weak_member.capabilities = {"rsa"};
+  expect_refused(reg.add(weak_member), "key too weak");
 
   // The same kind of certificate on an ordinary member is refused, and so
   // is a fixture anywhere but below the facility, or naming other domains.
