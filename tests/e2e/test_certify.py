@@ -282,6 +282,10 @@ def test_certify_setup_makes_the_fixtures_on_an_authority(tmp_path):
     assert rc == 2 and "exists already" in err and len(err.strip().splitlines()) == 1, err
     rc, out, err = setup("--config", n.config("b.example"))
     assert rc == 2 and "b.example is not a member with the capability certification-facility" in err, err
+    rc, out, err = setup("--config", fac, "--endpoint", "no port")
+    assert rc == 2 and 'the fixtures\' endpoint "no port": missing :PORT' in err, err
+    r = securemail("certify", "setup", "--config", fac, "--authority", tmp_path / "nowhere")
+    assert r.returncode == 2 and b"nowhere/ca.pem: cannot open" in r.stderr, r.stderr
 
     folder.rename(folder.with_name("fixtures.old"))
     strip = n.settings(Testnet.FACILITY)["facility"]["strip"]
