@@ -52,12 +52,6 @@ struct CertifyArgs {
   bool json = false;
 };
 
-// No run can be made: one line on stderr, exit 2, nothing written.
-int cannot_run(std::string_view what, std::string_view text) {
-  std::cerr << "securemail " << what << ": " << text << "\n";
-  return 2;
-}
-
 std::string known_profiles() {
   std::string out;
   for (const auto& p : certify::profiles()) out += (out.empty() ? "" : ", ") + std::string(p.version);

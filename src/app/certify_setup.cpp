@@ -27,16 +27,11 @@ struct SetupArgs {
   std::string config_file, authority, passphrase_file, endpoint, strip_endpoint, badtls_endpoint;
 };
 
-int cannot(std::string_view text) {
-  std::cerr << "securemail " << kWhat << ": " << text << "\n";
-  return 2;
-}
-
 bool wildcard(const std::string& host) { return host == "0.0.0.0" || host == "::" || host == "*"; }
 
 // Where members reach the decoy `name` that listens at `listen`: `given`,
-// else `listen` itself unless that is a wildcard. "" and an error when
-// neither will do; nullopt when the decoy is not configured.
+// else `listen` itself unless that is a wildcard; an error when neither
+// will do; nullopt when the decoy is not configured.
 std::optional<std::expected<std::string, std::string>> decoy_endpoint(const char* name, const config::Endpoint& listen,
                                                                       const std::string& given) {
   if (!listen.enabled()) return std::nullopt;
@@ -55,20 +50,20 @@ int setup(const SetupArgs& a) {
   auto cfg = load_config(a.config_file);
   if (!cfg) return 2;
   auto registry = directory::Registry::open(a.authority);
-  if (!registry) return cannot(registry.error().text);
+  if (!registry) return cannot_run(kWhat, registry.error().text);
   auto members = registry->list();
-  if (!members) return cannot(members.error().text);
+  if (!members) return cannot_run(kWhat, members.error().text);
   const directory::Member* facility = nullptr;
   for (const auto& m : *members)
     if (std::find(m.domains.begin(), m.domains.end(), cfg->domain) != m.domains.end()) facility = &m;
   if (!facility || !facility->has(directory::kCapFacility))
-    return cannot(cfg->domain + " is not a member with the capability " + std::string(directory::kCapFacility) +
+    return cannot_run(kWhat, cfg->domain + " is not a member with the capability " + std::string(directory::kCapFacility) +
                   " in " + a.authority + " (add it: securemail directory add ... --capability " +
                   std::string(directory::kCapFacility) + ")");
   std::string endpoint = a.endpoint;
   if (endpoint.empty() && !facility->endpoints.empty()) endpoint = facility->endpoints.front();
   if (auto e = config::parse_endpoint(endpoint, false); !e)
-    return cannot("the fixtures' endpoint \"" + endpoint + "\": " + e.error() + " (give --endpoint HOST:PORT)");
+    return cannot_run(kWhat, "the fixtures' endpoint \"" + endpoint + "\": " + e.error() + " (give --endpoint HOST:PORT)");
 
   std::vector<std::pair<std::string, std::string>> decoys;
   for (auto [name, listen, given] : {std::tuple{"strip", cfg->facility.strip, a.strip_endpoint},
@@ -78,14 +73,14 @@ int setup(const SetupArgs& a) {
       std::cout << "no [facility] " << name << " listener: no decoy member for it (its case is not run)\n";
       continue;
     }
-    if (!*at) return cannot(at->error());
+    if (!*at) return cannot_run(kWhat, at->error());
     decoys.emplace_back(name, **at);
   }
   auto authority = open_authority(a.authority, a.passphrase_file);
-  if (!authority) return cannot(authority.error().text);
+  if (!authority) return cannot_run(kWhat, authority.error().text);
   auto made = certify::make_fixtures(*authority, a.authority, cfg->data_dir,
                                      {cfg->domain, endpoint, facility->jurisdiction, std::move(decoys)});
-  if (!made) return cannot(made.error().text);
+  if (!made) return cannot_run(kWhat, made.error().text);
   for (const auto& f : *made)
     std::cout << "made " << f.member_id << " at " << f.domain << ": " << f.spec.what << " (" << f.spec.case_id << ")\n";
   std::cout << "keys in " << certify::fixtures_folder(cfg->data_dir).string()

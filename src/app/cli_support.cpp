@@ -25,6 +25,11 @@ int failed(std::string_view what, std::string_view text) {
   return 1;
 }
 
+int cannot_run(std::string_view what, std::string_view text) {
+  std::cerr << "securemail " << what << ": " << text << "\n";
+  return 2;
+}
+
 int bad_usage(std::string_view what, std::string_view text) {
   std::cerr << "securemail " << what << ": " << text << "\nRun with --help for more information.\n";
   return 2;

@@ -25,6 +25,8 @@ namespace sm::app {
 // Print "securemail WHAT: TEXT" on stderr and return 1 (failed) or 2 (usage).
 int failed(std::string_view what, std::string_view text);
 int bad_usage(std::string_view what, std::string_view text);
+// Nothing could be done (certify, certify setup): the same one line, exit 2.
+int cannot_run(std::string_view what, std::string_view text);
 
 // --config FILE | --data DIR, either one.
 struct DataDirArgs {

@@ -5,7 +5,6 @@
 #include <ctime>
 #include <random>
 
-#include "evidence/ledger.h"
 #include "gateway/acknowledger.h"
 #include "gateway/member_mail.h"
 #include "util/base64.h"
@@ -22,9 +21,7 @@ metrics::LabeledCounter replies_total("securemail_facility_replies_total",
                                       {"echoed", "pinged", "auto-submitted", "limited", "refused"});
 
 bool is_local(const std::string& address, std::string_view local, const std::string& domain) {
-  auto at = address.rfind('@');
-  return at != std::string::npos && ascii_lower(address.substr(0, at)) == local &&
-         ascii_lower(address.substr(at + 1)) == ascii_lower(domain);
+  return ascii_lower(address) == std::string(local) + "@" + ascii_lower(domain);
 }
 
 }  // namespace
@@ -37,9 +34,8 @@ bool FacilityReplies::addressed(const mail::Envelope& env) const {
 
 std::string FacilityReplies::compose(const MemberMail& mail, bool echo, const std::string& received_id,
                                      std::int64_t received_at) const {
-  const auto& header = mail.header;
-  const std::string id = evidence::bare_message_id(std::string(header.get("Message-ID").value_or("")));
-  const std::string subject(header.get("Subject").value_or(""));
+  const std::string& id = mail.out.message_id;
+  const std::string subject(mail.header.get("Subject").value_or(""));
   const std::string& entity = mail.out.signed_entity;
   const bool attach = echo && entity.size() <= kAttachLimit;
   std::random_device rd;

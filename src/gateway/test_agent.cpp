@@ -193,7 +193,7 @@ Result<Resolution> TestAgent::take(const MemberTrust& trust, SealedFailures& fai
   }
   if (!mail) return refuse(mail.error().refusal, mail.error().why);
   auto& out = mail->out;
-  const auto* header = &mail->header;
+  const mime::HeaderBlock& header = mail->header;
   const std::string& from_address = mail->from;
   const directory::Member* member = mail->member;
   std::string from_domain = from_address.substr(from_address.rfind('@') + 1);
@@ -204,14 +204,14 @@ Result<Resolution> TestAgent::take(const MemberTrust& trust, SealedFailures& fai
   res.claim = std::move(out.claim);
   res.dropped_id = id;
   const bool facility = member->has(directory::kCapFacility);
-  auto test_field = header->get("SecureMail-Test");
+  auto test_field = header.get("SecureMail-Test");
   auto label = test_field ? certify::parse_test_field(*test_field) : std::nullopt;
-  auto content_type = mime::media_type(header->get("Content-Type").value_or(""));
+  auto content_type = mime::media_type(header.get("Content-Type").value_or(""));
   if (facility && label && content_type != "application/json") {
-    take_test_content(id, *member, *header, *label, out, now);
+    take_test_content(id, *member, header, *label, out, now);
     return res;
   }
-  auto body = certify::parse_test_body(std::string_view(out.message).substr(std::min(header->body_offset(), out.message.size())));
+  auto body = certify::parse_test_body(std::string_view(out.message).substr(std::min(header.body_offset(), out.message.size())));
   if (!body) return refuse(body.error(), body.error().text);
   using Action = certify::AgentMessage::Action;
   if (body->action == Action::report) return refuse(not_for_agent(), "a report (reports go to the facility)");

@@ -66,8 +66,8 @@ Result<> write_private_key(const std::filesystem::path& file, const EVP_PKEY* ke
 // Which keys are taken: `supported` (key_type_of) everywhere - but for a
 // certification fixture weak on purpose (certify/fixtures.h: fx-weak, an
 // RSA-1024 key), which only the facility reads and only the authority
-// certifies, any RSA key. Nothing verifies such a key's certificate: chain
-// verification stays at security level 2 (trust.h).
+// certifies, any RSA key. Chain verification stays at security level 2
+// (trust.h), so every gateway still refuses that certificate.
 enum class KeyAcceptance { supported, weak_fixture };
 
 // Read a PEM private key (PKCS#8 encrypted or not, or traditional). An
