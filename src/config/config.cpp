@@ -105,6 +105,9 @@ void Loader::read(const toml::table& root_table, Config& c) {
   std::string internal = text(deliver, "internal", "maildir:" + (c.data_dir / "maildir").string());
   if (auto t = parse_target(internal, false, base_)) c.deliver.internal = *t;
   else error(line_of("deliver.internal"), "deliver.internal", t.error());
+  std::string recipients = text(deliver, "recipients", "any");
+  if (recipients == "any" || recipients == "verify") c.deliver.verify_recipients = recipients == "verify";
+  else error(line_of("deliver.recipients"), "deliver.recipients", "bad value \"" + recipients + "\" (use any or verify)");
   finish(deliver);
 
   read_routes(root, c);
@@ -328,6 +331,8 @@ std::string describe(const Config& c) {
   line("tls.cert", q(c.tls.cert.string()), c.tls.development() ? dev : "");
   line("tls.key", q(c.tls.key.string()), c.tls.development() ? dev : "");
   line("deliver.internal", q(c.deliver.internal.str()));
+  line("deliver.recipients", q(c.deliver.verify_recipients ? "verify" : "any"),
+       c.deliver.verify_recipients ? "unknown recipients refused at RCPT" : "every local part taken");
   line("routes.default", q(c.routes.fallback.str()));
   for (auto& [d, t] : c.routes.by_domain) line("routes." + quote(d), q(t.str()));
   line("queue.lifetime", dur(c.queue.lifetime));

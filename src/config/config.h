@@ -97,6 +97,13 @@ struct Config {
 
   struct Deliver {
     Target internal;  // maildir, smtp or lmtp (never mx)
+    // Which local recipients the inbound listener takes (recipients =
+    // "any" | "verify"). any: every local part (a Maildir makes the folder).
+    // verify: only recipients the organisation has - for a Maildir an
+    // account's address, a role address or an existing folder; for smtp or
+    // lmtp what the internal server accepts at RCPT (asked, and its answers
+    // cached: delivery/recipient_check.h). Others get 550 5.1.1 at RCPT.
+    bool verify_recipients = false;
   } deliver;
 
   struct Routes {

@@ -24,7 +24,8 @@
 //             finds the old one dead).
 //
 // Files: smtp_client.cpp (I/O, commands, send), smtp_connect.cpp (connect,
-// EHLO, STARTTLS, pins), smtp_transfer.cpp (the mail transaction).
+// EHLO, STARTTLS, pins), smtp_transfer.cpp (the mail transaction),
+// smtp_callout.cpp (a recipient asked about without a message).
 //   quit      QUIT and close.
 //
 // Outcomes are per recipient. Remote replies keep their code and enhanced
@@ -104,6 +105,13 @@ class SmtpClient {
   // completes with a temporary error and tries no further address. A
   // session already established is left alone.
   void abort_connect();
+
+  // Does the server take `address` as a recipient? Asked without sending a
+  // message (a callout, as Postfix's verify(8) probes): MAIL FROM:<>, RCPT
+  // TO, RSET, on the session connect() opens (smtp_callout.cpp). Ok when
+  // RCPT got 2xx; else the reply or the connection trouble as send() gives
+  // them (permanent: the server refuses the mailbox; temporary: no answer).
+  asio::awaitable<Result<void>> probe_recipient(const std::string& address);
 
   // QUIT (best effort) and close. The client may connect() again later.
   asio::awaitable<void> quit();

@@ -28,6 +28,7 @@
 #include "gateway/directory_runtime.h"
 #include "gateway/gateway_keys.h"
 #include "gateway/listener.h"
+#include "gateway/local_recipients.h"
 #include "gateway/operations.h"
 #include "gateway/own_mail.h"
 #include "gateway/receipt_issuer.h"
@@ -208,7 +209,10 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   if (!config.strong_auth.empty()) strong_holds = StrongHolds::open(config, **spool, bouncer);
   if (!strong_holds) return log::error("accounts: {}", strong_holds.error().text), 1;
   member_trust.strong_holds = strong_holds->get();
+  auto recipient_check = local_recipient_check(config);  // [deliver] recipients = "verify"
+  if (!recipient_check) return log::error("recipient check: {}", recipient_check.error().text), 1;
   Receiver receiver(config, **spool, on_queued, member_trust);
+  receiver.check_recipients_with(recipient_check->get());
   std::optional<ReceiptTimeouts> receipt_timeouts;
   asio::thread_pool receipt_pool(1);
   if (receipts->ledger) receipt_timeouts.emplace(config, receipts->ledger, **spool, on_committed);

@@ -238,6 +238,18 @@ Result<void> Receiver::on_rcpt(const smtp::SessionInfo& session, const mail::Env
   return policy_->at_rcpt(session, env, rcpt.address, dir.get());
 }
 
+asio::awaitable<Result<void>> Receiver::verify_rcpt(const smtp::SessionInfo& session, const mail::Envelope&,
+                                                    const mail::Recipient& rcpt) {
+  if (!recipients_ || outbound_listener(session.listener) || !config_.receives_for(mail::domain_of(rcpt.address)))
+    co_return Result<void>{};
+  mail::Envelope one;  // the gateway's own test addresses take mail themselves
+  one.recipients = {rcpt};
+  if ((trust_.facility && trust_.facility->after_data(one)) ||
+      (trust_.facility_replies && trust_.facility_replies->addressed(one)))
+    co_return Result<void>{};
+  co_return co_await recipients_->check(co_await asio::this_coro::executor, rcpt.address);
+}
+
 Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::SessionInfo& session,
                                                              const mail::Envelope& env) {
   // Outbound: every message is decided by policy after DATA (the marking

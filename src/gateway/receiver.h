@@ -25,6 +25,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "delivery/recipient_check.h"
 #include "evidence/evidence_store.h"
 #include "evidence/ledger.h"
 #include "gateway/gateway_keys.h"
@@ -85,12 +86,19 @@ class Receiver : public smtp::TransactionHandler {
   Result<void> on_mail(const smtp::SessionInfo&, const mail::Envelope& env) override;
   Result<void> on_rcpt(const smtp::SessionInfo&, const mail::Envelope& env,
                        const mail::Recipient& rcpt) override;
+  // [deliver] recipients = "verify": local recipients on the inbound
+  // listener are checked (delivery/recipient_check.h); the rest as on_rcpt.
+  asio::awaitable<Result<void>> verify_rcpt(const smtp::SessionInfo&, const mail::Envelope& env,
+                                            const mail::Recipient& rcpt) override;
   Result<std::unique_ptr<smtp::MessageSink>> on_data(const smtp::SessionInfo&,
                                                      const mail::Envelope& env) override;
 
   // Is this session a member gateway (its TLS client certificate is one the
   // directory lists)? The inbound listener keeps connections for those.
   bool member_session(const smtp::SessionInfo& session) const;
+
+  // The check verify_rcpt uses (local_recipients.h); null: every recipient taken.
+  void check_recipients_with(delivery::RecipientCheck* check) { recipients_ = check; }
 
  private:
   std::shared_ptr<const directory::Directory> directory() const;
@@ -105,6 +113,7 @@ class Receiver : public smtp::TransactionHandler {
   SealedFailures failures_;
   std::unique_ptr<PolicyStep> policy_;  // policy_step.h: the engine at RCPT and after DATA
   asio::thread_pool crypto_pool_{2};
+  delivery::RecipientCheck* recipients_ = nullptr;
 };
 
 // The answer to a sealed message that failed (out.sealed_failure) at an

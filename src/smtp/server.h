@@ -115,6 +115,14 @@ class TransactionHandler {
   // For each syntactically valid RCPT TO before it is added to env.
   virtual Result<void> on_rcpt(const SessionInfo&, const mail::Envelope& env,
                                const mail::Recipient& rcpt) = 0;
+  // Then, for a recipient on_rcpt took, whatever may take a while (asking
+  // the internal server whether the mailbox exists). Awaited before the
+  // next command is read, so pipelined RCPTs are answered in order. The
+  // default takes every recipient.
+  virtual asio::awaitable<Result<void>> verify_rcpt(const SessionInfo&, const mail::Envelope&,
+                                                    const mail::Recipient&) {
+    co_return Result<void>{};
+  }
   // At DATA, or the first BDAT, with at least one accepted recipient. The sink receives the
   // message, starting with whatever trace header the handler chooses to
   // write first.

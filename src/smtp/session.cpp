@@ -149,7 +149,7 @@ asio::awaitable<Session::Io> Session::dispatch(const Command& cmd) {
     case Verb::ehlo:
     case Verb::helo: do_hello(cmd); break;
     case Verb::mail: do_mail(cmd); break;
-    case Verb::rcpt: do_rcpt(cmd); break;
+    case Verb::rcpt: co_return co_await do_rcpt(cmd);
     case Verb::data: co_return co_await do_data();
     case Verb::bdat: co_return co_await do_bdat(cmd);
     case Verb::rset: do_rset(); break;

@@ -68,7 +68,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // session_commands.cpp: everything but DATA and STARTTLS
   void do_hello(const Command& cmd);
   void do_mail(const Command& cmd);
-  void do_rcpt(const Command& cmd);
+  asio::awaitable<Io> do_rcpt(const Command& cmd);
   void do_rset();
   void reset_transaction() {
     envelope_.reset();

@@ -74,26 +74,40 @@ static bool same_mailbox(std::string_view a, std::string_view b) {
   return ascii_lower(a.substr(at_a + 1)) == ascii_lower(b.substr(at_b + 1));
 }
 
-void Session::do_rcpt(const Command& cmd) {
-  if (!envelope_) return protocol_error(503, "5.5.1", "Error: need MAIL command");
-  if (cmd.has_params && !esmtp_)
-    return protocol_error(555, "5.5.4", "Error: RCPT parameters require EHLO");
+asio::awaitable<Session::Io> Session::do_rcpt(const Command& cmd) {
+  if (!envelope_) {
+    protocol_error(503, "5.5.1", "Error: need MAIL command");
+    co_return Io::ok;
+  }
+  if (cmd.has_params && !esmtp_) {
+    protocol_error(555, "5.5.4", "Error: RCPT parameters require EHLO");
+    co_return Io::ok;
+  }
   // A recipient given twice gets one copy: accepted again, kept once.
   for (const auto& r : envelope_->recipients)
-    if (same_mailbox(r.address, cmd.address)) return reply(250, "2.1.5", "Ok");
-  if (envelope_->recipients.size() >= options_.limits.max_recipients)
-    return reply(452, "4.5.3", "Error: too many recipients");
+    if (same_mailbox(r.address, cmd.address)) {
+      reply(250, "2.1.5", "Ok");
+      co_return Io::ok;
+    }
+  if (envelope_->recipients.size() >= options_.limits.max_recipients) {
+    reply(452, "4.5.3", "Error: too many recipients");
+    co_return Io::ok;
+  }
   mail::Recipient rcpt;
   rcpt.address = cmd.address;
   rcpt.orcpt = cmd.orcpt.value_or("");
   rcpt.notify = cmd.notify;
-  if (auto r = handler_.on_rcpt(info_, *envelope_, rcpt); !r) {
+  auto taken = handler_.on_rcpt(info_, *envelope_, rcpt);
+  if (taken) taken = co_await handler_.verify_rcpt(info_, *envelope_, rcpt);  // may ask the internal server
+  if (!taken) {
     log::info("smtpd: reject RCPT from [{}]: from=<{}> to=<{}>: {}", info_.peer_address,
-              envelope_->sender, rcpt.address, r.error().reply());
-    return reply(r.error());
+              envelope_->sender, rcpt.address, taken.error().reply());
+    reply(taken.error());
+    co_return Io::ok;
   }
   envelope_->recipients.push_back(std::move(rcpt));
   reply(250, "2.1.5", "Ok");
+  co_return Io::ok;
 }
 
 void Session::do_rset() {

@@ -30,6 +30,7 @@ TEST(ConfigDefault, EveryKeyHasItsDocumentedDefault) {
   EXPECT_TRUE(c.tls.development());
   EXPECT_EQ(c.deliver.internal.kind, Target::Kind::maildir);
   EXPECT_EQ(c.deliver.internal.path, c.data_dir / "maildir");
+  EXPECT_FALSE(c.deliver.verify_recipients);  // every local part taken
   EXPECT_EQ(c.routes.fallback.kind, Target::Kind::mx);
   EXPECT_TRUE(c.routes.by_domain.empty());
   EXPECT_EQ(c.queue.lifetime, 5 * 24h);
@@ -78,6 +79,7 @@ key = "/etc/ssl/private/gw.key"
 
 [deliver]
 internal = "lmtp://[::1]:24"
+recipients = "verify"
 
 [routes]
 default = "smtp://smarthost.example:587"
@@ -129,6 +131,7 @@ nameservers = ["192.0.2.53", "192.0.2.54:5353", "2001:db8::53", "[2001:db8::54]:
   EXPECT_EQ(c->tls.cert, "/etc/securemail/tls/cert.pem");
   EXPECT_EQ(c->tls.key, "/etc/ssl/private/gw.key");
   EXPECT_EQ(c->deliver.internal.str(), "lmtp://[::1]:24");
+  EXPECT_TRUE(c->deliver.verify_recipients);
   EXPECT_EQ(c->routes.fallback.str(), "smtp://smarthost.example:587");
   EXPECT_EQ(c->routes.for_domain("B.EXAMPLE").kind, Target::Kind::mx);
   EXPECT_EQ(c->routes.for_domain("partner.example").str(), "smtp://10.0.0.5:25");
@@ -174,7 +177,7 @@ TEST(ConfigLoad, DescribeOfDefaultListsEveryKeyAndLoadsBack) {
   std::string text = describe(c);
   for (const char* k : {"domain =", "domains =", "hostname =", "data_dir =", "log_level =",
                         "listen.relay =", "listen.inbound =", "listen.admin =", "listen.submission =",
-                        "tls.cert =", "tls.key =", "deliver.internal =", "routes.default =",
+                        "tls.cert =", "tls.key =", "deliver.internal =", "deliver.recipients =", "routes.default =",
                         "queue.lifetime =", "queue.min_backoff =", "queue.max_backoff =",
                         "queue.scan_interval =", "queue.sync =", "limits.max_message_size =",
                         "limits.max_recipients =", "limits.max_line_length =",
@@ -245,6 +248,8 @@ TEST(ConfigBad, BadTargetScheme) {
   EXPECT_NE(e.find("config.toml:2: deliver.internal:"), std::string::npos) << e;
   e = load_error("[deliver]\ninternal = \"smtp://:25\"\n");
   EXPECT_NE(e.find("config.toml:2: deliver.internal: missing host"), std::string::npos) << e;
+  e = load_error("[deliver]\n\nrecipients = \"accounts\"\n");
+  EXPECT_EQ(e, "config.toml:3: deliver.recipients: bad value \"accounts\" (use any or verify)");
 }
 
 TEST(ConfigBad, BadPort) {

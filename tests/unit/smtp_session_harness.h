@@ -28,6 +28,7 @@ using asio::ip::tcp;
 struct Recorded {
   std::vector<sm::mail::Envelope> mails;       // on_mail
   std::vector<sm::mail::Recipient> rcpts;      // on_rcpt
+  std::vector<std::string> verified;           // verify_rcpt, in the order they finished
   std::vector<sm::mail::Envelope> data_envs;   // on_data
   std::vector<sm::smtp::SessionInfo> data_infos;
   std::vector<std::string> committed;          // bodies of committed messages
@@ -58,6 +59,10 @@ class FakeHandler : public sm::smtp::TransactionHandler {
   std::function<sm::Result<void>(const sm::mail::Envelope&)> mail_policy;
   std::function<sm::Result<void>(const sm::mail::Recipient&)> rcpt_policy;
   std::optional<sm::Error> data_error, write_error, commit_error;
+  // verify_rcpt: waits this long (on a timer, the session's strand free),
+  // then refuses what verify_refusal says.
+  std::chrono::milliseconds verify_delay{0};
+  std::function<sm::Result<void>(const sm::mail::Recipient&)> verify_refusal;
   int next_id = 1;
 
   Recorded snapshot() {
@@ -74,6 +79,16 @@ class FakeHandler : public sm::smtp::TransactionHandler {
     std::lock_guard lock(mutex);
     rec.rcpts.push_back(r);
     return rcpt_policy ? rcpt_policy(r) : sm::Result<void>{};
+  }
+  asio::awaitable<sm::Result<void>> verify_rcpt(const sm::smtp::SessionInfo&, const sm::mail::Envelope&,
+                                                const sm::mail::Recipient& r) override {
+    if (verify_delay.count() > 0) {
+      asio::steady_timer wait(co_await asio::this_coro::executor, verify_delay);
+      co_await wait.async_wait(asio::use_awaitable);
+    }
+    std::lock_guard lock(mutex);
+    rec.verified.push_back(r.address);
+    co_return verify_refusal ? verify_refusal(r) : sm::Result<void>{};
   }
   sm::Result<std::unique_ptr<sm::smtp::MessageSink>> on_data(const sm::smtp::SessionInfo& info,
                                                              const sm::mail::Envelope& env) override {

@@ -172,6 +172,38 @@ TEST_F(SmtpSession, PipelinedRejectionsAnsweredInOrder) {
   EXPECT_EQ(rec.data_envs[0].recipients[0].address, "ok@d.example");
 }
 
+// A recipient check that takes a while (a callout) is awaited in order:
+// pipelined RCPTs keep their order, one refused by on_rcpt is never
+// checked, and only the recipients both took reach the envelope.
+TEST_F(SmtpSession, SlowRecipientChecksAnsweredInOrder) {
+  handler_.rcpt_policy = [](const sm::mail::Recipient& r) -> sm::Result<void> {
+    if (r.address.starts_with("relay")) return sm::fail(554, "5.7.1", "Relay access denied");
+    return {};
+  };
+  handler_.verify_delay = 150ms;
+  handler_.verify_refusal = [](const sm::mail::Recipient& r) -> sm::Result<void> {
+    if (r.address.starts_with("nobody")) return sm::fail(550, "5.1.1", "<" + r.address + ">: Recipient address rejected");
+    return {};
+  };
+  start();
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<a@b.example>\r\nRCPT TO:<nobody@d.example>\r\nRCPT TO:<relay@x.example>\r\n"
+         "RCPT TO:<ok@d.example>\r\nDATA\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.0 Ok\r\n");
+  EXPECT_EQ(c.reply(), "550 5.1.1 <nobody@d.example>: Recipient address rejected\r\n");
+  EXPECT_EQ(c.reply(), "554 5.7.1 Relay access denied\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(c.reply(), "354 End data with <CR><LF>.<CR><LF>\r\n");
+  c.send(".\r\n");
+  EXPECT_EQ(c.reply(), "250 2.0.0 Ok: queued as ID1\r\n");
+  auto rec = handler_.snapshot();
+  EXPECT_EQ(rec.verified, (std::vector<std::string>{"nobody@d.example", "ok@d.example"}));
+  ASSERT_EQ(rec.data_envs.size(), 1u);
+  ASSERT_EQ(rec.data_envs[0].recipients.size(), 1u);
+  EXPECT_EQ(rec.data_envs[0].recipients[0].address, "ok@d.example");
+}
+
 TEST_F(SmtpSession, DotUnstuffing) {
   start();
   Client c(server_->port());

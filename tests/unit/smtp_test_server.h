@@ -32,6 +32,7 @@ struct ServerConfig {
   bool reject_ehlo = false;
   std::string greeting = "220 fake.test ESMTP";
   std::set<std::string> reject_rcpt;          // 550 5.1.1
+  std::set<std::string> tempfail_rcpt;        // 450 4.2.0
   std::map<std::string, std::string> lmtp_reply;  // per recipient reply after DATA
   std::string close_on;                       // command (or "BODY") on which to drop the connection
   bool stall = false;                         // never send the greeting
@@ -164,6 +165,8 @@ class FakeServer {
           std::string r;
           if (cfg_.reject_rcpt.count(addr)) {
             r = "550 5.1.1 <" + addr + ">: Recipient address rejected: User unknown\r\n";
+          } else if (cfg_.tempfail_rcpt.count(addr)) {
+            r = "450 4.2.0 <" + addr + ">: Recipient address rejected: try again later\r\n";
           } else {
             accepted.push_back(addr);
             r = "250 2.1.5 Ok\r\n";
