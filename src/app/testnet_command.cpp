@@ -142,7 +142,12 @@ std::string q(const std::string& s) {
 
 std::string listen_at(int port) { return q("127.0.0.1:" + std::to_string(port)); }
 
-std::string testnet_config(const Node& n, const fs::path& feed) {
+// Mailboxes every member gateway of a testnet with a facility has, so mail
+// to them is taken while unknown recipients are refused at RCPT.
+constexpr std::array kTestnetMailboxes = {"alice", "bob"};
+
+// verify: [deliver] recipients = "verify" (a member with a facility to pass).
+std::string testnet_config(const Node& n, const fs::path& feed, bool verify) {
   std::string t =
       "\n# --- added by `securemail testnet` ---\n"
       "[listen]\n"
@@ -150,7 +155,10 @@ std::string testnet_config(const Node& n, const fs::path& feed) {
       "inbound = " + listen_at(n.inbound) + "\n"
       "admin = " + listen_at(n.admin) + "\n"
       "\n[deliver]\n"
-      "internal = " + q("maildir:" + (n.data / "maildir").string()) + "\n"
+      "internal = " + q("maildir:" + (n.data / "maildir").string()) + "\n" +
+      (verify ? "# Only mailboxes that exist (alice, bob, the role addresses): OPS-GOOD-BAD-RCPT.\n"
+                "recipients = \"verify\"\n"
+              : "") +
       "\n# Mail for the other gateways needs no [routes]: they are members, and\n"
       "# the directory lists their inbound endpoints and certificates.\n"
       "[directory]\n"
@@ -232,8 +240,13 @@ int build_testnet(const TestnetArgs& a, Testnet* out) {
     fs::path cfg = n.data / "config.toml";
     auto text = pki::read_file(cfg, 1 << 20);
     if (!text) return failed(what, text.error().text);
-    if (auto r = pki::write_file_atomic(cfg, *text + testnet_config(n, feed), 0644, true); !r)
+    const bool verify = a.with_facility && !n.facility;
+    if (auto r = pki::write_file_atomic(cfg, *text + testnet_config(n, feed, verify), 0644, true); !r)
       return failed(what, r.error().text);
+    for (const char* box : kTestnetMailboxes)
+      for (const char* sub : {"new", "cur", "tmp"})
+        if (verify && (fs::create_directories(n.data / "maildir" / box / sub, ec), ec))
+          return failed(what, "cannot make the mailbox " + (n.data / "maildir" / box).string() + ": " + ec.message());
     if (auto c = config::load_file(cfg); !c) return failed(what, "the config written does not load (a bug): " + c.error());
 
     auto cert = gateway_cert(n.data);

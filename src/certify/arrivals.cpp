@@ -61,6 +61,10 @@ bool sort_arrival(std::string_view message, std::string_view host, Arrivals& int
     into.reports.push_back({facility_mark(message, host), std::move(*parsed)});
     return true;
   }
+  if (auto notice = read_delivery_notice(message)) {
+    into.notices.push_back({facility_mark(message, host), std::move(*notice)});
+    return true;
+  }
   auto field = header->get("SecureMail-Test");
   auto label = field ? parse_test_field(*field) : std::nullopt;
   if (!label) return false;

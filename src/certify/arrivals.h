@@ -10,6 +10,8 @@
 //   messages  test messages a target sent on a trigger, carrying the
 //             SecureMail-Test field: their verification, signer, digest
 //             and the TLS the facility saw in its Received field
+//   notices   delivery status notifications (RFC 3464) a target wrote to
+//             the runner about a message the runner sent (OPS-GOOD-BAD-RCPT)
 // Signed receipts are read by the gateway's own receipt reader (app); the
 // observations come from the facility's log (observations.h).
 #pragma once
@@ -18,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "certify/notice.h"
 #include "certify/observations.h"
 #include "certify/test_protocol.h"
 
@@ -54,10 +57,16 @@ struct ArrivedReceipt {
   std::string der;         // the receipt, DER
 };
 
+struct ArrivedNotice {
+  FacilityMark mark;
+  DeliveryNotice notice;
+};
+
 struct Arrivals {
   std::vector<ArrivedReceipt> receipts;
   std::vector<ArrivedReport> reports;
   std::vector<ArrivedMessage> messages;
+  std::vector<ArrivedNotice> notices;
   std::vector<Observation> observations;  // the facility's test addresses and decoys (observations.h)
 };
 
@@ -65,8 +74,9 @@ struct Arrivals {
 FacilityMark facility_mark(std::string_view message, std::string_view host);
 
 // Sort one delivered message (CRLF) into `into`: a report when its body is
-// a securemail-test/1 report, a message when it carries SecureMail-Test;
-// anything else is left out. Returns whether it was taken.
+// a securemail-test/1 report, a notice when it is a delivery status
+// notification, a message when it carries SecureMail-Test; anything else
+// is left out. Returns whether it was taken.
 bool sort_arrival(std::string_view message, std::string_view host, Arrivals& into);
 
 }  // namespace sm::certify

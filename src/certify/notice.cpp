@@ -42,7 +42,15 @@ std::optional<DeliveryNotice> read_delivery_notice(std::string_view message) {
       auto status = recipient->get("Status");
       if (!action || !status) continue;
       out = DeliveryNotice{ascii_lower(std::string(*action)), std::string(*status),
-                           std::string(recipient->get("Diagnostic-Code").value_or("")), ""};
+                           std::string(recipient->get("Diagnostic-Code").value_or("")), "", ""};
+      // "rfc822;bob@example" (RFC 3464 2.3.2, 2.3.1): the address after the type
+      std::string_view named = recipient->get("Final-Recipient").value_or(recipient->get("Original-Recipient").value_or(""));
+      if (auto semi = named.find(';'); semi != std::string_view::npos) {
+        std::string_view address = named.substr(semi + 1);
+        address.remove_prefix(std::min(address.find_first_not_of(" \t"), address.size()));
+        address = address.substr(0, address.find_last_not_of(" \t") + 1);
+        out->recipient = std::string(address);
+      }
       break;
     }
   }

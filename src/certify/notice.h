@@ -1,7 +1,7 @@
 // notice.h - reading a delivery status notification (RFC 3464) that a
 // gateway wrote about a message its test agent sent on a trigger, so the
 // agent can report it to the facility (OPS-REFUSE). Only what the report
-// needs: the first recipient's Action, Status and Diagnostic-Code, and the
+// needs: the first recipient's address, Action, Status and Diagnostic-Code, and the
 // Message-ID of the message it is about (from the returned header).
 #pragma once
 
@@ -16,6 +16,7 @@ struct DeliveryNotice {
   std::string status;      // "5.7.1"
   std::string diagnostic;  // "smtp; 550 5.7.1 ..." (one line)
   std::string message_id;  // of the message it is about, without <>; empty when not returned
+  std::string recipient;   // Final-Recipient (else Original-Recipient) without its type; may be empty
 };
 
 // nullopt unless `message` (CRLF) is a multipart/report with

@@ -76,6 +76,10 @@ constexpr auto kDraft012 = joined(kDraft011, kFacilityCases);
 // from the authority for an RSA-1024 key.
 constexpr std::array kWeakSigner = {ProfileCase{"SEC-SIGNER-WEAK", R}};
 constexpr auto kDraft013 = joined(kDraft012, kWeakSigner);
+// Draft 0.14: 0.13 plus one good and one bad recipient told apart (a 5xx
+// at RCPT, or a DSN for the bad one).
+constexpr std::array kGoodBadRecipient = {ProfileCase{"OPS-GOOD-BAD-RCPT", R}};
+constexpr auto kDraft014 = joined(kDraft013, kGoodBadRecipient);
 
 constexpr std::array kProfiles = {
     Profile{"0.9", "SecureMail member gateway, draft profile 0.9 (runner-observed cases)", "2026-12-04", true,
@@ -89,6 +93,8 @@ constexpr std::array kProfiles = {
             "2026-12-05", true, "TLSv1.2", 30, kDraft012},
     Profile{"0.13", "SecureMail member gateway, draft profile 0.13 (with a signer whose key is too weak)",
             "2026-12-05", true, "TLSv1.2", 30, kDraft013},
+    Profile{"0.14", "SecureMail member gateway, draft profile 0.14 (with one good and one bad recipient)",
+            "2026-12-05", true, "TLSv1.2", 30, kDraft014},
 };
 
 std::optional<int> parse_int(std::string_view s) {

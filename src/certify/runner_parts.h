@@ -68,6 +68,9 @@ struct SentMessage {
   bool wants_receipt = false;       // only a signed receipt proves it (INT-RCPT-RETURN)
   bool receipt_forbidden = false;   // its receipt request is unusable: a receipt for it fails (INT-RCPT-MALFORMED)
   bool trigger = false;             // a trigger: judged by what the target sends
+  // OPS-GOOD-BAD-RCPT: the recipient that cannot exist. It must be refused
+  // at RCPT, or a DSN for it must reach the runner.
+  std::string bad_recipient;
   // What decides a trigger: the test message arriving (at runner@,
   // tempfail@ after a 451, delay@ tried once), the agent's report of a
   // DSN (refuse@), or a decoy listener seeing a connection and no MAIL.
@@ -81,6 +84,7 @@ struct SentMessage {
   std::string digest;               // of the content: what the agent must report, or the trigger's content
   smime::SignedRecord record;
   std::string reply;                // end-of-DATA (or the refusal before it)
+  std::map<std::string, int> rcpt_codes;  // each RCPT's reply code (0: no reply)
   bool accepted = false;
   std::optional<std::string> receipt;  // "verified ..." or why it did not
   bool receipt_ok = false;
@@ -88,6 +92,8 @@ struct SentMessage {
   bool report_ok = false;
   std::chrono::steady_clock::time_point reported;  // when the report came
   std::optional<std::string> arrival;  // trigger: what reached the facility
+  std::optional<std::string> notice;   // bad_recipient: the DSN that came for it
+  bool notice_ok = false;
   bool arrival_ok = false;
   std::chrono::steady_clock::time_point since;
 };

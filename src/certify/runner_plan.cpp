@@ -7,7 +7,8 @@
 // and two receipt requests the target cannot use (INT-RCPT-MALFORMED:
 // verified and reported, and no receipt). To postmaster@: the receipt
 // case, the tampered ciphertexts, the wrong and fixture signers; one
-// message to every contact address. Profiles without the agent's cases
+// message to every contact address; one to postmaster@ and a mailbox that
+// cannot exist (OPS-GOOD-BAD-RCPT). Profiles without the agent's cases
 // (0.9) send the agent's messages to postmaster@ instead.
 #include <algorithm>
 #include <tuple>
@@ -15,6 +16,7 @@
 #include "certify/fixtures.h"
 #include "certify/runner_parts.h"
 #include "directory/member.h"
+#include "util/text.h"
 
 namespace sm::certify {
 namespace {
@@ -133,6 +135,13 @@ std::vector<PlannedMessage> plan_sealed_messages(RunState& run, bool& admin_ours
   if (admin_ours && std::find(contacts.begin(), contacts.end(), admin) == contacts.end()) contacts.push_back(admin);
   add_to(contacts, run.in.runner_address, "contacts", std::vector<std::string>{"OPS-CONTACTS"},
          "one sealed message to postmaster@, abuse@ and the directory's admin contact", SealChoice{});
+  // One good recipient and one no organisation has: refused at RCPT, or a
+  // DSN for it to the runner.
+  const std::string nobody = "certify-nobody-" + ascii_lower(run.run_id) + "@" + domain;
+  if (auto* p = add_to({postmaster, nobody}, run.in.runner_address, "good-bad", std::vector<std::string>{"OPS-GOOD-BAD-RCPT"},
+                       "one sealed message to postmaster@ and to <" + nobody + ">, a mailbox that cannot exist",
+                       SealChoice{}))
+    p->sent.bad_recipient = nobody;
 
   return plans;
 }

@@ -19,6 +19,11 @@
 // verified; without one the run cannot show it was not, and a required
 // case is never passed unseen.
 //
+// One good and one bad recipient (OPS-GOOD-BAD-RCPT, postmaster@ and a
+// local part no organisation has): the bad one must get a 5xx at RCPT, or
+// a DSN naming it as failed (5.x.x) must reach the runner within the wait;
+// postmaster@ must be taken either way.
+//
 // A receipt request the target cannot use (INT-RCPT-MALFORMED, two
 // messages judged together) must not stop the message: each must be
 // reported verified with its digest, and no receipt may come back for
@@ -31,6 +36,7 @@
 #include "certify/runner_parts.h"
 #include "certify/test_mail.h"
 #include "smime/receipt.h"
+#include "util/text.h"
 
 namespace sm::certify {
 namespace {
@@ -84,6 +90,7 @@ void send_sealed(RunState& run, SentMessage& s, TestMessage& m, const SealChoice
   bool all_rcpt = true;
   for (const auto& r : to) {
     auto rr = probe.command("RCPT TO:<" + r + ">");
+    s.rcpt_codes[r] = rr ? rr->code : 0;
     all_rcpt = all_rcpt && rr && rr->code == 250;
     rcpt_replies += "RCPT " + r + ": " + (rr ? rr->summary() : rr.error().text) + "; ";
   }
@@ -94,7 +101,10 @@ void send_sealed(RunState& run, SentMessage& s, TestMessage& m, const SealChoice
   }
   auto end = probe.data_body(sealed->wire);
   probe.quit();
-  s.accepted = all_rcpt && end && end->code == 250;
+  // A message with a recipient that cannot exist counts as accepted when
+  // the other one was: that one's refusal is what it is sent for.
+  const bool good_rcpt = all_rcpt || (!s.bad_recipient.empty() && s.rcpt_codes[to.front()] == 250);
+  s.accepted = good_rcpt && end && end->code == 250;
   s.reply = (to.size() > 1 ? rcpt_replies : "") + "end of data: " + (end ? end->summary() : end.error().text);
 }
 
@@ -138,12 +148,28 @@ void take_arrivals(RunState& run, std::vector<SentMessage>& sent) {
                        " after " + std::to_string(static_cast<int>(seconds_since(s.since))) + " s";
     }
   }
+  for (const auto& n : run.arrived.notices)
+    for (auto& s : sent) {
+      if (s.bad_recipient.empty() || s.notice || n.notice.message_id != s.message_id ||
+          ascii_lower(n.notice.recipient) != ascii_lower(s.bad_recipient))
+        continue;
+      s.notice_ok = n.notice.action == "failed" && n.notice.status.starts_with("5.");
+      s.notice = "a DSN for <" + s.bad_recipient + ">: " + n.notice.action + " " + n.notice.status + " " +
+                 n.notice.diagnostic + " (facility: " + n.mark.result + ") after " +
+                 std::to_string(static_cast<int>(seconds_since(s.since))) + " s";
+    }
   take_triggered(run, sent);
 }
 
 // Still waiting for what decides this message?
+bool refused_at_rcpt(const SentMessage& s) {
+  auto it = s.rcpt_codes.find(s.bad_recipient);
+  return it != s.rcpt_codes.end() && it->second / 100 == 5;
+}
+
 bool undecided(const SentMessage& s) {
   if (!s.accepted) return false;
+  if (!s.bad_recipient.empty()) return !refused_at_rcpt(s) && !s.notice;
   if (s.trigger) return !s.arrival;
   if (s.wants_receipt || s.refusal_passes) return !s.receipt;
   if (s.receipt_forbidden) return !s.receipt && (!s.report || seconds_since(s.reported) < kReceiptGrace);
@@ -175,6 +201,11 @@ void note(std::vector<Finding>& findings, const std::string& id, const SentMessa
 
 void judge(RunState& run, const SentMessage& s, std::vector<Finding>& findings) {
   if (s.trigger) return judge_trigger(run, s);
+  if (!s.bad_recipient.empty()) {
+    std::string observed = s.reply;
+    if (s.accepted && !refused_at_rcpt(s)) observed += "; " + s.notice.value_or("no DSN for <" + s.bad_recipient + "> within the wait");
+    return note(findings, s.cases.front(), s, s.accepted && (refused_at_rcpt(s) || s.notice_ok), observed);
+  }
   for (const auto& id : s.cases) {
     if (s.refusal_passes) {
       bool refused = !s.accepted && s.reply.find("end of data: 5") != std::string::npos;

@@ -1,7 +1,7 @@
 """Certification (issue 17): `securemail certify` run from a facility
 (`testnet --with-facility`, started with `certify serve`) against real
 gateways. A correct gateway passes every required case of the profile
-(draft 0.13: its test agent reports on the test content it took, SHA-384
+(draft 0.14: its test agent reports on the test content it took, SHA-384
 and SHA-512 signatures and receipt requests it cannot use included, and
 sends test content of every kind when triggered, to the facility's test
 addresses and decoys too); a
@@ -123,7 +123,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert r.returncode == 0, out + r.stderr.decode()
     doc = load_report(report)
     assert doc["result"] == "pass" and doc["summary"]["required_failed"] == 0
-    assert doc["profile"]["version"] == "0.13" and doc["profile"]["draft"] is True
+    assert doc["profile"]["version"] == "0.14" and doc["profile"]["draft"] is True
     assert doc["target"]["member"] == "b-example" and doc["facility"]["domain"] == Testnet.FACILITY
     statuses = {c["id"]: c["status"] for c in doc["cases"]}
     assert all(statuses[c["id"]] == "PASS" for c in doc["cases"] if c["required"]), statuses
@@ -141,7 +141,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert [p.split(":")[0] for p in parts] == ["rcpt-no-receipts-to", "rcpt-undecodable"], malformed
     for part in parts:
         assert "reported it pass, delivered as verified, digest equal" in part and "no signed receipt" in part, part
-    assert "PASS: all 45 required cases passed (profile 0.13 draft" in out, out
+    assert "PASS: all 46 required cases passed (profile 0.14 draft" in out, out
     assert "signed receipt verified" in observed["INT-RCPT-RETURN"], observed["INT-RCPT-RETURN"]
     # What the target sent on a trigger arrived over TLS, verified as its
     # agent's, with the content the seed gives.
@@ -161,6 +161,9 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
                          observed[case]), (case, observed[case])
     assert re.search(r"the target holds CRL number \d+ \(next update 20\d\d-.*\); the authority's current is number \d+",
                      observed["OPS-CRL-FRESH"]), observed["OPS-CRL-FRESH"]
+    # b verifies its recipients: postmaster@ taken, a mailbox it lacks refused at RCPT.
+    assert re.search(r"RCPT postmaster@b\.example: 250 .*RCPT certify-nobody-r[0-9a-z]+@b\.example: 550 5\.1\.1 "
+                     r".*no such mailbox here", observed["OPS-GOOD-BAD-RCPT"]), observed["OPS-GOOD-BAD-RCPT"]
     # Refusals were refusals.
     for case in ("SEC-TAMPER-GCM", "SEC-TAMPER-CBC", "SEC-SIGNER-WRONGDOMAIN", "SEC-SIGNER-EXPIRED",
                  "SEC-SIGNER-NOTYET", "SEC-SIGNER-REVOKED", "SEC-SIGNER-WRONGCA", "SEC-SIGNER-WEAK"):
@@ -174,7 +177,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert "PASS: all" in out and "report: " in out
     # --record: the result is in the member's directory entry, for the next feed.
     shown = securemail("directory", "show", "b-example", "--authority", auth, check=True).stdout.decode()
-    assert f"profile 0.13 on {doc['finished'][:10]}: pass" in shown, shown
+    assert f"profile 0.14 on {doc['finished'][:10]}: pass" in shown, shown
 
     html = report.with_suffix(".html")
     page = html.read_text()
@@ -309,18 +312,21 @@ def test_certify_setup_makes_the_fixtures_on_an_authority(tmp_path):
 
 def test_cases_and_profiles_are_listed():
     r = securemail("certify", "profiles", check=True)
-    assert all(f"{v} (draft)" in r.stdout.decode() for v in ("0.9", "0.10", "0.11", "0.12", "0.13")), r.stdout.decode()
+    assert all(f"{v} (draft)" in r.stdout.decode() for v in ("0.9", "0.10", "0.11", "0.12", "0.13", "0.14")), \
+        r.stdout.decode()
     cases = json.loads(securemail("certify", "cases", "--json", check=True).stdout)
     by_id = {c["id"]: c for c in cases}
     # Each draft requires what the one before did and adds its own; older ones stay as published.
-    later = {"0.12": "required", "0.13": "required"}
+    later = {"0.12": "required", "0.13": "required", "0.14": "required"}
     assert by_id["INT-OUT-LARGE"]["profiles"] == {"0.10": "required", "0.11": "required", **later}
     assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", "0.10": "required", "0.11": "required", **later}
     assert by_id["INT-IN-SHA384"]["profiles"] == {"0.11": "required", **later}
-    assert by_id["INT-IN-SHA512"]["profiles"] == {"0.11": "optional", "0.12": "optional", "0.13": "optional"}
+    assert by_id["INT-IN-SHA512"]["profiles"] == {"0.11": "optional", "0.12": "optional", "0.13": "optional",
+                                                  "0.14": "optional"}
     assert by_id["INT-RCPT-MALFORMED"]["profiles"] == {"0.11": "required", **later}
     assert by_id["OPS-RETRY"]["profiles"] == later
-    assert by_id["SEC-SIGNER-WEAK"]["profiles"] == {"0.13": "required"}
+    assert by_id["SEC-SIGNER-WEAK"]["profiles"] == {"0.13": "required", "0.14": "required"}
+    assert by_id["OPS-GOOD-BAD-RCPT"]["profiles"] == {"0.14": "required"}
     assert {"SEC-TLS-VERSION", "INT-IN-BASIC", "OPS-CERT-VALIDITY"} <= {c["id"] for c in cases}
     assert all(c["cites"] for c in cases)
 
@@ -412,18 +418,23 @@ def test_an_expired_tls_certificate_fails_the_pin_and_what_needs_it(net, tmp_pat
     assert "not a certificate the directory lists" in cert_case["observed"] and "expired" in cert_case["observed"]
 
 
-def test_receipts_off_fails_exactly_the_receipt_case(net, tmp_path):
-    # b's operator turned signed receipts off ([receipts] issue = false): the
-    # inbound cases are still proved by its test agent's reports, and only
-    # the case that wants the receipt itself fails.
-    with config_changed(net, TARGET, before_listen("[receipts]\nissue = false")):
+def test_receipts_off_and_a_catch_all_fail_exactly_their_cases(net, tmp_path):
+    # b's operator turned signed receipts off ([receipts] issue = false) and
+    # takes every local part ([deliver] recipients = "any"): the inbound
+    # cases are still proved by its test agent's reports; the case that
+    # wants the receipt itself fails, and so does the one that needs an
+    # unknown recipient refused (at RCPT, or by a DSN that never comes).
+    with config_changed(net, TARGET, before_listen("[receipts]\nissue = false"),
+                        ('recipients = "verify"', 'recipients = "any"')):
         r, report = certify(net, tmp_path, max_wait="20s")
-        log = net.gateways[TARGET].log_text() if hasattr(net.gateways[TARGET], "log_text") else ""
     assert r.returncode == 1, r.stdout.decode() + r.stderr.decode()
     doc = load_report(report)
-    assert failed(doc) == {"INT-RCPT-RETURN"}, [(c["id"], c["observed"]) for c in doc["cases"] if c["status"] == "FAIL"]
+    assert failed(doc) == {"INT-RCPT-RETURN", "OPS-GOOD-BAD-RCPT"}, \
+        [(c["id"], c["observed"]) for c in doc["cases"] if c["status"] == "FAIL"]
     case = next(c for c in doc["cases"] if c["id"] == "INT-RCPT-RETURN")
     assert "no signed receipt within the wait" in case["observed"], case
+    case = next(c for c in doc["cases"] if c["id"] == "OPS-GOOD-BAD-RCPT")
+    assert re.search(r"RCPT certify-nobody-r[0-9a-z]+@b\.example: 250 .*no DSN for <certify-nobody-", case["observed"]), case
 
 
 def observations(net):

@@ -7,6 +7,7 @@
 
 #include "certify/arrivals.h"
 #include "certify/content.h"
+#include "mime/dsn.h"
 
 namespace sm::certify {
 namespace {
@@ -78,6 +79,36 @@ TEST(CertifyArrivals, AReportIsReadAndEverythingElseLeftOut) {
   EXPECT_FALSE(sort_arrival("SecureMail-Test: run=R1; case=X\r\nbroken header line\r\n\r\n", "mx.facility.example", a));
   EXPECT_EQ(a.messages.size(), 0u);
   EXPECT_EQ(a.reports.size(), 1u);
+}
+
+// A bounce the target wrote (the real composer) about a runner's message
+// is a notice, with the recipient it names and the facility's mark; the
+// returned header's SecureMail-Test does not make it a test message.
+TEST(CertifyArrivals, ADeliveryStatusNotificationIsANotice) {
+  mime::DsnReport r;
+  r.reporting_mta = "gw.b.example";
+  r.envelope.sender = "certify@facility.example";
+  r.envelope.arrival = 1796083200;
+  mail::Recipient rcpt;
+  rcpt.address = "certify-nobody-r1@b.example";
+  rcpt.last_reply = "550 5.1.1 <certify-nobody-r1@b.example>: Recipient address rejected: User unknown";
+  r.envelope.recipients.push_back(rcpt);
+  r.recipients.push_back({0, mime::DsnAction::failed, "mail.b.example", 1796083210, {}, ""});
+  r.now = 1796083220;
+  r.original_headers = "From: certify@facility.example\r\nMessage-ID: <OPS-GOOD-BAD-RCPT.R1.x@facility.example>\r\n"
+                       "SecureMail-Test: run=R1; case=OPS-GOOD-BAD-RCPT; nonce=abc\r\n\r\n";
+  auto dsn = mime::compose_dsn(r);
+  ASSERT_TRUE(dsn) << dsn.error().text;
+  Arrivals a;
+  ASSERT_TRUE(sort_arrival(kMark + *dsn, "mx.facility.example", a));
+  ASSERT_EQ(a.notices.size(), 1u);
+  EXPECT_TRUE(a.messages.empty());
+  const auto& n = a.notices[0];
+  EXPECT_EQ(n.mark.result, "pass");
+  EXPECT_EQ(n.notice.recipient, "certify-nobody-r1@b.example");
+  EXPECT_EQ(n.notice.action, "failed");
+  EXPECT_EQ(n.notice.status, "5.1.1");
+  EXPECT_EQ(n.notice.message_id, "OPS-GOOD-BAD-RCPT.R1.x@facility.example");
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ TEST(CertifyNotice, ReadsTheFailureOfARealBounce) {
   EXPECT_EQ(n->status, "5.7.1");
   EXPECT_NE(n->diagnostic.find("550 5.7.1 refused"), std::string::npos);
   EXPECT_EQ(n->message_id, "OPS-REFUSE.R1.ab12@b.example");
+  EXPECT_EQ(n->recipient, "refuse@facility.example");  // Final-Recipient without "rfc822;"
 }
 
 TEST(CertifyNotice, ReadsADelayAndAReturnedWholeMessage) {
