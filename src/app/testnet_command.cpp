@@ -146,7 +146,8 @@ std::string listen_at(int port) { return q("127.0.0.1:" + std::to_string(port));
 // to them is taken while unknown recipients are refused at RCPT.
 constexpr std::array kTestnetMailboxes = {"alice", "bob"};
 
-// verify: [deliver] recipients = "verify" (a member with a facility to pass).
+// verify: a member with a facility to pass certification: [deliver]
+// recipients = "verify", and [receipts] timeout within a run's wait.
 std::string testnet_config(const Node& n, const fs::path& feed, bool verify) {
   std::string t =
       "\n# --- added by `securemail testnet` ---\n"
@@ -164,6 +165,11 @@ std::string testnet_config(const Node& n, const fs::path& feed, bool verify) {
       "[directory]\n"
       "feed = " + q("file:" + feed.string()) + "\n"
       "refresh = \"30s\"\n";
+  if (verify)
+    t += "\n# A signed receipt that never comes is reported after 2 minutes (default\n"
+         "# 24h), inside a certification run's wait (OPS-RCPT-WITHHELD).\n"
+         "[receipts]\n"
+         "timeout = \"2m\"\n";
   if (n.facility)
     t += "\n# The certification facility (certify serve): its decoy listeners, and\n"
          "# delay@ and tempfail@ short enough for a test network (defaults 120s, 10m).\n"

@@ -77,9 +77,12 @@ constexpr auto kDraft012 = joined(kDraft011, kFacilityCases);
 constexpr std::array kWeakSigner = {ProfileCase{"SEC-SIGNER-WEAK", R}};
 constexpr auto kDraft013 = joined(kDraft012, kWeakSigner);
 // Draft 0.14: 0.13 plus one good and one bad recipient told apart (a 5xx
-// at RCPT, or a DSN for the bad one).
-constexpr std::array kGoodBadRecipient = {ProfileCase{"OPS-GOOD-BAD-RCPT", R}};
-constexpr auto kDraft014 = joined(kDraft013, kGoodBadRecipient);
+// at RCPT, or a DSN for the bad one), and receipts the target asks for on
+// a trigger: the facility's checked (INT-RCPT-OUT), and one withheld,
+// reported no sooner than the target's timeout (OPS-RCPT-WITHHELD).
+constexpr std::array kRecipientCases = {ProfileCase{"OPS-GOOD-BAD-RCPT", R}, ProfileCase{"INT-RCPT-OUT", R},
+                                        ProfileCase{"OPS-RCPT-WITHHELD", R}};
+constexpr auto kDraft014 = joined(kDraft013, kRecipientCases);
 
 constexpr std::array kProfiles = {
     Profile{"0.9", "SecureMail member gateway, draft profile 0.9 (runner-observed cases)", "2026-12-04", true,
@@ -93,7 +96,7 @@ constexpr std::array kProfiles = {
             "2026-12-05", true, "TLSv1.2", 30, kDraft012},
     Profile{"0.13", "SecureMail member gateway, draft profile 0.13 (with a signer whose key is too weak)",
             "2026-12-05", true, "TLSv1.2", 30, kDraft013},
-    Profile{"0.14", "SecureMail member gateway, draft profile 0.14 (with one good and one bad recipient)",
+    Profile{"0.14", "SecureMail member gateway, draft profile 0.14 (with a bad recipient and receipts the target asks for)",
             "2026-12-05", true, "TLSv1.2", 30, kDraft014},
 };
 

@@ -73,8 +73,10 @@ struct SentMessage {
   std::string bad_recipient;
   // What decides a trigger: the test message arriving (at runner@,
   // tempfail@ after a 451, delay@ tried once), the agent's report of a
-  // DSN (refuse@), or a decoy listener seeing a connection and no MAIL.
-  enum class Expect { arrival, retry, delay, dsn, decoy } expect = Expect::arrival;
+  // DSN (refuse@), a decoy listener seeing a connection and no MAIL, or
+  // the agent's report of the receipt report: delivered (receipt), or
+  // relayed no sooner than its timeout (withheld, noreceipt@).
+  enum class Expect { arrival, retry, delay, dsn, decoy, receipt, withheld } expect = Expect::arrival;
   std::string decoy;                // Expect::decoy: the listener ("strip", "badtls")
   std::int64_t sent_at = 0;         // unix seconds
   std::string description;

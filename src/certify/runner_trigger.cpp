@@ -15,6 +15,14 @@
 //                   STARTTLS: the target connected and sent no MAIL
 //   SEC-OUT-BADTLS  to decoy@badtls.F, whose TLS certificate no directory
 //                   lists: the target connected and sent no MAIL
+//   INT-RCPT-OUT    to runner@F asking for a signed receipt: the facility
+//                   returns one; the target verified it and its agent
+//                   reported the receipt report, "delivered 2.x.x"
+//   OPS-RCPT-WITHHELD  to noreceipt@F asking for a signed receipt, which
+//                   never comes: the agent reported "relayed 2.x.x" (not
+//                   confirmed) no sooner than the receipt timeout its
+//                   reports give; a timeout longer than --max-wait cannot
+//                   be seen through and fails, naming the setting
 //
 // A trigger the agent refused comes back as a report saying why.
 #include <ctime>
@@ -37,6 +45,7 @@ struct TriggerPlan {
   const char* description;
   const char* to;  // local part at F; "" the runner's address; a decoy's name: decoy@<name>.F
   Expect expect;
+  bool receipt = false;  // ask the facility for a signed receipt
 };
 
 constexpr TriggerPlan kTriggers[] = {
@@ -50,6 +59,9 @@ constexpr TriggerPlan kTriggers[] = {
     {"OPS-REFUSE", ContentKind::text, 4096, "4 KiB of text", "refuse", Expect::dsn},
     {"SEC-OUT-STRIP", ContentKind::text, 4096, "4 KiB of text", "strip", Expect::decoy},
     {"SEC-OUT-BADTLS", ContentKind::text, 4096, "4 KiB of text", "badtls", Expect::decoy},
+    {"INT-RCPT-OUT", ContentKind::text, 4096, "4 KiB of text asking for a signed receipt", "", Expect::receipt, true},
+    {"OPS-RCPT-WITHHELD", ContentKind::text, 4096, "4 KiB of text asking for a signed receipt", "noreceipt",
+     Expect::withheld, true},
 };
 
 // How long after a decoy's first connection a MAIL, or after delay@'s held
@@ -131,6 +143,23 @@ void take_decoy(RunState& run, SentMessage& s) {
   for (std::size_t i = 0; i < leaks.size(); ++i) *s.arrival += (i ? ", " : "sent ") + leaks[i];
 }
 
+// The agent's report of its gateway's receipt report about the message:
+// delivered (INT-RCPT-OUT), or relayed no sooner than the timeout
+// (OPS-RCPT-WITHHELD).
+void take_receipt_report(SentMessage& s, const AgentMessage& r) {
+  const bool withheld = s.expect == Expect::withheld;
+  std::string when = r.notice_after >= 0 ? std::to_string(r.notice_after) + " s after it sent the message"
+                                         : "(the agent did not say when)";
+  s.arrival = "the target's agent reported its gateway's receipt report: " + r.notice_action + " " + r.notice_status +
+              (r.notice_diagnostic.empty() ? "" : " (" + r.notice_diagnostic + ")") + " " + when;
+  s.arrival_ok = r.notice_status.starts_with("2.") && r.notice_action == (withheld ? "relayed" : "delivered");
+  if (!withheld) return;
+  *s.arrival += "; its receipt timeout is " + (r.receipt_timeout > 0 ? std::to_string(r.receipt_timeout) + " s" : "not said");
+  const bool early = r.receipt_timeout <= 0 || r.notice_after < r.receipt_timeout;
+  if (s.arrival_ok && early) *s.arrival += ": reported sooner than the timeout (or the timeout is unknown)";
+  s.arrival_ok = s.arrival_ok && !early;
+}
+
 }  // namespace
 
 void send_triggers(RunState& run, std::vector<SentMessage>& sent) {
@@ -153,6 +182,7 @@ void send_triggers(RunState& run, std::vector<SentMessage>& sent) {
     send.case_id = t.case_id;
     send.to = to;
     send.content = {t.kind, t.octets, new_seed()};
+    send.receipt = t.receipt;
     SentMessage s{.name = "trigger", .cases = {t.case_id}, .trigger = true, .expect = t.expect,
                   .decoy = t.expect == Expect::decoy ? t.to : "", .sent_at = now,
                   .description = std::string("trigger to the test agent: send ") + t.description + " to " + send.to};
@@ -173,6 +203,8 @@ void take_triggered(RunState& run, std::vector<SentMessage>& sent) {
           !run.is_target_agent(r.mark.signer))
         continue;
       if (!r.body.refused.empty()) s.arrival = "the target's agent refused the trigger: " + r.body.refused;
+      if ((s.expect == Expect::receipt || s.expect == Expect::withheld) && !r.body.notice_action.empty())
+        take_receipt_report(s, r.body);
       if (s.expect == Expect::dsn && !r.body.notice_action.empty()) {
         s.arrival_ok = r.body.notice_action == "failed" && r.body.notice_status.starts_with("5.");
         s.arrival = "the target's agent reported a delivery status notification: " + r.body.notice_action + " " +
@@ -182,6 +214,18 @@ void take_triggered(RunState& run, std::vector<SentMessage>& sent) {
       if (s.arrival) break;
     }
     if (s.arrival) continue;
+    if (s.expect == Expect::withheld) {  // the timeout, from any of the agent's reports: longer than the wait?
+      for (const auto& r : run.arrived.reports)
+        if (r.body.run == run.run_id && r.mark.result == "pass" && run.is_target_agent(r.mark.signer) &&
+            r.body.receipt_timeout > run.in.max_wait.count()) {
+          s.arrival = "not observed: the target waits " + std::to_string(r.body.receipt_timeout) +
+                      " s for a signed receipt (its agent's reports), longer than the run waits (--max-wait " +
+                      std::to_string(run.in.max_wait.count()) + " s); lower its [receipts] timeout for the run";
+          break;
+        }
+      continue;
+    }
+    if (s.expect == Expect::receipt) continue;  // decided by the agent's report alone
     if (s.expect == Expect::decoy) {
       take_decoy(run, s);
       continue;
@@ -197,6 +241,8 @@ void take_triggered(RunState& run, std::vector<SentMessage>& sent) {
 void judge_trigger(RunState& run, const SentMessage& s) {
   std::string observed = s.reply;
   const char* nothing = s.expect == Expect::dsn     ? "no notification reported by the target's agent within the wait"
+                        : s.expect == Expect::receipt || s.expect == Expect::withheld
+                            ? "no receipt report from the target's agent within the wait"
                         : s.expect == Expect::decoy ? "the target never tried the endpoint within the wait (not attempted)"
                                                     : "nothing arrived from the target within the wait";
   if (s.accepted) observed += "; " + s.arrival.value_or(nothing);

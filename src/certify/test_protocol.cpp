@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ctime>
 
 #include "directory/syntax.h"
@@ -115,6 +116,7 @@ std::string to_json(const AgentMessage& b) {
       j["expires"] = pki::iso_time(b.expires);
       j["to"] = b.to;
       j["content"] = {{"kind", to_string(b.content.kind)}, {"octets", b.content.octets}, {"seed", b.content.seed}};
+      j["receipt"] = b.receipt;
       break;
     case A::report:
       j["about"] = {{"message_id", b.about}, {"run", b.run}, {"case", b.case_id}};
@@ -125,6 +127,8 @@ std::string to_json(const AgentMessage& b) {
       j["notice"] = b.notice_action.empty() ? Json()
                                             : Json{{"action", b.notice_action}, {"status", b.notice_status},
                                                    {"diagnostic", b.notice_diagnostic}};
+      if (!b.notice_action.empty() && b.notice_after >= 0) j["notice"]["after"] = b.notice_after;
+      if (b.receipt_timeout > 0) j["receipt_timeout"] = b.receipt_timeout;
       j["crl"] = b.crl_number.empty() ? Json()
                                       : Json{{"number", b.crl_number},
                                              {"next_update", b.crl_next_update ? Json(pki::iso_time(b.crl_next_update)) : Json()}};
@@ -181,6 +185,10 @@ Result<void> parse_send(const Json& j, AgentMessage& b) {
     return std::unexpected(bad("content needs kind (text, utf8, binary, empty) and octets"));
   b.content = {*kind, octets->get<std::size_t>(), text_in(*content, "seed").value_or("")};
   if (auto wrong = check_content(b.content); !wrong.empty()) return std::unexpected(bad("content: " + wrong));
+  if (auto receipt = j.find("receipt"); receipt != j.end()) {
+    if (!receipt->is_boolean()) return std::unexpected(bad("receipt must be true or false"));
+    b.receipt = receipt->get<bool>();
+  }
   return {};
 }
 
@@ -201,6 +209,14 @@ Result<void> parse_report(const Json& j, AgentMessage& b) {
     b.notice_status = text_in(*notice, "status").value_or("");
     b.notice_diagnostic = text_in(*notice, "diagnostic").value_or("");
     if (b.notice_action.empty()) return std::unexpected(bad("notice needs an action"));
+    if (auto after = notice->find("after"); after != notice->end()) {
+      if (!after->is_number_unsigned()) return std::unexpected(bad("notice.after must be a number of seconds"));
+      b.notice_after = static_cast<std::int64_t>(std::min<std::uint64_t>(after->get<std::uint64_t>(), 1u << 30));
+    }
+  }
+  if (auto timeout = j.find("receipt_timeout"); timeout != j.end() && !timeout->is_null()) {
+    if (!timeout->is_number_unsigned()) return std::unexpected(bad("receipt_timeout must be a number of seconds"));
+    b.receipt_timeout = static_cast<std::int64_t>(std::min<std::uint64_t>(timeout->get<std::uint64_t>(), 1u << 30));
   }
   if (auto crl = j.find("crl"); crl != j.end() && !crl->is_null()) {
     if (!crl->is_object()) return std::unexpected(bad("crl must be an object or null"));

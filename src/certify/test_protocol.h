@@ -13,19 +13,25 @@
 //    "crl_next_update":"ISO or null"}
 //   {"protocol":"securemail-test/1","action":"send","nonce":"...","sent":"ISO","expires":"ISO",
 //    "run":"R2026...","case":"INT-OUT-BASIC","to":"runner@facility.example",
-//    "content":{"kind":"text|utf8|binary|empty","octets":N,"seed":"<32 hex>"}}
+//    "content":{"kind":"text|utf8|binary|empty","octets":N,"seed":"<32 hex>"},"receipt":false}
 //   {"protocol":"securemail-test/1","action":"report","nonce":"...","received":"ISO",
 //    "about":{"message_id":"...","run":"...","case":"..."},"verification":"pass",
 //    "delivered_as_verified":true,"digest":"<hex or null>","refused":"<why or null>",
-//    "notice":{"action":"failed","status":"5.7.1","diagnostic":"smtp; 550 ..."} or null,
-//    "crl":{"number":"<decimal>","next_update":"ISO"} or null}
+//    "notice":{"action":"failed","status":"5.7.1","diagnostic":"smtp; 550 ...","after":N} or null,
+//    "crl":{"number":"<decimal>","next_update":"ISO"} or null,"receipt_timeout":N}
 // A send (a trigger: only from the certification facility's agent) asks
 // the target to send test content (content.h) to an address of the
 // facility's; a report is what the agent tells the facility about a test
 // message it took, a trigger it refused, or a delivery status
 // notification its gateway wrote about mail the agent sent on a trigger
-// ("notice": a bounce, a delay warning). Every report carries the CRL the
-// agent's gateway holds ("crl"), so the facility sees whether it is current.
+// ("notice": a bounce, a delay warning, or - for mail sent with "receipt":
+// true, which asks the facility for a signed receipt - the report that the
+// receipt came and verified, Action delivered, or that none came within
+// the gateway's receipt timeout, Action relayed; "after": seconds from
+// sending to the notice, on the agent's own clock). Every report carries
+// the CRL the agent's gateway holds ("crl") and how long that gateway
+// waits for a signed receipt ("receipt_timeout", seconds), so the facility
+// sees whether the CRL is current and when a withheld receipt is due.
 // Unknown fields are ignored; a missing or ill-typed known field refuses the message.
 #pragma once
 
@@ -76,6 +82,7 @@ struct AgentMessage {
   std::int64_t expires = 0;
   std::string to;
   ContentSpec content;
+  bool receipt = false;  // ask the recipient for a signed receipt (RFC 2634)
   // report only
   std::string about;  // Message-ID (without <>) of the message reported on; a refused trigger's nonce
   std::string verification = "none";
@@ -84,7 +91,9 @@ struct AgentMessage {
   std::string refused;  // a refused trigger: why; empty otherwise
   // A notification about triggered mail: RFC 3464 Action, Status, Diagnostic-Code.
   std::string notice_action, notice_status, notice_diagnostic;
+  std::int64_t notice_after = -1;  // seconds from sending the message to the notice; -1: not said
   std::string crl_number;  // decimal; empty: no CRL (the next update is crl_next_update)
+  std::int64_t receipt_timeout = 0;  // the agent's gateway waits this long for a signed receipt; 0: not said
 };
 
 std::string to_json(const AgentMessage& body);

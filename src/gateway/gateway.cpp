@@ -215,7 +215,11 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   receiver.check_recipients_with(recipient_check->get());
   std::optional<ReceiptTimeouts> receipt_timeouts;
   asio::thread_pool receipt_pool(1);
-  if (receipts->ledger) receipt_timeouts.emplace(config, receipts->ledger, **spool, on_committed);
+  if (receipts->ledger) {
+    receipt_timeouts.emplace(config, receipts->ledger, **spool, on_committed);
+    receipt_timeouts->report_locally_with([&test_agent](const LocalMessage& m) { return test_agent.take_report(m); });
+    own_mail.keep_receipts_in(receipts->ledger, receipts->evidence);  // the test agent's triggered mail may ask
+  }
   // A sealed copy that bounced awaits no receipt (its sender has the bounce).
   if (auto ledger = receipts->ledger)
     agent.on_sealed_failed([ledger, &receipt_pool](const queue::QueuedMessage& m, const std::vector<std::size_t>& failed) {

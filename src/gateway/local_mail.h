@@ -21,6 +21,10 @@ struct LocalMessage {
   // the test agent's triggered mail has one: its own address, so the
   // notifications about it come back to the agent (test_agent.h).
   std::string sender;
+  // Ask the member it is sealed for for a signed receipt (own mail only,
+  // with a receipt ledger; own_mail.h). Only the test agent's triggered
+  // mail asks (INT-RCPT-OUT, OPS-RCPT-WITHHELD).
+  bool ask_receipt = false;
 };
 
 // Up to `limit` octets of a queued message (its start), never past its

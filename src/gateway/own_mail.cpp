@@ -8,6 +8,7 @@
 #include <ctime>
 #include <random>
 
+#include "gateway/receipt_asking.h"
 #include "mime/header.h"
 
 #include "util/log.h"
@@ -108,8 +109,22 @@ void OwnMail::seal_and_queue(const OutboundPlan& plan, const LocalMessage& messa
     if (done) done(std::unexpected(why));
   };
   if (!keys_ || !certificates_) return refuse(Error{550, "5.7.1", "this gateway holds no keys"});
+  // A receipt asked for: recorded like a relayed message's (receipt_asking.h).
+  std::optional<SealKeeping> keeping;
+  SealedCopy kept{group.member->id};
+  Sealer::Extras extras;
+  if (message.ask_receipt && ledger_) {
+    keeping.emplace(config_, ledger_, evidence_, nullptr, env, message_id_of(message.text),
+                    static_cast<std::int64_t>(std::time(nullptr)));
+    auto request = keeping->request_for({0});
+    if (!request) return finished(message, std::unexpected(request.error()), done);
+    if (*request) {
+      kept.asked = {0};
+      extras = {*request, &kept.record, keeping->keeps_evidence() ? &kept.signed_entity : nullptr};
+    }
+  }
   Sealer sealer(keys_, *certificates_);
-  auto sealed = sealer.seal(group, env, message.text);
+  auto sealed = sealer.seal(group, env, message.text, extras);
   if (!sealed) return refuse(sealed.error());
   env.sealed_for = group.member->id;
   env.body_binary = true;  // Sealer::seal writes the CMS as DER
@@ -120,7 +135,16 @@ void OwnMail::seal_and_queue(const OutboundPlan& plan, const LocalMessage& messa
   if (auto ok = (*writer)->write(sealed->message); !ok) return finished(message, std::unexpected(ok.error()), done);
   log::info("{} to <{}>: sealed for member {} as {}: {}", message.source, message.recipient, group.member->id,
             (*writer)->id(), sealed->summary);
-  spool_.commit_async(std::move(*writer), [this, message, done](Result<std::string> r) {
+  std::function<void(bool)> after_commit;
+  if (!kept.asked.empty()) {
+    kept.queue_id = (*writer)->id();
+    if (auto ok = keeping->keep(kept); !ok) return finished(message, std::unexpected(ok.error()), done);
+    after_commit = keeping->after_commit();
+    log::info("{} to <{}>: signed receipt requested (identifier {}, receipts to {})", message.source,
+              message.recipient, kept.record.content_identifier, config_.receipt_address());
+  }
+  spool_.commit_async(std::move(*writer), [this, message, done, after_commit](Result<std::string> r) {
+    if (after_commit) after_commit(r.has_value());
     if (r) own_mail_total.add("sealed");
     finished(message, std::move(r), done);
   });

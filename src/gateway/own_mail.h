@@ -16,6 +16,11 @@
 // certificate, a suspended member) nothing is queued; the reason is logged
 // as an error and counted (securemail_own_mail_total{result="unsealable"}).
 //
+// A message with ask_receipt asks the member for a signed receipt when
+// the gateway keeps a receipt ledger (keep_receipts_in): the request is
+// recorded before the commit like a relayed message's, so the receipt is
+// checked and reported to the message's envelope sender the same way.
+//
 // Sealing runs on a small pool of its own, never on the caller's (the
 // event loop's) thread. `done` runs once the message is committed or has
 // failed, on the queue's committer thread or that pool; then `committed`
@@ -30,6 +35,8 @@
 #include <vector>
 
 #include "config/config.h"
+#include "evidence/evidence_store.h"
+#include "evidence/ledger.h"
 #include "gateway/gateway_keys.h"
 #include "gateway/local_mail.h"
 #include "gateway/member_certs.h"
@@ -71,6 +78,14 @@ class OwnMail {
   // gets the queue id or why nothing was queued.
   void send(LocalMessage message, Done done = {});
 
+  // Where a receipt asked for (LocalMessage::ask_receipt) is recorded, as
+  // for relayed mail (receipt_asking.h); without a ledger none is asked.
+  void keep_receipts_in(std::shared_ptr<evidence::ReceiptLedger> ledger,
+                        std::shared_ptr<evidence::EvidenceStore> evidence) {
+    ledger_ = std::move(ledger);
+    evidence_ = std::move(evidence);
+  }
+
   // Own mail to `address` (one of ours) goes to `take` instead of the
   // queue: the test agent reads the notifications about the mail it sent.
   // Set before the first send; `take` runs on the sender's thread.
@@ -91,6 +106,8 @@ class OwnMail {
   std::function<void(const std::string&)> committed_;
   std::string local_address_;
   std::function<void(const LocalMessage&)> take_local_;
+  std::shared_ptr<evidence::ReceiptLedger> ledger_;
+  std::shared_ptr<evidence::EvidenceStore> evidence_;
   asio::thread_pool pool_{1};
 };
 

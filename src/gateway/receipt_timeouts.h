@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "evidence/ledger.h"
+#include "gateway/local_mail.h"
 #include "queue/spool.h"
 
 namespace sm::gateway {
@@ -36,11 +37,16 @@ class ReceiptTimeouts {
   // How often to sweep: min(timeout / 10, 60 s), at least one second.
   std::chrono::seconds interval() const;
 
+  // A report `take` returns true for is not queued (the test agent takes
+  // the reports about mail it sent on a trigger: test_agent.h).
+  void report_locally_with(std::function<bool(const LocalMessage&)> take) { take_local_ = std::move(take); }
+
  private:
   const config::Config& config_;
   std::shared_ptr<evidence::ReceiptLedger> ledger_;
   queue::Spool& spool_;
   std::function<void(const std::string&)> queued_;
+  std::function<bool(const LocalMessage&)> take_local_;
 };
 
 }  // namespace sm::gateway

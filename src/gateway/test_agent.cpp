@@ -1,6 +1,8 @@
 // test_agent.cpp - the test agent's answers (see test_agent.h).
 #include "gateway/test_agent.h"
 
+#include <algorithm>
+
 #include <ctime>
 
 #include "certify/notice.h"
@@ -94,7 +96,7 @@ void TestAgent::carry_out(const std::string& id, const certify::AgentMessage& se
     triggered_[evidence::bare_message_id(m.message_id)] = {{send.run, send.case_id}, facility_domain, now};
   }
   LocalMessage out{"agent", send.to, std::move(text), now, send.content.kind == certify::ContentKind::utf8,
-                   certify::agent_address(config_.domain)};
+                   certify::agent_address(config_.domain), send.receipt};
   own_mail_.send(std::move(out), [id, to = send.to](Result<std::string> r) {
     if (!r) log::warn("{}: test agent: message to <{}> not queued: {}", id, to, r.error().text);
   });
@@ -117,6 +119,7 @@ void TestAgent::take_notice(const LocalMessage& notice) {
   body.notice_action = dsn->action;
   body.notice_status = dsn->status;
   body.notice_diagnostic = one_line(dsn->diagnostic).substr(0, 512);
+  body.notice_after = std::max<std::int64_t>(0, now - about->at);
   log::info("test agent: {} {} about {} ({} {}): reported to {}", dsn->action, dsn->status, dsn->message_id,
             about->label.run, about->label.case_id, about->facility_domain);
   report(notice.source, about->facility_domain, std::move(body));
@@ -148,8 +151,15 @@ void TestAgent::take_test_content(const std::string& id, const directory::Member
   report(id, facility.domains.front(), seen);
 }
 
+bool TestAgent::take_report(const LocalMessage& report) {
+  if (!certify::is_agent_address(report.recipient, config_.domain)) return false;
+  take_notice(report);
+  return true;
+}
+
 void TestAgent::report(const std::string& id, const std::string& facility_domain, certify::AgentMessage body) {
   agent_total.add("reported");
+  body.receipt_timeout = config_.receipts.timeout.count();
   if (auto trust = keys_->trust())
     for (const auto& crl : trust->crls())
       if (auto number = directory::crl_number(crl.get())) {

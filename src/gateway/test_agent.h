@@ -20,7 +20,12 @@
 //         Triggered mail has the agent's address as its envelope sender:
 //         a bounce or delay notice our gateway writes about it comes back
 //         to the agent (never to a mailbox), which reports its Action,
-//         Status and Diagnostic-Code to the facility (OPS-REFUSE).
+//         Status and Diagnostic-Code to the facility (OPS-REFUSE). A
+//         trigger with "receipt" asks the facility for a signed receipt
+//         (own_mail.h): the receipt report (delivered: it came and
+//         verified; relayed: none within [receipts] timeout) comes back
+//         the same way (take_report) and is reported with how long after
+//         sending it came (INT-RCPT-OUT, OPS-RCPT-WITHHELD).
 //   test content from the facility's agent: any other message carrying
 //         the SecureMail-Test field. It is consumed as delivered, and the
 //         agent reports what it saw (verified, the content's digest).
@@ -68,6 +73,11 @@ class TestAgent {
   // Takes the notifications own mail addresses to the agent (own_mail.h).
   TestAgent(const config::Config& config, OwnMail& own_mail, std::shared_ptr<const GatewayKeys> keys);
   void on_pong(PongSeen seen) { pong_seen_ = std::move(seen); }
+
+  // A receipt report (receipt_intake.h, receipt_timeouts.h) addressed to
+  // the agent: taken like any notice about triggered mail, and true; any
+  // other address: false (it goes to the queue as usual).
+  bool take_report(const LocalMessage& report);
 
   // A ping to `member`'s agent (sealed: it is a member), from ours.
   void ping(const std::string& member_domain, const std::string& nonce, std::int64_t now);

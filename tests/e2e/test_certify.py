@@ -47,6 +47,12 @@ def net(tmp_path_factory):
     # The decoys' endpoints fail for b from the first run on: after a minute that would be
     # the peer-unreachable alert, were a decoy counted as a peer.
     n.append_config(TARGET, '[alerts]\npeer_unreachable = "1m"\n')
+    # OPS-RCPT-WITHHELD: b reports a receipt that never came after 15 s (testnet: 2 minutes).
+    n.replace_config(TARGET, 'timeout = "2m"', 'timeout = "15s"')
+    # b restarts between runs (config_changed): what the facility could not hand it meanwhile
+    # (a receipt for INT-RCPT-OUT, an echo@ answer) is retried after 3 s, not 5 minutes, well
+    # inside b's 15 s receipt timeout.
+    n.append_config(Testnet.FACILITY, '[queue]\nmin_backoff = "3s"\nscan_interval = "1s"\n')
     try:
         # a.example is left stopped: a member whose endpoint does not answer.
         n.start(TARGET, Testnet.FACILITY)
@@ -141,7 +147,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert [p.split(":")[0] for p in parts] == ["rcpt-no-receipts-to", "rcpt-undecodable"], malformed
     for part in parts:
         assert "reported it pass, delivered as verified, digest equal" in part and "no signed receipt" in part, part
-    assert "PASS: all 46 required cases passed (profile 0.14 draft" in out, out
+    assert "PASS: all 48 required cases passed (profile 0.14 draft" in out, out
     assert "signed receipt verified" in observed["INT-RCPT-RETURN"], observed["INT-RCPT-RETURN"]
     # What the target sent on a trigger arrived over TLS, verified as its
     # agent's, with the content the seed gives.
@@ -164,6 +170,13 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     # b verifies its recipients: postmaster@ taken, a mailbox it lacks refused at RCPT.
     assert re.search(r"RCPT postmaster@b\.example: 250 .*RCPT certify-nobody-r[0-9a-z-]+@b\.example: 550 5\.1\.1 "
                      r".*no such mailbox here", observed["OPS-GOOD-BAD-RCPT"]), observed["OPS-GOOD-BAD-RCPT"]
+    # b asked for receipts on a trigger: the facility's came back and b verified it; the one
+    # noreceipt@ withholds b reported as not confirmed, no sooner than its 15 s.
+    assert re.search(r"receipt report: delivered 2\.0\.0 \(.*signed receipt from member facility-example\) \d+ s after",
+                     observed["INT-RCPT-OUT"]), observed["INT-RCPT-OUT"]
+    withheld = re.search(r"receipt report: relayed 2\.0\.0 .* (\d+) s after it sent the message; its receipt timeout is 15 s$",
+                         observed["OPS-RCPT-WITHHELD"])
+    assert withheld and int(withheld.group(1)) >= 15, observed["OPS-RCPT-WITHHELD"]
     # Refusals were refusals.
     for case in ("SEC-TAMPER-GCM", "SEC-TAMPER-CBC", "SEC-SIGNER-WRONGDOMAIN", "SEC-SIGNER-EXPIRED",
                  "SEC-SIGNER-NOTYET", "SEC-SIGNER-REVOKED", "SEC-SIGNER-WRONGCA", "SEC-SIGNER-WEAK"):
@@ -326,7 +339,8 @@ def test_cases_and_profiles_are_listed():
     assert by_id["INT-RCPT-MALFORMED"]["profiles"] == {"0.11": "required", **later}
     assert by_id["OPS-RETRY"]["profiles"] == later
     assert by_id["SEC-SIGNER-WEAK"]["profiles"] == {"0.13": "required", "0.14": "required"}
-    assert by_id["OPS-GOOD-BAD-RCPT"]["profiles"] == {"0.14": "required"}
+    for case in ("OPS-GOOD-BAD-RCPT", "INT-RCPT-OUT", "OPS-RCPT-WITHHELD"):
+        assert by_id[case]["profiles"] == {"0.14": "required"}, by_id[case]
     assert {"SEC-TLS-VERSION", "INT-IN-BASIC", "OPS-CERT-VALIDITY"} <= {c["id"] for c in cases}
     assert all(c["cites"] for c in cases)
 
@@ -424,9 +438,9 @@ def test_receipts_off_and_a_catch_all_fail_exactly_their_cases(net, tmp_path):
     # cases are still proved by its test agent's reports; the case that
     # wants the receipt itself fails, and so does the one that needs an
     # unknown recipient refused (at RCPT, or by a DSN that never comes).
-    with config_changed(net, TARGET, before_listen("[receipts]\nissue = false"),
+    with config_changed(net, TARGET, ("[receipts]\n", "[receipts]\nissue = false\n"),
                         ('recipients = "verify"', 'recipients = "any"')):
-        r, report = certify(net, tmp_path, max_wait="20s")
+        r, report = certify(net, tmp_path, max_wait="40s")
     assert r.returncode == 1, r.stdout.decode() + r.stderr.decode()
     doc = load_report(report)
     assert failed(doc) == {"INT-RCPT-RETURN", "OPS-GOOD-BAD-RCPT"}, \

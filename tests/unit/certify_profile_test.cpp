@@ -83,17 +83,18 @@ TEST(CertifyProfile, Draft011AddsTheEnginesCases) {
   EXPECT_EQ(compare_versions("0.11", "0.10"), 1);
 }
 
-TEST(CertifyProfile, Draft014IsTheDefaultAndAddsTheGoodAndBadRecipient) {
+TEST(CertifyProfile, Draft014IsTheDefaultAndAddsTheBadRecipientAndTheTargetsReceipts) {
   const Profile* old = find_profile("0.13");
   const Profile* next = find_profile("0.14");
   ASSERT_NE(old, nullptr);
   ASSERT_NE(next, nullptr);
   EXPECT_EQ(&default_profile(), next);
   for (const auto& c : old->cases) EXPECT_EQ(next->requirement(c.id), c.requirement) << c.id;
-  EXPECT_EQ(next->requirement("OPS-GOOD-BAD-RCPT"), Requirement::required);
-  EXPECT_FALSE(old->requirement("OPS-GOOD-BAD-RCPT").has_value());
-  for (const char* id : {"INT-RCPT-OUT", "OPS-RCPT-WITHHELD"}) EXPECT_FALSE(next->requirement(id).has_value()) << id;
-  EXPECT_EQ(required_in(*next), required_in(*old) + 1);
+  for (const char* id : {"OPS-GOOD-BAD-RCPT", "INT-RCPT-OUT", "OPS-RCPT-WITHHELD"}) {
+    EXPECT_EQ(next->requirement(id), Requirement::required) << id;
+    EXPECT_FALSE(old->requirement(id).has_value()) << id;
+  }
+  EXPECT_EQ(required_in(*next), required_in(*old) + 3);
   EXPECT_EQ(compare_versions("0.14", "0.13"), 1);
 }
 

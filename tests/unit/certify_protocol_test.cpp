@@ -62,6 +62,11 @@ TEST(CertifyProtocol, SendAndReportRoundTrip) {
   EXPECT_EQ(back->content.kind, ContentKind::binary);
   EXPECT_EQ(back->content.octets, kMaxContentOctets);
   EXPECT_EQ(back->content.seed, kSeed);
+  EXPECT_FALSE(back->receipt);
+  send.receipt = true;  // ask the facility for a signed receipt (INT-RCPT-OUT)
+  auto asking = parse_test_body(to_json(send));
+  ASSERT_TRUE(asking) << asking.error().text;
+  EXPECT_TRUE(asking->receipt);
 
   AgentMessage report;
   report.action = AgentMessage::Action::report;
@@ -84,6 +89,8 @@ TEST(CertifyProtocol, SendAndReportRoundTrip) {
   EXPECT_EQ(r->refused, "");
   EXPECT_EQ(r->notice_action, "");
   EXPECT_EQ(r->crl_number, "");
+  EXPECT_EQ(r->receipt_timeout, 0);
+  EXPECT_EQ(r->notice_after, -1);
   EXPECT_EQ(test_subject(*r), "SECUREMAIL-TEST report cmVwb3J0bm9uY2UxMjM0NTY");
 
   // A report of a bounce, with the CRL the agent's gateway holds.
@@ -99,6 +106,17 @@ TEST(CertifyProtocol, SendAndReportRoundTrip) {
   EXPECT_EQ(n->notice_diagnostic, "smtp; 550 5.7.1 refused");
   EXPECT_EQ(n->crl_number, report.crl_number);
   EXPECT_EQ(n->crl_next_update, 1796169600);
+
+  // A receipt that never came, reported with when and the gateway's timeout (OPS-RCPT-WITHHELD).
+  report.notice_action = "relayed";
+  report.notice_status = "2.0.0";
+  report.notice_after = 125;
+  report.receipt_timeout = 120;
+  auto w = parse_test_body(to_json(report));
+  ASSERT_TRUE(w) << w.error().text;
+  EXPECT_EQ(w->notice_action, "relayed");
+  EXPECT_EQ(w->notice_after, 125);
+  EXPECT_EQ(w->receipt_timeout, 120);
 }
 
 TEST(CertifyProtocol, TheTestFieldCarriesRunAndCaseOnly) {
@@ -182,6 +200,10 @@ TEST(CertifyProtocol, MalformedBodiesAreRefusedWithWhatIsWrong) {
       {kReportStart + R"(,"crl":{"number":"12a"}})", "crl.number"},
       {kReportStart + R"(,"crl":{"number":")" + std::string(49, '9') + R"("}})", "crl.number"},
       {kReportStart + R"(,"crl":[1]})", "crl must be an object"},
+      {kReportStart + R"(,"notice":{"action":"relayed","after":-5}})", "notice.after"},
+      {kReportStart + R"(,"receipt_timeout":"1h"})", "receipt_timeout"},
+      {kSendStart + R"(,"expires":"2026-12-01T00:30:00Z","to":"x@f.example","content":{"kind":"text","octets":10,"seed":")" +
+           kSeed + R"("},"receipt":"yes"})", "receipt must be true or false"},
   };
   for (const auto& c : cases) {
     auto r = parse_test_body(c.body);

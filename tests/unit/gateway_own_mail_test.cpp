@@ -16,6 +16,7 @@
 #include "gateway/receipt_asking.h"
 #include "gateway_member_world.h"
 #include "mime/header.h"
+#include "temp_dir.h"
 
 namespace sm::gateway {
 namespace {
@@ -67,6 +68,52 @@ TEST_F(OwnMailTest, ReportToAMemberIsSealedAndVerifiesAtTheMember) {
   // c's gateway cannot open what was sealed for a.
   auto at_c = world.opener("c.example").process(arriving, sealed);
   EXPECT_NE(at_c.result, "pass");
+}
+
+// The test agent's triggered mail may ask the member for a signed receipt:
+// the request is in the seal (the member's opener sees its identifier) and
+// in the ledger before the commit, with the agent as the sender its report
+// goes to. Without a ledger nothing is asked.
+TEST_F(OwnMailTest, TriggeredMailAsksForAReceiptRecordedInTheLedger) {
+  test_support::TempDir dir{"sm-own-receipts"};
+  auto ledger = evidence::ReceiptLedger::open(dir.path);
+  ASSERT_TRUE(ledger) << ledger.error().text;
+  const std::string text =
+      "From: securemail-test@b.example\r\nTo: runner@a.example\r\nSubject: test\r\n"
+      "Message-ID: <INT-RCPT-OUT.R1.x@b.example>\r\n\r\nhello\r\n";
+  auto send_asking = [&] {
+    std::promise<Result<std::string>> done;
+    own.send(LocalMessage{"agent", "runner@a.example", text, 0, false, "securemail-test@b.example", true},
+             [&](Result<std::string> r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  };
+  auto plain_id = send_asking();  // no ledger yet: sealed, nothing asked
+  ASSERT_TRUE(plain_id) << plain_id.error().text;
+  auto unasked = load(*plain_id);
+  auto out = world.opener("a.example").process([&] { auto e = unasked.envelope; e.sealed_for.clear(); return e; }(),
+                                               read_queued(unasked, 1 << 20));
+  ASSERT_EQ(out.result, "pass") << out.log;
+  EXPECT_TRUE(out.content_identifier.empty());
+
+  own.keep_receipts_in(*ledger, nullptr);
+  auto id = send_asking();
+  ASSERT_TRUE(id) << id.error().text;
+  auto m = load(*id);
+  EXPECT_EQ(m.envelope.sender, "securemail-test@b.example");
+  mail::Envelope arriving = m.envelope;
+  arriving.sealed_for.clear();
+  auto asked = world.opener("a.example").process(arriving, read_queued(m, 1 << 20));
+  ASSERT_EQ(asked.result, "pass") << asked.log;
+  ASSERT_FALSE(asked.content_identifier.empty()) << "the seal carries a receipt request";
+  auto rows = (*ledger)->find(asked.content_identifier);
+  ASSERT_TRUE(rows) << rows.error().text;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].sender, "securemail-test@b.example");
+  EXPECT_EQ((*rows)[0].recipient, "runner@a.example");
+  EXPECT_EQ((*rows)[0].member, "a-example");
+  EXPECT_EQ((*rows)[0].message_id, "INT-RCPT-OUT.R1.x@b.example");
+  EXPECT_EQ((*rows)[0].queue_id, *id);
+  EXPECT_EQ((*rows)[0].state, evidence::ReceiptState::pending);
 }
 
 TEST_F(OwnMailTest, OwnDomainAndNonMembersArePlain) {
