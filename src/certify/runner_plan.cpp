@@ -45,7 +45,7 @@ std::vector<PlannedMessage> plan_sealed_messages(RunState& run, bool& admin_ours
   const bool with_agent = run.in.profile->requirement("INT-OUT-BASIC").has_value();
   std::vector<PlannedMessage> plans;
   // A message to the target's agent with test content: reported on.
-  auto add = [&](std::string name, std::vector<std::string> cases, std::string description, SealChoice choice,
+  auto add = [&](std::string name, const std::vector<std::string>& cases, std::string description, SealChoice choice,
                  ContentSpec content = {ContentKind::text, 4096, ""}) {
     std::vector<std::string> runnable;
     for (auto& c : cases)

@@ -62,6 +62,7 @@ void send_sealed(RunState& run, SentMessage& s, TestMessage& m, const SealChoice
     if (auto digest = message_content_digest(text)) s.digest = *digest;
   const std::vector<std::string>& to = m.to;
   std::vector<const X509*> recipients;
+  recipients.reserve(run.certificates.size());
   for (const auto& c : run.certificates) recipients.push_back(c.get());
   auto sealed = seal_test_message(text, s.signer ? *s.signer : run.in.facility, recipients, choice);
   text.clear();

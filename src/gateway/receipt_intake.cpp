@@ -254,7 +254,7 @@ Result<Resolution> take_receipt(const config::Config& config, queue::Spool& spoo
     res.dropped_id = id;
     return res;
   }
-  auto copy = write_local_message(spool, std::move(report));
+  auto copy = write_local_message(spool, report);
   if (!copy) {
     reopen_request(*trust.ledger, intake);
     return std::unexpected(copy.error());
