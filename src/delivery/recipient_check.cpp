@@ -8,9 +8,17 @@
 
 #include "delivery/maildir.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/text.h"
 
 namespace sm::delivery {
+namespace {
+
+metrics::LabeledCounter checks_total("securemail_recipient_checks_total",
+                                     "Local recipients checked at RCPT ([deliver] recipients = \"verify\"), by answer",
+                                     "result", {"taken", "refused", "unanswered", "failed"});
+
+}  // namespace
 
 RecipientCheck::RecipientCheck(Options options) : options_(std::move(options)) {
   for (auto& a : options_.role_addresses) a = ascii_lower(a);
@@ -33,10 +41,12 @@ Result<void> RecipientCheck::in_maildir(const std::string& address) {
     auto account = options_.has_account(ascii_lower(address));
     if (!account) {
       log::warn("recipient check: <{}>: account lookup failed: {}", address, account.error().text);
+      checks_total.add("failed");
       return fail(451, "4.3.0", "<" + address + ">: Recipient address lookup failed, try again later");
     }
     known = *account;
   }
+  checks_total.add(known ? "taken" : "refused");
   std::lock_guard lock(mutex_);
   (known ? counts_.taken : counts_.refused)++;
   if (known) return {};
@@ -64,6 +74,7 @@ asio::awaitable<Result<void>> RecipientCheck::check(asio::any_io_executor execut
     if (it != cache_.end() && it->second.until > Clock::now()) {
       counts_.from_cache++;
       (it->second.known ? counts_.taken : counts_.refused)++;
+      checks_total.add(it->second.known ? "taken" : "refused");
       if (it->second.known) co_return Result<void>{};
       co_return refusal(address, "undeliverable address: " + it->second.said);
     }
@@ -74,6 +85,7 @@ asio::awaitable<Result<void>> RecipientCheck::check(asio::any_io_executor execut
   co_await client.quit();
   if (answer) {
     remember(key, {true, {}, Clock::now() + kKnownFor});
+    checks_total.add("taken");
     std::lock_guard lock(mutex_);
     counts_.taken++;
     co_return Result<void>{};
@@ -81,13 +93,15 @@ asio::awaitable<Result<void>> RecipientCheck::check(asio::any_io_executor execut
   if (!answer.error().permanent()) {
     log::warn("recipient check: <{}>: no answer from the internal server, taken and queued: {}", address,
               answer.error().text);
+    checks_total.add("unanswered");
     std::lock_guard lock(mutex_);
     counts_.unanswered++;
     co_return Result<void>{};
   }
-  log::info("recipient check: <{}>: refused by the internal server for {}: {}", address,
-            "1 hour", answer.error().text);
+  log::info("recipient check: <{}>: refused by the internal server (remembered for an hour): {}", address,
+            answer.error().text);
   remember(key, {false, answer.error().text, Clock::now() + kUnknownFor});
+  checks_total.add("refused");
   {
     std::lock_guard lock(mutex_);
     counts_.refused++;

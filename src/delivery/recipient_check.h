@@ -19,6 +19,8 @@
 //               4.5.1 and RFC 2142 want them, and the directory lists the
 //               contact.
 //
+// Counted in securemail_recipient_checks_total{result}: taken, refused,
+// unanswered (taken without an answer), failed (an account lookup).
 // Thread-safe: sessions on every thread ask at once.
 #pragma once
 

@@ -5,6 +5,7 @@ server (aiosmtpd here) is asked at RCPT without a message, its answer kept;
 when it is down, mail is taken and queued until it is back. The role
 addresses are always taken."""
 import smtplib
+import urllib.request
 
 from conftest import securemail, wait_for
 
@@ -75,3 +76,11 @@ def test_smtp_internal_server_is_asked_and_its_answers_kept(gateway_factory, sin
     assert sink.wait(2, timeout=30), gw.log_text()
     assert sink.messages[-1]["to"] == ["carol@b.example"]
     gw.wait_queue_empty(30)
+    host, port = gw.addr("admin")
+    with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=5) as r:
+        metrics = r.read().decode()
+    # bob, nobody, then nobody (cached) and carol (no answer)
+    for line in ('securemail_recipient_checks_total{result="taken"} 1',
+                 'securemail_recipient_checks_total{result="refused"} 2',
+                 'securemail_recipient_checks_total{result="unanswered"} 1'):
+        assert line in metrics, metrics
