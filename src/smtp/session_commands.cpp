@@ -98,7 +98,13 @@ asio::awaitable<Session::Io> Session::do_rcpt(const Command& cmd) {
   rcpt.orcpt = cmd.orcpt.value_or("");
   rcpt.notify = cmd.notify;
   auto taken = handler_.on_rcpt(info_, *envelope_, rcpt);
-  if (taken) taken = co_await handler_.verify_rcpt(info_, *envelope_, rcpt);  // may ask the internal server
+  if (taken) {
+    taken = co_await handler_.verify_rcpt(info_, *envelope_, rcpt);  // may ask the internal server
+    // A mailbox that does not exist counts towards max_errors, as Postfix
+    // counts it towards smtpd_hard_error_limit: a client guessing local
+    // parts (a directory harvest) is cut off after a few.
+    if (!taken && taken.error().permanent()) ++errors_;
+  }
   if (!taken) {
     log::info("smtpd: reject RCPT from [{}]: from=<{}> to=<{}>: {}", info_.peer_address,
               envelope_->sender, rcpt.address, taken.error().reply());

@@ -8,6 +8,7 @@ import smtplib
 import urllib.request
 
 from conftest import securemail, wait_for
+from helpers import RawSmtp
 
 
 def verifying_gateway(gateway_factory, deliver, extra=""):
@@ -84,3 +85,20 @@ def test_smtp_internal_server_is_asked_and_its_answers_kept(gateway_factory, sin
                  'securemail_recipient_checks_total{result="refused"} 2',
                  'securemail_recipient_checks_total{result="unanswered"} 1'):
         assert line in metrics, metrics
+
+
+def test_guessing_local_parts_is_cut_off_at_the_error_limit(gateway_factory):
+    """A directory harvest: each unknown recipient counts towards [limits]
+    max_errors (3 here), and the session ends with 421 4.7.0."""
+    gw = verifying_gateway(gateway_factory, "", '[limits]\nmax_errors = 3\n').start()
+    c = RawSmtp(*gw.addr("inbound"))
+    c.cmd("EHLO harvester.example")
+    assert c.cmd("MAIL FROM:<x@evil.example>")[0] == 250
+    assert c.cmd("RCPT TO:<postmaster@b.example>")[0] == 250  # known: not an error
+    for guess in ("aaron", "abby"):
+        assert c.cmd(f"RCPT TO:<{guess}@b.example>")[0] == 550
+    code, text = c.cmd("RCPT TO:<adam@b.example>")
+    assert code == 550, text
+    code, text = c.reply()
+    assert code == 421 and "4.7.0" in text and "too many errors" in text, text
+    c.close()

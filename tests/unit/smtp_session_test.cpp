@@ -204,6 +204,37 @@ TEST_F(SmtpSession, SlowRecipientChecksAnsweredInOrder) {
   EXPECT_EQ(rec.data_envs[0].recipients[0].address, "ok@d.example");
 }
 
+// Mailboxes that do not exist count as errors (a directory harvest is cut
+// off at max_errors, 3 here); refusals by on_rcpt (relaying) and
+// temporary answers do not.
+TEST_F(SmtpSession, UnknownRecipientsCountTowardsTheErrorLimit) {
+  handler_.rcpt_policy = [](const sm::mail::Recipient& r) -> sm::Result<void> {
+    if (r.address.starts_with("relay")) return sm::fail(554, "5.7.1", "Relay access denied");
+    return {};
+  };
+  handler_.verify_refusal = [](const sm::mail::Recipient& r) -> sm::Result<void> {
+    if (r.address.starts_with("later")) return sm::fail(451, "4.3.0", "try again later");
+    if (r.address.starts_with("guess")) return sm::fail(550, "5.1.1", "Recipient address rejected");
+    return {};
+  };
+  auto o = test_options();
+  o.limits.max_errors = 3;
+  start(o);
+  Client c(server_->port());
+  greet(c);
+  c.send("MAIL FROM:<a@b.example>\r\n");
+  EXPECT_EQ(c.reply(), "250 2.1.0 Ok\r\n");
+  for (const char* r : {"relay1@x.example", "relay2@x.example", "relay3@x.example", "later1@d.example",
+                        "later2@d.example", "later3@d.example", "guess1@d.example", "guess2@d.example"}) {
+    c.send(std::string("RCPT TO:<") + r + ">\r\n");
+    EXPECT_NE(c.reply().substr(0, 3), "421") << r;
+  }
+  c.send("RCPT TO:<guess3@d.example>\r\n");
+  EXPECT_EQ(c.reply(), "550 5.1.1 Recipient address rejected\r\n");
+  EXPECT_EQ(c.reply().substr(0, 10), "421 4.7.0 ");  // the third guess ends the session
+  EXPECT_TRUE(c.closed());
+}
+
 TEST_F(SmtpSession, DotUnstuffing) {
   start();
   Client c(server_->port());
