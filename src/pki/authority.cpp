@@ -142,33 +142,48 @@ std::optional<RevocationReason> parse_revocation_reason(std::string_view text) {
   return std::nullopt;
 }
 
-Result<> init_authority(const fs::path& dir, const AuthorityOptions& options) {
+namespace {
+
+// Write a new authority folder: DIR/ca.key, ca.pem (made by make_cert for
+// the fresh key), an empty issued.json, authority.json, and a first CRL.
+template <class MakeCert>
+Result<> create_authority_folder(const fs::path& dir, const std::string& name, KeyType key_type, int days,
+                                 const Passphrase* passphrase, MakeCert make_cert) {
   if (fs::exists(meta_file(dir)) || fs::exists(key_file(dir)) || fs::exists(Authority::certificate_file(dir)))
     return local_error(dir.string() + ": already holds an authority; refusing to replace it");
-  if (options.name.empty() || options.days <= 0) return local_error("authority needs a name and days > 0");
+  if (name.empty() || days <= 0) return local_error("authority needs a name and days > 0");
   if (auto ok = detail::make_private_dir(dir); !ok) return ok;
   {
     auto lock = detail::FolderLock::acquire(dir);
     if (!lock) return std::unexpected(lock.error());
-    auto key = generate_key(options.key_type);
+    auto key = generate_key(key_type);
     if (!key) return std::unexpected(key.error());
-    auto cert = make_ca_certificate(options, key->get());
+    Result<ossl::X509Ptr> cert = make_cert(key->get());
     if (!cert) return std::unexpected(cert.error());
-    json meta{{"name", options.name},
-              {"key_type", to_string(options.key_type)},
-              {"created", detail::now_seconds()},
-              {"next_crl_number", 1}};
-    Result<> ok = write_private_key(key_file(dir), key->get(), options.passphrase);
+    json meta{{"name", name}, {"key_type", to_string(key_type)}, {"created", detail::now_seconds()}, {"next_crl_number", 1}};
+    Result<> ok = write_private_key(key_file(dir), key->get(), passphrase);
     if (ok) ok = write_file_atomic(Authority::certificate_file(dir), to_pem(cert->get()), 0644, false);
     if (ok) ok = save_records(dir, {});
     if (ok) ok = detail::write_json(meta_file(dir), meta);
     if (!ok) return ok;
   }
-  auto authority = Authority::open(dir, options.passphrase);
+  auto authority = Authority::open(dir, passphrase);
   if (!authority) return std::unexpected(authority.error());
   auto crl = authority->publish_crl();
   if (!crl) return std::unexpected(crl.error());
   return {};
+}
+
+}  // namespace
+
+Result<> init_authority(const fs::path& dir, const AuthorityOptions& options) {
+  return create_authority_folder(dir, options.name, options.key_type, options.days, options.passphrase,
+                                 [&](EVP_PKEY* key) { return make_ca_certificate(options, key); });
+}
+
+Result<> init_subordinate_authority(const fs::path& dir, Authority& parent, const SubordinateOptions& options) {
+  return create_authority_folder(dir, options.name, KeyType::ec_p256, options.days, nullptr,
+                                 [&](EVP_PKEY* key) { return parent.issue_subordinate(options, key); });
 }
 
 Result<Authority> Authority::open(const fs::path& dir, const Passphrase* passphrase) {
@@ -218,21 +233,47 @@ Result<ossl::X509Ptr> Authority::issue(const GatewayCertRequest& request) {
        {NID_subject_alt_name, san},
        {NID_subject_key_identifier, "hash"},
        {NID_authority_key_identifier, "keyid:always"}});
-  if (ok) ok = sign(cert->get(), key_.get());
+  if (ok && !request.crl_url.empty())
+    ok = detail::add_extension(cert->get(), cert_.get(), NID_crl_distribution_points, "URI:" + request.crl_url);
+  if (ok) ok = sign_and_record(cert->get(), nb, na);
   if (!ok) return std::unexpected(ok.error());
+  return cert;
+}
 
-  CertificateInfo info = describe(cert->get());
-  IssuedRecord record{info.serial, info.subject, info.dns_names, info.fingerprint, nb, na, 0, ""};
+Result<ossl::X509Ptr> Authority::issue_subordinate(const SubordinateOptions& options, const EVP_PKEY* public_key) {
+  const std::string permitted = ascii_lower(options.permitted_domain);
+  if (!detail::is_host_name(permitted)) return local_error("not a host name: \"" + options.permitted_domain + "\"");
+  if (options.name.empty() || options.days <= 0) return local_error("a subordinate CA needs a name and days > 0");
+  if (public_key == nullptr) return local_error("no public key for the subordinate CA");
+  auto subject = detail::make_name(options.name, options.name);
+  if (!subject) return std::unexpected(subject.error());
+  std::int64_t nb = detail::now_seconds() - kClockSkew, na = nb + kClockSkew + std::int64_t{options.days} * 86400;
+  auto cert = new_certificate(subject->get(), X509_get_subject_name(cert_.get()), public_key, nb, na);
+  if (!cert) return cert;
+  auto ok = add_extensions(cert->get(), cert_.get(),
+                           {{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+                            {NID_key_usage, "critical,keyCertSign,cRLSign"},
+                            {NID_name_constraints, "critical,permitted;DNS:" + permitted + ",permitted;email:." + permitted},
+                            {NID_subject_key_identifier, "hash"},
+                            {NID_authority_key_identifier, "keyid:always"}});
+  if (ok) ok = sign_and_record(cert->get(), nb, na);
+  if (!ok) return std::unexpected(ok.error());
+  return cert;
+}
+
+Result<> Authority::sign_and_record(X509* cert, std::int64_t not_before, std::int64_t not_after) {
+  if (auto ok = sign(cert, key_.get()); !ok) return ok;
+  CertificateInfo info = describe(cert);
+  IssuedRecord record{info.serial, info.subject, info.dns_names, info.fingerprint, not_before, not_after, 0, ""};
   auto lock = detail::FolderLock::acquire(dir_);
   if (!lock) return std::unexpected(lock.error());
   auto records = load_records(dir_);
   if (!records) return std::unexpected(records.error());
   records->push_back(record);
-  if (ok) ok = detail::make_private_dir(dir_ / "issued");
-  if (ok) ok = write_file_atomic(dir_ / "issued" / (record.serial + ".pem"), to_pem(cert->get()), 0644, false);
+  Result<> ok = detail::make_private_dir(dir_ / "issued");
+  if (ok) ok = write_file_atomic(dir_ / "issued" / (record.serial + ".pem"), to_pem(cert), 0644, false);
   if (ok) ok = save_records(dir_, *records);
-  if (!ok) return std::unexpected(ok.error());
-  return cert;
+  return ok;
 }
 
 Result<IssuedRecord> Authority::revoke(std::string_view serial_or_fingerprint, RevocationReason reason) {

@@ -38,6 +38,24 @@ struct AuthorityOptions {
 // CRL. Refuses when AUTH already holds an authority.
 Result<> init_authority(const std::filesystem::path& dir, const AuthorityOptions& options);
 
+class Authority;
+// What a subordinate CA below an authority may issue for.
+struct SubordinateOptions {
+  std::string name;              // CN (and O) of the subordinate CA
+  std::string permitted_domain;  // name constraints: this domain and its subdomains (DNS and email)
+  int days = 825;
+};
+// Create DIR as an authority folder (openable with Authority::open) whose CA
+// certificate `parent` issues: basicConstraints CA:TRUE pathlen:0 and
+// keyUsage keyCertSign+cRLSign (critical), nameConstraints (critical)
+// permitting DNS:D and email:.D only, SKI and AKI; recorded in the
+// parent's issued.json, so the parent can revoke it. Its own crl.pem is
+// made in DIR and published nowhere else unless the caller does so (the
+// certification fixture fx-nocrl relies on that). Refuses when DIR already
+// holds an authority.
+Result<> init_subordinate_authority(const std::filesystem::path& dir, Authority& parent,
+                                    const SubordinateOptions& options);
+
 // What the authority puts in a gateway certificate.
 struct GatewayCertRequest {
   std::vector<std::string> domains;  // SAN dNSName each; first is the CN. At least one.
@@ -47,6 +65,9 @@ struct GatewayCertRequest {
   int days = 825;
   // Tests and backdating: when non-zero, these override "now" and days.
   std::int64_t not_before = 0, not_after = 0;
+  // When set, a cRLDistributionPoints URI (fullName) naming where the
+  // issuer publishes its CRL.
+  std::string crl_url;
   // supported; weak_fixture only for the certification fixture fx-weak
   // (certify/fixtures.h), a certificate every gateway refuses.
   KeyAcceptance keys = KeyAcceptance::supported;
@@ -91,6 +112,9 @@ class Authority {
   // Rejects domains that are not host names and admin addresses that are
   // not addr-spec.
   Result<ossl::X509Ptr> issue(const GatewayCertRequest& request);
+  // Issue a subordinate CA certificate for `public_key` (see
+  // init_subordinate_authority); recorded like a gateway certificate.
+  Result<ossl::X509Ptr> issue_subordinate(const SubordinateOptions& options, const EVP_PKEY* public_key);
   // Revoke by serial (hex, any case) or by sha256 fingerprint; regenerates
   // crl.pem. Error when unknown or already revoked.
   Result<IssuedRecord> revoke(std::string_view serial_or_fingerprint,
@@ -101,6 +125,9 @@ class Authority {
   Result<std::vector<IssuedRecord>> issued() const;
 
  private:
+  // Sign `cert` and record it in issued.json and issued/SERIAL.pem.
+  Result<> sign_and_record(X509* cert, std::int64_t not_before, std::int64_t not_after);
+
   std::filesystem::path dir_;
   std::string name_;
   ossl::EvpPkeyPtr key_;

@@ -99,6 +99,17 @@ bool crl_loaded_for(const TrustStore& trust, const X509* leaf) {
   return false;
 }
 
+// Is the certificate at `depth` of the built chain issued by one of the
+// store's anchors?
+bool issued_by_anchor(const TrustStore& trust, X509_STORE_CTX* ctx, int depth) {
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
+  if (chain == nullptr || depth < 0 || depth + 1 >= sk_X509_num(chain)) return false;
+  const X509* issuer = sk_X509_value(chain, depth + 1);
+  for (const auto& anchor : trust.anchors())
+    if (X509_cmp(anchor.get(), issuer) == 0) return true;
+  return false;
+}
+
 std::vector<std::string> chain_subjects(X509_STORE_CTX* ctx) {
   std::vector<std::string> out;
   STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
@@ -189,7 +200,14 @@ ChainResult verify_chain(const TrustStore& trust, X509* leaf, STACK_OF(X509)* in
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   unsigned long flags = X509_V_FLAG_X509_STRICT;
-  if (trust.options().require_crl || crl_loaded_for(trust, leaf)) flags |= X509_V_FLAG_CRL_CHECK;
+  // With require_crl every certificate below the anchor needs its issuer's
+  // current CRL (CRL_CHECK_ALL): a subordinate CA the authority revoked
+  // fails, and so does a leaf whose subordinate publishes no CRL. The
+  // anchor's own CRL covers a leaf it issued directly and the anchor itself.
+  if (trust.options().require_crl)
+    flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+  else if (crl_loaded_for(trust, leaf))
+    flags |= X509_V_FLAG_CRL_CHECK;
   X509_VERIFY_PARAM_set_flags(param, flags);
   // Security level 2 (112 bits, NIST SP 800-57): no RSA or DSA key under
   // 2048 bits, no EC key under 224, no SHA-1 or MD5 certificate signature,
@@ -203,8 +221,17 @@ ChainResult verify_chain(const TrustStore& trust, X509* leaf, STACK_OF(X509)* in
   if (rc != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     result.status = map_error(err);
-    result.detail = std::string(X509_verify_cert_error_string(err)) + " at depth " +
-                    std::to_string(X509_STORE_CTX_get_error_depth(ctx.get()));
+    const int depth = X509_STORE_CTX_get_error_depth(ctx.get());
+    result.detail = std::string(X509_verify_cert_error_string(err)) + " at depth " + std::to_string(depth);
+    // Only an anchor's CRL ever reaches a gateway (the directory feed carries
+    // the authority's). Missing or stale, it is ours to fetch again: the
+    // status stays crl_unavailable and mail is deferred. The CRL of any other
+    // issuer (a subordinate CA) never comes, so its certificates' status
+    // cannot be known, now or later (RFC 5280 6.3.3): not trusted.
+    if (result.status == ChainStatus::crl_unavailable && !issued_by_anchor(trust, ctx.get(), depth)) {
+      result.status = ChainStatus::untrusted;
+      result.detail += ": its issuer is not an authority this gateway trusts, and no CRL of it reaches here";
+    }
     ossl::openssl_error();  // leave the thread's queue clean
     return result;
   }

@@ -19,8 +19,11 @@ namespace sm::pki {
 class ChainCache;
 
 struct TrustOptions {
-  // Revocation: with require_crl, a leaf whose issuer has no CRL loaded, or
-  // whose CRL is past nextUpdate, fails as crl_unavailable. Without it the
+  // Revocation: with require_crl, every certificate of the chain below the
+  // anchor is checked against its issuer's CRL. When an anchor's CRL is
+  // not loaded or past nextUpdate the chain fails as crl_unavailable (ours
+  // to fetch again); when another issuer's is (a subordinate CA: its CRL
+  // never reaches a gateway) as untrusted. Without require_crl the leaf's
   // CRL is checked when one is loaded and ignored otherwise.
   bool require_crl = true;
 };

@@ -1,7 +1,7 @@
 // pki_trust_test.cpp - chain validation: every ChainStatus is produced by
 // the situation it names (good, revoked, expired, not yet valid, foreign
 // CA, self-signed, CRL missing or stale, wrong usage), on certificates from
-// a real authority folder.
+// a real authority folder; and a subordinate CA's chains.
 #include "pki/trust.h"
 
 #include <gtest/gtest.h>
@@ -215,3 +215,117 @@ TEST_F(PkiTrust, LoadAndMakeErrors) {
 }
 
 }  // namespace
+
+// A subordinate CA below the authority (init_subordinate_authority), as the
+// certification fixture fx-nocrl uses: its leaf's chain builds through the
+// intermediate, and every certificate below the anchor needs its issuer's
+// CRL (CRL_CHECK_ALL).
+class PkiSubordinate : public PkiTrust {
+ protected:
+  static fs::path sub() { return dir_->path / "SUB"; }
+  static void SetUpTestSuite() {
+    PkiTrust::SetUpTestSuite();
+    auto parent = Authority::open(auth());
+    ASSERT_TRUE(parent) << parent.error().text;
+    ASSERT_TRUE(init_subordinate_authority(sub(), *parent, {"Sub CA", "f.example", 30}));
+  }
+  // The authority's certificate, its CRL, and the subordinate's CRL when asked.
+  static TrustStore store_with(bool sub_crl) {
+    std::vector<ossl::X509Ptr> anchors;
+    anchors.push_back(std::move(*Authority::read_certificate(auth())));
+    std::vector<ossl::X509CrlPtr> crls;
+    crls.push_back(std::move(*read_crl(Authority::crl_file(auth()))));
+    if (sub_crl) crls.push_back(std::move(*read_crl(Authority::crl_file(sub()))));
+    auto t = TrustStore::make(std::move(anchors), std::move(crls), {});
+    EXPECT_TRUE(t) << t.error().text;
+    return std::move(*t);
+  }
+  // The subordinate's certificate, as a signature carries it.
+  static ossl::X509StackPtr intermediates() {
+    ossl::X509StackPtr chain(sk_X509_new_null());
+    auto intermediate = Authority::read_certificate(sub());
+    EXPECT_TRUE(intermediate);
+    if (intermediate && sk_X509_push(chain.get(), intermediate->get()) > 0) (void)intermediate->release();
+    return chain;
+  }
+  static ChainResult check_sub(const X509* leaf, bool sub_crl) {
+    return verify_chain(store_with(sub_crl), const_cast<X509*>(leaf), intermediates().get(), Purpose::smime_sign);
+  }
+};
+
+TEST_F(PkiSubordinate, ItsCertificateIsAConstrainedCaRecordedByTheParent) {
+  auto cert = Authority::read_certificate(sub());
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(X509_self_signed(cert->get(), 0), 0);
+  EXPECT_TRUE(X509_get_extension_flags(cert->get()) & EXFLAG_CA);
+  EXPECT_EQ(X509_get_pathlen(cert->get()), 0);
+  EXPECT_GE(X509_get_ext_by_NID(cert->get(), NID_name_constraints, -1), 0);
+  auto parent = Authority::open(auth());
+  auto issued = parent->issued();
+  ASSERT_TRUE(issued);
+  EXPECT_TRUE(std::any_of(issued->begin(), issued->end(),
+                          [&](const IssuedRecord& r) { return r.fingerprint == fingerprint(cert->get()); }));
+  // A second one in the same folder is refused.
+  auto again = init_subordinate_authority(sub(), *parent, {"Sub CA", "f.example", 30});
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().text.find("already holds an authority"), std::string::npos);
+  EXPECT_FALSE(parent->issue_subordinate({"Sub", "not a host", 30}, key_->get()));
+}
+
+TEST_F(PkiSubordinate, ALeafWhoseIssuerPublishesNoCrlIsUntrusted) {
+  auto a = Authority::open(sub());
+  ASSERT_TRUE(a) << a.error().text;
+  GatewayCertRequest req;
+  req.domains = {"nocrl.f.example"};
+  req.public_key = key_->get();
+  req.crl_url = "http://crl.nocrl.f.example.invalid/sub.crl";
+  auto leaf = a->issue(req);
+  ASSERT_TRUE(leaf) << leaf.error().text;
+  EXPECT_GE(X509_get_ext_by_NID(leaf->get(), NID_crl_distribution_points, -1), 0);
+  // Its CRL never reaches a gateway: not "try later" but not trusted.
+  ChainResult unknown = check_sub(leaf->get(), false);
+  EXPECT_EQ(unknown.status, ChainStatus::untrusted) << unknown.detail;
+  EXPECT_NE(unknown.detail.find("unable to get certificate CRL at depth 0: its issuer is not an authority"),
+            std::string::npos) << unknown.detail;
+  // With the subordinate's CRL the same chain is good, three deep.
+  ChainResult good = check_sub(leaf->get(), true);
+  EXPECT_EQ(good.status, ChainStatus::ok) << good.detail;
+  EXPECT_EQ(good.chain.size(), 3u);
+  // Without the intermediate the leaf does not chain at all.
+  EXPECT_EQ(verify_chain(store_with(true), leaf->get(), nullptr, Purpose::smime_sign).status, ChainStatus::untrusted);
+  // Without require_crl a leaf whose issuer has no CRL loaded is not checked.
+  auto lax = TrustStore::load(Authority::certificate_file(auth()), Authority::crl_file(auth()), {.require_crl = false});
+  ASSERT_TRUE(lax);
+  EXPECT_EQ(verify_chain(*lax, leaf->get(), intermediates().get(), Purpose::smime_sign).status, ChainStatus::ok);
+}
+
+TEST_F(PkiSubordinate, NamesOutsideItsConstraintsAreRefused) {
+  auto a = Authority::open(sub());
+  ASSERT_TRUE(a);
+  GatewayCertRequest req;
+  req.domains = {"elsewhere.example"};
+  req.public_key = key_->get();
+  auto leaf = a->issue(req);
+  ASSERT_TRUE(leaf) << leaf.error().text;
+  ChainResult r = check_sub(leaf->get(), true);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.detail.find("permitted subtree violation"), std::string::npos) << r.detail;
+}
+
+// Last in the suite: it revokes the subordinate in the shared authority.
+TEST_F(PkiSubordinate, ZRevokingTheSubordinateRevokesWhatItIssued) {
+  auto a = Authority::open(sub());
+  ASSERT_TRUE(a);
+  GatewayCertRequest req;
+  req.domains = {"leaf.f.example"};
+  req.public_key = key_->get();
+  auto leaf = a->issue(req);
+  ASSERT_TRUE(leaf);
+  ASSERT_EQ(check_sub(leaf->get(), true).status, ChainStatus::ok);
+  auto parent = Authority::open(auth());
+  auto cert = Authority::read_certificate(sub());
+  ASSERT_TRUE(parent->revoke(fingerprint(cert->get()), RevocationReason::key_compromise));
+  ChainResult r = check_sub(leaf->get(), true);
+  EXPECT_EQ(r.status, ChainStatus::revoked) << r.detail;
+  EXPECT_NE(r.detail.find("depth 1"), std::string::npos) << r.detail;
+}
