@@ -219,18 +219,26 @@ int run_certify(const CertifyArgs& a) {
   FacilityInbox inbox(std::move(folders), cfg->hostname, certify::observations_file(cfg->data_dir));
 
   // The certification fixtures' keys (testnet --with-facility makes them).
-  std::vector<std::pair<ossl::EvpPkeyPtr, ossl::X509Ptr>> fixture_keys;
+  struct FixtureKeys {
+    ossl::EvpPkeyPtr key;
+    ossl::X509Ptr cert, intermediate;
+  };
+  std::vector<FixtureKeys> fixture_keys;
   std::vector<certify::FixtureSigner> fixtures;
-  for (const auto& f : certify::load_fixtures(cfg->data_dir, cfg->domain)) {
+  const auto loaded = certify::load_fixtures(cfg->data_dir, cfg->domain);
+  fixture_keys.reserve(loaded.size());  // the identities point into it
+  for (const auto& f : loaded) {
     auto fkey = pki::read_private_key(
         f.key, nullptr, certify::has_weak_key(f.spec) ? pki::KeyAcceptance::weak_fixture : pki::KeyAcceptance::supported);
     auto fcert = pki::read_certificate(f.cert);
-    if (!fkey || !fcert)
+    auto chain = f.chain.empty() ? Result<ossl::X509Ptr>(ossl::X509Ptr()) : pki::read_certificate(f.chain);
+    if (!fkey || !fcert || !chain)
       return cannot_run(kWhat, "certification fixture " + f.member_id + ": " +
-                                   (fkey ? fcert.error().text : fkey.error().text));
-    fixture_keys.emplace_back(std::move(*fkey), std::move(*fcert));
-    fixtures.push_back({std::string(f.spec.case_id), f.domain,
-                        smime::Identity{fixture_keys.back().first.get(), fixture_keys.back().second.get(), {}, f.member_id}});
+                                   (!fkey ? fkey.error().text : !fcert ? fcert.error().text : chain.error().text));
+    FixtureKeys& k = fixture_keys.emplace_back(FixtureKeys{std::move(*fkey), std::move(*fcert), std::move(*chain)});
+    smime::Identity identity{k.key.get(), k.cert.get(), {}, f.member_id};
+    if (k.intermediate) identity.chain.push_back(k.intermediate.get());
+    fixtures.push_back({std::string(f.spec.case_id), f.domain, std::move(identity)});
   }
 
   certify::RunInputs in;

@@ -28,7 +28,8 @@ Result<ossl::EvpPkeyPtr> weak_rsa_key() {
 // A fresh key and a certificate for `domain` from `authority`, written to
 // the fixture's folder.
 Result<Fixture> issue_fixture(pki::Authority& authority, const fs::path& folder, const FixtureSpec& spec,
-                              const std::string& facility_domain, std::int64_t not_before, std::int64_t not_after) {
+                              const std::string& facility_domain, std::int64_t not_before, std::int64_t not_after,
+                              const std::string& crl_url = {}) {
   Fixture f{spec, "fx-" + std::string(spec.name), std::string(spec.name) + "." + facility_domain,
             folder / spec.name / "key.pem", folder / spec.name / "cert.pem"};
   const bool weak = has_weak_key(spec);
@@ -41,14 +42,36 @@ Result<Fixture> issue_fixture(pki::Authority& authority, const fs::path& folder,
   request.public_key = key->get();
   request.not_before = not_before;
   request.not_after = not_after;
+  request.crl_url = crl_url;
   auto cert = authority.issue(request);
   if (!cert) return std::unexpected(cert.error());
   std::error_code ec;
   fs::create_directories(folder / spec.name, ec);
   if (ec) return std::unexpected(trouble("cannot create " + (folder / spec.name).string() + ": " + ec.message()));
   if (auto w = pki::write_private_key(f.key, key->get()); !w) return std::unexpected(w.error());
+  if (X509_self_signed(const_cast<X509*>(authority.certificate()), 0) != 1) {
+    f.chain = folder / spec.name / "chain.pem";  // a subordinate issued it: the runner sends its certificate along
+    if (auto w = pki::write_file_atomic(f.chain, pki::to_pem(authority.certificate()), 0644, true); !w)
+      return std::unexpected(w.error());
+  }
   if (auto w = pki::write_file_atomic(f.cert, pki::to_pem(cert->get()), 0644, true); !w) return std::unexpected(w.error());
   return f;
+}
+
+// fx-nocrl's issuer: a subordinate CA below `authority` for the facility's
+// domain only, made once in DATA/certify/nocrl-ca; its CRL stays there.
+Result<pki::Authority> nocrl_issuer(pki::Authority& authority, const fs::path& data, const std::string& facility_domain) {
+  const fs::path dir = data / "certify" / "nocrl-ca";
+  if (!fs::exists(pki::Authority::certificate_file(dir))) {
+    pki::SubordinateOptions options{"SecureMail Certification No-CRL CA", facility_domain, 3 * 365};
+    if (auto r = pki::init_subordinate_authority(dir, authority, options); !r) return std::unexpected(r.error());
+  }
+  return pki::Authority::open(dir);
+}
+
+// The URL fx-nocrl names for its CRL: a host that never resolves.
+std::string unreachable_crl_url(const std::string& facility_domain) {
+  return "http://crl.nocrl." + facility_domain + ".invalid/nocrl-ca.crl";
 }
 
 }  // namespace
@@ -70,13 +93,18 @@ Result<std::vector<Fixture>> make_fixtures(pki::Authority& authority, const fs::
   auto rogue = pki::Authority::open(rogue_dir);
   if (!rogue) return std::unexpected(rogue.error());
 
+  auto nocrl = nocrl_issuer(authority, data, facility_domain);
+  if (!nocrl) return std::unexpected(nocrl.error());
+
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
   std::vector<Fixture> made;
   for (const auto& spec : kFixtures) {
     std::int64_t nb = now - 30 * kDay, na = now + 3 * 365 * kDay;
     if (spec.name == "expired") na = now - kDay;
     if (spec.name == "notyet") nb = now + 3650 * kDay, na = nb + 365 * kDay;
-    auto f = issue_fixture(spec.name == "wrongca" ? *rogue : authority, folder, spec, facility_domain, nb, na);
+    pki::Authority& issuer = spec.name == "wrongca" ? *rogue : spec.name == "nocrl" ? *nocrl : authority;
+    auto f = issue_fixture(issuer, folder, spec, facility_domain, nb, na,
+                           spec.name == "nocrl" ? unreachable_crl_url(facility_domain) : std::string());
     if (!f) return std::unexpected(f.error());
     if (spec.name == "revoked") {
       auto cert = pki::read_certificate(f->cert);
@@ -123,6 +151,7 @@ std::vector<Fixture> load_fixtures(const fs::path& data, const std::string& faci
     Fixture f{spec, "fx-" + std::string(spec.name), std::string(spec.name) + "." + facility_domain,
               folder / spec.name / "key.pem", folder / spec.name / "cert.pem"};
     std::error_code ec;
+    if (fs::exists(folder / spec.name / "chain.pem", ec)) f.chain = folder / spec.name / "chain.pem";
     if (fs::exists(f.key, ec) && fs::exists(f.cert, ec)) out.push_back(std::move(f));
   }
   return out;

@@ -15,9 +15,16 @@
 //   fx-wrongca  wrongca.<F>  from another authority, DATA/certify/rogue-ca
 //   fx-weak     weak.<F>     an RSA-1024 key (80 bits, under security
 //                            level 2's 112: NIST SP 800-57)
+//   fx-nocrl    nocrl.<F>    issued by a subordinate CA below the authority
+//                            (DATA/certify/nocrl-ca, name constraints: F
+//                            only) that publishes its CRL nowhere; the
+//                            certificate names one at a .invalid host
+//                            (RFC 6761), so its revocation cannot be known
 //
 // Keys and certificates live in DATA/certify/fixtures/<name>/ of the
-// facility (key.pem 0600, cert.pem).
+// facility (key.pem 0600, cert.pem, and chain.pem with the intermediate
+// when there is one: the runner puts it in the signature, so the chain
+// builds and only the CRL is missing).
 #pragma once
 
 #include <filesystem>
@@ -42,6 +49,7 @@ inline constexpr FixtureSpec kFixtures[] = {
     {"revoked", "SEC-SIGNER-REVOKED", "a certificate the authority revoked"},
     {"wrongca", "SEC-SIGNER-WRONGCA", "a certificate from another authority"},
     {"weak", "SEC-SIGNER-WEAK", "a certificate for an RSA-1024 key"},
+    {"nocrl", "SEC-SIGNER-NOCRL", "a certificate whose issuer publishes no CRL"},
 };
 
 // fx-weak: its key is one pki::read_private_key() takes only as
@@ -63,6 +71,7 @@ struct Fixture {
   FixtureSpec spec;
   std::string member_id, domain;  // "fx-expired", "expired.facility.example"
   std::filesystem::path key, cert;
+  std::filesystem::path chain;  // the intermediate (chain.pem), or empty when the authority issued it
 };
 
 // data: the facility's data folder.

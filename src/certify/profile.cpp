@@ -83,6 +83,20 @@ constexpr auto kDraft013 = joined(kDraft012, kWeakSigner);
 constexpr std::array kRecipientCases = {ProfileCase{"OPS-GOOD-BAD-RCPT", R}, ProfileCase{"INT-RCPT-OUT", R},
                                         ProfileCase{"OPS-RCPT-WITHHELD", R}};
 constexpr auto kDraft014 = joined(kDraft013, kRecipientCases);
+// 1.0: draft 0.14 plus the sixth signer fixture, fx-nocrl: a chain that
+// builds to the authority through a subordinate CA that publishes no CRL.
+// Every case a facility can observe from outside is in it; the target's
+// internal server going down is not (docs/certification.md says why).
+// SHA-512 signatures, optional in the drafts, are required: the issue's
+// algorithm matrix lists SHA-256, -384 and -512 alike.
+constexpr std::array kNoCrlSigner = {ProfileCase{"SEC-SIGNER-NOCRL", R}};
+template <std::size_t N>
+constexpr std::array<ProfileCase, N> requiring(std::array<ProfileCase, N> cases, std::string_view id) {
+  for (auto& c : cases)
+    if (c.id == id) c.requirement = R;
+  return cases;
+}
+constexpr auto kProfile10 = joined(requiring(kDraft014, "INT-IN-SHA512"), kNoCrlSigner);
 
 constexpr std::array kProfiles = {
     Profile{"0.9", "SecureMail member gateway, draft profile 0.9 (runner-observed cases)", "2026-12-04", true,
@@ -98,6 +112,7 @@ constexpr std::array kProfiles = {
             "2026-12-05", true, "TLSv1.2", 30, kDraft013},
     Profile{"0.14", "SecureMail member gateway, draft profile 0.14 (with a bad recipient and receipts the target asks for)",
             "2026-12-05", true, "TLSv1.2", 30, kDraft014},
+    Profile{"1.0", "SecureMail member gateway, profile 1.0", "2026-12-05", false, "TLSv1.2", 30, kProfile10},
 };
 
 std::optional<int> parse_int(std::string_view s) {

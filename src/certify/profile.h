@@ -5,12 +5,13 @@
 // MAJOR.MINOR, compared as numbers (0.10 is newer than 0.9). Draft 0.9
 // lists the cases the runner observes itself; draft 0.10 adds the test
 // agent's (its reports on test content of every kind, and what the target
-// sends when triggered); draft 0.11 (the default) adds SHA-384 and
-// SHA-512 signatures and receipt requests the target cannot use. Every
-// case a profile lists is one the runner judges, so no case is counted
-// that was never run. 1.0 (fixture signers, the facility's behaving
-// addresses) is not known yet, and asking for it is an error, never a
-// report.
+// sends when triggered); draft 0.11 adds SHA-384 and SHA-512 signatures
+// and receipt requests the target cannot use; 0.12 to 0.14 add the
+// facility's test addresses, decoys, fixture signers and recipients; 1.0
+// (the default, not a draft) is 0.14 with SHA-512 required and the signer
+// without a reachable CRL. Every case a profile lists is one the runner
+// judges, so no case is counted that was never run; an unknown version is
+// an error, never a report.
 #pragma once
 
 #include <optional>

@@ -1,7 +1,7 @@
 """Certification (issue 17): `securemail certify` run from a facility
 (`testnet --with-facility`, started with `certify serve`) against real
 gateways. A correct gateway passes every required case of the profile
-(draft 0.14: its test agent reports on the test content it took, SHA-384
+(1.0: its test agent reports on the test content it took, SHA-384
 and SHA-512 signatures and receipt requests it cannot use included, and
 sends test content of every kind when triggered, to the facility's test
 addresses and decoys too); a
@@ -129,7 +129,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert r.returncode == 0, out + r.stderr.decode()
     doc = load_report(report)
     assert doc["result"] == "pass" and doc["summary"]["required_failed"] == 0
-    assert doc["profile"]["version"] == "0.14" and doc["profile"]["draft"] is True
+    assert doc["profile"]["version"] == "1.0" and doc["profile"]["draft"] is False
     assert doc["target"]["member"] == "b-example" and doc["facility"]["domain"] == Testnet.FACILITY
     statuses = {c["id"]: c["status"] for c in doc["cases"]}
     assert all(statuses[c["id"]] == "PASS" for c in doc["cases"] if c["required"]), statuses
@@ -147,7 +147,7 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert [p.split(":")[0] for p in parts] == ["rcpt-no-receipts-to", "rcpt-undecodable"], malformed
     for part in parts:
         assert "reported it pass, delivered as verified, digest equal" in part and "no signed receipt" in part, part
-    assert "PASS: all 48 required cases passed (profile 0.14 draft" in out, out
+    assert "PASS: all 50 required cases passed (profile 1.0, target b.example" in out, out
     assert "signed receipt verified" in observed["INT-RCPT-RETURN"], observed["INT-RCPT-RETURN"]
     # What the target sent on a trigger arrived over TLS, verified as its
     # agent's, with the content the seed gives.
@@ -179,18 +179,20 @@ def test_a_correct_gateway_passes_and_the_reports_are_complete(net, tmp_path, ca
     assert withheld and int(withheld.group(1)) >= 15, observed["OPS-RCPT-WITHHELD"]
     # Refusals were refusals.
     for case in ("SEC-TAMPER-GCM", "SEC-TAMPER-CBC", "SEC-SIGNER-WRONGDOMAIN", "SEC-SIGNER-EXPIRED",
-                 "SEC-SIGNER-NOTYET", "SEC-SIGNER-REVOKED", "SEC-SIGNER-WRONGCA", "SEC-SIGNER-WEAK"):
+                 "SEC-SIGNER-NOTYET", "SEC-SIGNER-REVOKED", "SEC-SIGNER-WRONGCA", "SEC-SIGNER-WEAK",
+                 "SEC-SIGNER-NOCRL"):
         assert "end of data: 550 5.7.5" in observed[case], (case, observed[case])
     # b's log names each fixture's fault (the reply never does).
     log = net.gateways[TARGET].log_text()
-    for reason in ("signer-expired", "signer-not-yet-valid", "signer-revoked", "untrusted-signer", "signer-weak-key"):
+    for reason in ("signer-expired", "signer-not-yet-valid", "signer-revoked", "untrusted-signer", "signer-weak-key",
+                   "its issuer is not an authority this gateway trusts, and no CRL of it reaches here"):
         assert reason in log, reason
     # EC testnet: RSA key transport is not applicable, and says so.
     assert statuses["INT-IN-RSA-OAEP"] == "INFO" and statuses["INT-IN-ECDH"] == "PASS"
     assert "PASS: all" in out and "report: " in out
     # --record: the result is in the member's directory entry, for the next feed.
     shown = securemail("directory", "show", "b-example", "--authority", auth, check=True).stdout.decode()
-    assert f"profile 0.14 on {doc['finished'][:10]}: pass" in shown, shown
+    assert f"profile 1.0 on {doc['finished'][:10]}: pass" in shown, shown
 
     html = report.with_suffix(".html")
     page = html.read_text()
@@ -288,7 +290,9 @@ def test_certify_setup_makes_the_fixtures_on_an_authority(tmp_path):
     fac, auth = n.config(Testnet.FACILITY), n.dir / "authority"
     folder = n.dir / Testnet.FACILITY / "certify" / "fixtures"
     before = {p.name: (p / "cert.pem").read_text() for p in folder.iterdir()}
-    assert {"expired", "notyet", "revoked", "wrongca", "weak", "strip", "badtls"} == set(before)
+    assert {"expired", "notyet", "revoked", "wrongca", "weak", "nocrl", "strip", "badtls"} == set(before)
+    # fx-nocrl sends its issuer along: a subordinate of the authority whose CRL is published nowhere.
+    assert (folder / "nocrl" / "chain.pem").exists() and not (folder / "weak" / "chain.pem").exists()
 
     def setup(*args):
         r = securemail("certify", "setup", "--authority", auth, *args)
@@ -327,20 +331,22 @@ def test_cases_and_profiles_are_listed():
     r = securemail("certify", "profiles", check=True)
     assert all(f"{v} (draft)" in r.stdout.decode() for v in ("0.9", "0.10", "0.11", "0.12", "0.13", "0.14")), \
         r.stdout.decode()
+    assert "\n1.0  SecureMail member gateway, profile 1.0" in r.stdout.decode(), r.stdout.decode()
     cases = json.loads(securemail("certify", "cases", "--json", check=True).stdout)
     by_id = {c["id"]: c for c in cases}
     # Each draft requires what the one before did and adds its own; older ones stay as published.
-    later = {"0.12": "required", "0.13": "required", "0.14": "required"}
+    later = {"0.12": "required", "0.13": "required", "0.14": "required", "1.0": "required"}
     assert by_id["INT-OUT-LARGE"]["profiles"] == {"0.10": "required", "0.11": "required", **later}
     assert by_id["INT-IN-BASIC"]["profiles"] == {"0.9": "required", "0.10": "required", "0.11": "required", **later}
     assert by_id["INT-IN-SHA384"]["profiles"] == {"0.11": "required", **later}
     assert by_id["INT-IN-SHA512"]["profiles"] == {"0.11": "optional", "0.12": "optional", "0.13": "optional",
-                                                  "0.14": "optional"}
+                                                  "0.14": "optional", "1.0": "required"}
     assert by_id["INT-RCPT-MALFORMED"]["profiles"] == {"0.11": "required", **later}
     assert by_id["OPS-RETRY"]["profiles"] == later
-    assert by_id["SEC-SIGNER-WEAK"]["profiles"] == {"0.13": "required", "0.14": "required"}
+    assert by_id["SEC-SIGNER-WEAK"]["profiles"] == {"0.13": "required", "0.14": "required", "1.0": "required"}
     for case in ("OPS-GOOD-BAD-RCPT", "INT-RCPT-OUT", "OPS-RCPT-WITHHELD"):
-        assert by_id[case]["profiles"] == {"0.14": "required"}, by_id[case]
+        assert by_id[case]["profiles"] == {"0.14": "required", "1.0": "required"}, by_id[case]
+    assert by_id["SEC-SIGNER-NOCRL"]["profiles"] == {"1.0": "required"}
     assert {"SEC-TLS-VERSION", "INT-IN-BASIC", "OPS-CERT-VALIDITY"} <= {c["id"] for c in cases}
     assert all(c["cites"] for c in cases)
 
@@ -405,13 +411,13 @@ def test_a_peer_trusting_any_signer_fails_exactly_the_wrong_signer_case(net, tmp
     doc = load_report(report)
     observed = [(c["id"], c["observed"]) for c in doc["cases"] if c["status"] == "FAIL"]
     assert failed(doc) == {"SEC-SIGNER-WRONGDOMAIN", "SEC-SIGNER-EXPIRED", "SEC-SIGNER-NOTYET", "SEC-SIGNER-REVOKED",
-                           "SEC-SIGNER-WRONGCA"}, (observed, relay.seen)
+                           "SEC-SIGNER-WRONGCA", "SEC-SIGNER-NOCRL"}, (observed, relay.seen)
     swallowed = [s for s in relay.seen if s.startswith("swallowed")]
     assert f"swallowed: signed by ['{Testnet.FACILITY}'], From: certify@a.example" in swallowed, relay.seen
-    for fixture in ("expired", "notyet", "revoked", "wrongca"):
+    for fixture in ("expired", "notyet", "revoked", "wrongca", "nocrl"):
         assert any(s.startswith("swallowed: signer not valid") and f"@{fixture}.{Testnet.FACILITY}" in s
                    for s in swallowed), (fixture, relay.seen)
-    assert len(swallowed) == 5, relay.seen
+    assert len(swallowed) == 6, relay.seen
 
 
 def test_an_expired_tls_certificate_fails_the_pin_and_what_needs_it(net, tmp_path, catalogue):

@@ -83,12 +83,31 @@ TEST(CertifyProfile, Draft011AddsTheEnginesCases) {
   EXPECT_EQ(compare_versions("0.11", "0.10"), 1);
 }
 
-TEST(CertifyProfile, Draft014IsTheDefaultAndAddsTheBadRecipientAndTheTargetsReceipts) {
+TEST(CertifyProfile, Profile10IsTheDefaultAndNoDraft) {
+  const Profile* old = find_profile("0.14");
+  const Profile* next = find_profile("1.0");
+  ASSERT_NE(old, nullptr);
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(&default_profile(), next);
+  EXPECT_FALSE(next->draft);
+  EXPECT_TRUE(old->draft);
+  // 0.14's cases as they were, SHA-512 now required too.
+  for (const auto& c : old->cases)
+    EXPECT_EQ(next->requirement(c.id), c.id == "INT-IN-SHA512" ? Requirement::required : c.requirement) << c.id;
+  EXPECT_EQ(old->requirement("INT-IN-SHA512"), Requirement::optional);
+  // The signer whose issuer publishes no CRL, only here.
+  EXPECT_EQ(next->requirement("SEC-SIGNER-NOCRL"), Requirement::required);
+  EXPECT_FALSE(old->requirement("SEC-SIGNER-NOCRL").has_value());
+  EXPECT_EQ(required_in(*next), required_in(*old) + 2);
+  EXPECT_EQ(required_in(*next), 52);  // 50 for an EC target: INT-IN-RSA-* do not apply
+  EXPECT_EQ(compare_versions("1.0", "0.14"), 1);
+}
+
+TEST(CertifyProfile, Draft014AddsTheBadRecipientAndTheTargetsReceipts) {
   const Profile* old = find_profile("0.13");
   const Profile* next = find_profile("0.14");
   ASSERT_NE(old, nullptr);
   ASSERT_NE(next, nullptr);
-  EXPECT_EQ(&default_profile(), next);
   for (const auto& c : old->cases) EXPECT_EQ(next->requirement(c.id), c.requirement) << c.id;
   for (const char* id : {"OPS-GOOD-BAD-RCPT", "INT-RCPT-OUT", "OPS-RCPT-WITHHELD"}) {
     EXPECT_EQ(next->requirement(id), Requirement::required) << id;
@@ -128,7 +147,8 @@ TEST(CertifyProfile, Draft012AddsTheFacilitysAddressesAndDecoys) {
 TEST(CertifyProfile, UnknownVersionsAreNotFound) {
   EXPECT_EQ(find_profile("9.9"), nullptr);
   EXPECT_EQ(find_profile(""), nullptr);
-  EXPECT_EQ(find_profile("1.0"), nullptr);  // not before every case of 1.0 can be judged
+  EXPECT_EQ(find_profile("1.1"), nullptr);
+  EXPECT_EQ(find_profile("1"), nullptr);
   EXPECT_EQ(&default_profile(), find_profile(default_profile().version));
 }
 
