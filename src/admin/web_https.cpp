@@ -40,7 +40,18 @@ void write_response(const WebResponse& from, const std::string& cookie, httplib:
     return;
   }
   res.status = from.status;
-  res.set_content(from.body, "text/html; charset=utf-8");
+  if (!from.download_name.empty()) {
+    // RFC 6266: an ASCII fallback with anything doubtful replaced, and the
+    // name itself percent-encoded as UTF-8.
+    std::string ascii, encoded;
+    for (unsigned char c : from.download_name) {
+      ascii += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '/' && c != ';') ? static_cast<char>(c) : '_';
+      if (std::isalnum(c) || c == '.' || c == '-' || c == '_') encoded += static_cast<char>(c);
+      else encoded += fmt::format("%{:02X}", c);
+    }
+    res.set_header("Content-Disposition", "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded);
+  }
+  res.set_content(from.body, from.content_type.empty() ? "text/html; charset=utf-8" : from.content_type);
 }
 
 void plain_error(httplib::Response& res, int status, const char* text) {
@@ -123,7 +134,7 @@ Result<int> HttpsListener::listen(const std::string& host, int port, const std::
     try {
       write_response(handler_(to_request(req, cookie_)), cookie_, res);
     } catch (const std::exception& e) {
-      log::error("{}: {} {}: {}", name_, req.method, req.path, e.what());
+      log::error("{}: {} {}: {}", name_, req.method, log_path_(req.path), e.what());
       plain_error(res, 500, "internal error\n");
     }
   };
@@ -135,7 +146,7 @@ Result<int> HttpsListener::listen(const std::string& host, int port, const std::
     return httplib::Server::HandlerResponse::Handled;
   }));
   server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    log::debug("{}: {} {} {} -> {}", name_, req.remote_addr, req.method, req.path, res.status);
+    log::debug("{}: {} {} {} -> {}", name_, req.remote_addr, req.method, log_path_(req.path), res.status);
   });
   int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
   if (bound < 0) return local_error(name_ + " listener: cannot bind " + host + ":" + std::to_string(port));

@@ -50,6 +50,10 @@ struct WebResponse {
   std::string location;      // set: 303 See Other to it
   std::string set_session;   // set: the session cookie to send
   bool clear_session = false;
+  // A download instead of a page: its media type, and the file name the
+  // browser saves it under (Content-Disposition: attachment).
+  std::string content_type;
+  std::string download_name;
 
   static WebResponse page(int status, std::string body) {
     WebResponse r;
@@ -93,10 +97,14 @@ class HttpsListener {
   Result<int> listen(const std::string& host, int port, const std::filesystem::path& cert,
                      const std::filesystem::path& key);
   void stop();
+  // What the access and error logs show of a request's path (pickup: the
+  // link token never reaches a log). Set before listen().
+  void set_log_path(std::function<std::string(const std::string&)> shown) { log_path_ = std::move(shown); }
 
  private:
   std::string name_, cookie_;
   WebHandler handler_;
+  std::function<std::string(const std::string&)> log_path_ = [](const std::string& path) { return path; };
   std::unique_ptr<httplib::SSLServer> server_;
   ListenThread thread_;
 };

@@ -1,0 +1,98 @@
+// notices.cpp - composing the mail of secure pickup (see notices.h).
+#include "pickup/notices.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "mime/header.h"
+#include "pickup/pages.h"
+
+namespace sm::pickup {
+namespace {
+
+// A value for a header field: line breaks and other controls taken out,
+// non-ASCII as one RFC 2047 B-encoded word per 45 octets.
+std::string header_value(std::string_view text) {
+  std::string clean;
+  for (unsigned char c : text) clean += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
+  if (std::all_of(clean.begin(), clean.end(), [](unsigned char c) { return c < 0x80; })) return clean;
+  std::string out;
+  for (std::size_t i = 0; i < clean.size();) {
+    std::size_t n = std::min<std::size_t>(45, clean.size() - i);
+    while (n > 1 && i + n < clean.size() && (static_cast<unsigned char>(clean[i + n]) & 0xC0) == 0x80) --n;  // whole characters
+    std::string b64(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(clean.data() + i), n,
+                      sodium_base64_VARIANT_ORIGINAL);
+    b64.resize(std::strlen(b64.c_str()));
+    out += (out.empty() ? "" : " ") + std::string("=?UTF-8?B?") + b64 + "?=";
+    i += n;
+  }
+  return out;
+}
+
+std::string mail(const std::string& from, const std::string& to, const std::string& subject, const std::string& body,
+                 std::int64_t now) {
+  std::array<unsigned char, 12> r{};
+  randombytes_buf(r.data(), r.size());
+  std::string id;
+  for (unsigned char c : r) id += "0123456789abcdef"[c >> 4], id += "0123456789abcdef"[c & 15];
+  const std::string domain = from.substr(from.rfind('@') + 1);
+  const bool eight = std::any_of(body.begin(), body.end(), [](unsigned char c) { return c >= 0x80; });
+  std::string m;
+  m += "From: \"Secure messages of " + domain + "\" <" + from + ">\r\n";
+  m += "To: <" + to + ">\r\n";
+  m += mime::fold("Subject: " + header_value(subject));
+  m += "Date: " + mime::format_date(now) + "\r\n";
+  m += "Message-ID: <pickup." + std::to_string(now) + "." + id + "@" + domain + ">\r\n";
+  m += "Auto-Submitted: auto-generated\r\n";
+  m += "MIME-Version: 1.0\r\n";
+  m += std::string("Content-Type: text/plain; charset=") + (eight ? "utf-8" : "us-ascii") + "\r\n";
+  m += std::string("Content-Transfer-Encoding: ") + (eight ? "8bit" : "7bit") + "\r\n\r\n";
+  return m + body;
+}
+
+std::string sender_of(const Pickup& p) { return "secure-messages@" + p.from_domain; }
+
+}  // namespace
+
+std::string notification_mail(const Pickup& p, const std::string& token, const std::string& subject,
+                              const NoticeContext& c) {
+  std::string body;
+  body += p.sender + " of " + p.from_domain + " sent you a secure message.\r\n";
+  if (!subject.empty()) body += "Subject: " + header_value(subject) + "\r\n";
+  body += "\r\nRead it here, until " + utc_time(p.expires) + ":\r\n\r\n  " + c.public_url + "p/" + token + "\r\n\r\n";
+  body += "The page sends a one-time sign-in code to this address. We never ask for\r\n"
+          "the password of your mailbox, and this message has no attachment.\r\n\r\n";
+  body += "Reference: " + p.ref + "\r\n";
+  body += "How to check that this notification is genuine: " + c.public_url + "about\r\n";
+  std::string title = "Secure message from " + p.from_domain + (subject.empty() ? "" : ": " + subject) + " [" + p.ref + "]";
+  return mail(sender_of(p), p.recipient, title, body, c.now);
+}
+
+std::string code_mail(const Pickup& p, const std::string& code, const NoticeContext& c) {
+  std::string body = "Your sign-in code for the secure message " + p.ref + " from " + p.from_domain + " is\r\n\r\n  " +
+                     code.substr(0, 4) + " " + code.substr(4) +
+                     "\r\n\r\nIt works once, for 10 minutes. If you did not ask for it, ignore this message:\r\n"
+                     "nobody can read the message without the code.\r\n";
+  return mail(sender_of(p), p.recipient, "Your sign-in code [" + p.ref + "]", body, c.now);
+}
+
+std::string event_mail(const Pickup& p, const Event& e, const NoticeContext& c) {
+  std::string what;
+  if (e.kind == "notified") what = "The recipient was sent a notification with a link to read it.";
+  else if (e.kind == "opened") what = "The recipient signed in and read it (" + e.detail + ").";
+  else if (e.kind == "downloaded") what = "The recipient downloaded the attachment \"" + e.detail + "\".";
+  else if (e.kind == "locked") what = "Sign-in was locked: " + e.detail + ".";
+  else if (e.kind == "revoked") what = "It was withdrawn (" + e.detail + "); the recipient can no longer read it.";
+  else if (e.kind == "expired") what = "It expired and was deleted" + std::string(p.first_opened ? "." : " unread.");
+  else return "";
+  std::string body = "Your secure message " + p.ref + " to " + p.recipient + ":\r\n\r\n  " + what + "\r\n\r\n  at " +
+                     utc_time(e.at) + "\r\n";
+  return mail(sender_of(p), p.sender, "Secure message to " + p.recipient + ": " + e.kind + " [" + p.ref + "]", body,
+              c.now);
+}
+
+}  // namespace sm::pickup

@@ -1,0 +1,41 @@
+// pages.h - the secure pickup pages as HTML (server-rendered, no scripts,
+// admin/web_html.h's frame: works with a screen reader and at 320 px).
+// Pure functions of their arguments; every value is escaped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "pickup/ledger.h"
+#include "pickup/message_view.h"
+
+namespace sm::pickup {
+
+// What the landing page may say about a message (never its content).
+struct Landing {
+  std::string from_domain;   // the member organisation's domain
+  std::string recipient;     // shown masked: "b***@example.org"
+  std::string ref;
+  std::string expires;       // "2026-12-19 10:00 UTC"
+};
+
+// "bob@example.org" -> "b**@example.org" (enough to recognise, not to harvest).
+std::string masked(std::string_view address);
+// "2026-12-19 10:00 UTC".
+std::string utc_time(std::int64_t at);
+
+// GET of the link: what waits, and the button that mails a code.
+std::string landing_page(const Landing& l, std::string_view action, std::string_view csrf);
+// After a code was sent: the code field. error: shown at the field.
+std::string code_page(const Landing& l, std::string_view action, std::string_view csrf, std::string_view error,
+                      std::string_view notice);
+// The message itself, its attachments as download links, and sign-out.
+std::string message_page(const Landing& l, const MessageView& m, std::string_view csrf);
+// A short page for every state that shows nothing (unknown link, expired,
+// revoked, locked, too many codes, a form that expired).
+std::string notice_page(std::string_view title, std::string_view text);
+// How to check that a notification is genuine.
+std::string about_page(std::string_view organisation_domain, std::string_view public_url);
+
+}  // namespace sm::pickup

@@ -1,0 +1,88 @@
+// service.h - secure pickup on a gateway: keeps a message for one
+// recipient (vault + ledger), notifies the recipient, serves the pages
+// (site.h), tells the sender what happens (the ledger's events as an
+// outbox), and deletes what expires. The gateway wires it: the delivery
+// agent hands it the queued copies policy marked for pickup, and it hands
+// the gateway whole messages to queue.
+//
+//   DATA/pickup/            0700
+//     master.key            the key every message key is sealed under
+//     content/REF           each message, sealed under its own key
+//     pickup.sqlite         the ledger
+//
+// Thread-safe: the HTTPS threads, the delivery agent's workers and the
+// sweep timer call it at once (the ledger locks; the vault is stateless).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "pickup/ledger.h"
+#include "pickup/notices.h"
+#include "pickup/site.h"
+#include "pickup/vault.h"
+
+namespace sm::pickup {
+
+// A message the gateway is asked to queue.
+struct Outgoing {
+  std::string envelope_sender;  // "" for the null sender
+  std::string recipient;
+  std::string text;             // whole, CRLF
+};
+
+struct ServiceOptions {
+  std::string public_url;  // "https://pickup.a.example/"
+  std::chrono::seconds expiry{14 * 86400};
+  std::chrono::seconds lock_for{1800};
+  bool show_subject = false;
+  std::function<Result<void>(const Outgoing&)> send;  // queue it (committed before returning)
+  std::function<std::int64_t()> now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
+};
+
+class Service {
+ public:
+  static std::filesystem::path folder(const std::filesystem::path& data_dir) { return data_dir / "pickup"; }
+  // organisation: the gateway's primary domain (named on the pages).
+  static Result<std::unique_ptr<Service>> open(const std::filesystem::path& data_dir, std::string organisation,
+                                               ServiceOptions options);
+
+  // Keep `message` (as sent) for `recipient`, from `sender` at `from_domain`
+  // (one of ours), and notify the recipient. Returns the reference. The
+  // content is stored before the notification is queued; a failure to
+  // queue it removes what was stored (the caller retries the whole).
+  Result<std::string> hold(std::string_view message, const std::string& sender, const std::string& recipient,
+                           const std::string& from_domain);
+  // Tell senders every event not yet told; delete what expired. Run it
+  // every minute or so.
+  void sweep();
+  // Tell senders every event not yet told.
+  void tell();
+
+  Site& site() { return *site_; }
+  Ledger& ledger() { return ledger_; }
+
+ private:
+  Service(Vault vault, Ledger ledger, std::string organisation, ServiceOptions options);
+  NoticeContext context() const { return {options_.public_url, options_.now()}; }
+
+  Vault vault_;
+  Ledger ledger_;
+  ServiceOptions options_;
+  std::unique_ptr<Site> site_;
+  std::mutex telling_;  // one teller at a time, so no event is told twice
+};
+
+// `securemail pickup revoke`: close REF as revoked (its key dropped, its
+// content erased) and record the event for its sender (told by the
+// gateway's next sweep). 550 5.1.1 for an unknown reference, 550 5.7.0 for
+// one that is no longer readable.
+Result<Pickup> revoke(Ledger& ledger, const Vault& vault, const std::string& ref, const std::string& by,
+                      std::int64_t now);
+
+}  // namespace sm::pickup

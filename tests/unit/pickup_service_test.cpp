@@ -1,0 +1,146 @@
+// pickup_service_test.cpp - secure pickup as the gateway runs it, with the
+// queue replaced by a list of what would be queued: a held message's
+// notification names sender, organisation, reference, expiry and link but
+// nothing of the content (the subject only when asked); the sender is told
+// of each event once, in order; expiry deletes content and key and tells
+// "expired unread"; a revocation by the command line is told on the next
+// sweep; a notification that cannot be queued leaves nothing stored.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "pickup/service.h"
+#include "temp_dir.h"
+
+namespace sm::pickup {
+namespace {
+
+using test_support::TempDir;
+
+constexpr std::string_view kMessage =
+    "From: alice@a.example\r\nTo: bob@example.org\r\nSubject: Merger terms\r\n\r\nThe price is 42.\r\n";
+
+class PickupService : public ::testing::Test {
+ protected:
+  void SetUp() override { open(false); }
+  void open(bool show_subject) {
+    ServiceOptions o;
+    o.public_url = "https://pickup.a.example/";
+    o.expiry = std::chrono::hours(24);
+    o.show_subject = show_subject;
+    o.send = [this](const Outgoing& m) -> Result<void> {
+      if (refuse_) return std::unexpected(Error{451, "4.3.0", "queue full"});
+      queued_.push_back(m);
+      return {};
+    };
+    o.now = [this] { return now_; };
+    service_.reset();
+    auto s = Service::open(dir_.path, "a.example", o);
+    ASSERT_TRUE(s) << s.error().text;
+    service_ = std::move(*s);
+  }
+  std::vector<Outgoing> to(const std::string& who) {
+    std::vector<Outgoing> out;
+    for (const auto& m : queued_)
+      if (m.recipient == who) out.push_back(m);
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Service> service_;
+  std::vector<Outgoing> queued_;
+  std::int64_t now_ = 1'800'000'000;
+  bool refuse_ = false;
+};
+
+TEST_F(PickupService, TheNotificationCarriesTheLinkAndNothingOfTheContent) {
+  auto ref = service_->hold(kMessage, "alice@a.example", "bob@example.org", "a.example");
+  ASSERT_TRUE(ref) << ref.error().text;
+  auto bob = to("bob@example.org");
+  ASSERT_EQ(bob.size(), 1u);
+  EXPECT_EQ(bob[0].envelope_sender, "alice@a.example") << "a bounce of the notification reaches the sender";
+  const std::string& n = bob[0].text;
+  EXPECT_NE(n.find("From: \"Secure messages of a.example\" <secure-messages@a.example>"), std::string::npos) << n;
+  EXPECT_NE(n.find("alice@a.example of a.example sent you a secure message"), std::string::npos);
+  EXPECT_NE(n.find("Reference: " + *ref), std::string::npos);
+  EXPECT_NE(n.find("Auto-Submitted: auto-generated"), std::string::npos);
+  EXPECT_NE(n.find("never ask for\r\nthe password"), std::string::npos);
+  EXPECT_NE(n.find("https://pickup.a.example/about"), std::string::npos);
+  EXPECT_EQ(n.find("Merger"), std::string::npos);
+  EXPECT_EQ(n.find("price"), std::string::npos);
+  std::smatch link;
+  ASSERT_TRUE(std::regex_search(n, link, std::regex("https://pickup\\.a\\.example/p/([A-Za-z0-9_-]{43})\r\n")));
+  // The link opens the message's landing page; the ledger knows only its hash.
+  admin::WebRequest r;
+  r.method = "GET";
+  r.path = "/p/" + link[1].str();
+  auto page = service_->site().handle(r);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find(*ref), std::string::npos);
+  // The sender hears that the recipient was notified.
+  auto alice = to("alice@a.example");
+  ASSERT_EQ(alice.size(), 1u);
+  EXPECT_NE(alice[0].text.find("notified [" + *ref + "]"), std::string::npos) << alice[0].text;
+  EXPECT_EQ(alice[0].envelope_sender, "") << "event notices go with the null sender";
+  service_->tell();
+  EXPECT_EQ(to("alice@a.example").size(), 1u) << "told once";
+}
+
+TEST_F(PickupService, TheSubjectOnlyWhenAsked) {
+  open(true);
+  ASSERT_TRUE(service_->hold(kMessage, "alice@a.example", "bob@example.org", "a.example"));
+  const std::string& n = to("bob@example.org").at(0).text;
+  EXPECT_NE(n.find("Subject: Secure message from a.example: Merger terms ["), std::string::npos) << n;
+  EXPECT_EQ(n.find("price"), std::string::npos);
+}
+
+TEST_F(PickupService, ExpiryDeletesContentAndKeyAndTellsTheSender) {
+  auto ref = *service_->hold(kMessage, "alice@a.example", "bob@example.org", "a.example");
+  const auto file = Service::folder(dir_.path) / "content" / ref;
+  ASSERT_TRUE(std::filesystem::exists(file));
+  now_ += 24 * 3600 - 1;
+  service_->sweep();
+  EXPECT_TRUE(std::filesystem::exists(file));
+  now_ += 1;
+  service_->sweep();
+  EXPECT_FALSE(std::filesystem::exists(file));
+  auto row = service_->ledger().by_ref(ref);
+  EXPECT_EQ(row->state, "expired");
+  EXPECT_TRUE(row->sealed_key.empty());
+  auto alice = to("alice@a.example");
+  ASSERT_EQ(alice.size(), 2u);
+  EXPECT_NE(alice[1].text.find("It expired and was deleted unread."), std::string::npos) << alice[1].text;
+}
+
+TEST_F(PickupService, ARevocationIsToldOnTheNextSweep) {
+  auto ref = *service_->hold(kMessage, "alice@a.example", "bob@example.org", "a.example");
+  // What `securemail pickup revoke` does, on its own ledger and vault.
+  auto ledger = Ledger::open(Ledger::file_in(dir_.path));
+  auto vault = Vault::open(Service::folder(dir_.path));
+  auto revoked = revoke(*ledger, *vault, ref, "by the operator", now_);
+  ASSERT_TRUE(revoked) << revoked.error().text;
+  EXPECT_EQ(revoked->state, "revoked");
+  EXPECT_FALSE(std::filesystem::exists(Service::folder(dir_.path) / "content" / ref));
+  auto again = revoke(*ledger, *vault, ref, "again", now_);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().enhanced, "5.7.0");
+  EXPECT_EQ(revoke(*ledger, *vault, "P-0000-0000-0000", "x", now_).error().enhanced, "5.1.1");
+  EXPECT_EQ(to("alice@a.example").size(), 1u);
+  service_->sweep();
+  auto alice = to("alice@a.example");
+  ASSERT_EQ(alice.size(), 2u);
+  EXPECT_NE(alice[1].text.find("It was withdrawn (by the operator)"), std::string::npos) << alice[1].text;
+}
+
+TEST_F(PickupService, ANotificationThatCannotBeQueuedLeavesNothing) {
+  refuse_ = true;
+  auto ref = service_->hold(kMessage, "alice@a.example", "bob@example.org", "a.example");
+  ASSERT_FALSE(ref);
+  EXPECT_EQ(ref.error().code, 451);
+  EXPECT_TRUE(service_->ledger().list().empty());
+  std::error_code ec;
+  EXPECT_TRUE(std::filesystem::is_empty(Service::folder(dir_.path) / "content", ec));
+}
+
+}  // namespace
+}  // namespace sm::pickup
