@@ -15,7 +15,7 @@ constexpr std::array<std::string_view, 9> kSecretWords = {"password",   "passwd"
                                                           "credential", "credentials", "psk",        "seed"};
 // The last word "key" is key material (signing_key), unless the key is one
 // of these, which name a file.
-constexpr std::array<std::string_view, 1> kPathKeys = {"tls.key"};
+constexpr std::array<std::string_view, 2> kPathKeys = {"tls.key", "pickup.key"};
 constexpr std::array<std::string_view, 4> kPathWords = {"file", "path", "dir", "folder"};
 
 std::vector<std::string> words_of(std::string_view name) {

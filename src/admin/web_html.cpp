@@ -37,6 +37,8 @@ nav a{display:inline-block;padding:.25rem 0;color:#0b3d91}
 nav a[aria-current=page]{font-weight:700;color:#111}
 a{color:#0b3d91}
 .scroll{overflow-x:auto;max-width:100%}
+pre.message{white-space:pre-wrap;overflow-wrap:anywhere;font:1rem/1.5 ui-monospace,monospace}
+dd{overflow-wrap:anywhere}
 th{border-bottom:1px solid #555}
 td{border-bottom:1px solid #ddd;overflow-wrap:break-word}
 .alert-critical{border-left:4px solid #a00;padding:.5rem;background:#fbeeee}

@@ -16,6 +16,7 @@
 #include "app/directory_command.h"
 #include "app/doctor_command.h"
 #include "app/evidence_command.h"
+#include "app/pickup_command.h"
 #include "app/init_command.h"
 #include "app/intercept_command.h"
 #include "app/keys_command.h"
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   add_queue_command(app, action);
   add_receipts_command(app, action);
   add_evidence_command(app, action);
+  add_pickup_command(app, action);
   add_smime_command(app, action);
   add_directory_command(app, action);
   add_testnet_command(app, action);

@@ -7,20 +7,14 @@
 #include <ctime>
 
 #include "certify/test_protocol.h"
+#include "util/utc_time.h"
 #include "mail/envelope.h"
 #include "util/base64.h"
 
 namespace sm::certify {
 namespace {
 
-std::string rfc5322_date(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
+std::string rfc5322_date(std::int64_t t) { return utc_text(t, "%a, %d %b %Y %H:%M:%S +0000"); }
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;

@@ -117,6 +117,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
   read_dns(root, c);
   read_directory(root, c);
   read_markings(root, c);  // before [policy]: its rules name levels and trigger words
+  read_pickup(root, c);    // before [policy]: a rule may decide pickup only with it
   read_policy(root, c);
   read_receipts(root, c);
   read_relay_clients(root, c);
@@ -367,7 +368,7 @@ std::string describe(const Config& c) {
   line("dns.nameservers", list + "]", c.dns.nameservers.empty() ? "system resolver (/etc/resolv.conf)" : "");
   // [[acknowledge]] and [[relay_client]] tables last: every key after a [[...]] header is theirs.
   return o.str() + describe_directory(c) + describe_policy(c) + describe_policy_rules(c) +
-         describe_markings(c) + describe_receipts(c) + describe_run(c) + describe_alerts(c) + describe_selftest(c) + describe_facility(c) + describe_auth(c) + describe_log(c) +
+         describe_markings(c) + describe_receipts(c) + describe_run(c) + describe_alerts(c) + describe_selftest(c) + describe_pickup(c) + describe_facility(c) + describe_auth(c) + describe_log(c) +
          describe_acknowledge(c) + describe_relay_clients(c) + describe_strength(c);
 }
 

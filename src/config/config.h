@@ -344,6 +344,20 @@ struct Config {
     std::uint64_t ping_limit = 20;            // pongs our agent sends one member per hour
   } selftest;
 
+  // [pickup]: secure pickup for recipients outside SecureMail (issue 18,
+  // docs/pickup.md, config/pickup_section.cpp): the policy decision
+  // "pickup" keeps the message on this gateway, encrypted, and mails the
+  // recipient a link to the HTTPS pages at public_url.
+  struct Pickup {
+    Endpoint listen;                          // empty: no pickup
+    std::string public_url;                   // "https://host[:port]/[path/]", one trailing slash
+    std::filesystem::path cert, key;          // empty: the [tls] pair
+    std::chrono::seconds expiry{14 * 86400};  // then content and key are deleted
+    bool show_subject = false;                // name the subject in the notification
+    std::chrono::seconds lock_for{1800};      // after five wrong codes
+    bool enabled() const { return listen.enabled(); }
+  } pickup;
+
   // [facility]: only for `securemail certify serve` (the certification
   // facility's gateway, docs/certification.md); `run` ignores it. The test
   // addresses on the facility's primary domain behave in known ways, and

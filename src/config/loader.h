@@ -66,6 +66,7 @@ class Loader {
   void read_alerts(Section& root, Config& c);         // alerts_section.cpp
   void read_selftest(Section& root, Config& c);       // selftest_section.cpp
   void read_facility(Section& root, Config& c);       // facility_section.cpp
+  void read_pickup(Section& root, Config& c);         // pickup_section.cpp
   // [[strong_auth]], [[require_assurance]] (strength_section.cpp).
   void read_strength(Section& root, Config& c);
   // "*", "*@domain", local@domain; with subdomains also "*@.domain" (any subdomain).
@@ -171,6 +172,7 @@ int ladder_rank(const std::vector<std::string>& ladder, std::string_view level);
 std::string describe_log(const Config& c);
 std::string describe_alerts(const Config& c);  // alerts_section.cpp
 std::string describe_selftest(const Config& c);  // selftest_section.cpp
+std::string describe_pickup(const Config& c);    // pickup_section.cpp
 std::string describe_facility(const Config& c);  // facility_section.cpp
 std::string describe_audit(const Config& c);
 

@@ -5,8 +5,8 @@
 // A bad rule stops the start with file:line:key: an unknown condition
 // (finish()), a level not on the ladder, a trigger word not configured, a
 // country that is not ISO 3166-1 alpha-2, a rule that can never match
-// because an earlier one has no condition, and decision "pickup" (secure
-// pickup is not in this version).
+// because an earlier one has no condition, and decision "pickup" on a
+// gateway without [pickup] pages.
 #include <algorithm>
 
 #include "config/loader.h"
@@ -16,7 +16,7 @@ namespace sm::config {
 namespace {
 
 constexpr std::size_t kMaxReason = 200;
-constexpr std::string_view kDecisions = "seal, plain, hold, return or refuse";
+constexpr std::string_view kDecisions = "seal, plain, pickup, hold, return or refuse";
 
 struct DecisionName {
   PolicyDecision decision;
@@ -141,8 +141,8 @@ void Loader::read_policy_rules(Section& policy, Config& c) {
     auto known = std::find_if(std::begin(kDecisionNames), std::end(kDecisionNames),
                               [&](const DecisionName& n) { return n.name == decision; });
     if (!at) error(rule.line, key(s, "decision"), std::string("missing: one of ") + std::string(kDecisions));
-    else if (decision == "pickup")
-      error(at, key(s, "decision"), "secure pickup is not in this version yet (use hold, return or refuse)");
+    else if (decision == "pickup" && !c.pickup.enabled())
+      error(at, key(s, "decision"), "pickup needs [pickup] listen and public_url (the pages recipients open)");
     else if (known == std::end(kDecisionNames))
       error(at, key(s, "decision"), "bad value " + quote(printable(decision)) + " (use " + std::string(kDecisions) + ")");
     else rule.decision = known->decision;

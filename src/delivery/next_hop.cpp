@@ -47,6 +47,8 @@ std::string NextHop::to_string() const {
     }
     case Kind::maildir:
       return "maildir:" + maildir.string();
+    case Kind::pickup:
+      return "pickup:";
   }
   return "?";
 }

@@ -16,7 +16,8 @@ namespace sm::delivery {
 // A parsed delivery target: "mx" (look up the recipient domain's MX, fall
 // back to A/AAAA), "smtp://HOST:PORT", "lmtp://HOST:PORT", "maildir:PATH".
 struct NextHop {
-  enum class Kind { mx, smtp, lmtp, maildir };
+  // pickup: the gateway's own secure pickup store (never parsed from config).
+  enum class Kind { mx, smtp, lmtp, maildir, pickup };
   Kind kind = Kind::mx;
   std::string host;        // smtp/lmtp: host name or IP literal; mx: the recipient domain
   std::uint16_t port = 25;

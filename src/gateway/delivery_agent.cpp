@@ -165,7 +165,9 @@ void DeliveryAgent::attempt(const std::string& id) {
     return;
   }
   std::map<std::string, Job> jobs;
-  if (!env.sealed_for.empty()) {
+  if (env.pickup) {
+    jobs[pickup_destination()].recipients = pending;  // the pickup store, never a mail server
+  } else if (!env.sealed_for.empty()) {
     // A sealed copy can be opened only by its member: that gateway or nothing.
     auto key = member_destination(env.sealed_for);
     if (!key) return defer_unroutable(std::move(f), pending, key.error());
@@ -228,6 +230,15 @@ void DeliveryAgent::defer_unroutable(InFlight f, const std::vector<std::size_t>&
   for (auto i : recipients) outcomes.push_back({i, std::unexpected(why)});
   record(id, outcomes, via, false, true);
   job_done(id);
+}
+
+std::string DeliveryAgent::pickup_destination() {
+  delivery::NextHop hop;
+  hop.kind = delivery::NextHop::Kind::pickup;
+  std::string key = hop.to_string();
+  auto& dest = destination(key);
+  if (dest.hops.empty()) dest.hops = {std::move(hop)};
+  return key;
 }
 
 std::string DeliveryAgent::plain_destination(const std::string& recipient) {

@@ -111,6 +111,12 @@ class DeliveryAgent {
   // them or their recipient; each recipient delivered or failed for good is
   // an audit entry (intercept.copy.delivered / .failed, reference = ENVID).
   void audit_discreet_in(std::shared_ptr<audit::AuditTrail> trail) { audit_ = std::move(trail); }
+  // Secure pickup (Envelope::pickup): keep recipient `index` of the message
+  // in the pickup store and notify it; "250 ..." or the error (4xx: tried
+  // again later). Runs on a worker thread. Unset: such copies wait (4.3.5).
+  using PickupStore =
+      std::function<Result<std::string>(const queue::QueuedMessage&, const delivery::StoredMessage&, std::size_t index)>;
+  void pickup_into(PickupStore store) { pickup_store_ = std::move(store); }
 
  private:
   struct Job {
@@ -135,7 +141,9 @@ class DeliveryAgent {
     // moment for the next job (Postfix's connection cache): woken by a new job.
     std::list<asio::steady_timer*> idle;
     std::size_t jobs() const { return priority.size() + normal.size(); }
-    bool local() const { return hop().kind == delivery::NextHop::Kind::maildir; }
+    bool local() const {
+      return hop().kind == delivery::NextHop::Kind::maildir || hop().kind == delivery::NextHop::Kind::pickup;
+    }
     const delivery::NextHop& hop() const { return hops.front(); }
     // The key in destinations_ and the relay= of log lines without a host.
     std::string name() const { return member.empty() ? hop().to_string() : "member:" + member; }
@@ -162,6 +170,7 @@ class DeliveryAgent {
   void enqueue(Destination& dest, Job job);
   void defer_unroutable(InFlight f, const std::vector<std::size_t>& recipients, const Error& why);
   std::string plain_destination(const std::string& recipient);
+  std::string pickup_destination();
   Result<std::string> member_destination(const std::string& member_id);
   Destination& destination(const std::string& key);
   void wait(const std::string& id, mail::Lane lane, std::int64_t arrival);
@@ -177,6 +186,7 @@ class DeliveryAgent {
   asio::awaitable<Result<void>> open_connection(Destination& dest, std::unique_ptr<delivery::SmtpClient>& client);
   asio::awaitable<void> deliver_smtp(Destination& dest, delivery::SmtpClient& client, Job job);
   asio::awaitable<void> deliver_maildir(const delivery::NextHop& hop, Job job);
+  asio::awaitable<void> deliver_pickup(Job job);
   void suspend(Destination& dest, const Error& why);
 
   // Outcomes (delivery_agent_outcomes.cpp).
@@ -216,6 +226,7 @@ class DeliveryAgent {
   HandedOver handed_over_;
   HandedOver sealed_failed_;
   std::shared_ptr<audit::AuditTrail> audit_;
+  PickupStore pickup_store_;
   bool stopping_ = false;
 };
 

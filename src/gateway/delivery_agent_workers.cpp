@@ -130,7 +130,8 @@ asio::awaitable<void> DeliveryAgent::worker(std::string key, bool reserved) {
     }
     if (next_job(dest, reserved, job)) {
       if (dest.local()) {
-        co_await deliver_maildir(dest.hop(), std::move(job));
+        if (dest.hop().kind == delivery::NextHop::Kind::pickup) co_await deliver_pickup(std::move(job));
+        else co_await deliver_maildir(dest.hop(), std::move(job));
         continue;
       }
       co_await deliver_smtp(dest, *client, std::move(job));
@@ -259,6 +260,23 @@ asio::awaitable<void> DeliveryAgent::deliver_maildir(const delivery::NextHop& ho
   }
   co_await asio::post(io_.get_executor(), asio::use_awaitable);
   record(job.id, outcomes, "maildir", true, true);
+  job_done(job.id);
+}
+
+asio::awaitable<void> DeliveryAgent::deliver_pickup(Job job) {
+  const auto& msg = inflight_.at(job.id).message;
+  std::vector<delivery::RecipientOutcome> outcomes;
+  auto sm = stored(msg);
+  // Sealing and writing the content, and queueing the notification: off the event loop.
+  co_await asio::post(blocking_pool_.get_executor(), asio::use_awaitable);
+  for (auto i : job.recipients) {
+    Result<std::string> r = pickup_store_ ? pickup_store_(msg, sm, i)
+                                          : Result<std::string>(std::unexpected(Error{
+                                                451, "4.3.5", "secure pickup is not configured on this gateway ([pickup])"}));
+    outcomes.push_back({i, std::move(r)});
+  }
+  co_await asio::post(io_.get_executor(), asio::use_awaitable);
+  record(job.id, outcomes, "pickup", true, true);
   job_done(job.id);
 }
 

@@ -40,6 +40,7 @@
 #include "gateway/service_notify.h"
 #include "gateway/strong_hold.h"
 #include "gateway/submission.h"
+#include "gateway/pickup_wiring.h"
 #include "gateway/web_listener.h"
 #include "net/dns.h"
 #include "net/tls.h"
@@ -294,6 +295,11 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     log::error("web: {}", web.error().text);
     return 1;
   }
+  auto pickup = PickupWiring::start(config, **spool, on_committed, agent, cert, key, bound);
+  if (!pickup) {
+    log::error("pickup: {}", pickup.error().text);
+    return 1;
+  }
 
   auto control = ControlSocket::bind(io, config.data_dir);  // `securemail queue`, `reload`, the console
   if (!control) return log::error("{}", control.error().text), 1;
@@ -317,6 +323,9 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   }
   asio::co_spawn(io, every(std::chrono::seconds(1), receipt_pool, [&selftest] { selftest.tick(std::time(nullptr)); }),
                  asio::detached);
+  if (*pickup)  // expiry, and senders told of what happened
+    asio::co_spawn(io, every(std::chrono::seconds(30), receipt_pool, [p = pickup->get()] { p->service().sweep(); }),
+                   asio::detached);
   if (*strong_holds)
     asio::co_spawn(io, strong_hold_scans(**strong_holds, receipt_pool, [&agent](const std::string& id) { agent.submit(id); }),
                    asio::detached);
@@ -336,6 +345,7 @@ int run(const config::Config& config, const StartupHooks& hooks) {
     agent.stop();
     admin_server.stop();
     if (*web) (*web)->stop();
+    if (*pickup) (*pickup)->stop();
     grace.expires_after(period);
     grace.async_wait([&io](std::error_code e) {
       if (!e) io.stop();

@@ -47,6 +47,7 @@ policy::RecipientFacts recipient_facts(const config::Config& config, const direc
 
 bool PolicyPlan::all_refused() const {
   return !refused.empty() && outbound.plain.empty() && outbound.sealed.empty() && released.empty() && held.empty() &&
+         pickup.empty() &&
          returned.size() == refused.size();
 }
 
@@ -68,6 +69,16 @@ PolicyPlan plan_verdicts(std::shared_ptr<const directory::Directory> directory, 
       case D::seal: add_sealed(plan.outbound, *m, i); break;
       case D::plain: (v.strip_marking ? plan.released : plan.outbound.plain).push_back(i); break;
       case D::pickup:
+        if (m && m->status == directory::Status::active) {
+          add_sealed(plan.outbound, *m, i);
+          v.explanation.push_back("an active member: sealed instead of pickup");
+        } else if (rcpts.at(i).local) {
+          plan.held.push_back(i);
+          v.explanation.push_back("one of our own recipients: held instead of pickup");
+        } else {
+          plan.pickup.push_back(i);
+        }
+        break;
       case D::hold: plan.held.push_back(i); break;
       case D::refuse: plan.refused.push_back(i); [[fallthrough]];
       case D::return_: plan.returned.push_back(i); break;

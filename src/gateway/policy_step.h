@@ -9,8 +9,12 @@
 //   seal   -> one sealed copy per member gateway (OutboundPlan::sealed);
 //   plain  -> the plain copy (strip_marking: the release copy instead);
 //   hold   -> a held queue copy naming the rule (Envelope::policy_hold),
-//             sent by `securemail queue release`; pickup waits the same
-//             way until secure pickup exists;
+//             sent by `securemail queue release`;
+//   pickup -> a queue copy marked Envelope::pickup, which the delivery
+//             agent hands to secure pickup (pickup/service.h); for an
+//             active member sealed instead (stronger, and the member's
+//             own pickup applies there), for one of our own recipients
+//             held;
 //   return -> the recipient fails with the reason and the sender gets a
 //             DSN;
 //   refuse -> when every recipient is refused, 550 at DATA with the first
@@ -48,7 +52,8 @@ policy::RecipientFacts recipient_facts(const config::Config& config, const direc
 struct PolicyPlan {
   OutboundPlan outbound;                 // sealed groups and plain recipients (as today)
   std::vector<std::size_t> released;     // plain, with the markings taken out
-  std::vector<std::size_t> held;         // hold (and pickup)
+  std::vector<std::size_t> held;         // hold (and pickup for one of our own recipients)
+  std::vector<std::size_t> pickup;       // pickup: kept in the secure pickup store, the recipient notified
   std::vector<std::size_t> returned;     // return, and refuse among others
   std::vector<std::size_t> refused;      // refuse
   bool all_refused() const;

@@ -92,6 +92,9 @@ struct Envelope {
   // Held by a policy rule (decision hold): the rule's name, shown by
   // `securemail queue` and the admin API; released by an operator.
   std::string policy_hold;
+  // Decision pickup (issue 18): delivered into the gateway's secure pickup
+  // store (pickup/service.h), never to the recipient's server.
+  bool pickup = false;
 };
 
 // "local@domain" -> "domain", lower-cased; "" when there is no '@'.

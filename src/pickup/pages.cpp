@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "admin/web_html.h"
+#include "util/utc_time.h"
 
 namespace sm::pickup {
 namespace {
@@ -35,14 +36,7 @@ std::string masked(std::string_view address) {
          std::string(address.substr(at));
 }
 
-std::string utc_time(std::int64_t at) {
-  std::time_t t = static_cast<std::time_t>(at);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
+std::string utc_time(std::int64_t at) { return utc_text(at, "%Y-%m-%d %H:%M UTC"); }
 
 std::string landing_page(const Landing& l, std::string_view action, std::string_view csrf) {
   std::string content = "<p>A secure message is waiting for you. To read it, ask for a sign-in code: it goes to "

@@ -9,6 +9,7 @@
 
 #include "pki/detail.h"
 #include "util/text.h"
+#include "util/utc_time.h"
 
 namespace sm::pki {
 
@@ -172,13 +173,6 @@ bool certificate_names_domain(const X509* cert, std::string_view domain) {
   return false;
 }
 
-std::string iso_time(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_time(std::int64_t unix_seconds) { return utc_text(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
 
 }  // namespace sm::pki

@@ -2,7 +2,7 @@
 // decision, the describe() round trip, and each bad rule that must stop
 // the start with file:line:key (unknown condition, marking not on the
 // ladder, unreachable rule after a catch-all, a jurisdiction that is not
-// ISO 3166, decision "pickup").
+// ISO 3166, decision "pickup" without [pickup]).
 #include <gtest/gtest.h>
 
 #include "config/config.h"
@@ -135,9 +135,15 @@ TEST(ConfigPolicyRules, JurisdictionMustBeIso3166) {
             "config.toml:4: policy.rule[0].jurisdiction: \"EU\" is not an ISO 3166-1 alpha-2 country code (e.g. \"NZ\", \"AU\")");
 }
 
-TEST(ConfigPolicyRules, PickupIsNotInThisVersion) {
+TEST(ConfigPolicyRules, PickupNeedsThePickupPages) {
   EXPECT_EQ(load_error("[[policy.rule]]\nname = \"a\"\ndecision = \"pickup\"\n"),
-            "config.toml:3: policy.rule[0].decision: secure pickup is not in this version yet (use hold, return or refuse)");
+            "config.toml:3: policy.rule[0].decision: pickup needs [pickup] listen and public_url (the pages recipients open)");
+  auto c = load_string("[pickup]\nlisten = \"127.0.0.1:8443\"\npublic_url = \"https://p.b.example:8443\"\n"
+                       "[[policy.rule]]\nname = \"a\"\nto = [\"*@x.example\"]\ndecision = \"pickup\"\n",
+                       "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->rules.at(0).decision, PolicyDecision::pickup);
+  EXPECT_EQ(c->pickup.public_url, "https://p.b.example:8443/");
 }
 
 TEST(ConfigPolicyRules, BadNamesDecisionsAndValues) {
@@ -151,9 +157,9 @@ TEST(ConfigPolicyRules, BadNamesDecisionsAndValues) {
                        "[[policy.rule]]\nname = \"a\"\ndecision = \"plain\"\n"),
             "config.toml:6: policy.rule[1].name: \"a\" is used by another [[policy.rule]]");
   EXPECT_EQ(load_error("[[policy.rule]]\nname = \"a\"\n"),
-            "config.toml:1: policy.rule[0].decision: missing: one of seal, plain, hold, return or refuse");
+            "config.toml:1: policy.rule[0].decision: missing: one of seal, plain, pickup, hold, return or refuse");
   EXPECT_EQ(load_error("[[policy.rule]]\nname = \"a\"\ndecision = \"drop\"\n"),
-            "config.toml:3: policy.rule[0].decision: bad value \"drop\" (use seal, plain, hold, return or refuse)");
+            "config.toml:3: policy.rule[0].decision: bad value \"drop\" (use seal, plain, pickup, hold, return or refuse)");
   EXPECT_NE(load_error("[[policy.rule]]\nname = \"a\"\ndecision = \"refuse\"\nreason = \"x\\r\\n250 ok\"\n")
                 .find("config.toml:4: policy.rule[0].reason: must be at most 200 printable ASCII"),
             std::string::npos);

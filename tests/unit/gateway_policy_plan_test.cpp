@@ -88,10 +88,27 @@ TEST(PolicyPlan, EveryDecisionHasItsPlaceAndMembersShareAGateway) {
   EXPECT_EQ(plan.outbound.sealed[0].member_ids, (std::vector<std::string>{"gsp-x", "gsp-y"}));
   EXPECT_EQ(plan.outbound.sealed[1].recipients, (std::vector<std::size_t>{2}));
   EXPECT_EQ(plan.outbound.plain, (std::vector<std::size_t>{3}));
-  EXPECT_EQ(plan.held, (std::vector<std::size_t>{4, 5}));
+  EXPECT_EQ(plan.held, (std::vector<std::size_t>{4}));
+  EXPECT_EQ(plan.pickup, (std::vector<std::size_t>{5}));
   EXPECT_EQ(plan.returned, (std::vector<std::size_t>{6, 7}));
   EXPECT_EQ(plan.refused, (std::vector<std::size_t>{7}));
   EXPECT_EQ(plan.released, (std::vector<std::size_t>{8}));
+  EXPECT_FALSE(plan.all_refused());
+}
+
+TEST(PolicyPlan, PickupIsSealedForAMemberAndHeldForOurOwn) {
+  auto config = our_config();
+  auto dir = members();
+  auto c = make(config, *dir,
+                {{"a@x.example", PolicyDecision::pickup}, {"e@a.example", PolicyDecision::pickup},
+                 {"f@o.example", PolicyDecision::pickup}});
+  auto plan = plan_verdicts(dir, c.env, c.rcpts, c.verdicts);
+  ASSERT_EQ(plan.outbound.sealed.size(), 1u);
+  EXPECT_EQ(plan.outbound.sealed[0].recipients, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(plan.held, (std::vector<std::size_t>{1}));
+  EXPECT_EQ(plan.pickup, (std::vector<std::size_t>{2}));
+  EXPECT_EQ(c.verdicts[0].explanation.back(), "an active member: sealed instead of pickup");
+  EXPECT_EQ(c.verdicts[1].explanation.back(), "one of our own recipients: held instead of pickup");
   EXPECT_FALSE(plan.all_refused());
 }
 

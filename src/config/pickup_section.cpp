@@ -1,0 +1,79 @@
+// pickup_section.cpp - [pickup]: secure pickup for recipients outside
+// SecureMail (docs/pickup.md). The policy decision "pickup" needs it.
+//
+//   listen       = ""      HOST:PORT of the HTTPS pickup pages; empty: no pickup
+//   public_url   = ""      https://HOST[:PORT]/ as recipients reach those pages
+//                          (the links in notifications); required with listen
+//   cert, key    = ""      the pages' TLS certificate chain and key (PEM);
+//                          empty: the gateway's [tls] pair
+//   expiry       = "14d"   how long a message waits to be picked up (1h..90d);
+//                          then its content and key are deleted
+//   show_subject = false   name the subject in the notification (otherwise
+//                          nothing of the subject, body or attachments)
+//   lock_for     = "30m"   a message whose sign-in code was guessed wrong five
+//                          times is locked this long (1m..24h)
+#include "config/loader.h"
+
+namespace sm::config::detail {
+
+namespace {
+
+// "https://host[:port]/" with nothing after the slash: the links are
+// PUBLIC_URL + "p/" + token. Returns the URL with one trailing slash, or
+// the reason.
+std::expected<std::string, std::string> pickup_url(std::string url) {
+  constexpr std::string_view scheme = "https://";
+  if (url.rfind(scheme, 0) != 0) return std::unexpected("must start with https:// (the pages are served over TLS only)");
+  if (url.find_first_of("?#@ \t\r\n") != std::string::npos)
+    return std::unexpected("must be https://HOST[:PORT]/[PATH/] without a query, fragment, user or spaces");
+  if (url.back() != '/') url += '/';
+  std::string_view rest(url);
+  rest.remove_prefix(scheme.size());
+  std::string_view host = rest.substr(0, rest.find_first_of(":/"));
+  if (host.empty()) return std::unexpected("names no host");
+  return url;
+}
+
+}  // namespace
+
+void Loader::read_pickup(Section& root, Config& c) {
+  Section s = section(root, "pickup");
+  auto& p = c.pickup;
+  p.listen = listener(s, "listen", "");
+  const std::string url = text(s, "public_url", "");
+  if (!url.empty()) {
+    if (auto u = pickup_url(url)) p.public_url = *u;
+    else error(line_of(key(s, "public_url")), key(s, "public_url"), "\"" + printable(url) + "\" " + u.error());
+  }
+  if (auto cert = text(s, "cert", ""); !cert.empty()) p.cert = resolve(base_, cert);
+  if (auto k = text(s, "key", ""); !k.empty()) p.key = resolve(base_, k);
+  if (p.cert.empty() != p.key.empty()) {
+    std::string k = key(s, p.cert.empty() ? "key" : "cert");
+    error(line_of(k), k, "pickup.cert and pickup.key must be given together (or both left empty: the [tls] pair)");
+  }
+  if (p.listen.enabled() && url.empty())
+    error(line_of(key(s, "listen")), key(s, "listen"), "needs pickup.public_url: the address recipients open");
+  if (!p.listen.enabled() && !url.empty() && !line_of(key(s, "listen")))
+    error(line_of(key(s, "public_url")), key(s, "public_url"), "needs pickup.listen: where the pages are served");
+  auto expiry = duration(s, "expiry", "14d");
+  if (expiry < std::chrono::hours(1) || expiry > std::chrono::days(90))
+    error(line_of(key(s, "expiry")), key(s, "expiry"), "must be between 1h and 90d");
+  else p.expiry = expiry;
+  p.show_subject = flag(s, "show_subject", false);
+  auto lock = duration(s, "lock_for", "30m");
+  if (lock < std::chrono::minutes(1) || lock > std::chrono::hours(24))
+    error(line_of(key(s, "lock_for")), key(s, "lock_for"), "must be between 1m and 24h");
+  else p.lock_for = lock;
+  finish(s);
+}
+
+std::string describe_pickup(const Config& c) {
+  const auto& p = c.pickup;
+  return "pickup.listen = " + quote(p.listen.str()) + "\n" + "pickup.public_url = " + quote(p.public_url) + "\n" +
+         "pickup.cert = " + quote(p.cert.string()) + "\n" + "pickup.key = " + quote(p.key.string()) + "\n" +
+         "pickup.expiry = " + quote(format_duration(p.expiry)) + "\n" +
+         "pickup.show_subject = " + (p.show_subject ? "true" : "false") + "\n" +
+         "pickup.lock_for = " + quote(format_duration(p.lock_for)) + "\n";
+}
+
+}  // namespace sm::config::detail

@@ -1,0 +1,64 @@
+// pickup_wiring.cpp - secure pickup wired into the gateway (see
+// pickup_wiring.h).
+#include "gateway/pickup_wiring.h"
+
+#include <algorithm>
+
+#include "gateway/local_mail.h"
+#include "util/log.h"
+
+namespace sm::gateway {
+
+PickupWiring::PickupWiring(std::unique_ptr<pickup::Service> service)
+    : service_(std::move(service)),
+      https_("pickup", std::string(pickup::kSessionCookie),
+             [this](const admin::WebRequest& r) { return service_->site().handle(r); }) {
+  https_.set_log_path(&pickup::Site::loggable);
+}
+
+Result<std::unique_ptr<PickupWiring>> PickupWiring::start(const config::Config& config, queue::Spool& spool,
+                                                          std::function<void(const std::string&)> committed,
+                                                          DeliveryAgent& agent, const std::filesystem::path& tls_cert,
+                                                          const std::filesystem::path& tls_key,
+                                                          std::map<std::string, std::string>& bound) {
+  const auto& p = config.pickup;
+  if (!p.enabled()) return nullptr;
+  pickup::ServiceOptions o;
+  o.public_url = p.public_url;
+  o.expiry = p.expiry;
+  o.lock_for = p.lock_for;
+  o.show_subject = p.show_subject;
+  o.send = [&spool, committed](const pickup::Outgoing& m) -> Result<void> {
+    const bool eight = std::any_of(m.text.begin(), m.text.end(), [](unsigned char c) { return c >= 0x80; });
+    LocalMessage local{"pickup", m.recipient, m.text, 0, eight, m.envelope_sender};
+    auto writer = write_local_message(spool, local);
+    if (!writer) return std::unexpected(writer.error());
+    auto id = spool.commit(std::move(*writer));
+    if (!id) return std::unexpected(id.error());
+    committed(*id);
+    return {};
+  };
+  auto service = pickup::Service::open(config.data_dir, config.domain, std::move(o));
+  if (!service) return std::unexpected(service.error());
+  auto wiring = std::make_unique<PickupWiring>(std::move(*service));
+  pickup::Service* svc = wiring->service_.get();
+  const std::uint64_t limit = config.limits.max_message_size + (1u << 20);
+  agent.pickup_into([svc, &config, limit](const queue::QueuedMessage& m, const delivery::StoredMessage&,
+                                          std::size_t index) -> Result<std::string> {
+    std::string text = read_queued(m, limit);
+    if (text.empty()) return std::unexpected(Error{451, "4.3.0", "the queued message cannot be read"});
+    std::string from_domain = mail::domain_of(m.envelope.sender);
+    if (!config.receives_for(from_domain)) from_domain = config.domain;
+    auto ref = svc->hold(text, m.envelope.sender, m.envelope.recipients.at(index).address, from_domain);
+    if (!ref) return std::unexpected(ref.error());
+    return "250 2.0.0 held for secure pickup as " + *ref + "; the recipient was notified";
+  });
+  const auto& cert = p.cert.empty() ? tls_cert : p.cert;
+  const auto& key = p.key.empty() ? tls_key : p.key;
+  auto port = wiring->https_.listen(p.listen.host, p.listen.port, cert, key);
+  if (!port) return std::unexpected(port.error());
+  bound["pickup"] = config::Endpoint{p.listen.host, static_cast<std::uint16_t>(*port)}.str();
+  return wiring;
+}
+
+}  // namespace sm::gateway

@@ -1,0 +1,44 @@
+// pickup_wiring.h - secure pickup on `securemail run` when [pickup] is set
+// (issue 18, docs/pickup.md): the service (pickup/service.h) in
+// DATA/pickup; the notifications, sign-in codes and sender notices it
+// writes queued as local mail, each committed before it returns (a code
+// the page says was sent is in the queue); the delivery agent's pickup
+// copies (Envelope::pickup) handed to it; the pages on [pickup] listen
+// over HTTPS with [pickup] cert/key or the gateway's TLS pair, the link
+// token never in a log line.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "admin/web_https.h"
+#include "config/config.h"
+#include "gateway/delivery_agent.h"
+#include "pickup/service.h"
+#include "queue/spool.h"
+#include "util/error.h"
+
+namespace sm::gateway {
+
+class PickupWiring {
+ public:
+  // null when [pickup] is not configured. committed: called with the queue
+  // id of each message it queued (from a worker or HTTPS thread).
+  static Result<std::unique_ptr<PickupWiring>> start(const config::Config& config, queue::Spool& spool,
+                                                     std::function<void(const std::string&)> committed,
+                                                     DeliveryAgent& agent, const std::filesystem::path& tls_cert,
+                                                     const std::filesystem::path& tls_key,
+                                                     std::map<std::string, std::string>& bound);
+  PickupWiring(std::unique_ptr<pickup::Service> service);
+  pickup::Service& service() { return *service_; }
+  void stop() { https_.stop(); }
+
+ private:
+  std::unique_ptr<pickup::Service> service_;
+  admin::HttpsListener https_;
+};
+
+}  // namespace sm::gateway

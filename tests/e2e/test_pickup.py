@@ -1,0 +1,189 @@
+"""Secure pickup (issue 18) on a real gateway: a [[policy.rule]] decides
+"pickup" for a domain outside SecureMail (an aiosmtpd sink stands for its
+mail server). The recipient gets a notification without the content; three
+scanner-style GETs and a HEAD of the link send and change nothing; in
+headless Chromium (Debian's chromium and chromedriver) the recipient asks
+for a code, gets it by mail, signs in, reads the message and downloads the
+attachment; the sender is told of each step in its mailbox (the gateway's
+Maildir); `securemail pickup revoke` withdraws it at once and the sender
+is told; five wrong codes lock the message and tell the sender. The pages
+are checked at 320 px and with axe-core (when installed); screenshots go to
+tests/e2e/artefacts/pickup/. The link token never reaches the log."""
+import email
+import email.policy
+import http.client
+import re
+import smtplib
+import socket
+import ssl
+import urllib.parse
+import urllib.request
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from conftest import securemail, wait_for
+from test_console import axe_problems, narrow, AXE
+from test_selfservice import Steps, browser, click_through, fill  # noqa: F401 (browser is a fixture)
+
+ARTEFACTS = Path(__file__).parent / "artefacts" / "pickup"
+LINK = re.compile(r"https://localhost:\d+/p/([A-Za-z0-9_-]{43})")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def pickup_gateway(gateway_factory, sink):
+    port = free_port()
+    gw = gateway_factory()
+    gw.write_config(
+        '[listen]\nrelay = "127.0.0.1:0"\n'
+        f'[routes]\n"example.org" = "smtp://127.0.0.1:{sink.port}"\n'
+        '[queue]\nmin_backoff = "1s"\nscan_interval = "1s"\n'
+        f'[pickup]\nlisten = "127.0.0.1:{port}"\npublic_url = "https://localhost:{port}/"\n'
+        '[[policy.rule]]\nname = "outside"\nto = ["*@example.org"]\ndecision = "pickup"\n')
+    gw.start()
+    gw.pickup_port = port
+    return gw
+
+
+def send_secure(gw, to="bob@example.org", subject="Merger terms"):
+    m = EmailMessage()
+    m["From"] = "alice@b.example"
+    m["To"] = to
+    m["Subject"] = subject
+    m.set_content("The price is 42 million.\n" + "A-long-line-without-spaces-" * 12 + "\n")
+    m.add_attachment(b"%PDF-1.4\nterm sheet\n", maintype="application", subtype="pdf", filename="terms.pdf")
+    with smtplib.SMTP(*gw.addr("relay"), timeout=30) as s:
+        s.send_message(m, from_addr="alice@b.example", to_addrs=[to])
+
+
+def mail_to(sink, address):
+    return [m for m in sink.messages if address in m["to"]]
+
+
+def notices(gw, kind):
+    """The sender's notices of this kind, from alice's Maildir."""
+    folder = gw.data / "maildir" / "alice" / "new"
+    if not folder.exists():
+        return []
+    return [p.read_text(errors="replace") for p in folder.iterdir() if f": {kind} [" in p.read_text(errors="replace")]
+
+
+def https(gw, method, path, cookie=None, body=None):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    c = http.client.HTTPSConnection("127.0.0.1", gw.pickup_port, context=ctx, timeout=30)
+    headers = {"Cookie": cookie} if cookie else {}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    c.request(method, path, body=urllib.parse.urlencode(body) if body is not None else None, headers=headers)
+    r = c.getresponse()
+    out = r.status, dict(r.getheaders()), r.read()
+    c.close()
+    return out
+
+
+def notified_token(gw, sink, to="bob@example.org"):
+    assert wait_for(lambda: mail_to(sink, to), timeout=30), gw.log_text()[-3000:]
+    text = mail_to(sink, to)[0]["data"].decode()
+    link = LINK.search(text)
+    assert link, text
+    return text, link.group(1)
+
+
+def test_a_recipient_outside_reads_the_message_after_a_code(pickup_gateway, sink, browser):
+    gw = pickup_gateway
+    send_secure(gw)
+    note, token = notified_token(gw, sink)
+    # The notification names the sender and a reference, nothing of the content.
+    assert "alice@b.example of b.example sent you a secure message" in note
+    assert "Merger" not in note and "price" not in note and "terms.pdf" not in note
+    assert "We never ask for" in note and "the password of your mailbox" in note
+    ref = re.search(r"Reference: (P-[0-9A-Z-]{14})", note).group(1)
+    assert wait_for(lambda: notices(gw, "notified"), timeout=20), "the sender hears the recipient was notified"
+    # Link scanners: GET three times and HEAD; nothing is sent, nothing changes.
+    for method in ("GET", "GET", "GET", "HEAD"):
+        status, headers, body = https(gw, method, "/p/" + token)
+        assert status == 200, (method, status)
+        assert headers["Cache-Control"] == "no-store" and "max-age" in headers["Strict-Transport-Security"]
+    assert len(mail_to(sink, "bob@example.org")) == 1
+    listed = securemail("pickup", "list", "--config", gw.config_path, check=True).stdout.decode()
+    assert re.search(rf"{ref}\s+waiting\s", listed), listed
+
+    steps = Steps(browser, ARTEFACTS)
+    browser.get(f"https://localhost:{gw.pickup_port}/p/{token}")
+    assert "A secure message is waiting for you" in browser.page_source
+    steps.shot("landing")
+    from selenium.webdriver.common.by import By
+    click_through(browser, By.CSS_SELECTOR, "form button")
+    assert wait_for(lambda: len(mail_to(sink, "bob@example.org")) == 2, timeout=30), gw.log_text()[-3000:]
+    code_mail = mail_to(sink, "bob@example.org")[1]["data"].decode()
+    code = re.search(r"is\r?\n\r?\n  (\d{4} \d{4})", code_mail).group(1)
+    steps.shot("code-sent")
+    fill(browser, code=code)
+    click_through(browser, By.XPATH, "//button[text()='Sign in']")
+    page = browser.page_source
+    assert "Merger terms" in page and "The price is 42 million." in page and "terms.pdf" in page, page
+    steps.shot("message")
+    assert wait_for(lambda: notices(gw, "opened"), timeout=20)
+    # The attachment, with the browser's session.
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in browser.get_cookies())
+    status, headers, body = https(gw, "GET", "/read/attachment/0", cookie=cookie)
+    assert status == 200 and body == b"%PDF-1.4\nterm sheet\n"
+    assert headers["Content-Disposition"].startswith('attachment; filename="terms.pdf"')
+    assert wait_for(lambda: notices(gw, "downloaded"), timeout=20)
+
+    # Accessible, and usable at 320 px.
+    narrow(browser)
+    assert browser.execute_script("return document.documentElement.scrollWidth <= "
+                                  "document.documentElement.clientWidth")
+    steps.shot("message-320px")
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    problems = {"message": axe_problems(browser)}
+
+    # Revoked by the operator: the page says so at once, the sender is told.
+    r = securemail("pickup", "revoke", ref, "--config", gw.config_path, check=True)
+    assert "content and key are deleted" in r.stdout.decode()
+    browser.refresh()
+    assert "The sender withdrew this message" in browser.page_source
+    assert "The price" not in browser.page_source
+    steps.shot("revoked")
+    assert not (gw.data / "pickup" / "content" / ref).exists()
+    assert wait_for(lambda: notices(gw, "revoked"), timeout=45), "told on the next sweep"
+    assert token not in gw.log_text()
+    browser.get(f"https://localhost:{gw.pickup_port}/about")
+    problems["about"] = axe_problems(browser)
+    if not AXE.exists():
+        pytest.skip(f"axe-core is not installed at {AXE}; the pages were checked for width only")
+    assert not any(problems.values()), problems
+
+
+def test_wrong_codes_lock_the_message_and_tell_the_sender(pickup_gateway, sink):
+    gw = pickup_gateway
+    send_secure(gw)
+    _, token = notified_token(gw, sink)
+    status, headers, body = https(gw, "GET", "/p/" + token)
+    cookie = headers["Set-Cookie"].split(";")[0]
+    csrf = re.search(rb'name="csrf" value="([0-9a-f]+)"', body).group(1).decode()
+    # A POST without the page's token changes nothing.
+    assert https(gw, "POST", "/p/" + token, cookie=cookie, body={"csrf": "x"})[0] == 403
+    assert len(mail_to(sink, "bob@example.org")) == 1
+    assert https(gw, "POST", "/p/" + token, cookie=cookie, body={"csrf": csrf})[0] == 200
+    assert wait_for(lambda: len(mail_to(sink, "bob@example.org")) == 2, timeout=30)
+    for left in (4, 3, 2, 1):
+        status, _, body = https(gw, "POST", f"/p/{token}/sign-in", cookie=cookie, body={"csrf": csrf, "code": "00000000"})
+        assert status == 200 and f"{left} tr".encode() in body, body
+    status, _, body = https(gw, "POST", f"/p/{token}/sign-in", cookie=cookie, body={"csrf": csrf, "code": "00000000"})
+    assert status == 429 and b"Locked for now" in body
+    assert wait_for(lambda: notices(gw, "locked"), timeout=20)
+    assert "5 wrong sign-in codes" in notices(gw, "locked")[0]
+    # An unknown link: a page, nothing else.
+    assert https(gw, "GET", "/p/" + "A" * 43)[0] == 404
+    assert token not in gw.log_text()
