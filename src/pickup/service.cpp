@@ -1,6 +1,7 @@
 // service.cpp - secure pickup on a gateway (see service.h).
 #include "pickup/service.h"
 
+#include "audit/appender.h"
 #include "util/log.h"
 
 namespace sm::pickup {
@@ -79,6 +80,9 @@ void Service::tell() {
         log::warn("pickup: {}: cannot tell <{}> of {} yet: {}", e.ref, p->sender, e.kind, sent.error().text);
         return;  // the next sweep tries again, in order
       }
+    // The audit trail keeps every event (never the content): pickup.notified, pickup.opened, ...
+    audit::record({"pickup." + e.kind, e.ref, "",
+                   {{"recipient", p ? p->recipient : ""}, {"sender", p ? p->sender : ""}, {"detail", e.detail}}});
     if (auto r = ledger_.told(e.id); !r) log::warn("pickup: {}: {}", e.ref, r.error().text);
   }
 }

@@ -1,7 +1,8 @@
 // service.h - secure pickup on a gateway: keeps a message for one
 // recipient (vault + ledger), notifies the recipient, serves the pages
 // (site.h), tells the sender what happens (the ledger's events as an
-// outbox), and deletes what expires. The gateway wires it: the delivery
+// outbox; each also an audit trail entry, pickup.KIND), and deletes what
+// expires. The gateway wires it: the delivery
 // agent hands it the queued copies policy marked for pickup, and it hands
 // the gateway whole messages to queue.
 //

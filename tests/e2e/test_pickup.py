@@ -9,9 +9,8 @@ Maildir); `securemail pickup revoke` withdraws it at once and the sender
 is told; five wrong codes lock the message and tell the sender. The pages
 are checked at 320 px and with axe-core (when installed); screenshots go to
 tests/e2e/artefacts/pickup/. The link token never reaches the log."""
-import email
-import email.policy
 import http.client
+import json
 import re
 import smtplib
 import socket
@@ -73,6 +72,11 @@ def notices(gw, kind):
     if not folder.exists():
         return []
     return [p.read_text(errors="replace") for p in folder.iterdir() if f": {kind} [" in p.read_text(errors="replace")]
+
+
+def audit_actions(gw):
+    r = securemail("audit", "list", "--config", gw.config_path, "--json", check=True)
+    return {e["action"] for e in json.loads(r.stdout)}
 
 
 def https(gw, method, path, cookie=None, body=None):
@@ -158,6 +162,9 @@ def test_a_recipient_outside_reads_the_message_after_a_code(pickup_gateway, sink
     assert not (gw.data / "pickup" / "content" / ref).exists()
     assert wait_for(lambda: notices(gw, "revoked"), timeout=45), "told on the next sweep"
     assert token not in gw.log_text()
+    # Every event is in the audit trail too.
+    wanted = {"pickup.notified", "pickup.code-sent", "pickup.opened", "pickup.downloaded", "pickup.revoked"}
+    assert wait_for(lambda: wanted <= audit_actions(gw), timeout=20), audit_actions(gw)
     browser.get(f"https://localhost:{gw.pickup_port}/about")
     problems["about"] = axe_problems(browser)
     if not AXE.exists():
