@@ -17,7 +17,7 @@ PickupWiring::PickupWiring(std::unique_ptr<pickup::Service> service)
 }
 
 Result<std::unique_ptr<PickupWiring>> PickupWiring::start(const config::Config& config, queue::Spool& spool,
-                                                          std::function<void(const std::string&)> committed,
+                                                          const std::function<void(const std::string&)>& committed,
                                                           DeliveryAgent& agent, const std::filesystem::path& tls_cert,
                                                           const std::filesystem::path& tls_key,
                                                           std::map<std::string, std::string>& bound) {

@@ -28,7 +28,7 @@ class PickupWiring {
   // null when [pickup] is not configured. committed: called with the queue
   // id of each message it queued (from a worker or HTTPS thread).
   static Result<std::unique_ptr<PickupWiring>> start(const config::Config& config, queue::Spool& spool,
-                                                     std::function<void(const std::string&)> committed,
+                                                     const std::function<void(const std::string&)>& committed,
                                                      DeliveryAgent& agent, const std::filesystem::path& tls_cert,
                                                      const std::filesystem::path& tls_key,
                                                      std::map<std::string, std::string>& bound);
