@@ -89,7 +89,7 @@ TEST_F(PickupService, TheNotificationCarriesTheLinkAndNothingOfTheContent) {
 TEST_F(PickupService, TheSubjectOnlyWhenAsked) {
   open(true);
   ASSERT_TRUE(service_->hold(kMessage, "alice@a.example", "bob@example.org", "a.example"));
-  const std::string& n = to("bob@example.org").at(0).text;
+  const std::string n = to("bob@example.org").at(0).text;
   EXPECT_NE(n.find("Subject: Secure message from a.example: Merger terms ["), std::string::npos) << n;
   EXPECT_EQ(n.find("price"), std::string::npos);
 }
