@@ -33,18 +33,14 @@ int run_list(const PickupArgs& args) {
   }
   auto ledger = pickup::Ledger::open(pickup::Ledger::file_in(config->data_dir));
   if (!ledger) return failed("pickup list", ledger.error().text);
-  for (const char* s : {"", "waiting", "opened", "revoked", "expired"})
-    if (args.state == s) {
-      auto rows = ledger->list(args.state);
-      std::cout << std::left << std::setw(18) << "REFERENCE" << std::setw(9) << "STATE" << std::setw(22) << "CREATED"
-                << std::setw(22) << "EXPIRES" << "FROM -> TO\n";
-      for (const auto& p : rows)
-        std::cout << std::setw(18) << p.ref << std::setw(9) << p.state << std::setw(22) << pickup::utc_time(p.created)
-                  << std::setw(22) << pickup::utc_time(p.expires) << p.sender << " -> " << p.recipient << "\n";
-      std::cerr << rows.size() << " message" << (rows.size() == 1 ? "" : "s") << "\n";
-      return 0;
-    }
-  return failed("pickup list", "--state " + args.state + ": use waiting, opened, revoked or expired");
+  auto rows = ledger->list(args.state);
+  std::cout << std::left << std::setw(18) << "REFERENCE" << std::setw(9) << "STATE" << std::setw(22) << "CREATED"
+            << std::setw(22) << "EXPIRES" << "FROM -> TO\n";
+  for (const auto& p : rows)
+    std::cout << std::setw(18) << p.ref << std::setw(9) << p.state << std::setw(22) << pickup::utc_time(p.created)
+              << std::setw(22) << pickup::utc_time(p.expires) << p.sender << " -> " << p.recipient << "\n";
+  std::cerr << rows.size() << " message" << (rows.size() == 1 ? "" : "s") << "\n";
+  return 0;
 }
 
 int run_revoke(const PickupArgs& args) {
@@ -75,7 +71,8 @@ void add_pickup_command(CLI::App& app, std::function<int()>& action) {
   cmd->fallthrough();
 
   CLI::App* list = cmd->add_subcommand("list", "List them, newest first");
-  list->add_option("--state", args->state, "Only waiting, opened, revoked or expired");
+  list->add_option("--state", args->state, "Only waiting, opened, revoked or expired")
+      ->check(CLI::IsMember({"waiting", "opened", "revoked", "expired"}));
   list->callback([args, &action] { action = [args] { return run_list(*args); }; });
 
   CLI::App* revoke = cmd->add_subcommand("revoke", "Withdraw one: its content and key are deleted at once");

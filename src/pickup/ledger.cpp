@@ -126,13 +126,13 @@ std::optional<Pickup> Ledger::by_ref(const std::string& ref) {
 
 std::vector<Pickup> Ledger::list(const std::string& state) {
   std::lock_guard lock(*mutex_);
-  return state.empty() ? many("WHERE ?1 = '' ORDER BY created DESC, ref", state, 0)
+  return state.empty() ? many("ORDER BY created DESC, ref", "", 0)
                        : many("WHERE state = ?1 ORDER BY created DESC, ref", state, 0);
 }
 
 std::vector<Pickup> Ledger::due(std::int64_t now) {
   std::lock_guard lock(*mutex_);
-  return many("WHERE state IN ('waiting', 'opened') AND expires <= ?2 AND ?1 = '' ORDER BY expires", "", now);
+  return many("WHERE state IN ('waiting', 'opened') AND expires <= ?2 ORDER BY expires", "", now);
 }
 
 Result<> Ledger::set_code(const std::string& ref, const std::string& code_hash, std::int64_t expires, std::int64_t now) {

@@ -97,6 +97,7 @@ class Ledger {
  private:
   explicit Ledger(store::Database db) : db_(std::move(db)) {}
   std::optional<Pickup> one(std::string_view where, const std::string& value);
+  // Rows matching `where` (after FROM); ?1 binds value and ?2 number where they appear.
   std::vector<Pickup> many(std::string_view where, const std::string& value, std::int64_t number);
   std::vector<Event> events_where(std::string_view where, const std::string& value);
   std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();  // movable

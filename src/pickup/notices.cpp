@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
 #include "mime/header.h"
+#include "util/base64.h"
 #include "pickup/pages.h"
 
 namespace sm::pickup {
@@ -23,11 +23,7 @@ std::string header_value(std::string_view text) {
   for (std::size_t i = 0; i < clean.size();) {
     std::size_t n = std::min<std::size_t>(45, clean.size() - i);
     while (n > 1 && i + n < clean.size() && (static_cast<unsigned char>(clean[i + n]) & 0xC0) == 0x80) --n;  // whole characters
-    std::string b64(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
-    sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(clean.data() + i), n,
-                      sodium_base64_VARIANT_ORIGINAL);
-    b64.resize(std::strlen(b64.c_str()));
-    out += (out.empty() ? "" : " ") + std::string("=?UTF-8?B?") + b64 + "?=";
+    out += (out.empty() ? "" : " ") + std::string("=?UTF-8?B?") + base64_encode(std::string_view(clean).substr(i, n)) + "?=";
     i += n;
   }
   return out;

@@ -46,7 +46,7 @@ std::string landing_page(const Landing& l, std::string_view action, std::string_
   return html::page("Secure message", content);
 }
 
-std::string code_page(const Landing& l, std::string_view action, std::string_view csrf, std::string_view error,
+std::string code_page(const Landing& l, std::string_view link, std::string_view csrf, std::string_view error,
                       std::string_view notice) {
   std::string fields = html::field({.name = "code",
                                     .label = "Sign-in code",
@@ -55,8 +55,8 @@ std::string code_page(const Landing& l, std::string_view action, std::string_vie
                                     .error = error,
                                     .hint = "The 8 digits from the email we just sent to " + masked(l.recipient) +
                                             ". It works once, for 10 minutes."});
-  std::string content = what_waits(l) + html::form(action, csrf, fields, "Sign in") +
-                        html::form(std::string(action).substr(0, action.rfind('/')), csrf, "", "Send a new code") +
+  std::string content = what_waits(l) + html::form(std::string(link) + "/sign-in", csrf, fields, "Sign in") +
+                        html::form(link, csrf, "", "Send a new code") +
                         about_link();
   return html::page("Enter your sign-in code", content, notice);
 }

@@ -27,8 +27,9 @@ std::string utc_time(std::int64_t at);
 
 // GET of the link: what waits, and the button that mails a code.
 std::string landing_page(const Landing& l, std::string_view action, std::string_view csrf);
-// After a code was sent: the code field. error: shown at the field.
-std::string code_page(const Landing& l, std::string_view action, std::string_view csrf, std::string_view error,
+// After a code was sent: the code field (posted to LINK/sign-in) and a new
+// code (posted to LINK). error: shown at the field.
+std::string code_page(const Landing& l, std::string_view link, std::string_view csrf, std::string_view error,
                       std::string_view notice);
 // The message itself, its attachments as download links, and sign-out.
 std::string message_page(const Landing& l, const MessageView& m, std::string_view csrf);

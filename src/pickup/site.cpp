@@ -141,9 +141,9 @@ WebResponse Site::link(const WebRequest& request, std::string_view token, std::s
 WebResponse Site::send_code(const Pickup& p, admin::Session& session, const std::string& token) {
   const std::int64_t now = options_.now();
   const Landing l = landing(p);
-  const std::string action = "/p/" + token + "/sign-in";
+  const std::string link = "/p/" + token;
   if (!p.code_hash.empty() && p.code_expires > now && now - p.last_code_at < kResendGap)
-    return page(200, code_page(l, action, session.csrf, "",
+    return page(200, code_page(l, link, session.csrf, "",
                                "A code was sent less than a minute ago. Check your mailbox (and its spam folder)."));
   if (p.codes_sent >= kMaxCodes)
     return page(429, notice_page("No more codes", "Too many codes were sent for this message. Ask its sender to send "
@@ -157,19 +157,19 @@ WebResponse Site::send_code(const Pickup& p, admin::Session& session, const std:
     log::warn("pickup: {}: cannot send a sign-in code: {}", p.ref, sent.error().text);
     return page(503, notice_page("Try again later", "No code could be sent just now. Please try again in a while."));
   }
-  Event e{p.ref, now, "code-sent", ""};
+  Event e{p.ref, now, "code-sent", ""};  // not one the sender is mailed about: recorded, not told now
   if (auto r = ledger_.record(e); !r) log::warn("pickup: {}: cannot record the event: {}", p.ref, r.error().text);
   log::info("pickup: {}: sign-in code sent", p.ref);
-  return page(200, code_page(l, action, session.csrf, "", "We sent a sign-in code to " + masked(p.recipient) + "."));
+  return page(200, code_page(l, link, session.csrf, "", "We sent a sign-in code to " + masked(p.recipient) + "."));
 }
 
 WebResponse Site::sign_in(const WebRequest& request, const Pickup& p, admin::Session& session, const std::string& token) {
   const std::int64_t now = options_.now();
-  const std::string action = "/p/" + token + "/sign-in";
+  const std::string link = "/p/" + token;
   std::string code = request.value("code");
   std::erase_if(code, [](char c) { return c == ' ' || c == '-'; });
   if (p.code_hash.empty() || p.code_expires <= now)
-    return page(200, code_page(landing(p), action, session.csrf,
+    return page(200, code_page(landing(p), link, session.csrf,
                                "That code has expired or was used already. Send a new code.", ""));
   const std::string given = code_hash(p.ref, code);
   const bool right = code.size() == 8 && given.size() == p.code_hash.size() &&
@@ -183,7 +183,7 @@ WebResponse Site::sign_in(const WebRequest& request, const Pickup& p, admin::Ses
                                                          utc_time(after->locked_until) + "; its sender has been told."));
     }
     int left = kMaxTries - after->code_tries;
-    return page(200, code_page(landing(p), action, session.csrf,
+    return page(200, code_page(landing(p), link, session.csrf,
                                "That code is not right. " + std::to_string(left) + (left == 1 ? " try" : " tries") + " left.",
                                ""));
   }
