@@ -121,6 +121,7 @@ void Loader::read(const toml::table& root_table, Config& c) {
   read_policy(root, c);
   read_receipts(root, c);
   read_relay_clients(root, c);
+  read_applications(root, c);
   read_run(root, c);
   read_alerts(root, c);
   read_selftest(root, c);
@@ -369,7 +370,7 @@ std::string describe(const Config& c) {
   // [[acknowledge]] and [[relay_client]] tables last: every key after a [[...]] header is theirs.
   return o.str() + describe_directory(c) + describe_policy(c) + describe_policy_rules(c) +
          describe_markings(c) + describe_receipts(c) + describe_run(c) + describe_alerts(c) + describe_selftest(c) + describe_pickup(c) + describe_facility(c) + describe_auth(c) + describe_log(c) +
-         describe_acknowledge(c) + describe_relay_clients(c) + describe_strength(c);
+         describe_acknowledge(c) + describe_relay_clients(c) + describe_applications(c) + describe_strength(c);
 }
 
 }  // namespace sm::config

@@ -249,6 +249,24 @@ struct Config {
   };
   std::vector<RelayClient> relay_clients;
 
+  // [[application]]: an application on our side that hands mail to the
+  // gateway (docs/applications.md). Recognised on the relay listener by
+  // source network or TLS client certificate (as a relay client, and
+  // before any relay client), and on the admin API by a token of scope
+  // "send" named after it. It may send only as `senders` (envelope sender
+  // and From:), and only an application may submit mail encrypted to the
+  // gateway's own certificate: the gateway opens it, then applies policy.
+  struct Application {
+    std::string name;                       // for logs, and the token's name
+    std::vector<std::string> networks;      // as RelayClient's
+    std::vector<std::string> certificates;  // as RelayClient's
+    std::vector<std::string> senders;       // "alerts@a.example" or "*@a.example"; lower-case, our domains
+    // Whether address (any case) is one of senders.
+    bool may_send_as(std::string_view address) const;
+  };
+  std::vector<Application> applications;
+  const Application* application(std::string_view name) const;
+
   // [auth]: sign-ins on submission, IMAP (through Dovecot) and the web.
   // Failed sign-ins are slowed, then blocked, per account and per client
   // address (auth/throttle.h); docs/mailboxes.md gives the defaults' reasons.

@@ -15,6 +15,7 @@
 
 #include <expected>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -35,6 +36,10 @@ std::string string_list(const std::vector<std::string>& items);
 // text as one printable line: line breaks, tabs and other control octets
 // as \n, \r, \t, \xNN (for values and keys echoed in a refusal).
 std::string printable(std::string_view text);
+// Names of relay clients and applications appear in logs and SMTP replies:
+// 1..kMaxClientName letters, digits, '-', '_' or '.'.
+inline constexpr std::size_t kMaxClientName = 64;
+bool is_client_name(std::string_view name);
 // text relative to base unless absolute, normalised.
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& text);
 
@@ -86,6 +91,20 @@ class Loader {
   // -> the client that has it, so no two clients share one.
   void read_relay_client(Section& client, Config::RelayClient& rc,
                          std::map<std::string, std::string>& claimed);
+  // True when `what` ("network 10.0.0.0/8") is new to the section's kind
+  // of client; an error naming the other client otherwise.
+  using Claim = std::function<bool(std::uint32_t line, std::string_view k, const std::string& what, const char* why)>;
+  // A client's table label ("relay_client[0]"), name (checked: present,
+  // is_client_name, not another client's) and its claim for the rest.
+  struct NamedClient {
+    std::string label, name, who;
+    Claim claim;
+  };
+  NamedClient read_client_name(Section& s, std::map<std::string, std::string>& claimed, const char* missing);
+  // networks and certificates of a client (normalised); required: at least one.
+  void read_client_identity(Section& s, const std::string& label, std::vector<std::string>& networks,
+                            std::vector<std::string>& certificates, const Claim& claim, bool required);
+  void read_applications(Section& root, Config& c);  // application_section.cpp
   // Issue 15: [markings], [[trigger]], [sovereignty], [personal],
   // [journal], [intercept] (markings_section.cpp) and [[policy.rule]]
   // (policy_rules_section.cpp, called from read_policy); [log] (log_section.cpp).
@@ -159,6 +178,7 @@ std::string_view receipt_request_name(Config::Receipts::Request r);
 // The [[relay_client]] tables (relay_client_section.cpp); they must come
 // last in describe(): every key after a [[...]] header belongs to it.
 std::string describe_relay_clients(const Config& c);
+std::string describe_applications(const Config& c);  // application_section.cpp
 
 // Issue 15 sections for describe().
 std::string describe_markings(const Config& c);

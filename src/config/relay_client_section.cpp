@@ -19,21 +19,6 @@
 namespace sm::config {
 namespace {
 
-constexpr std::size_t kMaxName = 64;
-
-// Names appear in logs and in SMTP replies: keep them to a safe alphabet.
-bool is_client_name(std::string_view name) {
-  return !name.empty() && name.size() <= kMaxName && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
-    return std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
-  });
-}
-
-std::string toml_list(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (auto& i : items) out += (out.size() > 1 ? ", " : "") + detail::quote(i);
-  return out + "]";
-}
-
 template <class T>
 void add_once(std::vector<T>& list, T value) {
   if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(std::move(value));
@@ -42,6 +27,35 @@ void add_once(std::vector<T>& list, T value) {
 }  // namespace
 
 namespace detail {
+
+bool is_client_name(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxClientName && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+    return std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
+  });
+}
+
+void Loader::read_client_identity(Section& s, const std::string& label, std::vector<std::string>& networks,
+                                  std::vector<std::string>& certificates, const Claim& claim, bool required) {
+  const std::uint32_t header = s.table->source().begin.line;
+  const std::size_t before = errors_.size();
+  for (auto& [line, v] : strings(s, "networks")) {
+    auto net = parse_network(v);
+    if (!net) error(line, key(s, "networks"), net.error());
+    else if (claim(line, "networks", "network " + net->str(), ": a client address must identify one client"))
+      add_once(networks, net->str());
+  }
+  for (auto& [line, v] : strings(s, "certificates")) {
+    auto fp = parse_sha256_fingerprint(v);
+    if (!fp) error(line, key(s, "certificates"), fp.error());
+    else if (claim(line, "certificates", "certificate " + *fp, ": a certificate must identify one client"))
+      add_once(certificates, *fp);
+  }
+  if (!required) return;
+  if (!line_of(key(s, "networks")) && !line_of(key(s, "certificates")))
+    error(header, label, "needs networks or certificates (or both): nothing would recognise this client");
+  else if (networks.empty() && certificates.empty() && errors_.size() == before)
+    error(header, label, "networks and certificates are both empty: nothing would recognise this client");
+}
 
 void Loader::read_relay_clients(Section& root, Config& c) {
   std::map<std::string, std::string> claimed;
@@ -53,43 +67,39 @@ void Loader::read_relay_clients(Section& root, Config& c) {
   }
 }
 
-void Loader::read_relay_client(Section& s, Config::RelayClient& rc, std::map<std::string, std::string>& claimed) {
-  const std::string label = s.prefix.substr(0, s.prefix.size() - 1);
+Loader::NamedClient Loader::read_client_name(Section& s, std::map<std::string, std::string>& claimed,
+                                             const char* missing) {
+  NamedClient c;
+  c.label = s.prefix.substr(0, s.prefix.size() - 1);
   const std::uint32_t header = s.table->source().begin.line;
-  std::size_t before = errors_.size();
-  rc.name = text(s, "name", "");
-  const std::string who = label + (rc.name.empty() ? "" : " (" + quote(rc.name) + ")");
+  const std::size_t before = errors_.size();
+  c.name = text(s, "name", "");
+  c.who = c.label + (c.name.empty() ? "" : " (" + quote(c.name) + ")");
   // True when `what` is new; an error when another client has it already.
-  auto claim = [&](std::uint32_t line, std::string_view k, const std::string& what, const char* why) {
+  c.claim = [this, &s, &claimed, who = c.who](std::uint32_t line, std::string_view k, const std::string& what,
+                                             const char* why) {
     auto [it, fresh] = claimed.emplace(what, who);
     if (!fresh && it->second != who) error(line, key(s, k), what + " is also in " + it->second + why);
     return fresh;
   };
-  if (errors_.size() == before) {
-    if (!line_of(key(s, "name"))) error(header, key(s, "name"), "missing: every relay client needs a name (for logs)");
-    else if (!is_client_name(rc.name))
-      error(line_of(key(s, "name")), key(s, "name"),
-            "bad name " + quote(rc.name) + " (1.." + std::to_string(kMaxName) + " letters, digits, '-', '_' or '.')");
-    else claim(line_of(key(s, "name")), "name", "name " + quote(ascii_lower(rc.name)), "");
-  }
+  if (errors_.size() != before) return c;
+  if (!line_of(key(s, "name"))) error(header, key(s, "name"), std::string("missing: ") + missing);
+  else if (!is_client_name(c.name))
+    error(line_of(key(s, "name")), key(s, "name"),
+          "bad name " + quote(c.name) + " (1.." + std::to_string(kMaxClientName) + " letters, digits, '-', '_' or '.')");
+  else c.claim(line_of(key(s, "name")), "name", "name " + quote(ascii_lower(c.name)), "");
+  return c;
+}
 
-  const std::size_t before_ids = errors_.size();
-  for (auto& [line, v] : strings(s, "networks")) {
-    auto net = parse_network(v);
-    if (!net) error(line, key(s, "networks"), net.error());
-    else if (claim(line, "networks", "network " + net->str(), ": a client address must identify one client"))
-      add_once(rc.networks, net->str());
-  }
-  for (auto& [line, v] : strings(s, "certificates")) {
-    auto fp = parse_sha256_fingerprint(v);
-    if (!fp) error(line, key(s, "certificates"), fp.error());
-    else if (claim(line, "certificates", "certificate " + *fp, ": a certificate must identify one client"))
-      add_once(rc.certificates, *fp);
-  }
-  if (!line_of(key(s, "networks")) && !line_of(key(s, "certificates")))
-    error(header, label, "needs networks or certificates (or both): nothing would recognise this client");
-  else if (rc.networks.empty() && rc.certificates.empty() && errors_.size() == before_ids)
-    error(header, label, "networks and certificates are both empty: nothing would recognise this client");
+void Loader::read_relay_client(Section& s, Config::RelayClient& rc, std::map<std::string, std::string>& claimed) {
+  const std::uint32_t header = s.table->source().begin.line;
+  std::size_t before = errors_.size();
+  auto named = read_client_name(s, claimed, "every relay client needs a name (for logs)");
+  rc.name = named.name;
+  const std::string& label = named.label;
+  const std::string& who = named.who;
+  const Claim& claim = named.claim;
+  read_client_identity(s, label, rc.networks, rc.certificates, claim, true);
 
   const std::size_t before_domains = errors_.size();
   for (auto& [line, v] : strings(s, "domains")) {
@@ -123,9 +133,9 @@ std::string describe_relay_clients(const Config& c) {
   for (const auto& rc : c.relay_clients) {
     o += "\n[[relay_client]]\n";
     o += "name = " + quote(rc.name) + "\n";
-    o += "networks = " + toml_list(rc.networks) + "\n";
-    o += "certificates = " + toml_list(rc.certificates) + "\n";
-    o += "domains = " + toml_list(rc.domains) + "\n";
+    o += "networks = " + string_list(rc.networks) + "\n";
+    o += "certificates = " + string_list(rc.certificates) + "\n";
+    o += "domains = " + string_list(rc.domains) + "\n";
     if (rc.forgery) o += "forgery = " + quote(forgery_name(*rc.forgery)) + "\n";
     if (!rc.subject_tag.empty()) o += "forgery_subject_tag = " + quote(rc.subject_tag) + "\n";
     o += describe_relay_client_receipts(rc);
