@@ -6,6 +6,8 @@
 
 #include <cctype>
 
+#include "util/text.h"
+
 namespace sm::smime::detail {
 
 bool same_fingerprint(std::string_view a, std::string_view b) {
@@ -37,6 +39,16 @@ SmimeForm smime_form(const mime::HeaderBlock& header) {
   if (t == "multipart/signed") return SmimeForm::multipart_signed;
   if (t == "application/pkcs7-mime" || t == "application/x-pkcs7-mime") return SmimeForm::pkcs7_mime;
   return SmimeForm::none;
+}
+
+bool binary_body(const mime::HeaderBlock& outer) {
+  if (smime_form(outer) != SmimeForm::pkcs7_mime) return false;
+  auto cte = outer.get("Content-Transfer-Encoding");
+  if (!cte) return false;
+  std::string_view t = *cte;
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' || t.back() == '\n')) t.remove_suffix(1);
+  return ascii_lower(t) == "binary";
 }
 
 }  // namespace sm::smime::detail

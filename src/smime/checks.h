@@ -35,5 +35,8 @@ bool same_fingerprint(std::string_view a, std::string_view b);
 enum class SmimeForm { none, pkcs7_mime, multipart_signed };
 // What the header says the entity is.
 SmimeForm smime_form(const mime::HeaderBlock& header);
+// application/pkcs7-mime with Content-Transfer-Encoding: binary (RFC 3030
+// BINARYMIME between gateways): the body is the CMS structure in DER.
+bool binary_body(const mime::HeaderBlock& outer);
 
 }  // namespace sm::smime::detail

@@ -98,18 +98,6 @@ Result<> verify_signed(detail::SignedMessage& message, const mime::HeaderBlock& 
   return {};
 }
 
-// application/pkcs7-mime with Content-Transfer-Encoding: binary (RFC 3030
-// BINARYMIME between gateways): the body is the CMS structure in DER.
-bool binary_body(const mime::HeaderBlock& outer) {
-  if (detail::smime_form(outer) != detail::SmimeForm::pkcs7_mime) return false;
-  auto cte = outer.get("Content-Transfer-Encoding");
-  if (!cte) return false;
-  std::string_view t = *cte;
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' || t.back() == '\n')) t.remove_suffix(1);
-  return ascii_lower(t) == "binary";
-}
-
 // Decrypt the (Auth)EnvelopedData in `body` into the scratch file, then
 // read the signed entity it holds.
 Result<std::optional<detail::SignedMessage>> decrypt_body(CMS_ContentInfo* cms, const MessageSource& body, bool binary,
@@ -141,7 +129,7 @@ Result<std::optional<detail::SignedMessage>> unwrap(const MessageSource& message
     return signed_message;
   }
   MessageSource body = message.slice(outer.body_offset(), UINT64_MAX);
-  bool binary = binary_body(outer);
+  bool binary = detail::binary_body(outer);
   auto read = detail::read_cms_body(body, binary, scratch, what, v);
   if (!read) return std::unexpected(read.error());
   if (!*read) return std::nullopt;
