@@ -41,11 +41,12 @@ TokenInfo info_at(const store::Statement& st) {
 
 }  // namespace
 
-const char* to_string(Scope s) { return s == Scope::write ? "write" : "read"; }
+const char* to_string(Scope s) { return s == Scope::write ? "write" : s == Scope::send ? "send" : "read"; }
 
 std::optional<Scope> parse_scope(std::string_view text) {
   if (text == "read") return Scope::read;
   if (text == "write") return Scope::write;
+  if (text == "send") return Scope::send;
   return std::nullopt;
 }
 

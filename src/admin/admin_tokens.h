@@ -24,7 +24,9 @@
 
 namespace sm::admin {
 
-enum class Scope { read, write };
+// read: GET routes; write: every admin route; send: only POST /v1/messages,
+// as the [[application]] of the token's name (no admin route at all).
+enum class Scope { read, write, send };
 const char* to_string(Scope s);
 std::optional<Scope> parse_scope(std::string_view text);
 

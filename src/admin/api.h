@@ -1,6 +1,7 @@
 // api.h - the /v1 JSON routes of the admin listener that need a bearer
 // token (docs/api.md): the queue, the directory's status, receipts,
-// accounts, keys, the running config and the alerts. Read routes
+// accounts, keys, the running config and the alerts; and for
+// applications (send tokens) POST /v1/messages. Read routes
 // take a read or write token, POST and DELETE a write token; every write
 // is an audit entry (actor "api-token:NAME").
 //
@@ -61,6 +62,45 @@ struct DirectoryStatus {
   std::string health;       // the /healthz line (says STALE when it is)
 };
 
+// Secure pickup (api_pickup.cpp; the store is the gateway's, pickup/):
+// what is kept, and withdrawing one.
+struct PickupEntry {
+  std::string ref, sender, recipient, state;  // state: waiting, opened, revoked, expired
+  std::int64_t created = 0, expires = 0;      // unix seconds
+  std::uint64_t size = 0;
+};
+class PickupControl {
+ public:
+  virtual ~PickupControl() = default;
+  // Newest first; state "" for all.
+  virtual Result<std::vector<PickupEntry>> list(const std::string& state) = 0;
+  // Content and key deleted at once, the sender told by the gateway's next
+  // sweep. not_found; conflict when it is revoked or expired already.
+  virtual std::expected<PickupEntry, QueueRefusal> revoke(const std::string& ref, const std::string& by) = 0;
+};
+
+// POST /v1/messages (api_messages.cpp): a message an application hands in
+// over HTTP, and what became of it. The gateway runs it through the relay
+// listener's checks and processing as that [[application]].
+struct MessageSubmission {
+  std::string application;              // the send token's name
+  std::string client;                   // the HTTP client's address (trace field, logs)
+  std::string sender;                   // envelope sender
+  std::vector<std::string> recipients;  // envelope recipients
+  std::string message;                  // RFC 5322, CRLF
+  bool dry_run = false;                 // decide only: nothing is queued
+};
+struct SubmittedRecipient {
+  std::string address;
+  std::string decision;  // sealed, plain, pickup, held, returned, refused
+  std::string detail;    // the member; the rule and reason; a refusal's reply
+};
+struct SubmissionAnswer {
+  std::optional<Error> refusal;  // the whole message refused (its SMTP reply)
+  std::string queue_id;          // as "250 ... queued as ID" would say; "" for a dry run
+  std::vector<SubmittedRecipient> recipients;
+};
+
 struct ApiContext {
   TokenStore* tokens = nullptr;
   QueueControl* queue = nullptr;
@@ -77,6 +117,9 @@ struct ApiContext {
   // The self-test (/v1/selftest): its status document; start a run ("" or why not). Null: 503.
   std::function<nlohmann::json()> selftest_status;
   std::function<std::string()> selftest_run;
+  PickupControl* pickup = nullptr;  // /v1/pickup; null: 404 (no [pickup] on this gateway)
+  // POST /v1/messages; null: 503.
+  std::function<SubmissionAnswer(const MessageSubmission&)> submit;
 };
 
 // Adds the /v1 routes; ctx's pointers outlive the server.

@@ -69,8 +69,10 @@ std::optional<TokenInfo> authorize(const ApiContext& ctx, const HttpRequest& req
     *refused = api_error(401, "unknown or revoked token");
     return std::nullopt;
   }
-  if (scope == Scope::write && (*known)->scope != Scope::write) {
-    *refused = api_error(403, "token '" + (*known)->name + "' has read scope; this needs a write token");
+  const Scope has = (*known)->scope;
+  if (scope != has && (scope != Scope::read || has != Scope::write)) {
+    *refused = api_error(403, "token '" + (*known)->name + "' has " + to_string(has) + " scope; this needs a " +
+                                  to_string(scope) + " token");
     return std::nullopt;
   }
   return *known;

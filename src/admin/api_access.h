@@ -46,5 +46,7 @@ void register_account_routes(AdminServer& server, const ApiContext& ctx);
 void register_key_routes(AdminServer& server, const ApiContext& ctx);
 void register_config_routes(AdminServer& server, const ApiContext& ctx);
 void register_selftest_routes(AdminServer& server, const ApiContext& ctx);  // api_selftest.cpp
+void register_message_routes(AdminServer& server, const ApiContext& ctx);   // api_messages.cpp
+void register_pickup_routes(AdminServer& server, const ApiContext& ctx);    // api_pickup.cpp
 
 }  // namespace sm::admin

@@ -43,6 +43,8 @@ void register_api_routes(AdminServer& server, ApiContext ctx) {
   register_key_routes(server, ctx);
   register_config_routes(server, ctx);
   register_selftest_routes(server, ctx);
+  register_message_routes(server, ctx);
+  register_pickup_routes(server, ctx);
   server.handle("GET", "/v1/directory/status", [ctx](const HttpRequest& r) { return directory_status(ctx, r); });
   server.handle("GET", "/v1/alerts", [ctx](const HttpRequest& r) { return alerts(ctx, r); });
 }

@@ -94,6 +94,7 @@ WebResponse Console::handle(const WebRequest& request) {
     return r;
   }
   if (request.path.starts_with("/queue/")) return queue_action(request, session);
+  if (request.path.starts_with("/pickup/")) return pickup_action(request, session);
   return message(404, "Not found", "There is no such page.");
 }
 
@@ -109,6 +110,7 @@ WebResponse Console::show(const WebRequest& request, Session& session) {
   else if (path == "/receipts") page = console::receipts_page(ctx_);
   else if (path == "/keys") page = console::keys_page(ctx_);
   else if (path == "/audit") page = console::audit_page(ctx_);
+  else if (path == "/pickup") page = console::pickup_page(ctx_, session);
   else page = {404, "Not found", "<p>There is no such page. <a href=\"" + console::href("/") + "\">Go to the overview</a>.</p>\n"};
   std::string notice = std::exchange(session.notice, {});
   if (!notice.empty()) sessions_.update(session);
@@ -170,6 +172,26 @@ WebResponse Console::queue_action(const WebRequest& request, Session& session) {
   }
   sessions_.update(session);
   return WebResponse::redirect(console::href(back));
+}
+
+WebResponse Console::pickup_action(const WebRequest& request, Session& session) {
+  const std::string_view rest = std::string_view(request.path).substr(8);  // after "/pickup/"
+  const auto slash = rest.find('/');
+  if (!ctx_.pickup || slash == std::string_view::npos || rest.substr(slash) != "/revoke")
+    return message(404, "Not found", "There is no such action.");
+  const std::string ref(rest.substr(0, slash));
+  auto done = ctx_.pickup->revoke(ref, "by " + session.account + " in the console");
+  if (!done) {
+    log::warn("console: {} could not withdraw {}: {}", session.account, ref, done.error().text);
+    session.notice = "Not done: " + done.error().text;
+  } else {
+    log::info("console: {} withdrew pickup message {}", session.account, ref);
+    bool recorded = audited(session, "pickup.revoke", ref, nlohmann::json{{"recipient", done->recipient}}.dump());
+    session.notice = "Message " + ref + " withdrawn: its content and key are deleted; the sender is told." +
+                     std::string(recorded ? "" : " (The audit trail did not record it; see the gateway log.)");
+  }
+  sessions_.update(session);
+  return WebResponse::redirect(console::href("/pickup"));
 }
 
 bool Console::audited(const Session& session, const std::string& action, const std::string& object,

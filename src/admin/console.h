@@ -3,8 +3,8 @@
 // with an account of the auth store that was granted console access
 // (`securemail admin console grant`) and its TOTP code; an overview (mail
 // counters, queue by lane, failures, alerts), the queue browser with hold /
-// release / retry / delete / flush, the directory, receipts, keys and the
-// audit trail. Plain server-rendered HTML, no scripts.
+// release / retry / delete / flush, the directory, receipts, keys, the
+// audit trail and secure pickup (withdraw a message). Plain server-rendered HTML, no scripts.
 //
 // Transport-free like the self-service Site: WebRequest in, WebResponse
 // out. What only the running gateway knows comes through ConsoleContext
@@ -60,6 +60,7 @@ struct ConsoleContext {
   auth::AccountStore* accounts = nullptr;
   auth::Throttle* throttle = nullptr;      // the [auth] numbers
   QueueControl* queue = nullptr;
+  PickupControl* pickup = nullptr;         // null: no [pickup]
   std::function<std::vector<Alert>()> alerts;
   std::function<DirectoryStatus()> directory;
   std::function<Result<std::vector<KeyStatus>>()> keys;
@@ -81,6 +82,7 @@ class Console {
  private:
   WebResponse sign_in(const WebRequest& request, Session& session);
   WebResponse queue_action(const WebRequest& request, Session& session);
+  WebResponse pickup_action(const WebRequest& request, Session& session);
   WebResponse show(const WebRequest& request, Session& session);
   // Records a change (actor "console:NAME"); false (and logged) when refused.
   bool audited(const Session& session, const std::string& action, const std::string& object,

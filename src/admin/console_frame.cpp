@@ -15,8 +15,9 @@ namespace {
 struct NavItem {
   std::string_view path, label;
 };
-constexpr std::array<NavItem, 6> kNav = {NavItem{"/", "Overview"}, {"/queue", "Queue"}, {"/directory", "Directory"},
-                                         {"/receipts", "Receipts"}, {"/keys", "Keys"}, {"/audit", "Audit trail"}};
+constexpr std::array<NavItem, 7> kNav = {NavItem{"/", "Overview"}, {"/queue", "Queue"}, {"/directory", "Directory"},
+                                         {"/receipts", "Receipts"}, {"/keys", "Keys"}, {"/pickup", "Pickup"},
+                                         {"/audit", "Audit trail"}};
 
 bool current(std::string_view item, std::string_view path) {
   if (item == "/") return path == "/";

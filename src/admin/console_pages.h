@@ -37,6 +37,7 @@ Page directory_page(const ConsoleContext& ctx);
 Page receipts_page(const ConsoleContext& ctx);
 Page keys_page(const ConsoleContext& ctx);
 Page audit_page(const ConsoleContext& ctx);
+Page pickup_page(const ConsoleContext& ctx, const Session& session);  // console_pickup.cpp
 
 // Shared by the page files.
 std::string time_text(std::int64_t unix_seconds);  // "2026-12-04T15:20:00Z" (as the CLI), "-" for 0

@@ -137,6 +137,8 @@ AdminServer::AdminServer(std::function<Health()> health)
 
 AdminServer::~AdminServer() { stop(); }
 
+void AdminServer::accept_bodies_up_to(std::size_t octets) { server_->set_payload_max_length(octets); }
+
 void AdminServer::handle(std::string_view method, const std::string& pattern, HttpHandler handler) {
   auto adapter = [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
     try {

@@ -82,6 +82,10 @@ class AdminServer {
   // callable before listen(), from one thread at a time.
   std::string answer(std::string_view connection);
 
+  // Accept request bodies up to this size instead of kMaxRequestBody (POST
+  // /v1/messages carries whole messages). Call before listen().
+  void accept_bodies_up_to(std::size_t octets);
+
   // Bind host:port (port 0: the OS chooses); returns the bound port.
   Result<int> listen(const std::string& host, int port);
   void stop();

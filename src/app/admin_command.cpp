@@ -53,7 +53,12 @@ int audited(const config::Config& cfg, const std::string& what, const nlohmann::
 int create(const config::Config& cfg, const AdminArgs& args, admin::TokenStore& store) {
   auto scope = admin::parse_scope(args.scope);
   if (!scope) {
-    std::cerr << "securemail admin token create: --scope: use read or write, not '" << args.scope << "'\n";
+    std::cerr << "securemail admin token create: --scope: use read, write or send, not '" << args.scope << "'\n";
+    return 2;
+  }
+  if (*scope == admin::Scope::send && !cfg.application(args.name)) {
+    std::cerr << "securemail admin token create: a send token acts as the [[application]] of its name, and "
+              << cfg.source << " has no [[application]] named '" << args.name << "'\n";
     return 2;
   }
   auto token = store.create(args.name, *scope, static_cast<std::int64_t>(std::time(nullptr)));
@@ -196,7 +201,7 @@ void add_admin_command(CLI::App& app, std::function<int()>& action) {
   };
   auto* c = token->add_subcommand("create", "Create a token and print it once");
   c->add_option("--name", args->name, "Token name (letters, digits, . _ -)")->required();
-  c->add_option("--scope", args->scope, "read (GET routes) or write (all routes); default read");
+  c->add_option("--scope", args->scope, "read (GET routes), write (all admin routes) or send (POST /v1/messages as the [[application]] of this name); default read");
   c->callback([&action, with_store, args] {
     action = with_store([args](const config::Config& cfg, admin::TokenStore& s) { return create(cfg, *args, s); });
   });

@@ -3,7 +3,8 @@
 // own control socket, so they run on the event loop exactly as
 // `securemail queue hold|release|delete|flush` would (same checks, same
 // log lines). Also hands the routes the data folder (receipts, accounts,
-// keys), the running config, the TLS certificate and the alerts.
+// keys), the running config, the TLS certificate, the alerts, secure
+// pickup (pickup_control.h) and the message submission of applications.
 #include "gateway/admin_api_wiring.h"
 
 #include <ctime>
@@ -13,6 +14,7 @@
 #include "directory/directory.h"
 #include "gateway/directory_runtime.h"
 #include "gateway/control_socket.h"
+#include "gateway/pickup_control.h"
 
 namespace sm::gateway {
 namespace {
@@ -55,6 +57,7 @@ class GatewayQueue final : public admin::QueueControl {
 struct AdminApi::Parts {
   std::unique_ptr<admin::TokenStore> tokens;
   std::unique_ptr<GatewayQueue> queue;
+  std::unique_ptr<PickupFiles> pickup;  // with [pickup]
   std::function<admin::DirectoryStatus()> directory;
 };
 
@@ -62,6 +65,7 @@ AdminApi::AdminApi(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 AdminApi::~AdminApi() = default;
 
 admin::QueueControl& AdminApi::queue() { return *parts_->queue; }
+admin::PickupControl* AdminApi::pickup() { return parts_->pickup.get(); }
 std::function<admin::DirectoryStatus()> AdminApi::directory_status() const { return parts_->directory; }
 
 Result<std::unique_ptr<AdminApi>> AdminApi::attach(const config::Config& config, queue::Spool& spool,
@@ -76,6 +80,10 @@ Result<std::unique_ptr<AdminApi>> AdminApi::attach(const config::Config& config,
   admin::ApiContext ctx;
   ctx.tokens = parts->tokens.get();
   ctx.queue = parts->queue.get();
+  if (config.pickup.enabled()) {
+    parts->pickup = std::make_unique<PickupFiles>(config.data_dir);
+    ctx.pickup = parts->pickup.get();
+  }
   ctx.trail = std::move(trail);
   ctx.now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
   ctx.directory = [&directory, feed = config.directory.feed.str()] {
@@ -96,6 +104,8 @@ Result<std::unique_ptr<AdminApi>> AdminApi::attach(const config::Config& config,
   ctx.alerts = std::move(sources.alerts);
   ctx.selftest_status = std::move(sources.selftest_status);
   ctx.selftest_run = std::move(sources.selftest_run);
+  ctx.submit = std::move(sources.submit);
+  if (!config.applications.empty()) server.accept_bodies_up_to(config.limits.max_message_size / 3 * 4 + (1u << 20));
   parts->directory = ctx.directory;
   admin::register_api_routes(server, std::move(ctx));
   return std::unique_ptr<AdminApi>(new AdminApi(std::move(parts)));

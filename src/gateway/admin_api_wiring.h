@@ -30,6 +30,9 @@ struct AdminApiSources {
   std::function<std::vector<admin::Alert>()> alerts;  // Operations::current_alerts()
   std::function<nlohmann::json()> selftest_status;   // SelfTest::status() (/v1/selftest)
   std::function<std::string()> selftest_run;         // SelfTest::request_run()
+  // POST /v1/messages (api_submission.h); with [[application]]s, bodies up
+  // to the message size limit (base64 in JSON) are accepted.
+  std::function<admin::SubmissionAnswer(const admin::MessageSubmission&)> submit;
 };
 
 // Owns what the routes use; keep it alive until the admin server stops.
@@ -44,6 +47,7 @@ class AdminApi {
 
   // The live queue and directory status the /v1 routes use (the console uses them too).
   admin::QueueControl& queue();
+  admin::PickupControl* pickup();  // null without [pickup]
   std::function<admin::DirectoryStatus()> directory_status() const;
 
  private:

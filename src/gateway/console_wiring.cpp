@@ -83,6 +83,7 @@ Result<std::unique_ptr<ConsoleWiring>> ConsoleWiring::attach(const config::Confi
   ctx.accounts = parts->accounts.get();
   ctx.throttle = &parts->throttle;
   ctx.queue = &api.queue();
+  ctx.pickup = api.pickup();
   ctx.alerts = [&operations] { return operations.current_alerts(); };
   ctx.directory = api.directory_status();
   ctx.keys = [data = config.data_dir, tls_cert] { return key_statuses(data, tls_cert); };

@@ -54,6 +54,9 @@ json lookup_view(const directory::Directory& directory, std::string_view query) 
           {"domain", domain},
           {"serial", directory.serial()},
           {"found", m != nullptr},
+          // What the gateway does with mail to it unless a policy rule says
+          // otherwise (POST /v1/messages with dry_run asks for one message).
+          {"sealed", m != nullptr && m->status == directory::Status::active},
           {"member", m ? json::parse(directory::member_json(*m)) : json()}};
 }
 

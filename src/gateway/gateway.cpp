@@ -21,6 +21,7 @@
 #include "gateway/facility_listeners.h"
 #include "gateway/test_agent.h"
 #include "gateway/admin_api_wiring.h"
+#include "gateway/api_submission.h"
 #include "gateway/console_wiring.h"
 #include "gateway/control_socket.h"
 #include "gateway/bouncer.h"
@@ -274,7 +275,10 @@ int run(const config::Config& config, const StartupHooks& hooks) {
   operations.register_routes(admin_server);
   auto admin_api = AdminApi::attach(config, **spool, **directory, records->trail, admin_server,  // /v1 with tokens
                                     {cert, [&operations] { return operations.current_alerts(); },
-                                     [&selftest] { return selftest.status(); }, [&selftest] { return selftest.request_run(); }});
+                                     [&selftest] { return selftest.status(); }, [&selftest] { return selftest.request_run(); },
+                                     [&config, &receiver, &io](const admin::MessageSubmission& s) {
+                                       return submit_message(config, receiver, io.get_executor(), s);
+                                     }});
   if (!admin_api) return log::error("admin API: {}", admin_api.error().text), 1;
   auto console = ConsoleWiring::attach(config, cert, **admin_api, operations, records->trail, admin_server);  // /console
   if (!console) return log::error("console: {}", console.error().text), 1;

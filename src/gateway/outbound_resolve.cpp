@@ -12,6 +12,7 @@
 #include "gateway/sender_binding.h"
 #include "mime/dsn.h"
 #include "mime/header.h"
+#include "smime/unwrap.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -90,6 +91,21 @@ struct Outgoing {
   }
 };
 
+// Mail encrypted to our own certificate, opened: only an application may
+// hand it in. nullopt for anything else (plain, signed, encrypted to others).
+Result<std::optional<std::string>> open_for_us(const Pipeline& p, const OutboundMessage& m, const std::string& id,
+                                               const std::string& message) {
+  if (!p.trust.keys || p.trust.keys->empty()) return std::nullopt;
+  auto unwrapped = smime::unwrap_for_us(message, p.trust.keys->identities(), p.config.data_dir);
+  if (!unwrapped) return std::unexpected(unwrapped.error());
+  if (unwrapped->state != smime::Unwrapped::State::opened) return std::nullopt;
+  if (!m.application)
+    return fail(550, "5.7.1", "mail encrypted to this gateway is taken only from a configured application ([[application]])");
+  log::info("{}: application {}: opened ({}, key {})", id, m.application->name, unwrapped->encryption,
+            unwrapped->key_id);
+  return std::move(unwrapped->message);
+}
+
 }  // namespace
 
 mail::Envelope subset(const mail::Envelope& env, const std::vector<std::size_t>& recipients) {
@@ -138,10 +154,21 @@ Result<Resolution> resolve_outbound(const Pipeline& p, const OutboundMessage& m,
   const auto& env = m.env;
   auto message = received.text();
   if (!message) return std::unexpected(message.error());
-  if (m.check_from) {
+  auto opened = open_for_us(p, m, id, *message);
+  if (!opened) {
+    log::warn("{}: refused: {}", id, opened.error().text);
+    return std::unexpected(opened.error());
+  }
+  if (*opened) {
+    message = std::move(**opened);
+    received.file.reset();  // the queue file holds what was encrypted: never sent on as it is
+  }
+  if (m.check_from || m.application) {
     auto from = single_from_address(*message);
     if (!from) return std::unexpected(from.error());
-    if (auto ok = check_sender_domain(p.config, m.client, "From:", *from); !ok) {
+    auto ok = m.application ? check_application_sender(*m.application, "From:", *from)
+                            : check_sender_domain(p.config, m.client, "From:", *from);
+    if (!ok) {
       log::warn("{}: refused: {}", id, ok.error().text);
       return std::unexpected(ok.error());
     }
@@ -156,6 +183,14 @@ Result<Resolution> resolve_outbound(const Pipeline& p, const OutboundMessage& m,
   PolicyPlan plan = plan_verdicts(directory, env, decided->rcpts, verdicts);
   for (std::size_t i = 0; i < env.recipients.size(); ++i)
     log::info("{}: {}", id, describe_verdict(env.recipients[i].address, verdicts[i]));
+  if (m.decisions) {
+    m.decisions->recipients = decisions_of(plan, env, verdicts);
+    if (m.decisions->dry_run) {
+      Resolution res;
+      res.dropped_id = id;
+      return res;
+    }
+  }
   if (plan.all_refused()) {
     const auto& v = verdicts[plan.refused.front()];
     return fail(v.code, v.status, v.reason);

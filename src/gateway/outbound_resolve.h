@@ -1,6 +1,8 @@
 // outbound_resolve.h - what DATA on an outbound listener (relay,
 // submission, submissions) resolves to, on the crypto pool, before the 250:
-// the From: of a bound relay client checked, the message scanned and
+// mail an [[application]] encrypted to our own certificate opened (only
+// from an application), the From: of an application or a bound relay
+// client checked, the message scanned and
 // decided per recipient (policy_step.h), the journal and interception
 // copies (taps.h, with the message as received), then the copies:
 //   - sealed, one per member gateway, with SecureMail-Marking inside the
@@ -43,11 +45,28 @@ mail::Envelope subset(const mail::Envelope& env, const std::vector<std::size_t>&
 Result<std::unique_ptr<queue::SpoolWriter>> new_copy(queue::Spool& spool, const mail::Envelope& env,
                                                      std::string_view bytes);
 
+// What policy decided for each recipient (POST /v1/messages answers with
+// it): filled by resolve_outbound when the caller asks.
+struct RecipientDecision {
+  std::string address;
+  std::string decision;  // "sealed", "plain", "pickup", "held", "returned", "refused"
+  std::string detail;    // sealed: the member id; otherwise the rule, and the reason when there is one
+};
+struct Decisions {
+  bool dry_run = false;  // decide only: nothing is sealed or queued
+  std::vector<RecipientDecision> recipients;
+};
+
 struct OutboundMessage {
   mail::Envelope env;                               // as received, every recipient; id: the Received: queue id
   policy::MessageFacts facts;                       // the envelope side (envelope_facts)
   const config::Config::RelayClient* client = nullptr;  // a bound relay client
   bool check_from = false;                          // check its From: domain
+  // An [[application]] (relay listener or admin API): its From: must be one
+  // of its senders, and only it may hand in mail encrypted to our own
+  // certificate (opened here before policy).
+  const config::Config::Application* application = nullptr;
+  std::shared_ptr<Decisions> decisions;             // filled when set
 };
 
 Result<Resolution> resolve_outbound(const Pipeline& p, const OutboundMessage& m, Received received);

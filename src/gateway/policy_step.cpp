@@ -1,6 +1,8 @@
 // policy_step.cpp - facts, verdicts and the plan they make (policy_step.h).
 #include "gateway/policy_step.h"
 
+#include "gateway/outbound_resolve.h"
+
 #include <algorithm>
 
 #include "audit/appender.h"
@@ -88,6 +90,30 @@ PolicyPlan plan_verdicts(std::shared_ptr<const directory::Directory> directory, 
                      env.client_address, {{"rule", v.rule.empty() ? "default" : v.rule}, {"queue_id", env.id}}});
   }
   return plan;
+}
+
+std::vector<RecipientDecision> decisions_of(const PolicyPlan& plan, const mail::Envelope& env,
+                                            const std::vector<policy::Verdict>& verdicts) {
+  std::vector<RecipientDecision> out;
+  for (std::size_t i = 0; i < env.recipients.size(); ++i) {
+    const auto& v = verdicts.at(i);
+    std::string detail = "rule " + (v.rule.empty() ? std::string("default") : v.rule);
+    if (!v.reason.empty()) detail += ": " + v.reason;
+    out.push_back({env.recipients[i].address, "", detail});
+  }
+  auto mark = [&](const std::vector<std::size_t>& recipients, const char* what) {
+    for (auto i : recipients) out.at(i).decision = what;
+  };
+  for (const auto& group : plan.outbound.sealed)
+    for (auto i : group.recipients) out.at(i) = {env.recipients[i].address, "sealed", "member " + group.member->id};
+  mark(plan.outbound.plain, "plain");
+  mark(plan.released, "plain");
+  mark(plan.held, "held");
+  mark(plan.pickup, "pickup");
+  mark(plan.returned, "returned");
+  mark(plan.refused, "refused");
+  mark(plan.outbound.suspended, "refused");
+  return out;
 }
 
 std::string describe_verdict(const std::string& address, const policy::Verdict& verdict) {

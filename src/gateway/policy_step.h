@@ -61,6 +61,12 @@ struct PolicyPlan {
 PolicyPlan plan_verdicts(std::shared_ptr<const directory::Directory> directory, const mail::Envelope& env,
                          const std::vector<policy::RecipientFacts>& rcpts, std::vector<policy::Verdict>& verdicts);
 
+struct RecipientDecision;  // outbound_resolve.h
+// Each recipient's place in the plan, in env's order: sealed (for which
+// member), plain (released ones too), pickup, held, returned or refused.
+std::vector<RecipientDecision> decisions_of(const PolicyPlan& plan, const mail::Envelope& env,
+                                            const std::vector<policy::Verdict>& verdicts);
+
 // One log line for a verdict, without the queue id: "to=<x>: policy seal
 // (rule default): step; step".
 std::string describe_verdict(const std::string& address, const policy::Verdict& verdict);

@@ -222,6 +222,8 @@ Result<void> Receiver::on_mail(const smtp::SessionInfo& session, const mail::Env
     if (auto refused = failures_.blocked(failure_client(session))) return std::unexpected(*refused);
     return {};
   }
+  if (const auto* app = identify_application(config_, session.peer_address, session.peer_cert_sha256))
+    return check_application_sender(*app, "sender", env.sender);
   if (config_.relay_clients.empty()) return {};
   const auto* client = identify_relay_client(config_, session.peer_address, session.peer_cert_sha256);
   return check_sender_domain(config_, client, "sender", env.sender);
@@ -252,6 +254,13 @@ asio::awaitable<Result<void>> Receiver::verify_rcpt(const smtp::SessionInfo& ses
 
 Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::SessionInfo& session,
                                                              const mail::Envelope& env) {
+  return make_sink(session, env, nullptr, nullptr);
+}
+
+Result<std::unique_ptr<smtp::MessageSink>> Receiver::make_sink(const smtp::SessionInfo& session,
+                                                               const mail::Envelope& env,
+                                                               const config::Config::Application* api_app,
+                                                               std::shared_ptr<Decisions> decisions) {
   // Outbound: every message is decided by policy after DATA (the marking
   // may refuse plain mail too), so the received file is only reused when
   // it turns out to be the one plain copy (outbound_resolve.h).
@@ -271,11 +280,15 @@ Result<std::unique_ptr<smtp::MessageSink>> Receiver::on_data(const smtp::Session
   std::string received_field = mime::received_header(trace);
 
   QueueSink::Resolve resolve;
-  const auto* client = relay_client ? identify_relay_client(config_, session.peer_address, session.peer_cert_sha256)
-                                    : nullptr;
-  bool check_from = relay_client;
+  const auto* app = session.listener != "relay" ? nullptr
+                    : api_app ? api_app
+                              : identify_application(config_, session.peer_address, session.peer_cert_sha256);
+  const auto* client = relay_client && !app
+                           ? identify_relay_client(config_, session.peer_address, session.peer_cert_sha256)
+                           : nullptr;
+  bool check_from = relay_client && !app;
   if (relay) {
-    OutboundMessage m{env, envelope_facts(config_, session, env), client, check_from};
+    OutboundMessage m{env, envelope_facts(config_, session, env), client, check_from, app, decisions};
     m.env.id = stored.id;
     resolve = [this, m = std::move(m)](Received received) {
       return resolve_outbound({config_, spool_, trust_, failures_, *policy_}, m, std::move(received));

@@ -45,6 +45,7 @@ struct InboundOutcome;  // inbound.h
 class PolicyStep;
 struct Resolution;      // queue_sink.h
 class StrongHolds;
+struct Decisions;       // outbound_resolve.h
 class TestAgent;
 class FacilityReplies;
 
@@ -97,10 +98,24 @@ class Receiver : public smtp::TransactionHandler {
   // directory lists)? The inbound listener keeps connections for those.
   bool member_session(const smtp::SessionInfo& session) const;
 
+  // DATA as the relay listener takes it from this application, filling
+  // decisions (POST /v1/messages: api_submission.h).
+  Result<std::unique_ptr<smtp::MessageSink>> application_sink(const smtp::SessionInfo& session,
+                                                              const mail::Envelope& env,
+                                                              const config::Config::Application& app,
+                                                              std::shared_ptr<Decisions> decisions) {
+    return make_sink(session, env, &app, std::move(decisions));
+  }
+
   // The check verify_rcpt uses (local_recipients.h); null: every recipient taken.
   void check_recipients_with(delivery::RecipientCheck* check) { recipients_ = check; }
 
  private:
+  // api_app: the application the admin API names (else identified by
+  // address on the relay listener); decisions: filled when set.
+  Result<std::unique_ptr<smtp::MessageSink>> make_sink(const smtp::SessionInfo& session, const mail::Envelope& env,
+                                                       const config::Config::Application* api_app,
+                                                       std::shared_ptr<Decisions> decisions);
   std::shared_ptr<const directory::Directory> directory() const;
   // Who a sealed failure is counted against: the member gateway the TLS
   // client certificate names, else the IP address.

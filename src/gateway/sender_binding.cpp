@@ -1,5 +1,5 @@
-// sender_binding.cpp - which [[relay_client]] is connecting, and whether
-// it may send as a domain (see sender_binding.h).
+// sender_binding.cpp - which [[relay_client]] or [[application]] is
+// connecting, and whether it may send as an address (see sender_binding.h).
 //
 // The config loader has already normalised every network, fingerprint and
 // domain and made sure no two clients share one, so matching here is plain
@@ -38,26 +38,26 @@ std::string for_reply(std::string_view address) {
 
 }  // namespace
 
-const RelayClient* identify_relay_client(const config::Config& config, std::string_view peer_address,
-                                         std::string_view peer_cert_sha256) {
-  if (!peer_cert_sha256.empty()) {
-    std::string fingerprint = plain_hex(peer_cert_sha256);
-    for (const auto& client : config.relay_clients)
-      if (listed(client.certificates, fingerprint)) return &client;
-  }
+bool lists_certificate(const std::vector<std::string>& certificates, std::string_view peer_cert_sha256) {
+  return !peer_cert_sha256.empty() && listed(certificates, plain_hex(peer_cert_sha256));
+}
+
+int network_prefix(const std::vector<std::string>& networks, std::string_view peer_address) {
   auto address = config::parse_ip_address(peer_address);
-  if (!address) return nullptr;
-  const RelayClient* best = nullptr;
-  int best_prefix = -1;
-  for (const auto& client : config.relay_clients)
-    for (const auto& text : client.networks) {
-      auto network = config::parse_network(text);  // normalised by the loader: always parses
-      if (network && network->contains(*address) && static_cast<int>(network->prefix) > best_prefix) {
-        best = &client;
-        best_prefix = static_cast<int>(network->prefix);
-      }
-    }
+  if (!address) return -1;
+  int best = -1;
+  for (const auto& text : networks) {
+    auto network = config::parse_network(text);  // normalised by the loader: always parses
+    if (network && network->contains(*address)) best = std::max(best, static_cast<int>(network->prefix));
+  }
   return best;
+}
+
+Result<void> check_application_sender(const config::Config::Application& app, std::string_view what,
+                                      std::string_view address) {
+  if (app.may_send_as(address)) return {};
+  const std::string subject = std::string(what) + " <" + for_reply(address) + ">: ";
+  return fail(550, "5.7.1", subject + "application " + app.name + " may not send as this address (its senders)");
 }
 
 Result<void> check_sender_domain(const config::Config& config, const RelayClient* client, std::string_view what,

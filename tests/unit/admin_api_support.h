@@ -20,6 +20,7 @@ inline ApiReply ask_api(sm::admin::AdminServer& server, const std::string& metho
                         const std::string& token = "", const std::string& body = "") {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n";
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  if (!body.empty()) req += "Content-Type: application/json\r\n";
   if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   std::string out = server.answer(req + "\r\n" + body);
   ApiReply r;

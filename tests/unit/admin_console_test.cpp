@@ -10,6 +10,7 @@
 
 #include <ctime>
 
+#include "admin_fake_pickup.h"
 #include "admin_fake_queue.h"
 #include "audit/audit.h"
 #include "auth_test_support.h"
@@ -53,6 +54,7 @@ class Console : public auth::test::StoreTest {
     throttle_ = std::make_unique<auth::Throttle>(limits());
     ctx.throttle = throttle_.get();
     ctx.queue = &queue_;
+    ctx.pickup = &pickup_;
     ctx.alerts = [] {
       return std::vector<admin::Alert>{{"certificate-expiring", admin::Severity::warning, 1,
                                         "tls expires in 4 days <soon>"}};
@@ -107,6 +109,7 @@ class Console : public auth::test::StoreTest {
   std::unique_ptr<admin::TokenStore> access_;
   std::shared_ptr<audit::AuditTrail> trail_;
   test_support::FakeQueue queue_;
+  test_support::FakePickup pickup_;
   virtual auth::ThrottleLimits limits() { return {.account_delay_after = 50, .account_lock = 60}; }
   std::unique_ptr<auth::Throttle> throttle_;
   std::unique_ptr<admin::Console> console_;
@@ -346,3 +349,27 @@ TEST(ConsoleAccess, GrantRevokeAndList) {
 }
 
 }  // namespace
+
+TEST_F(Console, SecurePickupListsAndWithdrawsAudited) {
+  admin::Session s = signed_in();
+  pickup_.rows[0].recipient = "<b>bob</b>@example.org";
+  WebResponse page = get(s, "/pickup");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("&lt;b&gt;bob&lt;/b&gt;@example.org"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("action=\"/console/pickup/P-AAAA-BBBB-CCCC/revoke\""), std::string::npos);
+  EXPECT_EQ(page.body.find("/console/pickup/P-DDDD-EEEE-FFFF/revoke"), std::string::npos) << "revoked already: no button";
+  EXPECT_EQ(post(s, "/pickup/P-AAAA-BBBB-CCCC/revoke", "not the token").status, 403);
+  EXPECT_TRUE(pickup_.revoked.empty());
+  WebResponse done = post(s, "/pickup/P-AAAA-BBBB-CCCC/revoke", s.csrf);
+  EXPECT_EQ(done.location, "/console/pickup");
+  ASSERT_EQ(pickup_.revoked.size(), 1u);
+  EXPECT_EQ(pickup_.revoked[0].second, "by alice in the console");
+  EXPECT_EQ(entries().back().actor, "console:alice");
+  EXPECT_EQ(entries().back().action, "pickup.revoke");
+  EXPECT_NE(get(s, "/pickup").body.find("Message P-AAAA-BBBB-CCCC withdrawn"), std::string::npos);
+  std::size_t before = entries().size();
+  post(s, "/pickup/P-AAAA-BBBB-CCCC/revoke", s.csrf);
+  EXPECT_NE(get(s, "/pickup").body.find("Not done: P-AAAA-BBBB-CCCC is revoked already"), std::string::npos);
+  EXPECT_EQ(entries().size(), before);
+  EXPECT_EQ(post(s, "/pickup/P-AAAA-BBBB-CCCC/delete", s.csrf).status, 404);
+}

@@ -64,8 +64,10 @@ TEST(DirectoryLookupJson, MemberAndNonMember) {
   EXPECT_EQ(j["found"], true);
   EXPECT_EQ(j["member"]["id"], "a");
   EXPECT_EQ(j["member"]["organisation"], "Org A");
+  EXPECT_EQ(j["sealed"], j["member"]["status"] == "active");
   j = json::parse(lookup_json(*dir, "nobody.example"));
   EXPECT_EQ(j["found"], false);
+  EXPECT_EQ(j["sealed"], false);
   EXPECT_TRUE(j["member"].is_null());
 }
 

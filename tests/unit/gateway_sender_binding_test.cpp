@@ -130,3 +130,29 @@ TEST(SenderBinding, ReplyTextCarriesNoControlCharacters) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().text.find_first_of("\r\n"), std::string::npos) << r.error().text;
 }
+
+TEST(SenderBinding, AnApplicationIsMatchedBeforeRelayClientsAndKeptToItsSenders) {
+  auto c = config::load_string(R"(
+domain = "acme.example"
+[[relay_client]]
+name = "acme"
+networks = ["10.0.0.0/8"]
+domains = ["acme.example"]
+[[application]]
+name = "billing"
+networks = ["10.0.5.7"]
+senders = ["invoices@acme.example"]
+)", "config.toml");
+  ASSERT_TRUE(c) << c.error();
+  const auto* app = gateway::identify_application(*c, "10.0.5.7", "");
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->name, "billing");
+  EXPECT_EQ(gateway::identify_application(*c, "10.0.5.8", ""), nullptr) << "the rest of 10/8 is the relay client";
+  EXPECT_EQ(name_of(identify_relay_client(*c, "10.0.5.8", "")), "acme");
+  EXPECT_TRUE(gateway::check_application_sender(*app, "sender", "Invoices@Acme.Example"));
+  auto refused = gateway::check_application_sender(*app, "From:", "ceo@acme.example");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reply(),
+            "550 5.7.1 From: <ceo@acme.example>: application billing may not send as this address (its senders)");
+  EXPECT_FALSE(gateway::check_application_sender(*app, "sender", "")) << "an application sends no bounces";
+}

@@ -1,0 +1,47 @@
+// compose.h - a new message from its parts, for what hands the gateway
+// content without writing MIME itself: an application through the admin
+// API (POST /v1/messages), a pickup reply. Text is UTF-8; the result is
+// CRLF, 7-bit clean (quoted-printable text, base64 attachments, RFC 2047
+// header words, RFC 2231 file names), so it passes any relay unchanged.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/error.h"
+
+namespace sm::mime {
+
+struct Attachment {
+  std::string filename;      // shown to the reader; path parts are cut off
+  std::string content_type;  // "application/pdf"; empty: application/octet-stream
+  std::string content;       // the octets
+};
+
+struct Composition {
+  std::string from;              // addr-spec, lower or mixed case
+  std::string from_name;         // optional display name (UTF-8)
+  std::vector<std::string> to, cc;  // addr-specs; at least one of them
+  std::string subject;           // UTF-8
+  std::string text;              // UTF-8 body, any line ends
+  std::vector<Attachment> attachments;
+  std::vector<std::string> extra;  // "Name: value" fields added as they are (one line each)
+  std::int64_t date = 0;           // unix seconds; 0: now
+};
+
+// The whole message. 550 5.1.3 naming an address that is not local@domain
+// (dot-atom local part, a domain name), 550 5.6.0 for a From without an
+// address or a message without any To/Cc, text that is not UTF-8, or an
+// extra field that is not one "Name: value" line.
+Result<std::string> compose(const Composition& c);
+
+// A header field value: controls become spaces; ASCII as it is, otherwise
+// RFC 2047 B-encoded UTF-8 words of whole characters.
+std::string header_words(std::string_view text);
+
+// Whether text is well-formed UTF-8.
+bool valid_utf8(std::string_view text);
+
+}  // namespace sm::mime
