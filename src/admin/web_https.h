@@ -37,6 +37,12 @@ struct WebRequest {
   std::string session_id;                 // from the session cookie, "" when none
   std::map<std::string, std::string> form;  // application/x-www-form-urlencoded body
   std::map<std::string, std::string> query;  // a GET's query parameters (filters; never secrets)
+  // A file of a multipart/form-data POST (its text fields are in `form`);
+  // only listeners that allow a larger body (set_max_body) receive them.
+  struct Upload {
+    std::string field, filename, content_type, content;
+  };
+  std::vector<Upload> files;
 
   // A form value, "" when absent.
   std::string value(std::string_view name) const;
@@ -100,11 +106,20 @@ class HttpsListener {
   // What the access and error logs show of a request's path (pickup: the
   // link token never reaches a log). Set before listen().
   void set_log_path(std::function<std::string(const std::string&)> shown) { log_path_ = std::move(shown); }
+  // Accept request bodies up to `octets` (default 16 KiB: forms only), and
+  // answer a larger one 413 with `too_large` (HTML) without reading it.
+  // Set before listen().
+  void set_max_body(std::size_t octets, std::string too_large) {
+    max_body_ = octets;
+    too_large_ = std::move(too_large);
+  }
 
  private:
   std::string name_, cookie_;
   WebHandler handler_;
   std::function<std::string(const std::string&)> log_path_ = [](const std::string& path) { return path; };
+  std::size_t max_body_ = 16 * 1024;
+  std::string too_large_;
   std::unique_ptr<httplib::SSLServer> server_;
   ListenThread thread_;
 };
