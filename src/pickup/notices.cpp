@@ -59,7 +59,11 @@ std::string message_id(std::string_view domain, std::int64_t now) {
 std::string notification_mail(const Pickup& p, const std::string& token, const std::string& subject,
                               const NoticeContext& c) {
   std::string body;
-  body += p.sender + " of " + p.from_domain + " sent you a secure message.\r\n";
+  // A reply from another pickup page (reply-all) comes from outside: it came
+  // through the member's gateway, it is not the member's.
+  const bool ours = p.sender.size() > p.from_domain.size() && p.sender.ends_with("@" + p.from_domain);
+  body += p.sender + (ours ? " of " + p.from_domain + " sent you a secure message.\r\n"
+                           : " sent you a secure message through the secure gateway of " + p.from_domain + ".\r\n");
   if (!subject.empty()) body += "Subject: " + header_value(subject) + "\r\n";
   body += "\r\nRead it here, until " + utc_time(p.expires) + ":\r\n\r\n  " + c.public_url + "p/" + token + "\r\n\r\n";
   body += "The page sends a one-time sign-in code to this address. We never ask for\r\n"

@@ -35,7 +35,7 @@ std::string reply_section(const ReplyForm& r, std::string_view csrf) {
     return out + "<p>The most replies this page sends for one message (" + std::to_string(kMaxReplies) +
            ") have been sent. To write again, use your own mail.</p>\n</section>\n";
   out += "<p>Your reply goes securely through the sender's gateway to " + html::escape(r.to) +
-         ", from your address.</p>\n";
+         ", from your address " + html::escape(r.from) + ".</p>\n";
   out += "<form method=\"post\" action=\"/read/reply\" enctype=\"multipart/form-data\">\n";
   out += "<input type=\"hidden\" name=\"csrf\" value=\"" + html::escape(csrf) + "\">\n";
   out += "<label for=\"reply\">Your reply</label>\n";

@@ -37,6 +37,7 @@ std::string code_page(const Landing& l, std::string_view link, std::string_view 
 // when offered. Not shown when replies are off.
 struct ReplyForm {
   bool shown = false;
+  std::string from;                // the recipient's address (the reply's From:)
   std::string to;                  // the original sender
   std::vector<std::string> all;    // the others reply-all adds; empty: no reply-all
   bool limit_reached = false;      // kMaxReplies sent: said instead of the form

@@ -32,6 +32,7 @@ ReplyForm Site::reply_form(const Pickup& p, const MessageView& view) {
   if (options_.replies == Replies::none) return f;
   Participants who = participants(view, p.sender, p.recipient);
   f.shown = !who.sender.empty();
+  f.from = p.recipient;
   f.to = who.sender;
   if (options_.replies == Replies::all) f.all = who.others;
   f.limit_reached = replies_sent(p) >= kMaxReplies;

@@ -41,32 +41,37 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def pickup_gateway(gateway_factory, sink):
+def start_pickup_gateway(gateway_factory, sink, pickup_keys='reply_max_size = "100K"\n'):
     port = free_port()
     gw = gateway_factory()
     gw.write_config(
         '[listen]\nrelay = "127.0.0.1:0"\n'
         f'[routes]\n"example.org" = "smtp://127.0.0.1:{sink.port}"\n'
         '[queue]\nmin_backoff = "1s"\nscan_interval = "1s"\n'
-        f'[pickup]\nlisten = "127.0.0.1:{port}"\npublic_url = "https://localhost:{port}/"\n'
-        'reply_max_size = "100K"\n'
+        f'[pickup]\nlisten = "127.0.0.1:{port}"\npublic_url = "https://localhost:{port}/"\n' + pickup_keys +
         '[[policy.rule]]\nname = "outside"\nto = ["*@example.org"]\ndecision = "pickup"\n')
     gw.start()
     gw.pickup_port = port
     return gw
 
 
-def send_secure(gw, to="bob@example.org", subject="Merger terms"):
+@pytest.fixture
+def pickup_gateway(gateway_factory, sink):
+    return start_pickup_gateway(gateway_factory, sink)
+
+
+def send_secure(gw, to="bob@example.org", subject="Merger terms", cc=None):
     m = EmailMessage()
     m["From"] = "alice@b.example"
     m["To"] = to
+    if cc:
+        m["Cc"] = cc
     m["Subject"] = subject
     m["Message-ID"] = "<merger-terms.1@b.example>"
     m.set_content("The price is 42 million.\n" + "A-long-line-without-spaces-" * 12 + "\n")
     m.add_attachment(b"%PDF-1.4\nterm sheet\n", maintype="application", subtype="pdf", filename="terms.pdf")
     with smtplib.SMTP(*gw.addr("relay"), timeout=30) as s:
-        s.send_message(m, from_addr="alice@b.example", to_addrs=[to])
+        s.send_message(m, from_addr="alice@b.example", to_addrs=[to] + ([cc] if cc else []))
 
 
 def mail_to(sink, address):
@@ -309,3 +314,35 @@ def test_the_recipient_replies_with_an_attachment(pickup_gateway, sink, browser,
     assert token not in gw.log_text()
     if AXE.exists():
         assert not problems, problems
+
+
+def test_reply_all_holds_the_copy_for_an_outside_participant(gateway_factory, sink):
+    """[pickup] replies = "all": bob signs in (over plain HTTPS, no browser)
+    and replies to all; alice (ours) gets it in her mailbox, carol (outside)
+    gets a new pickup notification for it, never the reply itself."""
+    gw = start_pickup_gateway(gateway_factory, sink, 'replies = "all"\n')
+    send_secure(gw, cc="carol@example.org")
+    _, token = notified_token(gw, sink)
+    assert wait_for(lambda: mail_to(sink, "carol@example.org"), timeout=30)
+    status, headers, body = https(gw, "GET", "/p/" + token)
+    cookie = headers["Set-Cookie"].split(";")[0]
+    csrf = re.search(rb'name="csrf" value="([0-9a-f]+)"', body).group(1).decode()
+    assert https(gw, "POST", "/p/" + token, cookie=cookie, body={"csrf": csrf})[0] == 200
+    assert wait_for(lambda: len(mail_to(sink, "bob@example.org")) == 2, timeout=30)
+    code = re.search(r"is\r?\n\r?\n  (\d{4}) (\d{4})", mail_to(sink, "bob@example.org")[1]["data"].decode())
+    status, headers, _ = https(gw, "POST", f"/p/{token}/sign-in", cookie=cookie,
+                               body={"csrf": csrf, "code": code.group(1) + code.group(2)})
+    assert status == 303
+    cookie = headers["Set-Cookie"].split(";")[0]
+    status, _, body = https(gw, "GET", "/read", cookie=cookie)
+    assert b'name="all" value="yes"' in body and b"also carol@example.org" in body, body
+    csrf = re.search(rb'name="csrf" value="([0-9a-f]+)"', body).group(1).decode()
+    status, body = post_multipart(gw, "/read/reply", cookie, {"csrf": csrf, "reply": "To you both.", "all": "yes"}, {})
+    assert status == 200 and b"Reply sent" in body, body
+    # Ours: delivered to the organisation. Carol: a second notification, from the gateway, not the reply.
+    assert wait_for(lambda: [x for x in mailbox(gw) if b"To you both." in x], timeout=30), gw.log_text()[-3000:]
+    assert wait_for(lambda: len(mail_to(sink, "carol@example.org")) == 2, timeout=30), gw.log_text()[-3000:]
+    second = mail_to(sink, "carol@example.org")[1]["data"].decode()
+    assert "bob@example.org sent you a secure message through the secure gateway of b.example." in second, second
+    assert "To you both." not in second and LINK.search(second)
+    assert not [m for m in sink.messages if b"To you both." in m["data"]], "never plain to an outside participant"

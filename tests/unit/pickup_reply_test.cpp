@@ -81,7 +81,7 @@ TEST_F(PickupReply, TheFormIsUnderTheMessageWithoutReplyAll) {
   EXPECT_NE(page.body.find("<textarea id=\"reply\" name=\"reply\""), std::string::npos);
   EXPECT_NE(page.body.find("<input type=\"file\" id=\"attachment\" name=\"attachment\">"), std::string::npos);
   EXPECT_NE(page.body.find("name=\"csrf\" value=\"" + csrf + "\""), std::string::npos);
-  EXPECT_NE(page.body.find("to alice@a.example"), std::string::npos);
+  EXPECT_NE(page.body.find("to alice@a.example, from your address bob@example.org."), std::string::npos);
   EXPECT_EQ(page.body.find("name=\"all\""), std::string::npos) << "no reply-all under replies = \"sender\"";
   EXPECT_EQ(page.body.find("<script"), std::string::npos);
 }

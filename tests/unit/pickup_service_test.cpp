@@ -94,6 +94,16 @@ TEST_F(PickupService, TheNotificationCarriesTheLinkAndNothingOfTheContent) {
   EXPECT_EQ(to("alice@a.example").size(), 1u) << "told once";
 }
 
+TEST_F(PickupService, AReplyHeldAgainSaysItCameThroughTheGateway) {
+  // Reply-all from a pickup page to another outside participant: held again.
+  ASSERT_TRUE(service_->hold(kMessage, "bob@example.org", "carol@partner.example", "a.example"));
+  const std::string n = to("carol@partner.example").at(0).text;
+  EXPECT_NE(n.find("bob@example.org sent you a secure message through the secure gateway of a.example."),
+            std::string::npos)
+      << n;
+  EXPECT_EQ(n.find(" of a.example sent"), std::string::npos);
+}
+
 TEST_F(PickupService, TheSubjectOnlyWhenAsked) {
   open(true);
   ASSERT_TRUE(service_->hold(kMessage, "alice@a.example", "bob@example.org", "a.example"));
