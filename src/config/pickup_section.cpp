@@ -16,7 +16,9 @@
 //                          page: "sender" (the original sender only), "all"
 //                          (also reply-all to the original From/To/Cc), "none"
 //   reply_max_size = "10M" a reply's text and attachment together, at most
-//                          [limits] max_message_size
+//                          [limits] max_message_size (not given: the smaller)
+#include <algorithm>
+
 #include "config/loader.h"
 
 namespace sm::config::detail {
@@ -85,8 +87,11 @@ void Loader::read_pickup(Section& root, Config& c) {
   const std::string replies = text(s, "replies", "sender");
   if (auto r = replies_from(replies)) p.replies = *r;
   else error(line_of(key(s, "replies")), key(s, "replies"), "\"" + printable(replies) + "\" must be \"sender\", \"all\" or \"none\"");
+  // Not given: 10M, or the largest message this gateway accepts when that is less.
   p.reply_max_size = size(s, "reply_max_size", "10M");
-  if (p.reply_max_size < 1024 || p.reply_max_size > c.limits.max_message_size)
+  const bool sized = line_of(key(s, "reply_max_size")) != 0;  // known once read
+  if (!sized) p.reply_max_size = std::min<std::uint64_t>(p.reply_max_size, c.limits.max_message_size);
+  else if (p.reply_max_size < 1024 || p.reply_max_size > c.limits.max_message_size)
     error(line_of(key(s, "reply_max_size")), key(s, "reply_max_size"),
           "must be between 1K and limits.max_message_size (" + format_size(c.limits.max_message_size) + ")");
   finish(s);

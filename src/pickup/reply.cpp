@@ -55,7 +55,7 @@ std::string crlf(std::string_view text) {
 std::string quoted_printable(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out, line;
-  auto put = [&](std::string piece) {
+  auto put = [&](const std::string& piece) {
     if (line.size() + piece.size() > 75) out += line + "=\r\n", line.clear();
     line += piece;
   };

@@ -32,6 +32,10 @@ TEST(ConfigPickup, Replies) {
   c = load_string("[pickup]\nreplies = \"none\"\n", "config.toml", "/etc/securemail");
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c->pickup.replies, Config::Pickup::Replies::none);
+  // Not given: never more than the largest message the gateway accepts.
+  c = load_string("[limits]\nmax_message_size = \"512K\"\n", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->pickup.reply_max_size, 512u << 10);
 }
 
 TEST(ConfigPickup, AFullSection) {
