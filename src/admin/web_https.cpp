@@ -131,6 +131,16 @@ Result<int> HttpsListener::listen(const std::string& host, int port, const std::
   if (!server_->is_valid()) return local_error(name_ + " listener: " + (problem.empty() ? "TLS set-up failed" : problem));
   admin::tune_listener(*server_);
   server_->set_payload_max_length(max_body_);
+  if (max_body_ > kMaxFormBody)  // before the body is read: only the upload path may send more than a form
+    server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (req.path == large_path_) return httplib::Server::HandlerResponse::Unhandled;
+      const std::string length = req.get_header_value("Content-Length");
+      const bool small = length.size() < 7 && length.find_first_not_of("0123456789") == std::string::npos &&
+                         (length.empty() || std::stoul(length) <= kMaxFormBody);
+      if (small && !req.has_header("Transfer-Encoding")) return httplib::Server::HandlerResponse::Unhandled;
+      plain_error(res, 413, "request too large\n");
+      return httplib::Server::HandlerResponse::Handled;
+    });
   server_->set_read_timeout(10, 0);
   server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
   auto route = [this](const httplib::Request& req, httplib::Response& res) {

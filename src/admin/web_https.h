@@ -90,6 +90,7 @@ std::string session_cookie_header(const WebResponse& r, std::string_view cookie,
 
 class HttpsListener {
  public:
+  static constexpr std::size_t kMaxFormBody = 16 * 1024;
   // name: for the log ("web"); cookie: the session cookie's name (a
   // "__Host-" name).
   HttpsListener(std::string name, std::string cookie, WebHandler handler);
@@ -106,10 +107,12 @@ class HttpsListener {
   // What the access and error logs show of a request's path (pickup: the
   // link token never reaches a log). Set before listen().
   void set_log_path(std::function<std::string(const std::string&)> shown) { log_path_ = std::move(shown); }
-  // Accept request bodies up to `octets` (default 16 KiB: forms only), and
-  // answer a larger one 413 with `too_large` (HTML) without reading it.
-  // Set before listen().
-  void set_max_body(std::size_t octets, std::string too_large) {
+  // Accept request bodies up to `octets` for POSTs to `path` only (an
+  // upload); every other request keeps the 16 KiB of a form. A larger one
+  // is answered 413 with `too_large` (HTML) without being read. Set before
+  // listen().
+  void allow_large_body(std::string path, std::size_t octets, std::string too_large) {
+    large_path_ = std::move(path);
     max_body_ = octets;
     too_large_ = std::move(too_large);
   }
@@ -118,7 +121,8 @@ class HttpsListener {
   std::string name_, cookie_;
   WebHandler handler_;
   std::function<std::string(const std::string&)> log_path_ = [](const std::string& path) { return path; };
-  std::size_t max_body_ = 16 * 1024;
+  std::string large_path_;
+  std::size_t max_body_ = kMaxFormBody;
   std::string too_large_;
   std::unique_ptr<httplib::SSLServer> server_;
   ListenThread thread_;

@@ -95,7 +95,7 @@ Result<std::unique_ptr<PickupWiring>> PickupWiring::start(const config::Config& 
     return "250 2.0.0 held for secure pickup as " + *ref + "; the recipient was notified";
   });
   if (p.replies != config::Config::Pickup::Replies::none)  // a reply's upload; larger: 413, not even read
-    wiring->https_.set_max_body(p.reply_max_size + (64u << 10),
+    wiring->https_.allow_large_body("/read/reply", p.reply_max_size + (64u << 10),
                                 pickup::notice_page("Reply too large", "A reply and its attachment may be " +
                                                                            std::to_string(p.reply_max_size >> 10) +
                                                                            " KB at most. Nothing was sent."));

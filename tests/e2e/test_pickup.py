@@ -270,6 +270,9 @@ def test_the_recipient_replies_with_an_attachment(pickup_gateway, sink, browser,
     status, body = post_multipart(gw, "/read/reply", cookie, {"csrf": csrf, "reply": "huge"},
                                   {"attachment": ("huge.bin", b"x" * 400_000)})
     assert status == 413 and b"Reply too large" in body, (status, body[:300])
+    # Only the reply may be that large: any other POST keeps a form's 16 KiB.
+    status, _ = post_multipart(gw, f"/p/{token}/sign-in", cookie, {"csrf": csrf, "code": "1" * 40_000}, {})
+    assert status == 413
     # Without the form's token: 403.
     status, _ = post_multipart(gw, "/read/reply", cookie, {"reply": "forged"}, {})
     assert status == 403
