@@ -45,6 +45,10 @@ td{border-bottom:1px solid #ddd;overflow-wrap:break-word}
 .alert-warning{border-left:4px solid #c60;padding:.5rem;background:#fdf5e8}
 .filters label{display:inline-block;margin-right:.5rem}
 select{padding:.5rem;font:inherit;border:1px solid #555;border-radius:4px}
+textarea{display:block;width:100%;padding:.5rem;font:inherit;border:1px solid #555;border-radius:4px;resize:vertical}
+input[type=file]{display:block;max-width:100%;margin-top:.25rem}
+label.check{font-weight:400;display:flex;gap:.5rem;align-items:flex-start;overflow-wrap:anywhere}
+label.check input{margin-top:.35rem}
 )";
 
 }  // namespace

@@ -12,8 +12,6 @@
 namespace sm::admin {
 namespace {
 
-constexpr std::size_t kMaxFormBody = 16 * 1024;
-
 void security_headers(httplib::Response& res) {
   for (const auto& [name, value] : web_security_headers()) res.set_header(name, value);
 }
@@ -27,6 +25,11 @@ WebRequest to_request(const httplib::Request& req, const std::string& cookie) {
   if (req.method == "GET")
     for (auto& [k, v] : req.params) r.query.emplace(k, v);  // the first of repeated parameters counts
   if (req.method == "POST") r.form = form_fields(req.get_header_value("Content-Type"), req.body);
+  if (req.method == "POST" && req.is_multipart_form_data())
+    for (const auto& [name, part] : req.files) {  // text fields and files alike
+      if (part.filename.empty()) r.form.emplace(name, part.content);  // the first of repeated fields counts
+      else r.files.push_back({name, part.filename, part.content_type, part.content});
+    }
   return r;
 }
 
@@ -127,7 +130,17 @@ Result<int> HttpsListener::listen(const std::string& host, int port, const std::
   });
   if (!server_->is_valid()) return local_error(name_ + " listener: " + (problem.empty() ? "TLS set-up failed" : problem));
   admin::tune_listener(*server_);
-  server_->set_payload_max_length(kMaxFormBody);
+  server_->set_payload_max_length(max_body_);
+  if (max_body_ > kMaxFormBody)  // before the body is read: only the upload path may send more than a form
+    server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (req.path == large_path_) return httplib::Server::HandlerResponse::Unhandled;
+      const std::string length = req.get_header_value("Content-Length");
+      const bool small = length.size() < 7 && length.find_first_not_of("0123456789") == std::string::npos &&
+                         (length.empty() || std::stoul(length) <= kMaxFormBody);
+      if (small && !req.has_header("Transfer-Encoding")) return httplib::Server::HandlerResponse::Unhandled;
+      plain_error(res, 413, "request too large\n");
+      return httplib::Server::HandlerResponse::Handled;
+    });
   server_->set_read_timeout(10, 0);
   server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
   auto route = [this](const httplib::Request& req, httplib::Response& res) {
@@ -140,8 +153,13 @@ Result<int> HttpsListener::listen(const std::string& host, int port, const std::
   };
   server_->Get(".*", route);
   server_->Post(".*", route);
-  server_->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+  server_->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (res.status == 413 && !too_large_.empty()) {
+      security_headers(res);
+      res.set_content(too_large_, "text/html; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     plain_error(res, res.status, res.status == 413 ? "request too large\n" : "bad request\n");
     return httplib::Server::HandlerResponse::Handled;
   }));

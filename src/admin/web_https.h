@@ -37,6 +37,12 @@ struct WebRequest {
   std::string session_id;                 // from the session cookie, "" when none
   std::map<std::string, std::string> form;  // application/x-www-form-urlencoded body
   std::map<std::string, std::string> query;  // a GET's query parameters (filters; never secrets)
+  // A file of a multipart/form-data POST (its text fields are in `form`);
+  // only listeners that allow a larger body (set_max_body) receive them.
+  struct Upload {
+    std::string field, filename, content_type, content;
+  };
+  std::vector<Upload> files;
 
   // A form value, "" when absent.
   std::string value(std::string_view name) const;
@@ -84,6 +90,7 @@ std::string session_cookie_header(const WebResponse& r, std::string_view cookie,
 
 class HttpsListener {
  public:
+  static constexpr std::size_t kMaxFormBody = 16 * 1024;
   // name: for the log ("web"); cookie: the session cookie's name (a
   // "__Host-" name).
   HttpsListener(std::string name, std::string cookie, WebHandler handler);
@@ -100,11 +107,23 @@ class HttpsListener {
   // What the access and error logs show of a request's path (pickup: the
   // link token never reaches a log). Set before listen().
   void set_log_path(std::function<std::string(const std::string&)> shown) { log_path_ = std::move(shown); }
+  // Accept request bodies up to `octets` for POSTs to `path` only (an
+  // upload); every other request keeps the 16 KiB of a form. A larger one
+  // is answered 413 with `too_large` (HTML) without being read. Set before
+  // listen().
+  void allow_large_body(std::string path, std::size_t octets, std::string too_large) {
+    large_path_ = std::move(path);
+    max_body_ = octets;
+    too_large_ = std::move(too_large);
+  }
 
  private:
   std::string name_, cookie_;
   WebHandler handler_;
   std::function<std::string(const std::string&)> log_path_ = [](const std::string& path) { return path; };
+  std::string large_path_;
+  std::size_t max_body_ = kMaxFormBody;
+  std::string too_large_;
   std::unique_ptr<httplib::SSLServer> server_;
   ListenThread thread_;
 };

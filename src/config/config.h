@@ -373,6 +373,10 @@ struct Config {
     std::chrono::seconds expiry{14 * 86400};  // then content and key are deleted
     bool show_subject = false;                // name the subject in the notification
     std::chrono::seconds lock_for{1800};      // after five wrong codes
+    // Who a signed-in recipient may answer from the page: only the
+    // original sender, also the original From/To/Cc participants, or no one.
+    enum class Replies { sender, all, none } replies = Replies::sender;
+    std::uint64_t reply_max_size = 10u << 20;  // text and attachment, at most [limits] max_message_size
     bool enabled() const { return listen.enabled(); }
   } pickup;
 

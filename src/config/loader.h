@@ -193,6 +193,7 @@ std::string describe_log(const Config& c);
 std::string describe_alerts(const Config& c);  // alerts_section.cpp
 std::string describe_selftest(const Config& c);  // selftest_section.cpp
 std::string describe_pickup(const Config& c);    // pickup_section.cpp
+std::string_view replies_name(Config::Pickup::Replies r);  // pickup_section.cpp: "sender", "all", "none"
 std::string describe_facility(const Config& c);  // facility_section.cpp
 std::string describe_audit(const Config& c);
 

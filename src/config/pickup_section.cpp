@@ -12,6 +12,13 @@
 //                          nothing of the subject, body or attachments)
 //   lock_for     = "30m"   a message whose sign-in code was guessed wrong five
 //                          times is locked this long (1m..24h)
+//   replies      = "sender" who the signed-in recipient may answer from the
+//                          page: "sender" (the original sender only), "all"
+//                          (also reply-all to the original From/To/Cc), "none"
+//   reply_max_size = "10M" a reply's text and attachment together, at most
+//                          [limits] max_message_size (not given: the smaller)
+#include <algorithm>
+
 #include "config/loader.h"
 
 namespace sm::config::detail {
@@ -34,7 +41,20 @@ std::expected<std::string, std::string> pickup_url(std::string url) {
   return url;
 }
 
+std::optional<Config::Pickup::Replies> replies_from(std::string_view v) {
+  using R = Config::Pickup::Replies;
+  if (v == "sender") return R::sender;
+  if (v == "all") return R::all;
+  if (v == "none") return R::none;
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::string_view replies_name(Config::Pickup::Replies r) {
+  using R = Config::Pickup::Replies;
+  return r == R::all ? "all" : r == R::none ? "none" : "sender";
+}
 
 void Loader::read_pickup(Section& root, Config& c) {
   Section s = section(root, "pickup");
@@ -64,6 +84,16 @@ void Loader::read_pickup(Section& root, Config& c) {
   if (lock < std::chrono::minutes(1) || lock > std::chrono::hours(24))
     error(line_of(key(s, "lock_for")), key(s, "lock_for"), "must be between 1m and 24h");
   else p.lock_for = lock;
+  const std::string replies = text(s, "replies", "sender");
+  if (auto r = replies_from(replies)) p.replies = *r;
+  else error(line_of(key(s, "replies")), key(s, "replies"), "\"" + printable(replies) + "\" must be \"sender\", \"all\" or \"none\"");
+  // Not given: 10M, or the largest message this gateway accepts when that is less.
+  p.reply_max_size = size(s, "reply_max_size", "10M");
+  const bool sized = line_of(key(s, "reply_max_size")) != 0;  // known once read
+  if (!sized) p.reply_max_size = std::min<std::uint64_t>(p.reply_max_size, c.limits.max_message_size);
+  else if (p.reply_max_size < 1024 || p.reply_max_size > c.limits.max_message_size)
+    error(line_of(key(s, "reply_max_size")), key(s, "reply_max_size"),
+          "must be between 1K and limits.max_message_size (" + format_size(c.limits.max_message_size) + ")");
   finish(s);
 }
 
@@ -73,7 +103,9 @@ std::string describe_pickup(const Config& c) {
          "pickup.cert = " + quote(p.cert.string()) + "\n" + "pickup.key = " + quote(p.key.string()) + "\n" +
          "pickup.expiry = " + quote(format_duration(p.expiry)) + "\n" +
          "pickup.show_subject = " + (p.show_subject ? "true" : "false") + "\n" +
-         "pickup.lock_for = " + quote(format_duration(p.lock_for)) + "\n";
+         "pickup.lock_for = " + quote(format_duration(p.lock_for)) + "\n" +
+         "pickup.replies = " + quote(replies_name(p.replies)) + "\n" +
+         "pickup.reply_max_size = " + quote(format_size(p.reply_max_size)) + "\n";
 }
 
 }  // namespace sm::config::detail

@@ -5,6 +5,7 @@
 
 #include "auth/assurance.h"
 #include "mime/header.h"
+#include "pickup/reply.h"
 
 namespace sm::gateway {
 namespace {
@@ -90,7 +91,7 @@ Result<std::size_t> strip_our_results(std::string& message, std::string_view hos
   out.reserve(message.size());
   for (const auto& f : block->fields()) {
     bool ours = (mime::iequals(f.name, "Authentication-Results") && names_host(authserv_id(f.value), host)) ||
-                mime::iequals(f.name, auth::kAssuranceHeader);
+                mime::iequals(f.name, auth::kAssuranceHeader) || mime::iequals(f.name, pickup::kReplyHeader);
     if (ours) ++removed;
     else out += f.raw;
     pos += f.raw.size();

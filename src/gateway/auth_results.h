@@ -3,7 +3,8 @@
 // of any such mark naming our host that came from outside (a forger would
 // otherwise write "smime=pass" himself), and of any
 // SecureMail-Sender-Assurance (sender_assurance.h: trusted only inside a
-// verified signature, and then written by us).
+// verified signature, and then written by us) and X-SecureMail-Pickup-Reply
+// (pickup/reply.h: written only by our pickup page on its replies).
 //
 //   Authentication-Results: gw.b.example; smime=pass body.smime-identifier=alice@a.example
 //   \t(signed by member a-example, aes-256-gcm, envelope bound)
@@ -34,8 +35,8 @@ struct SmimeResult {
 std::string authentication_results(std::string_view host, const SmimeResult& result);
 
 // The message with every Authentication-Results field whose authserv-id is
-// `host`, and every SecureMail-Sender-Assurance field, removed from its
-// header block; everything else byte for byte.
+// `host`, and every SecureMail-Sender-Assurance and X-SecureMail-Pickup-Reply
+// field, removed from its header block; everything else byte for byte.
 // The authserv-id is read with RFC 8601's grammar (comments and white
 // space before it, a quoted-string), compared as a domain; a field whose
 // id cannot be read is removed too (when unsure, remove). Returns how many

@@ -3,7 +3,9 @@
 // DATA/pickup; the notifications, sign-in codes and sender notices it
 // writes queued as local mail, each committed before it returns (a code
 // the page says was sent is in the queue); the delivery agent's pickup
-// copies (Envelope::pickup) handed to it; the pages on [pickup] listen
+// copies (Envelope::pickup) handed to it; replies from the page queued
+// per route (our domains to the organisation, anyone else held for pickup
+// again); the pages on [pickup] listen
 // over HTTPS with [pickup] cert/key or the gateway's TLS pair, the link
 // token never in a log line.
 #pragma once
@@ -22,6 +24,15 @@
 #include "util/error.h"
 
 namespace sm::gateway {
+
+// A reply from the pickup page, routed: recipients in our own domains as
+// local mail to the organisation; anyone else (reply-all) held for secure
+// pickup again (Envelope::pickup), never plain. A member participant is
+// held for pickup too: a reply From: an outsider cannot be signed for a
+// member (the receiving gateway checks that the signer owns the From:
+// domain). The envelope sender is the reply's author; one envelope per
+// route, none for a route without recipients.
+std::vector<mail::Envelope> reply_routes(const config::Config& config, const pickup::Reply& r);
 
 class PickupWiring {
  public:

@@ -51,7 +51,7 @@ struct Pickup {
 struct Event {
   std::string ref;
   std::int64_t at = 0;
-  std::string kind;    // notified, code-sent, opened, downloaded, locked, revoked, expired
+  std::string kind;    // notified, code-sent, opened, downloaded, replied, locked, revoked, expired
   std::string detail;
   std::int64_t id = 0;  // its row, once recorded
 };

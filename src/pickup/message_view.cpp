@@ -26,6 +26,19 @@ std::string addresses(InternetAddressList* list) {
   return text ? text.get() : "";
 }
 
+void bare_addresses(InternetAddressList* list, std::vector<std::string>& out, int depth = 0) {
+  if (!list || depth > 2) return;
+  for (int i = 0; i < internet_address_list_length(list); ++i) {
+    InternetAddress* a = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_GROUP(a)) {
+      bare_addresses(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out, depth + 1);
+    } else if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+      const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+      if (addr && *addr) out.emplace_back(addr);
+    }
+  }
+}
+
 std::string part_content(GMimePart* p) {
   std::string out;
   if (GMimeDataWrapper* w = g_mime_part_get_content(p)) {
@@ -157,6 +170,9 @@ Result<MessageView> view_message(std::string_view message) {
   v.from = addresses(g_mime_message_get_from(msg->get()));
   v.to = addresses(g_mime_message_get_to(msg->get()));
   v.cc = addresses(g_mime_message_get_cc(msg->get()));
+  bare_addresses(g_mime_message_get_from(msg->get()), v.from_addresses);
+  bare_addresses(g_mime_message_get_to(msg->get()), v.to_addresses);
+  bare_addresses(g_mime_message_get_cc(msg->get()), v.cc_addresses);
   v.date = decoded_header(msg->get(), "Date");
   v.subject = decoded_header(msg->get(), "Subject");
   v.message_id = decoded_header(msg->get(), "Message-ID");

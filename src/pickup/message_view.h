@@ -25,6 +25,9 @@ struct Attachment {
 
 struct MessageView {
   std::string from, to, cc, date, subject, message_id, references;
+  // The bare addresses of From, To and Cc (group members included), as
+  // written: who a reply from the page may go to.
+  std::vector<std::string> from_addresses, to_addresses, cc_addresses;
   std::string text;
   std::vector<Attachment> attachments;
 };

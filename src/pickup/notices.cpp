@@ -13,8 +13,27 @@
 namespace sm::pickup {
 namespace {
 
-// A value for a header field: line breaks and other controls taken out,
-// non-ASCII as one RFC 2047 B-encoded word per 45 octets.
+std::string mail(const std::string& from, const std::string& to, const std::string& subject, const std::string& body,
+                 std::int64_t now) {
+  const std::string domain = from.substr(from.rfind('@') + 1);
+  const bool eight = std::any_of(body.begin(), body.end(), [](unsigned char c) { return c >= 0x80; });
+  std::string m;
+  m += "From: \"Secure messages of " + domain + "\" <" + from + ">\r\n";
+  m += "To: <" + to + ">\r\n";
+  m += mime::fold("Subject: " + header_value(subject));
+  m += "Date: " + mime::format_date(now) + "\r\n";
+  m += "Message-ID: " + message_id(domain, now) + "\r\n";
+  m += "Auto-Submitted: auto-generated\r\n";
+  m += "MIME-Version: 1.0\r\n";
+  m += std::string("Content-Type: text/plain; charset=") + (eight ? "utf-8" : "us-ascii") + "\r\n";
+  m += std::string("Content-Transfer-Encoding: ") + (eight ? "8bit" : "7bit") + "\r\n\r\n";
+  return m + body;
+}
+
+std::string sender_of(const Pickup& p) { return "secure-messages@" + p.from_domain; }
+
+}  // namespace
+
 std::string header_value(std::string_view text) {
   std::string clean;
   for (unsigned char c : text) clean += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
@@ -29,35 +48,22 @@ std::string header_value(std::string_view text) {
   return out;
 }
 
-std::string mail(const std::string& from, const std::string& to, const std::string& subject, const std::string& body,
-                 std::int64_t now) {
+std::string message_id(std::string_view domain, std::int64_t now) {
   std::array<unsigned char, 12> r{};
   randombytes_buf(r.data(), r.size());
   std::string id;
   for (unsigned char c : r) id += "0123456789abcdef"[c >> 4], id += "0123456789abcdef"[c & 15];
-  const std::string domain = from.substr(from.rfind('@') + 1);
-  const bool eight = std::any_of(body.begin(), body.end(), [](unsigned char c) { return c >= 0x80; });
-  std::string m;
-  m += "From: \"Secure messages of " + domain + "\" <" + from + ">\r\n";
-  m += "To: <" + to + ">\r\n";
-  m += mime::fold("Subject: " + header_value(subject));
-  m += "Date: " + mime::format_date(now) + "\r\n";
-  m += "Message-ID: <pickup." + std::to_string(now) + "." + id + "@" + domain + ">\r\n";
-  m += "Auto-Submitted: auto-generated\r\n";
-  m += "MIME-Version: 1.0\r\n";
-  m += std::string("Content-Type: text/plain; charset=") + (eight ? "utf-8" : "us-ascii") + "\r\n";
-  m += std::string("Content-Transfer-Encoding: ") + (eight ? "8bit" : "7bit") + "\r\n\r\n";
-  return m + body;
+  return "<pickup." + std::to_string(now) + "." + id + "@" + std::string(domain) + ">";
 }
-
-std::string sender_of(const Pickup& p) { return "secure-messages@" + p.from_domain; }
-
-}  // namespace
 
 std::string notification_mail(const Pickup& p, const std::string& token, const std::string& subject,
                               const NoticeContext& c) {
   std::string body;
-  body += p.sender + " of " + p.from_domain + " sent you a secure message.\r\n";
+  // A reply from another pickup page (reply-all) comes from outside: it came
+  // through the member's gateway, it is not the member's.
+  const bool ours = p.sender.size() > p.from_domain.size() && p.sender.ends_with("@" + p.from_domain);
+  body += p.sender + (ours ? " of " + p.from_domain + " sent you a secure message.\r\n"
+                           : " sent you a secure message through the secure gateway of " + p.from_domain + ".\r\n");
   if (!subject.empty()) body += "Subject: " + header_value(subject) + "\r\n";
   body += "\r\nRead it here, until " + utc_time(p.expires) + ":\r\n\r\n  " + c.public_url + "p/" + token + "\r\n\r\n";
   body += "The page sends a one-time sign-in code to this address. We never ask for\r\n"
@@ -83,6 +89,7 @@ std::string event_mail(const Pickup& p, const Event& e, const NoticeContext& c) 
   else if (e.kind == "downloaded") what = "The recipient downloaded the attachment \"" + e.detail + "\".";
   else if (e.kind == "locked") what = "Sign-in was locked: " + e.detail + ".";
   else if (e.kind == "revoked") what = "It was withdrawn (" + e.detail + "); the recipient can no longer read it.";
+  else if (e.kind == "replied") what = "The recipient replied from the pickup page (to " + e.detail + ").";
   else if (e.kind == "expired") what = "It expired and was deleted" + std::string(p.first_opened ? "." : " unread.");
   else return "";
   std::string body = "Your secure message " + p.ref + " to " + p.recipient + ":\r\n\r\n  " + what + "\r\n\r\n  at " +

@@ -8,11 +8,13 @@
 //                 attachment name
 //   code          to the recipient: the 8-digit sign-in code
 //   event         to the sender: what happened to its message (notified,
-//                 opened, downloaded, locked, revoked, expired unread)
+//                 opened, downloaded, replied, locked, revoked, expired
+//                 unread)
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "pickup/ledger.h"
 
@@ -22,6 +24,12 @@ struct NoticeContext {
   std::string public_url;  // "https://pickup.a.example/"
   std::int64_t now = 0;
 };
+
+// A value for a header field: line breaks and other controls taken out,
+// non-ASCII as one RFC 2047 B-encoded word per 45 octets.
+std::string header_value(std::string_view text);
+// A fresh "<pickup.NOW.RANDOM@DOMAIN>".
+std::string message_id(std::string_view domain, std::int64_t now);
 
 // subject: the message's subject, "" to name none.
 std::string notification_mail(const Pickup& p, const std::string& token, const std::string& subject,

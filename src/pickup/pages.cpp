@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "admin/web_html.h"
+#include "pickup/reply.h"
 #include "util/utc_time.h"
 
 namespace sm::pickup {
@@ -25,6 +26,36 @@ std::string size_text(std::uint64_t n) {
   if (n < 1024) return std::to_string(n) + " bytes";
   if (n < 1024 * 1024) return std::to_string((n + 1023) / 1024) + " KB";
   return std::to_string((n + 1024 * 1024 - 1) / (1024 * 1024)) + " MB";
+}
+
+std::string reply_section(const ReplyForm& r, std::string_view csrf) {
+  if (!r.shown) return "";
+  std::string out = "<section aria-labelledby=\"reply-heading\">\n<h2 id=\"reply-heading\">Reply</h2>\n";
+  if (r.limit_reached)
+    return out + "<p>The most replies this page sends for one message (" + std::to_string(kMaxReplies) +
+           ") have been sent. To write again, use your own mail.</p>\n</section>\n";
+  out += "<p>Your reply goes securely through the sender's gateway to " + html::escape(r.to) +
+         ", from your address " + html::escape(r.from) + ".</p>\n";
+  out += "<form method=\"post\" action=\"/read/reply\" enctype=\"multipart/form-data\">\n";
+  out += "<input type=\"hidden\" name=\"csrf\" value=\"" + html::escape(csrf) + "\">\n";
+  out += "<label for=\"reply\">Your reply</label>\n";
+  std::string described = "reply-hint";
+  out += "<p class=\"hint\" id=\"reply-hint\">Text only. One file may go with it; " + size_text(r.max_size) +
+         " at most in all.</p>\n";
+  if (!r.error.empty()) described += " reply-error";
+  out += "<textarea id=\"reply\" name=\"reply\" rows=\"8\" required aria-describedby=\"" + described + "\"" +
+         (r.error.empty() ? "" : " aria-invalid=\"true\"") + ">" + html::escape(r.text) + "</textarea>\n";
+  if (!r.error.empty()) out += "<p class=\"error\" id=\"reply-error\">" + html::escape(r.error) + "</p>\n";
+  out += "<label for=\"attachment\">Attachment (optional)</label>\n";
+  out += "<input type=\"file\" id=\"attachment\" name=\"attachment\">\n";
+  if (!r.all.empty()) {
+    std::string names;
+    for (const auto& a : r.all) names += (names.empty() ? "" : ", ") + a;
+    out += "<label class=\"check\" for=\"all\"><input type=\"checkbox\" id=\"all\" name=\"all\" value=\"yes\"" +
+           std::string(r.all_checked ? " checked" : "") + "> <span>Reply to all: also " + html::escape(names) +
+           "</span></label>\n";
+  }
+  return out + "<button type=\"submit\">Send reply</button>\n</form>\n</section>\n";
 }
 
 }  // namespace
@@ -61,7 +92,7 @@ std::string code_page(const Landing& l, std::string_view link, std::string_view 
   return html::page("Enter your sign-in code", content, notice);
 }
 
-std::string message_page(const Landing& l, const MessageView& m, std::string_view csrf) {
+std::string message_page(const Landing& l, const MessageView& m, std::string_view csrf, const ReplyForm& reply) {
   std::string content = "<dl>\n";
   auto row = [&](std::string_view name, const std::string& value) {
     if (!value.empty()) content += "<dt>" + html::escape(name) + "</dt><dd>" + html::escape(value) + "</dd>\n";
@@ -82,8 +113,17 @@ std::string message_page(const Landing& l, const MessageView& m, std::string_vie
     }
     content += "</ul>\n";
   }
+  content += reply_section(reply, csrf);
   content += html::form("/sign-out", csrf, "", "Sign out");
   return html::page(m.subject.empty() ? "Secure message" : m.subject, content);
+}
+
+std::string reply_sent_page(const std::vector<std::string>& to, std::string_view ref) {
+  std::string names;
+  for (const auto& a : to) names += (names.empty() ? "" : ", ") + a;
+  return html::page("Reply sent", "<p>Your reply to " + html::escape(names) + " (reference " + html::escape(ref) +
+                                      ") is on its way through the sender's gateway.</p>\n"
+                                      "<p><a href=\"/read\">Back to the message</a></p>\n");
 }
 
 std::string notice_page(std::string_view title, std::string_view text) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pickup/ledger.h"
 #include "pickup/message_view.h"
@@ -31,8 +32,25 @@ std::string landing_page(const Landing& l, std::string_view action, std::string_
 // code (posted to LINK). error: shown at the field.
 std::string code_page(const Landing& l, std::string_view link, std::string_view csrf, std::string_view error,
                       std::string_view notice);
-// The message itself, its attachments as download links, and sign-out.
-std::string message_page(const Landing& l, const MessageView& m, std::string_view csrf);
+// The reply form under a message (posted to /read/reply as
+// multipart/form-data): the text, one optional file, and reply-all only
+// when offered. Not shown when replies are off.
+struct ReplyForm {
+  bool shown = false;
+  std::string from;                // the recipient's address (the reply's From:)
+  std::string to;                  // the original sender
+  std::vector<std::string> all;    // the others reply-all adds; empty: no reply-all
+  bool limit_reached = false;      // kMaxReplies sent: said instead of the form
+  std::uint64_t max_size = 0;
+  std::string error;               // at the text field
+  std::string text;                // kept after an error
+  bool all_checked = false;
+};
+// The message itself, its attachments as download links, the reply form,
+// and sign-out.
+std::string message_page(const Landing& l, const MessageView& m, std::string_view csrf, const ReplyForm& reply = {});
+// After a reply was queued: to whom, and the way back to the message.
+std::string reply_sent_page(const std::vector<std::string>& to, std::string_view ref);
 // A short page for every state that shows nothing (unknown link, expired,
 // revoked, locked, too many codes, a form that expired).
 std::string notice_page(std::string_view title, std::string_view text);

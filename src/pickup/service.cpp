@@ -27,6 +27,9 @@ Service::Service(Vault vault, Ledger ledger, std::string organisation, ServiceOp
     return options_.send({"", p.recipient, code_mail(p, code, context())});
   };
   o.tell_sender = [this](const Pickup&, const Event&) { tell(); };
+  o.replies = options_.replies;
+  o.reply_max_size = options_.reply_max_size;
+  if (options_.send_reply) o.send_reply = [this](const Pickup&, const Reply& r) { return options_.send_reply(r); };
   site_ = std::make_unique<Site>(ledger_, vault_, std::move(o));
 }
 

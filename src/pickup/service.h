@@ -43,6 +43,11 @@ struct ServiceOptions {
   std::chrono::seconds lock_for{1800};
   bool show_subject = false;
   std::function<Result<void>(const Outgoing&)> send;  // queue it (committed before returning)
+  // Replies from the page: [pickup] replies and reply_max_size, and how a
+  // reply is queued (routed to its recipients; committed before returning).
+  config::Config::Pickup::Replies replies = config::Config::Pickup::Replies::sender;
+  std::uint64_t reply_max_size = 10u << 20;
+  std::function<Result<void>(const Reply&)> send_reply;
   std::function<std::int64_t()> now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
 };
 

@@ -12,8 +12,6 @@
 namespace sm::pickup {
 namespace {
 
-constexpr std::string_view kAccountPrefix = "pickup:";  // a session signed in to one message
-
 WebResponse page(int status, std::string body) { return WebResponse::page(status, std::move(body)); }
 
 WebResponse not_found() {
@@ -108,12 +106,17 @@ WebResponse Site::handle(const WebRequest& request) {
     return r;
   }
   const bool known_post = post && ((link && (link->second.empty() || link->second == "sign-in")) ||
-                                   (!link && request.path == "/sign-out"));
+                                   (!link && (request.path == "/sign-out" || request.path == "/read/reply")));
   if (!known_post) return page(404, notice_page("Not found", "There is no such page."));
   if (!found || !admin::SessionStore::csrf_matches(*found, request.value("csrf")))
     return page(403, notice_page("Form expired",
                                  "This form has expired or did not come from this site. Open the link in your "
                                  "notification again."));
+  if (request.path == "/read/reply") {
+    if (!found->account.starts_with(kAccountPrefix))
+      return page(403, notice_page("Not signed in", "Open the link in your notification again to sign in."));
+    return reply(request, *found);
+  }
   if (!link) {
     sessions_.end(found->id);
     WebResponse r = page(200, notice_page("Signed out", "You have signed out. The link in your notification still "
@@ -215,7 +218,7 @@ WebResponse Site::read(const WebRequest& request, admin::Session& session) {
   if (request.path == "/read") {
     auto view = view_message(*content);
     if (!view) return page(503, notice_page("Not available", "This message cannot be shown."));
-    return page(200, message_page(landing(*p), *view, session.csrf));
+    return page(200, message_page(landing(*p), *view, session.csrf, reply_form(*p, *view)));
   }
   constexpr std::string_view kAttachment = "/read/attachment/";
   if (!request.path.starts_with(kAttachment)) return page(404, notice_page("Not found", "There is no such page."));

@@ -13,6 +13,10 @@
 //                            this message (a fresh session id)
 //   GET  /read               the message, for the signed-in session only
 //   GET  /read/attachment/N  one attachment, as a download
+//   POST /read/reply         a reply (multipart/form-data: reply, attachment,
+//                            all) to the original sender, or with reply-all
+//                            to the original participants, as [pickup]
+//                            replies allows (site_reply.cpp, reply.h)
 //   POST /sign-out
 //   GET  /about              how to check that a notification is genuine
 //
@@ -31,8 +35,10 @@
 
 #include "admin/web_https.h"
 #include "admin/web_sessions.h"
+#include "config/config.h"
 #include "pickup/ledger.h"
 #include "pickup/pages.h"
+#include "pickup/reply.h"
 #include "pickup/vault.h"
 
 namespace sm::pickup {
@@ -41,6 +47,7 @@ using admin::WebRequest;
 using admin::WebResponse;
 
 inline constexpr std::string_view kSessionCookie = "__Host-securemail-pickup";
+inline constexpr std::string_view kAccountPrefix = "pickup:";  // a session signed in to one message
 inline constexpr std::int64_t kCodeSeconds = 600;
 inline constexpr int kMaxTries = 5;
 inline constexpr std::int64_t kResendGap = 60;
@@ -61,6 +68,12 @@ struct SiteOptions {
   // An event the sender is told of (opened, downloaded, locked); recorded in
   // the ledger by the site before this is called.
   std::function<void(const Pickup& p, const Event& e)> tell_sender;
+  // Replies from the page ([pickup] replies, reply_max_size), and how one is
+  // queued (every copy committed before it returns; an error: the page
+  // says to try later and nothing is recorded).
+  config::Config::Pickup::Replies replies = config::Config::Pickup::Replies::sender;
+  std::uint64_t reply_max_size = 10u << 20;
+  std::function<Result<void>(const Pickup& p, const Reply& r)> send_reply;
   std::function<std::int64_t()> now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
 };
 
@@ -78,6 +91,9 @@ class Site {
   WebResponse send_code(const Pickup& p, admin::Session& session, const std::string& token);
   WebResponse sign_in(const WebRequest& request, const Pickup& p, admin::Session& session, const std::string& token);
   WebResponse read(const WebRequest& request, admin::Session& session);
+  WebResponse reply(const WebRequest& request, admin::Session& session);  // site_reply.cpp
+  ReplyForm reply_form(const Pickup& p, const MessageView& view);
+  int replies_sent(const Pickup& p);
   WebResponse gone(const Pickup& p) const;
   Landing landing(const Pickup& p) const;
   void event(const Pickup& p, std::string kind, std::string detail);

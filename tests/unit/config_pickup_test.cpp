@@ -17,6 +17,25 @@ TEST(ConfigPickup, OffByDefault) {
   EXPECT_EQ(c->pickup.expiry, std::chrono::seconds(14 * 86400));
   EXPECT_FALSE(c->pickup.show_subject);
   EXPECT_EQ(c->pickup.lock_for, std::chrono::seconds(1800));
+  EXPECT_EQ(c->pickup.replies, Config::Pickup::Replies::sender);
+  EXPECT_EQ(c->pickup.reply_max_size, 10u << 20);
+}
+
+TEST(ConfigPickup, Replies) {
+  auto c = load_string("[pickup]\nreplies = \"all\"\nreply_max_size = \"2M\"\n", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->pickup.replies, Config::Pickup::Replies::all);
+  EXPECT_EQ(c->pickup.reply_max_size, 2u << 20);
+  std::string shown = describe(*c);
+  EXPECT_NE(shown.find("pickup.replies = \"all\"\n"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("pickup.reply_max_size = \"2M\"\n"), std::string::npos) << shown;
+  c = load_string("[pickup]\nreplies = \"none\"\n", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->pickup.replies, Config::Pickup::Replies::none);
+  // Not given: never more than the largest message the gateway accepts.
+  c = load_string("[limits]\nmax_message_size = \"512K\"\n", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->pickup.reply_max_size, 512u << 10);
 }
 
 TEST(ConfigPickup, AFullSection) {
@@ -54,6 +73,12 @@ TEST(ConfigPickup, BadValuesNameFileLineAndKey) {
             "[tls] pair)");
   EXPECT_EQ(load_error("[pickup]\nexpiry = \"30m\"\n"), "config.toml:2: pickup.expiry: must be between 1h and 90d");
   EXPECT_EQ(load_error("[pickup]\nlock_for = \"2d\"\n"), "config.toml:2: pickup.lock_for: must be between 1m and 24h");
+  EXPECT_EQ(load_error("[pickup]\n\nreplies = \"everyone\"\n"),
+            "config.toml:3: pickup.replies: \"everyone\" must be \"sender\", \"all\" or \"none\"");
+  EXPECT_EQ(load_error("[limits]\nmax_message_size = \"5M\"\n[pickup]\nreply_max_size = \"6M\"\n"),
+            "config.toml:4: pickup.reply_max_size: must be between 1K and limits.max_message_size (5M)");
+  EXPECT_EQ(load_error("[pickup]\nreply_max_size = 10\n"),
+            "config.toml:2: pickup.reply_max_size: must be between 1K and limits.max_message_size (50M)");
   EXPECT_NE(load_error("[pickup]\nshow_subjects = true\n").find("config.toml:2: pickup.show_subjects: unknown key"),
             std::string::npos);
 }

@@ -20,6 +20,24 @@ TEST(AuthResults, CommentsCannotBreakOut) {
   EXPECT_EQ(h.find(") smime=pass"), std::string::npos) << h;
 }
 
+TEST(AuthResults, AnOutsidersPickupReplyMarkIsRemoved) {
+  // Only our pickup page writes X-SecureMail-Pickup-Reply, on mail that never
+  // passes the inbound path: from outside it is a forgery, in any spelling.
+  std::string m =
+      "From: mallory@evil.example\r\n"
+      "X-SecureMail-Pickup-Reply: P-7K3M-Q9XD-2FHT\r\n"
+      "x-securemail-pickup-reply:\r\n P-AAAA-BBBB-CCCC\r\n"
+      "X-SecureMail-Pickup-Replied: kept\r\n"
+      "Subject: hi\r\n\r\n"
+      "X-SecureMail-Pickup-Reply: in the body: kept\r\n";
+  EXPECT_EQ(strip_our_results(m, "gw.b.example").value(), 2u);
+  EXPECT_EQ(m,
+            "From: mallory@evil.example\r\n"
+            "X-SecureMail-Pickup-Replied: kept\r\n"
+            "Subject: hi\r\n\r\n"
+            "X-SecureMail-Pickup-Reply: in the body: kept\r\n");
+}
+
 TEST(AuthResults, OnlyFieldsNamingOurHostAreRemoved) {
   std::string m =
       "Received: from x\r\n"

@@ -4,8 +4,11 @@
 // nothing of the content (the subject only when asked); the sender is told
 // of each event once, in order; expiry deletes content and key and tells
 // "expired unread"; a revocation by the command line is told on the next
-// sweep; a notification that cannot be queued leaves nothing stored.
+// sweep; a notification that cannot be queued leaves nothing stored; a
+// reply from the page is handed on to be queued and told to the sender once.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include <regex>
 
@@ -34,6 +37,10 @@ class PickupService : public ::testing::Test {
       return {};
     };
     o.now = [this] { return now_; };
+    o.send_reply = [this](const Reply& r) -> Result<void> {
+      replies_.push_back(r);
+      return {};
+    };
     service_.reset();
     auto s = Service::open(dir_.path, "a.example", o);
     ASSERT_TRUE(s) << s.error().text;
@@ -49,6 +56,7 @@ class PickupService : public ::testing::Test {
   TempDir dir_;
   std::unique_ptr<Service> service_;
   std::vector<Outgoing> queued_;
+  std::vector<Reply> replies_;
   std::int64_t now_ = 1'800'000'000;
   bool refuse_ = false;
 };
@@ -84,6 +92,16 @@ TEST_F(PickupService, TheNotificationCarriesTheLinkAndNothingOfTheContent) {
   EXPECT_EQ(alice[0].envelope_sender, "") << "event notices go with the null sender";
   service_->tell();
   EXPECT_EQ(to("alice@a.example").size(), 1u) << "told once";
+}
+
+TEST_F(PickupService, AReplyHeldAgainSaysItCameThroughTheGateway) {
+  // Reply-all from a pickup page to another outside participant: held again.
+  ASSERT_TRUE(service_->hold(kMessage, "bob@example.org", "carol@partner.example", "a.example"));
+  const std::string n = to("carol@partner.example").at(0).text;
+  EXPECT_NE(n.find("bob@example.org sent you a secure message through the secure gateway of a.example."),
+            std::string::npos)
+      << n;
+  EXPECT_EQ(n.find(" of a.example sent"), std::string::npos);
 }
 
 TEST_F(PickupService, TheSubjectOnlyWhenAsked) {
@@ -130,6 +148,44 @@ TEST_F(PickupService, ARevocationIsToldOnTheNextSweep) {
   auto alice = to("alice@a.example");
   ASSERT_EQ(alice.size(), 2u);
   EXPECT_NE(alice[1].text.find("It was withdrawn (by the operator)"), std::string::npos) << alice[1].text;
+}
+
+TEST_F(PickupService, AReplyIsHandedOnAndToldToTheSenderOnce) {
+  auto ref = *service_->hold(kMessage, "alice@a.example", "bob@example.org", "a.example");
+  std::smatch m;
+  const std::string notification = to("bob@example.org").at(0).text;
+  ASSERT_TRUE(std::regex_search(notification, m, std::regex("/p/([A-Za-z0-9_-]{43})\r\n")));
+  const std::string link = "/p/" + m[1].str();
+  auto handle = [this](std::string method, std::string path, std::string session, std::map<std::string, std::string> form) {
+    admin::WebRequest r{.method = std::move(method), .path = std::move(path), .session_id = std::move(session), .form = std::move(form)};
+    return service_->site().handle(r);
+  };
+  auto now = admin::SessionStore::Clock::now();
+  auto landing = handle("GET", link, "", {});
+  auto s = service_->site().sessions().find(landing.set_session, now);
+  ASSERT_TRUE(s);
+  handle("POST", link, s->id, {{"csrf", s->csrf}});
+  const std::string code_mail = to("bob@example.org").at(1).text;
+  ASSERT_TRUE(std::regex_search(code_mail, m, std::regex("  (\\d{4}) (\\d{4})\r\n")));
+  auto in = handle("POST", link + "/sign-in", s->id, {{"csrf", s->csrf}, {"code", m[1].str() + m[2].str()}});
+  s = service_->site().sessions().find(in.set_session, now);
+  ASSERT_TRUE(s);
+  auto sent = handle("POST", "/read/reply", s->id, {{"csrf", s->csrf}, {"reply", "Agreed."}});
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  ASSERT_EQ(replies_.size(), 1u);
+  EXPECT_EQ(replies_[0].recipients, std::vector<std::string>{"alice@a.example"});
+  auto replied = [&] {
+    return std::ranges::count_if(to("alice@a.example"), [&](const Outgoing& o) {
+      return o.text.find("replied [" + ref + "]") != std::string::npos;
+    });
+  };
+  ASSERT_EQ(replied(), 1);
+  service_->sweep();
+  service_->tell();
+  EXPECT_EQ(replied(), 1) << "told once";
+  auto alice = to("alice@a.example");
+  EXPECT_NE(alice.back().text.find("The recipient replied from the pickup page (to alice@a.example)."), std::string::npos)
+      << alice.back().text;
 }
 
 TEST_F(PickupService, ANotificationThatCannotBeQueuedLeavesNothing) {
