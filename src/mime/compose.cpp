@@ -11,6 +11,7 @@
 #include "mail/envelope.h"
 #include "mime/header.h"
 #include "util/base64.h"
+#include "util/text.h"
 
 namespace sm::mime {
 namespace {
@@ -31,54 +32,63 @@ bool plain_address(std::string_view a) {
   return domain_ok && mail::is_dot_atom(a.substr(0, at));
 }
 
-// Quoted-printable (RFC 2045 6.7) of UTF-8 text, CRLF line ends.
-std::string quoted_printable(std::string_view text) {
-  std::string out, line;
-  auto flush = [&](bool hard) {
-    if (!line.empty() && (line.back() == ' ' || line.back() == '\t')) {
-      const char c = line.back();
-      line.pop_back();
-      line += c == ' ' ? "=20" : "=09";
-    }
-    out += line + (hard ? "\r\n" : "=\r\n");
-    line.clear();
-  };
-  constexpr char hex[] = "0123456789ABCDEF";
+// Any line end as CRLF.
+std::string crlf(std::string_view text) {
+  std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-    if (c == '\n' || c == '\r') {
-      flush(true);
-      continue;
+    if (text[i] == '\r' || text[i] == '\n') {
+      out += "\r\n";
+      if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    } else {
+      out += text[i];
     }
-    std::string piece = (c == '=' || c >= 0x7f || (c < 0x20 && c != '\t'))
-                            ? std::string{'=', hex[c >> 4], hex[c & 15]}
-                            : std::string(1, static_cast<char>(c));
-    if (line.size() + piece.size() > 75) flush(false);
-    line += piece;
   }
-  if (!line.empty()) flush(true);
   return out;
 }
 
-// The last path element, controls and quotes taken out; "attachment" when nothing is left.
-std::string file_name(std::string_view name) {
-  if (auto slash = name.find_last_of("/\\"); slash != std::string_view::npos) name = name.substr(slash + 1);
-  std::string out;
-  for (unsigned char c : name)
-    if (c >= 0x20 && c != 0x7f && c != '"') out += static_cast<char>(c);
-  return out.empty() ? "attachment" : out;
+// RFC 2045 6.7 quoted-printable of CRLF text: soft breaks under 76 columns,
+// '=' and octets outside printable ASCII encoded, trailing white space too.
+std::string quoted_printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out, line;
+  auto put = [&](const std::string& piece) {
+    if (line.size() + piece.size() > 75) out += line + "=\r\n", line.clear();
+    line += piece;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      out += line + "\r\n", line.clear(), ++i;
+      continue;
+    }
+    const bool line_end = i + 1 == text.size() || text[i + 1] == '\r';
+    const bool plain = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !line_end);
+    put(plain ? std::string(1, static_cast<char>(c)) : std::string{'=', kHex[c >> 4], kHex[c & 15]});
+  }
+  return out + line;
 }
 
-// Content-Disposition with the name (RFC 2183), RFC 2231 encoded when not ASCII.
-std::string disposition(const std::string& name) {
-  if (ascii(name)) return "Content-Disposition: attachment; filename=\"" + name + "\"\r\n";
-  std::string enc = "utf-8''";
-  constexpr char hex[] = "0123456789ABCDEF";
+// A file name as a header parameter: the RFC 2231 UTF-8 form, then an ASCII
+// fallback with anything doubtful replaced. The exact form comes first:
+// GMime (and so the pickup page) takes the first of the two.
+std::string file_params(std::string_view name, std::string_view param) {
+  std::string ascii, encoded;
+  for (unsigned char c : name) {
+    ascii += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') encoded += static_cast<char>(c);
+    else encoded += '%', encoded += "0123456789ABCDEF"[c >> 4], encoded += "0123456789ABCDEF"[c & 15];
+  }
+  return std::string(param) + "*=UTF-8''" + encoded + ";\r\n " + std::string(param) + "=\"" + ascii + "\"";
+}
+
+// The name without any path a client sent, controls, or excess length.
+std::string safe_name(std::string_view name) {
+  if (auto slash = name.find_last_of("/\\"); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  std::string out;
   for (unsigned char c : name)
-    enc += std::isalnum(c) || c == '.' || c == '-' || c == '_' ? std::string(1, static_cast<char>(c))
-                                                               : std::string{'%', hex[c >> 4], hex[c & 15]};
-  return fold("Content-Disposition: attachment; filename*=" + enc);
+    if (c >= 0x20 && c != 0x7f && out.size() < 200) out += static_cast<char>(c);
+  while (!out.empty() && (out.front() == '.' || out.front() == ' ')) out.erase(0, 1);
+  return out.empty() ? "attachment" : out;
 }
 
 bool media_type_ok(std::string_view t) {
@@ -100,13 +110,33 @@ std::string random_hex(std::size_t octets) {
   return out;
 }
 
+}  // namespace
+
 std::string address_list(const std::vector<std::string>& list) {
   std::string out;
-  for (const auto& a : list) out += (out.empty() ? "" : ", ") + a;
+  for (const auto& a : list) out += (out.empty() ? "" : ", ") + ("<" + a + ">");
   return out;
 }
 
-}  // namespace
+std::string text_part(std::string_view text) {
+  const std::string lines = crlf(text);
+  std::size_t longest = 0, run = 0;
+  for (char c : lines) run = c == '\n' ? 0 : run + 1, longest = std::max(longest, run);
+  const bool seven = longest <= 998 && std::all_of(lines.begin(), lines.end(), [](unsigned char c) { return c < 0x80; });
+  if (seven) return "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + lines;
+  return "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+         quoted_printable(lines);
+}
+
+std::string attachment_part(const Attachment& a) {
+  const std::string name = safe_name(a.filename);
+  const std::string type = media_type_ok(a.content_type) ? ascii_lower(a.content_type) : "application/octet-stream";
+  std::string m = "Content-Type: " + type + ";\r\n " + file_params(name, "name") + "\r\n";
+  m += "Content-Disposition: attachment;\r\n " + file_params(name, "filename") + "\r\n";
+  m += "Content-Transfer-Encoding: base64\r\n\r\n" + base64_lines(a.content);
+  if (!m.ends_with("\r\n")) m += "\r\n";
+  return m;
+}
 
 bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
@@ -161,22 +191,12 @@ Result<std::string> compose(const Composition& c) {
   m += "Message-ID: <" + std::to_string(now) + "." + random_hex(12) + "@" + domain + ">\r\n";
   for (const auto& f : c.extra) m += f + "\r\n";
   m += "MIME-Version: 1.0\r\n";
-  const std::string text_part =
-      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
-      quoted_printable(c.text);
-  if (c.attachments.empty()) return m + text_part;
-  const std::string boundary = "=_securemail_" + random_hex(16);
+  if (c.attachments.empty()) return m + text_part(c.text);
+  const std::string boundary = "=_securemail_" + random_hex(16);  // "=_" occurs in neither base64 nor quoted-printable
   m += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
-  m += "--" + boundary + "\r\n" + text_part;
-  for (const auto& a : c.attachments) {
-    const std::string name = file_name(a.filename);
-    m += "\r\n--" + boundary + "\r\n";
-    m += "Content-Type: " + (a.content_type.empty() ? std::string("application/octet-stream") : a.content_type) + "\r\n";
-    m += disposition(name);
-    m += "Content-Transfer-Encoding: base64\r\n\r\n";
-    m += base64_lines(a.content);
-  }
-  m += "\r\n--" + boundary + "--\r\n";
+  m += "This is a message in MIME format.\r\n--" + boundary + "\r\n" + text_part(c.text);
+  for (const auto& a : c.attachments) m += "\r\n--" + boundary + "\r\n" + attachment_part(a);
+  m += "--" + boundary + "--\r\n";
   return m;
 }
 

@@ -1,8 +1,9 @@
 // compose.h - a new message from its parts, for what hands the gateway
 // content without writing MIME itself: an application through the admin
 // API (POST /v1/messages), a pickup reply. Text is UTF-8; the result is
-// CRLF, 7-bit clean (quoted-printable text, base64 attachments, RFC 2047
+// CRLF, 7-bit clean (quoted-printable or 7bit text, base64 attachments, RFC 2047
 // header words, RFC 2231 file names), so it passes any relay unchanged.
+// The text is 7bit when it can be.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,20 @@ Result<std::string> compose(const Composition& c);
 // A header field value: controls become spaces; ASCII as it is, otherwise
 // RFC 2047 B-encoded UTF-8 words of whole characters.
 std::string header_words(std::string_view text);
+
+// The pieces compose() is made of, for whoever writes a message of its own
+// shape (a pickup reply):
+// A text/plain UTF-8 part (its header and body): 7bit when plain ASCII with
+// lines of at most 998 octets, quoted-printable otherwise; any line ends
+// become CRLF.
+std::string text_part(std::string_view text);
+// An attachment part (its header and base64 body, after the boundary line):
+// the name without any path or control (RFC 2231 UTF-8 form first, then an
+// ASCII fallback, in Content-Type name and Content-Disposition filename);
+// a type that is not type/subtype becomes application/octet-stream.
+std::string attachment_part(const Attachment& a);
+// "<a>, <b>".
+std::string address_list(const std::vector<std::string>& addresses);
 
 // Whether text is well-formed UTF-8.
 bool valid_utf8(std::string_view text);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 
+#include "mime/compose.h"
 #include "mime/header.h"
 #include "util/base64.h"
 #include "pickup/pages.h"
@@ -34,19 +35,7 @@ std::string sender_of(const Pickup& p) { return "secure-messages@" + p.from_doma
 
 }  // namespace
 
-std::string header_value(std::string_view text) {
-  std::string clean;
-  for (unsigned char c : text) clean += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
-  if (std::all_of(clean.begin(), clean.end(), [](unsigned char c) { return c < 0x80; })) return clean;
-  std::string out;
-  for (std::size_t i = 0; i < clean.size();) {
-    std::size_t n = std::min<std::size_t>(45, clean.size() - i);
-    while (n > 1 && i + n < clean.size() && (static_cast<unsigned char>(clean[i + n]) & 0xC0) == 0x80) --n;  // whole characters
-    out += (out.empty() ? "" : " ") + std::string("=?UTF-8?B?") + base64_encode(std::string_view(clean).substr(i, n)) + "?=";
-    i += n;
-  }
-  return out;
-}
+std::string header_value(std::string_view text) { return mime::header_words(text); }
 
 std::string message_id(std::string_view domain, std::int64_t now) {
   std::array<unsigned char, 12> r{};

@@ -94,14 +94,17 @@ TEST_F(ApiMessages, PartsAreComposedIntoAMessage) {
   EXPECT_EQ(s.recipients, (std::vector<std::string>{"bob@b.example", "carol@c.example", "audit@a.example"}));
   auto h = mime::HeaderBlock::parse(s.message);
   ASSERT_TRUE(h) << h.error().text;
-  EXPECT_EQ(h->get("To").value_or(""), "bob@b.example");
-  EXPECT_EQ(h->get("Cc").value_or(""), "carol@c.example");
+  EXPECT_EQ(h->get("To").value_or(""), "<bob@b.example>");
+  EXPECT_EQ(h->get("Cc").value_or(""), "<carol@c.example>");
   EXPECT_FALSE(h->has("Bcc")) << "blind copies are envelope only";
   EXPECT_EQ(h->get("Subject").value_or(""), "=?UTF-8?B?UmVjaG51bmcgZsO8ciBEZXplbWJlcg==?=");
   EXPECT_TRUE(h->has("Message-ID"));
   EXPECT_TRUE(h->has("Date"));
   EXPECT_NE(s.message.find("Gr=C3=BC=C3=9Fe\r\nline two\r\n"), std::string::npos) << s.message;
-  EXPECT_NE(s.message.find("Content-Disposition: attachment; filename=\"Rechnung 4711.pdf\"\r\n"), std::string::npos);
+  EXPECT_NE(s.message.find("Content-Disposition: attachment;\r\n filename*=UTF-8''Rechnung%204711.pdf;\r\n "
+                           "filename=\"Rechnung 4711.pdf\"\r\n"),
+            std::string::npos)
+      << s.message;
   EXPECT_NE(s.message.find("JVBERi0xLjQK"), std::string::npos);
   for (unsigned char c : s.message) ASSERT_LT(c, 0x80) << "7-bit clean";
 }
