@@ -1,7 +1,12 @@
 // service.cpp - secure pickup on a gateway (see service.h).
 #include "pickup/service.h"
 
+#include <sodium.h>
+
+#include <optional>
+
 #include "audit/appender.h"
+#include "pickup/pdf.h"
 #include "util/log.h"
 
 namespace sm::pickup {
@@ -31,7 +36,7 @@ Service::Service(Vault vault, Ledger ledger, std::string organisation, ServiceOp
 }
 
 Result<std::string> Service::hold(std::string_view message, const std::string& sender, const std::string& recipient,
-                                  const std::string& from_domain) {
+                                  const std::string& from_domain, bool pdf) {
   const std::int64_t now = options_.now();
   Pickup p;
   p.ref = new_reference();
@@ -45,6 +50,19 @@ Result<std::string> Service::hold(std::string_view message, const std::string& s
   auto sealed = vault_.put(p.ref, message);
   if (!sealed) return std::unexpected(sealed.error());
   p.sealed_key = std::move(*sealed);
+  std::optional<PdfNotice> attached;
+  std::string password;
+  if (pdf && options_.pdf_password_to_sender && sender.empty()) {
+    log::warn("pickup: {}: no PDF: the null sender cannot be given its password", p.ref);
+  } else if (pdf) {
+    password = new_pdf_password();
+    auto made = message_pdf(message, p.ref, password);
+    if (!made) {
+      (void)vault_.erase(p.ref);
+      return std::unexpected(made.error());
+    }
+    attached = PdfNotice{std::move(*made), options_.pdf_password_to_sender};
+  }
   const std::string token = new_token();
   std::string subject;
   if (options_.show_subject)
@@ -58,14 +76,26 @@ Result<std::string> Service::hold(std::string_view message, const std::string& s
     (void)vault_.erase(p.ref);
     return std::unexpected(added.error());
   }
+  // The password before the PDF: a PDF is never out without its password
+  // on the way. Nothing keeps it but that mail.
+  if (attached) {
+    const std::string to = attached->password_to_sender ? sender : recipient;
+    auto sent = options_.send({"", to, password_mail(p, password, attached->password_to_sender, context())});
+    sodium_memzero(password.data(), password.size());
+    if (!sent) return undo(sent.error());
+  }
   // The notification's envelope sender is the message's: if the recipient's
   // address does not exist, its sender hears so.
-  if (auto sent = options_.send({sender, recipient, notification_mail(p, token, subject, context())}); !sent)
-    return undo(sent.error());
+  const std::string note = notification_mail(p, token, subject, context(), attached ? &*attached : nullptr);
+  if (auto sent = options_.send({sender, recipient, note}); !sent) return undo(sent.error());
   if (auto r = ledger_.record({p.ref, now, "notified", recipient}); !r)
     log::warn("pickup: {}: cannot record the notification: {}", p.ref, r.error().text);
-  log::info("pickup: {}: held for <{}> from <{}> ({} octets) until {}; notification queued", p.ref, recipient, sender,
-            message.size(), utc_time(p.expires));
+  // The audit trail's pickup.pdf: whom the password went to (never the password).
+  const char* password_to = attached && attached->password_to_sender ? "sender" : "recipient";
+  if (attached) (void)ledger_.record({p.ref, now, "pdf", std::string("password to the ") + password_to});
+  log::info("pickup: {}: held for <{}> from <{}> ({} octets) until {}; notification queued{}", p.ref, recipient,
+            sender, message.size(), utc_time(p.expires),
+            attached ? std::string(" with the PDF, its password to the ") + password_to : "");
   tell();
   return p.ref;
 }

@@ -42,6 +42,7 @@ struct ServiceOptions {
   std::chrono::seconds expiry{14 * 86400};
   std::chrono::seconds lock_for{1800};
   bool show_subject = false;
+  bool pdf_password_to_sender = true;  // the PDF option's password: to the sender, else the recipient
   std::function<Result<void>(const Outgoing&)> send;  // queue it (committed before returning)
   std::function<std::int64_t()> now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
 };
@@ -57,8 +58,13 @@ class Service {
   // (one of ours), and notify the recipient. Returns the reference. The
   // content is stored before the notification is queued; a failure to
   // queue it removes what was stored (the caller retries the whole).
+  //
+  // pdf: the PDF option (pdf.h): the notification also carries the message
+  // as a PDF, and its password (never kept) is mailed on its own first, to
+  // the sender or the recipient (ServiceOptions). A message from the null
+  // sender, whose password would have nowhere to go, is held without it.
   Result<std::string> hold(std::string_view message, const std::string& sender, const std::string& recipient,
-                           const std::string& from_domain);
+                           const std::string& from_domain, bool pdf = false);
   // Tell senders every event not yet told; delete what expired. Run it
   // every minute or so.
   void sweep();
