@@ -355,6 +355,12 @@ struct Config {
     std::chrono::seconds expiry{14 * 86400};  // then content and key are deleted
     bool show_subject = false;                // name the subject in the notification
     std::chrono::seconds lock_for{1800};      // after five wrong codes
+    // The PDF option ([[policy.rule]] pickup_pdf): who is mailed the PDF's
+    // password. sender: the sender, to pass on by phone or another channel;
+    // recipient: the recipient, in a mail of its own (weaker: whoever reads
+    // that mailbox has both).
+    enum class PdfPasswordTo { sender, recipient };
+    PdfPasswordTo pdf_password_to = PdfPasswordTo::sender;
     bool enabled() const { return listen.enabled(); }
   } pickup;
 

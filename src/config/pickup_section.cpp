@@ -12,6 +12,10 @@
 //                          nothing of the subject, body or attachments)
 //   lock_for     = "30m"   a message whose sign-in code was guessed wrong five
 //                          times is locked this long (1m..24h)
+//   pdf_password_to = "sender"   who is mailed the password of a message's PDF
+//                          ([[policy.rule]] pickup_pdf = true): "sender" (to
+//                          pass on by phone or another channel) or
+//                          "recipient" (in a mail of its own; weaker)
 #include "config/loader.h"
 
 namespace sm::config::detail {
@@ -64,6 +68,11 @@ void Loader::read_pickup(Section& root, Config& c) {
   if (lock < std::chrono::minutes(1) || lock > std::chrono::hours(24))
     error(line_of(key(s, "lock_for")), key(s, "lock_for"), "must be between 1m and 24h");
   else p.lock_for = lock;
+  const std::string to = text(s, "pdf_password_to", "sender");
+  if (to == "recipient") p.pdf_password_to = Config::Pickup::PdfPasswordTo::recipient;
+  else if (to != "sender")
+    error(line_of(key(s, "pdf_password_to")), key(s, "pdf_password_to"),
+          "bad value " + quote(printable(to)) + " (use \"sender\" or \"recipient\")");
   finish(s);
 }
 
@@ -73,7 +82,8 @@ std::string describe_pickup(const Config& c) {
          "pickup.cert = " + quote(p.cert.string()) + "\n" + "pickup.key = " + quote(p.key.string()) + "\n" +
          "pickup.expiry = " + quote(format_duration(p.expiry)) + "\n" +
          "pickup.show_subject = " + (p.show_subject ? "true" : "false") + "\n" +
-         "pickup.lock_for = " + quote(format_duration(p.lock_for)) + "\n";
+         "pickup.lock_for = " + quote(format_duration(p.lock_for)) + "\n" + "pickup.pdf_password_to = " +
+         quote(p.pdf_password_to == Config::Pickup::PdfPasswordTo::sender ? "sender" : "recipient") + "\n";
 }
 
 }  // namespace sm::config::detail

@@ -17,12 +17,13 @@ TEST(ConfigPickup, OffByDefault) {
   EXPECT_EQ(c->pickup.expiry, std::chrono::seconds(14 * 86400));
   EXPECT_FALSE(c->pickup.show_subject);
   EXPECT_EQ(c->pickup.lock_for, std::chrono::seconds(1800));
+  EXPECT_EQ(c->pickup.pdf_password_to, Config::Pickup::PdfPasswordTo::sender);
 }
 
 TEST(ConfigPickup, AFullSection) {
   auto c = load_string("[pickup]\nlisten = \"0.0.0.0:8443\"\npublic_url = \"https://pickup.b.example/secure\"\n"
                        "cert = \"pickup.pem\"\nkey = \"pickup.key\"\nexpiry = \"7d\"\nshow_subject = true\n"
-                       "lock_for = \"1h\"\n",
+                       "lock_for = \"1h\"\npdf_password_to = \"recipient\"\n",
                        "config.toml", "/etc/securemail");
   ASSERT_TRUE(c) << c.error();
   EXPECT_TRUE(c->pickup.enabled());
@@ -33,9 +34,11 @@ TEST(ConfigPickup, AFullSection) {
   EXPECT_EQ(c->pickup.expiry, std::chrono::seconds(7 * 86400));
   EXPECT_TRUE(c->pickup.show_subject);
   EXPECT_EQ(c->pickup.lock_for, std::chrono::seconds(3600));
+  EXPECT_EQ(c->pickup.pdf_password_to, Config::Pickup::PdfPasswordTo::recipient);
   std::string shown = describe(*c);
   EXPECT_NE(shown.find("pickup.public_url = \"https://pickup.b.example/secure/\"\n"), std::string::npos) << shown;
   EXPECT_NE(shown.find("pickup.expiry = \"1w\"\n"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("pickup.pdf_password_to = \"recipient\"\n"), std::string::npos) << shown;
 }
 
 TEST(ConfigPickup, BadValuesNameFileLineAndKey) {
@@ -54,6 +57,8 @@ TEST(ConfigPickup, BadValuesNameFileLineAndKey) {
             "[tls] pair)");
   EXPECT_EQ(load_error("[pickup]\nexpiry = \"30m\"\n"), "config.toml:2: pickup.expiry: must be between 1h and 90d");
   EXPECT_EQ(load_error("[pickup]\nlock_for = \"2d\"\n"), "config.toml:2: pickup.lock_for: must be between 1m and 24h");
+  EXPECT_EQ(load_error("[pickup]\npdf_password_to = \"both\"\n"),
+            "config.toml:2: pickup.pdf_password_to: bad value \"both\" (use \"sender\" or \"recipient\")");
   EXPECT_NE(load_error("[pickup]\nshow_subjects = true\n").find("config.toml:2: pickup.show_subjects: unknown key"),
             std::string::npos);
 }
