@@ -50,19 +50,13 @@ Result<std::string> Service::hold(std::string_view message, const std::string& s
   auto sealed = vault_.put(p.ref, message);
   if (!sealed) return std::unexpected(sealed.error());
   p.sealed_key = std::move(*sealed);
-  std::optional<PdfNotice> attached;
   std::string password;
-  if (pdf && options_.pdf_password_to_sender && sender.empty()) {
-    log::warn("pickup: {}: no PDF: the null sender cannot be given its password", p.ref);
-  } else if (pdf) {
-    password = new_pdf_password();
-    auto made = message_pdf(message, p.ref, password);
-    if (!made) {
-      (void)vault_.erase(p.ref);
-      return std::unexpected(made.error());
-    }
-    attached = PdfNotice{std::move(*made), options_.pdf_password_to_sender};
+  auto made = pdf ? pdf_of(message, p, password) : Result<std::optional<PdfNotice>>(std::nullopt);
+  if (!made) {
+    (void)vault_.erase(p.ref);
+    return std::unexpected(made.error());
   }
+  const std::optional<PdfNotice>& attached = *made;
   const std::string token = new_token();
   std::string subject;
   if (options_.show_subject)
@@ -98,6 +92,18 @@ Result<std::string> Service::hold(std::string_view message, const std::string& s
             attached ? std::string(" with the PDF, its password to the ") + password_to : "");
   tell();
   return p.ref;
+}
+
+Result<std::optional<PdfNotice>> Service::pdf_of(std::string_view message, const Pickup& p,
+                                                  std::string& password) const {
+  if (options_.pdf_password_to_sender && p.sender.empty()) {
+    log::warn("pickup: {}: no PDF: the null sender cannot be given its password", p.ref);
+    return std::nullopt;
+  }
+  password = new_pdf_password();
+  auto made = message_pdf(message, p.ref, password);
+  if (!made) return std::unexpected(made.error());
+  return PdfNotice{std::move(*made), options_.pdf_password_to_sender};
 }
 
 void Service::tell() {

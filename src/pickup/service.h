@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,9 @@ class Service {
   // as a PDF, and its password (never kept) is mailed on its own first, to
   // the sender or the recipient (ServiceOptions). A message from the null
   // sender, whose password would have nowhere to go, is held without it.
+  // (When the password was queued and the notification cannot be, the
+  // sender holds a password for a reference never sent; the retry makes a
+  // new reference and password.)
   Result<std::string> hold(std::string_view message, const std::string& sender, const std::string& recipient,
                            const std::string& from_domain, bool pdf = false);
   // Tell senders every event not yet told; delete what expired. Run it
@@ -77,6 +81,9 @@ class Service {
  private:
   Service(Vault vault, Ledger ledger, std::string organisation, ServiceOptions options);
   NoticeContext context() const { return {options_.public_url, options_.now()}; }
+  // The PDF option for p (its PDF and a new password), or nullopt when p's
+  // password would have nowhere to go.
+  Result<std::optional<PdfNotice>> pdf_of(std::string_view message, const Pickup& p, std::string& password) const;
 
   Vault vault_;
   Ledger ledger_;
