@@ -19,6 +19,7 @@ BUILD_PKGS=(
   libcpp-httplib-dev libgtest-dev libgmock-dev
   libsodium-dev liboath-dev libqrencode-dev zlib1g-dev  # accounts: argon2id, TOTP, enrolment QR codes (PNG via zlib)
   libgmime-3.0-dev  # policy: the MIME tree of a message scanned for markings and trigger words
+  libcairo2-dev libpango1.0-dev libqpdf-dev fonts-dejavu-core  # pickup's PDF option: layout, fonts, AES-256 encryption
 )
 # make package (scripts/package.sh): dpkg-deb, dpkg-shlibdeps, strip.
 PACKAGE_PKGS=(dpkg-dev binutils)
@@ -33,6 +34,7 @@ TEST_PKGS=(
   time  # GNU time: the peak memory of a CLI run (tests/e2e/test_smime_open_streaming.py)
   python3-prometheus-client  # parses /metrics as Prometheus does (tests/e2e/test_metrics.py)
   python3-jsonschema  # certification reports checked against docs/certification.schema.json
+  poppler-utils qpdf  # pickup's PDFs opened as a recipient would: pdftotext -upw, qpdf --decrypt
 )
 # axe-core (npm) finds accessibility faults in the console pages in Chromium.
 AXE_PREFIX=/usr/local/lib/securemail-test

@@ -43,7 +43,9 @@ License: proprietary
 TXT
 chmod -R u=rwX,go=rX "$stage/usr" "$stage/etc" "$stage/lib"
 
-# Depends: the shared libraries the binary links, as dpkg-shlibdeps names them.
+# Depends: the shared libraries the binary links, as dpkg-shlibdeps names them;
+# and the fonts pickup's PDFs are set in (fontconfig finds them at run time,
+# so no library names them).
 mkdir -p "$work/src/debian"
 : > "$work/src/debian/control"
 depends=$(cd "$work/src" && dpkg-shlibdeps -O "$stage/usr/sbin/securemail" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
@@ -55,7 +57,7 @@ Version: $version
 Architecture: $arch
 Maintainer: SecureMail <securemailadmin@localhost>
 Installed-Size: $size
-Depends: adduser, $depends
+Depends: adduser, fonts-dejavu-core, $depends
 Section: mail
 Priority: optional
 Homepage: https://securemail.invalid/

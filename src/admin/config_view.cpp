@@ -17,6 +17,8 @@ constexpr std::array<std::string_view, 9> kSecretWords = {"password",   "passwd"
 // of these, which name a file.
 constexpr std::array<std::string_view, 2> kPathKeys = {"tls.key", "pickup.key"};
 constexpr std::array<std::string_view, 4> kPathWords = {"file", "path", "dir", "folder"};
+// Keys with a secret's word that say where a secret goes, not what it is.
+constexpr std::array<std::string_view, 1> kRouteKeys = {"pickup.pdf_password_to"};
 
 std::vector<std::string> words_of(std::string_view name) {
   std::vector<std::string> out(1);
@@ -68,7 +70,7 @@ nlohmann::json value_json(const toml::node& node, const std::string& path, Confi
 }  // namespace
 
 bool secret_key(std::string_view dotted_key) {
-  if (among(kPathKeys, dotted_key)) return false;
+  if (among(kPathKeys, dotted_key) || among(kRouteKeys, dotted_key)) return false;
   auto dot = dotted_key.rfind('.');
   auto words = words_of(dot == std::string_view::npos ? dotted_key : dotted_key.substr(dot + 1));
   if (among(kPathWords, words.back())) return false;

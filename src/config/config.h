@@ -377,6 +377,12 @@ struct Config {
     // original sender, also the original From/To/Cc participants, or no one.
     enum class Replies { sender, all, none } replies = Replies::sender;
     std::uint64_t reply_max_size = 10u << 20;  // text and attachment, at most [limits] max_message_size
+    // The PDF option ([[policy.rule]] pickup_pdf): who is mailed the PDF's
+    // password. sender: the sender, to pass on by phone or another channel;
+    // recipient: the recipient, in a mail of its own (weaker: whoever reads
+    // that mailbox has both).
+    enum class PdfPasswordTo { sender, recipient };
+    PdfPasswordTo pdf_password_to = PdfPasswordTo::sender;
     bool enabled() const { return listen.enabled(); }
   } pickup;
 

@@ -17,6 +17,10 @@
 //                          (also reply-all to the original From/To/Cc), "none"
 //   reply_max_size = "10M" a reply's text and attachment together, at most
 //                          [limits] max_message_size (not given: the smaller)
+//   pdf_password_to = "sender"   who is mailed the password of a message's PDF
+//                          ([[policy.rule]] pickup_pdf = true): "sender" (to
+//                          pass on by phone or another channel) or
+//                          "recipient" (in a mail of its own; weaker)
 #include <algorithm>
 
 #include "config/loader.h"
@@ -94,6 +98,11 @@ void Loader::read_pickup(Section& root, Config& c) {
   else if (p.reply_max_size < 1024 || p.reply_max_size > c.limits.max_message_size)
     error(line_of(key(s, "reply_max_size")), key(s, "reply_max_size"),
           "must be between 1K and limits.max_message_size (" + format_size(c.limits.max_message_size) + ")");
+  const std::string to = text(s, "pdf_password_to", "sender");
+  if (to == "recipient") p.pdf_password_to = Config::Pickup::PdfPasswordTo::recipient;
+  else if (to != "sender")
+    error(line_of(key(s, "pdf_password_to")), key(s, "pdf_password_to"),
+          "bad value " + quote(printable(to)) + " (use \"sender\" or \"recipient\")");
   finish(s);
 }
 
@@ -105,7 +114,8 @@ std::string describe_pickup(const Config& c) {
          "pickup.show_subject = " + (p.show_subject ? "true" : "false") + "\n" +
          "pickup.lock_for = " + quote(format_duration(p.lock_for)) + "\n" +
          "pickup.replies = " + quote(replies_name(p.replies)) + "\n" +
-         "pickup.reply_max_size = " + quote(format_size(p.reply_max_size)) + "\n";
+         "pickup.reply_max_size = " + quote(format_size(p.reply_max_size)) + "\n" + "pickup.pdf_password_to = " +
+         quote(p.pdf_password_to == Config::Pickup::PdfPasswordTo::sender ? "sender" : "recipient") + "\n";
 }
 
 }  // namespace sm::config::detail

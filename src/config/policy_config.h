@@ -127,6 +127,10 @@ struct PolicyRule {
   PolicyConditions when;
   PolicyDecision decision = PolicyDecision::plain;
   std::string reason;  // shown in the refusal or DSN; default names the rule
+  // Decision pickup only: the notification also carries the message as a
+  // password-protected PDF (docs/pickup.md), for recipients who cannot use
+  // the pages.
+  bool pickup_pdf = false;
   std::uint32_t line = 0;
 };
 

@@ -5,8 +5,8 @@
 // A bad rule stops the start with file:line:key: an unknown condition
 // (finish()), a level not on the ladder, a trigger word not configured, a
 // country that is not ISO 3166-1 alpha-2, a rule that can never match
-// because an earlier one has no condition, and decision "pickup" on a
-// gateway without [pickup] pages.
+// because an earlier one has no condition, decision "pickup" on a
+// gateway without [pickup] pages, and pickup_pdf on another decision.
 #include <algorithm>
 
 #include "config/loader.h"
@@ -152,6 +152,9 @@ void Loader::read_policy_rules(Section& policy, Config& c) {
                                      std::any_of(rule.reason.begin(), rule.reason.end(), [](unsigned char ch) { return ch > 0x7e; })))
       error(line_of(key(s, "reason")), key(s, "reason"),
             "must be at most " + std::to_string(kMaxReason) + " printable ASCII characters (it goes into an SMTP reply)");
+    rule.pickup_pdf = flag(s, "pickup_pdf", false);
+    if (rule.pickup_pdf && at && rule.decision != PolicyDecision::pickup)
+      error(line_of(key(s, "pickup_pdf")), key(s, "pickup_pdf"), "only with decision = \"pickup\"");
     rule.when = read_conditions(s, c);
     finish(s);
     if (catch_all)
@@ -193,7 +196,7 @@ std::string describe_policy_rules(const Config& c) {
   for (const auto& r : c.rules) {
     std::string when = describe_conditions(r.when);
     o += "\n  {name = " + quote(r.name) + ", decision = " + quote(decision_name(r.decision)) +
-         (r.reason.empty() ? "" : ", reason = " + quote(r.reason)) + (when.empty() ? "" : ", " + when) + "},";
+         (r.reason.empty() ? "" : ", reason = " + quote(r.reason)) + (r.pickup_pdf ? ", pickup_pdf = true" : "") + (when.empty() ? "" : ", " + when) + "},";
   }
   return o + "\n]\n";
 }

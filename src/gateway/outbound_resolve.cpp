@@ -77,11 +77,12 @@ struct Outgoing {
   }
 
   Result<void> plain(const std::vector<std::size_t>& recipients, const std::string& content, const std::string& hold_rule,
-                     const char* what, bool pickup = false) {
+                     const char* what, bool pickup = false, bool pickup_pdf = false) {
     if (recipients.empty()) return {};
     mail::Envelope env = subset(m.env, recipients);
     env.policy_hold = hold_rule;
     env.pickup = pickup;
+    env.pickup_pdf = pickup_pdf;
     auto copy = new_copy(p.spool, env, content);
     if (!copy) return std::unexpected(copy.error());
     if (!hold_rule.empty()) (*copy)->hold_on_commit();
@@ -241,8 +242,11 @@ Result<Resolution> resolve_outbound(const Pipeline& p, const OutboundMessage& m,
     if (auto ok = out.plain(held.plain, content, rule, "held"); !ok) return std::unexpected(ok.error());
   }
 
-  // Pickup: one copy the delivery agent hands to the secure pickup store.
+  // Pickup: one copy the delivery agent hands to the secure pickup store
+  // (and one more for the recipients whose rule asks for the PDF option).
   if (auto ok = out.plain(plan.pickup, content, "", "pickup", true); !ok) return std::unexpected(ok.error());
+  if (auto ok = out.plain(plan.pickup_pdf, content, "", "pickup (with PDF)", true, true); !ok)
+    return std::unexpected(ok.error());
 
   if (!plan.returned.empty()) {
     policy_total.add(plan.returned.size());

@@ -70,6 +70,7 @@ Result<std::unique_ptr<PickupWiring>> PickupWiring::start(const config::Config& 
   o.expiry = p.expiry;
   o.lock_for = p.lock_for;
   o.show_subject = p.show_subject;
+  o.pdf_password_to_sender = p.pdf_password_to == config::Config::Pickup::PdfPasswordTo::sender;
   o.send = [&spool, committed](const pickup::Outgoing& m) -> Result<void> {
     LocalMessage local{"pickup", m.recipient, m.text, 0, eight_bit(m.text), m.envelope_sender};
     return queue_copies(spool, committed, {local_envelope(local)}, m.text);
@@ -90,9 +91,11 @@ Result<std::unique_ptr<PickupWiring>> PickupWiring::start(const config::Config& 
     if (text.empty()) return std::unexpected(Error{451, "4.3.0", "the queued message cannot be read"});
     std::string from_domain = mail::domain_of(m.envelope.sender);
     if (!config.receives_for(from_domain)) from_domain = config.domain;
-    auto ref = svc->hold(text, m.envelope.sender, m.envelope.recipients.at(index).address, from_domain);
+    auto ref = svc->hold(text, m.envelope.sender, m.envelope.recipients.at(index).address, from_domain,
+                         m.envelope.pickup_pdf);
     if (!ref) return std::unexpected(ref.error());
-    return "250 2.0.0 held for secure pickup as " + *ref + "; the recipient was notified";
+    return "250 2.0.0 held for secure pickup as " + *ref + "; the recipient was notified" +
+           (m.envelope.pickup_pdf ? " (with PDF)" : "");
   });
   if (p.replies != config::Config::Pickup::Replies::none)  // a reply's upload; larger: 413, not even read
     wiring->https_.allow_large_body("/read/reply", p.reply_max_size + (64u << 10),

@@ -49,7 +49,7 @@ policy::RecipientFacts recipient_facts(const config::Config& config, const direc
 
 bool PolicyPlan::all_refused() const {
   return !refused.empty() && outbound.plain.empty() && outbound.sealed.empty() && released.empty() && held.empty() &&
-         pickup.empty() &&
+         pickup.empty() && pickup_pdf.empty() &&
          returned.size() == refused.size();
 }
 
@@ -78,7 +78,8 @@ PolicyPlan plan_verdicts(std::shared_ptr<const directory::Directory> directory, 
           plan.held.push_back(i);
           v.explanation.push_back("one of our own recipients: held instead of pickup");
         } else {
-          plan.pickup.push_back(i);
+          (v.pickup_pdf ? plan.pickup_pdf : plan.pickup).push_back(i);
+          if (v.pickup_pdf) v.explanation.push_back("with the PDF option");
         }
         break;
       case D::hold: plan.held.push_back(i); break;

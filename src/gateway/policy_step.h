@@ -54,6 +54,7 @@ struct PolicyPlan {
   std::vector<std::size_t> released;     // plain, with the markings taken out
   std::vector<std::size_t> held;         // hold (and pickup for one of our own recipients)
   std::vector<std::size_t> pickup;       // pickup: kept in the secure pickup store, the recipient notified
+  std::vector<std::size_t> pickup_pdf;   // pickup whose rule says pickup_pdf: the notification carries a PDF
   std::vector<std::size_t> returned;     // return, and refuse among others
   std::vector<std::size_t> refused;      // refuse
   bool all_refused() const;

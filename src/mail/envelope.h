@@ -95,6 +95,9 @@ struct Envelope {
   // Decision pickup (issue 18): delivered into the gateway's secure pickup
   // store (pickup/service.h), never to the recipient's server.
   bool pickup = false;
+  // ... and its notification carries the message as a password-protected
+  // PDF ([[policy.rule]] pickup_pdf).
+  bool pickup_pdf = false;
 };
 
 // "local@domain" -> "domain", lower-cased; "" when there is no '@'.

@@ -10,12 +10,23 @@
 #include "mime/header.h"
 #include "util/base64.h"
 #include "pickup/pages.h"
+#include "pickup/pdf.h"
 
 namespace sm::pickup {
 namespace {
 
+// A file attached to a notice: its name, media type and content.
+struct File {
+  std::string name, type;
+  std::string_view content;
+};
+
 std::string mail(const std::string& from, const std::string& to, const std::string& subject, const std::string& body,
-                 std::int64_t now) {
+                 std::int64_t now, const File* file = nullptr) {
+  std::array<unsigned char, 12> r{};
+  randombytes_buf(r.data(), r.size());
+  std::string id;
+  for (unsigned char c : r) id += "0123456789abcdef"[c >> 4], id += "0123456789abcdef"[c & 15];
   const std::string domain = from.substr(from.rfind('@') + 1);
   const bool eight = std::any_of(body.begin(), body.end(), [](unsigned char c) { return c >= 0x80; });
   std::string m;
@@ -26,9 +37,14 @@ std::string mail(const std::string& from, const std::string& to, const std::stri
   m += "Message-ID: " + message_id(domain, now) + "\r\n";
   m += "Auto-Submitted: auto-generated\r\n";
   m += "MIME-Version: 1.0\r\n";
+  const std::string boundary = "=_pickup_" + id;
+  if (file) m += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n--" + boundary + "\r\n";
   m += std::string("Content-Type: text/plain; charset=") + (eight ? "utf-8" : "us-ascii") + "\r\n";
   m += std::string("Content-Transfer-Encoding: ") + (eight ? "8bit" : "7bit") + "\r\n\r\n";
-  return m + body;
+  m += body;
+  if (!file) return m;
+  m += "\r\n--" + boundary + "\r\n" + mime::attachment_part({file->name, file->type, std::string(file->content)});
+  return m + "--" + boundary + "--\r\n";
 }
 
 std::string sender_of(const Pickup& p) { return "secure-messages@" + p.from_domain; }
@@ -46,7 +62,7 @@ std::string message_id(std::string_view domain, std::int64_t now) {
 }
 
 std::string notification_mail(const Pickup& p, const std::string& token, const std::string& subject,
-                              const NoticeContext& c) {
+                              const NoticeContext& c, const PdfNotice* pdf) {
   std::string body;
   // A reply from another pickup page (reply-all) comes from outside: it came
   // through the member's gateway, it is not the member's.
@@ -54,13 +70,41 @@ std::string notification_mail(const Pickup& p, const std::string& token, const s
   body += p.sender + (ours ? " of " + p.from_domain + " sent you a secure message.\r\n"
                            : " sent you a secure message through the secure gateway of " + p.from_domain + ".\r\n");
   if (!subject.empty()) body += "Subject: " + header_value(subject) + "\r\n";
-  body += "\r\nRead it here, until " + utc_time(p.expires) + ":\r\n\r\n  " + c.public_url + "p/" + token + "\r\n\r\n";
-  body += "The page sends a one-time sign-in code to this address. We never ask for\r\n"
-          "the password of your mailbox, and this message has no attachment.\r\n\r\n";
+  const std::string file_name = pdf_file_name(p.ref);
+  if (pdf) {
+    body += "\r\nIt is attached as a PDF, " + file_name + ", protected by a password.\r\n";
+    body += pdf->password_to_sender
+                ? "The sender has the password and will give it to you by phone or another\r\n"
+                  "way; it is never sent by email with the PDF.\r\n"
+                : "The password comes in a separate email; it is never in the same email as\r\nthe PDF.\r\n";
+    body += "\r\nOr read it on the web";
+  } else {
+    body += "\r\nRead it here";
+  }
+  body += ", until " + utc_time(p.expires) + ":\r\n\r\n  " + c.public_url + "p/" + token + "\r\n\r\n";
+  body += "The page sends a one-time sign-in code to this address. We never ask for\r\nthe password of your mailbox";
+  body += pdf ? ", and the PDF is this message's only attachment.\r\n\r\n" : ", and this message has no attachment.\r\n\r\n";
   body += "Reference: " + p.ref + "\r\n";
   body += "How to check that this notification is genuine: " + c.public_url + "about\r\n";
   std::string title = "Secure message from " + p.from_domain + (subject.empty() ? "" : ": " + subject) + " [" + p.ref + "]";
-  return mail(sender_of(p), p.recipient, title, body, c.now);
+  if (!pdf) return mail(sender_of(p), p.recipient, title, body, c.now);
+  File file{file_name, "application/pdf", pdf->pdf};
+  return mail(sender_of(p), p.recipient, title, body, c.now, &file);
+}
+
+std::string password_mail(const Pickup& p, const std::string& password, bool to_sender, const NoticeContext& c) {
+  if (to_sender) {
+    std::string body = "Your secure message " + p.ref + " to " + p.recipient + " was sent as a PDF\r\n" +
+                       "(" + pdf_file_name(p.ref) + "). It opens with the password\r\n\r\n  " + password +
+                       "\r\n\r\nGive it to the recipient by phone or another channel, never by email to the\r\n"
+                       "same address. This gateway keeps no copy of it.\r\n";
+    return mail(sender_of(p), p.sender, "Password for the PDF of your secure message to " + p.recipient + " [" + p.ref + "]",
+                body, c.now);
+  }
+  std::string body = "The PDF of the secure message " + p.ref + " from " + p.from_domain +
+                     " (" + pdf_file_name(p.ref) + ",\r\nsent in another email) opens with the password\r\n\r\n  " +
+                     password + "\r\n\r\nType it with the hyphens when your PDF reader asks. Keep it apart from the PDF.\r\n";
+  return mail(sender_of(p), p.recipient, "Password for your secure message [" + p.ref + "]", body, c.now);
 }
 
 std::string code_mail(const Pickup& p, const std::string& code, const NoticeContext& c) {

@@ -5,8 +5,13 @@
 //                 reference, the expiry, the link and where to check that
 //                 the notification is genuine; the subject only when
 //                 [pickup] show_subject says so; never any body or
-//                 attachment name
+//                 attachment name; with the PDF option (pdf.h) the
+//                 message as a password-protected PDF attached, and where
+//                 the password comes from, never the password
 //   code          to the recipient: the 8-digit sign-in code
+//   password      the PDF's password alone, in a mail of its own: to the
+//                 sender (to pass on by phone or another channel) or to
+//                 the recipient ([pickup] pdf_password_to)
 //   event         to the sender: what happened to its message (notified,
 //                 opened, downloaded, replied, locked, revoked, expired
 //                 unread)
@@ -31,9 +36,17 @@ std::string header_value(std::string_view text);
 // A fresh "<pickup.NOW.RANDOM@DOMAIN>".
 std::string message_id(std::string_view domain, std::int64_t now);
 
-// subject: the message's subject, "" to name none.
+// The PDF option: the encrypted PDF, and who was mailed its password.
+struct PdfNotice {
+  std::string pdf;
+  bool password_to_sender = true;
+};
+
+// subject: the message's subject, "" to name none; pdf: null without the
+// PDF option.
 std::string notification_mail(const Pickup& p, const std::string& token, const std::string& subject,
-                              const NoticeContext& c);
+                              const NoticeContext& c, const PdfNotice* pdf = nullptr);
+std::string password_mail(const Pickup& p, const std::string& password, bool to_sender, const NoticeContext& c);
 std::string code_mail(const Pickup& p, const std::string& code, const NoticeContext& c);
 // "" for an event the sender is not told of (code-sent).
 std::string event_mail(const Pickup& p, const Event& e, const NoticeContext& c);

@@ -1,7 +1,12 @@
 // service.cpp - secure pickup on a gateway (see service.h).
 #include "pickup/service.h"
 
+#include <sodium.h>
+
+#include <optional>
+
 #include "audit/appender.h"
+#include "pickup/pdf.h"
 #include "util/log.h"
 
 namespace sm::pickup {
@@ -34,7 +39,7 @@ Service::Service(Vault vault, Ledger ledger, std::string organisation, ServiceOp
 }
 
 Result<std::string> Service::hold(std::string_view message, const std::string& sender, const std::string& recipient,
-                                  const std::string& from_domain) {
+                                  const std::string& from_domain, bool pdf) {
   const std::int64_t now = options_.now();
   Pickup p;
   p.ref = new_reference();
@@ -48,6 +53,13 @@ Result<std::string> Service::hold(std::string_view message, const std::string& s
   auto sealed = vault_.put(p.ref, message);
   if (!sealed) return std::unexpected(sealed.error());
   p.sealed_key = std::move(*sealed);
+  std::string password;
+  auto made = pdf ? pdf_of(message, p, password) : Result<std::optional<PdfNotice>>(std::nullopt);
+  if (!made) {
+    (void)vault_.erase(p.ref);
+    return std::unexpected(made.error());
+  }
+  const std::optional<PdfNotice>& attached = *made;
   const std::string token = new_token();
   std::string subject;
   if (options_.show_subject)
@@ -61,16 +73,40 @@ Result<std::string> Service::hold(std::string_view message, const std::string& s
     (void)vault_.erase(p.ref);
     return std::unexpected(added.error());
   }
+  // The password before the PDF: a PDF is never out without its password
+  // on the way. Nothing keeps it but that mail.
+  if (attached) {
+    const std::string to = attached->password_to_sender ? sender : recipient;
+    auto sent = options_.send({"", to, password_mail(p, password, attached->password_to_sender, context())});
+    sodium_memzero(password.data(), password.size());
+    if (!sent) return undo(sent.error());
+  }
   // The notification's envelope sender is the message's: if the recipient's
   // address does not exist, its sender hears so.
-  if (auto sent = options_.send({sender, recipient, notification_mail(p, token, subject, context())}); !sent)
-    return undo(sent.error());
+  const std::string note = notification_mail(p, token, subject, context(), attached ? &*attached : nullptr);
+  if (auto sent = options_.send({sender, recipient, note}); !sent) return undo(sent.error());
   if (auto r = ledger_.record({p.ref, now, "notified", recipient}); !r)
     log::warn("pickup: {}: cannot record the notification: {}", p.ref, r.error().text);
-  log::info("pickup: {}: held for <{}> from <{}> ({} octets) until {}; notification queued", p.ref, recipient, sender,
-            message.size(), utc_time(p.expires));
+  // The audit trail's pickup.pdf: whom the password went to (never the password).
+  const char* password_to = attached && attached->password_to_sender ? "sender" : "recipient";
+  if (attached) (void)ledger_.record({p.ref, now, "pdf", std::string("password to the ") + password_to});
+  log::info("pickup: {}: held for <{}> from <{}> ({} octets) until {}; notification queued{}", p.ref, recipient,
+            sender, message.size(), utc_time(p.expires),
+            attached ? std::string(" with the PDF, its password to the ") + password_to : "");
   tell();
   return p.ref;
+}
+
+Result<std::optional<PdfNotice>> Service::pdf_of(std::string_view message, const Pickup& p,
+                                                  std::string& password) const {
+  if (options_.pdf_password_to_sender && p.sender.empty()) {
+    log::warn("pickup: {}: no PDF: the null sender cannot be given its password", p.ref);
+    return std::nullopt;
+  }
+  password = new_pdf_password();
+  auto made = message_pdf(message, p.ref, password);
+  if (!made) return std::unexpected(made.error());
+  return PdfNotice{std::move(*made), options_.pdf_password_to_sender};
 }
 
 void Service::tell() {

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,7 @@ struct ServiceOptions {
   std::chrono::seconds expiry{14 * 86400};
   std::chrono::seconds lock_for{1800};
   bool show_subject = false;
+  bool pdf_password_to_sender = true;  // the PDF option's password: to the sender, else the recipient
   std::function<Result<void>(const Outgoing&)> send;  // queue it (committed before returning)
   // Replies from the page: [pickup] replies and reply_max_size, and how a
   // reply is queued (routed to its recipients; committed before returning).
@@ -62,8 +64,16 @@ class Service {
   // (one of ours), and notify the recipient. Returns the reference. The
   // content is stored before the notification is queued; a failure to
   // queue it removes what was stored (the caller retries the whole).
+  //
+  // pdf: the PDF option (pdf.h): the notification also carries the message
+  // as a PDF, and its password (never kept) is mailed on its own first, to
+  // the sender or the recipient (ServiceOptions). A message from the null
+  // sender, whose password would have nowhere to go, is held without it.
+  // (When the password was queued and the notification cannot be, the
+  // sender holds a password for a reference never sent; the retry makes a
+  // new reference and password.)
   Result<std::string> hold(std::string_view message, const std::string& sender, const std::string& recipient,
-                           const std::string& from_domain);
+                           const std::string& from_domain, bool pdf = false);
   // Tell senders every event not yet told; delete what expired. Run it
   // every minute or so.
   void sweep();
@@ -76,6 +86,9 @@ class Service {
  private:
   Service(Vault vault, Ledger ledger, std::string organisation, ServiceOptions options);
   NoticeContext context() const { return {options_.public_url, options_.now()}; }
+  // The PDF option for p (its PDF and a new password), or nullopt when p's
+  // password would have nowhere to go.
+  Result<std::optional<PdfNotice>> pdf_of(std::string_view message, const Pickup& p, std::string& password) const;
 
   Vault vault_;
   Ledger ledger_;

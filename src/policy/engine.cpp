@@ -88,6 +88,7 @@ bool Engine::first_rule(const MessageFacts& facts, const RecipientFacts& rcpt, V
     v.decision = rule.config->decision;
     v.rule = rule.config->name;
     v.reason = rule.config->reason;
+    v.pickup_pdf = rule.config->pickup_pdf;
     if (v.reason.empty() && strictness(v.decision) >= strictness(PolicyDecision::hold))
       v.reason = std::string(v.decision == PolicyDecision::hold ? "held" : v.decision == PolicyDecision::return_ ? "returned" : "refused") +
                  " by the policy rule " + rule.config->name;

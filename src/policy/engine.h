@@ -65,6 +65,7 @@ struct Verdict {
   // "default: member b-example: seal", "guard marking-plain: ...".
   std::vector<std::string> explanation;
   bool strip_marking = false;  // [markings] release: this copy's markings are taken out
+  bool pickup_pdf = false;     // pickup: the rule asks for the PDF option too
 };
 
 class Engine {

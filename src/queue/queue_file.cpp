@@ -121,6 +121,7 @@ std::string format_envelope(const mail::Envelope& env) {
   if (env.discreet) o << "discreet yes\n";
   if (!env.policy_hold.empty()) o << "policy-hold " << token(env.policy_hold) << "\n";
   if (env.pickup) o << "pickup yes\n";
+  if (env.pickup_pdf) o << "pickup-pdf yes\n";
   for (const auto& r : env.recipients)
     o << "rcpt " << r.notify << " " << token(r.orcpt) << " " << token(r.address) << "\n";
   o << "\n";
@@ -186,6 +187,7 @@ Result<mail::Envelope> parse_envelope(std::string_view head, std::uint64_t& body
     else if (key == "discreet") env.discreet = *v == "yes";
     else if (key == "policy-hold") env.policy_hold = *v;
     else if (key == "pickup") env.pickup = *v == "yes";
+    else if (key == "pickup-pdf") env.pickup_pdf = *v == "yes";
     // A lane this version does not know is delivered as normal mail.
     else if (key == "lane") env.lane = *v == mail::to_string(mail::Lane::priority) ? mail::Lane::priority : mail::Lane::normal;
     // Unknown keys from a newer version are ignored, not fatal.

@@ -49,8 +49,10 @@ def test_metadata(deb):
     version = subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.split()[1]
     assert field(deb, "Version") == version
     depends = field(deb, "Depends")
-    # Computed by dpkg-shlibdeps from what the binary links, plus adduser for postinst.
-    for lib in ("adduser", "libc6", "libssl3", "libsqlite3-0", "libsodium23", "libgmime-3.0-0"):
+    # Computed by dpkg-shlibdeps from what the binary links, plus adduser for
+    # postinst and the fonts of pickup's PDFs.
+    for lib in ("adduser", "libc6", "libssl3", "libsqlite3-0", "libsodium23", "libgmime-3.0-0",
+                "libcairo2", "libpango-1.0-0", "libqpdf29", "fonts-dejavu-core"):
         assert re.search(rf"(^|, ){re.escape(lib)}( |,|$)", depends), depends
     info = subprocess.run(["dpkg-deb", "-I", str(deb)], capture_output=True, text=True, check=True).stdout
     for script in ("postinst", "prerm", "postrm", "conffiles"):

@@ -10,16 +10,21 @@ is told; five wrong codes lock the message and tell the sender. Signed in,
 the recipient replies with an attachment from the page: the reply reaches
 the sender's mailbox From: the recipient with X-SecureMail-Pickup-Reply and
 the file, the sender is told "replied", and a reply too large or without
-the form's token queues nothing. The pages are checked at 320 px and with
-axe-core (when installed); screenshots go to tests/e2e/artefacts/pickup/
-(the reply's to artefacts/pickup/reply/). The link token never reaches the
-log."""
+the form's token queues nothing. With the PDF option (a rule's pickup_pdf)
+the notification carries a PDF that opens only with the password the
+sender was mailed apart (qpdf, pdftotext), and the page still works. The
+pages are checked at 320 px and with axe-core (when installed);
+screenshots go to tests/e2e/artefacts/pickup/ (the reply's to
+artefacts/pickup/reply/). The link token never reaches the log."""
 import http.client
 import json
 import re
 import smtplib
 import socket
 import ssl
+import subprocess
+import email
+import email.policy
 import urllib.parse
 import urllib.request
 from email.message import EmailMessage
@@ -49,6 +54,7 @@ def start_pickup_gateway(gateway_factory, sink, pickup_keys='reply_max_size = "1
         f'[routes]\n"example.org" = "smtp://127.0.0.1:{sink.port}"\n'
         '[queue]\nmin_backoff = "1s"\nscan_interval = "1s"\n'
         f'[pickup]\nlisten = "127.0.0.1:{port}"\npublic_url = "https://localhost:{port}/"\n' + pickup_keys +
+        '[[policy.rule]]\nname = "outside-pdf"\nto = ["dave@example.org"]\ndecision = "pickup"\npickup_pdf = true\n'
         '[[policy.rule]]\nname = "outside"\nto = ["*@example.org"]\ndecision = "pickup"\n')
     gw.start()
     gw.pickup_port = port
@@ -349,3 +355,56 @@ def test_reply_all_holds_the_copy_for_an_outside_participant(gateway_factory, si
     assert "bob@example.org sent you a secure message through the secure gateway of b.example." in second, second
     assert "To you both." not in second and LINK.search(second)
     assert not [m for m in sink.messages if b"To you both." in m["data"]], "never plain to an outside participant"
+
+
+def run(*args):
+    return subprocess.run(list(args), capture_output=True)
+
+
+def test_the_pdf_option_opens_with_the_password_the_sender_got(pickup_gateway, sink, tmp_path):
+    gw = pickup_gateway
+    send_secure(gw, to="dave@example.org", subject="Grüße, Ελληνικά: merger terms")
+    assert wait_for(lambda: mail_to(sink, "dave@example.org"), timeout=60), gw.log_text()[-3000:]
+    assert len(mail_to(sink, "dave@example.org")) == 1, "the recipient gets the notification alone"
+    raw = mail_to(sink, "dave@example.org")[0]["data"]
+    note = email.message_from_bytes(raw, policy=email.policy.default)
+    body = note.get_body(("plain",)).get_content()
+    assert "attached as a PDF" in body and "The sender has the password" in body, body
+    assert "price" not in body and "Merger" not in body and "Ελληνικά" not in body
+    pdfs = [p for p in note.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert len(pdfs) == 1 and re.fullmatch(r"secure-message-P-[0-9A-Z-]{14}\.pdf", pdfs[0].get_filename())
+    pdf = tmp_path / pdfs[0].get_filename()
+    pdf.write_bytes(pdfs[0].get_content())
+    assert b"The price is 42" not in pdf.read_bytes()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTEFACTS / "message-encrypted.pdf").write_bytes(pdf.read_bytes())  # for a look by hand
+
+    def password_notice():
+        folder = gw.data / "maildir" / "alice" / "new"
+        texts = [p.read_text() for p in folder.iterdir()] if folder.exists() else []
+        return [t for t in texts if "Subject: Password for the PDF" in t]
+    assert wait_for(password_notice, timeout=30), "the sender is mailed the password"
+    notice = password_notice()[0]
+    assert "by phone or another channel" in notice and "Content-Type: application/pdf" not in notice
+    password = re.search(r"\n  ([2-9A-Z]{4}(?:-[2-9A-Z]{4}){3})\r?\n", notice).group(1)
+    assert password.encode() not in raw, "never in the mail with the PDF"
+
+    # Without the password nothing opens it; with it qpdf decrypts it and the text is the message's.
+    assert run("qpdf", "--decrypt", str(pdf), str(tmp_path / "none.pdf")).returncode != 0
+    assert run("qpdf", "--password=WRONG-WRONG-WRONG", "--decrypt", str(pdf), str(tmp_path / "bad.pdf")).returncode != 0
+    assert run("pdftotext", str(pdf), "-").returncode != 0
+    shown = run("qpdf", "--show-encryption", f"--password={password}", str(pdf)).stdout.decode()
+    assert "R = 6" in shown and "AESv3" in shown, shown
+    assert run("qpdf", f"--password={password}", "--decrypt", str(pdf), str(tmp_path / "open.pdf")).returncode == 0
+    (ARTEFACTS / "message-decrypted.pdf").write_bytes((tmp_path / "open.pdf").read_bytes())
+    text = run("pdftotext", "-upw", password, str(pdf), "-").stdout.decode()
+    assert "The price is 42 million." in text and "Grüße, Ελληνικά: merger terms" in text, text
+    assert "terms.pdf" in text, "the attachment is named in the header block"
+    assert run("qpdf", f"--password={password}", "--show-attachment=terms.pdf", str(pdf)).stdout == \
+        b"%PDF-1.4\nterm sheet\n"
+
+    # The page still works for the same message; the password is nowhere in the log.
+    token = LINK.search(body).group(1)
+    assert https(gw, "GET", "/p/" + token)[0] == 200
+    assert password not in gw.log_text()
+    assert wait_for(lambda: "pickup.pdf" in audit_actions(gw), timeout=20), audit_actions(gw)

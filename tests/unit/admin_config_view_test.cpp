@@ -20,7 +20,7 @@ TEST(ConfigView, SecretNames) {
     EXPECT_TRUE(admin::secret_key(key)) << key;
   for (const char* key : {"tls.key", "tls.cert", "password_file", "relay.passphrase_file", "key_dir", "secret_path",
                           "queue.lifetime", "key_type", "keys", "routes.token.example", "markings.accreditation",
-                          "directory.feed", "auth.max_failures"})
+                          "directory.feed", "auth.max_failures", "pickup.pdf_password_to"})
     EXPECT_FALSE(admin::secret_key(key)) << key;
 }
 

@@ -19,6 +19,7 @@ TEST(ConfigPickup, OffByDefault) {
   EXPECT_EQ(c->pickup.lock_for, std::chrono::seconds(1800));
   EXPECT_EQ(c->pickup.replies, Config::Pickup::Replies::sender);
   EXPECT_EQ(c->pickup.reply_max_size, 10u << 20);
+  EXPECT_EQ(c->pickup.pdf_password_to, Config::Pickup::PdfPasswordTo::sender);
 }
 
 TEST(ConfigPickup, Replies) {
@@ -41,7 +42,7 @@ TEST(ConfigPickup, Replies) {
 TEST(ConfigPickup, AFullSection) {
   auto c = load_string("[pickup]\nlisten = \"0.0.0.0:8443\"\npublic_url = \"https://pickup.b.example/secure\"\n"
                        "cert = \"pickup.pem\"\nkey = \"pickup.key\"\nexpiry = \"7d\"\nshow_subject = true\n"
-                       "lock_for = \"1h\"\n",
+                       "lock_for = \"1h\"\npdf_password_to = \"recipient\"\n",
                        "config.toml", "/etc/securemail");
   ASSERT_TRUE(c) << c.error();
   EXPECT_TRUE(c->pickup.enabled());
@@ -52,9 +53,11 @@ TEST(ConfigPickup, AFullSection) {
   EXPECT_EQ(c->pickup.expiry, std::chrono::seconds(7 * 86400));
   EXPECT_TRUE(c->pickup.show_subject);
   EXPECT_EQ(c->pickup.lock_for, std::chrono::seconds(3600));
+  EXPECT_EQ(c->pickup.pdf_password_to, Config::Pickup::PdfPasswordTo::recipient);
   std::string shown = describe(*c);
   EXPECT_NE(shown.find("pickup.public_url = \"https://pickup.b.example/secure/\"\n"), std::string::npos) << shown;
   EXPECT_NE(shown.find("pickup.expiry = \"1w\"\n"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("pickup.pdf_password_to = \"recipient\"\n"), std::string::npos) << shown;
 }
 
 TEST(ConfigPickup, BadValuesNameFileLineAndKey) {
@@ -79,6 +82,8 @@ TEST(ConfigPickup, BadValuesNameFileLineAndKey) {
             "config.toml:4: pickup.reply_max_size: must be between 1K and limits.max_message_size (5M)");
   EXPECT_EQ(load_error("[pickup]\nreply_max_size = 10\n"),
             "config.toml:2: pickup.reply_max_size: must be between 1K and limits.max_message_size (50M)");
+  EXPECT_EQ(load_error("[pickup]\npdf_password_to = \"both\"\n"),
+            "config.toml:2: pickup.pdf_password_to: bad value \"both\" (use \"sender\" or \"recipient\")");
   EXPECT_NE(load_error("[pickup]\nshow_subjects = true\n").find("config.toml:2: pickup.show_subjects: unknown key"),
             std::string::npos);
 }

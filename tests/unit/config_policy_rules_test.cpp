@@ -144,6 +144,23 @@ TEST(ConfigPolicyRules, PickupNeedsThePickupPages) {
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c->rules.at(0).decision, PolicyDecision::pickup);
   EXPECT_EQ(c->pickup.public_url, "https://p.b.example:8443/");
+  EXPECT_FALSE(c->rules.at(0).pickup_pdf);
+}
+
+TEST(ConfigPolicyRules, PickupPdfOnlyWithPickup) {
+  const std::string pages = "[pickup]\nlisten = \"127.0.0.1:8443\"\npublic_url = \"https://p.b.example:8443\"\n";
+  auto c = load_string(pages + "[[policy.rule]]\nname = \"a\"\nto = [\"*@x.example\"]\ndecision = \"pickup\"\n"
+                               "pickup_pdf = true\n",
+                       "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_TRUE(c->rules.at(0).pickup_pdf);
+  EXPECT_NE(describe(*c).find("decision = \"pickup\", pickup_pdf = true"), std::string::npos) << describe(*c);
+  EXPECT_EQ(load_error(pages + "[[policy.rule]]\nname = \"a\"\nto = [\"*@x.example\"]\ndecision = \"plain\"\n"
+                               "pickup_pdf = true\n"),
+            "config.toml:8: policy.rule[0].pickup_pdf: only with decision = \"pickup\"");
+  EXPECT_NE(load_error(pages + "[[policy.rule]]\nname = \"a\"\ndecision = \"pickup\"\npickup_pdf = \"yes\"\n")
+                .find("config.toml:7: policy.rule[0].pickup_pdf"),
+            std::string::npos);
 }
 
 TEST(ConfigPolicyRules, BadNamesDecisionsAndValues) {

@@ -112,6 +112,21 @@ TEST(PolicyPlan, PickupIsSealedForAMemberAndHeldForOurOwn) {
   EXPECT_FALSE(plan.all_refused());
 }
 
+TEST(PolicyPlan, PickupWithThePdfOptionHasAPlaceOfItsOwn) {
+  auto config = our_config();
+  auto dir = members();
+  auto c = make(config, *dir,
+                {{"f@o.example", PolicyDecision::pickup}, {"g@o.example", PolicyDecision::pickup},
+                 {"a@x.example", PolicyDecision::pickup}});
+  c.verdicts[1].pickup_pdf = c.verdicts[2].pickup_pdf = true;
+  auto plan = plan_verdicts(dir, c.env, c.rcpts, c.verdicts);
+  EXPECT_EQ(plan.pickup, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(plan.pickup_pdf, (std::vector<std::size_t>{1})) << "a member is sealed, PDF or not";
+  EXPECT_EQ(c.verdicts[1].explanation.back(), "with the PDF option");
+  ASSERT_EQ(plan.outbound.sealed.size(), 1u);
+  EXPECT_FALSE(plan.all_refused());
+}
+
 TEST(PolicyPlan, ASealThatCannotBeDoneIsReturnedNeverPlain) {
   auto config = our_config();
   auto dir = members();

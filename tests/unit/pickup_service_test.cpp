@@ -5,15 +5,20 @@
 // of each event once, in order; expiry deletes content and key and tells
 // "expired unread"; a revocation by the command line is told on the next
 // sweep; a notification that cannot be queued leaves nothing stored; a
-// reply from the page is handed on to be queued and told to the sender once.
+// reply from the page is handed on to be queued and told to the sender once;
+// the PDF option: the notification carries a PDF that opens with the password
+// mailed apart (to the sender, or to the recipient in a mail of its own).
 #include <gtest/gtest.h>
+#include <qpdf/QPDF.hh>
 
 #include <algorithm>
 
 #include <regex>
 
+#include "pickup/pdf.h"
 #include "pickup/service.h"
 #include "temp_dir.h"
+#include "util/base64.h"
 
 namespace sm::pickup {
 namespace {
@@ -26,11 +31,12 @@ constexpr std::string_view kMessage =
 class PickupService : public ::testing::Test {
  protected:
   void SetUp() override { open(false); }
-  void open(bool show_subject) {
+  void open(bool show_subject, bool pdf_password_to_sender = true) {
     ServiceOptions o;
     o.public_url = "https://pickup.a.example/";
     o.expiry = std::chrono::hours(24);
     o.show_subject = show_subject;
+    o.pdf_password_to_sender = pdf_password_to_sender;
     o.send = [this](const Outgoing& m) -> Result<void> {
       if (refuse_) return std::unexpected(Error{451, "4.3.0", "queue full"});
       queued_.push_back(m);
@@ -196,6 +202,80 @@ TEST_F(PickupService, ANotificationThatCannotBeQueuedLeavesNothing) {
   EXPECT_TRUE(service_->ledger().list().empty());
   std::error_code ec;
   EXPECT_TRUE(std::filesystem::is_empty(Service::folder(dir_.path) / "content", ec));
+}
+
+// The PDF attached to a notification (base64 between its part's head and
+// the closing boundary); "" when there is none.
+std::string attached_pdf(const std::string& mail) {
+  auto head = mail.find("Content-Type: application/pdf");
+  if (head == std::string::npos) return "";
+  auto start = mail.find("\r\n\r\n", head) + 4;
+  std::string b64;
+  for (char c : mail.substr(start, mail.find("--", start) - start))
+    if (c != '\r' && c != '\n') b64 += c;
+  return base64_decode(b64).value_or("");
+}
+
+// The password in a password mail: the indented line of four groups.
+std::string password_in(const std::string& mail) {
+  std::smatch m;
+  return std::regex_search(mail, m, std::regex("\r\n  ([2-9A-Z]{4}(-[2-9A-Z]{4}){3})\r\n")) ? m[1].str() : "";
+}
+
+bool opens(const std::string& pdf, const std::string& password) {
+  try {
+    QPDF q;
+    q.setSuppressWarnings(true);
+    q.processMemoryFile("m.pdf", pdf.data(), pdf.size(), password.c_str());
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+TEST_F(PickupService, PdfOptionOpensWithThePasswordMailedToTheSender) {
+  auto ref = service_->hold(kMessage, "alice@a.example", "bob@example.org", "a.example", true);
+  ASSERT_TRUE(ref) << ref.error().text;
+  auto bob = to("bob@example.org");
+  ASSERT_EQ(bob.size(), 1u) << "the recipient gets the notification only";
+  const std::string pdf = attached_pdf(bob[0].text);
+  ASSERT_FALSE(pdf.empty()) << bob[0].text.substr(0, 2000);
+  EXPECT_NE(bob[0].text.find("filename=\"" + pdf_file_name(*ref) + "\""), std::string::npos);
+  EXPECT_NE(bob[0].text.find("The sender has the password"), std::string::npos);
+  EXPECT_EQ(bob[0].text.find("price"), std::string::npos) << "nothing of the content in clear";
+  std::string password;
+  for (const auto& m : to("alice@a.example"))
+    if (m.text.find("Subject: Password for the PDF") != std::string::npos) password = password_in(m.text);
+  ASSERT_FALSE(password.empty()) << "the sender is mailed the password";
+  EXPECT_EQ(bob[0].text.find(password), std::string::npos) << "never in the mail with the PDF";
+  EXPECT_TRUE(opens(pdf, password));
+  EXPECT_FALSE(opens(pdf, ""));
+  EXPECT_FALSE(opens(pdf, new_pdf_password()));
+  // The ledger keeps nothing of it; its event says whom it went to.
+  bool recorded = false;
+  for (const auto& e : service_->ledger().events(*ref)) {
+    EXPECT_EQ(e.detail.find(password), std::string::npos);
+    recorded = recorded || (e.kind == "pdf" && e.detail == "password to the sender");
+  }
+  EXPECT_TRUE(recorded);
+  // The page still works for the same message.
+  EXPECT_TRUE(service_->ledger().by_ref(*ref)->readable(now_));
+}
+
+TEST_F(PickupService, PdfPasswordToTheRecipientComesInAMailOfItsOwn) {
+  open(false, false);
+  auto ref = service_->hold(kMessage, "alice@a.example", "bob@example.org", "a.example", true);
+  ASSERT_TRUE(ref) << ref.error().text;
+  auto bob = to("bob@example.org");
+  ASSERT_EQ(bob.size(), 2u);
+  EXPECT_EQ(attached_pdf(bob[0].text), "") << "the password mail comes first and carries no PDF";
+  const std::string password = password_in(bob[0].text);
+  ASSERT_FALSE(password.empty()) << bob[0].text;
+  const std::string pdf = attached_pdf(bob[1].text);
+  EXPECT_EQ(bob[1].text.find(password), std::string::npos);
+  EXPECT_NE(bob[1].text.find("The password comes in a separate email"), std::string::npos);
+  EXPECT_TRUE(opens(pdf, password));
+  for (const auto& m : to("alice@a.example")) EXPECT_EQ(m.text.find(password), std::string::npos);
 }
 
 }  // namespace

@@ -109,6 +109,29 @@ reason = "not to example domains"
   EXPECT_EQ(none.explanation.size(), 3u);
 }
 
+TEST_F(EngineTest, APickupRuleCarriesItsPdfOption) {
+  cfg = policy_config(R"(
+[pickup]
+listen = "127.0.0.1:8443"
+public_url = "https://p.agency.govt.nz:8443/"
+[[policy.rule]]
+name = "pdf"
+to = ["dan@public.example"]
+decision = "pickup"
+pickup_pdf = true
+[[policy.rule]]
+name = "page"
+to = ["*@public.example"]
+decision = "pickup"
+)");
+  auto pdf = decide(to("dan@public.example"));
+  EXPECT_EQ(pdf.decision, PolicyDecision::pickup);
+  EXPECT_TRUE(pdf.pickup_pdf);
+  auto page = decide(to("eve@public.example"));
+  EXPECT_EQ(page.decision, PolicyDecision::pickup);
+  EXPECT_FALSE(page.pickup_pdf);
+}
+
 TEST_F(EngineTest, EveryConditionKind) {
   struct Case {
     std::string when;

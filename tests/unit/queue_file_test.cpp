@@ -190,3 +190,20 @@ TEST(QueueFilePolicy, DiscreetAndPolicyHoldRoundTripAndAreAbsentByDefault) {
   EXPECT_EQ(plain.find("discreet"), std::string::npos);
   EXPECT_EQ(plain.find("policy-hold"), std::string::npos);
 }
+
+TEST(QueueFilePolicy, PickupAndItsPdfOptionRoundTripAndAreAbsentByDefault) {
+  auto env = one_recipient();
+  env.pickup = true;
+  env.pickup_pdf = true;
+  std::string text = format_envelope(env);
+  EXPECT_NE(text.find("\npickup yes\npickup-pdf yes\n"), std::string::npos) << text;
+  auto parsed = reparse(text);
+  ASSERT_TRUE(parsed) << parsed.error().text;
+  EXPECT_TRUE(parsed->pickup);
+  EXPECT_TRUE(parsed->pickup_pdf);
+  env.pickup_pdf = false;
+  parsed = reparse(format_envelope(env));
+  ASSERT_TRUE(parsed);
+  EXPECT_FALSE(parsed->pickup_pdf);
+  EXPECT_EQ(format_envelope(one_recipient()).find("pickup"), std::string::npos);
+}
