@@ -46,11 +46,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_pickup_gateway(gateway_factory, sink, pickup_keys='reply_max_size = "100K"\n'):
+def start_pickup_gateway(gateway_factory, sink, pickup_keys='reply_max_size = "100K"\n',
+                         listen='relay = "127.0.0.1:0"\n'):
     port = free_port()
     gw = gateway_factory()
     gw.write_config(
-        '[listen]\nrelay = "127.0.0.1:0"\n'
+        '[listen]\n' + listen +
         f'[routes]\n"example.org" = "smtp://127.0.0.1:{sink.port}"\n'
         '[queue]\nmin_backoff = "1s"\nscan_interval = "1s"\n'
         f'[pickup]\nlisten = "127.0.0.1:{port}"\npublic_url = "https://localhost:{port}/"\n' + pickup_keys +

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 
 from conftest import securemail, wait_for
-from test_pickup import free_port, https, notices, notified_token, send_secure
+from test_pickup import https, notices, notified_token, send_secure, start_pickup_gateway
 
 
 def api(gw, method, path, token, body=None):
@@ -32,16 +32,8 @@ def token(gw, name, scope):
 
 
 def test_list_and_revoke_over_the_api(gateway_factory, sink):
-    port = free_port()
-    gw = gateway_factory()
-    gw.write_config(
-        '[listen]\nrelay = "127.0.0.1:0"\ninbound = "127.0.0.1:0"\nadmin = "127.0.0.1:0"\n'
-        f'[routes]\n"example.org" = "smtp://127.0.0.1:{sink.port}"\n'
-        '[queue]\nmin_backoff = "1s"\nscan_interval = "1s"\n'
-        f'[pickup]\nlisten = "127.0.0.1:{port}"\npublic_url = "https://localhost:{port}/"\n'
-        '[[policy.rule]]\nname = "outside"\nto = ["*@example.org"]\ndecision = "pickup"\n')
-    gw.start()
-    gw.pickup_port = port
+    gw = start_pickup_gateway(gateway_factory, sink,
+                              listen='relay = "127.0.0.1:0"\ninbound = "127.0.0.1:0"\nadmin = "127.0.0.1:0"\n')
     send_secure(gw)
     _, link = notified_token(gw, sink)
     reader, writer = token(gw, "viewer", "read"), token(gw, "ops", "write")
