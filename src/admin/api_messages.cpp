@@ -70,17 +70,6 @@ std::vector<mime::Attachment> attachments(const nlohmann::json& body) {
   return out;
 }
 
-// Line ends made CRLF (what the queue and the signature need).
-std::string crlf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 50);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += '\r';
-    out += text[i];
-  }
-  return out;
-}
-
 MessageSubmission read_submission(const nlohmann::json& body) {
   if (!body.is_object()) throw BadRequest{"the body must be a JSON object"};
   const bool whole = body.contains("message");
@@ -94,7 +83,7 @@ MessageSubmission read_submission(const nlohmann::json& body) {
     s.dry_run = body["dry_run"].get<bool>();
   }
   if (whole) {
-    s.message = crlf(string_field(body, "message", true));
+    s.message = mime::crlf_lines(string_field(body, "message", true));  // what the queue and a signature need
     s.recipients = address_list(body, "recipients");
     if (s.recipients.empty()) throw BadRequest{"recipients: a whole message needs its envelope recipients"};
     return s;

@@ -43,7 +43,8 @@ HttpResponse revoke(const ApiContext& ctx, const HttpRequest& req) {
   std::string reason = "by the API (token " + who->name + ")";
   if (!req.body.empty()) {
     auto body = nlohmann::json::parse(req.body, nullptr, false);
-    if (!body.is_object() || (body.contains("reason") && !body["reason"].is_string()) || body.size() > (body.contains("reason") ? 1u : 0u))
+    const bool just_a_reason = body.is_object() && body.size() <= 1 && (body.empty() || body.contains("reason"));
+    if (!just_a_reason || (body.contains("reason") && !body["reason"].is_string()))
       return api_error(400, "body: {\"reason\": \"...\"} or nothing");
     if (body.contains("reason")) reason = body["reason"].get<std::string>().substr(0, 200);
   }

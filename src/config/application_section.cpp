@@ -64,10 +64,7 @@ std::string describe_applications(const Config& c) {
   if (c.applications.empty()) return "# [[application]]: none (no application may submit encrypted mail or use POST /v1/messages)\n";
   std::string o;
   for (const auto& a : c.applications) {
-    o += "\n[[application]]\n";
-    o += "name = " + quote(a.name) + "\n";
-    o += "networks = " + string_list(a.networks) + "\n";
-    o += "certificates = " + string_list(a.certificates) + "\n";
+    o += describe_client("application", a.name, a.networks, a.certificates);
     o += "senders = " + string_list(a.senders) + "\n";
   }
   return o;

@@ -179,6 +179,10 @@ std::string_view receipt_request_name(Config::Receipts::Request r);
 // last in describe(): every key after a [[...]] header belongs to it.
 std::string describe_relay_clients(const Config& c);
 std::string describe_applications(const Config& c);  // application_section.cpp
+// "\n[[TABLE]]\nname = ...\nnetworks = [...]\ncertificates = [...]\n": how
+// a relay client or an application starts in describe().
+std::string describe_client(std::string_view table, const std::string& name, const std::vector<std::string>& networks,
+                            const std::vector<std::string>& certificates);
 
 // Issue 15 sections for describe().
 std::string describe_markings(const Config& c);

@@ -127,14 +127,17 @@ void Loader::read_relay_client(Section& s, Config::RelayClient& rc, std::map<std
   read_relay_client_receipts(s, rc);
 }
 
+std::string describe_client(std::string_view table, const std::string& name, const std::vector<std::string>& networks,
+                            const std::vector<std::string>& certificates) {
+  return "\n[[" + std::string(table) + "]]\nname = " + quote(name) + "\nnetworks = " + string_list(networks) +
+         "\ncertificates = " + string_list(certificates) + "\n";
+}
+
 std::string describe_relay_clients(const Config& c) {
   if (c.relay_clients.empty()) return "# [[relay_client]]: none (the relay listener may send as any domain)\n";
   std::string o;
   for (const auto& rc : c.relay_clients) {
-    o += "\n[[relay_client]]\n";
-    o += "name = " + quote(rc.name) + "\n";
-    o += "networks = " + string_list(rc.networks) + "\n";
-    o += "certificates = " + string_list(rc.certificates) + "\n";
+    o += describe_client("relay_client", rc.name, rc.networks, rc.certificates);
     o += "domains = " + string_list(rc.domains) + "\n";
     if (rc.forgery) o += "forgery = " + quote(forgery_name(*rc.forgery)) + "\n";
     if (!rc.subject_tag.empty()) o += "forgery_subject_tag = " + quote(rc.subject_tag) + "\n";

@@ -32,8 +32,9 @@ bool plain_address(std::string_view a) {
   return domain_ok && mail::is_dot_atom(a.substr(0, at));
 }
 
-// Any line end as CRLF.
-std::string crlf(std::string_view text) {
+}  // namespace
+
+std::string crlf_lines(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\r' || text[i] == '\n') {
@@ -45,6 +46,8 @@ std::string crlf(std::string_view text) {
   }
   return out;
 }
+
+namespace {
 
 // RFC 2045 6.7 quoted-printable of CRLF text: soft breaks under 76 columns,
 // '=' and octets outside printable ASCII encoded, trailing white space too.
@@ -119,13 +122,21 @@ std::string address_list(const std::vector<std::string>& list) {
 }
 
 std::string text_part(std::string_view text) {
-  const std::string lines = crlf(text);
+  const std::string lines = crlf_lines(text);
   std::size_t longest = 0, run = 0;
   for (char c : lines) run = c == '\n' ? 0 : run + 1, longest = std::max(longest, run);
   const bool seven = longest <= 998 && std::all_of(lines.begin(), lines.end(), [](unsigned char c) { return c < 0x80; });
   if (seven) return "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + lines;
   return "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
          quoted_printable(lines);
+}
+
+std::string multipart_mixed(std::string_view first, const std::vector<Attachment>& attachments) {
+  const std::string boundary = "=_securemail_" + random_hex(16);  // "=_" occurs in neither base64 nor quoted-printable
+  std::string m = "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
+  m += "This is a message in MIME format.\r\n--" + boundary + "\r\n" + std::string(first);
+  for (const auto& a : attachments) m += "\r\n--" + boundary + "\r\n" + attachment_part(a);
+  return m + "--" + boundary + "--\r\n";
 }
 
 std::string attachment_part(const Attachment& a) {
@@ -191,13 +202,7 @@ Result<std::string> compose(const Composition& c) {
   m += "Message-ID: <" + std::to_string(now) + "." + random_hex(12) + "@" + domain + ">\r\n";
   for (const auto& f : c.extra) m += f + "\r\n";
   m += "MIME-Version: 1.0\r\n";
-  if (c.attachments.empty()) return m + text_part(c.text);
-  const std::string boundary = "=_securemail_" + random_hex(16);  // "=_" occurs in neither base64 nor quoted-printable
-  m += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
-  m += "This is a message in MIME format.\r\n--" + boundary + "\r\n" + text_part(c.text);
-  for (const auto& a : c.attachments) m += "\r\n--" + boundary + "\r\n" + attachment_part(a);
-  m += "--" + boundary + "--\r\n";
-  return m;
+  return m + (c.attachments.empty() ? text_part(c.text) : multipart_mixed(text_part(c.text), c.attachments));
 }
 
 }  // namespace sm::mime

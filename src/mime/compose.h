@@ -53,6 +53,12 @@ std::string text_part(std::string_view text);
 // ASCII fallback, in Content-Type name and Content-Disposition filename);
 // a type that is not type/subtype becomes application/octet-stream.
 std::string attachment_part(const Attachment& a);
+// A multipart/mixed body: its Content-Type field, the empty line, then
+// `first` (a part's header and body, text_part's say) and each attachment
+// as attachment_part writes it, under a fresh random boundary.
+std::string multipart_mixed(std::string_view first, const std::vector<Attachment>& attachments);
+// Any line end (CR, LF or CRLF) as CRLF.
+std::string crlf_lines(std::string_view text);
 // "<a>, <b>".
 std::string address_list(const std::vector<std::string>& addresses);
 

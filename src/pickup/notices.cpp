@@ -23,10 +23,6 @@ struct File {
 
 std::string mail(const std::string& from, const std::string& to, const std::string& subject, const std::string& body,
                  std::int64_t now, const File* file = nullptr) {
-  std::array<unsigned char, 12> r{};
-  randombytes_buf(r.data(), r.size());
-  std::string id;
-  for (unsigned char c : r) id += "0123456789abcdef"[c >> 4], id += "0123456789abcdef"[c & 15];
   const std::string domain = from.substr(from.rfind('@') + 1);
   const bool eight = std::any_of(body.begin(), body.end(), [](unsigned char c) { return c >= 0x80; });
   std::string m;
@@ -37,14 +33,10 @@ std::string mail(const std::string& from, const std::string& to, const std::stri
   m += "Message-ID: " + message_id(domain, now) + "\r\n";
   m += "Auto-Submitted: auto-generated\r\n";
   m += "MIME-Version: 1.0\r\n";
-  const std::string boundary = "=_pickup_" + id;
-  if (file) m += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n--" + boundary + "\r\n";
-  m += std::string("Content-Type: text/plain; charset=") + (eight ? "utf-8" : "us-ascii") + "\r\n";
-  m += std::string("Content-Transfer-Encoding: ") + (eight ? "8bit" : "7bit") + "\r\n\r\n";
-  m += body;
-  if (!file) return m;
-  m += "\r\n--" + boundary + "\r\n" + mime::attachment_part({file->name, file->type, std::string(file->content)});
-  return m + "--" + boundary + "--\r\n";
+  std::string text = std::string("Content-Type: text/plain; charset=") + (eight ? "utf-8" : "us-ascii") + "\r\n";
+  text += std::string("Content-Transfer-Encoding: ") + (eight ? "8bit" : "7bit") + "\r\n\r\n" + body;
+  if (!file) return m + text;
+  return m + mime::multipart_mixed(text, {{file->name, file->type, std::string(file->content)}});
 }
 
 std::string sender_of(const Pickup& p) { return "secure-messages@" + p.from_domain; }

@@ -1,15 +1,11 @@
 // reply.cpp - composing a reply from the pickup page (see reply.h).
 #include "pickup/reply.h"
 
-#include <sodium.h>
-
 #include <algorithm>
-#include <array>
 
 #include "mime/compose.h"
 #include "mime/header.h"
 #include "pickup/notices.h"
-#include "util/base64.h"
 #include "util/text.h"
 
 namespace sm::pickup {
@@ -80,15 +76,7 @@ std::string reply_mail(const ReplyDraft& d) {
   m += std::string(kReplyHeader) + ": " + header_value(d.ref) + "\r\n";
   m += "MIME-Version: 1.0\r\n";
   if (!d.attachment) return m + mime::text_part(d.text);
-  std::array<unsigned char, 12> r{};
-  randombytes_buf(r.data(), r.size());
-  std::string boundary = "=_pickup_";  // "=_" occurs in neither base64 nor quoted-printable
-  for (unsigned char c : r) boundary += "0123456789abcdef"[c >> 4], boundary += "0123456789abcdef"[c & 15];
-  m += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
-  m += "This is a message in MIME format.\r\n--" + boundary + "\r\n" + mime::text_part(d.text) + "\r\n--" + boundary +
-       "\r\n";
-  m += mime::attachment_part({d.attachment->name, d.attachment->type, d.attachment->content});
-  return m + "--" + boundary + "--\r\n";
+  return m + mime::multipart_mixed(mime::text_part(d.text), {{d.attachment->name, d.attachment->type, d.attachment->content}});
 }
 
 }  // namespace sm::pickup
