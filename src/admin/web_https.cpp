@@ -63,6 +63,13 @@ void plain_error(httplib::Response& res, int status, const char* text) {
   res.set_content(text, "text/plain; charset=utf-8");
 }
 
+// What a request carried: its body, or its multipart parts.
+std::size_t body_size(const httplib::Request& req) {
+  std::size_t size = req.body.size();
+  for (const auto& [name, part] : req.files) size += name.size() + part.filename.size() + part.content.size();
+  return size;
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> web_security_headers() {
@@ -131,19 +138,13 @@ Result<int> HttpsListener::listen(const std::string& host, int port, const std::
   if (!server_->is_valid()) return local_error(name_ + " listener: " + (problem.empty() ? "TLS set-up failed" : problem));
   admin::tune_listener(*server_);
   server_->set_payload_max_length(max_body_);
-  if (max_body_ > kMaxFormBody)  // before the body is read: only the upload path may send more than a form
-    server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (req.path == large_path_) return httplib::Server::HandlerResponse::Unhandled;
-      const std::string length = req.get_header_value("Content-Length");
-      const bool small = length.size() < 7 && length.find_first_not_of("0123456789") == std::string::npos &&
-                         (length.empty() || std::stoul(length) <= kMaxFormBody);
-      if (small && !req.has_header("Transfer-Encoding")) return httplib::Server::HandlerResponse::Unhandled;
-      plain_error(res, 413, "request too large\n");
-      return httplib::Server::HandlerResponse::Handled;
-    });
   server_->set_read_timeout(10, 0);
   server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
   auto route = [this](const httplib::Request& req, httplib::Response& res) {
+    // Read (httplib drops what passes max_body_), but only the upload path
+    // may send more than a form: answered after the body, never before, so
+    // the client reads the 413 rather than a reset connection.
+    if (req.path != large_path_ && body_size(req) > kMaxFormBody) return plain_error(res, 413, "request too large\n");
     try {
       write_response(handler_(to_request(req, cookie_)), cookie_, res);
     } catch (const std::exception& e) {
@@ -153,10 +154,10 @@ Result<int> HttpsListener::listen(const std::string& host, int port, const std::
   };
   server_->Get(".*", route);
   server_->Post(".*", route);
-  server_->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
+  server_->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
+    security_headers(res);
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    if (res.status == 413 && !too_large_.empty()) {
-      security_headers(res);
+    if (res.status == 413 && req.path == large_path_ && !too_large_.empty()) {
       res.set_content(too_large_, "text/html; charset=utf-8");
       return httplib::Server::HandlerResponse::Handled;
     }

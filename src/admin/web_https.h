@@ -108,9 +108,10 @@ class HttpsListener {
   // link token never reaches a log). Set before listen().
   void set_log_path(std::function<std::string(const std::string&)> shown) { log_path_ = std::move(shown); }
   // Accept request bodies up to `octets` for POSTs to `path` only (an
-  // upload); every other request keeps the 16 KiB of a form. A larger one
-  // is answered 413 with `too_large` (HTML) without being read. Set before
-  // listen().
+  // upload); every other request keeps the 16 KiB of a form. Either limit
+  // passed is answered 413 after the body (what passes `octets` is read and
+  // dropped), on `path` with `too_large` (HTML). A body without a
+  // Content-Length gets 411 unread. Set before listen().
   void allow_large_body(std::string path, std::size_t octets, std::string too_large) {
     large_path_ = std::move(path);
     max_body_ = octets;
