@@ -155,7 +155,7 @@ Result<int> HttpsListener::listen(const std::string& host, int port, const std::
   server_->Get(".*", route);
   server_->Post(".*", route);
   server_->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
-    security_headers(res);
+    if (!res.has_header("Content-Security-Policy")) security_headers(res);  // the 411 and httplib's own errors
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     if (res.status == 413 && req.path == large_path_ && !too_large_.empty()) {
       res.set_content(too_large_, "text/html; charset=utf-8");

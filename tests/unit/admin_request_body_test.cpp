@@ -48,6 +48,7 @@ class WebListener : public ::testing::Test {
       ++handled_;
       admin::WebResponse r;
       r.body = req.path + " " + std::to_string(req.files.empty() ? req.form.size() : req.files[0].content.size());
+      if (req.path == "/denied") r.status = 403;
       return r;
     });
     listener_->allow_large_body("/upload", 1024 * 1024, "<p>too large</p>");
@@ -71,8 +72,19 @@ TEST_F(WebListener, AFormWithinItsLimitReachesThePage) {
   auto r = client_->Post("/sign-in", "code=123456", "application/x-www-form-urlencoded");
   ASSERT_TRUE(r) << httplib::to_string(r.error());
   EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value_count("Content-Security-Policy"), 1u);
   EXPECT_EQ(r->body, "/sign-in 1");
   EXPECT_EQ(r->get_header_value("Cache-Control"), "no-store");
+}
+
+// A page's own error keeps its body and has each security header once.
+TEST_F(WebListener, APagesOwnErrorIsLeftAsItIs) {
+  auto r = client_->Post("/denied", "a=1", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(r->body, "/denied 1");
+  EXPECT_EQ(r->get_header_value_count("Content-Security-Policy"), 1u);
+  EXPECT_EQ(r->get_header_value_count("Cache-Control"), 1u);
 }
 
 // Larger than any socket buffer: answered before it was read, the client
@@ -111,6 +123,7 @@ TEST_F(WebListener, AChunkedBodyGets411AndIsNeverRead) {
     auto r = post_chunked(*client_, path, 8 * 1024 * 1024);
     if (r) {  // or the connection ends while still sending; never a 200
       EXPECT_EQ(r->status, 411) << path;
+      EXPECT_EQ(r->get_header_value_count("Content-Security-Policy"), 1u);
     }
   }
   EXPECT_EQ(handled_, 0);
