@@ -130,4 +130,10 @@ std::string shown_once(std::string_view heading, std::string_view secret_html) {
          std::string(secret_html) + "\n</section>\n";
 }
 
+std::string authenticator_setup(std::string_view qr_data_uri, std::string_view secret_base32) {
+  return "<p>Scan this code with your authenticator app, or type the secret below into it.</p>\n"
+         "<img class=\"qr\" src=\"" + escape(qr_data_uri) + "\" alt=\"QR code of your authenticator secret\">\n"
+         "<p>Secret: <span class=\"secret\" id=\"totp-secret\">" + escape(secret_base32) + "</span></p>\n";
+}
+
 }  // namespace sm::admin::html

@@ -53,4 +53,8 @@ std::string sign_in_fields(std::string_view account, std::string_view error, std
 // monospaced, selectable, with a note that it will not be shown again.
 std::string shown_once(std::string_view heading, std::string_view secret_html);
 
+// Setting up an authenticator app: the QR code (a data: URI, auth/qr.h)
+// and the same secret as text for typing in.
+std::string authenticator_setup(std::string_view qr_data_uri, std::string_view secret_base32);
+
 }  // namespace sm::admin::html

@@ -1,7 +1,8 @@
-// pickup_command.cpp - `securemail pickup list` and `pickup revoke REF`
-// (see pickup_command.h). Both open the gateway's pickup ledger (SQLite,
-// WAL: the running gateway is not disturbed); revoke also erases the
-// content in DATA/pickup/content.
+// pickup_command.cpp - `securemail pickup list`, `pickup revoke REF`,
+// `pickup accounts` and `pickup forget ADDRESS` (see pickup_command.h).
+// They open the gateway's pickup ledger or its recipients' accounts
+// (SQLite, WAL: the running gateway is not disturbed); revoke also erases
+// the content in DATA/pickup/content.
 #include "app/pickup_command.h"
 
 #include <ctime>
@@ -11,6 +12,8 @@
 
 #include "app/cli_support.h"
 #include "app/load_config.h"
+#include "audit/audit.h"
+#include "util/text.h"
 #include "pickup/pages.h"
 #include "pickup/service.h"
 
@@ -22,7 +25,50 @@ struct PickupArgs {
   std::string state;
   std::string ref;
   std::string reason = "by the operator";
+  std::string address;
 };
+
+int run_accounts(const PickupArgs& args) {
+  auto config = load_config(args.config_file);
+  if (!config) return 2;
+  const auto file = pickup::RecipientAccounts::file_in(config->data_dir);
+  if (!std::filesystem::exists(file)) {
+    std::cout << "No recipient account (" << config->data_dir.string() << ")\n";
+    return 0;
+  }
+  auto accounts = pickup::RecipientAccounts::open(file);
+  if (!accounts) return failed("pickup accounts", accounts.error().text);
+  const auto rows = accounts->list();
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  std::cout << std::left << std::setw(22) << "CREATED" << std::setw(22) << "LAST USED" << std::setw(9) << "STATE"
+            << "ADDRESS\n";
+  for (const auto& a : rows)
+    std::cout << std::setw(22) << pickup::utc_time(a.created) << std::setw(22) << pickup::utc_time(a.last_used)
+              << std::setw(9) << (a.locked_until > now ? "locked" : "active") << a.address << "\n";
+  std::cerr << rows.size() << " account" << (rows.size() == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
+int run_forget(const PickupArgs& args) {
+  auto config = load_config(args.config_file);
+  if (!config) return 2;
+  const auto file = pickup::RecipientAccounts::file_in(config->data_dir);
+  auto accounts = std::filesystem::exists(file) ? pickup::RecipientAccounts::open(file)
+                                                : Result<pickup::RecipientAccounts>(std::unexpected(local_error("")));
+  const std::string address = ascii_lower(args.address);
+  auto removed = accounts ? accounts->remove(address) : Result<bool>(false);
+  if (!removed) return failed("pickup forget", removed.error().text);
+  if (!*removed) return failed("pickup forget", "no recipient account for " + address + " (see `pickup accounts`)");
+  auto trail = audit::AuditTrail::open(config->data_dir);
+  auto entry = trail ? (*trail)->append("operator", "pickup.account", address, "",
+                                        R"({"detail":"removed by the operator"})",
+                                        static_cast<std::int64_t>(std::time(nullptr)))
+                     : Result<audit::Entry>(std::unexpected(trail.error()));
+  if (!entry) return failed("pickup forget", "removed, but not audited: " + entry.error().text);
+  std::cout << "Removed the account of " << address
+            << ": later messages to it are opened with an emailed code again\n";
+  return 0;
+}
 
 int run_list(const PickupArgs& args) {
   auto config = load_config(args.config_file);
@@ -79,6 +125,13 @@ void add_pickup_command(CLI::App& app, std::function<int()>& action) {
   revoke->add_option("REF", args->ref, "Its reference (P-XXXX-XXXX-XXXX)")->required();
   revoke->add_option("--reason", args->reason, "Told to the sender (default: by the operator)");
   revoke->callback([args, &action] { action = [args] { return run_revoke(*args); }; });
+
+  CLI::App* accounts = cmd->add_subcommand("accounts", "List recipients' accounts (password and authenticator)");
+  accounts->callback([args, &action] { action = [args] { return run_accounts(*args); }; });
+
+  CLI::App* forget = cmd->add_subcommand("forget", "Remove a recipient's account (it is not told)");
+  forget->add_option("ADDRESS", args->address, "The recipient address")->required();
+  forget->callback([args, &action] { action = [args] { return run_forget(*args); }; });
 }
 
 }  // namespace sm::app

@@ -37,8 +37,6 @@ namespace detail {
 Result<std::string> account_name(std::string_view name);
 // local@domain, lower-cased, printable ASCII without spaces, at most 254.
 Result<std::string> address(std::string_view address);
-// 8..1024 octets, no control characters (it ends up typed into a field).
-Result<> password_ok(std::string_view password);
 // "no account NAME" (451 4.3.0: the CLI shows it; SMTP never sees it).
 std::unexpected<Error> no_account(std::string_view name);
 // The account that has this (clean) address. (under the lock)

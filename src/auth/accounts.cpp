@@ -113,14 +113,6 @@ Result<std::string> address(std::string_view address) {
   return a;
 }
 
-Result<> password_ok(std::string_view password) {
-  if (password.size() < 8) return local_error("the password is too short (at least 8 characters)");
-  if (password.size() > 1024) return local_error("the password is too long (at most 1024 octets)");
-  for (unsigned char ch : password)
-    if (ch < ' ' || ch == 127) return local_error("the password holds a control character");
-  return {};
-}
-
 std::unexpected<Error> no_account(std::string_view name) {
   return local_error("no account \"" + std::string(name) + "\"");
 }
@@ -226,7 +218,7 @@ Result<> AccountStore::add(std::string_view name, const std::vector<std::string>
     if (!c) return std::unexpected(c.error());
     clean.push_back(*c);
   }
-  if (auto ok = detail::password_ok(password); !ok) return ok;
+  if (auto ok = secrets::password_ok(password); !ok) return ok;
   auto hash = secrets::hash_password(password);  // slow: outside the lock
   if (!hash) return std::unexpected(hash.error());
   std::lock_guard lock(impl_->mu);
@@ -251,7 +243,7 @@ Result<> AccountStore::add(std::string_view name, const std::vector<std::string>
 }
 
 Result<> AccountStore::set_password(std::string_view name, std::string_view password) {
-  if (auto ok = detail::password_ok(password); !ok) return ok;
+  if (auto ok = secrets::password_ok(password); !ok) return ok;
   auto hash = secrets::hash_password(password);
   if (!hash) return std::unexpected(hash.error());
   std::string n = ascii_lower(name);

@@ -68,6 +68,7 @@ struct TotpEnrolment {
   std::string secret_base32;                 // the seed, shown once
   std::string uri;                           // otpauth://totp/ISSUER:NAME?secret=...&issuer=...&algorithm=SHA1&digits=6&period=30
   std::vector<std::string> recovery_codes;   // ten, shown once
+  std::string seed;                          // the raw seed, where no store keeps it yet (pickup's pending one)
 };
 
 // Outcome of checking one secret.

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "util/base64.h"
+
 namespace sm::auth {
 namespace {
 
@@ -84,6 +86,12 @@ std::string qr_png(const QrCode& qr, int scale) {
   chunk(png, "IDAT", packed);
   chunk(png, "IEND", "");
   return png;
+}
+
+Result<std::string> qr_data_uri(std::string_view text) {
+  auto qr = qr_encode(text);
+  if (!qr) return std::unexpected(qr.error());
+  return "data:image/png;base64," + base64_encode(qr_png(*qr, 6));
 }
 
 }  // namespace sm::auth

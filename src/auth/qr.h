@@ -27,6 +27,11 @@ std::string qr_terminal(const QrCode& qr);
 // An 8-bit greyscale PNG, `scale` pixels per module (zlib; no libpng).
 std::string qr_png(const QrCode& qr, int scale = 8);
 
+// "data:image/png;base64,..." of the code for text (6 pixels a module): a
+// page shows it inline, so it needs no second request and the seed never
+// appears in a URL the browser fetches or logs (self-service, pickup).
+Result<std::string> qr_data_uri(std::string_view text);
+
 inline constexpr int kQuietZone = 4;
 
 }  // namespace sm::auth

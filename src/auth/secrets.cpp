@@ -148,4 +148,12 @@ std::optional<std::string> normalise_device_password(std::string_view typed) {
   return bare;
 }
 
+Result<> password_ok(std::string_view password) {
+  if (password.size() < 8) return local_error("the password is too short (at least 8 characters)");
+  if (password.size() > 1024) return local_error("the password is too long (at most 1024 octets)");
+  for (unsigned char ch : password)
+    if (ch < ' ' || ch == 127) return local_error("the password holds a control character");
+  return {};
+}
+
 }  // namespace sm::auth::secrets

@@ -24,6 +24,9 @@ inline constexpr std::size_t kMemLimit = 64u << 20;
 Result<std::string> hash_password(std::string_view password);
 // True when password matches the argon2id string (false on any malformed string).
 bool verify_password(const std::string& hash, std::string_view password);
+// 8..1024 octets, no control characters (it ends up typed into a field):
+// mailbox accounts and pickup recipients' accounts alike.
+Result<> password_ok(std::string_view password);
 // The string was made with other limits than today's: rehash on sign-in.
 bool needs_rehash(const std::string& hash);
 // A hash of a random password, verified against when the account is

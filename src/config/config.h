@@ -383,6 +383,10 @@ struct Config {
     // that mailbox has both).
     enum class PdfPasswordTo { sender, recipient };
     PdfPasswordTo pdf_password_to = PdfPasswordTo::sender;
+    // Returning recipients may keep an account (password and TOTP) for
+    // their address; one unused for account_idle is deleted.
+    bool accounts = true;
+    std::chrono::seconds account_idle{365 * 86400};
     bool enabled() const { return listen.enabled(); }
   } pickup;
 

@@ -21,6 +21,10 @@
 //                          ([[policy.rule]] pickup_pdf = true): "sender" (to
 //                          pass on by phone or another channel) or
 //                          "recipient" (in a mail of its own; weaker)
+//   accounts     = true    a recipient may keep an account (password and
+//                          authenticator app) for their address and sign in
+//                          with it instead of an emailed code
+//   account_idle = "365d"  an account unused this long is deleted (30d..3650d)
 #include <algorithm>
 
 #include "config/loader.h"
@@ -103,6 +107,11 @@ void Loader::read_pickup(Section& root, Config& c) {
   else if (to != "sender")
     error(line_of(key(s, "pdf_password_to")), key(s, "pdf_password_to"),
           "bad value " + quote(printable(to)) + " (use \"sender\" or \"recipient\")");
+  p.accounts = flag(s, "accounts", true);
+  auto idle = duration(s, "account_idle", "365d");
+  if (idle < std::chrono::days(30) || idle > std::chrono::days(3650))
+    error(line_of(key(s, "account_idle")), key(s, "account_idle"), "must be between 30d and 3650d");
+  else p.account_idle = idle;
   finish(s);
 }
 
@@ -115,7 +124,9 @@ std::string describe_pickup(const Config& c) {
          "pickup.lock_for = " + quote(format_duration(p.lock_for)) + "\n" +
          "pickup.replies = " + quote(replies_name(p.replies)) + "\n" +
          "pickup.reply_max_size = " + quote(format_size(p.reply_max_size)) + "\n" + "pickup.pdf_password_to = " +
-         quote(p.pdf_password_to == Config::Pickup::PdfPasswordTo::sender ? "sender" : "recipient") + "\n";
+         quote(p.pdf_password_to == Config::Pickup::PdfPasswordTo::sender ? "sender" : "recipient") + "\n" +
+         "pickup.accounts = " + (p.accounts ? "true" : "false") + "\n" +
+         "pickup.account_idle = " + quote(format_duration(p.account_idle)) + "\n";
 }
 
 }  // namespace sm::config::detail

@@ -71,6 +71,8 @@ Result<std::unique_ptr<PickupWiring>> PickupWiring::start(const config::Config& 
   o.lock_for = p.lock_for;
   o.show_subject = p.show_subject;
   o.pdf_password_to_sender = p.pdf_password_to == config::Config::Pickup::PdfPasswordTo::sender;
+  o.accounts = p.accounts;
+  o.account_idle = p.account_idle;
   o.send = [&spool, committed](const pickup::Outgoing& m) -> Result<void> {
     LocalMessage local{"pickup", m.recipient, m.text, 0, eight_bit(m.text), m.envelope_sender};
     return queue_copies(spool, committed, {local_envelope(local)}, m.text);

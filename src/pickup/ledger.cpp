@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "pickup/store_file.h"
+
 namespace sm::pickup {
 namespace {
 
@@ -67,10 +69,7 @@ Pickup row(const store::Statement& s) {
 }  // namespace
 
 Result<Ledger> Ledger::open(const std::filesystem::path& file) {
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
-  std::filesystem::permissions(file.parent_path(), std::filesystem::perms::owner_all, ec);
-  auto db = store::Database::open_private(file, kMigrations);
+  auto db = open_store_file(file, kMigrations);
   if (!db) return std::unexpected(db.error());
   return Ledger(std::move(*db));
 }
@@ -95,17 +94,7 @@ Result<> Ledger::add(const Pickup& p, const std::string& token_hash) {
 }
 
 std::vector<Pickup> Ledger::many(std::string_view where, const std::string& value, std::int64_t number) {
-  std::vector<Pickup> out;
-  auto s = db_.prepare("SELECT " + std::string(kColumns) + " FROM pickups " + std::string(where));
-  if (!s) return out;
-  if (where.find("?1") != std::string_view::npos) s->bind(1, value);
-  if (where.find("?2") != std::string_view::npos) s->bind(2, number);
-  while (true) {
-    auto more = s->step();
-    if (!more || !*more) break;
-    out.push_back(row(*s));
-  }
-  return out;
+  return select_rows(db_, "SELECT " + std::string(kColumns) + " FROM pickups " + std::string(where), value, number, row);
 }
 
 std::optional<Pickup> Ledger::one(std::string_view where, const std::string& value) {

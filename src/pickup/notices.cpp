@@ -107,6 +107,39 @@ std::string code_mail(const Pickup& p, const std::string& code, const NoticeCont
   return mail(sender_of(p), p.recipient, "Your sign-in code [" + p.ref + "]", body, c.now);
 }
 
+std::string account_mail(const Pickup& p, AccountMail kind, const std::string& link, const NoticeContext& c) {
+  const std::string site = "the secure message site of " + p.from_domain + " (" + c.public_url + ")";
+  const std::string not_you =
+      "If this was not you, open the link in any of your notifications and ask for a reset link, or tell the sender.\r\n";
+  std::string subject, body;
+  switch (kind) {
+    case AccountMail::created:
+      subject = "Your account for secure messages was created";
+      body = "An account with a password and an authenticator app was set up for " + p.recipient + " on " + site +
+             ".\r\n\r\nFrom now on, sign in to secure messages for this address with both; no code is emailed.\r\n" +
+             not_you;
+      break;
+    case AccountMail::reset_link:
+      subject = "Reset your account for secure messages";
+      body = "Someone asked to reset the account of " + p.recipient + " on " + site +
+             ".\r\n\r\nTo choose a new password and set up your authenticator app again, open\r\n\r\n  " + link +
+             "\r\n\r\nThe link works once, for 30 minutes. If you did not ask for it, ignore this message: your "
+             "account stays as it is.\r\n";
+      break;
+    case AccountMail::reset_done:
+      subject = "Your account for secure messages was reset";
+      body = "The password and authenticator of " + p.recipient + " on " + site +
+             " were replaced through a reset link.\r\n" + not_you;
+      break;
+    case AccountMail::removed:
+      subject = "Your account for secure messages was removed";
+      body = "The account of " + p.recipient + " on " + site +
+             " was removed. Later secure messages are opened with a code emailed to you.\r\n";
+      break;
+  }
+  return mail(sender_of(p), p.recipient, subject, body, c.now);
+}
+
 std::string event_mail(const Pickup& p, const Event& e, const NoticeContext& c) {
   std::string what;
   if (e.kind == "notified") what = "The recipient was sent a notification with a link to read it.";

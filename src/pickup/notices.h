@@ -12,6 +12,8 @@
 //   password      the PDF's password alone, in a mail of its own: to the
 //                 sender (to pass on by phone or another channel) or to
 //                 the recipient ([pickup] pdf_password_to)
+//   account       to the recipient, about their own account (pickup
+//                 recipients.h): created, the reset link, reset, removed
 //   event         to the sender: what happened to its message (notified,
 //                 opened, downloaded, replied, locked, revoked, expired
 //                 unread)
@@ -48,6 +50,10 @@ std::string notification_mail(const Pickup& p, const std::string& token, const s
                               const NoticeContext& c, const PdfNotice* pdf = nullptr);
 std::string password_mail(const Pickup& p, const std::string& password, bool to_sender, const NoticeContext& c);
 std::string code_mail(const Pickup& p, const std::string& code, const NoticeContext& c);
+// p: the message the recipient came by (its domain signs the mail); link:
+// the reset link for reset_link, unused otherwise.
+enum class AccountMail { created, reset_link, reset_done, removed };
+std::string account_mail(const Pickup& p, AccountMail kind, const std::string& link, const NoticeContext& c);
 // "" for an event the sender is not told of (code-sent).
 std::string event_mail(const Pickup& p, const Event& e, const NoticeContext& c);
 

@@ -12,10 +12,6 @@ namespace {
 
 namespace html = admin::html;
 
-std::string about_link() {
-  return "<p><a href=\"/about\">How to check that a secure message notification is genuine</a></p>\n";
-}
-
 std::string what_waits(const Landing& l) {
   return "<dl>\n<dt>From</dt><dd>" + html::escape(l.from_domain) + "</dd>\n<dt>For</dt><dd>" +
          html::escape(masked(l.recipient)) + "</dd>\n<dt>Reference</dt><dd>" + html::escape(l.ref) +
@@ -60,6 +56,10 @@ std::string reply_section(const ReplyForm& r, std::string_view csrf) {
 
 }  // namespace
 
+std::string about_link() {
+  return "<p><a href=\"/about\">How to check that a secure message notification is genuine</a></p>\n";
+}
+
 std::string masked(std::string_view address) {
   auto at = address.rfind('@');
   if (at == std::string_view::npos || at == 0) return std::string(address);
@@ -92,7 +92,8 @@ std::string code_page(const Landing& l, std::string_view link, std::string_view 
   return html::page("Enter your sign-in code", content, notice);
 }
 
-std::string message_page(const Landing& l, const MessageView& m, std::string_view csrf, const ReplyForm& reply) {
+std::string message_page(const Landing& l, const MessageView& m, std::string_view csrf, const ReplyForm& reply,
+                         std::string_view account) {
   std::string content = "<dl>\n";
   auto row = [&](std::string_view name, const std::string& value) {
     if (!value.empty()) content += "<dt>" + html::escape(name) + "</dt><dd>" + html::escape(value) + "</dd>\n";
@@ -114,6 +115,7 @@ std::string message_page(const Landing& l, const MessageView& m, std::string_vie
     content += "</ul>\n";
   }
   content += reply_section(reply, csrf);
+  content += account;
   content += html::form("/sign-out", csrf, "", "Sign out");
   return html::page(m.subject.empty() ? "Secure message" : m.subject, content);
 }

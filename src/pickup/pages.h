@@ -26,6 +26,9 @@ std::string masked(std::string_view address);
 // "2026-12-19 10:00 UTC".
 std::string utc_time(std::int64_t at);
 
+// The link to about_page, under every page that a notification leads to.
+std::string about_link();
+
 // GET of the link: what waits, and the button that mails a code.
 std::string landing_page(const Landing& l, std::string_view action, std::string_view csrf);
 // After a code was sent: the code field (posted to LINK/sign-in) and a new
@@ -47,8 +50,9 @@ struct ReplyForm {
   bool all_checked = false;
 };
 // The message itself, its attachments as download links, the reply form,
-// and sign-out.
-std::string message_page(const Landing& l, const MessageView& m, std::string_view csrf, const ReplyForm& reply = {});
+// the account section (HTML, account_pages.h) and sign-out.
+std::string message_page(const Landing& l, const MessageView& m, std::string_view csrf, const ReplyForm& reply = {},
+                         std::string_view account = {});
 // After a reply was queued: to whom, and the way back to the message.
 std::string reply_sent_page(const std::vector<std::string>& to, std::string_view ref);
 // A short page for every state that shows nothing (unknown link, expired,

@@ -17,12 +17,19 @@ Result<std::unique_ptr<Service>> Service::open(const std::filesystem::path& data
   if (!vault) return std::unexpected(vault.error());
   auto ledger = Ledger::open(Ledger::file_in(data_dir));
   if (!ledger) return std::unexpected(ledger.error());
-  return std::unique_ptr<Service>(new Service(std::move(*vault), std::move(*ledger), std::move(organisation),
-                                              std::move(options)));
+  std::optional<RecipientAccounts> accounts;
+  if (options.accounts) {
+    auto opened = RecipientAccounts::open(RecipientAccounts::file_in(data_dir));
+    if (!opened) return std::unexpected(opened.error());
+    accounts.emplace(std::move(*opened));
+  }
+  return std::unique_ptr<Service>(new Service(std::move(*vault), std::move(*ledger), std::move(accounts),
+                                              std::move(organisation), std::move(options)));
 }
 
-Service::Service(Vault vault, Ledger ledger, std::string organisation, ServiceOptions options)
-    : vault_(std::move(vault)), ledger_(std::move(ledger)), options_(std::move(options)) {
+Service::Service(Vault vault, Ledger ledger, std::optional<RecipientAccounts> accounts, std::string organisation,
+                 ServiceOptions options)
+    : vault_(std::move(vault)), ledger_(std::move(ledger)), accounts_(std::move(accounts)), options_(std::move(options)) {
   SiteOptions o;
   o.organisation = std::move(organisation);
   o.public_url = options_.public_url;
@@ -32,6 +39,12 @@ Service::Service(Vault vault, Ledger ledger, std::string organisation, ServiceOp
     return options_.send({"", p.recipient, code_mail(p, code, context())});
   };
   o.tell_sender = [this](const Pickup&, const Event&) { tell(); };
+  if (accounts_) {
+    o.accounts = &*accounts_;
+    o.send_account_mail = [this](const Pickup& p, AccountMail kind, const std::string& link) -> Result<void> {
+      return options_.send({"", p.recipient, account_mail(p, kind, link, context())});
+    };
+  }
   o.replies = options_.replies;
   o.reply_max_size = options_.reply_max_size;
   if (options_.send_reply) o.send_reply = [this](const Pickup&, const Reply& r) { return options_.send_reply(r); };
@@ -134,6 +147,16 @@ void Service::sweep() {
     if (auto e = vault_.erase(p.ref); !e) log::warn("pickup: {}: {}", p.ref, e.error().text);
     (void)ledger_.record({p.ref, now, "expired", p.first_opened ? "read" : "unread"});
     log::info("pickup: {}: expired ({}); content and key deleted", p.ref, p.first_opened ? "read" : "unread");
+  }
+  if (accounts_) {
+    auto idle = accounts_->remove_idle(now - options_.account_idle.count());
+    if (!idle) log::warn("pickup: cannot remove idle recipient accounts: {}", idle.error().text);
+    else
+      for (const auto& address : *idle) {
+        log::info("pickup: the account of <{}> was removed: unused for {} days", address,
+                  options_.account_idle.count() / 86400);
+        audit::record({"pickup.account", "", "", {{"recipient", address}, {"detail", "removed after idle"}}});
+      }
   }
   tell();
 }

@@ -44,6 +44,8 @@ struct ServiceOptions {
   std::chrono::seconds lock_for{1800};
   bool show_subject = false;
   bool pdf_password_to_sender = true;  // the PDF option's password: to the sender, else the recipient
+  bool accounts = true;                // returning recipients' accounts (recipients.h)
+  std::chrono::seconds account_idle{365 * 86400};
   std::function<Result<void>(const Outgoing&)> send;  // queue it (committed before returning)
   // Replies from the page: [pickup] replies and reply_max_size, and how a
   // reply is queued (routed to its recipients; committed before returning).
@@ -74,8 +76,8 @@ class Service {
   // new reference and password.)
   Result<std::string> hold(std::string_view message, const std::string& sender, const std::string& recipient,
                            const std::string& from_domain, bool pdf = false);
-  // Tell senders every event not yet told; delete what expired. Run it
-  // every minute or so.
+  // Tell senders every event not yet told; delete what expired and the
+  // accounts idle too long. Run it every minute or so.
   void sweep();
   // Tell senders every event not yet told.
   void tell();
@@ -84,7 +86,8 @@ class Service {
   Ledger& ledger() { return ledger_; }
 
  private:
-  Service(Vault vault, Ledger ledger, std::string organisation, ServiceOptions options);
+  Service(Vault vault, Ledger ledger, std::optional<RecipientAccounts> accounts, std::string organisation,
+          ServiceOptions options);
   NoticeContext context() const { return {options_.public_url, options_.now()}; }
   // The PDF option for p (its PDF and a new password), or nullopt when p's
   // password would have nowhere to go.
@@ -92,6 +95,7 @@ class Service {
 
   Vault vault_;
   Ledger ledger_;
+  std::optional<RecipientAccounts> accounts_;
   ServiceOptions options_;
   std::unique_ptr<Site> site_;
   std::mutex telling_;  // one teller at a time, so no event is told twice

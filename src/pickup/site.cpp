@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "auth/secrets.h"
+#include "pickup/account_pages.h"
 #include "util/log.h"
 
 namespace sm::pickup {
@@ -58,6 +59,7 @@ std::string code_hash(std::string_view ref, std::string_view code) {
 }
 
 std::string Site::loggable(const std::string& path) {
+  if (path.starts_with("/reset/")) return "/reset/\xe2\x80\xa6";
   auto link = split_link(path);
   if (!link) return path;
   return "/p/\xe2\x80\xa6" + (link->second.empty() ? "" : "/" + link->second);
@@ -91,10 +93,18 @@ WebResponse Site::handle(const WebRequest& request) {
   if (get && request.path == "/")
     return page(200, notice_page("Secure messages from " + options_.organisation,
                                  "Open the link in the notification you received to read a secure message."));
-  if (get && (request.path == "/read" || request.path.starts_with("/read/"))) {
-    if (!found || !found->account.starts_with(kAccountPrefix))
-      return page(403, notice_page("Not signed in", "Open the link in your notification again to sign in."));
-    return read(request, *found);
+  const bool signed_in = found && found->account.starts_with(kAccountPrefix);
+  const bool account_page = options_.accounts && (request.path == "/account" || request.path == "/account/remove");
+  if (get && (request.path == "/read" || request.path.starts_with("/read/") || account_page)) {
+    if (!signed_in) return page(403, notice_page("Not signed in", "Open the link in your notification again to sign in."));
+    return request.path == "/account" ? account(request, *found) : read(request, *found);
+  }
+  const bool reset_link = options_.accounts && request.path.starts_with("/reset/");
+  if (reset_link && get) {  // like the link itself: shows, changes nothing
+    admin::Session session = found ? *found : sessions_.create(now);
+    WebResponse r = reset(request, request.path.substr(7), session);
+    if (!found) r.set_session = session.id;
+    return r;
   }
   auto link = split_link(request.path);
   const bool post = request.method == "POST";
@@ -105,17 +115,19 @@ WebResponse Site::handle(const WebRequest& request) {
     if (!found) r.set_session = session.id;
     return r;
   }
-  const bool known_post = post && ((link && (link->second.empty() || link->second == "sign-in")) ||
+  const bool link_action = link && (link->second.empty() || link->second == "sign-in" ||
+                                    (options_.accounts && (link->second == "password" || link->second == "reset")));
+  const bool known_post = post && (link_action || reset_link || account_page ||
                                    (!link && (request.path == "/sign-out" || request.path == "/read/reply")));
   if (!known_post) return page(404, notice_page("Not found", "There is no such page."));
   if (!found || !admin::SessionStore::csrf_matches(*found, request.value("csrf")))
     return page(403, notice_page("Form expired",
                                  "This form has expired or did not come from this site. Open the link in your "
                                  "notification again."));
-  if (request.path == "/read/reply") {
-    if (!found->account.starts_with(kAccountPrefix))
-      return page(403, notice_page("Not signed in", "Open the link in your notification again to sign in."));
-    return reply(request, *found);
+  if (reset_link) return reset(request, request.path.substr(7), *found);
+  if (request.path == "/read/reply" || account_page) {
+    if (!signed_in) return page(403, notice_page("Not signed in", "Open the link in your notification again to sign in."));
+    return account_page ? account(request, *found) : reply(request, *found);
   }
   if (!link) {
     sessions_.end(found->id);
@@ -133,11 +145,22 @@ WebResponse Site::link(const WebRequest& request, std::string_view token, std::s
   if (!p) return not_found();
   const std::int64_t now = options_.now();
   if (!p->readable(now)) return gone(*p);
-  if (request.method != "POST") return page(200, landing_page(landing(*p), "/p/" + std::string(token), session.csrf));
-  if (p->locked_until > now)
+  const std::string link = "/p/" + std::string(token);
+  const auto account = account_of(*p);
+  if (request.method != "POST")
+    return page(200, account ? password_page(landing(*p), link, session.csrf, "", "")
+                             : landing_page(landing(*p), link, session.csrf));
+  if (p->locked_until > now && action != "reset")
     return page(429, notice_page("Locked for now", "Too many wrong codes were tried for this message. Try again after " +
                                                        utc_time(p->locked_until) + "; its sender has been told."));
+  if (account) {  // no code is mailed to an address with an account
+    if (action == "password") return password_sign_in(request, *p, session, std::string(token));
+    if (action == "reset") return send_reset(*p, session, std::string(token));
+    return page(200, password_page(landing(*p), link, session.csrf, "",
+                                   "This address has an account: sign in with its password and authenticator app."));
+  }
   if (action.empty()) return send_code(*p, session, std::string(token));
+  if (action != "sign-in") return page(200, landing_page(landing(*p), link, session.csrf));
   return sign_in(request, *p, session, std::string(token));
 }
 
@@ -190,11 +213,15 @@ WebResponse Site::sign_in(const WebRequest& request, const Pickup& p, admin::Ses
                                "That code is not right. " + std::to_string(left) + (left == 1 ? " try" : " tries") + " left.",
                                ""));
   }
-  auto first = ledger_.signed_in(p.ref, now);
+  return opened(p, session, "");
+}
+
+WebResponse Site::opened(const Pickup& p, admin::Session& session, std::string_view how) {
+  auto first = ledger_.signed_in(p.ref, options_.now());
   if (!first) return page(503, notice_page("Try again later", "This message cannot be opened just now."));
   admin::Session signed_in =
       sessions_.sign_in(session.id, std::string(kAccountPrefix) + p.ref, true, "", admin::SessionStore::Clock::now());
-  event(p, "opened", *first ? "first opened by the recipient" : "opened again by the recipient");
+  event(p, "opened", (*first ? "first opened by the recipient" : "opened again by the recipient") + std::string(how));
   WebResponse r = WebResponse::redirect("/read");
   r.set_session = signed_in.id;
   return r;
@@ -218,7 +245,8 @@ WebResponse Site::read(const WebRequest& request, admin::Session& session) {
   if (request.path == "/read") {
     auto view = view_message(*content);
     if (!view) return page(503, notice_page("Not available", "This message cannot be shown."));
-    return page(200, message_page(landing(*p), *view, session.csrf, reply_form(*p, *view)));
+    const std::string account = options_.accounts ? account_section(account_of(*p).has_value(), session.csrf) : "";
+    return page(200, message_page(landing(*p), *view, session.csrf, reply_form(*p, *view), account));
   }
   constexpr std::string_view kAttachment = "/read/attachment/";
   if (!request.path.starts_with(kAttachment)) return page(404, notice_page("Not found", "There is no such page."));

@@ -20,6 +20,20 @@
 //   POST /sign-out
 //   GET  /about              how to check that a notification is genuine
 //
+// Returning recipients (site_account.cpp, recipients.h), when [pickup]
+// accounts is on:
+//   GET  /account            signed in to a message: set up an account for
+//   POST /account            its recipient address (password, authenticator
+//                            app confirmed with a code)
+//   POST /account/remove
+//   POST /p/TOKEN/password   with an account the link asks for password and
+//                            authenticator code instead of mailing a code;
+//                            wrong ones count as wrong codes do (and lock
+//                            the account too)
+//   POST /p/TOKEN/reset      mail a reset link (once per 5 minutes)
+//   GET  /reset/RESET        choose a new password and set up the app again;
+//   POST /reset/RESET        the link works once, for 30 minutes
+//
 // Every POST carries the session's CSRF token. The token is 256 random bits
 // and only its SHA-256 is kept; codes are kept as SHA-256 of reference and
 // code. Each request reads the ledger anew, so a revocation or expiry takes
@@ -37,7 +51,9 @@
 #include "admin/web_sessions.h"
 #include "config/config.h"
 #include "pickup/ledger.h"
+#include "pickup/notices.h"
 #include "pickup/pages.h"
+#include "pickup/recipients.h"
 #include "pickup/reply.h"
 #include "pickup/vault.h"
 
@@ -74,6 +90,10 @@ struct SiteOptions {
   config::Config::Pickup::Replies replies = config::Config::Pickup::Replies::sender;
   std::uint64_t reply_max_size = 10u << 20;
   std::function<Result<void>(const Pickup& p, const Reply& r)> send_reply;
+  // Returning recipients' accounts (null: [pickup] accounts = false), and
+  // how their mails go to p.recipient (queued).
+  RecipientAccounts* accounts = nullptr;
+  std::function<Result<void>(const Pickup& p, AccountMail kind, const std::string& link)> send_account_mail;
   std::function<std::int64_t()> now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
 };
 
@@ -94,6 +114,16 @@ class Site {
   WebResponse reply(const WebRequest& request, admin::Session& session);  // site_reply.cpp
   ReplyForm reply_form(const Pickup& p, const MessageView& view);
   int replies_sent(const Pickup& p);
+  // site_account.cpp
+  std::optional<RecipientAccount> account_of(const Pickup& p);
+  WebResponse password_sign_in(const WebRequest& request, const Pickup& p, admin::Session& session,
+                               const std::string& token);
+  WebResponse send_reset(const Pickup& p, admin::Session& session, const std::string& token);
+  WebResponse account(const WebRequest& request, admin::Session& session);
+  WebResponse reset(const WebRequest& request, const std::string& reset_token, admin::Session& session);
+  WebResponse enrol(bool reset, const std::string& address, const std::string& action, admin::Session& session,
+                    std::string password_error = {}, std::string code_error = {});
+  WebResponse opened(const Pickup& p, admin::Session& session, std::string_view how);
   WebResponse gone(const Pickup& p) const;
   Landing landing(const Pickup& p) const;
   void event(const Pickup& p, std::string kind, std::string detail);

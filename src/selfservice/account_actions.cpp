@@ -4,7 +4,7 @@
 // sessions only). See site.h.
 #include "selfservice/site.h"
 
-#include "selfservice/qr_image.h"
+#include "auth/qr.h"
 #include "util/log.h"
 #include "util/text.h"
 
@@ -69,14 +69,14 @@ WebResponse Site::start_totp(Session& session) {
     sessions_.update(session);
     log::info("selfservice: {} started a TOTP enrolment", session.account);
   }
-  auto qr = qr_data_uri(session.pending_totp->uri);
+  auto qr = auth::qr_data_uri(session.pending_totp->uri);
   return WebResponse::page(200, totp_page(session, qr ? *qr : "", ""));
 }
 
 WebResponse Site::confirm_totp(const WebRequest& request, Session& session) {
   if (!session.pending_totp) return back_home(session, "There is no set-up to confirm.");
   auto again = [&](const std::string& error) {
-    auto qr = qr_data_uri(session.pending_totp->uri);
+    auto qr = auth::qr_data_uri(session.pending_totp->uri);
     return WebResponse::page(422, totp_page(session, qr ? *qr : "", error));
   };
   const std::string wrong = "The password or code is not right. Try the current code from the app.";

@@ -127,9 +127,7 @@ std::string account_page(const auth::Account& account, const Session& session, c
 std::string totp_page(const Session& session, std::string_view qr_data_uri, std::string_view error) {
   const auto& e = *session.pending_totp;
   std::string content =
-      "<p>Scan this code with your authenticator app, or type the secret below into it.</p>\n"
-      "<img class=\"qr\" src=\"" + escape(qr_data_uri) + "\" alt=\"QR code of your authenticator secret\">\n"
-      "<p>Secret: <span class=\"secret\" id=\"totp-secret\">" + escape(e.secret_base32) + "</span></p>\n"
+      html::authenticator_setup(qr_data_uri, e.secret_base32) +
       "<h2>Confirm</h2>\n<p>TOTP is on only once you confirm it with a code from the app.</p>\n";
   std::string fields = html::field({.name = "password", .label = "Password", .type = "password",
                                     .autocomplete = "current-password"});

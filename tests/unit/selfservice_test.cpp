@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "admin/web_html.h"
-#include "selfservice/qr_image.h"
+#include "auth/qr.h"
 #include "admin/web_sessions.h"
 #include "selfservice/pages.h"  // the admin:: web names used here
 
@@ -106,11 +106,11 @@ TEST(SelfServiceHtml, FieldHasALabelAndItsErrorIsTiedToIt) {
 }
 
 TEST(SelfServiceQr, IsAPngDataUri) {
-  auto uri = qr_data_uri("otpauth://totp/b.example:alice?secret=JBSWY3DPEHPK3PXP&issuer=b.example");
+  auto uri = auth::qr_data_uri("otpauth://totp/b.example:alice?secret=JBSWY3DPEHPK3PXP&issuer=b.example");
   ASSERT_TRUE(uri) << uri.error().text;
   EXPECT_TRUE(uri->starts_with("data:image/png;base64,"));
   EXPECT_GT(uri->size(), 500u);
-  EXPECT_FALSE(qr_data_uri(std::string(8000, 'x')));  // more than a QR code holds
+  EXPECT_FALSE(auth::qr_data_uri(std::string(8000, 'x')));  // more than a QR code holds
 }
 
 }  // namespace
