@@ -20,6 +20,18 @@ TEST(ConfigPickup, OffByDefault) {
   EXPECT_EQ(c->pickup.replies, Config::Pickup::Replies::sender);
   EXPECT_EQ(c->pickup.reply_max_size, 10u << 20);
   EXPECT_EQ(c->pickup.pdf_password_to, Config::Pickup::PdfPasswordTo::sender);
+  EXPECT_TRUE(c->pickup.accounts);
+  EXPECT_EQ(c->pickup.account_idle, std::chrono::seconds(365 * 86400));
+}
+
+TEST(ConfigPickup, RecipientAccounts) {
+  auto c = load_string("[pickup]\naccounts = false\naccount_idle = \"90d\"\n", "config.toml", "/etc/securemail");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_FALSE(c->pickup.accounts);
+  EXPECT_EQ(c->pickup.account_idle, std::chrono::seconds(90 * 86400));
+  std::string shown = describe(*c);
+  EXPECT_NE(shown.find("pickup.accounts = false\n"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("pickup.account_idle = \"90d\"\n"), std::string::npos) << shown;
 }
 
 TEST(ConfigPickup, Replies) {
@@ -84,6 +96,10 @@ TEST(ConfigPickup, BadValuesNameFileLineAndKey) {
             "config.toml:2: pickup.reply_max_size: must be between 1K and limits.max_message_size (50M)");
   EXPECT_EQ(load_error("[pickup]\npdf_password_to = \"both\"\n"),
             "config.toml:2: pickup.pdf_password_to: bad value \"both\" (use \"sender\" or \"recipient\")");
+  EXPECT_EQ(load_error("[pickup]\naccount_idle = \"1d\"\n"),
+            "config.toml:2: pickup.account_idle: must be between 30d and 3650d");
+  EXPECT_EQ(load_error("[pickup]\naccount_idle = \"11y\"\n").rfind("config.toml:2: pickup.account_idle: ", 0), 0u);
+  EXPECT_EQ(load_error("[pickup]\naccounts = \"yes\"\n").rfind("config.toml:2: pickup.accounts: ", 0), 0u);
   EXPECT_NE(load_error("[pickup]\nshow_subjects = true\n").find("config.toml:2: pickup.show_subjects: unknown key"),
             std::string::npos);
 }
