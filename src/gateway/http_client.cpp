@@ -63,31 +63,43 @@ Result<HttpReply> finish(const config::FeedSource& url, httplib::Client& client,
   return reply;
 }
 
-}  // namespace
-
-Result<HttpReply> http_get(const config::FeedSource& url, const HttpHeaders& headers, const HttpClientOptions& options) {
+// Send req, keeping at most max_body octets of the reply's body: reading
+// stops at the cap, so a peer's endless reply costs no more than that.
+Result<HttpReply> exchange(const config::FeedSource& url, httplib::Request& req, const HttpClientOptions& options) {
   auto client = make_client(url, options);
   HttpReply reply;
   bool too_big = false;
-  auto res = client->Get(url.path, to_headers(headers), [&](const char* data, std::size_t n) {
+  req.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
     if (reply.body.size() + n > options.max_body) {
       too_big = true;
       return false;
     }
     reply.body.append(data, n);
     return true;
-  });
+  };
+  auto res = client->send(req);
   return finish(url, *client, res, std::move(reply), too_big, options.max_body);
+}
+
+}  // namespace
+
+Result<HttpReply> http_get(const config::FeedSource& url, const HttpHeaders& headers, const HttpClientOptions& options) {
+  httplib::Request req;
+  req.method = "GET";
+  req.path = url.path;
+  req.headers = to_headers(headers);
+  return exchange(url, req, options);
 }
 
 Result<HttpReply> http_post(const config::FeedSource& url, const std::string& body, const HttpHeaders& headers,
                             const HttpClientOptions& options) {
-  auto client = make_client(url, options);
-  auto res = client->Post(url.path, to_headers(headers), body, "application/json");
-  HttpReply reply;
-  bool too_big = res && res->body.size() > options.max_body;
-  if (res && !too_big) reply.body = res->body;
-  return finish(url, *client, res, std::move(reply), too_big, options.max_body);
+  httplib::Request req;
+  req.method = "POST";
+  req.path = url.path;
+  req.headers = to_headers(headers);
+  req.headers.emplace("Content-Type", "application/json");
+  req.body = body;
+  return exchange(url, req, options);
 }
 
 }  // namespace sm::gateway

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <thread>
 
 #include "gateway_directory_support.h"
@@ -82,6 +83,47 @@ TEST(HttpClient, HttpsTrustsTheAuthorityWhenGiven) {
   r = http_get(url("https://localhost:" + std::to_string(tls.port) + "/big"), {}, options);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().text.find("larger than 1000 bytes"), std::string::npos) << r.error().text;
+}
+
+// A webhook subscriber's endpoint answers a POST with an endless body: the
+// gateway stops reading at the cap (it read the whole reply before).
+TEST(HttpClient, APostReplyIsReadNoFurtherThanTheCap) {
+  httplib::Server server;
+  std::atomic<std::uint64_t> sent{0};
+  std::string seen_type, seen_body;
+  server.Post("/hook", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/plain", [&](size_t, httplib::DataSink& sink) {
+      if (sent >= (256u << 20)) {
+        sink.done();
+        return true;
+      }
+      std::string chunk(64 * 1024, 'x');
+      sent += chunk.size();
+      return sink.write(chunk.data(), chunk.size());
+    });
+  });
+  server.Post("/small", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_type = req.get_header_value("Content-Type");
+    seen_body = req.body;
+    res.set_content("ok", "text/plain");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  HttpClientOptions options;
+  options.max_body = 1000;
+  auto r = http_post(url("http://127.0.0.1:" + std::to_string(port) + "/small"), "{\"a\":1}", {{"X-Probe", "1"}},
+                     options);
+  ASSERT_TRUE(r) << r.error().text;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(seen_type, "application/json");
+  EXPECT_EQ(seen_body, "{\"a\":1}");
+  r = http_post(url("http://127.0.0.1:" + std::to_string(port) + "/hook"), "{}", {}, options);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().text.find("larger than 1000 bytes"), std::string::npos) << r.error().text;
+  server.stop();
+  thread.join();
+  EXPECT_LT(sent.load(), 32u << 20) << "the client read on past its cap";
 }
 
 TEST(HttpClient, RefusedConnectionIsAnError) {
