@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/admin_tokens.h"
+#include "app/cli_support.h"
 #include "app/load_config.h"
 #include "auth/accounts.h"
-#include "audit/audit.h"
 #include "util/text.h"
 
 namespace sm::app {
@@ -27,7 +27,7 @@ struct AdminArgs {
   bool json = false;
 };
 
-int failed(const std::string& what, const std::string& text) {
+int token_failed(const std::string& what, const std::string& text) {
   std::cerr << "securemail admin token " << what << ": " << text << "\n";
   return 1;
 }
@@ -42,11 +42,8 @@ std::string time_text(std::int64_t t) {
 
 // Records a token change; the change stands either way, but the operator is told.
 int audited(const config::Config& cfg, const std::string& what, const nlohmann::json& details) {
-  auto trail = audit::AuditTrail::open(cfg.data_dir);
-  auto entry = trail ? (*trail)->append("operator", "admin.token." + what, details.value("name", ""), "",
-                                        details.dump(), static_cast<std::int64_t>(std::time(nullptr)))
-                     : Result<audit::Entry>(std::unexpected(trail.error()));
-  if (!entry) return failed(what, "done, but not audited: " + entry.error().text);
+  auto entry = audit_operator(cfg.data_dir, "admin.token." + what, details.value("name", ""), details.dump());
+  if (!entry) return token_failed(what, "done, but not audited: " + entry.error().text);
   return 0;
 }
 
@@ -62,7 +59,7 @@ int create(const config::Config& cfg, const AdminArgs& args, admin::TokenStore& 
     return 2;
   }
   auto token = store.create(args.name, *scope, static_cast<std::int64_t>(std::time(nullptr)));
-  if (!token) return failed("create", token.error().text);
+  if (!token) return token_failed("create", token.error().text);
   std::cout << *token << "\n";
   std::cerr << "securemail admin token create: token '" << args.name << "' (" << args.scope
             << ") created; it is shown only this once\n";
@@ -71,7 +68,7 @@ int create(const config::Config& cfg, const AdminArgs& args, admin::TokenStore& 
 
 int list(admin::TokenStore& store, bool json) {
   auto tokens = store.list();
-  if (!tokens) return failed("list", tokens.error().text);
+  if (!tokens) return token_failed("list", tokens.error().text);
   nlohmann::json all = nlohmann::json::array();
   for (const auto& t : *tokens) {
     if (json) {
@@ -88,7 +85,7 @@ int list(admin::TokenStore& store, bool json) {
 }
 
 int revoke(const config::Config& cfg, const AdminArgs& args, admin::TokenStore& store) {
-  if (auto r = store.revoke(args.name); !r) return failed("revoke", r.error().text);
+  if (auto r = store.revoke(args.name); !r) return token_failed("revoke", r.error().text);
   std::cerr << "securemail admin token revoke: token '" << args.name << "' revoked\n";
   return audited(cfg, "revoke", {{"name", args.name}});
 }
@@ -99,11 +96,7 @@ int console_failed(const std::string& what, const std::string& text) {
 }
 
 int console_audited(const config::Config& cfg, const std::string& what, const std::string& account) {
-  auto trail = audit::AuditTrail::open(cfg.data_dir);
-  auto entry = trail ? (*trail)->append("operator", "admin.console." + what, account, "",
-                                        nlohmann::json{{"account", account}}.dump(),
-                                        static_cast<std::int64_t>(std::time(nullptr)))
-                     : Result<audit::Entry>(std::unexpected(trail.error()));
+  auto entry = audit_operator(cfg.data_dir, "admin.console." + what, account, nlohmann::json{{"account", account}}.dump());
   if (!entry) return console_failed(what, "done, but not audited: " + entry.error().text);
   return 0;
 }

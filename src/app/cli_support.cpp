@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "app/load_config.h"
+#include "audit/audit.h"
 #include "pki/certificate.h"
 #include "pki/keyring.h"
 #include "pki/passphrase.h"
@@ -229,6 +230,15 @@ std::optional<std::int64_t> parse_iso_time(std::string_view text) {
       back.tm_hour != want.tm_hour || back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
     return std::nullopt;
   return static_cast<std::int64_t>(t);
+}
+
+Result<> audit_operator(const fs::path& data_dir, std::string_view action, std::string_view object,
+                        const std::string& details) {
+  auto trail = audit::AuditTrail::open(data_dir);
+  if (!trail) return std::unexpected(trail.error());
+  auto entry = (*trail)->append("operator", action, object, "", details, static_cast<std::int64_t>(std::time(nullptr)));
+  if (!entry) return std::unexpected(entry.error());
+  return {};
 }
 
 }  // namespace sm::app

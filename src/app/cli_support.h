@@ -89,4 +89,10 @@ Result<> write_text(const std::string& file, std::string_view text);
 // unix seconds (UTC). nullopt when any field is out of range.
 std::optional<std::int64_t> parse_iso_time(std::string_view text);
 
+// An operator's change recorded in DATA's audit trail (actor "operator",
+// now); details: a JSON object. The error when the trail cannot be written
+// (the change itself stands; the caller says so).
+Result<> audit_operator(const std::filesystem::path& data_dir, std::string_view action, std::string_view object,
+                        const std::string& details);
+
 }  // namespace sm::app

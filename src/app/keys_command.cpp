@@ -111,9 +111,7 @@ int show(const fs::path& data, bool json) {
 // The audit entry of a key change (docs/audit.md); a trail that cannot be
 // written is said, the change itself stands.
 void audit_key_change(const fs::path& data, std::string_view action, std::string_view key_set, const std::string& details) {
-  auto trail = audit::AuditTrail::open(data);
-  auto entry = trail ? (*trail)->append("operator", action, key_set, "", details, std::time(nullptr))
-                     : Result<audit::Entry>(std::unexpected(trail.error()));
+  auto entry = audit_operator(data, action, key_set, details);
   if (!entry) std::cerr << "  warning: not recorded in the audit trail: " << entry.error().text << "\n";
 }
 

@@ -12,7 +12,6 @@
 
 #include "app/cli_support.h"
 #include "app/load_config.h"
-#include "audit/audit.h"
 #include "util/text.h"
 #include "pickup/pages.h"
 #include "pickup/service.h"
@@ -53,18 +52,16 @@ int run_forget(const PickupArgs& args) {
   auto config = load_config(args.config_file);
   if (!config) return 2;
   const auto file = pickup::RecipientAccounts::file_in(config->data_dir);
-  auto accounts = std::filesystem::exists(file) ? pickup::RecipientAccounts::open(file)
-                                                : Result<pickup::RecipientAccounts>(std::unexpected(local_error("")));
   const std::string address = ascii_lower(args.address);
-  auto removed = accounts ? accounts->remove(address) : Result<bool>(false);
+  const std::string none = "no recipient account for " + address + " (see `pickup accounts`)";
+  if (!std::filesystem::exists(file)) return failed("pickup forget", none);
+  auto accounts = pickup::RecipientAccounts::open(file);
+  if (!accounts) return failed("pickup forget", accounts.error().text);
+  auto removed = accounts->remove(address);
   if (!removed) return failed("pickup forget", removed.error().text);
-  if (!*removed) return failed("pickup forget", "no recipient account for " + address + " (see `pickup accounts`)");
-  auto trail = audit::AuditTrail::open(config->data_dir);
-  auto entry = trail ? (*trail)->append("operator", "pickup.account", address, "",
-                                        R"({"detail":"removed by the operator"})",
-                                        static_cast<std::int64_t>(std::time(nullptr)))
-                     : Result<audit::Entry>(std::unexpected(trail.error()));
-  if (!entry) return failed("pickup forget", "removed, but not audited: " + entry.error().text);
+  if (!*removed) return failed("pickup forget", none);
+  if (auto a = audit_operator(config->data_dir, "pickup.account", address, R"({"detail":"removed by the operator"})"); !a)
+    return failed("pickup forget", "removed, but not audited: " + a.error().text);
   std::cout << "Removed the account of " << address
             << ": later messages to it are opened with an emailed code again\n";
   return 0;

@@ -24,19 +24,6 @@ std::string percent(std::string_view text) {
   return out;
 }
 
-// A fresh seed and the otpauth:// URI an authenticator app reads.
-Result<std::pair<std::string, TotpEnrolment>> new_seed(const std::string& name, std::string_view issuer) {
-  if (issuer.empty()) return local_error("TOTP enrolment needs an issuer name (the [auth] issuer key)");
-  std::string seed = secrets::random_seed();
-  auto b32 = secrets::base32(seed);
-  if (!b32) return std::unexpected(b32.error());
-  TotpEnrolment e;
-  e.secret_base32 = *b32;
-  e.uri = "otpauth://totp/" + percent(issuer) + ":" + percent(name) + "?secret=" + *b32 + "&issuer=" + percent(issuer) +
-          "&algorithm=SHA1&digits=6&period=30";
-  return std::pair{std::move(seed), std::move(e)};
-}
-
 std::vector<std::string> new_recovery_codes() {
   std::vector<std::string> codes;
   for (int i = 0; i < kRecoveryCodes; ++i) codes.push_back(secrets::random_recovery_code());
@@ -64,16 +51,28 @@ Result<> activate(store::Database& db, const std::string& name, const std::strin
 
 }  // namespace
 
+Result<TotpEnrolment> new_totp_enrolment(std::string_view name, std::string_view issuer) {
+  if (issuer.empty()) return local_error("TOTP enrolment needs an issuer name (the [auth] issuer key)");
+  TotpEnrolment e;
+  e.seed = secrets::random_seed();
+  auto b32 = secrets::base32(e.seed);
+  if (!b32) return std::unexpected(b32.error());
+  e.secret_base32 = *b32;
+  e.uri = "otpauth://totp/" + percent(issuer) + ":" + percent(name) + "?secret=" + *b32 + "&issuer=" + percent(issuer) +
+          "&algorithm=SHA1&digits=6&period=30";
+  return e;
+}
+
 Result<TotpEnrolment> AccountStore::enrol_totp(std::string_view name, std::string_view issuer) {
   std::string n = ascii_lower(name);
-  auto made = new_seed(n, issuer);
-  if (!made) return std::unexpected(made.error());
-  auto& [seed, e] = *made;
-  e.recovery_codes = new_recovery_codes();
+  auto e = new_totp_enrolment(n, issuer);
+  if (!e) return std::unexpected(e.error());
+  e->recovery_codes = new_recovery_codes();
   auto stored = detail::with_account(*impl_, n, [&](store::Database& db, const Account&) {
-    return activate(db, n, seed, 0, e.recovery_codes);
+    return activate(db, n, e->seed, 0, e->recovery_codes);
   });
   if (!stored) return std::unexpected(stored.error());
+  e->seed.clear();  // kept by the store
   return e;
 }
 
@@ -90,14 +89,14 @@ Result<> AccountStore::remove_totp(std::string_view name) {
 
 Result<TotpEnrolment> AccountStore::begin_totp(std::string_view name, std::string_view issuer) {
   std::string n = ascii_lower(name);
-  auto made = new_seed(n, issuer);
-  if (!made) return std::unexpected(made.error());
-  auto& [seed, e] = *made;
+  auto e = new_totp_enrolment(n, issuer);
+  if (!e) return std::unexpected(e.error());
   auto stored = detail::with_account(*impl_, n, [&](store::Database& db, const Account&) {
     return detail::run(db, "UPDATE accounts SET totp_pending = ?2 WHERE name = ?1",
-                       [&](store::Statement& s) { s.bind(1, n).bind_blob(2, seed); });
+                       [&](store::Statement& s) { s.bind(1, n).bind_blob(2, e->seed); });
   });
   if (!stored) return std::unexpected(stored.error());
+  e->seed.clear();  // kept by the store
   return e;
 }
 

@@ -71,6 +71,11 @@ struct TotpEnrolment {
   std::string seed;                          // the raw seed, where no store keeps it yet (pickup's pending one)
 };
 
+// A fresh seed (in `seed`) and the otpauth:// URI labelled ISSUER:NAME,
+// both percent-encoded; an error without an issuer. AccountStore's
+// enrolments and pickup's recipients' accounts make theirs with it.
+Result<TotpEnrolment> new_totp_enrolment(std::string_view name, std::string_view issuer);
+
 // Outcome of checking one secret.
 struct SignIn {
   std::string account;

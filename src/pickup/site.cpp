@@ -15,6 +15,10 @@ namespace {
 
 WebResponse page(int status, std::string body) { return WebResponse::page(status, std::move(body)); }
 
+WebResponse not_signed_in() {
+  return page(403, notice_page("Not signed in", "Open the link in your notification again to sign in."));
+}
+
 WebResponse not_found() {
   return page(404, notice_page("Link not known",
                                "This link is not known here. Check that it was copied whole from the notification."));
@@ -59,7 +63,7 @@ std::string code_hash(std::string_view ref, std::string_view code) {
 }
 
 std::string Site::loggable(const std::string& path) {
-  if (path.starts_with("/reset/")) return "/reset/\xe2\x80\xa6";
+  if (path.starts_with(kResetPath)) return std::string(kResetPath) + "\xe2\x80\xa6";
   auto link = split_link(path);
   if (!link) return path;
   return "/p/\xe2\x80\xa6" + (link->second.empty() ? "" : "/" + link->second);
@@ -93,28 +97,27 @@ WebResponse Site::handle(const WebRequest& request) {
   if (get && request.path == "/")
     return page(200, notice_page("Secure messages from " + options_.organisation,
                                  "Open the link in the notification you received to read a secure message."));
+  // A link opened (GET, HEAD) shows and changes nothing; a visitor gets an
+  // anonymous session so that its form carries a token.
+  auto shown = [&](const auto& show) {
+    admin::Session session = found ? *found : sessions_.create(now);
+    WebResponse r = show(session);
+    if (!found) r.set_session = session.id;
+    return r;
+  };
   const bool signed_in = found && found->account.starts_with(kAccountPrefix);
   const bool account_page = options_.accounts && (request.path == "/account" || request.path == "/account/remove");
   if (get && (request.path == "/read" || request.path.starts_with("/read/") || account_page)) {
-    if (!signed_in) return page(403, notice_page("Not signed in", "Open the link in your notification again to sign in."));
+    if (!signed_in) return not_signed_in();
     return request.path == "/account" ? account(request, *found) : read(request, *found);
   }
-  const bool reset_link = options_.accounts && request.path.starts_with("/reset/");
-  if (reset_link && get) {  // like the link itself: shows, changes nothing
-    admin::Session session = found ? *found : sessions_.create(now);
-    WebResponse r = reset(request, request.path.substr(7), session);
-    if (!found) r.set_session = session.id;
-    return r;
-  }
+  const bool reset_link = options_.accounts && request.path.starts_with(kResetPath);
+  const std::string reset_token = reset_link ? request.path.substr(kResetPath.size()) : "";
+  if (reset_link && get) return shown([&](admin::Session& s) { return reset(request, reset_token, s); });
   auto link = split_link(request.path);
   const bool post = request.method == "POST";
   if (link && link->first.empty()) return not_found();
-  if (link && get && link->second.empty()) {  // the link itself: shows, changes nothing
-    admin::Session session = found ? *found : sessions_.create(now);
-    WebResponse r = this->link(request, link->first, "", session);
-    if (!found) r.set_session = session.id;
-    return r;
-  }
+  if (link && get && link->second.empty()) return shown([&](admin::Session& s) { return this->link(request, link->first, "", s); });
   const bool link_action = link && (link->second.empty() || link->second == "sign-in" ||
                                     (options_.accounts && (link->second == "password" || link->second == "reset")));
   const bool known_post = post && (link_action || reset_link || account_page ||
@@ -124,9 +127,9 @@ WebResponse Site::handle(const WebRequest& request) {
     return page(403, notice_page("Form expired",
                                  "This form has expired or did not come from this site. Open the link in your "
                                  "notification again."));
-  if (reset_link) return reset(request, request.path.substr(7), *found);
+  if (reset_link) return reset(request, reset_token, *found);
   if (request.path == "/read/reply" || account_page) {
-    if (!signed_in) return page(403, notice_page("Not signed in", "Open the link in your notification again to sign in."));
+    if (!signed_in) return not_signed_in();
     return account_page ? account(request, *found) : reply(request, *found);
   }
   if (!link) {
@@ -203,17 +206,20 @@ WebResponse Site::sign_in(const WebRequest& request, const Pickup& p, admin::Ses
   if (!right) {
     auto after = ledger_.wrong_code(p.ref, kMaxTries, now + options_.lock_for.count());
     if (!after) return page(503, notice_page("Try again later", "This message cannot be opened just now."));
-    if (after->locked_until > now) {
-      event(*after, "locked", std::to_string(kMaxTries) + " wrong sign-in codes; locked until " + utc_time(after->locked_until));
-      return page(429, notice_page("Locked for now", "Too many wrong codes were tried for this message. Try again after " +
-                                                         utc_time(after->locked_until) + "; its sender has been told."));
-    }
+    if (after->locked_until > now) return lock_reached(*after, "wrong sign-in codes", "wrong codes");
     int left = kMaxTries - after->code_tries;
     return page(200, code_page(landing(p), link, session.csrf,
                                "That code is not right. " + std::to_string(left) + (left == 1 ? " try" : " tries") + " left.",
                                ""));
   }
   return opened(p, session, "");
+}
+
+WebResponse Site::lock_reached(const Pickup& after, std::string_view tries, std::string_view tried) {
+  event(after, "locked", std::to_string(kMaxTries) + " " + std::string(tries) + "; locked until " + utc_time(after.locked_until));
+  return page(429, notice_page("Locked for now", "Too many " + std::string(tried) +
+                                                     " were tried for this message. Try again after " +
+                                                     utc_time(after.locked_until) + "; its sender has been told."));
 }
 
 WebResponse Site::opened(const Pickup& p, admin::Session& session, std::string_view how) {

@@ -64,6 +64,7 @@ using admin::WebResponse;
 
 inline constexpr std::string_view kSessionCookie = "__Host-securemail-pickup";
 inline constexpr std::string_view kAccountPrefix = "pickup:";  // a session signed in to one message
+inline constexpr std::string_view kResetPath = "/reset/";     // + the reset link's token
 inline constexpr std::int64_t kCodeSeconds = 600;
 inline constexpr int kMaxTries = 5;
 inline constexpr std::int64_t kResendGap = 60;
@@ -123,7 +124,11 @@ class Site {
   WebResponse reset(const WebRequest& request, const std::string& reset_token, admin::Session& session);
   WebResponse enrol(bool reset, const std::string& address, const std::string& action, admin::Session& session,
                     std::string password_error = {}, std::string code_error = {});
+  // The right code or password: signed in to p (how: said to its sender).
   WebResponse opened(const Pickup& p, admin::Session& session, std::string_view how);
+  // The kMaxTries-th wrong try locked p: its sender is told (tries) and the
+  // page says until when (tried).
+  WebResponse lock_reached(const Pickup& after, std::string_view tries, std::string_view tried);
   WebResponse gone(const Pickup& p) const;
   Landing landing(const Pickup& p) const;
   void event(const Pickup& p, std::string kind, std::string detail);

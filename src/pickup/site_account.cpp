@@ -3,6 +3,7 @@
 // with password and authenticator code, the reset link, removal.
 #include "pickup/site.h"
 
+#include "auth/accounts.h"
 #include "auth/qr.h"
 #include "auth/secrets.h"
 #include "pickup/account_pages.h"
@@ -72,10 +73,12 @@ WebResponse Site::password_sign_in(const WebRequest& request, const Pickup& p, a
   const std::string link = "/p/" + token;
   auto account = account_of(p);
   if (!account) return try_later();
-  if (account->locked_until > now)
+  auto account_locked = [&](std::int64_t until) {
     return page(429, password_page(landing(p), link, session.csrf, "",
-                                   "This account is locked after too many wrong sign-ins until " +
-                                       utc_time(account->locked_until) + ". A reset link unlocks it at once."));
+                                   "This account is locked after too many wrong sign-ins until " + utc_time(until) +
+                                       ". A reset link unlocks it at once."));
+  };
+  if (account->locked_until > now) return account_locked(account->locked_until);
   // Both checks always run: the time taken does not say which part was wrong.
   const bool password_right = secrets::verify_password(account->password_hash, request.value("password"));
   const std::string code = request.value("code");
@@ -88,16 +91,10 @@ WebResponse Site::password_sign_in(const WebRequest& request, const Pickup& p, a
   auto after = ledger_.wrong_code(p.ref, kMaxTries, now + options_.lock_for.count());
   auto counted = options_.accounts->failed(account->address, kMaxTries, now + options_.lock_for.count());
   if (!after || !counted) return try_later();
-  if (after->locked_until > now) {
-    event(*after, "locked", std::to_string(kMaxTries) + " wrong sign-ins; locked until " + utc_time(after->locked_until));
-    return page(429, notice_page("Locked for now", "Too many wrong sign-ins were tried for this message. Try again after " +
-                                                       utc_time(after->locked_until) + "; its sender has been told."));
-  }
+  if (after->locked_until > now) return lock_reached(*after, "wrong sign-ins", "wrong sign-ins");
   if (counted->locked_until > now) {
     log::warn("pickup: {}: the account of <{}> is locked after {} wrong sign-ins", p.ref, account->address, kMaxTries);
-    return page(429, password_page(landing(p), link, session.csrf, "",
-                                   "This account is locked after too many wrong sign-ins until " +
-                                       utc_time(counted->locked_until) + ". A reset link unlocks it at once."));
+    return account_locked(counted->locked_until);
   }
   const int left = kMaxTries - after->code_tries;
   return page(200, password_page(landing(p), link, session.csrf,
@@ -120,7 +117,7 @@ WebResponse Site::send_reset(const Pickup& p, admin::Session& session, const std
     log::warn("pickup: {}: cannot keep a reset link: {}", p.ref, kept.error().text);
     return try_later();
   }
-  if (auto sent = options_.send_account_mail(p, AccountMail::reset_link, options_.public_url + "reset/" + reset); !sent) {
+  if (auto sent = options_.send_account_mail(p, AccountMail::reset_link, options_.public_url + std::string(kResetPath.substr(1)) + reset); !sent) {
     log::warn("pickup: {}: cannot send a reset link: {}", p.ref, sent.error().text);
     return try_later();
   }
@@ -132,14 +129,9 @@ WebResponse Site::send_reset(const Pickup& p, admin::Session& session, const std
 WebResponse Site::enrol(bool reset, const std::string& address, const std::string& action, admin::Session& session,
                         std::string password_error, std::string code_error) {
   if (!session.pending_totp) {
-    auth::TotpEnrolment e;
-    e.seed = secrets::random_seed();
-    auto secret = secrets::base32(e.seed);
-    if (!secret) return try_later();
-    e.secret_base32 = *secret;
-    e.uri = "otpauth://totp/" + options_.organisation + ":" + address + "?secret=" + e.secret_base32 +
-            "&issuer=" + options_.organisation + "&algorithm=SHA1&digits=6&period=30";
-    session.pending_totp = std::move(e);
+    auto e = auth::new_totp_enrolment(address, options_.organisation);
+    if (!e) return try_later();
+    session.pending_totp = std::move(*e);
     sessions_.update(session);
   }
   auto qr = auth::qr_data_uri(session.pending_totp->uri);
@@ -185,7 +177,7 @@ WebResponse Site::reset(const WebRequest& request, const std::string& reset_toke
   const std::string hash = token_hash(reset_token);
   auto account = options_.accounts->by_reset(hash, now);
   if (!account) return link_gone();
-  const std::string action = "/reset/" + reset_token;
+  const std::string action = std::string(kResetPath) + reset_token;
   if (request.method != "POST") return enrol(true, account->address, action, session);
   Enrolled e = check_enrolment(request, session, now);
   if (e.password_hash.empty()) return enrol(true, account->address, action, session, e.password_error, e.code_error);
